@@ -1,0 +1,185 @@
+"""Background pod churn and the controllers behind the scale subresource."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from kube9_desktop.sim.data import ts
+from kube9_desktop.sim.resources import BY_NAME, ResourceType
+from kube9_desktop.sim.store import Obj
+
+if TYPE_CHECKING:
+    from kube9_desktop.sim.server import SimServer
+
+PODS = BY_NAME["pods"]
+
+
+class Churner:
+    """Makes ``rate`` random pod changes per second (status updates, new pods, deleted pods)."""
+
+    def __init__(self, sim: SimServer, rate: float) -> None:
+        self.sim = sim
+        self.rate = float(rate)
+        self.rng = random.Random(sim.seed + 7)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.target = 0
+
+    def start(self) -> None:
+        """Starts the background thread (it idles while the rate is 0)."""
+        self.target = self.sim.store.count(PODS)
+        self._thread = threading.Thread(target=self._run, name="kube9-sim-churn", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops the thread."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        tick = 0.1
+        debt = 0.0
+        while not self._stop.wait(tick):
+            if self.rate <= 0:
+                debt = 0.0
+                continue
+            debt += self.rate * tick
+            while debt >= 1 and not self._stop.is_set():
+                debt -= 1
+                try:
+                    self.step()
+                except Exception:  # noqa: BLE001 - churn must never kill the sim
+                    pass
+
+    def _random_pod(self) -> Obj | None:
+        store = self.sim.store
+        with store.lock:
+            keys = store.collections["pods"].keys
+            if not keys:
+                return None
+            return store.collections["pods"].objects[keys[self.rng.randrange(len(keys))]]
+
+    def step(self) -> None:
+        """One random change, biased to keep the pod total near its starting value."""
+        store = self.sim.store
+        count = store.count(PODS)
+        x = self.rng.random()
+        add_p, del_p = 0.2, 0.2
+        if count > self.target:
+            add_p, del_p = 0.1, 0.3
+        elif count < self.target:
+            add_p, del_p = 0.3, 0.1
+        pod = self._random_pod()
+        if pod is None:
+            return
+        d = pod.to_dict()
+        owners = d["metadata"].get("ownerReferences") or []
+        replaceable = bool(owners) and owners[0]["kind"] == "ReplicaSet"
+        if x < add_p and replaceable:
+            self._add_like(d)
+        elif x < add_p + del_p and replaceable:
+            store.delete(PODS, pod.namespace, pod.name)
+        else:
+            self._modify(d)
+
+    def _add_like(self, d: dict[str, Any]) -> Obj:
+        gen = self.sim.generator
+        assert gen is not None
+        md = d["metadata"]
+        rs = md["ownerReferences"][0]["name"]
+        image = d["spec"]["containers"][0]["image"]
+        with self.sim.store.lock:
+            new = gen.pod(md["namespace"], f"{rs}-{gen.rand(5)}", md.get("labels", {}), md["ownerReferences"],
+                          image, time.time() - 1, load=False)
+            new["metadata"]["creationTimestamp"] = ts(time.time())
+            return self.sim.store.put(PODS, new)
+
+    def _modify(self, d: dict[str, Any]) -> None:
+        status = d.get("status", {})
+        css = status.get("containerStatuses") or []
+        if not css:
+            return
+        cs = css[0]
+        if status.get("phase") == "Running" and "running" in cs.get("state", {}) and self.rng.random() < 0.5:
+            cs["restartCount"] = int(cs.get("restartCount", 0)) + 1
+            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
+                                              "startedAt": cs["state"]["running"]["startedAt"],
+                                              "finishedAt": ts(time.time())}}
+            cs["state"] = {"running": {"startedAt": ts(time.time())}}
+        elif "running" in cs.get("state", {}):
+            cs["ready"] = not cs.get("ready", True)
+        else:
+            cs["state"] = {"running": {"startedAt": ts(time.time())}}
+            cs["ready"] = True
+            cs["started"] = True
+            if status.get("phase") in ("Pending", "Failed"):
+                status["phase"] = "Running"
+        for c in status.get("conditions", []):
+            if c["type"] in ("Ready", "ContainersReady"):
+                c["status"] = "True" if cs.get("ready") else "False"
+        self.sim.store.put(PODS, d)
+
+    # -- scale -----------------------------------------------------------------------------------------------
+    def scale(self, rtype: ResourceType, obj: Obj, replicas: int) -> Obj:
+        """Sets spec.replicas of a Deployment/StatefulSet and creates/deletes its pods to match."""
+        store = self.sim.store
+        gen = self.sim.generator
+        assert gen is not None
+        with store.lock:
+            d = obj.to_dict()
+            ns = d["metadata"]["namespace"]
+            name = d["metadata"]["name"]
+            d["spec"]["replicas"] = replicas
+            d["metadata"]["generation"] = int(d["metadata"].get("generation", 1)) + 1
+            if rtype.kind == "Deployment":
+                owner_name, owner_kind = self._replicaset_of(ns, name)
+            else:
+                owner_name, owner_kind = name, "StatefulSet"
+            pods = [p for p in store.scan(PODS, ns, "", None, 0)[0]
+                    if (p.to_dict()["metadata"].get("ownerReferences") or [{}])[0].get("name") == owner_name]
+            image = d["spec"]["template"]["spec"]["containers"][0]["image"]
+            labels = dict(d["spec"]["template"]["metadata"].get("labels") or {})
+            if rtype.kind == "Deployment" and owner_name:
+                labels["pod-template-hash"] = owner_name.rsplit("-", 1)[-1]
+            owner_uid = d["metadata"]["uid"]
+            if owner_kind == "ReplicaSet":
+                rs = store.get(BY_NAME["replicasets"], ns, owner_name)
+                owner_uid = rs.to_dict()["metadata"]["uid"] if rs else owner_uid
+            owner = [{"apiVersion": "apps/v1", "kind": owner_kind, "name": owner_name, "uid": owner_uid,
+                      "controller": True, "blockOwnerDeletion": True}]
+            if len(pods) > replicas:
+                for p in sorted(pods, key=lambda p: p.name, reverse=True)[: len(pods) - replicas]:
+                    store.delete(PODS, ns, p.name)
+            else:
+                existing = {p.name for p in pods}
+                for i in range(replicas - len(pods)):
+                    if owner_kind == "StatefulSet":
+                        pname = next(f"{name}-{j}" for j in range(replicas + len(pods) + 1)
+                                     if f"{name}-{j}" not in existing)
+                        existing.add(pname)
+                    else:
+                        pname = f"{owner_name}-{gen.rand(5)}"
+                    new = gen.pod(ns, pname, labels, owner, image, time.time() - 1 - i, healthy=True, load=False)
+                    new["metadata"]["creationTimestamp"] = ts(time.time())
+                    store.put(PODS, new)
+            st = d.setdefault("status", {})
+            for k in ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas"):
+                st[k] = replicas
+            if owner_kind == "ReplicaSet":
+                rs = store.get(BY_NAME["replicasets"], ns, owner_name)
+                if rs is not None:
+                    rd = rs.to_dict()
+                    rd["spec"]["replicas"] = replicas
+                    rd["status"].update(replicas=replicas, readyReplicas=replicas, availableReplicas=replicas,
+                                        fullyLabeledReplicas=replicas)
+                    store.put(BY_NAME["replicasets"], rd)
+            return store.put(rtype, d)
+
+    def _replicaset_of(self, ns: str, deploy: str) -> tuple[str, str]:
+        for rs in self.sim.store.scan(BY_NAME["replicasets"], ns, "", None, 0)[0]:
+            owners = rs.to_dict()["metadata"].get("ownerReferences") or []
+            if owners and owners[0]["kind"] == "Deployment" and owners[0]["name"] == deploy:
+                return rs.name, "ReplicaSet"
+        return "", "ReplicaSet"

@@ -1,0 +1,59 @@
+"""Command line: ``kube9-sim [--nodes 5] [--namespaces 12] [--pods 2000] ...``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from kube9_desktop.sim.server import Fault, SimServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    p = argparse.ArgumentParser(prog="kube9-sim", description="A simulated Kubernetes API server on 127.0.0.1.")
+    p.add_argument("--nodes", type=int, default=5)
+    p.add_argument("--namespaces", type=int, default=12)
+    p.add_argument("--pods", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--kubeconfig-out", default=None, help="where to write the kubeconfig (default: a temp file)")
+    p.add_argument("--latency-ms", type=float, default=0, help="latency added to every API response")
+    p.add_argument("--churn", type=float, default=0, help="random pod changes per second")
+    p.add_argument("--fault", action="append", default=[], metavar="PATH_REGEX:STATUS[:RATE]",
+                   help="inject a fault (repeatable)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the sim until SIGINT/SIGTERM; prints one ``ready URL kubeconfig=FILE`` line when serving."""
+    args = build_parser().parse_args(argv)
+    try:
+        faults = [Fault.from_spec(s) for s in args.fault]
+    except ValueError as e:
+        print(f"kube9-sim: {e}", file=sys.stderr)
+        return 2
+    if args.pods < 0 or args.nodes < 1 or args.namespaces < 1:
+        print("kube9-sim: --pods must be >= 0, --nodes and --namespaces >= 1", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    sim = SimServer(nodes=args.nodes, namespaces=args.namespaces, pods=args.pods, seed=args.seed, port=args.port,
+                    latency_ms=args.latency_ms, churn=args.churn, kubeconfig_out=args.kubeconfig_out,
+                    faults=faults)
+    sim.start()
+    print(f"ready {sim.url} kubeconfig={sim.kubeconfig_path}", flush=True)
+    while not done.wait(0.5):
+        pass
+    sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

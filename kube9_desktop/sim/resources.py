@@ -1,0 +1,142 @@
+"""The resource types the sim serves, and the discovery documents derived from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+_RW = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One servable resource (e.g. ``apps/v1 deployments``)."""
+
+    name: str
+    kind: str
+    group: str
+    version: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    singular: str = ""
+    subresources: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = field(default=())
+
+    @property
+    def api_version(self) -> str:
+        """``apiVersion`` of the objects (``v1`` or ``group/version``)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def list_kind(self) -> str:
+        """Kind of a list of these objects."""
+        return self.kind + "List"
+
+    @property
+    def prefix(self) -> str:
+        """URL prefix of the group/version."""
+        return f"/apis/{self.group}/{self.version}" if self.group else "/api/v1"
+
+    def self_link(self, namespace: str | None, name: str | None = None) -> str:
+        """The ``selfLink`` of a list (name None) or an object."""
+        base = self.prefix
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.name}"
+        return f"{base}/{name}" if name else base
+
+
+_SCALE = ("scale", "autoscaling", "v1", "Scale", ("get", "patch", "update"))
+
+RESOURCES: list[ResourceType] = [
+    ResourceType("configmaps", "ConfigMap", "", "v1", True, ("cm",)),
+    ResourceType("events", "Event", "", "v1", True, ("ev",)),
+    ResourceType("namespaces", "Namespace", "", "v1", False, ("ns",)),
+    ResourceType("nodes", "Node", "", "v1", False, ("no",)),
+    ResourceType("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", True, ("pvc",)),
+    ResourceType("persistentvolumes", "PersistentVolume", "", "v1", False, ("pv",)),
+    ResourceType("pods", "Pod", "", "v1", True, ("po",), ("all",),
+                 subresources=(("log", "", "", "Pod", ("get",)),)),
+    ResourceType("secrets", "Secret", "", "v1", True),
+    ResourceType("services", "Service", "", "v1", True, ("svc",), ("all",)),
+    ResourceType("daemonsets", "DaemonSet", "apps", "v1", True, ("ds",), ("all",)),
+    ResourceType("deployments", "Deployment", "apps", "v1", True, ("deploy",), ("all",), subresources=(_SCALE,)),
+    ResourceType("replicasets", "ReplicaSet", "apps", "v1", True, ("rs",), ("all",)),
+    ResourceType("statefulsets", "StatefulSet", "apps", "v1", True, ("sts",), ("all",), subresources=(_SCALE,)),
+    ResourceType("jobs", "Job", "batch", "v1", True, (), ("all",)),
+    ResourceType("cronjobs", "CronJob", "batch", "v1beta1", True, ("cj",), ("all",)),
+    ResourceType("ingresses", "Ingress", "networking.k8s.io", "v1", True, ("ing",)),
+    ResourceType("storageclasses", "StorageClass", "storage.k8s.io", "v1", False, ("sc",)),
+    ResourceType("customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False,
+                 ("crd", "crds")),
+    ResourceType("widgets", "Widget", "example.com", "v1", True, (), (), "widget"),
+]
+
+#: Lookup by (group, version, resource name).
+BY_PATH: dict[tuple[str, str, str], ResourceType] = {(r.group, r.version, r.name): r for r in RESOURCES}
+#: Lookup by resource name (names are unique in the sim).
+BY_NAME: dict[str, ResourceType] = {r.name: r for r in RESOURCES}
+
+
+def group_versions() -> dict[str, list[str]]:
+    """Served versions per non-core group, in first-seen order."""
+    out: dict[str, list[str]] = {}
+    for r in RESOURCES:
+        if r.group and r.version not in out.setdefault(r.group, []):
+            out[r.group].append(r.version)
+    return out
+
+
+def api_versions_doc(port: int) -> dict[str, Any]:
+    """``GET /api``."""
+    return {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{port}"}]}
+
+
+def api_group_list_doc() -> dict[str, Any]:
+    """``GET /apis``."""
+    groups = []
+    for group, versions in group_versions().items():
+        vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+        groups.append({"name": group, "versions": vs, "preferredVersion": vs[0]})
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_group_doc(group: str) -> dict[str, Any] | None:
+    """``GET /apis/{group}``."""
+    versions = group_versions().get(group)
+    if not versions:
+        return None
+    vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": vs, "preferredVersion": vs[0]}
+
+
+def resource_list_doc(group: str, version: str) -> dict[str, Any] | None:
+    """``GET /api/v1`` or ``GET /apis/{group}/{version}`` (legacy discovery)."""
+    resources: list[dict[str, Any]] = []
+    for r in RESOURCES:
+        if r.group != group or r.version != version:
+            continue
+        entry: dict[str, Any] = {"name": r.name, "singularName": r.singular, "namespaced": r.namespaced,
+                                 "kind": r.kind, "verbs": _RW}
+        if r.short_names:
+            entry["shortNames"] = list(r.short_names)
+        if r.categories:
+            entry["categories"] = list(r.categories)
+        resources.append(entry)
+        for sub, sgroup, sversion, skind, verbs in r.subresources:
+            sentry: dict[str, Any] = {"name": f"{r.name}/{sub}", "singularName": "", "namespaced": r.namespaced}
+            if sgroup:
+                sentry["group"] = sgroup
+                sentry["version"] = sversion
+            sentry["kind"] = skind
+            sentry["verbs"] = list(verbs)
+            resources.append(sentry)
+    if not resources:
+        return None
+    doc: dict[str, Any] = {"kind": "APIResourceList"}
+    if group:
+        doc["apiVersion"] = "v1"
+    doc["groupVersion"] = f"{group}/{version}" if group else version
+    doc["resources"] = resources
+    return doc

@@ -1,0 +1,100 @@
+"""Label and field selector parsing (the subset kube-apiserver accepts for lists and watches)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from kube9_desktop.sim.store import Obj
+
+Predicate = Callable[[Obj], bool]
+
+_SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
+_EQ_RE = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|!=|=)\s*([A-Za-z0-9_.-]*)\s*$")
+
+
+class SelectorError(ValueError):
+    """An unparsable selector (answered with 400 BadRequest)."""
+
+
+def _split(expr: str) -> list[str]:
+    """Splits on commas that are not inside parentheses."""
+    parts, depth, cur = [], 0, ""
+    for ch in expr:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return [p for p in parts if p.strip()]
+
+
+def parse_label_selector(expr: str) -> Predicate | None:
+    """Parses ``=``, ``==``, ``!=``, ``in``, ``notin``, ``key`` and ``!key`` requirements (ANDed)."""
+    if not expr.strip():
+        return None
+    reqs: list[Callable[[dict[str, str]], bool]] = []
+    for part in _split(expr):
+        m = _EQ_RE.match(part)
+        if m:
+            key, op, val = m.groups()
+            if op == "!=":
+                reqs.append(lambda lb, k=key, v=val: lb.get(k) != v)
+            else:
+                reqs.append(lambda lb, k=key, v=val: lb.get(k) == v)
+            continue
+        m = _SET_RE.match(part)
+        if not m:
+            raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
+        neg, key, op, vals = m.groups()
+        if op:
+            if neg:
+                raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
+            values = frozenset(v.strip() for v in vals.split(",") if v.strip())
+            if op == "in":
+                reqs.append(lambda lb, k=key, vs=values: lb.get(k) in vs)
+            else:
+                reqs.append(lambda lb, k=key, vs=values: lb.get(k) not in vs)
+        elif neg:
+            reqs.append(lambda lb, k=key: k not in lb)
+        else:
+            reqs.append(lambda lb, k=key: k in lb)
+    return lambda o: all(r(o.labels) for r in reqs)
+
+
+def parse_field_selector(expr: str, kind: str) -> Predicate | None:
+    """Parses field selectors on metadata.name/namespace and (pods) spec.nodeName/status.phase."""
+    if not expr.strip():
+        return None
+    allowed = {"metadata.name", "metadata.namespace"}
+    if kind == "Pod":
+        allowed |= {"spec.nodeName", "status.phase"}
+    reqs: list[Callable[[dict[str, str]], bool]] = []
+    for part in _split(expr):
+        m = _EQ_RE.match(part)
+        if not m:
+            raise SelectorError(f"invalid selector: '{expr}'; can't understand '{part.strip()}'")
+        key, op, val = m.groups()
+        if key not in allowed:
+            raise SelectorError(f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"')
+        if op == "!=":
+            reqs.append(lambda f, k=key, v=val: f.get(k, "") != v)
+        else:
+            reqs.append(lambda f, k=key, v=val: f.get(k, "") == v)
+    return lambda o: all(r(o.fields) for r in reqs)
+
+
+def combine(*preds: Predicate | None) -> Predicate | None:
+    """ANDs the non-None predicates (None when there are none)."""
+    ps = [p for p in preds if p is not None]
+    if not ps:
+        return None
+    if len(ps) == 1:
+        return ps[0]
+    return lambda o: all(p(o) for p in ps)

@@ -1,0 +1,287 @@
+"""The sim's object store: pre-serialized objects, a global resourceVersion, watch fan-out and compaction."""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from kube9_desktop.sim import tables
+from kube9_desktop.sim.resources import RESOURCES, ResourceType
+
+HISTORY_SIZE = 50_000
+
+
+class Obj:
+    """One stored object, immutable once built; every change produces a new ``Obj``.
+
+    Only the JSON bytes are kept (not the dict), which keeps 50,000 pods at a few hundred MB at most; the dict is
+    re-parsed on the rare write paths.
+    """
+
+    __slots__ = ("ages", "cells", "fields", "item", "key", "labels", "meta", "name", "namespace", "rtype", "rv")
+
+    def __init__(self, rtype: ResourceType, d: dict[str, Any]) -> None:
+        md = d["metadata"]
+        self.rtype = rtype
+        self.name: str = md["name"]
+        self.namespace: str | None = md.get("namespace") if rtype.namespaced else None
+        self.key = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        self.rv = int(md.get("resourceVersion") or 0)
+        self.labels: dict[str, str] = md.get("labels") or {}
+        spec = d.get("spec") if isinstance(d.get("spec"), dict) else {}
+        status = d.get("status") if isinstance(d.get("status"), dict) else {}
+        self.fields = {"metadata.name": self.name, "metadata.namespace": self.namespace or ""}
+        if rtype.kind == "Pod":
+            self.fields["spec.nodeName"] = spec.get("nodeName", "")
+            self.fields["status.phase"] = status.get("phase", "")
+        self.meta = orjson.dumps(md)
+        rest = {k: v for k, v in d.items() if k not in ("metadata", "kind", "apiVersion")}
+        self.item = b'{"metadata":' + self.meta + (b"," + orjson.dumps(rest)[1:] if rest else b"}")
+        self.cells, self.ages = tables.cells(rtype.kind, d)
+
+    def full(self) -> bytes:
+        """The object as GET and watch return it (with kind and apiVersion)."""
+        head = f'{{"kind":"{self.rtype.kind}","apiVersion":"{self.rtype.api_version}",'.encode()
+        return head + self.item[1:]
+
+    def partial(self) -> bytes:
+        """The object as a ``PartialObjectMetadata``."""
+        return b'{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":' + self.meta + b"}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A fresh mutable copy of the object (without kind/apiVersion)."""
+        d: dict[str, Any] = orjson.loads(self.item)
+        return d
+
+
+@dataclass
+class Collection:
+    """All objects of one resource type, with their keys kept sorted like etcd's key order."""
+
+    objects: dict[str, Obj] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Event:
+    """A watch event."""
+
+    type: str
+    obj: Obj
+
+
+Matcher = Callable[[Obj], bool]
+
+
+class Watcher:
+    """A live watch: receives matching events through ``queue`` (None means "closed by the server")."""
+
+    def __init__(self, rtype: ResourceType, namespace: str | None, match: Matcher) -> None:
+        self.rtype = rtype
+        self.namespace = namespace
+        self.match = match
+        self.queue: queue.SimpleQueue[Event | None | tuple[str, int]] = queue.SimpleQueue()
+
+    def wants(self, obj: Obj) -> bool:
+        """Whether ``obj`` belongs to this watch."""
+        return (self.namespace is None or obj.namespace == self.namespace) and self.match(obj)
+
+
+class TooOld(Exception):
+    """The requested resourceVersion has been compacted away."""
+
+    def __init__(self, rv: int, oldest: int) -> None:
+        super().__init__(f"too old resource version: {rv} ({oldest})")
+        self.rv = rv
+        self.oldest = oldest
+
+
+class Store:
+    """Thread-safe object store with a global, monotonically increasing resourceVersion."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.rv = 0
+        self.compact_rev = 0
+        self.collections: dict[str, Collection] = {r.name: Collection() for r in RESOURCES}
+        self.history: collections.deque[tuple[int, Event]] = collections.deque()
+        # Watch resourceVersions below this can no longer be replayed from history.
+        self.history_floor = 0
+        self.watchers: set[Watcher] = set()
+
+    # -- loading ---------------------------------------------------------------------------------------------
+    def next_rv(self) -> int:
+        """Allocates the next resourceVersion (call under ``lock``)."""
+        self.rv += 1
+        return self.rv
+
+    def load(self, rtype: ResourceType, d: dict[str, Any]) -> Obj:
+        """Adds an object at start-up (no watch event); keys are sorted once by :meth:`finish_load`."""
+        d["metadata"]["resourceVersion"] = str(self.next_rv())
+        obj = Obj(rtype, d)
+        self.collections[rtype.name].objects[obj.key] = obj
+        return obj
+
+    def finish_load(self) -> None:
+        """Sorts keys and sets the compaction revision to "now", like a freshly compacted etcd."""
+        for c in self.collections.values():
+            c.keys = sorted(c.objects)
+        self.compact_rev = self.rv
+        self.history_floor = self.rv
+
+    # -- reads -----------------------------------------------------------------------------------------------
+    def get(self, rtype: ResourceType, namespace: str | None, name: str) -> Obj | None:
+        """One object or None."""
+        key = f"{namespace}/{name}" if rtype.namespaced else name
+        return self.collections[rtype.name].objects.get(key)
+
+    def count(self, rtype: ResourceType) -> int:
+        """Number of objects of a type."""
+        return len(self.collections[rtype.name].keys)
+
+    def scan(self, rtype: ResourceType, namespace: str | None, start_key: str, match: Matcher | None,
+             limit: int) -> tuple[list[Obj], str | None, int | None, int]:
+        """A page of a list in key order.
+
+        Args:
+            rtype: Resource type.
+            namespace: Restrict to one namespace (None: all).
+            start_key: Full key to start at (inclusive); "" for the beginning.
+            match: Optional selector predicate.
+            limit: Page size; 0 means unlimited.
+
+        Returns:
+            (items, last key when more items follow else None, remaining count when known, resourceVersion).
+        """
+        with self.lock:
+            col = self.collections[rtype.name]
+            keys = col.keys
+            if namespace is not None and rtype.namespaced:
+                lo = bisect.bisect_left(keys, namespace + "/")
+                hi = bisect.bisect_left(keys, namespace + "0")  # "0" is the character after "/"
+            else:
+                lo, hi = 0, len(keys)
+            if start_key:
+                lo = max(lo, bisect.bisect_left(keys, start_key))
+            objs = col.objects
+            items: list[Obj] = []
+            i = lo
+            if match is None:
+                end = hi if limit <= 0 else min(hi, lo + limit)
+                items = [objs[k] for k in keys[lo:end]]
+                i = end
+            else:
+                while i < hi:
+                    o = objs[keys[i]]
+                    i += 1
+                    if match(o):
+                        items.append(o)
+                        if 0 < limit <= len(items):
+                            break
+            more = i < hi
+            if more and match is not None:
+                # Only promise a continue token if something actually matches further on.
+                more = any(match(objs[k]) for k in keys[i:hi])
+            remaining = (hi - i) if (more and match is None) else None
+            last = items[-1].key if (more and items) else None
+            return items, last, remaining, self.rv
+
+    # -- writes ----------------------------------------------------------------------------------------------
+    def _publish(self, ev: Event) -> None:
+        self.history.append((ev.obj.rv, ev))
+        if len(self.history) > HISTORY_SIZE:
+            rv, _ = self.history.popleft()
+            self.history_floor = rv
+        for w in list(self.watchers):
+            if w.rtype is ev.obj.rtype and w.wants(ev.obj):
+                w.queue.put(ev)
+
+    def put(self, rtype: ResourceType, d: dict[str, Any]) -> Obj:
+        """Creates or replaces an object, bumping its resourceVersion and notifying watchers."""
+        with self.lock:
+            d["metadata"]["resourceVersion"] = str(self.next_rv())
+            obj = Obj(rtype, d)
+            col = self.collections[rtype.name]
+            existed = obj.key in col.objects
+            col.objects[obj.key] = obj
+            if not existed:
+                bisect.insort(col.keys, obj.key)
+            self._publish(Event("MODIFIED" if existed else "ADDED", obj))
+            return obj
+
+    def delete(self, rtype: ResourceType, namespace: str | None, name: str) -> Obj | None:
+        """Removes an object; the DELETED event carries a fresh resourceVersion like kube-apiserver's."""
+        with self.lock:
+            col = self.collections[rtype.name]
+            key = f"{namespace}/{name}" if rtype.namespaced else name
+            old = col.objects.pop(key, None)
+            if old is None:
+                return None
+            idx = bisect.bisect_left(col.keys, key)
+            if idx < len(col.keys) and col.keys[idx] == key:
+                del col.keys[idx]
+            d = old.to_dict()
+            d["metadata"]["resourceVersion"] = str(self.next_rv())
+            gone = Obj(rtype, d)
+            self._publish(Event("DELETED", gone))
+            return gone
+
+    # -- watch -----------------------------------------------------------------------------------------------
+    def watch(self, rtype: ResourceType, namespace: str | None, match: Matcher,
+              since: int | None) -> tuple[Watcher, list[Event]]:
+        """Registers a watcher.
+
+        Args:
+            rtype: Resource type.
+            namespace: Namespace filter or None.
+            match: Selector predicate.
+            since: Replay events after this resourceVersion; None means "synthetic ADDED for current state".
+
+        Returns:
+            The watcher and the initial events to send before live ones.
+
+        Raises:
+            TooOld: ``since`` is older than the compaction revision or the retained history.
+        """
+        w = Watcher(rtype, namespace, match)
+        with self.lock:
+            if since is None:
+                items, _, _, _ = self.scan(rtype, namespace, "", match, 0)
+                initial = [Event("ADDED", o) for o in items]
+            else:
+                oldest = max(self.compact_rev, self.history_floor)
+                if since < oldest:
+                    raise TooOld(since, oldest)
+                initial = [ev for rv, ev in self.history if rv > since and ev.obj.rtype is rtype and w.wants(ev.obj)]
+            self.watchers.add(w)
+        return w, initial
+
+    def unwatch(self, w: Watcher) -> None:
+        """Removes a watcher."""
+        with self.lock:
+            self.watchers.discard(w)
+
+    def compact(self) -> int:
+        """Compacts at the current revision and ends every open watch with a 410 ERROR."""
+        with self.lock:
+            self.compact_rev = self.rv
+            self.history.clear()
+            self.history_floor = self.rv
+            for w in self.watchers:
+                w.queue.put(("expired", self.rv))
+            self.watchers.clear()
+            return self.rv
+
+    def close_watchers(self) -> None:
+        """Ends every open watch stream (server shutdown / dropped connections)."""
+        with self.lock:
+            for w in self.watchers:
+                w.queue.put(None)
+            self.watchers.clear()
