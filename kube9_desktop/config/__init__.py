@@ -1,0 +1,1 @@
+"""Settings: declared once as data (:mod:`.schema`), persisted with QSettings (:mod:`.store`)."""

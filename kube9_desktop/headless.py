@@ -1,0 +1,183 @@
+"""Headless modes: ``--print-tree`` and ``--screenshot``.
+
+Both drive the real model through ``canFetchMore``/``fetchMore`` — the same path a user's expansion takes — and
+wait for the loads to finish; nothing here shortcuts to the data layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from typing import TYPE_CHECKING, TextIO
+
+from kube9_desktop.model.lag import LoopLagMonitor
+from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.model.tree_model import ClusterTreeModel
+
+if TYPE_CHECKING:
+    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.ui.main_window import MainWindow
+
+
+def _expand(model: ClusterTreeModel, node: TreeNode) -> None:
+    index = model.index_of(node)
+    if model.canFetchMore(index):
+        model.fetchMore(index)
+
+
+async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
+                    expand_view: object | None = None) -> list[str]:
+    """Load every node above ``depth`` and every node on each path, through ``fetchMore``.
+
+    Args:
+        model: The model, with its context already set.
+        depth: Nodes at depth < ``depth`` are expanded (the context root is depth 0), so rows down to ``depth``
+            are listed.
+        paths: Slash-separated label paths below the context root to load as well.
+        expand_view: Optional callable taking a node, called for every node expanded (the screenshot mode
+            expands the view's rows with it).
+
+    Returns:
+        Problems worth telling the user (paths that do not exist).
+    """
+    problems: list[str] = []
+    root = model.context_node()
+    if root is None:
+        return ["no context"]
+    await model.wait_idle()
+    level = [root]
+    for _ in range(depth):
+        for n in level:
+            if n.expandable:
+                _expand(model, n)
+                if callable(expand_view):
+                    expand_view(n)
+        await model.wait_idle()
+        level = [c for n in level for c in n.children if c.expandable]
+    for path in paths:
+        node: TreeNode | None = root
+        parts = [p for p in path.split("/") if p]
+        for i, part in enumerate(parts):
+            assert node is not None
+            _expand(model, node)
+            if callable(expand_view):
+                expand_view(node)
+            await model.wait_idle()
+            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
+                        None)
+            if node is None:
+                problems.append(f"--expand {path}: no row '{part}' under '{'/'.join(parts[:i]) or root.label}'")
+                break
+        if node is not None:
+            _expand(model, node)
+            if callable(expand_view):
+                expand_view(node)
+            await model.wait_idle()
+    return problems
+
+
+def format_tree(root: TreeNode) -> list[str]:
+    """One line per row: two spaces per level, the label, a tab and the status; errors as ``! message``."""
+    lines: list[str] = []
+
+    def emit(node: TreeNode, depth: int) -> None:
+        if node.type is NodeType.LOADING:
+            return
+        indent = "  " * depth
+        if node.type is NodeType.ERROR:
+            lines.append(f"{indent}! {node.label}")
+        elif node.type is NodeType.NOTE:
+            lines.append(f"{indent}~ {node.label}")
+        else:
+            status = node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else "")
+            label = node.display_label + (f" [{node.note}]" if node.note else "")
+            lines.append(f"{indent}{label}\t{status}" if status else f"{indent}{label}")
+        for c in node.children:
+            emit(c, depth + 1)
+
+    emit(root, 0)
+    return lines
+
+
+async def print_tree(service: KubeService, args: argparse.Namespace, settings: SettingsStore,
+                     out: TextIO = sys.stdout) -> int:
+    """``--print-tree``: load through the model, print the tree and a footer of measurements."""
+    context = args.context or service.kubeconfig.current_context
+    if not context:
+        contexts = ", ".join(c.name for c in service.contexts()) or "none"
+        print(f"kube9-desktop: no context given and the kubeconfig has no current-context (contexts: {contexts})",
+              file=sys.stderr)
+        for p in service.kubeconfig.problems:
+            print(f"kube9-desktop: {p.message}", file=sys.stderr)
+        return 2
+    model = ClusterTreeModel()
+    model.accessible_namespaces = settings.accessible_namespaces
+    model.set_service(service)
+    monitor = LoopLagMonitor()
+    monitor.start()
+    await asyncio.sleep(0)
+    model.reset_timing()
+    model.set_context(context, user=False)
+    problems = await load_tree(model, args.depth, list(args.expand))
+    load_ms = 0.0
+    if model.first_load_at is not None and model.last_insert_at is not None:
+        load_ms = max(0.0, (model.last_insert_at - model.first_load_at) * 1000)
+    watch_events = None
+    if getattr(args, "live_seconds", 0) > 0:
+        watch_events = await _stay_live(model, args.live_seconds)
+    await monitor.stop()
+    root = model.context_node()
+    assert root is not None
+    lines = format_tree(root)
+    stats = service.stats(context)
+    cache = service.cache_stats()
+    footer = (f"# rows={len(lines)} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "
+              f"cache_misses={cache.misses} connections={stats.connections} "
+              f"max_loop_lag_ms={monitor.max_lag_ms:.1f}")
+    if watch_events is not None:
+        footer += f" watch_events={watch_events}"
+    out.write("\n".join([*lines, footer]) + "\n")
+    out.flush()
+    for p in problems:
+        print(f"kube9-desktop: {p}", file=sys.stderr)
+    await model.shutdown()
+    return 0
+
+
+async def _stay_live(model: ClusterTreeModel, seconds: float) -> int:
+    """Keep the tree live for ``seconds``; returns the watch events applied (live updates, issue 8)."""
+    live = getattr(model, "live", None)
+    if live is None:
+        await asyncio.sleep(seconds)
+        return 0
+    live.start_all()
+    await asyncio.sleep(seconds)
+    await live.settle()
+    return int(live.events_applied)
+
+
+async def screenshot(window: MainWindow, args: argparse.Namespace) -> int:
+    """``--screenshot FILE``: load like ``--print-tree`` in the real window, then save it as a PNG."""
+    from PySide6.QtWidgets import QApplication
+
+    model = window.model
+    t0 = time.monotonic()
+    while model.context_node() is None and time.monotonic() - t0 < 30:
+        await asyncio.sleep(0.05)
+    problems = await load_tree(model, args.depth, list(args.expand), expand_view=window.expand_node)
+    for p in problems:
+        print(f"kube9-desktop: {p}", file=sys.stderr)
+    window.select_first_object()
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        QApplication.processEvents()
+    await window.wait_details()
+    QApplication.processEvents()
+    ok = window.grab().save(args.screenshot, "PNG")
+    if not ok:
+        print(f"kube9-desktop: could not write {args.screenshot}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,106 @@
+"""The interface every data backend implements, and the options and statistics they share.
+
+Two backends exist: ``api`` (pooled official client, server-side Tables, orjson; :mod:`.fetch`) and ``kubectl``
+(spawns ``kubectl get -o json``; :mod:`.kubectl`), kept as a fallback and as the benchmark baseline. The tree never
+talks to a backend directly: it goes through :class:`~kube9_desktop.kube.service.KubeService`, which adds the cache
+and in-flight de-duplication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kube9_desktop.kube.kinds import DEFAULT_TTLS, Kind, TtlClass
+from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
+
+
+@dataclass
+class KubeOptions:
+    """Tunables of the data layer; the app fills them from settings and may replace them at run time.
+
+    Attributes:
+        page_size: ``limit`` per list request; the first page reaches the tree as soon as it arrives.
+        connect_timeout: Seconds to establish a TCP+TLS connection.
+        read_timeout: Seconds to wait for response bytes.
+        workers: Threads per context doing blocking I/O and JSON parsing (also the connection pool size).
+        ttls: Cache TTL in seconds per TTL class (0 disables caching for that class).
+        cache_max_entries: LRU bound of the list cache.
+        retries: Automatic retries for 429/5xx/dropped connections (with backoff / Retry-After).
+        kubectl: The kubectl executable for the kubectl backend.
+        exec_timeout: Seconds an exec credential plugin may run before it is killed.
+    """
+
+    page_size: int = 500
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    workers: int = 8
+    ttls: dict[TtlClass, float] = field(default_factory=lambda: dict(DEFAULT_TTLS))
+    cache_max_entries: int = 2000
+    retries: int = 3
+    kubectl: str = "kubectl"
+    exec_timeout: float = 30.0
+
+
+@dataclass
+class ContextStats:
+    """Per-context counters (the status bar and the benchmarks read them).
+
+    Attributes:
+        requests: HTTP requests made (kubectl backend: processes spawned).
+        bytes_received: Response body bytes read.
+        connections: TCP connections opened by the pool since the client was created.
+        errors: Requests that ended in an error.
+        last_latency_ms: Latency of the last completed list page request.
+        median_latency_ms: Median over the recent list page requests.
+    """
+
+    requests: int = 0
+    bytes_received: int = 0
+    connections: int = 0
+    errors: int = 0
+    last_latency_ms: float = 0.0
+    median_latency_ms: float = 0.0
+
+
+class Backend(Protocol):
+    """A source of lists, objects and watches for any kubeconfig context."""
+
+    name: str
+
+    def list_pages(self, ref: ListRef, kind: Kind) -> AsyncIterator[Page]:
+        """Stream the list ``ref`` page by page; raises KubeError."""
+        ...
+
+    async def get_object(self, context: str, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        """One object as a plain dict; raises KubeError."""
+        ...
+
+    async def server_version(self, context: str) -> str:
+        """The server's ``gitVersion`` (``v1.19.0``); raises KubeError."""
+        ...
+
+    async def custom_kinds(self, context: str) -> list[Kind]:
+        """Kinds defined by the cluster's CRDs; raises KubeError."""
+        ...
+
+    def watch(self, ref: ListRef, kind: Kind, resource_version: str) -> AsyncIterator[WatchEvent]:
+        """Watch ``ref`` from ``resource_version``; raises KubeError (kind GONE on 410)."""
+        ...
+
+    def stats(self, context: str) -> ContextStats:
+        """Counters for ``context``."""
+        ...
+
+    def set_options(self, options: KubeOptions) -> None:
+        """Apply new options (timeouts, page size) to future requests."""
+        ...
+
+    def drop_context(self, context: str) -> None:
+        """Close the context's client and connections (e.g. when it disappears from the kubeconfig)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every client, pool and worker thread."""
+        ...

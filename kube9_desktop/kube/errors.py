@@ -1,0 +1,84 @@
+"""Every failure the data layer can meet, as one value: :class:`KubeError`.
+
+The views never see a ``kubernetes`` or ``urllib3`` exception. The client module converts them into a
+``KubeError`` carrying a short title, a plain-language message and an actionable hint, which the tree model turns
+into an error row and the window into a dialog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, coarsely; drives the icon, the retry policy and the wording."""
+
+    UNAUTHORIZED = "unauthorized"  # 401: credentials rejected or expired
+    FORBIDDEN = "forbidden"  # 403: RBAC says no
+    NOT_FOUND = "not_found"  # 404: object or API not served
+    CONFLICT = "conflict"  # 409
+    GONE = "gone"  # 410: expired continue token / resourceVersion
+    INVALID = "invalid"  # 400 / 422
+    THROTTLED = "throttled"  # 429 after retries ran out
+    SERVER = "server"  # 5xx after retries ran out
+    UNREACHABLE = "unreachable"  # connection refused / reset / no route
+    DNS = "dns"  # host name does not resolve
+    TIMEOUT = "timeout"  # connect or read timeout
+    TLS = "tls"  # certificate verification / handshake failure
+    KUBECONFIG = "kubeconfig"  # the kubeconfig itself is broken
+    EXEC_PLUGIN = "exec_plugin"  # credential plugin missing / failed / garbage
+    KUBECTL = "kubectl"  # kubectl backend failure that maps to nothing above
+    PROTOCOL = "protocol"  # malformed or truncated response
+    UNKNOWN = "unknown"
+
+
+@dataclass(eq=False)
+class KubeError(Exception):
+    """A failure as the user should see it.
+
+    Attributes:
+        kind: The coarse category.
+        title: A few words for a dialog title or the start of an error row ("Permission denied").
+        message: One or two plain sentences ("You cannot list pods in namespace kube-system.").
+        hint: What to do about it ("Check with: kubectl auth can-i list pods -n kube-system").
+        status: The HTTP status code, when there was one.
+        reason: The Kubernetes Status ``reason`` (``Forbidden``, ``Expired`` ...), when there was one.
+        details: The server's raw Status object (or other diagnostic data) for the dialog's Details section;
+            never contains credentials.
+        context: The kubeconfig context the failure belongs to.
+        retry_after: Seconds the server asked us to wait (429/503), if any.
+    """
+
+    kind: ErrorKind
+    title: str
+    message: str
+    hint: str = ""
+    status: int | None = None
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    context: str = ""
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def retriable(self) -> bool:
+        """Whether an automatic retry may succeed (throttling, server errors, timeouts, dropped connections)."""
+        return self.kind in (ErrorKind.THROTTLED, ErrorKind.SERVER, ErrorKind.TIMEOUT, ErrorKind.PROTOCOL) or (
+            self.kind is ErrorKind.UNREACHABLE and self.status is None and self.reason == "reset"
+        )
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """Errors with the same identity arriving together are shown in one dialog."""
+        return (self.context, self.kind.value, self.message)
+
+    def one_line(self) -> str:
+        """The message as one line, for an error row or the headless tree printout."""
+        return " ".join(self.message.split())

@@ -1,0 +1,230 @@
+"""The table of resource kinds the browser knows, as data.
+
+Adding a kind is one entry in :data:`BUILTIN_KINDS`; nothing else switches on kind names. Custom resources are
+added at run time from CustomResourceDefinitions (:func:`kind_from_crd`).
+
+TTL classes (the cache's reason for each TTL; the seconds come from settings, defaults from the kube9 design):
+
+* ``cluster`` (30 s): nodes, namespaces and cluster-scoped objects change rarely and are costly to re-list in big
+  clusters, so a short staleness is the better trade.
+* ``stable`` (15 s): controllers and configuration (deployments, services, configmaps, ...) change on deploys,
+  which users notice within seconds anyway; Refresh and watches cover the rest.
+* ``volatile`` (5 s): pods, replicasets and jobs churn constantly; keep them just long enough to absorb the burst of
+  repeated expansions a browsing user makes.
+* ``never`` (0): events are a stream, not state; a cached copy is always misleading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class TtlClass(StrEnum):
+    """How long a list of this kind may be served from the cache (seconds come from settings)."""
+
+    CLUSTER = "cluster"
+    STABLE = "stable"
+    VOLATILE = "volatile"
+    NEVER = "never"
+
+
+DEFAULT_TTLS: dict[TtlClass, float] = {
+    TtlClass.CLUSTER: 30.0,
+    TtlClass.STABLE: 15.0,
+    TtlClass.VOLATILE: 5.0,
+    TtlClass.NEVER: 0.0,
+}
+
+
+class StatusRule(StrEnum):
+    """How a row's Status text is derived from the kind's Table cells.
+
+    ``column``: the ``status_column`` cell as is (pods, nodes, namespaces, PVCs ...).
+    ``ready``: compare the ``ready_column`` cell "a/b" (or a / ``desired_column``): equal → Ready.
+    ``completions``: jobs, "1/1" → Complete, else Running.
+    ``cronjob``: Suspended when ``Suspend`` is True, Active when jobs run, else Scheduled.
+    ``text``: the ``status_column`` cell as plain information (service type, provisioner ...), no severity.
+    ``none``: no status.
+    """
+
+    COLUMN = "column"
+    READY = "ready"
+    COMPLETIONS = "completions"
+    CRONJOB = "cronjob"
+    TEXT = "text"
+    NONE = "none"
+
+
+class Category(StrEnum):
+    """Where a kind appears in the tree."""
+
+    TOP = "top"  # directly under the context (Nodes, Namespaces)
+    CLUSTER = "Cluster resources"
+    WORKLOADS = "Workloads"
+    NETWORK = "Network"
+    CONFIG = "Config"
+    STORAGE = "Storage"
+    EVENTS = "Events"
+    CUSTOM = "Custom resources"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One resource kind.
+
+    Attributes:
+        key: Stable id, the plural for built-ins (``pods``) and ``plural.group`` for custom resources.
+        kind: The Kubernetes kind (``Pod``).
+        group: API group, ``""`` for the core group.
+        version: API version (``v1``).
+        plural: The resource name in URLs (``pods``).
+        namespaced: Whether objects live in namespaces.
+        category: Tree category.
+        label: Plural display label (``Pods``).
+        ttl: The cache TTL class.
+        icon: Icon file stem under ``resources/icons``.
+        status_rule: How Status is derived (see :class:`StatusRule`).
+        status_column: Table column holding the status (for ``column``/``text``).
+        ready_column: Table column holding "ready/total" or the ready count.
+        desired_column: Table column holding the desired count, when ready is a bare number.
+        restarts_column: Table column holding restarts.
+        children: What expanding one object shows: ``("pods", "selector")`` → its pods by label selector,
+            ``("pods", "node")`` → the pods on a node, ``("categories", "namespace")`` → the namespace's kind
+            categories, ``("custom", "crd")`` → the custom resources a CRD defines; ``None`` → a leaf.
+        short_names: kubectl short names (used by the kubectl backend and the filter).
+    """
+
+    key: str
+    kind: str
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+    category: Category
+    label: str
+    ttl: TtlClass
+    icon: str
+    status_rule: StatusRule = StatusRule.NONE
+    status_column: str | None = None
+    ready_column: str | None = None
+    desired_column: str | None = None
+    restarts_column: str | None = None
+    children: tuple[str, str] | None = None
+    short_names: tuple[str, ...] = field(default=())
+
+    @property
+    def api_version(self) -> str:
+        """``v1`` or ``apps/v1``."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def kubectl_resource(self) -> str:
+        """The resource argument kubectl understands unambiguously (``pods``, ``deployments.apps``)."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def list_path(self, namespace: str | None = None) -> str:
+        """The REST path that lists this kind, cluster-wide or in ``namespace``."""
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            return f"{prefix}/namespaces/{namespace}/{self.plural}"
+        return f"{prefix}/{self.plural}"
+
+    def object_path(self, name: str, namespace: str | None = None) -> str:
+        """The REST path of one object."""
+        return f"{self.list_path(namespace)}/{name}"
+
+
+def _k(key: str, kind: str, group: str, version: str, namespaced: bool, category: Category, label: str,
+       ttl: TtlClass, **kw: Any) -> Kind:
+    return Kind(key=key, kind=kind, group=group, version=version, plural=key.split(".")[0],
+                namespaced=namespaced, category=category, label=label, ttl=ttl,
+                icon=kw.pop("icon", kind.lower()), **kw)
+
+
+C, S, V, N = TtlClass.CLUSTER, TtlClass.STABLE, TtlClass.VOLATILE, TtlClass.NEVER
+W = Category.WORKLOADS
+
+BUILTIN_KINDS: tuple[Kind, ...] = (
+    _k("nodes", "Node", "", "v1", False, Category.TOP, "Nodes", C, status_rule=StatusRule.COLUMN,
+       status_column="Status", children=("pods", "node"), short_names=("no",)),
+    _k("namespaces", "Namespace", "", "v1", False, Category.TOP, "Namespaces", C,
+       status_rule=StatusRule.COLUMN, status_column="Status", children=("categories", "namespace"),
+       short_names=("ns",)),
+    _k("pods", "Pod", "", "v1", True, W, "Pods", V, status_rule=StatusRule.COLUMN, status_column="Status",
+       ready_column="Ready", restarts_column="Restarts", short_names=("po",)),
+    _k("deployments", "Deployment", "apps", "v1", True, W, "Deployments", S, status_rule=StatusRule.READY,
+       ready_column="Ready", children=("pods", "selector"), short_names=("deploy",)),
+    _k("statefulsets", "StatefulSet", "apps", "v1", True, W, "StatefulSets", S, status_rule=StatusRule.READY,
+       ready_column="Ready", children=("pods", "selector"), short_names=("sts",)),
+    _k("daemonsets", "DaemonSet", "apps", "v1", True, W, "DaemonSets", S, status_rule=StatusRule.READY,
+       ready_column="Ready", desired_column="Desired", children=("pods", "selector"), short_names=("ds",)),
+    _k("replicasets", "ReplicaSet", "apps", "v1", True, W, "ReplicaSets", V, status_rule=StatusRule.READY,
+       ready_column="Ready", desired_column="Desired", children=("pods", "selector"), short_names=("rs",)),
+    _k("jobs", "Job", "batch", "v1", True, W, "Jobs", V, status_rule=StatusRule.COMPLETIONS,
+       ready_column="Completions", children=("pods", "selector")),
+    _k("cronjobs", "CronJob", "batch", "v1", True, W, "CronJobs", S, status_rule=StatusRule.CRONJOB,
+       short_names=("cj",)),
+    _k("services", "Service", "", "v1", True, Category.NETWORK, "Services", S, status_rule=StatusRule.TEXT,
+       status_column="Type", children=("pods", "selector"), short_names=("svc",)),
+    _k("ingresses", "Ingress", "networking.k8s.io", "v1", True, Category.NETWORK, "Ingresses", S,
+       status_rule=StatusRule.TEXT, status_column="Hosts", short_names=("ing",)),
+    _k("configmaps", "ConfigMap", "", "v1", True, Category.CONFIG, "ConfigMaps", S, short_names=("cm",)),
+    _k("secrets", "Secret", "", "v1", True, Category.CONFIG, "Secrets", S, status_rule=StatusRule.TEXT,
+       status_column="Type"),
+    _k("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", True, Category.STORAGE,
+       "PersistentVolumeClaims", S, icon="pvc", status_rule=StatusRule.COLUMN, status_column="Status",
+       short_names=("pvc",)),
+    _k("persistentvolumes", "PersistentVolume", "", "v1", False, Category.CLUSTER, "PersistentVolumes", C,
+       icon="pv", status_rule=StatusRule.COLUMN, status_column="Status", short_names=("pv",)),
+    _k("storageclasses", "StorageClass", "storage.k8s.io", "v1", False, Category.CLUSTER, "StorageClasses", C,
+       status_rule=StatusRule.TEXT, status_column="Provisioner", short_names=("sc",)),
+    _k("customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False,
+       Category.CLUSTER, "CustomResourceDefinitions", C, icon="crd", children=("custom", "crd"),
+       short_names=("crd",)),
+    _k("events", "Event", "", "v1", True, Category.EVENTS, "Events", N, status_rule=StatusRule.TEXT,
+       status_column="Type", short_names=("ev",)),
+)
+
+KINDS: dict[str, Kind] = {k.key: k for k in BUILTIN_KINDS}
+
+#: Categories under a namespace, in display order, with their kinds in display order.
+NAMESPACE_CATEGORIES: tuple[tuple[Category, tuple[str, ...]], ...] = (
+    (Category.WORKLOADS, ("pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")),
+    (Category.NETWORK, ("services", "ingresses")),
+    (Category.CONFIG, ("configmaps", "secrets")),
+    (Category.STORAGE, ("persistentvolumeclaims",)),
+)
+
+#: Kinds listed under "Cluster resources", in display order.
+CLUSTER_RESOURCE_KINDS: tuple[str, ...] = ("persistentvolumes", "storageclasses", "customresourcedefinitions")
+
+
+def kind(key: str) -> Kind:
+    """The built-in kind ``key`` (``pods``); raises KeyError for unknown keys."""
+    return KINDS[key]
+
+
+def kind_from_crd(crd: dict[str, Any]) -> Kind | None:
+    """A :class:`Kind` for the custom resource a CRD object (plain dict) defines, or ``None`` if unusable.
+
+    Uses the storage version if it is served, else the first served version.
+    """
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    group = spec.get("group")
+    plural = names.get("plural")
+    if not group or not plural:
+        return None
+    versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
+    if not versions and spec.get("version"):
+        versions = [{"name": spec["version"], "storage": True}]
+    if not versions:
+        return None
+    version = next((v for v in versions if v.get("storage")), versions[0])["name"]
+    key = f"{plural}.{group}"
+    return Kind(key=key, kind=names.get("kind", plural), group=group, version=version, plural=plural,
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced", category=Category.CUSTOM,
+                label=plural, ttl=TtlClass.STABLE, icon="custom",
+                status_rule=StatusRule.NONE, short_names=tuple(names.get("shortNames") or ()))

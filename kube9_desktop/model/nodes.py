@@ -1,0 +1,185 @@
+"""Plain-Python tree nodes: what the tree holds, independent of Qt.
+
+The Qt model (:mod:`.tree_model`) only adapts these to ``QAbstractItemModel``; all structure and load state lives
+here so it can be reasoned about (and tested) without Qt.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum, auto
+
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.kinds import Kind
+from kube9_desktop.kube.rows import ListRef, Row, Severity
+
+
+class NodeType(Enum):
+    """What a tree row is."""
+
+    ROOT = auto()  # invisible root
+    CONTEXT = auto()  # a kubeconfig context
+    GROUP = auto()  # a static grouping ("Cluster resources", "Workloads")
+    LIST = auto()  # a listable kind ("Pods (123)")
+    OBJECT = auto()  # one resource
+    ERROR = auto()  # a failed load, with retry
+    LOADING = auto()  # "Loading…" placeholder
+    NOTE = auto()  # an informational line ("partial list")
+
+
+class LoadState(Enum):
+    """Load state of an expandable node; ``canFetchMore`` is true only for UNLOADED."""
+
+    UNLOADED = auto()
+    LOADING = auto()
+    LOADED = auto()
+    FAILED = auto()
+
+
+@dataclass(eq=False)
+class TreeNode:
+    """One row of the tree.
+
+    Attributes:
+        type: What the row is.
+        label: The base label (``Pods``, an object name, an error message).
+        context: The kubeconfig context the row belongs to.
+        parent: The parent node (``None`` for the root).
+        children: Child nodes in display order.
+        state: Load state of expandable nodes.
+        kind: LIST: the listed kind; OBJECT: the object's kind.
+        namespace: The namespace the row is in or lists.
+        ref: The list this node's children come from (LIST and expandable OBJECT nodes, once resolved).
+        row: OBJECT: the object's row.
+        error: ERROR: the failure.
+        count: LIST: number of objects once known.
+        status: CONTEXT: server version; NOTE/ERROR: unused.
+        generation: Bumped whenever the node's children are reset, so late results of an older load are dropped.
+        note: A short suffix note ("live updates paused — retrying").
+    """
+
+    type: NodeType
+    label: str
+    context: str = ""
+    parent: TreeNode | None = None
+    children: list[TreeNode] = field(default_factory=list)
+    state: LoadState = LoadState.UNLOADED
+    kind: Kind | None = None
+    namespace: str | None = None
+    ref: ListRef | None = None
+    row: Row | None = None
+    error: KubeError | None = None
+    count: int | None = None
+    status: str = ""
+    generation: int = 0
+    note: str = ""
+    loaded_at: float = 0.0
+    _pos: int = 0
+
+    @property
+    def expandable(self) -> bool:
+        """Whether the row can have children (drives ``hasChildren``)."""
+        if self.type in (NodeType.ROOT, NodeType.CONTEXT, NodeType.GROUP, NodeType.LIST):
+            return True
+        if self.type is NodeType.OBJECT:
+            return bool(self.kind and self.kind.children)
+        return False
+
+    @property
+    def display_label(self) -> str:
+        """The label as shown: lists carry their count once known (``Pods (123)``)."""
+        if self.type is NodeType.LIST and self.count is not None:
+            return f"{self.label} ({self.count})"
+        return self.label
+
+    @property
+    def severity(self) -> Severity:
+        """Colour class of the row's status."""
+        if self.type is NodeType.ERROR:
+            return Severity.ERROR
+        if self.row is not None:
+            return self.row.severity
+        return Severity.NONE
+
+    def position(self) -> int:
+        """This node's index in its parent, O(1) in the common case.
+
+        The position is cached; when the cache is stale (rows were removed before it), the parent's positions are
+        renumbered once.
+        """
+        parent = self.parent
+        if parent is None:
+            return 0
+        siblings = parent.children
+        if self._pos < len(siblings) and siblings[self._pos] is self:
+            return self._pos
+        for i, child in enumerate(siblings):
+            child._pos = i
+        return self._pos
+
+    def add_children(self, nodes: list[TreeNode], at: int | None = None) -> None:
+        """Attach ``nodes`` at ``at`` (default: the end)."""
+        start = len(self.children) if at is None else at
+        for i, n in enumerate(nodes):
+            n.parent = self
+            n._pos = start + i
+        self.children[start:start] = nodes
+
+    def depth(self) -> int:
+        """0 for the context root, 1 for its children, ..."""
+        d, n = 0, self.parent
+        while n is not None and n.type is not NodeType.ROOT:
+            d += 1
+            n = n.parent
+        return d
+
+    def path(self) -> tuple[str, ...]:
+        """Base labels from below the root down to this node (identifies a node across reloads)."""
+        parts: list[str] = []
+        n: TreeNode | None = self
+        while n is not None and n.type is not NodeType.ROOT:
+            parts.append(n.label if n.type is not NodeType.OBJECT or n.row is None else n.row.name)
+            n = n.parent
+        return tuple(reversed(parts))
+
+    def walk(self) -> list[TreeNode]:
+        """This node and all descendants, depth first."""
+        out: list[TreeNode] = []
+        stack = [self]
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            stack.extend(reversed(n.children))
+        return out
+
+    def mark_loaded(self) -> None:
+        """Record a successful load."""
+        self.state = LoadState.LOADED
+        self.loaded_at = time.monotonic()
+
+
+def object_node(row: Row, kind: Kind, context: str) -> TreeNode:
+    """An OBJECT node for ``row``."""
+    return TreeNode(NodeType.OBJECT, row.name, context=context, kind=kind, namespace=row.namespace, row=row)
+
+
+def list_node(kind: Kind, context: str, namespace: str | None) -> TreeNode:
+    """A LIST node listing ``kind`` in ``namespace`` (or cluster-wide)."""
+    return TreeNode(NodeType.LIST, kind.label, context=context, kind=kind, namespace=namespace,
+                    ref=ListRef(context, kind.key, namespace if kind.namespaced else None))
+
+
+def error_node(error: KubeError, context: str) -> TreeNode:
+    """An ERROR row for ``error``."""
+    return TreeNode(NodeType.ERROR, error.one_line(), context=context, error=error, state=LoadState.LOADED)
+
+
+def loading_node(context: str) -> TreeNode:
+    """The "Loading…" placeholder."""
+    return TreeNode(NodeType.LOADING, "Loading…", context=context, state=LoadState.LOADED)
+
+
+def note_node(text: str, context: str) -> TreeNode:
+    """An informational row."""
+    return TreeNode(NodeType.NOTE, text, context=context, state=LoadState.LOADED)

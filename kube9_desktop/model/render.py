@@ -1,0 +1,137 @@
+"""Per-row display: column texts, ages, status colours and icons.
+
+Kept apart from the model so the model stays a thin adapter and the look can change in one place.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from importlib import resources
+
+from PySide6.QtGui import QColor, QIcon
+
+from kube9_desktop.kube.rows import Severity
+from kube9_desktop.model.nodes import NodeType, TreeNode
+
+COLUMNS: tuple[str, ...] = ("Name", "Status", "Ready", "Restarts", "Age")
+COL_NAME, COL_STATUS, COL_READY, COL_RESTARTS, COL_AGE = range(len(COLUMNS))
+
+#: Status colours readable on light and dark palettes alike.
+SEVERITY_COLOURS: dict[Severity, QColor] = {
+    Severity.OK: QColor("#2e9d4c"),
+    Severity.WARN: QColor("#c98a00"),
+    Severity.ERROR: QColor("#d0342c"),
+    Severity.UNKNOWN: QColor("#8a8f98"),
+}
+
+SEVERITY_ICONS: dict[Severity, str] = {
+    Severity.OK: "status-ok",
+    Severity.WARN: "status-warn",
+    Severity.ERROR: "status-error",
+    Severity.UNKNOWN: "status-unknown",
+}
+
+
+def format_age(created: float | None, now: float | None = None) -> str:
+    """kubectl's short age format: ``45s``, ``12m``, ``5h``, ``3d4h``, ``2y``."""
+    if created is None:
+        return ""
+    secs = int((now if now is not None else time.time()) - created)
+    if secs < 0:
+        secs = 0
+    if secs < 120:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 10:
+        return f"{mins}m{secs % 60}s" if secs % 60 else f"{mins}m"
+    if mins < 180:
+        return f"{mins}m"
+    hours = mins // 60
+    if hours < 8:
+        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 8:
+        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
+    if days < 365 * 2:
+        return f"{days}d"
+    return f"{days // 365}y"
+
+
+def cell_text(node: TreeNode, column: int) -> str:
+    """The text of ``column`` for ``node``."""
+    if column == COL_NAME:
+        return node.display_label + (f"  — {node.note}" if node.note else "")
+    if node.type is NodeType.CONTEXT:
+        return node.status if column == COL_STATUS else ""
+    row = node.row
+    if row is None:
+        return ""
+    if column == COL_STATUS:
+        return row.status
+    if column == COL_READY:
+        return row.ready
+    if column == COL_RESTARTS:
+        return row.restarts
+    if column == COL_AGE:
+        return format_age(row.created)
+    return ""
+
+
+@cache
+def icon(name: str) -> QIcon:
+    """An icon from ``resources/icons`` (empty icon if missing, so a missing file never breaks the tree)."""
+    ref = resources.files("kube9_desktop.resources").joinpath("icons", f"{name}.svg")
+    try:
+        with resources.as_file(ref) as path:
+            return QIcon(str(path)) if path.exists() else QIcon()
+    except (FileNotFoundError, ModuleNotFoundError):
+        return QIcon()
+
+
+def node_icon(node: TreeNode) -> QIcon:
+    """The decoration of the Name column."""
+    t = node.type
+    if t is NodeType.CONTEXT:
+        return icon("context")
+    if t is NodeType.GROUP:
+        return icon("category")
+    if t is NodeType.LIST and node.kind is not None:
+        return icon(node.kind.icon)
+    if t is NodeType.OBJECT and node.kind is not None:
+        return icon(node.kind.icon)
+    if t is NodeType.ERROR:
+        return icon("error")
+    if t is NodeType.LOADING:
+        return icon("loading")
+    if t is NodeType.NOTE:
+        return icon("info")
+    return QIcon()
+
+
+def status_icon(node: TreeNode) -> QIcon | None:
+    """The decoration of the Status column (a coloured dot), or ``None``."""
+    sev = node.severity
+    if node.type is NodeType.OBJECT and sev in SEVERITY_ICONS:
+        return icon(SEVERITY_ICONS[sev])
+    return None
+
+
+def tooltip(node: TreeNode) -> str:
+    """Tooltip of a row: the hint for errors, the full label otherwise."""
+    if node.type is NodeType.ERROR and node.error is not None:
+        e = node.error
+        parts = [f"<b>{e.title}</b>", e.message]
+        if e.hint:
+            parts.append(f"<i>{e.hint}</i>")
+        parts.append("Double-click to retry.")
+        return "<br>".join(_esc(p) if not p.startswith("<") else p for p in parts)
+    if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
+        return f"{node.row.namespace}/{node.row.name}"
+    return node.display_label
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,714 @@
+"""The cluster tree as a ``QAbstractItemModel``: a thin adapter over :mod:`.nodes`.
+
+How one expansion travels (one way only):
+
+1. The view asks ``canFetchMore(index)``; the node is UNLOADED, so yes. ``fetchMore`` marks it LOADING, inserts a
+   "Loading…" child, schedules a coroutine on the event loop and returns at once.
+2. The coroutine asks the :class:`~kube9_desktop.kube.service.KubeService` for the list; the service answers from
+   its cache or streams pages fetched and parsed in its worker threads.
+3. Each page replaces the placeholder / is appended in batches (``beginInsertRows`` with an inclusive last row),
+   yielding to the event loop between batches so the window keeps painting.
+4. A failure arrives as a :class:`~kube9_desktop.kube.errors.KubeError` value and becomes an error row under the
+   node plus a ``load_failed`` signal; nothing is thrown into the view.
+
+Every task is referenced in ``_tasks`` until it finishes; results of a task whose node was reset meanwhile (refresh,
+context switch, removal) are dropped by comparing the node's ``generation``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+import weakref
+from collections.abc import Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QFont
+
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, NAMESPACE_CATEGORIES, Kind
+from kube9_desktop.kube.rows import ListRef, Row
+from kube9_desktop.model import render
+from kube9_desktop.model.nodes import (
+    LoadState,
+    NodeType,
+    TreeNode,
+    error_node,
+    list_node,
+    loading_node,
+    note_node,
+    object_node,
+)
+from kube9_desktop.model.selectors import selector_of
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.service import KubeService
+
+log = logging.getLogger(__name__)
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+#: Failures that make a whole context unusable: shown once, as the context's only child, not once per list.
+CONTEXT_FATAL = frozenset({ErrorKind.UNREACHABLE, ErrorKind.DNS, ErrorKind.TIMEOUT, ErrorKind.TLS,
+                           ErrorKind.UNAUTHORIZED, ErrorKind.KUBECONFIG, ErrorKind.EXEC_PLUGIN,
+                           ErrorKind.PROTOCOL})
+
+_keys = itertools.count(1)
+
+
+class ClusterTreeModel(QAbstractItemModel):
+    """Context → categories → namespaces → resources, loaded lazily through ``fetchMore``.
+
+    Signals:
+        load_failed(KubeError, bool): a load failed; the flag says whether the user asked for it directly
+            (context switch, refresh, retry), in which case the window shows a dialog.
+        activity(): some load finished (the status bar refreshes its numbers).
+        busy_changed(bool): loads started / all loads finished.
+    """
+
+    load_failed = Signal(object, bool)
+    activity = Signal()
+    busy_changed = Signal(bool)
+
+    #: Rows inserted per ``beginInsertRows`` call; the loop gets a turn between batches.
+    insert_batch = 500
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._root = TreeNode(NodeType.ROOT, "")
+        self._contexts: dict[str, TreeNode] = {}
+        self._registry: weakref.WeakValueDictionary[int, TreeNode] = weakref.WeakValueDictionary()
+        self._node_keys: weakref.WeakKeyDictionary[TreeNode, int] = weakref.WeakKeyDictionary()
+        self._service: KubeService | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._refreshing: set[str] = set()
+        self._dead = TreeNode(NodeType.NOTE, "")
+        self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
+        #: Monotonic time of the first load since :meth:`reset_timing` and of the last rows inserted.
+        self.first_load_at: float | None = None
+        self.last_insert_at: float | None = None
+
+    # ------------------------------------------------------------------ wiring
+
+    @property
+    def service(self) -> KubeService | None:
+        """The data service (``None`` until the app has created it)."""
+        return self._service
+
+    def set_service(self, service: KubeService | None) -> None:
+        """Use ``service`` from now on; every cached context tree is dropped."""
+        self._service = service
+        self.beginResetModel()
+        for ctx in self._contexts.values():
+            self._detach_subtree(ctx)
+        self._contexts.clear()
+        self._root.children = []
+        self.endResetModel()
+
+    @property
+    def current_context(self) -> str | None:
+        """The context shown, if any."""
+        return self._root.children[0].context if self._root.children else None
+
+    def context_node(self) -> TreeNode | None:
+        """The visible context root node."""
+        return self._root.children[0] if self._root.children else None
+
+    def set_context(self, name: str, *, user: bool = True) -> TreeNode:
+        """Show context ``name``; instant when its tree was opened before, else it starts loading.
+
+        Args:
+            name: The kubeconfig context.
+            user: Whether the user asked for it (its failures then open a dialog).
+        """
+        node = self._contexts.get(name)
+        if node is None:
+            node = TreeNode(NodeType.CONTEXT, name, context=name)
+            self._contexts[name] = node
+        self.beginResetModel()
+        old = self.context_node()
+        if old is not None:
+            old.parent = None
+        self._root.children = []
+        self._root.add_children([node])
+        self.endResetModel()
+        if node.state is LoadState.UNLOADED:
+            self._start_load(node, user=user)
+        return node
+
+    def forget_context(self, name: str) -> None:
+        """Drop the cached tree of ``name`` (e.g. after a kubeconfig reload)."""
+        node = self._contexts.pop(name, None)
+        if node is not None and node is self.context_node():
+            self.beginResetModel()
+            self._root.children = []
+            self.endResetModel()
+        if node is not None:
+            self._detach_subtree(node)
+
+    # ------------------------------------------------------------------ Qt model interface
+
+    def node(self, index: ModelIndex) -> TreeNode:
+        """The node behind ``index`` (the invisible root for an invalid index)."""
+        if not index.isValid():
+            return self._root
+        return self._registry.get(index.internalId(), self._dead)
+
+    def _key(self, node: TreeNode) -> int:
+        key = self._node_keys.get(node)
+        if key is None:
+            key = next(_keys)
+            self._node_keys[node] = key
+            self._registry[key] = node
+        return key
+
+    def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
+        """The index of ``node`` (invalid for the root or a node not in the visible tree)."""
+        if node is self._root or node.parent is None or not self._attached(node):
+            return QModelIndex()
+        return self.createIndex(node.position(), column, self._key(node))
+
+    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        pnode = self.node(parent)
+        if row >= len(pnode.children):
+            return QModelIndex()
+        return self.createIndex(row, column, self._key(pnode.children[row]))
+
+    def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        node = self.node(index)
+        p = node.parent
+        if p is None or p is self._root or p.parent is None:
+            return QModelIndex()
+        return self.createIndex(p.position(), 0, self._key(p))
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
+        if parent.isValid() and parent.column() > 0:
+            return 0
+        return len(self.node(parent).children)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:
+        return len(render.COLUMNS)
+
+    def hasChildren(self, parent: ModelIndex = QModelIndex()) -> bool:
+        if parent.isValid() and parent.column() > 0:
+            return False
+        node = self.node(parent)
+        return bool(node.children) or (node.expandable and node.state is LoadState.UNLOADED)
+
+    def canFetchMore(self, parent: ModelIndex) -> bool:
+        if not parent.isValid():
+            return False
+        node = self.node(parent)
+        return node.expandable and node.state is LoadState.UNLOADED and self._service is not None
+
+    def fetchMore(self, parent: ModelIndex) -> None:
+        if not self.canFetchMore(parent):
+            return
+        self._start_load(self.node(parent), user=False)
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(render.COLUMNS):
+            return render.COLUMNS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = self.node(index)
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return render.cell_text(node, col)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if col == render.COL_NAME:
+                return render.node_icon(node)
+            if col == render.COL_STATUS:
+                return render.status_icon(node)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if node.type is NodeType.ERROR:
+                return QBrush(render.SEVERITY_COLOURS[node.severity])
+            if col == render.COL_STATUS and node.severity in render.SEVERITY_COLOURS:
+                return QBrush(render.SEVERITY_COLOURS[node.severity])
+            return None
+        if role == Qt.ItemDataRole.FontRole and node.type in (NodeType.LOADING, NodeType.NOTE):
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return render.tooltip(node)
+        return None
+
+    # ------------------------------------------------------------------ tree surgery (signals only when visible)
+
+    def _attached(self, node: TreeNode) -> bool:
+        n: TreeNode | None = node
+        while n is not None and n is not self._root:
+            n = n.parent
+        return n is self._root
+
+    def _is_live(self, node: TreeNode, generation: int) -> bool:
+        """Whether results for ``node`` loaded at ``generation`` still belong in the tree."""
+        if node.generation != generation:
+            return False
+        n: TreeNode | None = node
+        while n is not None and n.type is not NodeType.CONTEXT:
+            n = n.parent
+        return n is not None and self._contexts.get(n.context) is n
+
+    def _insert(self, parent: TreeNode, nodes: list[TreeNode], at: int | None = None) -> None:
+        if not nodes:
+            return
+        at = len(parent.children) if at is None else at
+        if self._attached(parent):
+            self.beginInsertRows(self.index_of(parent), at, at + len(nodes) - 1)
+            parent.add_children(nodes, at)
+            self.endInsertRows()
+        else:
+            parent.add_children(nodes, at)
+        self.last_insert_at = time.monotonic()
+
+    def _remove(self, parent: TreeNode, first: int, last: int) -> None:
+        if last < first:
+            return
+        removed = parent.children[first:last + 1]
+        if self._attached(parent):
+            self.beginRemoveRows(self.index_of(parent), first, last)
+            del parent.children[first:last + 1]
+            self.endRemoveRows()
+        else:
+            del parent.children[first:last + 1]
+        for n in removed:
+            self._detach_subtree(n)
+
+    def _detach_subtree(self, node: TreeNode) -> None:
+        node.parent = None
+        for n in node.walk():
+            n.generation += 1
+
+    def _clear_children(self, node: TreeNode) -> None:
+        self._remove(node, 0, len(node.children) - 1)
+
+    def _replace_children(self, node: TreeNode, nodes: list[TreeNode]) -> None:
+        self._clear_children(node)
+        self._insert(node, nodes)
+
+    def _changed(self, node: TreeNode) -> None:
+        if self._attached(node) and node.parent is not None:
+            first = self.index_of(node, 0)
+            self.dataChanged.emit(first, first.siblingAtColumn(len(render.COLUMNS) - 1))
+
+    # ------------------------------------------------------------------ loading
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        if self.first_load_at is None:
+            self.first_load_at = time.monotonic()
+        was_idle = not self._tasks
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        if was_idle:
+            self.busy_changed.emit(True)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            exc = task.exception()
+            if exc is not None:
+                # A bug, not a cluster failure: log it with its traceback and tell the user plainly.
+                log.error("background load failed", exc_info=exc)
+                self.load_failed.emit(KubeError(ErrorKind.UNKNOWN, "Internal error",
+                                                f"An unexpected error occurred: {exc!r}",
+                                                "Please report this with the log file."), False)
+        self.activity.emit()
+        if not self._tasks:
+            self.busy_changed.emit(False)
+
+    @property
+    def busy(self) -> bool:
+        """Whether any load is in flight."""
+        return bool(self._tasks)
+
+    async def wait_idle(self) -> None:
+        """Wait until no load is in flight (headless mode and tests)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def reset_timing(self) -> None:
+        """Start a new load-time measurement."""
+        self.first_load_at = None
+        self.last_insert_at = None
+
+    async def shutdown(self) -> None:
+        """Cancel every load and wait for the tasks to end (window closing)."""
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def _start_load(self, node: TreeNode, *, user: bool) -> None:
+        if node.state is LoadState.LOADING or self._service is None:
+            return
+        node.state = LoadState.LOADING
+        gen = node.generation
+        if node.type is NodeType.CONTEXT:
+            self._spawn(self._load_context(node, gen, user))
+        elif node.type is NodeType.GROUP:
+            node.mark_loaded()
+            self._load_lists(node.children, user=user)
+        elif node.type is NodeType.OBJECT and node.kind is not None and node.kind.children == (
+                "categories", "namespace"):
+            self._open_namespace(node, user=user)
+        else:
+            self._spawn(self._load_list(node, gen, user))
+
+    def _load_lists(self, nodes: Iterable[TreeNode], *, user: bool) -> None:
+        for n in nodes:
+            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED:
+                self._start_load(n, user=user)
+
+    def _open_namespace(self, node: TreeNode, *, user: bool) -> None:
+        """A namespace shows its categories at once and counts every kind in parallel."""
+        ns = node.row.name if node.row is not None else node.label
+        groups: list[TreeNode] = []
+        for category, keys in NAMESPACE_CATEGORIES:
+            g = TreeNode(NodeType.GROUP, category.value, context=node.context, namespace=ns,
+                         state=LoadState.LOADED)
+            g.add_children([list_node(KINDS[k], node.context, ns) for k in keys])
+            groups.append(g)
+        self._replace_children(node, groups)
+        node.mark_loaded()
+        for g in groups:
+            self._load_lists(g.children, user=user)
+
+    async def _load_context(self, node: TreeNode, gen: int, user: bool) -> None:
+        svc = self._service
+        assert svc is not None
+        ctx = node.context
+        self._replace_children(node, [loading_node(ctx)])
+        top_kinds = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
+        # Start the top-level lists now, in parallel with the version request: the list nodes created below join
+        # these in-flight requests instead of waiting a round trip.
+        warm = [asyncio.ensure_future(svc.list_all(ListRef(ctx, k))) for k in top_kinds]
+        try:
+            version = await svc.version(ctx)
+        except KubeError as e:
+            if e.kind in CONTEXT_FATAL:
+                for w in warm:
+                    w.cancel()
+                await asyncio.gather(*warm, return_exceptions=True)
+                if self._is_live(node, gen):
+                    self._fail(node, e, user)
+                return
+            version = ""  # e.g. /version forbidden: the lists will say what is wrong
+        finally:
+            for w in warm:
+                # Their outcome reaches the tree through the list nodes; only keep errors from being "never
+                # retrieved".
+                w.add_done_callback(lambda f: f.cancelled() or f.exception())
+        if not self._is_live(node, gen):
+            return
+        node.status = version
+        self._changed(node)
+        cluster = TreeNode(NodeType.GROUP, "Cluster resources", context=ctx, state=LoadState.LOADED)
+        cluster.add_children([list_node(KINDS[k], ctx, None) for k in CLUSTER_RESOURCE_KINDS])
+        top = [list_node(KINDS["nodes"], ctx, None), list_node(KINDS["namespaces"], ctx, None), cluster]
+        self._replace_children(node, top)
+        node.mark_loaded()
+        self._load_lists([top[0], top[1], *cluster.children], user=user)
+
+    async def _resolve_ref(self, node: TreeNode) -> ListRef | None:
+        """The list an expandable object's children come from (its pods, the pods on a node, CRD objects)."""
+        svc = self._service
+        assert svc is not None and node.kind is not None and node.row is not None
+        mode = node.kind.children
+        ctx, name, ns = node.context, node.row.name, node.row.namespace
+        if mode == ("pods", "node"):
+            return ListRef(ctx, "pods", None, field_selector=f"spec.nodeName={name}")
+        if mode == ("pods", "selector"):
+            obj = await svc.get(ctx, node.kind.key, ns, name)
+            sel = selector_of(obj)
+            return ListRef(ctx, "pods", ns, label_selector=sel) if sel else None
+        if mode == ("custom", "crd"):
+            for k in await svc.custom_kinds(ctx):
+                if k.key == name:
+                    return ListRef(ctx, k.key, None)
+            return None
+        return None
+
+    def _kind_of(self, ref: ListRef) -> Kind:
+        assert self._service is not None
+        return self._service.kind(ref.context, ref.kind)
+
+    async def _load_list(self, node: TreeNode, gen: int, user: bool) -> None:
+        svc = self._service
+        assert svc is not None
+        ctx = node.context
+        if node.children:
+            await self._reload_list(node, gen, user)
+            return
+        self._insert(node, [loading_node(ctx)])
+        try:
+            if node.ref is None:
+                node.ref = await self._resolve_ref(node)
+                if not self._is_live(node, gen):
+                    return
+                if node.ref is None:
+                    self._replace_children(node, [note_node("Selects no pods (no selector).", ctx)])
+                    node.mark_loaded()
+                    return
+            ref = node.ref
+            kind = self._kind_of(ref)
+            placeholder = True
+            count = 0
+            async for page in svc.list(ref):
+                if not self._is_live(node, gen):
+                    return
+                if placeholder:
+                    self._clear_children(node)
+                    placeholder = False
+                count += len(page.rows)
+                node.count = count if page.last else count + (page.remaining or 0)
+                self._changed(node)
+                await self._append_rows(node, gen, page.rows, kind)
+            if not self._is_live(node, gen):
+                return
+            if placeholder:
+                self._clear_children(node)
+            node.count = count
+            node.note = ""
+            self._changed(node)
+            node.mark_loaded()
+            self.last_insert_at = time.monotonic()
+        except KubeError as e:
+            if self._is_live(node, gen):
+                self._fail(node, e, user)
+
+    async def _append_rows(self, node: TreeNode, gen: int, rows: list[Row], kind: Kind) -> None:
+        """Insert rows in batches, giving the event loop a turn between batches so the window stays smooth."""
+        ctx = node.context
+        for start in range(0, len(rows), self.insert_batch):
+            if start:
+                await asyncio.sleep(0)
+                if not self._is_live(node, gen):
+                    return
+            self._insert(node, [object_node(r, kind, ctx) for r in rows[start:start + self.insert_batch]])
+
+    async def _reload_list(self, node: TreeNode, gen: int, user: bool) -> None:
+        """Re-list a loaded node and reconcile its rows in place (expansion and selection survive)."""
+        svc = self._service
+        assert svc is not None and node.ref is not None
+        try:
+            rows = await svc.list_all(node.ref)
+        except KubeError as e:
+            if not self._is_live(node, gen):
+                return
+            if any(c.type is NodeType.OBJECT for c in node.children):
+                # Keep what the user sees; say the refresh failed.
+                node.note = f"refresh failed: {e.title}"
+                node.mark_loaded()
+                self._changed(node)
+                self.load_failed.emit(e, user)
+            else:
+                self._fail(node, e, user)
+            return
+        if not self._is_live(node, gen):
+            return
+        self.reconcile(node, rows, self._kind_of(node.ref))
+        node.note = ""
+        node.mark_loaded()
+        self._changed(node)
+
+    def reconcile(self, node: TreeNode, rows: list[Row], kind: Kind) -> None:
+        """Make ``node``'s children match ``rows`` with minimal changes.
+
+        Rows whose uid is unchanged keep their node (so their expansion and selection survive) and only emit
+        ``dataChanged`` when their content changed; vanished rows are removed, new rows inserted in place.
+        """
+        wanted = {r.uid for r in rows}
+        children = node.children
+        # 1. Remove non-object rows and vanished objects, in contiguous ranges from the end.
+        i = len(children) - 1
+        while i >= 0:
+            c = children[i]
+            if c.type is NodeType.OBJECT and c.row is not None and c.row.uid in wanted:
+                i -= 1
+                continue
+            j = i
+            while j - 1 >= 0 and not (children[j - 1].type is NodeType.OBJECT and children[j - 1].row is not None
+                                      and children[j - 1].row.uid in wanted):
+                j -= 1
+            self._remove(node, j, i)
+            i = j - 1
+        existing = {c.row.uid: c for c in node.children if c.row is not None}
+        # 2. Walk the wanted order: update in place, insert runs of new rows, move the rare reordered row.
+        i = 0
+        while i < len(rows):
+            r = rows[i]
+            cur = node.children[i] if i < len(node.children) else None
+            if cur is not None and cur.row is not None and cur.row.uid == r.uid:
+                if cur.row != r:
+                    cur.row = r
+                    cur.label = r.name
+                    self._changed(cur)
+                i += 1
+                continue
+            moved = existing.get(r.uid)
+            if moved is None:
+                j = i
+                while j < len(rows) and rows[j].uid not in existing:
+                    j += 1
+                self._insert(node, [object_node(x, kind, node.context) for x in rows[i:j]], at=i)
+                i = j
+                continue
+            src = moved.position()
+            if self._attached(node):
+                pidx = self.index_of(node)
+                self.beginMoveRows(pidx, src, src, pidx, i)
+                node.children.insert(i, node.children.pop(src))
+                self.endMoveRows()
+            else:
+                node.children.insert(i, node.children.pop(src))
+            if moved.row != r:
+                moved.row = r
+                self._changed(moved)
+        node.count = len(rows)
+
+    def _fail(self, node: TreeNode, error: KubeError, user: bool) -> None:
+        ctx = node.context
+        if node.type is NodeType.LIST and node.kind is KINDS["namespaces"] and error.kind is ErrorKind.FORBIDDEN:
+            self._partial_namespaces(node, error)
+            return
+        node.count = None
+        self._replace_children(node, [error_node(error, ctx)])
+        node.state = LoadState.FAILED
+        self._changed(node)
+        self.load_failed.emit(error, user)
+
+    def _partial_namespaces(self, node: TreeNode, error: KubeError) -> None:
+        """Listing namespaces is forbidden: show the ones the user can reach, and say the list is partial."""
+        ctx = node.context
+        names: list[str] = []
+        default_ns = self._default_namespace(ctx)
+        for ns in [default_ns, *self.accessible_namespaces(ctx)]:
+            if ns and ns not in names:
+                names.append(ns)
+        kind = KINDS["namespaces"]
+        rows = [object_node(Row(uid=f"ns/{n}", name=n, namespace=None, kind=kind.key), kind, ctx) for n in names]
+        note = note_node(f"Partial list — {error.one_line()} Showing your default namespace and those listed "
+                         "in Settings → Accessible namespaces.", ctx)
+        self._replace_children(node, [note, *rows])
+        node.count = len(rows)
+        node.mark_loaded()
+        self._changed(node)
+
+    def _default_namespace(self, context: str) -> str | None:
+        if self._service is None:
+            return None
+        try:
+            return self._service.kubeconfig.context(context).namespace
+        except KubeError:
+            return None
+
+    # ------------------------------------------------------------------ user actions
+
+    def retry(self, index: ModelIndex) -> None:
+        """Retry the load an error row (or any loaded node) stands for."""
+        node = self.node(index)
+        target = node.parent if node.type in (NodeType.ERROR, NodeType.NOTE) else node
+        if target is None or target.type is NodeType.ROOT:
+            return
+        self.reload_node(target, user=True)
+
+    def reload_node(self, node: TreeNode, *, user: bool = True) -> None:
+        """Reload one node: a failed node from scratch, a loaded list in place."""
+        if node.state is LoadState.LOADING or not node.expandable:
+            return
+        svc = self._service
+        if svc is not None and node.ref is not None:
+            svc.invalidate(context=node.context, kind=node.ref.kind, namespace=node.ref.namespace)
+        if node.state is LoadState.FAILED or node.type is NodeType.CONTEXT:
+            node.generation += 1
+            self._clear_children(node)
+            node.state = LoadState.UNLOADED
+            self._start_load(node, user=user)
+        elif node.type is NodeType.GROUP or (node.kind is KINDS["namespaces"] and node.type is NodeType.OBJECT):
+            for child in node.children:
+                self.reload_node(child, user=user)
+        elif node.state is LoadState.LOADED:
+            node.state = LoadState.UNLOADED
+            self._start_load(node, user=user)
+
+    def refresh(self, context: str | None = None) -> bool:
+        """Invalidate ``context``'s cache and reload every loaded node of its tree, in place.
+
+        Presses while a refresh of the same context is in flight are coalesced into it.
+
+        Returns:
+            False when the refresh was coalesced into one already running.
+        """
+        context = context or self.current_context
+        if context is None or self._service is None:
+            return False
+        if context in self._refreshing:
+            return False
+        root = self._contexts.get(context)
+        if root is None:
+            return False
+        self._refreshing.add(context)
+        self._service.invalidate(context=context)
+        self._spawn(self._refresh(root))
+        return True
+
+    async def _refresh(self, root: TreeNode) -> None:
+        try:
+            if root.state in (LoadState.FAILED, LoadState.UNLOADED):
+                self.reload_node(root, user=True)
+            else:
+                svc = self._service
+                assert svc is not None
+                with contextlib.suppress(KubeError):
+                    root.status = await svc.version(root.context)
+                    self._changed(root)
+                for n in root.walk():
+                    if n.type in (NodeType.LIST, NodeType.OBJECT) and n.state in (LoadState.LOADED,
+                                                                                  LoadState.FAILED):
+                        if n.type is NodeType.OBJECT and n.ref is None:
+                            continue
+                        self.reload_node(n, user=True)
+            await self.wait_for(root)
+        finally:
+            self._refreshing.discard(root.context)
+
+    async def wait_for(self, root: TreeNode) -> None:
+        """Wait until no node under ``root`` is loading."""
+        while any(n.state is LoadState.LOADING for n in root.walk()):
+            others = {t for t in self._tasks if t is not asyncio.current_task()}
+            if not others:
+                break
+            await asyncio.wait(others, return_when=asyncio.FIRST_COMPLETED)
+
+    def find(self, path: str | Iterable[str]) -> TreeNode | None:
+        """The node at a slash-separated path of base labels below the context root (``Namespaces/team-a``)."""
+        parts = [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
+        node = self.context_node()
+        for part in parts:
+            if node is None:
+                return None
+            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
+                        None)
+        return node

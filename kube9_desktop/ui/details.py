@@ -1,0 +1,303 @@
+"""The details pane: key fields and the YAML of the selected object; Secret values masked until revealed."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.kinds import Kind
+from kube9_desktop.kube.rows import Row
+from kube9_desktop.model import render
+from kube9_desktop.model.nodes import NodeType, TreeNode
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.service import KubeService
+
+log = logging.getLogger(__name__)
+
+MASK = "••••••••"
+
+
+def mask_secret(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Secret with every ``data``/``stringData`` value replaced by a mask."""
+    out = copy.deepcopy(obj)
+    for key in ("data", "stringData"):
+        if isinstance(out.get(key), dict):
+            out[key] = {k: MASK for k in out[key]}
+    annotations = (out.get("metadata") or {}).get("annotations") or {}
+    if "kubectl.kubernetes.io/last-applied-configuration" in annotations:
+        # The last-applied annotation repeats the secret's data in clear text.
+        annotations["kubectl.kubernetes.io/last-applied-configuration"] = MASK
+    return out
+
+
+def to_yaml(obj: dict[str, Any]) -> str:
+    """Block-style YAML, keys in the server's order (like ``kubectl get -o yaml``)."""
+    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+
+
+class YamlHighlighter(QSyntaxHighlighter):
+    """Keys, strings, numbers/booleans and comments in distinct colours."""
+
+    def __init__(self, parent: Any) -> None:
+        super().__init__(parent)
+
+        def fmt(colour: str, bold: bool = False) -> QTextCharFormat:
+            f = QTextCharFormat()
+            f.setForeground(QColor(colour))
+            if bold:
+                f.setFontWeight(QFont.Weight.Bold)
+            return f
+
+        self.rules = [
+            (QRegularExpression(r"^\s*(- )?[\w./-]+(?=:)"), fmt("#1f5fbf", True)),
+            (QRegularExpression(r":\s+(true|false|null|[-+]?\d+(\.\d+)?)\s*$"), fmt("#a0522d")),
+            (QRegularExpression(r"(['\"]).*\1"), fmt("#2e7d32")),
+            (QRegularExpression(r"#.*$"), fmt("#8a8f98")),
+        ]
+
+    def highlightBlock(self, text: str) -> None:
+        for rx, f in self.rules:
+            it = rx.globalMatch(text)
+            while it.hasNext():
+                m = it.next()
+                self.setFormat(m.capturedStart(), m.capturedLength(), f)
+
+
+class DetailsPane(QWidget):
+    """Shows the selected object: a header, key fields and its YAML.
+
+    The object is fetched fresh on selection (never from a list cache), so what is shown is never older than the
+    kind's TTL.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service: KubeService | None = None
+        self._task: asyncio.Future[Any] | None = None
+        self._obj: dict[str, Any] | None = None
+        self._kind: Kind | None = None
+        self.revealed = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.title = QLabel("Select a resource to see its details.")
+        self.title.setObjectName("detailsTitle")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+        self.form_host = QWidget(self)
+        self.form = QFormLayout(self.form_host)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.form_host)
+        bar = QHBoxLayout()
+        self.reveal_button = QPushButton("Reveal values", self)
+        self.reveal_button.setToolTip("Show the Secret's values in clear text")
+        self.reveal_button.clicked.connect(self.reveal)
+        self.reveal_button.setVisible(False)
+        self.copy_button = QPushButton("Copy YAML", self)
+        self.copy_button.clicked.connect(self.copy_yaml)
+        self.copy_button.setEnabled(False)
+        bar.addWidget(self.reveal_button)
+        bar.addStretch(1)
+        bar.addWidget(self.copy_button)
+        layout.addLayout(bar)
+        self.yaml_view = QPlainTextEdit(self)
+        self.yaml_view.setReadOnly(True)
+        self.yaml_view.setObjectName("yamlView")
+        self.yaml_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.yaml_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.highlighter = YamlHighlighter(self.yaml_view.document())
+        layout.addWidget(self.yaml_view, 1)
+
+    # ------------------------------------------------------------------ showing things
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self._cancel()
+        self._obj = None
+        self._kind = None
+        self.title.setText("Select a resource to see its details.")
+        self._set_fields([])
+        self.yaml_view.setPlainText("")
+        self.reveal_button.setVisible(False)
+        self.copy_button.setEnabled(False)
+
+    def show_node(self, node: TreeNode) -> None:
+        """A non-object row: show what it is (an error row shows its message and hint)."""
+        self.clear()
+        if node.type is NodeType.ERROR and node.error is not None:
+            e = node.error
+            self.title.setText(e.title)
+            self._set_fields([("Message", e.message), ("What to do", e.hint), ("Context", e.context)])
+        elif node.type is NodeType.CONTEXT:
+            self.title.setText(f"Context {node.context}")
+            fields = [("Server version", node.status or "—")]
+            if self.service is not None:
+                try:
+                    info = self.service.kubeconfig.context(node.context)
+                    fields += [("Cluster", info.cluster), ("Server", info.server), ("User", info.user),
+                               ("Namespace", info.namespace), ("Authentication", info.auth)]
+                except KubeError:
+                    pass
+            self._set_fields(fields)
+        elif node.type is NodeType.LIST:
+            self.title.setText(node.display_label)
+            self._set_fields([("Namespace", node.namespace or "all")])
+
+    def show_object(self, context: str, kind: Kind, row: Row) -> None:
+        """Fetch and show one object."""
+        self.clear()
+        self._kind = kind
+        self.title.setText(f"{kind.kind} {row.name}")
+        self._set_fields(self._row_fields(kind, row))
+        self.yaml_view.setPlainText("Loading…")
+        if self.service is None:
+            return
+        self._task = asyncio.ensure_future(self._fetch(context, kind, row))
+
+    def _row_fields(self, kind: Kind, row: Row) -> list[tuple[str, str]]:
+        fields = [("Namespace", row.namespace or "—")] if kind.namespaced else []
+        if row.status:
+            fields.append(("Status", row.status))
+        if row.ready:
+            fields.append(("Ready", row.ready))
+        if row.restarts:
+            fields.append(("Restarts", row.restarts))
+        if row.created is not None:
+            fields.append(("Age", render.format_age(row.created)))
+        for col, val in row.cells.items():
+            if col not in ("Name", "Status", "Ready", "Restarts", "Age") and val:
+                fields.append((col, val))
+        if row.labels:
+            fields.append(("Labels", ", ".join(f"{k}={v}" for k, v in sorted(row.labels.items()))))
+        return fields[:14]
+
+    async def _fetch(self, context: str, kind: Kind, row: Row) -> None:
+        assert self.service is not None
+        try:
+            obj = await self.service.get(context, kind.key, row.namespace, row.name)
+        except KubeError as e:
+            self.yaml_view.setPlainText(f"# {e.title}\n# {e.message}\n# {e.hint}")
+            return
+        self._obj = obj
+        self.revealed = False
+        self.reveal_button.setVisible(self.is_secret)
+        self.copy_button.setEnabled(True)
+        self._render_yaml()
+
+    @property
+    def is_secret(self) -> bool:
+        """Whether the object shown is a Secret."""
+        return self._kind is not None and self._kind.kind == "Secret"
+
+    def _render_yaml(self) -> None:
+        if self._obj is None:
+            return
+        obj = self._obj if (self.revealed or not self.is_secret) else mask_secret(self._obj)
+        self.yaml_view.setPlainText(to_yaml(obj))
+
+    def reveal(self) -> None:
+        """Show the Secret's values (decoded from base64 is left to the reader: values are shown as stored)."""
+        self.revealed = True
+        self.reveal_button.setVisible(False)
+        self._render_yaml()
+
+    def yaml_text(self) -> str:
+        """The YAML currently shown."""
+        return self.yaml_view.toPlainText()
+
+    def copy_yaml(self) -> None:
+        """Copy the object's YAML; for a Secret, ask first (the clipboard is readable by other programs)."""
+        if self._obj is None:
+            return
+        if self.is_secret and not self.confirm_copy_secret():
+            return
+        QGuiApplication.clipboard().setText(to_yaml(self._obj))
+
+    def confirm_copy_secret(self) -> bool:
+        """Ask before putting a Secret's values on the clipboard."""
+        answer = QMessageBox.question(self, "Copy Secret?",
+                                      "The YAML contains the Secret's values in clear text. Other programs can "
+                                      "read the clipboard. Copy anyway?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def copy_yaml_of(self, node: TreeNode) -> None:
+        """Context menu "Copy YAML" on any object row: fetch it, then copy (asking first for Secrets)."""
+        if self.service is None or node.kind is None or node.row is None:
+            return
+        kind, row, ctx, svc = node.kind, node.row, node.context, self.service
+
+        async def run() -> None:
+            try:
+                obj = await svc.get(ctx, kind.key, row.namespace, row.name)
+            except KubeError as e:
+                QMessageBox.warning(self, e.title, f"{e.message}\n{e.hint}")
+                return
+            if kind.kind == "Secret" and not self.confirm_copy_secret():
+                return
+            QGuiApplication.clipboard().setText(to_yaml(obj))
+
+        self._copy_task = asyncio.ensure_future(run())
+
+    def _set_fields(self, fields: list[tuple[str, str]]) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        for name, value in fields:
+            if not value:
+                continue
+            val = QLabel(_elide(str(value)))
+            val.setWordWrap(True)
+            val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.form.addRow(QLabel(f"<b>{name}</b>"), val)
+
+    def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+
+    async def wait(self) -> None:
+        """Wait for the pending fetch, if any."""
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+
+    async def shutdown(self) -> None:
+        """Cancel the pending fetch."""
+        task = self._task
+        self._cancel()
+        if task is not None:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+def _elide(text: str, limit: int = 400) -> str:
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,482 @@
+"""The main window: toolbar (context, refresh, settings, filter), tree | details splitter, status bar."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QToolBar,
+    QTreeView,
+    QWidget,
+)
+
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.model import render
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.tree_model import ClusterTreeModel
+from kube9_desktop.ui.details import DetailsPane
+from kube9_desktop.ui.error_dialog import ErrorDialogs
+
+if TYPE_CHECKING:
+    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.kube.service import KubeService
+
+log = logging.getLogger(__name__)
+
+
+class FilterProxy(QSortFilterProxyModel):
+    """Filters the loaded tree by name, keeping the ancestors of matches; never triggers loads while filtering."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRecursiveFilteringEnabled(True)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(render.COL_NAME)
+
+    def canFetchMore(self, parent: Any) -> bool:
+        return False
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, ClusterTreeModel)
+        node = model.node(model.index(source_row, 0, source_parent))
+        if node.type in (NodeType.LOADING, NodeType.ERROR, NodeType.NOTE):
+            return False
+        text = self.filterRegularExpression().pattern().lower()
+        name = node.row.name if node.row is not None else node.label
+        return text in name.lower()
+
+
+class MainWindow(QMainWindow):
+    """The kube9-desktop main window.
+
+    Signals:
+        closed(): the window was closed (the app shuts down).
+    """
+
+    closed = Signal()
+
+    def __init__(self, settings: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.service: KubeService | None = None
+        self.startup_ms = 0.0
+        self._expanded: dict[str, set[tuple[str, ...]]] = {}
+        self._last_load_ms = 0.0
+        self._load_started: float | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self.setWindowTitle("kube9 Desktop")
+        self.setWindowIcon(render.icon("kube9-desktop"))
+        self.model = ClusterTreeModel(self)
+        self.model.accessible_namespaces = settings.accessible_namespaces
+        self.proxy = FilterProxy(self)
+        self.errors = ErrorDialogs(self)
+        self._build_toolbar()
+        self._build_body()
+        self._build_status_bar()
+        self.model.load_failed.connect(self._on_load_failed)
+        self.model.activity.connect(self._update_status)
+        self.model.busy_changed.connect(self._on_busy)
+        self.settings.changed.connect(self._on_setting_changed)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self._update_status)
+        self._status_timer.start()
+        self._restore_state()
+        self._apply_style()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(tb)
+        tb.addWidget(QLabel(" Context "))
+        self.context_box = QComboBox(self)
+        self.context_box.setMinimumContentsLength(18)
+        self.context_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.context_box.setToolTip("Kubeconfig context")
+        self.context_box.currentTextChanged.connect(self._on_context_chosen)
+        tb.addWidget(self.context_box)
+        tb.addSeparator()
+        self.refresh_action = QAction(render.icon("refresh"), "Refresh", self)
+        self.refresh_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.refresh_action.setToolTip("Reload everything open in this context (F5)")
+        self.refresh_action.triggered.connect(self.refresh)
+        tb.addAction(self.refresh_action)
+        self.settings_action = QAction(render.icon("settings"), "Settings", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        tb.addAction(self.settings_action)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy().Preferred)
+        tb.addWidget(spacer)
+        self.filter_box = QLineEdit(self)
+        self.filter_box.setPlaceholderText("Filter loaded rows by name (Ctrl+F)")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.addAction(render.icon("filter"), QLineEdit.ActionPosition.LeadingPosition)
+        self.filter_box.setMinimumWidth(260)
+        self.filter_box.textChanged.connect(self.set_filter)
+        tb.addWidget(self.filter_box)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.filter_box.setFocus(), self.filter_box.selectAll()))
+        self.addAction(find)
+
+    def _build_body(self) -> None:
+        self.tree = QTreeView(self)
+        self.tree.setObjectName("clusterTree")
+        self.tree.setModel(self.model)
+        # Uniform heights let the view skip measuring every row: 10,000-row inserts stay smooth.
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.doubleClicked.connect(self._on_double_click)
+        self.tree.expanded.connect(self._remember_expanded)
+        self.tree.collapsed.connect(self._remember_collapsed)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(render.COL_NAME, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((render.COL_STATUS, 150), (render.COL_READY, 70), (render.COL_RESTARTS, 80),
+                           (render.COL_AGE, 70)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
+        self.details = DetailsPane(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([760, 520])
+        self.setCentralWidget(self.splitter)
+        self._connect_selection()
+
+    def _connect_selection(self) -> None:
+        sel = self.tree.selectionModel()
+        if sel is not None:
+            sel.currentChanged.connect(self._on_current_changed)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_context = QLabel("No context")
+        self.status_load = QLabel("")
+        self.status_requests = QLabel("")
+        self.status_cache = QLabel("")
+        self.status_conn = QLabel("")
+        self.status_warning = QLabel("")
+        self.status_warning.setObjectName("statusWarning")
+        self.status_warning.setStyleSheet("color: #b35c00; font-weight: bold;")
+        for w in (self.status_context, self.status_load, self.status_requests, self.status_cache,
+                  self.status_conn):
+            sb.addPermanentWidget(w)
+        sb.addWidget(self.status_warning)
+
+    def _apply_style(self) -> None:
+        from importlib import resources
+
+        try:
+            qss = resources.files("kube9_desktop.resources").joinpath("style.qss").read_text(encoding="utf-8")
+        except (FileNotFoundError, ModuleNotFoundError):
+            return
+        self.setStyleSheet(qss)
+
+    # ------------------------------------------------------------------ service and contexts
+
+    def attach_service(self, service: KubeService, *, context: str | None = None,
+                       kubeconfig_path: str | None = None, backend: str | None = None) -> None:
+        """Start browsing with ``service``; selects ``context`` or the kubeconfig's current context."""
+        self.service = service
+        self.details.service = service
+        self.model.set_service(service)
+        for problem in service.kubeconfig.problems:
+            self.errors.show(problem)
+        names = [c.name for c in service.contexts()]
+        last = self.settings.qsettings.value("window/last_context")
+        wanted = context or (last if isinstance(last, str) and last in names else None) \
+            or service.kubeconfig.current_context or (names[0] if names else None)
+        self.context_box.blockSignals(True)
+        self.context_box.clear()
+        self.context_box.addItems(names)
+        self.context_box.blockSignals(False)
+        if not names:
+            self.show_message("No contexts found. Point kube9 at a kubeconfig with --kubeconfig, KUBECONFIG or "
+                              "Settings → Extra kubeconfig files.")
+            return
+        if wanted not in names:
+            self.errors.show(KubeError(kind=_kubeconfig_kind(), title="Unknown context",
+                                       message=f"The kubeconfig has no context named '{wanted}'.",
+                                       hint=f"Available contexts: {', '.join(names)}"))
+            wanted = names[0]
+        idx = self.context_box.findText(wanted)
+        self.context_box.setCurrentIndex(idx)
+        self._on_context_chosen(wanted)
+
+    def _on_context_chosen(self, name: str) -> None:
+        if not name or self.service is None:
+            return
+        current = self.model.current_context
+        if current == name:
+            return
+        if current is not None:
+            self._expanded[current] = self._expanded_paths()
+        self.details.clear()
+        self._load_started = asyncio.get_event_loop().time()
+        self.model.set_context(name, user=True)
+        self.settings.qsettings.setValue("window/last_context", name)
+        root = self.model.context_node()
+        if root is not None:
+            self.tree.expand(self.model.index_of(root))
+            self._restore_expanded(self._expanded.get(name, set()))
+        info = None
+        try:
+            info = self.service.kubeconfig.context(name)
+        except KubeError:
+            pass
+        self.status_warning.setText("⚠ TLS verification is disabled for this context (insecure-skip-tls-verify)"
+                                    if info is not None and info.insecure else "")
+        self._update_status()
+
+    def current_context(self) -> str | None:
+        """The context shown."""
+        return self.model.current_context
+
+    # ------------------------------------------------------------------ expansion bookkeeping
+
+    def _source(self, index: QModelIndex) -> QModelIndex:
+        return self.proxy.mapToSource(index) if self.tree.model() is self.proxy else index
+
+    def _view_index(self, source: QModelIndex) -> QModelIndex:
+        return self.proxy.mapFromSource(source) if self.tree.model() is self.proxy else source
+
+    def _remember_expanded(self, index: QModelIndex) -> None:
+        pass  # expansion is read from the view when needed
+
+    def _remember_collapsed(self, index: QModelIndex) -> None:
+        pass
+
+    def _expanded_paths(self) -> set[tuple[str, ...]]:
+        out: set[tuple[str, ...]] = set()
+        root = self.model.context_node()
+        if root is None or self.tree.model() is not self.model:
+            return out
+        for n in root.walk():
+            if n.children and self.tree.isExpanded(self.model.index_of(n)):
+                out.add(n.path())
+        return out
+
+    def _restore_expanded(self, paths: set[tuple[str, ...]]) -> None:
+        root = self.model.context_node()
+        if root is None:
+            return
+        for n in root.walk():
+            if n.path() in paths and n.children:
+                self.tree.expand(self._view_index(self.model.index_of(n)))
+
+    def expand_node(self, node: TreeNode) -> None:
+        """Expand ``node`` in the view (used by the screenshot mode)."""
+        idx = self._view_index(self.model.index_of(node))
+        if idx.isValid():
+            self.tree.expand(idx)
+
+    # ------------------------------------------------------------------ actions
+
+    def refresh(self) -> None:
+        """F5: reload everything loaded in this context (expansion and selection are kept)."""
+        self.errors.begin_burst()
+        self._load_started = asyncio.get_event_loop().time()
+        if not self.model.refresh():
+            self.show_message("Refresh already in progress…", 1500)
+
+    def open_settings(self) -> None:
+        """Open the Settings dialog."""
+        from kube9_desktop.ui.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.settings, self)
+        dlg.open()
+
+    def set_filter(self, text: str) -> None:
+        """Filter the loaded tree by name (recursively); an empty text shows the whole tree again."""
+        text = text.strip()
+        if text:
+            if self.tree.model() is not self.proxy:
+                self._expanded_before_filter = self._expanded_paths()
+                self.proxy.setSourceModel(self.model)
+                self.tree.setModel(self.proxy)
+                self._connect_selection()
+            self.proxy.setFilterFixedString(text)
+            self._expand_loaded(QModelIndex())
+        elif self.tree.model() is self.proxy:
+            self.tree.setModel(self.model)
+            self._connect_selection()
+            self.proxy.setSourceModel(None)  # type: ignore[arg-type]
+            root = self.model.context_node()
+            if root is not None:
+                self.tree.expand(self.model.index_of(root))
+            self._restore_expanded(getattr(self, "_expanded_before_filter", set()))
+
+    def _expand_loaded(self, parent: QModelIndex) -> None:
+        """Expand every filtered row whose children are already loaded (never starts a load)."""
+        for r in range(self.proxy.rowCount(parent)):
+            idx = self.proxy.index(r, 0, parent)
+            if self.proxy.rowCount(idx):
+                self.tree.expand(idx)
+                self._expand_loaded(idx)
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        node = self.model.node(self._source(index))
+        if node.type is NodeType.ERROR:
+            self.errors.begin_burst()
+            self.model.retry(self._source(index))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        if not index.isValid():
+            return
+        node = self.model.node(self._source(index))
+        menu = QMenu(self)
+        if node.type is NodeType.ERROR:
+            menu.addAction(render.icon("refresh"), "Retry", lambda: self.model.retry(self._source(index)))
+        if node.expandable and node.state in (LoadState.LOADED, LoadState.FAILED):
+            menu.addAction(render.icon("refresh"), "Refresh this node",
+                           lambda: self.model.reload_node(node, user=True))
+        name = node.row.name if node.row is not None else node.label
+        menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(name))
+        if node.type is NodeType.OBJECT and node.row is not None:
+            menu.addAction("Copy YAML", lambda: self.details.copy_yaml_of(node))
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def select_first_object(self) -> None:
+        """Select the first resource row that is visible (screenshot mode shows its details)."""
+        root = self.model.context_node()
+        if root is None:
+            return
+        for n in root.walk():
+            if n.type is NodeType.OBJECT and n.kind is not None and n.kind.key == "pods":
+                idx = self._view_index(self.model.index_of(n))
+                if idx.isValid():
+                    self.tree.setCurrentIndex(idx)
+                    self.tree.scrollTo(idx)
+                return
+
+    async def wait_details(self) -> None:
+        """Wait until the details pane finished loading."""
+        await self.details.wait()
+
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        node = self.model.node(self._source(current))
+        if node.type is NodeType.OBJECT and node.row is not None and node.kind is not None:
+            self.details.show_object(node.context, node.kind, node.row)
+        else:
+            self.details.show_node(node)
+
+    # ------------------------------------------------------------------ feedback
+
+    def _on_load_failed(self, error: KubeError, user: bool) -> None:
+        if user:
+            self.errors.show(error)
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.show_message("Loading…")
+        else:
+            if self._load_started is not None:
+                self._last_load_ms = (asyncio.get_event_loop().time() - self._load_started) * 1000
+                self._load_started = None
+            self.statusBar().clearMessage()
+        self._update_status()
+
+    def show_message(self, text: str, timeout_ms: int = 0) -> None:
+        """A transient status bar message."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def _update_status(self) -> None:
+        ctx = self.model.current_context
+        self.status_context.setText(f"  {ctx}  " if ctx else "No context")
+        svc = self.service
+        if svc is None or ctx is None:
+            return
+        try:
+            stats = svc.stats(ctx)
+            cache = svc.cache_stats()
+        except Exception:
+            return
+        if self._last_load_ms:
+            self.status_load.setText(f"Loaded in {self._last_load_ms:.0f} ms")
+        unit = "kubectl runs" if svc.backend_name == "kubectl" else "requests"
+        self.status_requests.setText(f"{stats.requests} {unit}")
+        self.status_cache.setText(f"Cache hit rate {cache.hit_rate * 100:.0f}% ({cache.entries} lists)")
+        self.status_conn.setText(f"{stats.connections} connections")
+
+    def _on_setting_changed(self, key: str) -> None:
+        if self.service is None:
+            return
+        from kube9_desktop.config import schema
+
+        if key.startswith(("cache/", "network/page_size", "network/connect", "network/read")):
+            self.service.set_options(schema.kube_options(self.settings.values()))
+        elif key == "network/backend":
+            self.service.set_backend(self.settings.get("network/backend"))
+            self.refresh()
+
+    # ------------------------------------------------------------------ state and shutdown
+
+    def _restore_state(self) -> None:
+        qs = self.settings.qsettings
+        geo = qs.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)  # type: ignore[arg-type]
+        else:
+            self.resize(1280, 800)
+        split = qs.value("window/splitter")
+        if split is not None:
+            self.splitter.restoreState(split)  # type: ignore[arg-type]
+
+    def save_state(self) -> None:
+        """Persist geometry, splitter position and the last context."""
+        qs = self.settings.qsettings
+        qs.setValue("window/geometry", self.saveGeometry())
+        qs.setValue("window/splitter", self.splitter.saveState())
+        if self.model.current_context:
+            qs.setValue("window/last_context", self.model.current_context)
+        qs.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.errors.close_all()
+        event.accept()
+        self.closed.emit()
+
+    async def shutdown(self) -> None:
+        """Stop every load and background task (called once the loop is about to end)."""
+        self._status_timer.stop()
+        await self.model.shutdown()
+        await self.details.shutdown()
+
+
+def _kubeconfig_kind() -> Any:
+    from kube9_desktop.kube.errors import ErrorKind
+
+    return ErrorKind.KUBECONFIG
+
+
+def window_icon() -> QIcon:
+    """The application icon."""
+    return render.icon("kube9-desktop")
