@@ -1,0 +1,359 @@
+"""Turn server responses into :class:`~kube9_desktop.kube.rows.Row` records.
+
+Two sources produce the same rows:
+
+* :func:`row_from_table` — one row of a server-side Table (``as=Table``), the fast path: the API server
+  already
+  computed the columns kubectl prints, so nothing here re-implements kubectl's printers for it.
+* :func:`row_from_object` — a plain object (JSON list fallback for servers/aggregated APIs without Table
+  support,
+  and the kubectl backend). It derives the same cells kubectl's printers show for the columns the tree uses
+  (pod status exactly like ``kubectl get pods``, ready counts, restarts ...).
+
+Both run in worker threads; they only touch plain dicts and lists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kube9_desktop.kube.kinds import Kind, StatusRule
+from kube9_desktop.kube.rows import Row, Severity, severity_of
+
+
+def parse_time(value: Any) -> float | None:
+    """RFC 3339 timestamp → epoch seconds (``None`` if absent or malformed)."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def cell_text(value: Any) -> str:
+    """A Table cell as display text (numbers and booleans like kubectl prints them)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (list, tuple)):
+        return ",".join(cell_text(v) for v in value)
+    return str(value)
+
+
+def _split_ready(text: str) -> tuple[int, int] | None:
+    a, sep, b = text.partition("/")
+    if not sep:
+        return None
+    try:
+        return int(a), int(b)
+    except ValueError:
+        return None
+
+
+def apply_status(kind: Kind, row: Row) -> None:
+    """Fill ``row.status``/``severity``/``ready``/``restarts`` from ``row.cells`` by the kind's StatusRule."""
+    cells = row.cells
+    rule = kind.status_rule
+    if kind.ready_column:
+        row.ready = cells.get(kind.ready_column, "")
+    if kind.restarts_column:
+        row.restarts = cells.get(kind.restarts_column, "")
+    if rule is StatusRule.COLUMN:
+        row.status = cells.get(kind.status_column or "Status", "")
+        row.severity = severity_of(row.status)
+    elif rule is StatusRule.TEXT:
+        row.status = cells.get(kind.status_column or "", "")
+        row.severity = Severity.NONE
+    elif rule is StatusRule.READY:
+        pair = _split_ready(row.ready)
+        if pair is None and kind.desired_column:
+            try:
+                pair = (int(row.ready or 0), int(cells.get(kind.desired_column) or 0))
+            except ValueError:
+                pair = None
+            if pair is not None:
+                row.ready = f"{pair[0]}/{pair[1]}"
+        if pair is None:
+            row.status, row.severity = "", Severity.NONE
+        elif pair[1] == 0:
+            row.status, row.severity = "Scaled to 0", Severity.NONE
+        elif pair[0] >= pair[1]:
+            row.status, row.severity = "Ready", Severity.OK
+        else:
+            row.status, row.severity = f"{pair[0]}/{pair[1]} ready", Severity.WARN
+    elif rule is StatusRule.COMPLETIONS:
+        pair = _split_ready(row.ready)
+        if pair is not None and pair[0] >= pair[1] > 0:
+            row.status, row.severity = "Complete", Severity.OK
+        else:
+            row.status, row.severity = "Running", Severity.WARN
+    elif rule is StatusRule.CRONJOB:
+        if cells.get("Suspend", "").lower() == "true":
+            row.status = "Suspended"
+        elif cells.get("Active", "0") not in ("", "0"):
+            row.status = "Active"
+        else:
+            row.status = "Scheduled"
+        row.severity = severity_of(row.status)
+
+
+def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any]) -> Row:
+    """One Table row (``{"cells": [...], "object": {...metadata...}}``) as a Row.
+
+    Args:
+        kind: The kind listed.
+        columns: The Table's column names, in cell order.
+        table_row: The row; its ``object`` is PartialObjectMetadata (``includeObject=Metadata``), a full
+            object,
+            or absent (``includeObject=None``).
+    """
+    raw = table_row.get("cells") or []
+    cells = {name: cell_text(value) for name, value in zip(columns, raw, strict=False)}
+    meta = (table_row.get("object") or {}).get("metadata") or {}
+    name = meta.get("name") or cells.get("Name", "")
+    namespace = meta.get("namespace") if kind.namespaced else None
+    row = Row(
+        uid=meta.get("uid") or f"{namespace or ''}/{name}",
+        name=name,
+        namespace=namespace,
+        kind=kind.key,
+        cells=cells,
+        created=parse_time(meta.get("creationTimestamp")),
+        labels=meta.get("labels") or {},
+        resource_version=meta.get("resourceVersion") or "",
+    )
+    apply_status(kind, row)
+    if kind.key == "pods" and cells.get("Node") not in (None, "", "<none>"):
+        row.extra["node"] = cells["Node"]
+    return row
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Plain objects → the cells kubectl prints
+
+
+def pod_status(pod: dict[str, Any]) -> tuple[str, int, int, int]:
+    """The STATUS, ready count, container count and restarts kubectl prints for a pod.
+
+    A port of kubectl's ``printPod`` (pkg/printers/internalversion/printers.go): init container failures show
+    as
+    ``Init:Error``/``Init:CrashLoopBackOff``/``Init:1/2``, waiting reasons (``CrashLoopBackOff``,
+    ``ImagePullBackOff``) and terminated reasons win over the phase, and a pod being deleted is
+    ``Terminating``.
+    """
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    meta = pod.get("metadata") or {}
+    restarts = 0
+    total = len(spec.get("containers") or [])
+    ready = 0
+    reason = status.get("phase") or ""
+    if status.get("reason"):
+        reason = status["reason"]
+    initializing = False
+    init_specs = spec.get("initContainers") or []
+    for i, cs in enumerate(status.get("initContainerStatuses") or []):
+        restarts += int(cs.get("restartCount") or 0)
+        state = cs.get("state") or {}
+        term = state.get("terminated")
+        wait = state.get("waiting")
+        if term and term.get("exitCode") == 0:
+            continue
+        if term:
+            if term.get("reason"):
+                reason = "Init:" + term["reason"]
+            elif term.get("signal"):
+                reason = f"Init:Signal:{term['signal']}"
+            else:
+                reason = f"Init:ExitCode:{term.get('exitCode')}"
+        elif wait and wait.get("reason") and wait["reason"] != "PodInitializing":
+            reason = "Init:" + wait["reason"]
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    if not initializing:
+        restarts = 0
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += int(cs.get("restartCount") or 0)
+            state = cs.get("state") or {}
+            wait = state.get("waiting")
+            term = state.get("terminated")
+            if wait and wait.get("reason"):
+                reason = wait["reason"]
+            elif term and term.get("reason"):
+                reason = term["reason"]
+            elif term:
+                reason = (
+                    f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+                )
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+            reason = "Running" if conditions.get("Ready") == "True" else "NotReady"
+    if meta.get("deletionTimestamp") and status.get("reason") == "NodeLost":
+        reason = "Unknown"
+    elif meta.get("deletionTimestamp"):
+        reason = "Terminating"
+    return reason, ready, total, restarts
+
+
+def _node_status(node: dict[str, Any]) -> str:
+    conds = {c.get("type"): c.get("status") for c in (node.get("status") or {}).get("conditions") or []}
+    ready = conds.get("Ready")
+    parts = ["Ready" if ready == "True" else "NotReady" if ready == "False" else "Unknown"]
+    if (node.get("spec") or {}).get("unschedulable"):
+        parts.append("SchedulingDisabled")
+    return ",".join(parts)
+
+
+def _node_roles(node: dict[str, Any]) -> str:
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    roles = sorted(
+        {k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/") and "/" in k}
+        | {v for k, v in labels.items() if k == "kubernetes.io/role" and v}
+    )
+    return ",".join(r for r in roles if r) or "<none>"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def object_cells(kind: Kind, obj: dict[str, Any]) -> dict[str, str]:
+    """The cells kubectl prints for the columns the tree uses, computed from a full object."""
+    spec = obj.get("spec") or {}
+    st = obj.get("status") or {}
+    meta = obj.get("metadata") or {}
+    cells: dict[str, str] = {"Name": meta.get("name", "")}
+    key = kind.key
+    if key == "pods":
+        reason, ready, total, restarts = pod_status(obj)
+        cells.update(
+            {
+                "Ready": f"{ready}/{total}",
+                "Status": reason,
+                "Restarts": str(restarts),
+                "IP": st.get("podIP") or "<none>",
+                "Node": spec.get("nodeName") or "<none>",
+            }
+        )
+    elif key == "nodes":
+        cells.update(
+            {
+                "Status": _node_status(obj),
+                "Roles": _node_roles(obj),
+                "Version": ((st.get("nodeInfo") or {}).get("kubeletVersion") or ""),
+            }
+        )
+    elif key in ("namespaces", "persistentvolumes", "persistentvolumeclaims"):
+        cells["Status"] = st.get("phase") or ""
+        if key == "persistentvolumeclaims":
+            cells["Volume"] = spec.get("volumeName") or ""
+        if key == "persistentvolumes":
+            ref = spec.get("claimRef") or {}
+            cells["Claim"] = f"{ref.get('namespace')}/{ref.get('name')}" if ref else ""
+    elif key == "deployments":
+        cells.update(
+            {
+                "Ready": f"{_int(st.get('readyReplicas'))}/{_int(spec.get('replicas', 1))}",
+                "Up-to-date": str(_int(st.get("updatedReplicas"))),
+                "Available": str(_int(st.get("availableReplicas"))),
+            }
+        )
+    elif key == "statefulsets":
+        cells["Ready"] = f"{_int(st.get('readyReplicas'))}/{_int(spec.get('replicas', 1))}"
+    elif key == "daemonsets":
+        cells.update(
+            {
+                "Desired": str(_int(st.get("desiredNumberScheduled"))),
+                "Current": str(_int(st.get("currentNumberScheduled"))),
+                "Ready": str(_int(st.get("numberReady"))),
+                "Up-to-date": str(_int(st.get("updatedNumberScheduled"))),
+                "Available": str(_int(st.get("numberAvailable"))),
+            }
+        )
+    elif key == "replicasets":
+        cells.update(
+            {
+                "Desired": str(_int(spec.get("replicas", 1))),
+                "Current": str(_int(st.get("replicas"))),
+                "Ready": str(_int(st.get("readyReplicas"))),
+            }
+        )
+    elif key == "jobs":
+        completions = spec.get("completions")
+        if completions is None:  # kubectl shows n/1 for parallel jobs without completions
+            completions = 1
+        cells["Completions"] = f"{_int(st.get('succeeded'))}/{completions}"
+    elif key == "cronjobs":
+        cells.update(
+            {
+                "Schedule": spec.get("schedule") or "",
+                "Suspend": cell_text(bool(spec.get("suspend"))),
+                "Active": str(len(st.get("active") or [])),
+            }
+        )
+    elif key == "services":
+        cells.update(
+            {"Type": spec.get("type") or "ClusterIP", "Cluster-IP": spec.get("clusterIP") or "<none>"}
+        )
+    elif key == "ingresses":
+        hosts = [r.get("host") for r in spec.get("rules") or [] if r.get("host")]
+        cells["Hosts"] = ",".join(hosts) or "*"
+    elif key == "secrets":
+        cells.update({"Type": obj.get("type") or "", "Data": str(len(obj.get("data") or {}))})
+    elif key == "configmaps":
+        cells["Data"] = str(len(obj.get("data") or {}) + len(obj.get("binaryData") or {}))
+    elif key == "storageclasses":
+        cells["Provisioner"] = obj.get("provisioner") or ""
+    elif key == "events":
+        cells.update(
+            {
+                "Type": obj.get("type") or "",
+                "Reason": obj.get("reason") or "",
+                "Message": obj.get("message") or "",
+            }
+        )
+    return cells
+
+
+def row_from_object(kind: Kind, obj: dict[str, Any]) -> Row:
+    """A full object (plain dict) as a Row with the same status/ready/restarts as the Table path."""
+    meta = obj.get("metadata") or {}
+    name = meta.get("name") or ""
+    namespace = meta.get("namespace") if kind.namespaced else None
+    cells = object_cells(kind, obj)
+    row = Row(
+        uid=meta.get("uid") or f"{namespace or ''}/{name}",
+        name=name,
+        namespace=namespace,
+        kind=kind.key,
+        cells=cells,
+        created=parse_time(meta.get("creationTimestamp")),
+        labels=meta.get("labels") or {},
+        resource_version=meta.get("resourceVersion") or "",
+    )
+    apply_status(kind, row)
+    if kind.key == "pods" and cells.get("Node") not in (None, "", "<none>"):
+        row.extra["node"] = cells["Node"]
+    return row
+
+
+def rows_from_list(kind: Kind, body: dict[str, Any]) -> list[Row]:
+    """Rows from a list response: a Table (fast path) or a plain ``...List`` of objects (fallback)."""
+    if body.get("kind") == "Table":
+        columns = [c.get("name", "") for c in body.get("columnDefinitions") or []]
+        return [row_from_table(kind, columns, r) for r in body.get("rows") or []]
+    return [row_from_object(kind, o) for o in body.get("items") or []]

@@ -1,0 +1,441 @@
+"""The ``api`` backend: async lists of Rows, objects and watches over pooled per-context clients.
+
+Blocking client calls run in a bounded ``ThreadPoolExecutor`` per context (``options.workers`` threads, the
+same
+as the connection pool size) via ``loop.run_in_executor``, which works the same under plain asyncio and
+qasync.
+Each worker does the request, reads the raw bytes, parses them with orjson and builds the Rows, so the event
+loop
+(the GUI thread under qasync) only receives finished pages.
+
+Lists ask for the server-side Table (the same columns kubectl prints, without downloading whole objects), page
+with
+``limit``/``continue`` and request the next page while the current one is being shown. A 410 on a continue
+token
+resumes from the token the server offers, or restarts the list and skips rows already delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import orjson
+
+from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.client import (
+    TABLE_ACCEPT,
+    ContextClient,
+    RequestInfo,
+    make_client,
+    transform_exception,
+)
+from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_from_list
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
+from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Server-side watch duration; the watcher reconnects after it (bookmarks keep the position fresh).
+WATCH_TIMEOUT_SECONDS = 300
+
+
+def list_info(kind: Kind, namespace: str | None, verb: str = "list") -> RequestInfo:
+    """The RequestInfo for listing ``kind`` (used to word errors)."""
+    return RequestInfo(
+        verb=verb,
+        resource=kind.plural,
+        group=kind.group,
+        version=kind.version,
+        namespace=namespace if kind.namespaced else None,
+        namespaced=kind.namespaced,
+    )
+
+
+def list_query(ref: ListRef, limit: int | None, cont: str | None) -> list[tuple[str, Any]]:
+    """Query parameters of one list page request."""
+    q: list[tuple[str, Any]] = [("includeObject", "Metadata")]
+    if limit:
+        q.append(("limit", int(limit)))
+    if cont:
+        q.append(("continue", cont))
+    if ref.label_selector:
+        q.append(("labelSelector", ref.label_selector))
+    if ref.field_selector:
+        q.append(("fieldSelector", ref.field_selector))
+    return q
+
+
+class _PageResult:
+    __slots__ = ("cont", "remaining", "resource_version", "rows")
+
+    def __init__(
+        self, rows: list[Row], resource_version: str, cont: str | None, remaining: int | None
+    ) -> None:
+        self.rows = rows
+        self.resource_version = resource_version
+        self.cont = cont
+        self.remaining = remaining
+
+
+class ApiBackend:
+    """Lists, objects and watches through the official client's pooled connections (backend name ``api``).
+
+    Args:
+        kubeconfig: The merged kubeconfig.
+        options: Page size, timeouts, workers, retries.
+    """
+
+    name = "api"
+
+    def __init__(self, kubeconfig: Kubeconfig, options: KubeOptions) -> None:
+        self.kubeconfig = kubeconfig
+        self.options = options
+        self._clients: dict[str, ContextClient] = {}
+        self._executors: dict[str, ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+        self._client_locks: dict[str, threading.Lock] = {}
+        self._dropped: dict[str, ContextStats] = {}
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+
+    def _executor(self, context: str) -> ThreadPoolExecutor:
+        with self._lock:
+            ex = self._executors.get(context)
+            if ex is None:
+                ex = ThreadPoolExecutor(
+                    max_workers=max(1, self.options.workers), thread_name_prefix=f"kube9-{context[:20]}"
+                )
+                self._executors[context] = ex
+            return ex
+
+    def client(self, context: str) -> ContextClient:
+        """The context's client, created on first use (blocking: may run an exec plugin); raises KubeError."""
+        with self._lock:
+            c = self._clients.get(context)
+            if c is not None:
+                return c
+            lock = self._client_locks.setdefault(context, threading.Lock())
+        with lock:  # one construction per context even when many workers start at once
+            with self._lock:
+                c = self._clients.get(context)
+            if c is None:
+                c = make_client(self.kubeconfig, context, self.options)
+                with self._lock:
+                    self._clients[context] = c
+            return c
+
+    async def _run(self, context: str, fn: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor(context), fn)
+
+    # -- lists -----------------------------------------------------------------------------------------------
+
+    def _fetch_page(self, ref: ListRef, kind: Kind, cont: str | None, limit: int | None) -> _PageResult:
+        client = self.client(ref.context)
+        started = time.perf_counter()
+        info = list_info(kind, ref.namespace)
+        resp = client.request(kind.list_path(ref.namespace), list_query(ref, limit, cont), TABLE_ACCEPT, info)
+        try:
+            body = orjson.loads(resp.body)
+        except orjson.JSONDecodeError as exc:
+            raise transform_exception(exc, context=ref.context, server=client.server) from None
+        if not isinstance(body, dict):
+            raise KubeError(
+                ErrorKind.PROTOCOL,
+                "Bad response",
+                f"Unexpected list response from {client.server}.",
+                context=ref.context,
+            )
+        rows = rows_from_list(kind, body)
+        meta = body.get("metadata") or {}
+        client.record_latency((time.perf_counter() - started) * 1000.0)
+        return _PageResult(
+            rows,
+            meta.get("resourceVersion") or "",
+            meta.get("continue") or None,
+            meta.get("remainingItemCount"),
+        )
+
+    async def list_pages(self, ref: ListRef, kind: Kind) -> AsyncIterator[Page]:
+        """Stream the list ``ref`` page by page; the next page is requested while this one is consumed.
+
+        Raises:
+            KubeError: On any failure (a 410 on a continue token is handled transparently).
+        """
+        loop = asyncio.get_running_loop()
+        ex = self._executor(ref.context)
+        limit = self.options.page_size
+        seen: set[str] | None = None  # uids already delivered, kept only after a restart
+        delivered: set[str] = set()
+
+        def fetch(cont: str | None) -> asyncio.Future[_PageResult]:
+            return loop.run_in_executor(ex, self._fetch_page, ref, kind, cont, limit)
+
+        cont: str | None = None
+        fut = fetch(None)
+        try:
+            while True:
+                try:
+                    result = await fut
+                except KubeError as err:
+                    if err.kind is not ErrorKind.GONE or cont is None:
+                        raise
+                    offered = ((err.details or {}).get("metadata") or {}).get("continue")
+                    if offered:
+                        log.debug("list %s: continue token expired, resuming from the offered token", ref)
+                        cont = offered
+                    else:
+                        log.debug("list %s: continue token expired, restarting the list", ref)
+                        cont = None
+                        seen = set(delivered)
+                    fut = fetch(cont)
+                    continue
+                cont = result.cont
+                if cont:
+                    fut = fetch(cont)  # request the next page before handing this one out
+                rows = result.rows
+                if seen is not None:
+                    rows = [r for r in rows if r.uid not in seen]
+                if seen is not None or cont:
+                    delivered.update(r.uid for r in rows)
+                yield Page(
+                    rows=rows,
+                    resource_version=result.resource_version,
+                    remaining=result.remaining,
+                    last=not cont,
+                )
+                if not cont:
+                    return
+        finally:
+            if not fut.done():
+                # An abandoned prefetched page: cancel it, or at least consume its outcome so asyncio does
+                # not log "exception was never retrieved".
+                fut.cancel()
+                fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    # -- single requests -------------------------------------------------------------------------------------
+
+    async def get_object(self, context: str, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        """One object as a plain dict (orjson, no model classes); raises KubeError."""
+        info = RequestInfo(
+            verb="get",
+            resource=kind.plural,
+            group=kind.group,
+            version=kind.version,
+            namespace=namespace if kind.namespaced else None,
+            name=name,
+            namespaced=kind.namespaced,
+        )
+
+        def job() -> dict[str, Any]:
+            data = self.client(context).get_json(
+                kind.object_path(name, namespace if kind.namespaced else None), info=info
+            )
+            return data if isinstance(data, dict) else {}
+
+        return await self._run(context, job)
+
+    async def server_version(self, context: str) -> str:
+        """The server's ``gitVersion``; raises KubeError."""
+
+        def job() -> str:
+            data = self.client(context).get_json("/version", info=RequestInfo(verb="get", resource="version"))
+            return str((data or {}).get("gitVersion") or "")
+
+        return await self._run(context, job)
+
+    async def custom_kinds(self, context: str) -> list[Kind]:
+        """Kinds defined by the cluster's CRDs (plain JSON list, mapped with ``kind_from_crd``)."""
+        crd_kind = KINDS["customresourcedefinitions"]
+
+        def job() -> list[Kind]:
+            data = self.client(context).get_json(crd_kind.list_path(), info=list_info(crd_kind, None))
+            out = []
+            for item in (data or {}).get("items") or []:
+                k = kind_from_crd(item)
+                if k is not None:
+                    out.append(k)
+            return sorted(out, key=lambda k: k.key)
+
+        return await self._run(context, job)
+
+    # -- watch -----------------------------------------------------------------------------------------------
+
+    async def watch(self, ref: ListRef, kind: Kind, resource_version: str) -> AsyncIterator[WatchEvent]:
+        """Stream watch events for ``ref`` from ``resource_version`` (Table rows, bookmarks on).
+
+        The stream ends when the server closes it (``timeoutSeconds``); the caller re-watches from the last
+        event's resource version. A dedicated thread reads the stream so long watches never occupy list
+        workers.
+
+        Raises:
+            KubeError: ``GONE`` when the resource version is too old (410), or any request failure.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+        holder: dict[str, Any] = {}
+
+        def put(item: tuple[str, Any]) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def reader() -> None:
+            try:
+                client = self.client(ref.context)
+                q = list_query(ref, None, None)
+                q += [
+                    ("watch", "true"),
+                    ("resourceVersion", resource_version),
+                    ("allowWatchBookmarks", "true"),
+                    ("timeoutSeconds", WATCH_TIMEOUT_SECONDS),
+                ]
+                raw = client.open(
+                    kind.list_path(ref.namespace),
+                    q,
+                    TABLE_ACCEPT,
+                    read_timeout=WATCH_TIMEOUT_SECONDS + self.options.read_timeout,
+                )
+                holder["raw"] = raw
+                if raw.status >= 300:
+                    body = raw.data
+                    raw.release_conn()
+                    from kube9_desktop.kube.client import error_from_status
+
+                    put(
+                        (
+                            "error",
+                            error_from_status(
+                                raw.status,
+                                body,
+                                raw.headers,
+                                context=ref.context,
+                                server=client.server,
+                                info=list_info(kind, ref.namespace, "watch"),
+                            ),
+                        )
+                    )
+                    return
+                buf = b""
+                for chunk in raw.stream(64 * 1024, decode_content=True):
+                    if stop.is_set():
+                        break
+                    buf += chunk
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        if line.strip():
+                            put(("line", line))
+                if buf.strip() and not stop.is_set():
+                    put(("line", buf))
+                raw.release_conn()
+                put(("end", None))
+            except Exception as exc:
+                if stop.is_set():
+                    put(("end", None))
+                    return
+                server = self._clients[ref.context].server if ref.context in self._clients else ""
+                put(
+                    (
+                        "error",
+                        transform_exception(exc, context=ref.context, server=server, options=self.options),
+                    )
+                )
+
+        thread = threading.Thread(target=reader, name=f"kube9-watch-{ref.kind}", daemon=True)
+        thread.start()
+        columns: list[str] = []
+        try:
+            while True:
+                what, payload = await queue.get()
+                if what == "end":
+                    return
+                if what == "error":
+                    raise payload
+                event = orjson.loads(payload)
+                etype = event.get("type", "")
+                obj = event.get("object") or {}
+                if etype == "ERROR":
+                    from kube9_desktop.kube.client import error_from_status
+
+                    code = int(obj.get("code") or 500)
+                    raise error_from_status(
+                        code,
+                        orjson.dumps(obj),
+                        None,
+                        context=ref.context,
+                        server="",
+                        info=list_info(kind, ref.namespace, "watch"),
+                    )
+                if obj.get("kind") == "Table":
+                    if obj.get("columnDefinitions"):
+                        columns = [c.get("name", "") for c in obj["columnDefinitions"]]
+                    rows = obj.get("rows") or []
+                    rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
+                    if etype == "BOOKMARK" or not rows:
+                        if not rv and rows:
+                            rv = ((rows[0].get("object") or {}).get("metadata") or {}).get(
+                                "resourceVersion", ""
+                            )
+                        yield WatchEvent(type=etype, row=None, resource_version=rv)
+                        continue
+                    for r in rows:
+                        row = row_from_table(kind, columns, r)
+                        yield WatchEvent(type=etype, row=row, resource_version=row.resource_version or rv)
+                else:
+                    rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
+                    if etype == "BOOKMARK":
+                        yield WatchEvent(type=etype, row=None, resource_version=rv)
+                    else:
+                        yield WatchEvent(type=etype, row=row_from_object(kind, obj), resource_version=rv)
+        finally:
+            stop.set()
+            raw = holder.get("raw")
+            if raw is not None:
+                try:
+                    raw.shutdown() if hasattr(raw, "shutdown") else raw.close()
+                except Exception:
+                    log.debug("closing watch stream failed", exc_info=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def stats(self, context: str) -> ContextStats:
+        """Counters for ``context`` (zeros before its first request)."""
+        with self._lock:
+            c = self._clients.get(context)
+        if c is None:
+            return self._dropped.get(context, ContextStats())
+        return c.stats()
+
+    def set_options(self, options: KubeOptions) -> None:
+        """Apply new options; a new worker count takes effect for new contexts / after drop_context."""
+        self.options = options
+        with self._lock:
+            clients = list(self._clients.values())
+        for c in clients:
+            c.set_options(options)
+
+    def drop_context(self, context: str) -> None:
+        """Close the context's client and worker threads."""
+        with self._lock:
+            c = self._clients.pop(context, None)
+            ex = self._executors.pop(context, None)
+        if c is not None:
+            c.close()
+        if ex is not None:
+            ex.shutdown(wait=False, cancel_futures=True)
+
+    async def aclose(self) -> None:
+        """Close every client and worker pool."""
+        with self._lock:
+            contexts = set(self._clients) | set(self._executors)
+        for ctx in contexts:
+            self.drop_context(ctx)

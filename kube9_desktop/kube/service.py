@@ -1,0 +1,321 @@
+"""The one object the UI talks to: lists through the cache, in-flight de-duplication, prefetch, errors as
+values.
+
+:class:`KubeService` hides which backend (``api`` or ``kubectl``) does the work. A list is an async generator
+of
+:class:`~kube9_desktop.kube.rows.Page`: a cache hit is one page with every row and no request; a miss streams
+the
+backend's pages and stores the complete list when the last page arrived. Asking for a list that is already
+being
+fetched joins that fetch (the late consumer first gets the pages already received, then the rest), so a
+double-click or a prefetch racing a user expansion makes one request.
+
+Everything fails with :class:`~kube9_desktop.kube.errors.KubeError`; nothing else escapes to the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
+from kube9_desktop.kube.cache import CacheStats, ListCache
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.fetch import ApiBackend
+from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind
+from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
+from kube9_desktop.kube.rows import ListRef, Page, Row
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("api", "kubectl")
+
+#: Prefetch lists allowed in flight at once (low priority: leaves the workers to what the user asked for).
+PREFETCH_CONCURRENCY = 2
+
+
+class _InFlight:
+    """One list being fetched; any number of consumers follow its pages."""
+
+    def __init__(self, ref: ListRef) -> None:
+        self.ref = ref
+        self.pages: list[Page] = []
+        self.done = False
+        self.error: BaseException | None = None
+        self.changed = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def publish(self) -> None:
+        old, self.changed = self.changed, asyncio.Event()
+        old.set()
+
+    async def follow(self) -> AsyncIterator[Page]:
+        i = 0
+        while True:
+            while i < len(self.pages):
+                yield self.pages[i]
+                i += 1
+            if self.done:
+                if self.error is not None:
+                    raise self.error
+                return
+            await self.changed.wait()
+
+
+class KubeService:
+    """Cached, de-duplicated access to every context of a kubeconfig.
+
+    Args:
+        kubeconfig: The merged kubeconfig.
+        options: Data-layer options (defaults if omitted).
+        backend: ``api`` (default) or ``kubectl``.
+        kubeconfig_path: The explicit kubeconfig file, passed to kubectl by the kubectl backend.
+    """
+
+    def __init__(
+        self,
+        kubeconfig: Kubeconfig,
+        options: KubeOptions | None = None,
+        backend: str = "api",
+        kubeconfig_path: str | None = None,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.options = options or KubeOptions()
+        self.kubeconfig_path = kubeconfig_path
+        self._cache = ListCache(self.options)
+        self._backends: dict[str, Backend] = {}
+        self._inflight: dict[ListRef, _InFlight] = {}
+        self._custom: dict[str, dict[str, Kind]] = {}
+        self._prefetch_tasks: set[asyncio.Task[None]] = set()
+        self._prefetch_sem: asyncio.Semaphore | None = None
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}")
+        self.backend_name = backend
+
+    # -- backends --------------------------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        """The active backend (created on first use)."""
+        b = self._backends.get(self.backend_name)
+        if b is None:
+            if self.backend_name == "kubectl":
+                from kube9_desktop.kube.kubectl import KubectlBackend
+
+                b = KubectlBackend(self.kubeconfig_path, self.kubeconfig, self.options)
+            else:
+                b = ApiBackend(self.kubeconfig, self.options)
+            self._backends[self.backend_name] = b
+        return b
+
+    def set_backend(self, name: str) -> None:
+        """Switch between ``api`` and ``kubectl``; cached lists are dropped so the next lists use the new
+        one."""
+        if name not in BACKENDS:
+            raise ValueError(f"unknown backend {name!r}")
+        if name != self.backend_name:
+            self.backend_name = name
+            self._cache.invalidate()
+
+    # -- contexts and kinds ----------------------------------------------------------------------------------
+
+    def contexts(self) -> builtins.list[ContextInfo]:
+        """Every usable context of the kubeconfig."""
+        return list(self.kubeconfig.contexts)
+
+    def kind(self, context: str, key: str) -> Kind:
+        """A built-in kind, or a custom kind discovered for ``context``; raises KubeError NOT_FOUND."""
+        k = KINDS.get(key) or self._custom.get(context, {}).get(key)
+        if k is None:
+            raise KubeError(
+                ErrorKind.NOT_FOUND,
+                "Unknown kind",
+                f"The kind {key!r} is not known for context {context}.",
+                hint="Refresh the context to rediscover custom resources.",
+                context=context,
+            )
+        return k
+
+    async def _resolve(self, context: str, key: str) -> Kind:
+        if key in KINDS or key in self._custom.get(context, {}):
+            return self.kind(context, key)
+        if "." in key and context not in self._custom:
+            await self.custom_kinds(context)
+        return self.kind(context, key)
+
+    def _check_context(self, context: str) -> None:
+        self.kubeconfig.context(context)  # raises KubeError KUBECONFIG for a missing/broken context
+
+    # -- lists -----------------------------------------------------------------------------------------------
+
+    async def list(self, ref: ListRef) -> AsyncIterator[Page]:
+        """Stream the list ``ref``: from the cache (one page, no request) or from the backend page by page.
+
+        Raises:
+            KubeError: On any failure, including a missing context or a failing exec plugin.
+        """
+        cached = self._cache.get(ref)
+        if cached is not None:
+            yield Page(
+                rows=list(cached.rows), resource_version=cached.resource_version, last=True, from_cache=True
+            )
+            return
+        flight = self._start(ref)
+        async for page in flight.follow():
+            yield page
+
+    def _start(self, ref: ListRef) -> _InFlight:
+        flight = self._inflight.get(ref)
+        if flight is None:
+            flight = _InFlight(ref)
+            self._inflight[ref] = flight
+            flight.task = asyncio.create_task(self._fetch(flight), name=f"kube9-list-{ref.kind}")
+        return flight
+
+    async def _fetch(self, flight: _InFlight) -> None:
+        ref = flight.ref
+        rows: builtins.list[Row] = []
+        rv = ""
+        backend = self.backend
+        try:
+            self._check_context(ref.context)
+            kind = await self._resolve(ref.context, ref.kind)
+            async for page in backend.list_pages(ref, kind):
+                rows.extend(page.rows)
+                rv = page.resource_version or rv
+                flight.pages.append(page)
+                flight.publish()
+            if backend is self.backend:  # the backend was not switched meanwhile
+                self._cache.put(ref, kind, rows, rv)
+        except KubeError as err:
+            if not err.context:
+                err.context = ref.context
+            flight.error = err
+        except asyncio.CancelledError:
+            flight.error = KubeError(
+                ErrorKind.UNKNOWN, "Cancelled", "The list was cancelled.", context=ref.context
+            )
+            raise
+        except Exception as exc:  # a bug must still reach the UI as an error row, not a crash
+            log.exception("list %s failed", ref)
+            flight.error = KubeError(
+                ErrorKind.UNKNOWN, "Unexpected error", f"{type(exc).__name__}: {exc}", context=ref.context
+            )
+        finally:
+            flight.done = True
+            if self._inflight.get(ref) is flight:
+                del self._inflight[ref]
+            flight.publish()
+
+    async def list_all(self, ref: ListRef) -> builtins.list[Row]:
+        """The whole list ``ref`` as one list of rows; raises KubeError."""
+        rows: builtins.list[Row] = []
+        async for page in self.list(ref):
+            rows.extend(page.rows)
+        return rows
+
+    # -- single requests -------------------------------------------------------------------------------------
+
+    async def get(self, context: str, kind_key: str, namespace: str | None, name: str) -> dict[str, Any]:
+        """One object as a plain dict (not cached: the details view wants it current); raises KubeError."""
+        self._check_context(context)
+        kind = await self._resolve(context, kind_key)
+        return await self.backend.get_object(context, kind, namespace, name)
+
+    async def version(self, context: str) -> str:
+        """The server version (``v1.19.0``); raises KubeError."""
+        self._check_context(context)
+        return await self.backend.server_version(context)
+
+    async def custom_kinds(self, context: str) -> builtins.list[Kind]:
+        """The custom kinds defined by the context's CRDs (remembered for :meth:`kind`); raises KubeError."""
+        self._check_context(context)
+        kinds = await self.backend.custom_kinds(context)
+        self._custom[context] = {k.key: k for k in kinds}
+        return kinds
+
+    # -- cache -----------------------------------------------------------------------------------------------
+
+    def invalidate(
+        self, context: str | None = None, kind: str | None = None, namespace: str | None = None
+    ) -> None:
+        """Drop cached lists (all, one context, or one kind / namespace) — on Refresh and after mutations."""
+        self._cache.invalidate(context, kind, namespace)
+
+    def cache_stats(self) -> CacheStats:
+        """Cache hits, misses, evictions, entries and hit rate."""
+        return self._cache.stats()
+
+    @property
+    def cache(self) -> ListCache:
+        """The list cache (a later watch feature marks entries fresh through it)."""
+        return self._cache
+
+    def set_options(self, options: KubeOptions) -> None:
+        """Apply new TTLs, page size and timeouts at once."""
+        self.options = options
+        self._cache.set_options(options)
+        for b in self._backends.values():
+            b.set_options(options)
+
+    def stats(self, context: str) -> ContextStats:
+        """Request/connection/latency counters of ``context`` for the active backend."""
+        return self.backend.stats(context)
+
+    # -- prefetch --------------------------------------------------------------------------------------------
+
+    def prefetch(self, refs: Iterable[ListRef]) -> None:
+        """Warm the cache for ``refs`` in the background, at most two lists at a time; errors go to the
+        log."""
+        if self._prefetch_sem is None:
+            self._prefetch_sem = asyncio.Semaphore(PREFETCH_CONCURRENCY)
+        for ref in refs:
+            if self._cache.peek(ref) is not None or ref in self._inflight:
+                continue
+            task = asyncio.create_task(self._prefetch_one(ref), name=f"kube9-prefetch-{ref.kind}")
+            self._prefetch_tasks.add(task)
+            task.add_done_callback(self._prefetch_tasks.discard)
+
+    async def _prefetch_one(self, ref: ListRef) -> None:
+        assert self._prefetch_sem is not None
+        async with self._prefetch_sem:
+            # Let pending user requests start first; prefetch only uses what is left of the worker pool.
+            await asyncio.sleep(0)
+            if self._cache.peek(ref) is not None:
+                return
+            try:
+                flight = self._start(ref)
+                async for _page in flight.follow():
+                    pass
+            except KubeError as err:
+                log.debug("prefetch %s failed: %s", ref, err.one_line())
+            except Exception:
+                log.debug("prefetch %s failed", ref, exc_info=True)
+
+    def warm(self, context: str) -> None:
+        """Prefetch the context's top level: nodes, namespaces and the cluster-scoped kinds."""
+        keys = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
+        self.prefetch(ListRef(context=context, kind=k) for k in keys)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def drop_context(self, context: str) -> None:
+        """Forget a context: its cached lists, custom kinds, clients and worker threads."""
+        self._cache.invalidate(context=context)
+        self._custom.pop(context, None)
+        for b in self._backends.values():
+            b.drop_context(context)
+
+    async def aclose(self) -> None:
+        """Cancel prefetches and in-flight lists, close every backend."""
+        tasks = [*self._prefetch_tasks, *(f.task for f in self._inflight.values() if f.task is not None)]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for b in self._backends.values():
+            await b.aclose()
+        self._backends.clear()
