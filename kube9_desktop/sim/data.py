@@ -45,6 +45,7 @@ class Generator:
         self.t0 = self.now - self.rng.randint(20, 60) * 86400 - self.rng.randint(0, 86400)
         self.node_names = [f"node-{i + 1}" for i in range(max(1, self.nodes))]
         self.pod_seq = 0
+        self.events_per_ns: dict[str, int] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def uid(self) -> str:
@@ -552,7 +553,50 @@ class Generator:
                "spec": spec, "status": status}
         if load:
             self.store.load(BY_NAME["pods"], pod)
+            self._pod_events(pod, kind)
         return pod
+
+    def _pod_events(self, pod: dict[str, Any], kind: str) -> None:
+        """A few events per namespace, like the kubelet and scheduler would have recorded recently."""
+        md = pod["metadata"]
+        ns = md["namespace"]
+        n = self.events_per_ns.get(ns, 0)
+        if n >= 40 or (kind == "ok" and n >= 16):
+            return
+        node = pod["spec"].get("nodeName")
+        image = pod["spec"]["containers"][0]["image"]
+        last = self.now - self.rng.randint(30, 3000)
+        if kind == "crash":
+            evs = [("Warning", "BackOff", "spec.containers{main}", "kubelet", "Back-off restarting failed container",
+                    self.rng.randint(20, 400))]
+        elif kind == "pending" and not node:
+            evs = [("Warning", "FailedScheduling", "", "default-scheduler",
+                    f"0/{len(self.node_names)} nodes are available: insufficient cpu.", self.rng.randint(2, 50))]
+        elif kind == "failed":
+            evs = [("Warning", "Failed", "spec.containers{main}", "kubelet", "Error: container exited with code 137",
+                    1)]
+        else:
+            evs = [("Normal", "Scheduled", "", "default-scheduler",
+                    f"Successfully assigned {ns}/{md['name']} to {node}", 1),
+                   ("Normal", "Pulled", "spec.containers{main}", "kubelet",
+                    f'Container image "{image}" already present on machine', 1),
+                   ("Normal", "Created", "spec.containers{main}", "kubelet", "Created container main", 1),
+                   ("Normal", "Started", "spec.containers{main}", "kubelet", "Started container main", 1)]
+        for etype, reason, fpath, comp, msg, count in evs:
+            self.events_per_ns[ns] = self.events_per_ns.get(ns, 0) + 1
+            first = last - (count - 1) * 300 if count > 1 else last
+            inv: dict[str, Any] = {"kind": "Pod", "namespace": ns, "name": md["name"], "uid": md["uid"],
+                                   "apiVersion": "v1", "resourceVersion": md["resourceVersion"]}
+            if fpath:
+                inv["fieldPath"] = fpath
+            src: dict[str, Any] = {"component": comp}
+            if comp == "kubelet" and node:
+                src["host"] = node
+            self.store.load(BY_NAME["events"], {
+                "metadata": self.meta("events", f"{md['name']}.{self.rng.getrandbits(64):x}", ns, first),
+                "involvedObject": inv, "reason": reason, "message": msg, "source": src,
+                "firstTimestamp": ts(first), "lastTimestamp": ts(last), "count": count, "type": etype,
+                "eventTime": None, "reportingComponent": "", "reportingInstance": ""})
 
     @staticmethod
     def _conds(true: list[str], false: list[str], when: str) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import os
 import random
 import re
@@ -128,6 +129,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
+        # Like kube-apiserver (Go sets TCP_NODELAY): without it, headers and body written separately meet the
+        # client's delayed ACK and every response waits ~40 ms (Nagle).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # Counted here, in the accept path, so even connections that fail the TLS handshake show up.
         self.sim.on_connect(sock)
         return sock, addr
@@ -254,8 +258,15 @@ class SimServer:
         self.pki = generate_pki()
         self.ssl_context = self._make_ssl_context(self.pki)
         self.generator = Generator(self.nodes, self.namespaces, self.pods, self.seed)
-        self.generator.build(self.store)
-        self.store.finish_load()
+        # The build allocates millions of short-lived containers; with the cyclic GC running, its repeated
+        # full collections over the growing store made 50,000 pods take 3x longer. Nothing here forms cycles.
+        gc.disable()
+        try:
+            self.generator.build(self.store)
+            self.store.finish_load()
+        finally:
+            gc.enable()
+        gc.freeze()
         httpd = _HTTPServer(("127.0.0.1", self.port), Handler, bind_and_activate=False)
         httpd.sim = self
         httpd.server_bind()

@@ -1,0 +1,182 @@
+"""Run kube9-sim as a child process and talk to its /simz admin endpoints."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import orjson
+import yaml
+
+
+class SimProcess:
+    """A kube9-sim child process (``python -m kube9_desktop.sim``).
+
+    Use :meth:`start`; the instance is a context manager that stops the child on exit.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], url: str, kubeconfig: str, owns_kubeconfig: bool) -> None:
+        self.proc = proc
+        self.url = url
+        self.port = int(url.rsplit(":", 1)[1])
+        self.kubeconfig = kubeconfig
+        self.pid = proc.pid
+        self._owns_kubeconfig = owns_kubeconfig
+        with open(kubeconfig) as f:
+            self.config: dict[str, Any] = yaml.safe_load(f)
+        cluster = next(c["cluster"] for c in self.config["clusters"] if c["name"] == "kube9-sim")
+        self.ca_pem = base64.b64decode(cluster["certificate-authority-data"])
+        self._ssl = ssl.create_default_context(cadata=self.ca_pem.decode())
+
+    @classmethod
+    def start(cls, *cli_args: str, kubeconfig_out: str | None = None, timeout: float = 60) -> SimProcess:
+        """Starts the sim with ``cli_args`` and waits for its ready line.
+
+        Args:
+            *cli_args: Extra command-line arguments, e.g. ``"--pods", "300"``.
+            kubeconfig_out: Where the kubeconfig goes (default: a temporary file removed by :meth:`stop`).
+            timeout: Seconds to wait for the ready line.
+
+        Raises:
+            RuntimeError: The child exited or did not become ready in time.
+        """
+        owns = kubeconfig_out is None
+        if kubeconfig_out is None:
+            fd, kubeconfig_out = tempfile.mkstemp(prefix="kube9-sim-", suffix=".kubeconfig")
+            os.close(fd)
+        cmd = [sys.executable, "-m", "kube9_desktop.sim", *cli_args, "--kubeconfig-out", kubeconfig_out]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        lines: list[str] = []
+        ready: list[str] = []
+        got = threading.Event()
+
+        def reader() -> None:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.decode(errors="replace").rstrip("\n")
+                if not ready and line.startswith("ready https://"):
+                    ready.append(line)
+                    got.set()
+                elif len(lines) < 200:
+                    lines.append(line)
+            got.set()
+
+        # Keep draining the child's output for its whole life so it can never block on a full pipe.
+        threading.Thread(target=reader, daemon=True).start()
+        if not got.wait(timeout) or not ready:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"kube9-sim did not become ready: {' | '.join(lines[-5:])}")
+        url = ready[0].split()[1]
+        return cls(proc, url, kubeconfig_out, owns)
+
+    # -- kubeconfig helpers ----------------------------------------------------------------------------------
+    def token(self, context: str) -> str:
+        """The bearer token of ``context``'s user ("" for the client-certificate context)."""
+        ctx = next(c["context"] for c in self.config["contexts"] if c["name"] == context)
+        user = next(u["user"] for u in self.config["users"] if u["name"] == ctx["user"])
+        return str(user.get("token", ""))
+
+    def admin_token(self) -> str:
+        """The sim-admin bearer token."""
+        return self.token("sim-admin")
+
+    # -- admin API -------------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
+                timeout: float = 10) -> Any:
+        """Calls the sim over HTTPS (admin token by default) and returns the decoded JSON answer."""
+        data = orjson.dumps(body) if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {token or self.admin_token()}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, context=self._ssl, timeout=timeout) as resp:
+            payload = resp.read()
+        return orjson.loads(payload) if payload else None
+
+    def stats(self) -> dict[str, Any]:
+        """``GET /simz/stats``."""
+        result: dict[str, Any] = self.request("GET", "/simz/stats")
+        return result
+
+    def reset_stats(self) -> None:
+        """``POST /simz/reset``."""
+        self.request("POST", "/simz/reset", {})
+
+    def set_faults(self, faults: list[dict[str, Any]]) -> None:
+        """Replaces the fault list (``POST /simz/faults``)."""
+        self.request("POST", "/simz/faults", faults)
+
+    def clear_faults(self) -> None:
+        """Removes all faults."""
+        self.request("DELETE", "/simz/faults")
+
+    def set_churn(self, rate: float) -> None:
+        """Sets pod changes per second."""
+        self.request("POST", "/simz/churn", {"rate": rate})
+
+    def compact(self) -> int:
+        """Compacts at the current resourceVersion; returns it."""
+        return int(self.request("POST", "/simz/compact", {})["compacted"])
+
+    def drop_connections(self) -> None:
+        """Closes every open client connection."""
+        self.request("POST", "/simz/drop-connections", {})
+
+    def add_token(self, token: str, user: str, ttl_seconds: float | None = None) -> None:
+        """Registers a bearer token for "admin" or "viewer"."""
+        body: dict[str, Any] = {"token": token, "user": user}
+        if ttl_seconds is not None:
+            body["ttl_seconds"] = ttl_seconds
+        self.request("POST", "/simz/tokens", body)
+
+    def revoke_token(self, token: str) -> None:
+        """Revokes a bearer token (it then gets 401)."""
+        self.request("POST", "/simz/revoke", {"token": token})
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def stop(self, timeout: float = 10) -> int | None:
+        """SIGTERM, wait, SIGKILL after ``timeout``; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._owns_kubeconfig:
+            try:
+                os.unlink(self.kubeconfig)
+            except OSError:
+                pass
+        return self.proc.returncode
+
+    def __enter__(self) -> SimProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_until(self, predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> bool:
+        """Polls ``predicate()`` until it is truthy or ``timeout`` passes (a small test helper)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(interval)
+        return bool(predicate())
+
+
+__all__ = ["SimProcess", "urllib"]
+_ = urllib.error  # re-exported for callers catching HTTPError from SimProcess.request
