@@ -293,6 +293,22 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
+_SECRET_RE = re.compile(
+    r"(?i)(bearer|basic)(\s+)[^\s'\"]+|((?:token|password|secret|key)[\"']?\s*[:=]\s*[\"']?)[^\s'\",}]+"
+)
+
+
+def redact(text: str) -> str:
+    """Remove bearer/basic credentials and ``token=...``-style secrets from a message."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1):
+            return f"{m.group(1)}{m.group(2)}<redacted>"
+        return f"{m.group(3)}<redacted>"
+
+    return _SECRET_RE.sub(sub, text)
+
+
 def transform_exception(
     exc: BaseException,
     *,
@@ -307,6 +323,23 @@ def transform_exception(
     Handles ApiException (with a Status body), urllib3's connection/timeout/protocol/TLS errors, ssl errors,
     the loader's ConfigException, OSError and JSON errors.
     """
+    err = _transform(exc, context=context, server=server, info=info, options=options, exec_command=exec_command)
+    err.message = redact(err.message)
+    err.hint = redact(err.hint)
+    err.details = {k: redact(v) if isinstance(v, str) else v for k, v in err.details.items()}
+    err.args = (err.message,)
+    return err
+
+
+def _transform(
+    exc: BaseException,
+    *,
+    context: str,
+    server: str,
+    info: RequestInfo | None = None,
+    options: KubeOptions | None = None,
+    exec_command: str | None = None,
+) -> KubeError:
     if isinstance(exc, KubeError):
         if not exc.context:
             exc.context = context
@@ -651,6 +684,23 @@ class ContextClient:
     def _build(self) -> ApiClient:
         """Build a fresh ApiClient (runs the exec plugin if the user has one); raises KubeError."""
         config_dict = {**self._config_dict}
+        token_file = self._config_dict["users"][0]["user"].get("tokenFile") if self._config_dict["users"] else None
+        if token_file and not self._config_dict["users"][0]["user"].get("token"):
+            # Read (and re-read on re-authentication) like client-go: surrounding whitespace is not part of it.
+            try:
+                with open(token_file, encoding="utf-8") as f:
+                    token = f.read().strip()
+            except OSError as exc:
+                raise KubeError(
+                    ErrorKind.KUBECONFIG,
+                    "Kubeconfig problem",
+                    f"The tokenFile {token_file} of context {self.context} cannot be read ({exc.strerror or exc}).",
+                    hint="Fix the tokenFile path in the kubeconfig.",
+                    context=self.context,
+                ) from None
+            user0 = {k: v for k, v in self._config_dict["users"][0]["user"].items() if k != "tokenFile"}
+            user0["token"] = token
+            config_dict["users"] = [{"name": self._config_dict["users"][0]["name"], "user": user0}]
         if self._exec_cfg is not None:
             cred = run_exec_plugin(self._exec_cfg, self.context, self.server, self.options.exec_timeout)
             self._cred = cred

@@ -1,0 +1,351 @@
+"""The ``kubectl`` backend: the same fetch interface by spawning ``kubectl get ... -o json``.
+
+Kept as a fallback (a cluster whose auth only kubectl understands) and as the benchmark baseline. Processes are
+started with an argument list (never a shell); output is parsed with orjson in a worker thread and turned into the
+same Rows as the API path by :func:`~kube9_desktop.kube.convert.row_from_object`; stderr is mapped to the same
+:class:`~kube9_desktop.kube.errors.KubeError` kinds and wording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import statistics
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.convert import row_from_object
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
+from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
+
+# Outputs above this size are parsed in a worker thread so the event loop (GUI) stays responsive.
+_BIG_OUTPUT = 256 * 1024
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.bytes_received = 0
+        self.errors = 0
+        self.latencies: deque[float] = deque(maxlen=100)
+
+    def snapshot(self) -> ContextStats:
+        with self.lock:
+            lat = list(self.latencies)
+            return ContextStats(
+                requests=self.requests,
+                bytes_received=self.bytes_received,
+                errors=self.errors,
+                last_latency_ms=lat[-1] if lat else 0.0,
+                median_latency_ms=statistics.median(lat) if lat else 0.0,
+            )
+
+
+_FORBIDDEN_RE = re.compile(
+    r'cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?'
+)
+
+
+def error_from_stderr(
+    stderr: str,
+    returncode: int,
+    *,
+    context: str,
+    kind: Kind | None = None,
+    namespace: str | None = None,
+    verb: str = "list",
+    command: str = "kubectl",
+    server: str = "",
+) -> KubeError:
+    """Map kubectl's stderr to the KubeError the API path would raise for the same failure."""
+    text = stderr.strip()
+    first = "\n".join(text.splitlines()[:5])
+    low = text.lower()
+    details: dict[str, Any] = {"stderr": first, "exit_status": returncode, "command": command}
+    if "forbidden" in low:
+        m = _FORBIDDEN_RE.search(text)
+        if m:
+            verb, resource, group, ns = m.group(1), m.group(2), m.group(3), m.group(4)
+        else:
+            resource, group, ns = (kind.plural, kind.group, namespace) if kind else ("resources", "", namespace)
+        ref = f"{resource}.{group}" if group else resource
+        if ns:
+            where, flag = f" in namespace {ns}", f" -n {ns}"
+        elif kind is not None and kind.namespaced and not namespace:
+            where, flag = " in all namespaces", " -A"
+        else:
+            where, flag = "", ""
+        return KubeError(
+            ErrorKind.FORBIDDEN,
+            "Permission denied",
+            f"You cannot {verb} {ref}{where}.",
+            hint=f"Check with: kubectl auth can-i {verb} {ref}{flag} --context {context}",
+            status=403,
+            reason="Forbidden",
+            details=details,
+            context=context,
+        )
+    if "unauthorized" in low or "must be logged in" in low:
+        return KubeError(
+            ErrorKind.UNAUTHORIZED,
+            "Not authorized",
+            f"The server rejected the credentials for context {context} (expired or invalid).",
+            hint="Re-authenticate or update the credentials in your kubeconfig, then press Refresh.",
+            status=401,
+            reason="Unauthorized",
+            details=details,
+            context=context,
+        )
+    if "x509" in low or "certificate" in low:
+        return KubeError(
+            ErrorKind.TLS,
+            "Certificate problem",
+            f"The server certificate for context {context} could not be verified.",
+            hint="Set certificate-authority (or certificate-authority-data) for the cluster in the "
+            "kubeconfig to the cluster's CA.",
+            details=details,
+            context=context,
+        )
+    if "refused" in low:
+        server = server or "the server"
+        return KubeError(
+            ErrorKind.UNREACHABLE,
+            "Cannot connect",
+            f"Cannot connect to {server} (connection refused). Is the cluster running?",
+            hint="Start the cluster or tunnel, or check the server address in the kubeconfig.",
+            details=details,
+            context=context,
+        )
+    if "no such host" in low or "name resolution" in low:
+        return KubeError(
+            ErrorKind.DNS,
+            "Unknown host",
+            f"The server of context {context} does not resolve (DNS).",
+            hint="Check the server address in the kubeconfig, and your VPN/DNS settings.",
+            details=details,
+            context=context,
+        )
+    if "timeout" in low or "deadline exceeded" in low or "timed out" in low:
+        return KubeError(
+            ErrorKind.TIMEOUT,
+            "Timed out",
+            f"The server of context {context} did not answer in time.",
+            hint="Check the network, or raise the timeouts in Settings.",
+            details=details,
+            context=context,
+        )
+    if "doesn't have a resource type" in low or "the server could not find the requested resource" in low:
+        what = f"{kind.kubectl_resource}/{kind.version}" if kind else "this resource"
+        return KubeError(
+            ErrorKind.NOT_FOUND,
+            "Not served",
+            f"This cluster does not serve {what}.",
+            hint="The API may be disabled, removed in this Kubernetes version, or its CRD deleted.",
+            status=404,
+            reason="NotFound",
+            details=details,
+            context=context,
+        )
+    if "not found" in low:
+        return KubeError(
+            ErrorKind.NOT_FOUND,
+            "Not found",
+            first or "Not found.",
+            status=404,
+            reason="NotFound",
+            details=details,
+            context=context,
+        )
+    if "context" in low and ("does not exist" in low or "no context" in low):
+        return KubeError(ErrorKind.KUBECONFIG, "Kubeconfig problem", first, context=context, details=details)
+    if "getting credentials" in low or "exec plugin" in low or "executable" in low:
+        return KubeError(ErrorKind.EXEC_PLUGIN, "Credential plugin failed", first, context=context, details=details)
+    return KubeError(
+        ErrorKind.KUBECTL,
+        "kubectl failed",
+        first or f"kubectl exited with status {returncode}.",
+        hint="Run the same command in a terminal to see more.",
+        details=details,
+        context=context,
+    )
+
+
+class KubectlBackend:
+    """Lists and objects by spawning kubectl (backend name ``kubectl``).
+
+    Args:
+        kubeconfig_path: Passed as ``--kubeconfig`` when set (else kubectl's own KUBECONFIG rules apply).
+        kubeconfig: The merged kubeconfig (context validation).
+        options: ``kubectl`` executable, page size (``--chunk-size``), timeouts.
+    """
+
+    name = "kubectl"
+
+    def __init__(self, kubeconfig_path: str | None, kubeconfig: Kubeconfig, options: KubeOptions) -> None:
+        self.kubeconfig_path = kubeconfig_path
+        self.kubeconfig = kubeconfig
+        self.options = options
+        self._counters: dict[str, _Counters] = {}
+        self._procs: set[asyncio.subprocess.Process] = set()
+
+    def _c(self, context: str) -> _Counters:
+        return self._counters.setdefault(context, _Counters())
+
+    def _base_args(self, context: str) -> list[str]:
+        exe = shutil.which(self.options.kubectl) or self.options.kubectl
+        args = [exe]
+        if self.kubeconfig_path:
+            args += ["--kubeconfig", self.kubeconfig_path]
+        args += ["--context", context, f"--request-timeout={int(max(1, self.options.read_timeout))}s"]
+        return args
+
+    async def _run(
+        self,
+        context: str,
+        args: list[str],
+        *,
+        kind: Kind | None = None,
+        namespace: str | None = None,
+        verb: str = "list",
+    ) -> Any:
+        self.kubeconfig.context(context)  # a missing/broken context fails like the API path
+        full = self._base_args(context) + args
+        counters = self._c(context)
+        with counters.lock:
+            counters.requests += 1
+        started = time.perf_counter()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *full, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+        except OSError as exc:
+            with counters.lock:
+                counters.errors += 1
+            raise KubeError(
+                ErrorKind.KUBECTL,
+                "kubectl not found",
+                f"Cannot run {self.options.kubectl!r}: {exc.strerror or exc}.",
+                hint="Install kubectl or set its path in Settings, or switch to the API backend.",
+                context=context,
+            ) from None
+        self._procs.add(proc)
+        try:
+            # kubectl's own --request-timeout covers each request; this bounds the whole process
+            # (paged lists make several requests).
+            limit = self.options.connect_timeout + self.options.read_timeout * 4 + self.options.exec_timeout
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=limit)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            with counters.lock:
+                counters.errors += 1
+            raise KubeError(
+                ErrorKind.TIMEOUT, "Timed out", f"kubectl did not finish within {limit:g} s.", context=context
+            ) from None
+        finally:
+            self._procs.discard(proc)
+        with counters.lock:
+            counters.bytes_received += len(out)
+            counters.latencies.append((time.perf_counter() - started) * 1000.0)
+        if proc.returncode != 0:
+            with counters.lock:
+                counters.errors += 1
+            raise error_from_stderr(
+                err.decode("utf-8", "replace"),
+                proc.returncode or 0,
+                context=context,
+                kind=kind,
+                namespace=namespace,
+                verb=verb,
+                command=full[0],
+                server=self.kubeconfig.context(context).server,
+            )
+        if len(out) > _BIG_OUTPUT:
+            return await asyncio.get_running_loop().run_in_executor(None, orjson.loads, out)
+        return orjson.loads(out)
+
+    async def list_pages(self, ref: ListRef, kind: Kind) -> AsyncIterator[Page]:
+        """The whole list as one page (kubectl joins its chunks itself)."""
+        args = ["get", kind.kubectl_resource]
+        if kind.namespaced:
+            args += ["-n", ref.namespace] if ref.namespace else ["-A"]
+        if ref.label_selector:
+            args += ["-l", ref.label_selector]
+        if ref.field_selector:
+            args += ["--field-selector", ref.field_selector]
+        args += ["-o", "json", f"--chunk-size={int(self.options.page_size)}"]
+        data = await self._run(ref.context, args, kind=kind, namespace=ref.namespace)
+
+        def build() -> Page:
+            items = (data or {}).get("items") or []
+            rows = [row_from_object(kind, o) for o in items]
+            return Page(
+                rows=rows, resource_version=((data or {}).get("metadata") or {}).get("resourceVersion", ""), last=True
+            )
+
+        if len(data.get("items") or []) > 2000:
+            page = await asyncio.get_running_loop().run_in_executor(None, build)
+        else:
+            page = build()
+        yield page
+
+    async def get_object(self, context: str, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        """One object as a plain dict; raises KubeError."""
+        args = ["get", kind.kubectl_resource, name, "-o", "json"]
+        if kind.namespaced and namespace:
+            args += ["-n", namespace]
+        data = await self._run(context, args, kind=kind, namespace=namespace, verb="get")
+        return data if isinstance(data, dict) else {}
+
+    async def server_version(self, context: str) -> str:
+        """The server's gitVersion via ``kubectl version -o json``."""
+        data = await self._run(context, ["version", "-o", "json"], verb="get")
+        return str(((data or {}).get("serverVersion") or {}).get("gitVersion") or "")
+
+    async def custom_kinds(self, context: str) -> list[Kind]:
+        """Kinds defined by CRDs."""
+        crd = KINDS["customresourcedefinitions"]
+        data = await self._run(context, ["get", crd.kubectl_resource, "-o", "json"], kind=crd)
+        out = [k for k in (kind_from_crd(i) for i in (data or {}).get("items") or []) if k is not None]
+        return sorted(out, key=lambda k: k.key)
+
+    async def watch(self, ref: ListRef, kind: Kind, resource_version: str) -> AsyncIterator[WatchEvent]:
+        """Watching is only supported by the API backend."""
+        raise KubeError(
+            ErrorKind.KUBECTL,
+            "Not supported",
+            "Watching is not supported by the kubectl backend.",
+            hint="Switch to the API backend in Settings.",
+            context=ref.context,
+        )
+        yield  # pragma: no cover  (makes this an async generator)
+
+    def stats(self, context: str) -> ContextStats:
+        """Counters for ``context`` (requests = kubectl processes spawned)."""
+        return self._c(context).snapshot()
+
+    def set_options(self, options: KubeOptions) -> None:
+        """Apply new options to future processes."""
+        self.options = options
+
+    def drop_context(self, context: str) -> None:
+        """Nothing is kept per context except counters."""
+        self._counters.pop(context, None)
+
+    async def aclose(self) -> None:
+        """Kill kubectl processes still running."""
+        for proc in list(self._procs):
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        self._procs.clear()
