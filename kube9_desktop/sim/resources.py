@@ -23,6 +23,11 @@ class ResourceType:
     subresources: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = field(default=())
 
     @property
+    def custom(self) -> bool:
+        """Whether this is a CustomResourceDefinition-backed resource."""
+        return self.group == "example.com"
+
+    @property
     def api_version(self) -> str:
         """``apiVersion`` of the objects (``v1`` or ``group/version``)."""
         return f"{self.group}/{self.version}" if self.group else self.version

@@ -44,12 +44,21 @@ class Obj:
         self.meta = orjson.dumps(md)
         rest = {k: v for k, v in d.items() if k not in ("metadata", "kind", "apiVersion")}
         self.item = b'{"metadata":' + self.meta + (b"," + orjson.dumps(rest)[1:] if rest else b"}")
+        if rtype.custom:
+            # Custom resources are stored as unstructured JSON, so even list items carry apiVersion/kind.
+            self.item = self._head() + self.item[1:]
         self.cells, self.ages = tables.cells(rtype.kind, d)
 
     def full(self) -> bytes:
         """The object as GET and watch return it (with kind and apiVersion)."""
-        head = f'{{"kind":"{self.rtype.kind}","apiVersion":"{self.rtype.api_version}",'.encode()
-        return head + self.item[1:]
+        if self.rtype.custom:
+            return self.item
+        return self._head() + self.item[1:]
+
+    def _head(self) -> bytes:
+        if self.rtype.custom:
+            return f'{{"apiVersion":"{self.rtype.api_version}","kind":"{self.rtype.kind}",'.encode()
+        return f'{{"kind":"{self.rtype.kind}","apiVersion":"{self.rtype.api_version}",'.encode()
 
     def partial(self) -> bytes:
         """The object as a ``PartialObjectMetadata``."""
