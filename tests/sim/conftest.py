@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
+import http.client as httpclient
 import json
 import ssl
 from collections.abc import Callable, Iterator
@@ -23,7 +23,7 @@ class Resp:
     """A raw HTTP answer from the sim."""
 
     status: int
-    headers: http.client.HTTPMessage
+    headers: httpclient.HTTPMessage
     body: bytes
 
     def json(self) -> Any:
@@ -68,7 +68,7 @@ def make_http(p: SimProcess) -> HttpFn:
 
     def call(path: str, token: str | None = "admin", accept: str | None = None, method: str = "GET",
              body: Any = None, timeout: float = 10, headers: dict[str, str] | None = None) -> Resp:
-        conn = http.client.HTTPSConnection("127.0.0.1", p.port, context=ctx, timeout=timeout)
+        conn = httpclient.HTTPSConnection("127.0.0.1", p.port, context=ctx, timeout=timeout)
         hdrs = dict(headers or {})
         if token == "admin":
             token = p.admin_token()
