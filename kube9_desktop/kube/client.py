@@ -212,7 +212,6 @@ def error_from_status(
             **base,
         )
     if status == 404:
-        gv = f"{info.group}/{info.version}" if info.group else info.version
         if (
             info.verb in ("list", "watch")
             and info.resource
@@ -221,7 +220,7 @@ def error_from_status(
             return KubeError(
                 ErrorKind.NOT_FOUND,
                 "Not served",
-                f"This cluster does not serve {info.resource_ref}/{gv}.",
+                f"This cluster does not serve {info.resource_ref}/{info.version}.",
                 hint="The API may be disabled, removed in this Kubernetes version, or its CRD deleted.",
                 **base,
             )

@@ -29,6 +29,7 @@ import orjson
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.client import (
+    JSON,
     TABLE_ACCEPT,
     ContextClient,
     RequestInfo,
@@ -78,9 +79,7 @@ def list_query(ref: ListRef, limit: int | None, cont: str | None) -> list[tuple[
 class _PageResult:
     __slots__ = ("cont", "remaining", "resource_version", "rows")
 
-    def __init__(
-        self, rows: list[Row], resource_version: str, cont: str | None, remaining: int | None
-    ) -> None:
+    def __init__(self, rows: list[Row], resource_version: str, cont: str | None, remaining: int | None) -> None:
         self.rows = rows
         self.resource_version = resource_version
         self.cont = cont
@@ -97,9 +96,11 @@ class ApiBackend:
 
     name = "api"
 
-    def __init__(self, kubeconfig: Kubeconfig, options: KubeOptions) -> None:
+    def __init__(self, kubeconfig: Kubeconfig, options: KubeOptions, use_table: bool = True) -> None:
         self.kubeconfig = kubeconfig
         self.options = options
+        #: Ask for server-side Tables (False: plain JSON lists, as from a server without Table support).
+        self.use_table = use_table
         self._clients: dict[str, ContextClient] = {}
         self._executors: dict[str, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
@@ -144,7 +145,11 @@ class ApiBackend:
         client = self.client(ref.context)
         started = time.perf_counter()
         info = list_info(kind, ref.namespace)
-        resp = client.request(kind.list_path(ref.namespace), list_query(ref, limit, cont), TABLE_ACCEPT, info)
+        accept = TABLE_ACCEPT if self.use_table else JSON
+        query = list_query(ref, limit, cont)
+        if not self.use_table:
+            query = [q for q in query if q[0] != "includeObject"]
+        resp = client.request(kind.list_path(ref.namespace), query, accept, info)
         try:
             body = orjson.loads(resp.body)
         except orjson.JSONDecodeError as exc:
@@ -382,9 +387,7 @@ class ApiBackend:
                     rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
                     if etype == "BOOKMARK" or not rows:
                         if not rv and rows:
-                            rv = ((rows[0].get("object") or {}).get("metadata") or {}).get(
-                                "resourceVersion", ""
-                            )
+                            rv = ((rows[0].get("object") or {}).get("metadata") or {}).get("resourceVersion", "")
                         yield WatchEvent(type=etype, row=None, resource_version=rv)
                         continue
                     for r in rows:

@@ -1,0 +1,166 @@
+"""Lists, pagination, Table/JSON, selectors, parallelism, objects and watches against the sim."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.fetch import ApiBackend
+from kube9_desktop.kube.kinds import KINDS
+from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.rows import ListRef, Page, Severity
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.sim.process import SimProcess
+
+SIM_PODS = 300  # matches the session sim in conftest.py
+
+Make = Callable[..., KubeService]
+ADMIN = "sim-admin"
+
+
+def _plain_names(sim: SimProcess, path: str) -> list[str]:
+    items = sim.request("GET", path)["items"]
+    return sorted(f"{i['metadata'].get('namespace', '')}/{i['metadata']['name']}" for i in items)
+
+
+async def test_pagination_streams_pages(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
+    svc = make_service(kubeconfig, KubeOptions(page_size=50))
+    pages: list[Page] = []
+    async for page in svc.list(ListRef(ADMIN, "pods")):
+        pages.append(page)
+    assert [len(p.rows) for p in pages] == [50] * (SIM_PODS // 50)
+    assert pages[0].remaining == SIM_PODS - 50 and not pages[0].last and pages[-1].last
+    assert not any(p.from_cache for p in pages)
+    names = sorted(f"{r.namespace}/{r.name}" for p in pages for r in p.rows)
+    assert names == _plain_names(sim, "/api/v1/pods")
+    pod = pages[0].rows[0]
+    assert pod.kind == "pods" and pod.uid and pod.created and pod.resource_version
+    assert pod.cells["Status"] == pod.status and pod.ready == pod.cells["Ready"] and pod.restarts.isdigit()
+    assert pod.extra["node"].startswith("node-") and pod.labels
+
+
+async def test_continue_410_resumes(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
+    svc = make_service(kubeconfig, KubeOptions(page_size=20))
+    before = _plain_names(sim, "/api/v1/pods")
+    names: list[str] = []
+    compacted = False
+    async for page in svc.list(ListRef(ADMIN, "pods")):
+        names += [f"{r.namespace}/{r.name}" for r in page.rows]
+        if not compacted:
+            # Move the store on and compact: every continue token handed out so far is now too old.
+            dep = sim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments/api")
+            sim.request("PATCH", "/apis/apps/v1/namespaces/team-a/deployments/api/scale",
+                        {"spec": {"replicas": dep["spec"]["replicas"]}})
+            sim.compact()
+            compacted = True
+    assert sorted(names) == before
+    assert len(names) == len(set(names)) == SIM_PODS
+    assert svc.stats(ADMIN).errors >= 1  # a 410 really happened and was handled
+
+
+@pytest.mark.parametrize("kind", ["pods", "nodes", "namespaces", "deployments", "statefulsets", "daemonsets",
+                                  "replicasets", "jobs", "services", "persistentvolumeclaims",
+                                  "persistentvolumes", "storageclasses", "configmaps", "secrets"])
+async def test_table_and_json_fallback_give_equal_rows(kind: str, kubeconfig: Kubeconfig) -> None:
+    opts = KubeOptions(page_size=100)
+    table, plain = ApiBackend(kubeconfig, opts), ApiBackend(kubeconfig, opts, use_table=False)
+    try:
+        ref = ListRef(ADMIN, kind)
+        a = [r for p in [p async for p in table.list_pages(ref, KINDS[kind])] for r in p.rows]
+        b = [r for p in [p async for p in plain.list_pages(ref, KINDS[kind])] for r in p.rows]
+    finally:
+        await table.aclose()
+        await plain.aclose()
+
+    def key(r: object) -> tuple:
+        return (r.uid, r.name, r.namespace, r.status, r.severity, r.ready, r.restarts, r.created,  # type: ignore
+                r.labels, r.extra.get("node"))  # type: ignore[attr-defined]
+
+    assert a, f"the sim serves no {kind}"
+    assert sorted(map(key, a)) == sorted(map(key, b))
+
+
+async def test_selectors(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
+    svc = make_service(kubeconfig)
+    everything = await svc.list_all(ListRef(ADMIN, "pods"))
+    by_label = await svc.list_all(ListRef(ADMIN, "pods", namespace="team-a", label_selector="app=api"))
+    expected = {r.uid for r in everything if r.namespace == "team-a" and r.labels.get("app") == "api"}
+    assert by_label and {r.uid for r in by_label} == expected
+    on_node = await svc.list_all(ListRef(ADMIN, "pods", field_selector="spec.nodeName=node-1"))
+    assert on_node and {r.uid for r in on_node} == {r.uid for r in everything if r.extra.get("node") == "node-1"}
+
+
+async def test_parallel_lists_share_the_pool(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
+    workers = 4
+    svc = make_service(kubeconfig, KubeOptions(workers=workers))
+    await svc.version(ADMIN)  # client built, one connection open
+    sim.set_faults([{"path": r"^/api/v1/namespaces/[^/]+/pods$", "latency_ms": 300}])
+    sim.reset_stats()
+    namespaces = [f"team-{c}" for c in "abcdefgh"]
+    started = time.monotonic()
+    results = await asyncio.gather(*(svc.list_all(ListRef(ADMIN, "pods", namespace=ns)) for ns in namespaces))
+    elapsed = time.monotonic() - started
+    assert all(results)
+    # 8 lists x 300 ms on 4 workers: ~0.6 s in parallel, 2.4 s if serialized.
+    assert elapsed < 1.8, elapsed
+    assert svc.stats(ADMIN).connections <= workers
+    assert sim.stats()["connections"] <= workers + 1  # +1: the stats request itself
+
+
+async def test_get_version_and_custom_kinds(kubeconfig: Kubeconfig, make_service: Make) -> None:
+    svc = make_service(kubeconfig)
+    assert (await svc.version(ADMIN)).startswith("v1.")
+    pods = await svc.list_all(ListRef(ADMIN, "pods", namespace="team-a"))
+    obj = await svc.get(ADMIN, "pods", "team-a", pods[0].name)
+    assert obj["metadata"]["name"] == pods[0].name and obj["spec"]["containers"]
+    kinds = await svc.custom_kinds(ADMIN)
+    assert "widgets.example.com" in [k.key for k in kinds]
+    assert svc.kind(ADMIN, "widgets.example.com").kind == "Widget"
+    widgets = await svc.list_all(ListRef(ADMIN, "widgets.example.com"))
+    assert widgets and all(w.kind == "widgets.example.com" for w in widgets)
+    with pytest.raises(KubeError) as ei:
+        await svc.get(ADMIN, "pods", "team-a", "does-not-exist")
+    assert ei.value.kind is ErrorKind.NOT_FOUND and "does-not-exist" in ei.value.message
+
+
+async def test_watch_streams_rows_and_gone(sim: SimProcess, kubeconfig: Kubeconfig) -> None:
+    backend = ApiBackend(kubeconfig, KubeOptions())
+    ref = ListRef(ADMIN, "pods")
+    try:
+        pages = [p async for p in backend.list_pages(ref, KINDS["pods"])]
+        rv = pages[-1].resource_version
+        sim.set_churn(50)
+        events = []
+        async with asyncio.timeout(10):
+            async for ev in backend.watch(ref, KINDS["pods"], rv):
+                events.append(ev)
+                if sum(e.row is not None for e in events) >= 3 or sum(e.type == "BOOKMARK" for e in events) >= 2:
+                    break
+        sim.set_churn(0)
+        assert {e.type for e in events} <= {"ADDED", "MODIFIED", "DELETED", "BOOKMARK"}
+        assert all(e.row is not None and e.row.kind == "pods" for e in events if e.type != "BOOKMARK")
+        assert all(e.row is None for e in events if e.type == "BOOKMARK")
+        assert int(events[-1].resource_version) > int(rv)
+        sim.compact()
+        with pytest.raises(KubeError) as ei:
+            async with asyncio.timeout(10):
+                async for _ in backend.watch(ref, KINDS["pods"], "1"):
+                    pass
+        assert ei.value.kind is ErrorKind.GONE
+    finally:
+        await backend.aclose()
+
+
+async def test_rows_have_severity(kubeconfig: Kubeconfig, make_service: Make) -> None:
+    svc = make_service(kubeconfig)
+    pods = await svc.list_all(ListRef(ADMIN, "pods"))
+    assert {r.severity for r in pods} >= {Severity.OK}
+    bad = [r for r in pods if r.status in ("CrashLoopBackOff", "ImagePullBackOff", "Error")]
+    assert all(r.severity is Severity.ERROR for r in bad)
+    deployments = await svc.list_all(ListRef(ADMIN, "deployments"))
+    assert all(d.status in ("Ready", "Scaled to 0") or d.status.endswith(" ready") for d in deployments)
