@@ -14,6 +14,7 @@ import ssl
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -141,8 +142,10 @@ class _HTTPServer(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients vanishing mid-response (faults, dropped connections, kubectl timeouts) are normal here.
-        pass
+        # Clients vanishing mid-response (faults, dropped connections, kubectl timeouts) are normal here, so
+        # tracebacks are only printed when debugging.
+        if os.environ.get("KUBE9_SIM_DEBUG"):
+            traceback.print_exc()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -844,7 +847,10 @@ class SimServer:
             try:
                 w, initial = self.store.watch(rtype, namespace, match, since)
             except TooOld as e:
+                # Like kube-apiserver: a 200 stream holding one ERROR event, then a clean end.
                 send(b'{"type":"ERROR","object":' + status_body(410, str(e), "Expired") + b"}\n")
+                h.wfile.write(b"0\r\n\r\n")
+                h.wfile.flush()
                 return
             try:
                 for ev in initial:
@@ -863,7 +869,7 @@ class SimServer:
                     if item is None:
                         break
                     if isinstance(item, tuple):
-                        msg = f"The resourceVersion for the provided watch is too old."
+                        msg = "The resourceVersion for the provided watch is too old."
                         send(b'{"type":"ERROR","object":' + status_body(410, msg, "Expired") + b"}\n")
                         break
                     if isinstance(item, Event):

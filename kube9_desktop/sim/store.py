@@ -92,7 +92,7 @@ Matcher = Callable[[Obj], bool]
 class Watcher:
     """A live watch: receives matching events through ``queue`` (None means "closed by the server")."""
 
-    def __init__(self, rtype: ResourceType, namespace: str | None, match: Matcher) -> None:
+    def __init__(self, rtype: ResourceType, namespace: str | None, match: Matcher | None) -> None:
         self.rtype = rtype
         self.namespace = namespace
         self.match = match
@@ -100,7 +100,7 @@ class Watcher:
 
     def wants(self, obj: Obj) -> bool:
         """Whether ``obj`` belongs to this watch."""
-        return (self.namespace is None or obj.namespace == self.namespace) and self.match(obj)
+        return (self.namespace is None or obj.namespace == self.namespace) and (self.match is None or self.match(obj))
 
 
 class TooOld(Exception):
@@ -243,7 +243,7 @@ class Store:
             return gone
 
     # -- watch -----------------------------------------------------------------------------------------------
-    def watch(self, rtype: ResourceType, namespace: str | None, match: Matcher,
+    def watch(self, rtype: ResourceType, namespace: str | None, match: Matcher | None,
               since: int | None) -> tuple[Watcher, list[Event]]:
         """Registers a watcher.
 
