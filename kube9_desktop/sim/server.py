@@ -160,10 +160,19 @@ class Handler(BaseHTTPRequestHandler):
         self.raw_sock = self.request
         self.request.settimeout(30)
         # The TLS handshake runs here (worker thread), not in accept(), so a slow client cannot stall others.
+        # wrap_socket() detaches the raw socket (its fd becomes -1), so from here on only the TLS socket is
+        # usable for select/shutdown.
         self.request = sim.ssl_context.wrap_socket(self.request, server_side=True)
         self.request.settimeout(None)
         sim.on_tls(self.raw_sock, self.request)
         super().setup()
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with contextlib.suppress(OSError):
+                self.request.close()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -389,7 +398,7 @@ class SimServer:
     def drop_connections(self) -> int:
         """Closes every open client connection (watches included) at once."""
         with self.stats_lock:
-            socks = list(self.open_socks)
+            socks = [tls or raw for raw, tls in self.open_socks.items()]
             self.open_socks.clear()
         for s in socks:
             with contextlib.suppress(OSError):
@@ -471,7 +480,7 @@ class SimServer:
             h.wfile.flush()
             h.close_connection = True
             with contextlib.suppress(OSError):
-                h.raw_sock.shutdown(socket.SHUT_RDWR)
+                h.request.shutdown(socket.SHUT_RDWR)
             return True
         if chosen.mode == "garbage":
             h.read_body()
@@ -492,19 +501,16 @@ class SimServer:
 
     def _stall(self, h: Handler) -> None:
         """Never answers: waits until the client hangs up or the server stops."""
-        sock = h.raw_sock
+        sock = h.request
         while not self.stopping.is_set():
             try:
                 r, _, _ = select.select([sock], [], [], 0.25)
+                # Readable means the client sent more or hung up; either way a stalled request is over when
+                # the read sees EOF.
+                if r and not sock.recv(1):
+                    return
             except (OSError, ValueError):
                 return
-            if r:
-                try:
-                    if not sock.recv(1, socket.MSG_PEEK):
-                        return
-                except OSError:
-                    return
-                time.sleep(0.25)
 
     # -- /simz -----------------------------------------------------------------------------------------------
     def simz(self, h: Handler, path: str) -> None:
