@@ -47,8 +47,16 @@ def mint_id_token(exp: float, sub: str = ADMIN, issuer: str = "https://127.0.0.1
     """
     header = _b64url(orjson.dumps({"alg": "HS256", "typ": "JWT"}))
     payload = _b64url(
-        orjson.dumps({"iss": issuer, "sub": sub, "aud": "kube9-sim", "iat": int(time.time()), "exp": int(exp),
-                      "jti": secrets.token_hex(8)})
+        orjson.dumps(
+            {
+                "iss": issuer,
+                "sub": sub,
+                "aud": "kube9-sim",
+                "iat": int(time.time()),
+                "exp": int(exp),
+                "jti": secrets.token_hex(8),
+            }
+        )
     )
     signing_input = f"{header}.{payload}".encode()
     sig = _b64url(hmac.new(OIDC_SECRET, signing_input, hashlib.sha256).digest())
@@ -144,12 +152,10 @@ def allowed(user: str, verb: str, group: str, resource: str, namespace: str | No
     return namespace == VIEWER_NAMESPACE and verb in _VIEWER_VERBS and (group, resource) in _VIEWER_RESOURCES
 
 
-def forbidden_message(user: str, verb: str, group: str, resource: str, namespace: str | None,
-                      name: str | None) -> str:
+def forbidden_message(user: str, verb: str, group: str, resource: str, namespace: str | None, name: str | None) -> str:
     """Builds kube-apiserver's exact RBAC denial wording."""
     base = resource.split("/")[0]
     subject = f'{base} "{name}"' if name else base
     # Namespaces are cluster-scoped, so a "get namespace x" denial names no namespace.
     scope = f'in the namespace "{namespace}"' if namespace and base != "namespaces" else "at the cluster scope"
-    return (f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
-            f'in API group "{group}" {scope}')
+    return f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {scope}'

@@ -50,7 +50,7 @@ class Churner:
                 debt -= 1
                 try:
                     self.step()
-                except Exception:  # noqa: BLE001 - churn must never kill the sim
+                except Exception:
                     pass
 
     def _random_pod(self) -> Obj | None:
@@ -91,8 +91,15 @@ class Churner:
         rs = md["ownerReferences"][0]["name"]
         image = d["spec"]["containers"][0]["image"]
         with self.sim.store.lock:
-            new = gen.pod(md["namespace"], f"{rs}-{gen.rand(5)}", md.get("labels", {}), md["ownerReferences"],
-                          image, time.time() - 1, load=False)
+            new = gen.pod(
+                md["namespace"],
+                f"{rs}-{gen.rand(5)}",
+                md.get("labels", {}),
+                md["ownerReferences"],
+                image,
+                time.time() - 1,
+                load=False,
+            )
             new["metadata"]["creationTimestamp"] = ts(time.time())
             return self.sim.store.put(PODS, new)
 
@@ -104,9 +111,14 @@ class Churner:
         cs = css[0]
         if status.get("phase") == "Running" and "running" in cs.get("state", {}) and self.rng.random() < 0.5:
             cs["restartCount"] = int(cs.get("restartCount", 0)) + 1
-            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
-                                              "startedAt": cs["state"]["running"]["startedAt"],
-                                              "finishedAt": ts(time.time())}}
+            cs["lastState"] = {
+                "terminated": {
+                    "exitCode": 1,
+                    "reason": "Error",
+                    "startedAt": cs["state"]["running"]["startedAt"],
+                    "finishedAt": ts(time.time()),
+                }
+            }
             cs["state"] = {"running": {"startedAt": ts(time.time())}}
         elif "running" in cs.get("state", {}):
             cs["ready"] = not cs.get("ready", True)
@@ -137,8 +149,11 @@ class Churner:
                 owner_name, owner_kind = self._replicaset_of(ns, name)
             else:
                 owner_name, owner_kind = name, "StatefulSet"
-            pods = [p for p in store.scan(PODS, ns, "", None, 0)[0]
-                    if (p.to_dict()["metadata"].get("ownerReferences") or [{}])[0].get("name") == owner_name]
+            pods = [
+                p
+                for p in store.scan(PODS, ns, "", None, 0)[0]
+                if (p.to_dict()["metadata"].get("ownerReferences") or [{}])[0].get("name") == owner_name
+            ]
             image = d["spec"]["template"]["spec"]["containers"][0]["image"]
             labels = dict(d["spec"]["template"]["metadata"].get("labels") or {})
             if rtype.kind == "Deployment" and owner_name:
@@ -147,8 +162,16 @@ class Churner:
             if owner_kind == "ReplicaSet":
                 rs = store.get(BY_NAME["replicasets"], ns, owner_name)
                 owner_uid = rs.to_dict()["metadata"]["uid"] if rs else owner_uid
-            owner = [{"apiVersion": "apps/v1", "kind": owner_kind, "name": owner_name, "uid": owner_uid,
-                      "controller": True, "blockOwnerDeletion": True}]
+            owner = [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": owner_kind,
+                    "name": owner_name,
+                    "uid": owner_uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ]
             if len(pods) > replicas:
                 for p in sorted(pods, key=lambda p: p.name, reverse=True)[: len(pods) - replicas]:
                     store.delete(PODS, ns, p.name)
@@ -156,8 +179,9 @@ class Churner:
                 existing = {p.name for p in pods}
                 for i in range(replicas - len(pods)):
                     if owner_kind == "StatefulSet":
-                        pname = next(f"{name}-{j}" for j in range(replicas + len(pods) + 1)
-                                     if f"{name}-{j}" not in existing)
+                        pname = next(
+                            f"{name}-{j}" for j in range(replicas + len(pods) + 1) if f"{name}-{j}" not in existing
+                        )
                         existing.add(pname)
                     else:
                         pname = f"{owner_name}-{gen.rand(5)}"
@@ -172,8 +196,12 @@ class Churner:
                 if rs is not None:
                     rd = rs.to_dict()
                     rd["spec"]["replicas"] = replicas
-                    rd["status"].update(replicas=replicas, readyReplicas=replicas, availableReplicas=replicas,
-                                        fullyLabeledReplicas=replicas)
+                    rd["status"].update(
+                        replicas=replicas,
+                        readyReplicas=replicas,
+                        availableReplicas=replicas,
+                        fullyLabeledReplicas=replicas,
+                    )
                     store.put(BY_NAME["replicasets"], rd)
             return store.put(rtype, d)
 

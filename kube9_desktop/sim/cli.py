@@ -21,8 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kubeconfig-out", default=None, help="where to write the kubeconfig (default: a temp file)")
     p.add_argument("--latency-ms", type=float, default=0, help="latency added to every API response")
     p.add_argument("--churn", type=float, default=0, help="random pod changes per second")
-    p.add_argument("--fault", action="append", default=[], metavar="PATH_REGEX:STATUS[:RATE]",
-                   help="inject a fault (repeatable)")
+    p.add_argument(
+        "--fault", action="append", default=[], metavar="PATH_REGEX:STATUS[:RATE]", help="inject a fault (repeatable)"
+    )
     return p
 
 
@@ -44,9 +45,17 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    sim = SimServer(nodes=args.nodes, namespaces=args.namespaces, pods=args.pods, seed=args.seed, port=args.port,
-                    latency_ms=args.latency_ms, churn=args.churn, kubeconfig_out=args.kubeconfig_out,
-                    faults=faults)
+    sim = SimServer(
+        nodes=args.nodes,
+        namespaces=args.namespaces,
+        pods=args.pods,
+        seed=args.seed,
+        port=args.port,
+        latency_ms=args.latency_ms,
+        churn=args.churn,
+        kubeconfig_out=args.kubeconfig_out,
+        faults=faults,
+    )
     sim.start()
     print(f"ready {sim.url} kubeconfig={sim.kubeconfig_path}", flush=True)
     while not done.wait(0.5):

@@ -19,8 +19,10 @@ def pod_log(pod: Obj, tail: int | None = None, timestamps: bool = False, lines: 
         t = now - (lines - i) * 7
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
         level = rng.choice(["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"])
-        msg = (f"{stamp}Z {level} {pod.name} handled GET {rng.choice(_PATHS)} status={rng.choice([200, 200, 404, 500])}"
-               f" duration={rng.randint(1, 900)}ms")
+        msg = (
+            f"{stamp}Z {level} {pod.name} handled GET {rng.choice(_PATHS)} status={rng.choice([200, 200, 404, 500])}"
+            f" duration={rng.randint(1, 900)}ms"
+        )
         out.append(f"{stamp}.000000000Z {msg}" if timestamps else msg)
     if tail is not None:
         out = out[-tail:] if tail > 0 else []

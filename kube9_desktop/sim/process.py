@@ -93,8 +93,7 @@ class SimProcess:
         return self.token("sim-admin")
 
     # -- admin API -------------------------------------------------------------------------------------------
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
-                timeout: float = 10) -> Any:
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None, timeout: float = 10) -> Any:
         """Calls the sim over HTTPS (admin token by default) and returns the decoded JSON answer."""
         data = orjson.dumps(body) if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method)

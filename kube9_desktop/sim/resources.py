@@ -60,8 +60,7 @@ RESOURCES: list[ResourceType] = [
     ResourceType("nodes", "Node", "", "v1", False, ("no",)),
     ResourceType("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", True, ("pvc",)),
     ResourceType("persistentvolumes", "PersistentVolume", "", "v1", False, ("pv",)),
-    ResourceType("pods", "Pod", "", "v1", True, ("po",), ("all",),
-                 subresources=(("log", "", "", "Pod", ("get",)),)),
+    ResourceType("pods", "Pod", "", "v1", True, ("po",), ("all",), subresources=(("log", "", "", "Pod", ("get",)),)),
     ResourceType("secrets", "Secret", "", "v1", True),
     ResourceType("services", "Service", "", "v1", True, ("svc",), ("all",)),
     ResourceType("daemonsets", "DaemonSet", "apps", "v1", True, ("ds",), ("all",)),
@@ -72,8 +71,9 @@ RESOURCES: list[ResourceType] = [
     ResourceType("cronjobs", "CronJob", "batch", "v1beta1", True, ("cj",), ("all",)),
     ResourceType("ingresses", "Ingress", "networking.k8s.io", "v1", True, ("ing",)),
     ResourceType("storageclasses", "StorageClass", "storage.k8s.io", "v1", False, ("sc",)),
-    ResourceType("customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False,
-                 ("crd", "crds")),
+    ResourceType(
+        "customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False, ("crd", "crds")
+    ),
     ResourceType("widgets", "Widget", "example.com", "v1", True, (), (), "widget"),
 ]
 
@@ -94,8 +94,11 @@ def group_versions() -> dict[str, list[str]]:
 
 def api_versions_doc(port: int) -> dict[str, Any]:
     """``GET /api``."""
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{port}"}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{port}"}],
+    }
 
 
 def api_group_list_doc() -> dict[str, Any]:
@@ -122,8 +125,13 @@ def resource_list_doc(group: str, version: str) -> dict[str, Any] | None:
     for r in RESOURCES:
         if r.group != group or r.version != version:
             continue
-        entry: dict[str, Any] = {"name": r.name, "singularName": r.singular, "namespaced": r.namespaced,
-                                 "kind": r.kind, "verbs": _RW}
+        entry: dict[str, Any] = {
+            "name": r.name,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": _RW,
+        }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
         if r.categories:

@@ -13,6 +13,34 @@ _SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(notin|in)\s*\(([^)]*)
 _EQ_RE = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|!=|=)\s*([A-Za-z0-9_.-]*)\s*$")
 
 
+Req = Callable[[dict[str, str]], bool]
+
+
+# Factories instead of lambdas in loops: each requirement must capture its own key/value.
+def _eq(k: str, v: str) -> Req:
+    return lambda m: m.get(k, "") == v
+
+
+def _ne(k: str, v: str) -> Req:
+    return lambda m: m.get(k, "") != v
+
+
+def _in(k: str, vs: frozenset[str]) -> Req:
+    return lambda m: m.get(k) in vs
+
+
+def _notin(k: str, vs: frozenset[str]) -> Req:
+    return lambda m: m.get(k) not in vs
+
+
+def _present(k: str) -> Req:
+    return lambda m: k in m
+
+
+def _absent(k: str) -> Req:
+    return lambda m: k not in m
+
+
 class SelectorError(ValueError):
     """An unparsable selector (answered with 400 BadRequest)."""
 
@@ -45,9 +73,9 @@ def parse_label_selector(expr: str) -> Predicate | None:
         if m:
             key, op, val = m.groups()
             if op == "!=":
-                reqs.append(lambda lb, k=key, v=val: lb.get(k) != v)
+                reqs.append(_ne(key, val))
             else:
-                reqs.append(lambda lb, k=key, v=val: lb.get(k) == v)
+                reqs.append(_eq(key, val))
             continue
         m = _SET_RE.match(part)
         if not m:
@@ -58,13 +86,13 @@ def parse_label_selector(expr: str) -> Predicate | None:
                 raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
             values = frozenset(v.strip() for v in vals.split(",") if v.strip())
             if op == "in":
-                reqs.append(lambda lb, k=key, vs=values: lb.get(k) in vs)
+                reqs.append(_in(key, values))
             else:
-                reqs.append(lambda lb, k=key, vs=values: lb.get(k) not in vs)
+                reqs.append(_notin(key, values))
         elif neg:
-            reqs.append(lambda lb, k=key: k not in lb)
+            reqs.append(_absent(key))
         else:
-            reqs.append(lambda lb, k=key: k in lb)
+            reqs.append(_present(key))
     return lambda o: all(r(o.labels) for r in reqs)
 
 
@@ -84,9 +112,9 @@ def parse_field_selector(expr: str, kind: str) -> Predicate | None:
         if key not in allowed:
             raise SelectorError(f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"')
         if op == "!=":
-            reqs.append(lambda f, k=key, v=val: f.get(k, "") != v)
+            reqs.append(_ne(key, val))
         else:
-            reqs.append(lambda f, k=key, v=val: f.get(k, "") == v)
+            reqs.append(_eq(key, val))
     return lambda o: all(r(o.fields) for r in reqs)
 
 

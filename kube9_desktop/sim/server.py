@@ -31,32 +31,75 @@ from kube9_desktop.sim.resources import BY_PATH, ResourceType
 from kube9_desktop.sim.selectors import SelectorError, combine, parse_field_selector, parse_label_selector
 from kube9_desktop.sim.store import Event, Obj, Store, TooOld
 
-VERSION = {"major": "1", "minor": "19", "gitVersion": "v1.19.0",
-           "gitCommit": "e19964183377d0ec2052d1f1fa930c4d7575bd50", "gitTreeState": "clean",
-           "buildDate": "2020-08-26T14:23:04Z", "goVersion": "go1.15", "compiler": "gc", "platform": "linux/amd64"}
-READYZ_CHECKS = ["ping", "log", "etcd", "informer-sync", "poststarthook/generic-apiserver-start-informers",
-                 "poststarthook/start-apiextensions-controllers", "poststarthook/crd-informer-synced",
-                 "poststarthook/bootstrap-controller", "poststarthook/rbac/bootstrap-roles", "shutdown"]
-EXPIRED_CONTINUE = ("The provided continue parameter is too old to display a consistent list result. You can start "
-                    "a new list without the continue parameter, or use the continue token in this response to "
-                    "retrieve the remainder of the results. Continuing with the provided token results in an "
-                    "inconsistent list - objects that were created, modified, or deleted between the time the "
-                    "first chunk was returned and now may show up in the list.")
-REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-           409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError",
-           503: "ServiceUnavailable", 504: "Timeout"}
-FAULT_MESSAGES = {429: "Too many requests, please try again later.",
-                  500: "Internal error occurred: injected fault",
-                  503: "the server is currently unable to handle the request",
-                  504: "Timeout: request did not complete within the allotted timeout"}
+VERSION = {
+    "major": "1",
+    "minor": "19",
+    "gitVersion": "v1.19.0",
+    "gitCommit": "e19964183377d0ec2052d1f1fa930c4d7575bd50",
+    "gitTreeState": "clean",
+    "buildDate": "2020-08-26T14:23:04Z",
+    "goVersion": "go1.15",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+READYZ_CHECKS = [
+    "ping",
+    "log",
+    "etcd",
+    "informer-sync",
+    "poststarthook/generic-apiserver-start-informers",
+    "poststarthook/start-apiextensions-controllers",
+    "poststarthook/crd-informer-synced",
+    "poststarthook/bootstrap-controller",
+    "poststarthook/rbac/bootstrap-roles",
+    "shutdown",
+]
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. You can start "
+    "a new list without the continue parameter, or use the continue token in this response to "
+    "retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the "
+    "first chunk was returned and now may show up in the list."
+)
+REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    410: "Expired",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+FAULT_MESSAGES = {
+    429: "Too many requests, please try again later.",
+    500: "Internal error occurred: injected fault",
+    503: "the server is currently unable to handle the request",
+    504: "Timeout: request did not complete within the allotted timeout",
+}
 BOOKMARK_INTERVAL = 1.0
 
 
-def status_body(code: int, message: str, reason: str | None = None, details: dict[str, Any] | None = None,
-                metadata: dict[str, Any] | None = None) -> bytes:
+def status_body(
+    code: int,
+    message: str,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> bytes:
     """A ``Status`` object with kube-apiserver's field order."""
-    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": metadata or {}, "status": "Failure",
-                            "message": message, "reason": reason or REASONS.get(code, "Unknown")}
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": metadata or {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason or REASONS.get(code, "Unknown"),
+    }
     if details is not None:
         body["details"] = details
     body["code"] = code
@@ -83,8 +126,16 @@ def decode_continue(token: str) -> tuple[int, str]:
 class Fault:
     """One injected fault (see :meth:`from_dict` for the JSON shape)."""
 
-    def __init__(self, path: str, status: int = 0, rate: float = 1.0, latency_ms: float = 0,
-                 retry_after: float | None = None, count: int | None = None, mode: str = "status") -> None:
+    def __init__(
+        self,
+        path: str,
+        status: int = 0,
+        rate: float = 1.0,
+        latency_ms: float = 0,
+        retry_after: float | None = None,
+        count: int | None = None,
+        mode: str = "status",
+    ) -> None:
         if mode not in ("status", "stall", "close", "garbage"):
             raise ValueError(f"unknown fault mode {mode!r}")
         self.path = path
@@ -100,8 +151,15 @@ class Fault:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Fault:
         """Builds a fault from ``{"path", "status", "rate", "latency_ms", "retry_after", "count", "mode"}``."""
-        return cls(str(d["path"]), int(d.get("status") or 0), float(d.get("rate", 1.0)),
-                   float(d.get("latency_ms") or 0), d.get("retry_after"), d.get("count"), str(d.get("mode", "status")))
+        return cls(
+            str(d["path"]),
+            int(d.get("status") or 0),
+            float(d.get("rate", 1.0)),
+            float(d.get("latency_ms") or 0),
+            d.get("retry_after"),
+            d.get("count"),
+            str(d.get("mode", "status")),
+        )
 
     @classmethod
     def from_spec(cls, spec: str) -> Fault:
@@ -117,8 +175,16 @@ class Fault:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, plus how often it fired."""
-        return {"path": self.path, "status": self.status, "rate": self.rate, "latency_ms": self.latency_ms,
-                "retry_after": self.retry_after, "count": self.count, "mode": self.mode, "applied": self.applied}
+        return {
+            "path": self.path,
+            "status": self.status,
+            "rate": self.rate,
+            "latency_ms": self.latency_ms,
+            "retry_after": self.retry_after,
+            "count": self.count,
+            "mode": self.mode,
+            "applied": self.applied,
+        }
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -178,8 +244,9 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     # -- plumbing --------------------------------------------------------------------------------------------
-    def _start(self, code: int, ctype: str = "application/json", length: int | None = None,
-               extra: dict[str, str] | None = None) -> None:
+    def _start(
+        self, code: int, ctype: str = "application/json", length: int | None = None, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response_only(code)
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Content-Type", ctype)
@@ -190,8 +257,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
 
-    def send_bytes(self, code: int, body: bytes, ctype: str = "application/json",
-                   extra: dict[str, str] | None = None) -> None:
+    def send_bytes(
+        self, code: int, body: bytes, ctype: str = "application/json", extra: dict[str, str] | None = None
+    ) -> None:
         """Writes a complete response."""
         self._start(code, ctype, len(body), extra)
         if self.command != "HEAD":
@@ -201,9 +269,15 @@ class Handler(BaseHTTPRequestHandler):
         """Writes a JSON response."""
         self.send_bytes(code, orjson.dumps(obj))
 
-    def send_status(self, code: int, message: str, reason: str | None = None,
-                    details: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
-                    extra: dict[str, str] | None = None) -> None:
+    def send_status(
+        self,
+        code: int,
+        message: str,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         """Writes a ``Status`` error."""
         self.send_bytes(code, status_body(code, message, reason, details, metadata), extra=extra)
 
@@ -233,9 +307,18 @@ class SimServer:
         faults: Initial faults.
     """
 
-    def __init__(self, nodes: int = 5, namespaces: int = 12, pods: int = 2000, seed: int = 1, port: int = 0,
-                 latency_ms: float = 0, churn: float = 0.0, kubeconfig_out: str | None = None,
-                 faults: list[Fault] | None = None) -> None:
+    def __init__(
+        self,
+        nodes: int = 5,
+        namespaces: int = 12,
+        pods: int = 2000,
+        seed: int = 1,
+        port: int = 0,
+        latency_ms: float = 0,
+        churn: float = 0.0,
+        kubeconfig_out: str | None = None,
+        faults: list[Fault] | None = None,
+    ) -> None:
         self.nodes, self.namespaces, self.pods, self.seed = nodes, namespaces, pods, seed
         self.port = port
         self.latency_ms = latency_ms
@@ -287,8 +370,9 @@ class SimServer:
         self.port = httpd.server_address[1]
         self.down_port = self._free_port()
         self.write_kubeconfig()
-        self.thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                       name="kube9-sim", daemon=True)
+        self.thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="kube9-sim", daemon=True
+        )
         self.thread.start()
         self.churner.start()
         return self
@@ -340,8 +424,7 @@ class SimServer:
         ca = base64.b64encode(self.pki.ca_cert).decode()
 
         def cluster(name: str, port: int) -> dict[str, Any]:
-            return {"name": name, "cluster": {"server": f"https://127.0.0.1:{port}",
-                                              "certificate-authority-data": ca}}
+            return {"name": name, "cluster": {"server": f"https://127.0.0.1:{port}", "certificate-authority-data": ca}}
 
         def context(name: str, cluster_name: str, user: str, ns: str | None = None) -> dict[str, Any]:
             ctx: dict[str, Any] = {"cluster": cluster_name, "user": user}
@@ -350,13 +433,20 @@ class SimServer:
             return {"name": name, "context": ctx}
 
         cfg = {
-            "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": "sim-admin",
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
+            "current-context": "sim-admin",
             "clusters": [cluster("kube9-sim", self.port), cluster("kube9-sim-down", self.down_port)],
             "users": [
                 {"name": "sim-admin", "user": {"token": self.auth.admin_token}},
-                {"name": "sim-cert", "user": {
-                    "client-certificate-data": base64.b64encode(self.pki.client_cert).decode(),
-                    "client-key-data": base64.b64encode(self.pki.client_key).decode()}},
+                {
+                    "name": "sim-cert",
+                    "user": {
+                        "client-certificate-data": base64.b64encode(self.pki.client_cert).decode(),
+                        "client-key-data": base64.b64encode(self.pki.client_key).decode(),
+                    },
+                },
                 {"name": "sim-viewer", "user": {"token": self.auth.viewer_token}},
                 {"name": "sim-badtoken", "user": {"token": self.auth.bad_token}},
             ],
@@ -494,8 +584,9 @@ class SimServer:
             if retry is not None:
                 extra["Retry-After"] = str(int(retry)) if float(retry).is_integer() else str(retry)
                 details = {"retryAfterSeconds": int(float(retry))}
-            h.send_status(chosen.status, FAULT_MESSAGES.get(chosen.status, "injected fault"), details=details,
-                          extra=extra)
+            h.send_status(
+                chosen.status, FAULT_MESSAGES.get(chosen.status, "injected fault"), details=details, extra=extra
+            )
             return True
         return False  # latency-only fault
 
@@ -524,10 +615,18 @@ class SimServer:
         m = h.command
         if path == "/simz/stats" and m == "GET":
             with self.stats_lock:
-                h.send_json(200, {"requests": self.requests, "connections": self.connections,
-                                  "open_connections": len(self.open_socks), "by_path": dict(self.by_path),
-                                  "resourceVersion": self.store.rv, "pods": self.store.count(BY_PATH[("", "v1", "pods")]),
-                                  "churn": self.churner.rate})
+                h.send_json(
+                    200,
+                    {
+                        "requests": self.requests,
+                        "connections": self.connections,
+                        "open_connections": len(self.open_socks),
+                        "by_path": dict(self.by_path),
+                        "resourceVersion": self.store.rv,
+                        "pods": self.store.count(BY_PATH[("", "v1", "pods")]),
+                        "churn": self.churner.rate,
+                    },
+                )
         elif path == "/simz/reset" and m == "POST":
             with self.stats_lock:
                 self.requests = 0
@@ -577,12 +676,19 @@ class SimServer:
         issuer = f"{self.url}/simz/oidc"
         body = h.read_body()
         if path == "/simz/oidc/.well-known/openid-configuration":
-            h.send_json(200, {"issuer": issuer, "token_endpoint": f"{issuer}/token",
-                              "authorization_endpoint": f"{issuer}/auth", "jwks_uri": f"{issuer}/keys",
-                              "response_types_supported": ["code", "id_token"],
-                              "subject_types_supported": ["public"],
-                              "id_token_signing_alg_values_supported": ["HS256"],
-                              "grant_types_supported": ["refresh_token"]})
+            h.send_json(
+                200,
+                {
+                    "issuer": issuer,
+                    "token_endpoint": f"{issuer}/token",
+                    "authorization_endpoint": f"{issuer}/auth",
+                    "jwks_uri": f"{issuer}/keys",
+                    "response_types_supported": ["code", "id_token"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["HS256"],
+                    "grant_types_supported": ["refresh_token"],
+                },
+            )
         elif path == "/simz/oidc/token" and h.command == "POST":
             form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode(errors="replace")).items()}
             if form.get("grant_type") != "refresh_token":
@@ -592,8 +698,16 @@ class SimServer:
                 h.send_json(400, {"error": "invalid_grant", "error_description": "unknown refresh token"})
                 return
             token = auth.mint_id_token(time.time() + 3600, issuer=issuer)
-            h.send_json(200, {"access_token": token, "id_token": token, "token_type": "Bearer", "expires_in": 3600,
-                              "refresh_token": "sim-refresh-" + os.urandom(8).hex()})
+            h.send_json(
+                200,
+                {
+                    "access_token": token,
+                    "id_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "refresh_token": "sim-refresh-" + os.urandom(8).hex(),
+                },
+            )
         else:
             h.send_json(404, {"error": "not_found"})
 
@@ -634,9 +748,7 @@ class SimServer:
             self._doc_or_404(h, resources.resource_list_doc(group, version))
             return
         namespace: str | None = None
-        if rest[0] == "namespaces" and len(rest) >= 3 and group == "":
-            namespace, rest = rest[1], rest[2:]
-        elif rest[0] == "namespaces" and len(rest) >= 3:
+        if (rest[0] == "namespaces" and len(rest) >= 3 and group == "") or (rest[0] == "namespaces" and len(rest) >= 3):
             namespace, rest = rest[1], rest[2:]
         rtype = BY_PATH.get((group, version, rest[0]))
         if rtype is None or len(rest) > 3 or (namespace is not None and not rtype.namespaced):
@@ -644,13 +756,20 @@ class SimServer:
             return
         name = rest[1] if len(rest) >= 2 else None
         sub = rest[2] if len(rest) == 3 else None
-        if sub is not None and not ((sub == "log" and rtype.kind == "Pod") or
-                                    (sub == "scale" and rtype.kind in ("Deployment", "StatefulSet"))):
+        if sub is not None and not (
+            (sub == "log" and rtype.kind == "Pod") or (sub == "scale" and rtype.kind in ("Deployment", "StatefulSet"))
+        ):
             self.not_found(h)
             return
         watch = query.get("watch", "") in ("1", "true", "True")
-        verb = {"GET": "list" if name is None else "get", "HEAD": "get", "DELETE": "delete", "PATCH": "patch",
-                "PUT": "update", "POST": "create"}.get(h.command, "get")
+        verb = {
+            "GET": "list" if name is None else "get",
+            "HEAD": "get",
+            "DELETE": "delete",
+            "PATCH": "patch",
+            "PUT": "update",
+            "POST": "create",
+        }.get(h.command, "get")
         if watch:
             verb = "watch"
         res_name = f"{rtype.name}/{sub}" if sub else rtype.name
@@ -662,8 +781,7 @@ class SimServer:
                 details = {"name": name, "kind": rtype.name}
             if group:
                 details["group"] = group
-            h.send_status(403, auth.forbidden_message(user, verb, group, res_name, namespace, name),
-                          details=details)
+            h.send_status(403, auth.forbidden_message(user, verb, group, res_name, namespace, name), details=details)
             return
         if sub == "log":
             self.pod_log(h, rtype, namespace, name or "", query)
@@ -679,9 +797,13 @@ class SimServer:
         elif h.command == "DELETE" and name is not None and rtype.kind == "Pod":
             self.delete_pod(h, rtype, namespace, name)
         else:
-            h.send_status(405, f"the server does not allow this method on the requested resource "
-                               f"(kube9-sim is read-only for {rtype.name})", reason="MethodNotAllowed",
-                          details={})
+            h.send_status(
+                405,
+                f"the server does not allow this method on the requested resource "
+                f"(kube9-sim is read-only for {rtype.name})",
+                reason="MethodNotAllowed",
+                details={},
+            )
 
     def _doc_or_404(self, h: Handler, doc: dict[str, Any] | None) -> None:
         if doc is None:
@@ -699,8 +821,9 @@ class SimServer:
         if rtype.group:
             details["group"] = rtype.group
         details["kind"] = rtype.name
-        h.send_status(404, f'{rtype.name}{"." + rtype.group if rtype.group else ""} "{name}" not found',
-                      details=details)
+        h.send_status(
+            404, f'{rtype.name}{"." + rtype.group if rtype.group else ""} "{name}" not found', details=details
+        )
 
     @staticmethod
     def table_version(accept: str) -> tuple[str | None, bool]:
@@ -714,8 +837,10 @@ class SimServer:
                 continue
             if params.get("as") == "Table" and params.get("v") in ("v1", "v1beta1"):
                 return f"meta.k8s.io/{params['v']}", False
-            if params.get("as") in ("PartialObjectMetadataList", "PartialObjectMetadata") \
-                    and params.get("v") in ("v1", "v1beta1"):
+            if params.get("as") in ("PartialObjectMetadataList", "PartialObjectMetadata") and params.get("v") in (
+                "v1",
+                "v1beta1",
+            ):
                 return f"meta.k8s.io/{params['v']}", True
         return None, False
 
@@ -729,15 +854,18 @@ class SimServer:
                 obj_part = o.full()
             else:
                 obj_part = o.partial()
-            out.append(b'{"cells":' + orjson.dumps(tables.render_cells(o.cells, o.ages, now)) +
-                       b',"object":' + obj_part + b"}")
+            out.append(
+                b'{"cells":' + orjson.dumps(tables.render_cells(o.cells, o.ages, now)) + b',"object":' + obj_part + b"}"
+            )
         return b"[" + b",".join(out) + b"]"
 
     def list(self, h: Handler, rtype: ResourceType, namespace: str | None, query: dict[str, str]) -> None:
         """Lists with selectors, pagination, Table and PartialObjectMetadataList output."""
         try:
-            match = combine(parse_label_selector(query.get("labelSelector", "")),
-                            parse_field_selector(query.get("fieldSelector", ""), rtype.kind))
+            match = combine(
+                parse_label_selector(query.get("labelSelector", "")),
+                parse_field_selector(query.get("fieldSelector", ""), rtype.kind),
+            )
         except SelectorError as e:
             h.send_status(400, str(e))
             return
@@ -754,15 +882,18 @@ class SimServer:
                 h.send_status(400, "continue key is not valid: illegal base64 data", reason="BadRequest")
                 return
             if 0 <= tok_rv < self.store.compact_rev:
-                meta = {"continue": encode_continue(-1, start)}
-                h.send_status(410, EXPIRED_CONTINUE, metadata=meta)
+                h.send_status(410, EXPIRED_CONTINUE, metadata={"continue": encode_continue(-1, start)})
                 return
             if namespace is not None and rtype.namespaced:
                 start = f"{namespace}/{start}"
             start += "\x00"
         rv_param = query.get("resourceVersion", "")
-        if rv_param and query.get("resourceVersionMatch") == "Exact" and rv_param.isdigit() \
-                and int(rv_param) < self.store.compact_rev:
+        if (
+            rv_param
+            and query.get("resourceVersionMatch") == "Exact"
+            and rv_param.isdigit()
+            and int(rv_param) < self.store.compact_rev
+        ):
             h.send_status(410, "The resourceVersion for the provided list is too old.")
             return
         items, last, remaining, rv = self.store.scan(rtype, namespace, start, match, limit)
@@ -775,12 +906,27 @@ class SimServer:
                 meta["remainingItemCount"] = remaining
         if table_v and not partial:
             include = query.get("includeObject", "Metadata")
-            body = (b'{"kind":"Table","apiVersion":"' + table_v.encode() + b'","metadata":' + orjson.dumps(meta) +
-                    b',"columnDefinitions":' + orjson.dumps(tables.columns(rtype.kind)) +
-                    b',"rows":' + self._rows(items, include) + b"}")
+            body = (
+                b'{"kind":"Table","apiVersion":"'
+                + table_v.encode()
+                + b'","metadata":'
+                + orjson.dumps(meta)
+                + b',"columnDefinitions":'
+                + orjson.dumps(tables.columns(rtype.kind))
+                + b',"rows":'
+                + self._rows(items, include)
+                + b"}"
+            )
         elif table_v:
-            body = (b'{"kind":"PartialObjectMetadataList","apiVersion":"' + table_v.encode() + b'","metadata":' +
-                    orjson.dumps(meta) + b',"items":[' + b",".join(o.partial() for o in items) + b"]}")
+            body = (
+                b'{"kind":"PartialObjectMetadataList","apiVersion":"'
+                + table_v.encode()
+                + b'","metadata":'
+                + orjson.dumps(meta)
+                + b',"items":['
+                + b",".join(o.partial() for o in items)
+                + b"]}"
+            )
         else:
             head = {"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": meta}
             body = orjson.dumps(head)[:-1] + b',"items":[' + b",".join(o.item for o in items) + b"]}"
@@ -806,16 +952,28 @@ class SimServer:
     def _table_of_one(self, obj: Obj, table_v: str, include: str, with_columns: bool) -> bytes:
         meta = {"selfLink": obj.rtype.self_link(obj.namespace, obj.name), "resourceVersion": str(obj.rv)}
         cols = orjson.dumps(tables.columns(obj.rtype.kind)) if with_columns else b"null"
-        return (b'{"kind":"Table","apiVersion":"' + table_v.encode() + b'","metadata":' + orjson.dumps(meta) +
-                b',"columnDefinitions":' + cols + b',"rows":' + self._rows([obj], include) + b"}")
+        return (
+            b'{"kind":"Table","apiVersion":"'
+            + table_v.encode()
+            + b'","metadata":'
+            + orjson.dumps(meta)
+            + b',"columnDefinitions":'
+            + cols
+            + b',"rows":'
+            + self._rows([obj], include)
+            + b"}"
+        )
 
-    def watch(self, h: Handler, rtype: ResourceType, namespace: str | None, name: str | None,
-              query: dict[str, str]) -> None:
+    def watch(
+        self, h: Handler, rtype: ResourceType, namespace: str | None, name: str | None, query: dict[str, str]
+    ) -> None:
         """Streams watch events as chunked JSON lines."""
         try:
-            match = combine(parse_label_selector(query.get("labelSelector", "")),
-                            parse_field_selector(query.get("fieldSelector", ""), rtype.kind),
-                            (lambda o: o.name == name) if name else None)
+            match = combine(
+                parse_label_selector(query.get("labelSelector", "")),
+                parse_field_selector(query.get("fieldSelector", ""), rtype.kind),
+                (lambda o: o.name == name) if name else None,
+            )
         except SelectorError as e:
             h.send_status(400, str(e))
             return
@@ -882,8 +1040,11 @@ class SimServer:
                         send(encode(item.type, item.obj))
                     if bookmarks and time.monotonic() - last_bookmark >= BOOKMARK_INTERVAL:
                         last_bookmark = time.monotonic()
-                        bm = {"kind": rtype.kind, "apiVersion": rtype.api_version,
-                              "metadata": {"resourceVersion": str(self.store.rv), "creationTimestamp": None}}
+                        bm = {
+                            "kind": rtype.kind,
+                            "apiVersion": rtype.api_version,
+                            "metadata": {"resourceVersion": str(self.store.rv), "creationTimestamp": None},
+                        }
                         send(b'{"type":"BOOKMARK","object":' + orjson.dumps(bm) + b"}\n")
             finally:
                 self.store.unwatch(w)
@@ -892,8 +1053,7 @@ class SimServer:
         except OSError:
             h.close_connection = True
 
-    def pod_log(self, h: Handler, rtype: ResourceType, namespace: str | None, name: str,
-                query: dict[str, str]) -> None:
+    def pod_log(self, h: Handler, rtype: ResourceType, namespace: str | None, name: str, query: dict[str, str]) -> None:
         """Plain-text container log honouring tailLines."""
         obj = self.store.get(rtype, namespace, name)
         if obj is None:
@@ -926,9 +1086,13 @@ class SimServer:
                 if replicas < 0:
                     raise ValueError
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                h.send_status(422, f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: '
-                                   f"must be a non-negative integer", reason="Invalid",
-                              details={"name": name, "group": "autoscaling", "kind": "Scale"})
+                h.send_status(
+                    422,
+                    f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: '
+                    f"must be a non-negative integer",
+                    reason="Invalid",
+                    details={"name": name, "group": "autoscaling", "kind": "Scale"},
+                )
                 return
             obj = self.churner.scale(rtype, obj, replicas)
         elif h.command != "GET":
@@ -936,12 +1100,21 @@ class SimServer:
             return
         d = obj.to_dict()
         md = d["metadata"]
-        scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                 "metadata": {"name": name, "namespace": namespace, "selfLink": md["selfLink"] + "/scale",
-                              "uid": md["uid"], "resourceVersion": md["resourceVersion"],
-                              "creationTimestamp": md["creationTimestamp"]},
-                 "spec": {"replicas": d["spec"].get("replicas", 0)},
-                 "status": {"replicas": d.get("status", {}).get("replicas", 0),
-                            "selector": ",".join(f"{k}={v}" for k, v in
-                                                 sorted(d["spec"]["selector"]["matchLabels"].items()))}}
+        scale = {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "selfLink": md["selfLink"] + "/scale",
+                "uid": md["uid"],
+                "resourceVersion": md["resourceVersion"],
+                "creationTimestamp": md["creationTimestamp"],
+            },
+            "spec": {"replicas": d["spec"].get("replicas", 0)},
+            "status": {
+                "replicas": d.get("status", {}).get("replicas", 0),
+                "selector": ",".join(f"{k}={v}" for k, v in sorted(d["spec"]["selector"]["matchLabels"].items())),
+            },
+        }
         h.send_json(200, scale)

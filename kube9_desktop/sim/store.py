@@ -35,8 +35,8 @@ class Obj:
         self.key = f"{self.namespace}/{self.name}" if self.namespace else self.name
         self.rv = int(md.get("resourceVersion") or 0)
         self.labels: dict[str, str] = md.get("labels") or {}
-        spec = d.get("spec") if isinstance(d.get("spec"), dict) else {}
-        status = d.get("status") if isinstance(d.get("status"), dict) else {}
+        spec: dict[str, Any] = d.get("spec") or {}
+        status: dict[str, Any] = d.get("status") or {}
         self.fields = {"metadata.name": self.name, "metadata.namespace": self.namespace or ""}
         if rtype.kind == "Pod":
             self.fields["spec.nodeName"] = spec.get("nodeName", "")
@@ -96,7 +96,7 @@ class Watcher:
         self.rtype = rtype
         self.namespace = namespace
         self.match = match
-        self.queue: queue.SimpleQueue[Event | None | tuple[str, int]] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Event | tuple[str, int] | None] = queue.SimpleQueue()
 
     def wants(self, obj: Obj) -> bool:
         """Whether ``obj`` belongs to this watch."""
@@ -155,8 +155,9 @@ class Store:
         """Number of objects of a type."""
         return len(self.collections[rtype.name].keys)
 
-    def scan(self, rtype: ResourceType, namespace: str | None, start_key: str, match: Matcher | None,
-             limit: int) -> tuple[list[Obj], str | None, int | None, int]:
+    def scan(
+        self, rtype: ResourceType, namespace: str | None, start_key: str, match: Matcher | None, limit: int
+    ) -> tuple[list[Obj], str | None, int | None, int]:
         """A page of a list in key order.
 
         Args:
@@ -243,8 +244,9 @@ class Store:
             return gone
 
     # -- watch -----------------------------------------------------------------------------------------------
-    def watch(self, rtype: ResourceType, namespace: str | None, match: Matcher | None,
-              since: int | None) -> tuple[Watcher, list[Event]]:
+    def watch(
+        self, rtype: ResourceType, namespace: str | None, match: Matcher | None, since: int | None
+    ) -> tuple[Watcher, list[Event]]:
         """Registers a watcher.
 
         Args:

@@ -36,8 +36,9 @@ HttpFn = Callable[..., Resp]
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SimProcess]:
     """A sim shared by read-only tests: nothing may change its objects."""
-    with SimProcess.start("--pods", str(SIM_PODS), "--namespaces", str(SIM_NAMESPACES),
-                          "--nodes", str(SIM_NODES), "--seed", "7") as p:
+    with SimProcess.start(
+        "--pods", str(SIM_PODS), "--namespaces", str(SIM_NAMESPACES), "--nodes", str(SIM_NODES), "--seed", "7"
+    ) as p:
         yield p
 
 
@@ -66,8 +67,15 @@ def make_http(p: SimProcess) -> HttpFn:
     """Builds ``http(path, token=admin, accept=None, method="GET", body=None, timeout=10) -> Resp``."""
     ctx = _ssl_for(p)
 
-    def call(path: str, token: str | None = "admin", accept: str | None = None, method: str = "GET",
-             body: Any = None, timeout: float = 10, headers: dict[str, str] | None = None) -> Resp:
+    def call(
+        path: str,
+        token: str | None = "admin",
+        accept: str | None = None,
+        method: str = "GET",
+        body: Any = None,
+        timeout: float = 10,
+        headers: dict[str, str] | None = None,
+    ) -> Resp:
         conn = httpclient.HTTPSConnection("127.0.0.1", p.port, context=ctx, timeout=timeout)
         hdrs = dict(headers or {})
         if token == "admin":

@@ -92,8 +92,11 @@ def test_churn_endpoint_drives_watch_traffic(clean_msim: SimProcess, mhttp: Any)
     rv = mhttp("/api/v1/pods?limit=1").json()["metadata"]["resourceVersion"]
     ctx = ssl.create_default_context(cadata=clean_msim.ca_pem.decode())
     conn = httpclient.HTTPSConnection("127.0.0.1", clean_msim.port, context=ctx, timeout=5)
-    conn.request("GET", f"/api/v1/pods?watch=1&resourceVersion={rv}",
-                 headers={"Authorization": f"Bearer {clean_msim.admin_token()}"})
+    conn.request(
+        "GET",
+        f"/api/v1/pods?watch=1&resourceVersion={rv}",
+        headers={"Authorization": f"Bearer {clean_msim.admin_token()}"},
+    )
     resp = conn.getresponse()
     clean_msim.set_churn(100)
     assert mhttp("/simz/churn").json() == {"rate": 100.0}
@@ -124,10 +127,16 @@ def test_oidc_discovery_refresh_and_id_tokens(clean_msim: SimProcess, mhttp: Any
     disc = mhttp("/simz/oidc/.well-known/openid-configuration", token=None).json()
     assert disc["issuer"] == f"{clean_msim.url}/simz/oidc"
     assert disc["token_endpoint"] == f"{clean_msim.url}/simz/oidc/token"
-    form = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "sim-refresh-1",
-                                   "client_id": "kube9"}).encode()
-    r = mhttp("/simz/oidc/token", token=None, method="POST", body=form,
-              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    form = urllib.parse.urlencode(
+        {"grant_type": "refresh_token", "refresh_token": "sim-refresh-1", "client_id": "kube9"}
+    ).encode()
+    r = mhttp(
+        "/simz/oidc/token",
+        token=None,
+        method="POST",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status == 200, r.body
     tok = r.json()
     assert tok["refresh_token"].startswith("sim-refresh") and tok["id_token"].count(".") == 2
@@ -143,8 +152,11 @@ def test_oidc_discovery_refresh_and_id_tokens(clean_msim: SimProcess, mhttp: Any
 def test_drop_connections_ends_watches(clean_msim: SimProcess) -> None:
     ctx = ssl.create_default_context(cadata=clean_msim.ca_pem.decode())
     conn = httpclient.HTTPSConnection("127.0.0.1", clean_msim.port, context=ctx, timeout=5)
-    conn.request("GET", "/api/v1/nodes?watch=1&resourceVersion=0",
-                 headers={"Authorization": f"Bearer {clean_msim.admin_token()}"})
+    conn.request(
+        "GET",
+        "/api/v1/nodes?watch=1&resourceVersion=0",
+        headers={"Authorization": f"Bearer {clean_msim.admin_token()}"},
+    )
     resp = conn.getresponse()
     for _ in range(3):
         assert json.loads(resp.readline())["type"] == "ADDED"
@@ -166,14 +178,26 @@ def test_scale_subresource(clean_msim: SimProcess, mhttp: Any) -> None:
     assert sc["kind"] == "Scale" and sc["apiVersion"] == "autoscaling/v1"
     assert sc["spec"]["replicas"] == dep["spec"]["replicas"] and sc["status"]["selector"] == f"app={name}"
     want = dep["spec"]["replicas"] + 2
-    r = mhttp(path, method="PATCH", body={"spec": {"replicas": want}},
-              headers={"Content-Type": "application/merge-patch+json"})
+    r = mhttp(
+        path,
+        method="PATCH",
+        body={"spec": {"replicas": want}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status == 200 and r.json()["spec"]["replicas"] == want
     assert mhttp(f"/apis/apps/v1/namespaces/team-a/deployments/{name}").json()["spec"]["replicas"] == want
     pods = mhttp(f"/api/v1/namespaces/team-a/pods?labelSelector=app%3D{name}").json()["items"]
     assert len(pods) == want
-    r = mhttp(path, method="PUT", body={"kind": "Scale", "apiVersion": "autoscaling/v1",
-                                        "metadata": {"name": name, "namespace": "team-a"}, "spec": {"replicas": 1}})
+    r = mhttp(
+        path,
+        method="PUT",
+        body={
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {"name": name, "namespace": "team-a"},
+            "spec": {"replicas": 1},
+        },
+    )
     assert r.status == 200 and r.json()["spec"]["replicas"] == 1
     assert len(mhttp(f"/api/v1/namespaces/team-a/pods?labelSelector=app%3D{name}").json()["items"]) == 1
     sts = mhttp("/apis/apps/v1/statefulsets?limit=1").json()["items"][0]

@@ -8,10 +8,14 @@ from typing import Any
 
 from kube9_desktop.sim.process import SimProcess
 
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+TABLE = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
 PARTIAL = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
-AGGREGATED = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-              "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json")
+AGGREGATED = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+)
 SIM_PODS = 300  # must match the ``sim`` fixture
 
 
@@ -41,7 +45,8 @@ def test_version_health_and_discovery(http: Any) -> None:
     assert api.json()["kind"] == "APIVersions" and api.json()["versions"] == ["v1"]
     groups = {g["name"]: g for g in http("/apis", accept=AGGREGATED).json()["groups"]}
     assert {"apps", "batch", "networking.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "example.com"} <= set(
-        groups)
+        groups
+    )
     core = {r["name"]: r for r in http("/api/v1").json()["resources"]}
     assert core["pods"]["shortNames"] == ["po"] and core["pods"]["namespaced"] is True
     assert "pods/log" in core and core["nodes"]["namespaced"] is False
@@ -137,7 +142,8 @@ def test_field_selectors(http: Any) -> None:
     assert keys("status.phase!%3DRunning") == {key(p) for p in pods} - running != set()
     first = pods[0]["metadata"]
     assert keys(f"metadata.name%3D%3D{first['name']},metadata.namespace%3D{first['namespace']}") == {
-        (first["namespace"], first["name"])}
+        (first["namespace"], first["name"])
+    }
     assert len(keys("metadata.namespace%3Dteam-a")) == len([p for p in pods if p["metadata"]["namespace"] == "team-a"])
     r = http("/api/v1/pods?fieldSelector=spec.bogus%3Dx")
     assert r.status == 400 and r.json()["reason"] == "BadRequest"
@@ -196,9 +202,15 @@ def test_get_and_errors(http: Any) -> None:
     assert pod["kind"] == "Pod" and pod["apiVersion"] == "v1" and pod["metadata"]["name"] == name
     r = http("/api/v1/namespaces/team-a/pods/does-not-exist")
     assert r.status == 404 and r.json() == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": 'pods "does-not-exist" not found', "reason": "NotFound",
-        "details": {"name": "does-not-exist", "kind": "pods"}, "code": 404}
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'pods "does-not-exist" not found',
+        "reason": "NotFound",
+        "details": {"name": "does-not-exist", "kind": "pods"},
+        "code": 404,
+    }
     r = http("/api/v1/foos")
     assert r.status == 404 and r.json()["message"] == "the server could not find the requested resource"
     assert http("/apis/nope.example/v1").status == 404
@@ -217,10 +229,12 @@ def test_viewer_wording(sim: SimProcess, http: Any) -> None:
     v = sim.token("sim-viewer")
     r = http("/api/v1/pods", token=v)
     assert r.status == 403 and r.json()["message"] == (
-        'pods is forbidden: User "viewer" cannot list resource "pods" in API group "" at the cluster scope')
+        'pods is forbidden: User "viewer" cannot list resource "pods" in API group "" at the cluster scope'
+    )
     r = http("/api/v1/namespaces/team-b/pods/x", token=v)
     assert r.json()["message"] == (
-        'pods "x" is forbidden: User "viewer" cannot get resource "pods" in API group "" in the namespace "team-b"')
+        'pods "x" is forbidden: User "viewer" cannot get resource "pods" in API group "" in the namespace "team-b"'
+    )
     r = http("/apis/apps/v1/namespaces/team-a/statefulsets", token=v)
     assert r.status == 403 and 'in API group "apps" in the namespace "team-a"' in r.json()["message"]
     assert http("/api/v1/namespaces/team-a", token=v).status == 200

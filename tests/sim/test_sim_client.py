@@ -73,15 +73,22 @@ def test_viewer_rbac(sim: SimProcess) -> None:
         v1.list_node()
     assert e.value.status == 403
     assert json.loads(e.value.body)["message"] == (
-        'nodes is forbidden: User "viewer" cannot list resource "nodes" in API group "" at the cluster scope')
+        'nodes is forbidden: User "viewer" cannot list resource "nodes" in API group "" at the cluster scope'
+    )
     with pytest.raises(ApiException) as e:
         v1.list_namespaced_pod("kube-system")
     assert e.value.status == 403
     assert json.loads(e.value.body) == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
         "message": 'pods is forbidden: User "viewer" cannot list resource "pods" in API group "" in the namespace '
-                   '"kube-system"',
-        "reason": "Forbidden", "details": {"kind": "pods"}, "code": 403}
+        '"kube-system"',
+        "reason": "Forbidden",
+        "details": {"kind": "pods"},
+        "code": 403,
+    }
     with pytest.raises(ApiException) as e:
         v1.list_namespaced_secret("team-a")
     assert e.value.status == 403

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 SIM_PODS = 300  # must match the ``sim`` fixture
 
 
-def kc(sim: SimProcess, *args: str, context: str = "sim-admin", check: bool = True,
-       timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def kc(
+    sim: SimProcess, *args: str, context: str = "sim-admin", check: bool = True, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     assert KUBECTL is not None
     cmd = [KUBECTL, "--kubeconfig", sim.kubeconfig, "--context", context, *args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -63,8 +64,11 @@ def test_get_pods_yaml(sim: SimProcess) -> None:
 def test_label_and_field_selectors(sim: SimProcess) -> None:
     pods = json.loads(kc(sim, "get", "pods", "-A", "-o", "json").stdout)["items"]
     app = next(p["metadata"]["labels"]["app"] for p in pods if p["metadata"]["namespace"] == "team-a")
-    want = sorted(p["metadata"]["name"] for p in pods
-                  if p["metadata"]["namespace"] == "team-a" and p["metadata"]["labels"].get("app") == app)
+    want = sorted(
+        p["metadata"]["name"]
+        for p in pods
+        if p["metadata"]["namespace"] == "team-a" and p["metadata"]["labels"].get("app") == app
+    )
     out = kc(sim, "get", "pods", "-n", "team-a", "-l", f"app={app}", "-o", "name").stdout
     assert sorted(x.split("/", 1)[1] for x in lines(out)) == want
     node = "node-2"

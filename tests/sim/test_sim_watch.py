@@ -16,8 +16,9 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 
 @contextmanager
-def watch(sim: SimProcess, path: str, accept: str | None = None,
-          timeout: float = 5) -> Iterator[httpclient.HTTPResponse]:
+def watch(
+    sim: SimProcess, path: str, accept: str | None = None, timeout: float = 5
+) -> Iterator[httpclient.HTTPResponse]:
     ctx = ssl.create_default_context(cadata=sim.ca_pem.decode())
     conn = httpclient.HTTPSConnection("127.0.0.1", sim.port, context=ctx, timeout=timeout)
     headers = {"Authorization": f"Bearer {sim.admin_token()}"}
@@ -77,8 +78,7 @@ def test_watch_table_rows(clean_msim: SimProcess, mhttp: Any) -> None:
         mhttp(f"/api/v1/namespaces/team-a/pods/{pods[1]['metadata']['name']}", method="DELETE")
         ev = next_event(resp)
     assert ev["type"] == "DELETED" and ev["object"]["kind"] == "Table"
-    assert [c["name"] for c in ev["object"]["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts",
-                                                                         "Age"]
+    assert [c["name"] for c in ev["object"]["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
     assert ev["object"]["rows"][0]["cells"][0] == pods[1]["metadata"]["name"]
     assert ev["object"]["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
 
@@ -88,8 +88,9 @@ def test_watch_label_selector_filters(clean_msim: SimProcess, mhttp: Any) -> Non
     app = pods[0]["metadata"]["labels"]["app"]
     other = next(p for p in pods if p["metadata"]["labels"]["app"] != app)["metadata"]["name"]
     mine = next(p for p in pods if p["metadata"]["labels"]["app"] == app)["metadata"]["name"]
-    with watch(clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}"
-                           f"&labelSelector=app%3D{app}") as resp:
+    with watch(
+        clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}&labelSelector=app%3D{app}"
+    ) as resp:
         mhttp(f"/api/v1/namespaces/team-a/pods/{other}", method="DELETE")
         mhttp(f"/api/v1/namespaces/team-a/pods/{mine}", method="DELETE")
         ev = next_event(resp)
@@ -106,8 +107,9 @@ def test_timeout_seconds_ends_stream_cleanly(clean_msim: SimProcess, mhttp: Any)
 
 def test_bookmarks(clean_msim: SimProcess, mhttp: Any) -> None:
     rv, _ = list_rv(mhttp, "/api/v1/nodes")
-    with watch(clean_msim, f"/api/v1/nodes?watch=1&resourceVersion={rv}&allowWatchBookmarks=true"
-                           "&timeoutSeconds=5") as resp:
+    with watch(
+        clean_msim, f"/api/v1/nodes?watch=1&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=5"
+    ) as resp:
         ev = next_event(resp)
     assert ev["type"] == "BOOKMARK" and ev["object"]["kind"] == "Node"
     assert int(ev["object"]["metadata"]["resourceVersion"]) >= int(rv)
@@ -117,8 +119,11 @@ def test_compaction_gives_410(clean_msim: SimProcess, mhttp: Any) -> None:
     rv, _ = list_rv(mhttp, "/api/v1/namespaces/team-a/pods")
     page = mhttp("/api/v1/pods?limit=3").json()
     with watch(clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}") as open_watch:
-        mhttp("/api/v1/namespaces/team-a/pods/" + mhttp("/api/v1/namespaces/team-a/pods?limit=1")
-              .json()["items"][0]["metadata"]["name"], method="DELETE")
+        mhttp(
+            "/api/v1/namespaces/team-a/pods/"
+            + mhttp("/api/v1/namespaces/team-a/pods?limit=1").json()["items"][0]["metadata"]["name"],
+            method="DELETE",
+        )
         compacted = clean_msim.compact()
         ev = next_event(open_watch)
         assert ev["type"] == "DELETED"
@@ -130,9 +135,18 @@ def test_compaction_gives_410(clean_msim: SimProcess, mhttp: Any) -> None:
         assert resp.status == 200
         ev = next_event(resp)
         assert resp.readline() == b""
-    assert ev == {"type": "ERROR", "object": {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": f"too old resource version: {rv} ({compacted})", "reason": "Expired", "code": 410}}
+    assert ev == {
+        "type": "ERROR",
+        "object": {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f"too old resource version: {rv} ({compacted})",
+            "reason": "Expired",
+            "code": 410,
+        },
+    }
     r = mhttp(f"/api/v1/pods?limit=3&continue={page['metadata']['continue']}")
     assert r.status == 410 and r.json()["reason"] == "Expired"
     # Lists and watches from the fresh revision work again.
