@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -735,6 +736,10 @@ class ContextClient:
             # The loader installs a hook that re-applies its own (stale) token before every request; we manage
             # exec tokens ourselves.
             cfg.refresh_api_key_hook = None
+        if not cfg.verify_ssl:
+            # The user chose insecure-skip-tls-verify for this cluster (kubectl stays quiet about it too);
+            # urllib3 would otherwise warn on every single request.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         api.rest_client.pool_manager.pool_classes_by_scheme = _counting_pool_classes(self._stats)
         api.user_agent = "kube9-desktop"
         return api
