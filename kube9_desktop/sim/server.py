@@ -6,6 +6,7 @@ import base64
 import contextlib
 import gc
 import os
+import queue
 import random
 import re
 import select
@@ -281,10 +282,29 @@ class Handler(BaseHTTPRequestHandler):
         """Writes a ``Status`` error."""
         self.send_bytes(code, status_body(code, message, reason, details, metadata), extra=extra)
 
+    def parse_request(self) -> bool:
+        self._body: bytes | None = None
+        return super().parse_request()
+
     def read_body(self) -> bytes:
-        """Reads the request body (Content-Length only; clients here never chunk uploads)."""
+        """Reads the request body once (Content-Length only; clients here never chunk uploads).
+
+        Every request path calls this before answering, even when it ignores the body, so that a keep-alive
+        connection never sees a leftover body parsed as the next request.
+        """
+        if self._body is not None:
+            return self._body
         n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        self._body = self.rfile.read(n) if n else b""
+        return self._body
+
+    def client_gone(self) -> bool:
+        """Whether the peer closed an otherwise idle connection (used by long-lived watches)."""
+        try:
+            readable, _, _ = select.select([self.request], [], [], 0)
+            return bool(readable) and not self.request.recv(1)
+        except (OSError, ValueError):
+            return True
 
     def do_GET(self) -> None:
         self.server.sim.dispatch(self)
@@ -499,6 +519,7 @@ class SimServer:
     # -- request entry ---------------------------------------------------------------------------------------
     def dispatch(self, h: Handler) -> None:
         """Entry point for every request."""
+        h.read_body()
         parsed = urllib.parse.urlsplit(h.path)
         path = parsed.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query, keep_blank_values=True).items()}
@@ -1028,7 +1049,10 @@ class SimServer:
                             break
                     try:
                         item = w.queue.get(timeout=max(wait, 0.01))
-                    except Exception:  # queue.Empty
+                    except queue.Empty:
+                        # Idle: notice clients that went away, or this thread would live until the next event.
+                        if h.client_gone():
+                            break
                         item = False  # type: ignore[assignment]
                     if item is None:
                         break
