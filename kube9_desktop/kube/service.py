@@ -91,6 +91,7 @@ class KubeService:
         self._custom: dict[str, dict[str, Kind]] = {}
         self._prefetch_tasks: set[asyncio.Task[None]] = set()
         self._prefetch_sem: asyncio.Semaphore | None = None
+        self._user_active = 0  # lists the UI is currently waiting for (not served from the cache)
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}")
         self.backend_name = backend
@@ -164,8 +165,12 @@ class KubeService:
             )
             return
         flight = self._start(ref)
-        async for page in flight.follow():
-            yield page
+        self._user_active += 1
+        try:
+            async for page in flight.follow():
+                yield page
+        finally:
+            self._user_active -= 1
 
     def _start(self, ref: ListRef) -> _InFlight:
         flight = self._inflight.get(ref)
@@ -282,8 +287,14 @@ class KubeService:
     async def _prefetch_one(self, ref: ListRef) -> None:
         assert self._prefetch_sem is not None
         async with self._prefetch_sem:
-            # Let pending user requests start first; prefetch only uses what is left of the worker pool.
+            # Each list has at most one request in flight, so two prefetch lists occupy at most two workers.
+            # Also hold back while the user's own lists already fill the rest of the pool (bounded, so a
+            # forgotten consumer cannot stall warm-up forever).
             await asyncio.sleep(0)
+            for _ in range(100):
+                if self._user_active < max(1, self.options.workers - PREFETCH_CONCURRENCY):
+                    break
+                await asyncio.sleep(0.05)
             if self._cache.peek(ref) is not None:
                 return
             try:

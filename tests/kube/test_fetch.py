@@ -95,7 +95,8 @@ async def test_selectors(sim: SimProcess, kubeconfig: Kubeconfig, make_service: 
     assert on_node and {r.uid for r in on_node} == {r.uid for r in everything if r.extra.get("node") == "node-1"}
 
 
-async def test_parallel_lists_share_the_pool(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
+async def test_parallel_lists_share_the_pool(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     workers = 4
     svc = make_service(kubeconfig, KubeOptions(workers=workers))
     await svc.version(ADMIN)  # client built, one connection open
@@ -110,6 +111,7 @@ async def test_parallel_lists_share_the_pool(sim: SimProcess, kubeconfig: Kubeco
     assert elapsed < 1.8, elapsed
     assert svc.stats(ADMIN).connections <= workers
     assert sim.stats()["connections"] <= workers + 1  # +1: the stats request itself
+    assert "Connection pool is full" not in caplog.text
 
 
 async def test_get_version_and_custom_kinds(kubeconfig: Kubeconfig, make_service: Make) -> None:
