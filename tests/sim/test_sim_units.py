@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client as httpclient
 import json
+import socket
 import ssl
 import time
 
@@ -139,9 +140,10 @@ def test_generator_exact_counts_and_determinism(pods: int, namespaces: int, node
         )
 
 
-def test_in_process_server(tmp_path: object) -> None:
+def test_in_process_server() -> None:
     with SimServer(nodes=2, namespaces=3, pods=20, churn=0) as srv:
-        cfg = yaml.safe_load(open(srv.kubeconfig_path))
+        with open(srv.kubeconfig_path) as f:
+            cfg = yaml.safe_load(f)
         assert cfg["current-context"] == "sim-admin"
         assert {c["name"] for c in cfg["contexts"]} == {
             "sim-admin",
@@ -163,8 +165,6 @@ def test_in_process_server(tmp_path: object) -> None:
         assert len(json.loads(conn.getresponse().read())["items"]) == 20
         conn.close()
         raw = ssl.create_default_context(cadata=ca)
-        import socket
-
         with (
             socket.create_connection(("127.0.0.1", srv.port)) as s,
             raw.wrap_socket(s, server_hostname="kube9-sim.internal") as tls,
