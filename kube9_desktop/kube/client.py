@@ -25,6 +25,7 @@ import logging
 import os
 import random
 import re
+import signal
 import socket
 import ssl
 import statistics
@@ -551,26 +552,36 @@ def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout
         exec_info["spec"]["cluster"] = {"server": server}
     env["KUBERNETES_EXEC_INFO"] = orjson.dumps(exec_info).decode()
     try:
-        proc = subprocess.run(
+        # A session of its own, so a timeout kills the plugin's children too (a shell script's `sleep`, a
+        # browser-login helper) instead of leaving them holding our pipes.
+        child = subprocess.Popen(
             [path, *args],
             env=env,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired as exc:
-        err = (exc.stderr or b"").decode("utf-8", "replace")
-        raise fail(
-            f"The credential plugin '{command}' for context {context} did not finish within {timeout:g} s "
-            "and was stopped." + (f"\n{_first_lines(err)}" if err.strip() else ""),
-            None,
-            err,
-        ) from None
     except OSError as exc:
         raise fail(
             f"The credential plugin '{command}' for context {context} could not be started: {exc.strerror or exc}."
         ) from None
+    try:
+        out, errb = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except OSError:
+            child.kill()
+        out, errb = child.communicate()
+        err = errb.decode("utf-8", "replace")
+        raise fail(
+            f"The credential plugin '{command}' for context {context} did not finish within {timeout:g} s "
+            "and was stopped." + (f"\n{_first_lines(err)}" if err.strip() else ""),
+            None,
+            _first_lines(err),
+        ) from None
+    proc = subprocess.CompletedProcess(child.args, child.returncode, out, errb)
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         first = _first_lines(stderr)

@@ -106,6 +106,7 @@ class ApiBackend:
         self._lock = threading.Lock()
         self._client_locks: dict[str, threading.Lock] = {}
         self._dropped: dict[str, ContextStats] = {}
+        self._client_errors: dict[str, tuple[KubeError, float]] = {}
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -126,13 +127,26 @@ class ApiBackend:
             if c is not None:
                 return c
             lock = self._client_locks.setdefault(context, threading.Lock())
+        waiting_since = time.monotonic()
         with lock:  # one construction per context even when many workers start at once
             with self._lock:
                 c = self._clients.get(context)
-            if c is None:
+                failed = self._client_errors.get(context)
+            if c is not None:
+                return c
+            if failed is not None and failed[1] >= waiting_since:
+                # The attempt we queued behind just failed (e.g. a hanging exec plugin): share its error
+                # instead of running the plugin again for every parallel list of this context.
+                raise failed[0]
+            try:
                 c = make_client(self.kubeconfig, context, self.options)
+            except KubeError as err:
                 with self._lock:
-                    self._clients[context] = c
+                    self._client_errors[context] = (err, time.monotonic())
+                raise
+            with self._lock:
+                self._clients[context] = c
+                self._client_errors.pop(context, None)
             return c
 
     async def _run(self, context: str, fn: Callable[[], T]) -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import select
 import socket
@@ -258,6 +259,19 @@ async def test_exec_failures(body: str, expect: list[str], sim: SimProcess, make
         assert text in err.message
     assert time.monotonic() - started < 10
     assert sim.stats()["requests"] >= 0  # the sim is still fine
+
+
+async def test_hanging_plugin_runs_once_for_parallel_lists(make_service: Make, write_config: Callable[..., str],
+                                                           tmp_path: Path) -> None:
+    count = tmp_path / "count"
+    plugin = _script(tmp_path, "slow-plugin", f"#!/bin/sh\necho run >> {count}\nsleep 30\n")
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": plugin}}
+    svc = make_service(load_kubeconfig(write_config(user)), KubeOptions(exec_timeout=1.0))
+    started = time.monotonic()
+    results = await asyncio.gather(*(svc.list_all(ListRef("test", k)) for k in ("nodes", "namespaces", "pods")),
+                                   return_exceptions=True)
+    assert all(isinstance(r, KubeError) and r.kind is ErrorKind.EXEC_PLUGIN for r in results)
+    assert count.read_text().count("run") == 1 and time.monotonic() - started < 5
 
 
 async def test_exec_missing_command(make_service: Make, write_config: Callable[..., str]) -> None:
