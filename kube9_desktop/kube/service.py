@@ -127,6 +127,21 @@ class KubeService:
         """Every usable context of the kubeconfig."""
         return list(self.kubeconfig.contexts)
 
+    def set_kubeconfig(self, kubeconfig: Kubeconfig) -> None:
+        """Use a reloaded kubeconfig: contexts that disappeared or whose cluster/user entries changed are dropped
+        (clients closed, cache cleared); unchanged contexts keep their pooled clients and cached lists."""
+        old = self.kubeconfig
+        for name in old.names():
+            try:
+                same = name in kubeconfig.names() and old.config_for(name) == kubeconfig.config_for(name)
+            except KubeError:
+                same = False
+            if not same:
+                self.drop_context(name)
+        self.kubeconfig = kubeconfig
+        for b in self._backends.values():
+            b.kubeconfig = kubeconfig  # type: ignore[attr-defined]
+
     def kind(self, context: str, key: str) -> Kind:
         """A built-in kind, or a custom kind discovered for ``context``; raises KubeError NOT_FOUND."""
         k = KINDS.get(key) or self._custom.get(context, {}).get(key)

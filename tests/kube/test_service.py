@@ -229,3 +229,18 @@ async def test_garbage_and_dropped_connection(sim: SimProcess, kubeconfig: Kubec
     sim.clear_faults()
     sim.drop_connections()
     assert len(await svc.list_all(ListRef(ADMIN, "persistentvolumes"))) >= 0
+
+
+async def test_set_kubeconfig_drops_changed_contexts(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                     make_service: Make, write_config: Callable[..., str]) -> None:
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+
+    svc = make_service(kubeconfig)
+    await svc.list_all(ListRef(ADMIN, "nodes"))
+    await svc.list_all(ListRef("sim-cert", "nodes"))
+    svc.set_kubeconfig(load_kubeconfig(sim.kubeconfig))  # unchanged: client and cache kept
+    assert svc.cache.peek(ListRef(ADMIN, "nodes")) is not None and svc.stats(ADMIN).requests > 0
+    svc.set_kubeconfig(load_kubeconfig(write_config({"token": sim.admin_token()}, name=ADMIN)))
+    assert svc.cache.peek(ListRef(ADMIN, "nodes")) is None and svc.stats(ADMIN).requests == 0
+    assert [c.name for c in svc.contexts()] == [ADMIN]
+    assert len(await svc.list_all(ListRef(ADMIN, "nodes"))) == 5
