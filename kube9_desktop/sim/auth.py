@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -159,3 +160,31 @@ def forbidden_message(user: str, verb: str, group: str, resource: str, namespace
     # Namespaces are cluster-scoped, so a "get namespace x" denial names no namespace.
     scope = f'in the namespace "{namespace}"' if namespace and base != "namespaces" else "at the cluster scope"
     return f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {scope}'
+
+
+def resource_rules(user: str, namespace: str) -> list[dict[str, Any]]:
+    """The RBAC rules of ``user`` in ``namespace``, as a SelfSubjectRulesReview reports them."""
+    basic = [
+        {
+            "verbs": ["create"],
+            "apiGroups": ["authorization.k8s.io"],
+            "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        }
+    ]
+    if is_admin(user):
+        return [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}, *basic]
+    rules = list(basic)
+    if user == VIEWER:
+        rules.append(
+            {"verbs": ["get"], "apiGroups": [""], "resources": ["namespaces"], "resourceNames": [VIEWER_NAMESPACE]}
+        )
+        if namespace == VIEWER_NAMESPACE:
+            rules.append(
+                {
+                    "verbs": sorted(_VIEWER_VERBS),
+                    "apiGroups": [""],
+                    "resources": sorted(r for g, r in _VIEWER_RESOURCES if g == ""),
+                }
+            )
+            rules.append({"verbs": sorted(_VIEWER_VERBS), "apiGroups": ["apps"], "resources": ["deployments"]})
+    return rules

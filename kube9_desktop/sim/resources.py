@@ -21,6 +21,8 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     singular: str = ""
     subresources: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = field(default=())
+    #: Non-default verbs; ("create",) marks a create-only "review" resource that stores nothing.
+    verbs: tuple[str, ...] = ()
 
     @property
     def custom(self) -> bool:
@@ -75,6 +77,13 @@ RESOURCES: list[ResourceType] = [
         "customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False, ("crd", "crds")
     ),
     ResourceType("widgets", "Widget", "example.com", "v1", True, (), (), "widget"),
+    # Access reviews let clients (kubectl auth can-i, the GUI) ask what they may do without trial and error.
+    ResourceType(
+        "selfsubjectaccessreviews", "SelfSubjectAccessReview", "authorization.k8s.io", "v1", False, verbs=("create",)
+    ),
+    ResourceType(
+        "selfsubjectrulesreviews", "SelfSubjectRulesReview", "authorization.k8s.io", "v1", False, verbs=("create",)
+    ),
 ]
 
 #: Lookup by (group, version, resource name).
@@ -130,7 +139,7 @@ def resource_list_doc(group: str, version: str) -> dict[str, Any] | None:
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": _RW,
+            "verbs": list(r.verbs) if r.verbs else _RW,
         }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)

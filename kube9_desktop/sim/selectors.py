@@ -96,13 +96,34 @@ def parse_label_selector(expr: str) -> Predicate | None:
     return lambda o: all(r(o.labels) for r in reqs)
 
 
+#: Field labels kube-apiserver supports beyond metadata.name/namespace, per kind (as used by kubectl describe).
+EXTRA_FIELDS: dict[str, set[str]] = {
+    "Pod": {"spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "status.podIP"},
+    "Event": {
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "source",
+        "type",
+    },
+    "Secret": {"type"},
+    "Namespace": {"status.phase"},
+    "Node": {"spec.unschedulable"},
+    "ReplicaSet": {"status.replicas"},
+    "Job": {"status.successful"},
+}
+
+
 def parse_field_selector(expr: str, kind: str) -> Predicate | None:
     """Parses field selectors on metadata.name/namespace and (pods) spec.nodeName/status.phase."""
     if not expr.strip():
         return None
-    allowed = {"metadata.name", "metadata.namespace"}
-    if kind == "Pod":
-        allowed |= {"spec.nodeName", "status.phase"}
+    allowed = {"metadata.name", "metadata.namespace"} | EXTRA_FIELDS.get(kind, set())
     reqs: list[Callable[[dict[str, str]], bool]] = []
     for part in _split(expr):
         m = _EQ_RE.match(part)
@@ -110,7 +131,7 @@ def parse_field_selector(expr: str, kind: str) -> Predicate | None:
             raise SelectorError(f"invalid selector: '{expr}'; can't understand '{part.strip()}'")
         key, op, val = m.groups()
         if key not in allowed:
-            raise SelectorError(f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"')
+            raise SelectorError(f"field label not supported: {key}")
         if op == "!=":
             reqs.append(_ne(key, val))
         else:

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import yaml
 
-from kube9_desktop.sim import auth, resources, tables
+from kube9_desktop.sim import auth, proto, resources, tables
 from kube9_desktop.sim.certs import Pki, generate_pki
 from kube9_desktop.sim.churn import Churner
 from kube9_desktop.sim.data import Generator
@@ -775,6 +775,9 @@ class SimServer:
         if rtype is None or len(rest) > 3 or (namespace is not None and not rtype.namespaced):
             self.not_found(h)
             return
+        if rtype.verbs == ("create",):
+            self.review(h, rtype, user)
+            return
         name = rest[1] if len(rest) >= 2 else None
         sub = rest[2] if len(rest) == 3 else None
         if sub is not None and not (
@@ -825,6 +828,70 @@ class SimServer:
                 reason="MethodNotAllowed",
                 details={},
             )
+
+    def review(self, h: Handler, rtype: ResourceType, user: str) -> None:
+        """SelfSubjectAccessReview / SelfSubjectRulesReview (POST only), answered from the sim's RBAC rules."""
+        if h.command != "POST":
+            h.send_status(405, "the server does not allow this method on the requested resource", details={})
+            return
+        try:
+            body = h.read_body()
+            if "protobuf" in h.headers.get("Content-Type", ""):
+                spec = proto.review_spec(rtype.kind, body)
+            else:
+                spec = orjson.loads(body).get("spec") or {}
+        except (orjson.JSONDecodeError, AttributeError, ValueError, KeyError):
+            h.send_status(400, f"the object provided is unrecognized (must be of type {rtype.kind})")
+            return
+        status: dict[str, Any]
+        if rtype.kind == "SelfSubjectRulesReview":
+            rules = auth.resource_rules(user, str(spec.get("namespace", "")))
+            non_resource = [
+                {
+                    "verbs": ["get"],
+                    "nonResourceURLs": [
+                        "/api",
+                        "/api/*",
+                        "/apis",
+                        "/apis/*",
+                        "/healthz",
+                        "/livez",
+                        "/readyz",
+                        "/version",
+                        "/version/",
+                    ],
+                }
+            ]
+            if auth.is_admin(user):
+                non_resource = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
+            status = {"resourceRules": rules, "nonResourceRules": non_resource, "incomplete": False}
+        else:
+            ra = spec.get("resourceAttributes")
+            if ra:
+                res = ra.get("resource", "") + (f"/{ra['subresource']}" if ra.get("subresource") else "")
+                allowed = auth.allowed(
+                    user,
+                    ra.get("verb", ""),
+                    ra.get("group", ""),
+                    res,
+                    ra.get("namespace") or None,
+                    ra.get("name") or None,
+                )
+            else:
+                allowed = auth.is_admin(user) or (spec.get("nonResourceAttributes") or {}).get("verb") == "get"
+            status = {"allowed": allowed}
+            if allowed and not auth.is_admin(user):
+                status["reason"] = 'RBAC: allowed by RoleBinding "viewer/team-a" of Role "viewer" to User "viewer"'
+        h.send_json(
+            201,
+            {
+                "kind": rtype.kind,
+                "apiVersion": rtype.api_version,
+                "metadata": {"creationTimestamp": None},
+                "spec": spec,
+                "status": status,
+            },
+        )
 
     def _doc_or_404(self, h: Handler, doc: dict[str, Any] | None) -> None:
         if doc is None:

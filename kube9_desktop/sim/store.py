@@ -51,9 +51,30 @@ class Obj:
         spec: dict[str, Any] = d.get("spec") or {}
         status: dict[str, Any] = d.get("status") or {}
         self.fields = {"metadata.name": self.name, "metadata.namespace": self.namespace or ""}
-        if rtype.kind == "Pod":
+        kind = rtype.kind
+        if kind == "Pod":
             self.fields["spec.nodeName"] = spec.get("nodeName", "")
             self.fields["status.phase"] = status.get("phase", "")
+            self.fields["spec.restartPolicy"] = spec.get("restartPolicy", "")
+            self.fields["spec.schedulerName"] = spec.get("schedulerName", "")
+            self.fields["status.podIP"] = status.get("podIP", "")
+        elif kind == "Event":
+            inv = d.get("involvedObject") or {}
+            for f in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"):
+                self.fields[f"involvedObject.{f}"] = str(inv.get(f, ""))
+            self.fields["reason"] = d.get("reason", "")
+            self.fields["source"] = (d.get("source") or {}).get("component", "")
+            self.fields["type"] = d.get("type", "")
+        elif kind == "Secret":
+            self.fields["type"] = d.get("type", "")
+        elif kind == "Namespace":
+            self.fields["status.phase"] = status.get("phase", "")
+        elif kind == "Node":
+            self.fields["spec.unschedulable"] = "true" if spec.get("unschedulable") else "false"
+        elif kind == "ReplicaSet":
+            self.fields["status.replicas"] = str(status.get("replicas", 0))
+        elif kind == "Job":
+            self.fields["status.successful"] = str(status.get("succeeded", 0))
         meta = orjson.dumps(md)
         rest = {k: v for k, v in d.items() if k not in ("metadata", "kind", "apiVersion")}
         # Custom resources are stored as unstructured JSON, so even list items carry apiVersion/kind.

@@ -250,3 +250,44 @@ def test_pod_log(http: Any) -> None:
     assert len(text.splitlines()) == 7 and name in text
     assert len(http(f"/api/v1/namespaces/team-a/pods/{name}/log").body.decode().splitlines()) > 7
     assert http("/api/v1/namespaces/team-a/pods/nope/log").status == 404
+
+
+def test_self_subject_reviews(sim: SimProcess, http: Any) -> None:
+    def can(token: str, **attrs: str) -> bool:
+        body = {
+            "kind": "SelfSubjectAccessReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "spec": {"resourceAttributes": attrs},
+        }
+        r = http("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", token=token, method="POST", body=body)
+        assert r.status == 201, r.body
+        allowed: bool = r.json()["status"]["allowed"]
+        return allowed
+
+    viewer = sim.token("sim-viewer")
+    assert can("admin", verb="list", resource="nodes")
+    assert can(viewer, verb="list", resource="pods", namespace="team-a")
+    assert can(viewer, verb="get", resource="pods", subresource="log", namespace="team-a")
+    assert not can(viewer, verb="list", resource="pods", namespace="kube-system")
+    assert not can(viewer, verb="list", resource="nodes")
+    assert not can(viewer, verb="delete", resource="pods", namespace="team-a")
+    rr = http(
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        token=viewer,
+        method="POST",
+        body={"spec": {"namespace": "team-a"}},
+    ).json()
+    assert any("pods" in r["resources"] and "list" in r["verbs"] for r in rr["status"]["resourceRules"])
+    assert http("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews").status == 405
+
+
+def test_event_field_selectors_for_describe(http: Any) -> None:
+    events = http("/api/v1/namespaces/team-a/events").json()["items"]
+    assert events
+    inv = events[0]["involvedObject"]
+    sel = f"involvedObject.name%3D{inv['name']},involvedObject.namespace%3Dteam-a,involvedObject.uid%3D{inv['uid']}"
+    got = http(f"/api/v1/namespaces/team-a/events?fieldSelector={sel}").json()["items"]
+    assert got and all(e["involvedObject"]["name"] == inv["name"] for e in got)
+    assert len(got) == len([e for e in events if e["involvedObject"]["uid"] == inv["uid"]])
+    r = http("/api/v1/events?fieldSelector=bogus%3D1")
+    assert r.status == 400 and r.json()["message"] == "field label not supported: bogus"

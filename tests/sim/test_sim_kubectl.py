@@ -91,3 +91,13 @@ def test_badtoken_and_down(sim: SimProcess) -> None:
     assert r.returncode != 0 and "Unauthorized" in r.stderr
     r = kc(sim, "get", "ns", "--request-timeout=5s", context="sim-down", check=False)
     assert r.returncode != 0 and "refused" in r.stderr
+
+
+def test_auth_can_i_describe_and_logs(sim: SimProcess) -> None:
+    assert kc(sim, "auth", "can-i", "list", "pods", context="sim-viewer").stdout.strip() == "yes"
+    r = kc(sim, "auth", "can-i", "list", "pods", "-n", "kube-system", context="sim-viewer", check=False)
+    assert r.stdout.strip() == "no"
+    pod = lines(kc(sim, "get", "pods", "-n", "team-a", "-o", "name").stdout)[0]
+    out = kc(sim, "describe", "-n", "team-a", pod).stdout
+    assert "Controlled By:  ReplicaSet/" in out and "Node:" in out
+    assert len(lines(kc(sim, "logs", "-n", "team-a", pod, "--tail=3").stdout)) == 3

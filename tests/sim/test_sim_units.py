@@ -190,3 +190,20 @@ def test_cli_exits_cleanly_and_closes_idle_watches() -> None:
         t0 = time.monotonic()
         assert p.stop() == 0
         assert time.monotonic() - t0 < 5
+
+
+def test_latency_applies_to_api_not_simz() -> None:
+    with SimServer(nodes=1, namespaces=3, pods=5, latency_ms=250) as srv:
+        ctx = ssl.create_default_context(cadata=srv.pki.ca_cert.decode() if srv.pki else "")
+        hdrs = {"Authorization": f"Bearer {srv.auth.admin_token}"}
+
+        def timed(path: str) -> float:
+            conn = httpclient.HTTPSConnection("127.0.0.1", srv.port, context=ctx, timeout=5)
+            t0 = time.monotonic()
+            conn.request("GET", path, headers=hdrs)
+            assert conn.getresponse().read()
+            conn.close()
+            return time.monotonic() - t0
+
+        assert timed("/api/v1/namespaces") >= 0.25
+        assert timed("/simz/stats") < 0.25
