@@ -18,6 +18,7 @@ resumes from the token the server offers, or restarts the list and skips rows al
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import time
@@ -107,6 +108,10 @@ class ApiBackend:
         self._client_locks: dict[str, threading.Lock] = {}
         self._dropped: dict[str, ContextStats] = {}
         self._client_errors: dict[str, tuple[KubeError, float]] = {}
+        # (context, group, plural) → the API version the cluster actually serves, learned from discovery after
+        # a 404 (e.g. CronJobs are batch/v1beta1 before Kubernetes 1.21, Ingresses networking.k8s.io/v1beta1
+        # before 1.19); None when discovery found no other version.
+        self._served: dict[tuple[str, str, str], str | None] = {}
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -185,6 +190,36 @@ class ApiBackend:
             meta.get("remainingItemCount"),
         )
 
+    def _effective(self, context: str, kind: Kind) -> Kind:
+        """``kind`` with the API version this context is known to serve (no I/O)."""
+        version = self._served.get((context, kind.group, kind.plural))
+        return dataclasses.replace(kind, version=version) if version and version != kind.version else kind
+
+    def _discover_version(self, context: str, kind: Kind) -> str | None:
+        """Find another served version of ``kind``'s group that has its resource (blocking; worker thread)."""
+        key = (context, kind.group, kind.plural)
+        if key in self._served:
+            return self._served[key]
+        found: str | None = None
+        client = self.client(context)
+        try:
+            group = client.get_json(f"/apis/{kind.group}", info=RequestInfo(verb="get", resource=kind.group))
+            versions = [v.get("version") for v in (group or {}).get("versions") or []]
+            preferred = ((group or {}).get("preferredVersion") or {}).get("version")
+            ordered = [preferred, *versions] if preferred else versions
+            for version in dict.fromkeys(v for v in ordered if v and v != kind.version):
+                doc = client.get_json(
+                    f"/apis/{kind.group}/{version}", info=RequestInfo(verb="get", resource=kind.group, version=version)
+                )
+                if any(r.get("name") == kind.plural for r in (doc or {}).get("resources") or []):
+                    found = version
+                    break
+        except KubeError as err:
+            log.debug("discovery of %s in %s failed: %s", kind.kubectl_resource, context, err.one_line())
+            return None  # not remembered: a transient failure may pass
+        self._served[key] = found
+        return found
+
     async def list_pages(self, ref: ListRef, kind: Kind) -> AsyncIterator[Page]:
         """Stream the list ``ref`` page by page; the next page is requested while this one is consumed.
 
@@ -194,6 +229,8 @@ class ApiBackend:
         loop = asyncio.get_running_loop()
         ex = self._executor(ref.context)
         limit = self.options.page_size
+        kind = self._effective(ref.context, kind)
+        rediscovered = not kind.group  # only grouped APIs change versions across Kubernetes releases
         seen: set[str] | None = None  # uids already delivered, kept only after a restart
         delivered: set[str] = set()
 
@@ -207,6 +244,15 @@ class ApiBackend:
                 try:
                     result = await fut
                 except KubeError as err:
+                    if err.kind is ErrorKind.NOT_FOUND and cont is None and not delivered and not rediscovered:
+                        # The kinds table names the current API version; older clusters serve another one.
+                        rediscovered = True
+                        version = await loop.run_in_executor(ex, self._discover_version, ref.context, kind)
+                        if version is None:
+                            raise
+                        kind = dataclasses.replace(kind, version=version)
+                        fut = fetch(None)
+                        continue
                     if err.kind is not ErrorKind.GONE or cont is None:
                         raise
                     offered = ((err.details or {}).get("metadata") or {}).get("continue")
@@ -246,6 +292,7 @@ class ApiBackend:
 
     async def get_object(self, context: str, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
         """One object as a plain dict (orjson, no model classes); raises KubeError."""
+        kind = self._effective(context, kind)
         info = RequestInfo(
             verb="get",
             resource=kind.plural,
@@ -301,6 +348,7 @@ class ApiBackend:
             KubeError: ``GONE`` when the resource version is too old (410), or any request failure.
         """
         loop = asyncio.get_running_loop()
+        kind = self._effective(ref.context, kind)
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         stop = threading.Event()
         holder: dict[str, Any] = {}
@@ -445,6 +493,9 @@ class ApiBackend:
         with self._lock:
             c = self._clients.pop(context, None)
             ex = self._executors.pop(context, None)
+            self._client_errors.pop(context, None)
+            for key in [k for k in self._served if k[0] == context]:
+                del self._served[key]
         if c is not None:
             c.close()
         if ex is not None:

@@ -209,8 +209,7 @@ async def test_connection_refused(sim: SimProcess, kubeconfig: Kubeconfig, make_
 
 async def test_read_timeout(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
     svc = make_service(kubeconfig, KubeOptions(read_timeout=0.5))
-    # A slow server (the sim's "stall" mode currently hangs up instead of stalling, so use latency).
-    sim.set_faults([{"path": r"^/api/v1/nodes$", "latency_ms": 2500}])
+    sim.set_faults([{"path": r"^/api/v1/nodes$", "mode": "stall"}])
     started = time.monotonic()
     with pytest.raises(KubeError) as ei:
         await svc.list_all(ListRef(ADMIN, "nodes"))
