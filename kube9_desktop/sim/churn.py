@@ -189,6 +189,8 @@ class Churner:
                     new["metadata"]["creationTimestamp"] = ts(time.time())
                     store.put(PODS, new)
             st = d.setdefault("status", {})
+            # Controllers "observe" the new generation at once, so `kubectl rollout status` completes.
+            st["observedGeneration"] = d["metadata"]["generation"]
             for k in ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas"):
                 st[k] = replicas
             if owner_kind == "ReplicaSet":
