@@ -107,6 +107,13 @@ def status_body(
     return orjson.dumps(body)
 
 
+def _go_escape(data: bytes) -> bytes:
+    """Escapes <, > and & like Go's encoding/json (cells hold "<none>"), for byte-faithful Table rows."""
+    if b"<" in data or b">" in data or b"&" in data:
+        data = data.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+    return data
+
+
 def encode_continue(rv: int, start: str) -> str:
     """An opaque continue token shaped like kube-apiserver's (base64url JSON, no padding)."""
     raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start + "\x00"})
@@ -943,7 +950,11 @@ class SimServer:
             else:
                 obj_part = o.partial()
             out.append(
-                b'{"cells":' + orjson.dumps(tables.render_cells(o.cells, o.ages, now)) + b',"object":' + obj_part + b"}"
+                b'{"cells":'
+                + _go_escape(orjson.dumps(tables.render_cells(o.cells, o.ages, now)))
+                + b',"object":'
+                + obj_part
+                + b"}"
             )
         return b"[" + b",".join(out) + b"]"
 
@@ -962,6 +973,7 @@ class SimServer:
         except ValueError:
             limit = 0
         start = ""
+        tok_rv = -1
         token = query.get("continue", "")
         if token:
             try:
@@ -985,6 +997,9 @@ class SimServer:
             h.send_status(410, "The resourceVersion for the provided list is too old.")
             return
         items, last, remaining, rv = self.store.scan(rtype, namespace, start, match, limit)
+        if token and tok_rv >= 0:
+            # Later pages report the first page's revision, as etcd serves them from that snapshot.
+            rv = tok_rv
         table_v, partial = self.table_version(h.headers.get("Accept", ""))
         meta: dict[str, Any] = {"selfLink": rtype.self_link(namespace), "resourceVersion": str(rv)}
         if last is not None:

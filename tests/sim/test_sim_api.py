@@ -78,6 +78,8 @@ def test_pagination_covers_everything_once(http: Any) -> None:
     assert len(names) == SIM_PODS == len(set(names))
     assert [pg["metadata"].get("remainingItemCount") for pg in pages[:2]] == [SIM_PODS - 37, SIM_PODS - 74]
     assert "remainingItemCount" not in pages[-1]["metadata"]
+    # Every page reports the first page's revision (served from one snapshot, like etcd).
+    assert {pg["metadata"]["resourceVersion"] for pg in pages} == {pages[0]["metadata"]["resourceVersion"]}
     ns_pages = all_pages(http, "/api/v1/namespaces/team-a/pods", 10)
     ns_names = [p["metadata"]["name"] for pg in ns_pages for p in pg["items"]]
     assert len(ns_names) == len(http("/api/v1/namespaces/team-a/pods").json()["items"]) >= 40
@@ -163,6 +165,8 @@ def test_table_pods(http: Any) -> None:
     assert name == row["object"]["metadata"]["name"]
     assert ready.count("/") == 1 and isinstance(restarts, int) and status
     assert age[-1] in "smhdy" and age[0].isdigit()
+    raw = http("/api/v1/pods?limit=5", accept=TABLE).body
+    assert b'"\\u003cnone\\u003e"' in raw and b"<none>" not in raw  # Go's JSON escaping, like the samples
     statuses = {r["cells"][2] for r in http("/api/v1/pods", accept=TABLE).json()["rows"]}
     assert {"Running", "CrashLoopBackOff"} <= statuses
     # includeObject variants.
