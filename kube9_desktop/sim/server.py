@@ -1160,14 +1160,47 @@ class SimServer:
             h.close_connection = True
 
     def pod_log(self, h: Handler, rtype: ResourceType, namespace: str | None, name: str, query: dict[str, str]) -> None:
-        """Plain-text container log honouring tailLines."""
+        """Plain-text container log honouring container, tailLines, timestamps, limitBytes and follow."""
         obj = self.store.get(rtype, namespace, name)
         if obj is None:
             self.obj_not_found(h, rtype, name)
             return
+        containers = [c["name"] for c in obj.to_dict()["spec"].get("containers", [])]
+        container = query.get("container", "")
+        if container and container not in containers:
+            h.send_status(400, f"container {container} is not valid for pod {name}", reason="BadRequest")
+            return
         tail = query.get("tailLines")
-        text = pod_log(obj, int(tail) if tail and tail.isdigit() else None, query.get("timestamps") == "true")
-        h.send_bytes(200, text.encode(), "text/plain")
+        timestamps = query.get("timestamps") == "true"
+        text = pod_log(obj, int(tail) if tail and tail.isdigit() else None, timestamps).encode()
+        limit = query.get("limitBytes", "")
+        if limit.isdigit():
+            text = text[: int(limit)]
+        if query.get("follow") not in ("true", "1"):
+            h.send_bytes(200, text, "text/plain")
+            return
+        # follow: stream the backlog, then a new line every second until the client leaves or the pod goes.
+        h._start(200, "text/plain", extra={"Transfer-Encoding": "chunked"})
+        try:
+            if text:
+                h.wfile.write(f"{len(text):x}\r\n".encode() + text + b"\r\n")
+                h.wfile.flush()
+            n = 0
+            while not self.stopping.wait(1.0):
+                if h.client_gone() or self.store.get(rtype, namespace, name) is None:
+                    break
+                n += 1
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+                line = f"{stamp}Z INFO {name} heartbeat seq={n}\n"
+                if timestamps:
+                    line = f"{stamp}.000000000Z {line}"
+                data = line.encode()
+                h.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                h.wfile.flush()
+            h.wfile.write(b"0\r\n\r\n")
+            h.wfile.flush()
+        except OSError:
+            h.close_connection = True
 
     def delete_pod(self, h: Handler, rtype: ResourceType, namespace: str | None, name: str) -> None:
         """Deletes a pod immediately (a DELETED watch event follows) and returns it like kube-apiserver."""

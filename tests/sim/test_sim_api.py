@@ -295,3 +295,27 @@ def test_event_field_selectors_for_describe(http: Any) -> None:
     assert len(got) == len([e for e in events if e["involvedObject"]["uid"] == inv["uid"]])
     r = http("/api/v1/events?fieldSelector=bogus%3D1")
     assert r.status == 400 and r.json()["message"] == "field label not supported: bogus"
+
+
+def test_pod_log_container_and_follow(sim: SimProcess, http: Any) -> None:
+    import http.client as httpclient
+    import ssl
+
+    name = http("/api/v1/namespaces/team-a/pods?limit=1").json()["items"][0]["metadata"]["name"]
+    r = http(f"/api/v1/namespaces/team-a/pods/{name}/log?container=nope")
+    assert r.status == 400 and r.json()["message"] == f"container nope is not valid for pod {name}"
+    assert len(http(f"/api/v1/namespaces/team-a/pods/{name}/log?container=main&limitBytes=10").body) == 10
+    ctx = ssl.create_default_context(cadata=sim.ca_pem.decode())
+    conn = httpclient.HTTPSConnection("127.0.0.1", sim.port, context=ctx, timeout=5)
+    try:
+        conn.request(
+            "GET",
+            f"/api/v1/namespaces/team-a/pods/{name}/log?follow=true&tailLines=1",
+            headers={"Authorization": f"Bearer {sim.admin_token()}"},
+        )
+        resp = conn.getresponse()
+        assert resp.status == 200
+        first, live = resp.readline(), resp.readline()
+        assert name.encode() in first and b"heartbeat seq=1" in live
+    finally:
+        conn.close()
