@@ -828,13 +828,8 @@ class SimServer:
         elif h.command == "DELETE" and name is not None and rtype.kind == "Pod":
             self.delete_pod(h, rtype, namespace, name)
         else:
-            h.send_status(
-                405,
-                f"the server does not allow this method on the requested resource "
-                f"(kube9-sim is read-only for {rtype.name})",
-                reason="MethodNotAllowed",
-                details={},
-            )
+            # kube9-sim only implements the writes above; others get kube-apiserver's exact 405 wording.
+            h.send_status(405, "the server does not allow this method on the requested resource", details={})
 
     def review(self, h: Handler, rtype: ResourceType, user: str) -> None:
         """SelfSubjectAccessReview / SelfSubjectRulesReview (POST only), answered from the sim's RBAC rules."""
