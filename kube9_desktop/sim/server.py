@@ -776,7 +776,8 @@ class SimServer:
             self._doc_or_404(h, resources.resource_list_doc(group, version))
             return
         namespace: str | None = None
-        if (rest[0] == "namespaces" and len(rest) >= 3 and group == "") or (rest[0] == "namespaces" and len(rest) >= 3):
+        # /namespaces/{ns}/{resource}/... ; a bare /namespaces/{name} is a get of the Namespace itself.
+        if rest[0] == "namespaces" and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         rtype = BY_PATH.get((group, version, rest[0]))
         if rtype is None or len(rest) > 3 or (namespace is not None and not rtype.namespaced):
