@@ -977,7 +977,7 @@ class SimServer:
             except (ValueError, orjson.JSONDecodeError):
                 h.send_status(400, "continue key is not valid: illegal base64 data", reason="BadRequest")
                 return
-            if 0 <= tok_rv < self.store.compact_rev:
+            if 0 <= tok_rv < self.store.oldest_rv():
                 h.send_status(410, EXPIRED_CONTINUE, metadata={"continue": encode_continue(-1, start)})
                 return
             if namespace is not None and rtype.namespaced:
@@ -992,10 +992,9 @@ class SimServer:
         ):
             h.send_status(410, "The resourceVersion for the provided list is too old.")
             return
-        items, last, remaining, rv = self.store.scan(rtype, namespace, start, match, limit)
-        if token and tok_rv >= 0:
-            # Later pages report the first page's revision, as etcd serves them from that snapshot.
-            rv = tok_rv
+        # Later pages are served from the first page's revision (a snapshot), as etcd does.
+        at_rv = tok_rv if token and tok_rv >= 0 else None
+        items, last, remaining, rv = self.store.scan(rtype, namespace, start, match, limit, at_rv)
         table_v, partial = self.table_version(h.headers.get("Accept", ""))
         meta: dict[str, Any] = {"selfLink": rtype.self_link(namespace), "resourceVersion": str(rv)}
         if last is not None:

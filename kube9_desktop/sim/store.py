@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import heapq
 import queue
 import threading
 from collections.abc import Callable
@@ -127,6 +128,8 @@ class Event:
 
     type: str
     obj: Obj
+    #: The object as it was before this event (None for ADDED); lets paginated lists rewind to a snapshot.
+    prev: Obj | None = None
 
 
 Matcher = Callable[[Obj], bool]
@@ -198,8 +201,29 @@ class Store:
         """Number of objects of a type."""
         return len(self.collections[rtype.name].keys)
 
+    def oldest_rv(self) -> int:
+        """The oldest resourceVersion lists and watches can still be served from."""
+        return max(self.compact_rev, self.history_floor)
+
+    def _changes_since(self, rtype: ResourceType, rv: int) -> dict[str, Obj | None]:
+        """Key → state at ``rv`` (None: did not exist) for every object of ``rtype`` changed after ``rv``."""
+        changes: dict[str, Obj | None] = {}
+        for ev_rv, ev in reversed(self.history):
+            if ev_rv <= rv:
+                break
+            if ev.obj.rtype is rtype:
+                # Walking newest to oldest, the last write wins: the state before the earliest change.
+                changes[ev.obj.key] = ev.prev
+        return changes
+
     def scan(
-        self, rtype: ResourceType, namespace: str | None, start_key: str, match: Matcher | None, limit: int
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        start_key: str,
+        match: Matcher | None,
+        limit: int,
+        at_rv: int | None = None,
     ) -> tuple[list[Obj], str | None, int | None, int]:
         """A page of a list in key order.
 
@@ -209,6 +233,8 @@ class Store:
             start_key: Full key to start at (inclusive); "" for the beginning.
             match: Optional selector predicate.
             limit: Page size; 0 means unlimited.
+            at_rv: Serve the list as of this resourceVersion (continued pages), rewinding later changes from the
+                watch history like etcd serves a paginated list from one snapshot. None: current state.
 
         Returns:
             (items, last key when more items follow else None, remaining count when known, resourceVersion).
@@ -216,14 +242,19 @@ class Store:
         with self.lock:
             col = self.collections[rtype.name]
             keys = col.keys
+            lo_key, hi_key = "", None
             if namespace is not None and rtype.namespaced:
-                lo = bisect.bisect_left(keys, namespace + "/")
-                hi = bisect.bisect_left(keys, namespace + "0")  # "0" is the character after "/"
-            else:
-                lo, hi = 0, len(keys)
-            if start_key:
-                lo = max(lo, bisect.bisect_left(keys, start_key))
+                lo_key, hi_key = namespace + "/", namespace + "0"  # "0" is the character after "/"
+            lo = bisect.bisect_left(keys, max(lo_key, start_key))
+            hi = bisect.bisect_left(keys, hi_key) if hi_key is not None else len(keys)
             objs = col.objects
+            rv = self.rv
+            changes: dict[str, Obj | None] = {}
+            if at_rv is not None and at_rv < self.rv:
+                changes = self._changes_since(rtype, at_rv)
+                rv = at_rv
+            if changes:
+                return self._scan_snapshot(col, lo, hi, max(lo_key, start_key), hi_key, changes, match, limit, rv)
             items: list[Obj] = []
             i = lo
             if match is None:
@@ -244,7 +275,42 @@ class Store:
                 more = any(match(objs[k]) for k in keys[i:hi])
             remaining = (hi - i) if (more and match is None) else None
             last = items[-1].key if (more and items) else None
-            return items, last, remaining, self.rv
+            return items, last, remaining, rv
+
+    @staticmethod
+    def _scan_snapshot(
+        col: Collection,
+        lo: int,
+        hi: int,
+        start: str,
+        hi_key: str | None,
+        changes: dict[str, Obj | None],
+        match: Matcher | None,
+        limit: int,
+        rv: int,
+    ) -> tuple[list[Obj], str | None, int | None, int]:
+        """The slow path of :meth:`scan`: current keys merged with objects deleted since the snapshot."""
+        objs = col.objects
+        gone = sorted(
+            k
+            for k, o in changes.items()
+            if o is not None and k not in objs and k >= start and (hi_key is None or k < hi_key)
+        )
+        current = (col.keys[i] for i in range(lo, hi))
+        items: list[Obj] = []
+        rest = 0
+        for key in heapq.merge(current, gone):
+            o = changes[key] if key in changes else objs[key]
+            if o is None or (match is not None and not match(o)):
+                continue
+            if 0 < limit <= len(items):
+                rest += 1
+                if match is not None:
+                    break  # with a selector the count is not reported, one more match is enough
+                continue
+            items.append(o)
+        last = items[-1].key if rest else None
+        return items, last, (rest if rest and match is None else None), rv
 
     # -- writes ----------------------------------------------------------------------------------------------
     def _publish(self, ev: Event) -> None:
@@ -262,11 +328,12 @@ class Store:
             d["metadata"]["resourceVersion"] = str(self.next_rv())
             obj = Obj(rtype, d)
             col = self.collections[rtype.name]
-            existed = obj.key in col.objects
+            prev = col.objects.get(obj.key)
+            existed = prev is not None
             col.objects[obj.key] = obj
             if not existed:
                 bisect.insort(col.keys, obj.key)
-            self._publish(Event("MODIFIED" if existed else "ADDED", obj))
+            self._publish(Event("MODIFIED" if existed else "ADDED", obj, prev))
             return obj
 
     def delete(self, rtype: ResourceType, namespace: str | None, name: str) -> Obj | None:
@@ -283,7 +350,7 @@ class Store:
             d = old.to_dict()
             d["metadata"]["resourceVersion"] = str(self.next_rv())
             gone = Obj(rtype, d)
-            self._publish(Event("DELETED", gone))
+            self._publish(Event("DELETED", gone, old))
             return gone
 
     # -- watch -----------------------------------------------------------------------------------------------
@@ -310,7 +377,7 @@ class Store:
                 items, _, _, _ = self.scan(rtype, namespace, "", match, 0)
                 initial = [Event("ADDED", o) for o in items]
             else:
-                oldest = max(self.compact_rev, self.history_floor)
+                oldest = self.oldest_rv()
                 if since < oldest:
                     raise TooOld(since, oldest)
                 initial = [ev for rv, ev in self.history if rv > since and ev.obj.rtype is rtype and w.wants(ev.obj)]

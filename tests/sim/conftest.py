@@ -45,7 +45,7 @@ def sim() -> Iterator[SimProcess]:
 @pytest.fixture(scope="session")
 def msim() -> Iterator[SimProcess]:
     """A sim that tests may mutate (delete pods, compact, faults, churn, tokens)."""
-    with SimProcess.start("--pods", "120", "--namespaces", "5", "--nodes", "3") as p:
+    with SimProcess.start("--pods", "300", "--namespaces", "5", "--nodes", "3") as p:
         yield p
 
 

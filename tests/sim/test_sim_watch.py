@@ -153,3 +153,36 @@ def test_compaction_gives_410(clean_msim: SimProcess, mhttp: Any) -> None:
     rv2, _ = list_rv(mhttp, "/api/v1/namespaces/team-a/pods")
     with watch(clean_msim, f"/api/v1/nodes?watch=1&resourceVersion={rv2}&timeoutSeconds=1") as resp:
         assert resp.read() == b""
+
+
+def test_pagination_is_a_snapshot_despite_changes(clean_msim: SimProcess, mhttp: Any) -> None:
+    base = "/api/v1/namespaces/team-a/pods"
+    before = mhttp(base).json()
+    names = [p["metadata"]["name"] for p in before["items"]]
+    assert len(names) >= 12
+    page = mhttp(f"{base}?limit=5").json()
+    assert page["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    # Change things after the first page: delete one already returned and one still to come, add pods.
+    assert mhttp(f"{base}/{names[0]}", method="DELETE").status == 200
+    assert mhttp(f"{base}/{names[-3]}", method="DELETE").status == 200
+    dep = mhttp("/apis/apps/v1/namespaces/team-a/deployments?limit=1").json()["items"][0]
+    mhttp(
+        f"/apis/apps/v1/namespaces/team-a/deployments/{dep['metadata']['name']}/scale",
+        method="PATCH",
+        body={"spec": {"replicas": dep["spec"]["replicas"] + 3}},
+    )
+    got = [p["metadata"]["name"] for p in page["items"]]
+    token = page["metadata"]["continue"]
+    second = True
+    while token:
+        nxt = mhttp(f"{base}?limit=5&continue={token}").json()
+        assert nxt["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+        if second:
+            assert nxt["metadata"]["remainingItemCount"] == len(names) - 10
+            second = False
+        got += [p["metadata"]["name"] for p in nxt["items"]]
+        token = nxt["metadata"].get("continue", "")
+    assert got == names
+    # A fresh list sees the changes.
+    now = {p["metadata"]["name"] for p in mhttp(base).json()["items"]}
+    assert names[0] not in now and names[-3] not in now and len(now) > len(names) - 2
