@@ -141,8 +141,8 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
         footer += f" watch_events={watch_events}"
     out.write("\n".join([*lines, footer]) + "\n")
     out.flush()
-    for p in problems:
-        print(f"kube9-desktop: {p}", file=sys.stderr)
+    for problem in problems:
+        print(f"kube9-desktop: {problem}", file=sys.stderr)
     await model.shutdown()
     return 0
 

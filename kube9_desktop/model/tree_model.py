@@ -87,6 +87,7 @@ class ClusterTreeModel(QAbstractItemModel):
         self._tasks: set[asyncio.Future[Any]] = set()
         self._refreshing: set[str] = set()
         self._dead = TreeNode(NodeType.NOTE, "")
+        self._changing = 0  # > 0 between begin*Rows and end*Rows
         self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
         #: Monotonic time of the first load since :meth:`reset_timing` and of the last rows inserted.
         self.first_load_at: float | None = None
@@ -275,9 +276,11 @@ class ClusterTreeModel(QAbstractItemModel):
             return
         at = len(parent.children) if at is None else at
         if self._attached(parent):
+            self._changing += 1
             self.beginInsertRows(self.index_of(parent), at, at + len(nodes) - 1)
             parent.add_children(nodes, at)
             self.endInsertRows()
+            self._changing -= 1
         else:
             parent.add_children(nodes, at)
         self.last_insert_at = time.monotonic()
@@ -287,9 +290,11 @@ class ClusterTreeModel(QAbstractItemModel):
             return
         removed = parent.children[first:last + 1]
         if self._attached(parent):
+            self._changing += 1
             self.beginRemoveRows(self.index_of(parent), first, last)
             del parent.children[first:last + 1]
             self.endRemoveRows()
+            self._changing -= 1
         else:
             del parent.children[first:last + 1]
         for n in removed:
@@ -369,12 +374,30 @@ class ClusterTreeModel(QAbstractItemModel):
             self._spawn(self._load_context(node, gen, user))
         elif node.type is NodeType.GROUP:
             node.mark_loaded()
-            self._load_lists(node.children, user=user)
+            self._structural(self._load_lists, node.children, user=user)
         elif node.type is NodeType.OBJECT and node.kind is not None and node.kind.children == (
                 "categories", "namespace"):
-            self._open_namespace(node, user=user)
+            self._structural(self._open_namespace, node, user=user)
         else:
+            if not node.children:
+                # The placeholder shows at once; the coroutine replaces it with the first page.
+                self._structural(self._insert, node, [loading_node(node.context)])
             self._spawn(self._load_list(node, gen, user))
+
+    def _structural(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Change the tree now, or on the next loop turn if another change is being announced.
+
+        ``fetchMore`` may be called from inside a ``rowsAboutToBeInserted`` handler (Qt's model tester does so),
+        and model changes must never nest.
+        """
+        if self._changing:
+            self._spawn(self._later(fn, *args, **kwargs))
+        else:
+            fn(*args, **kwargs)
+
+    async def _later(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Run a deferred structural change (see :meth:`_structural`)."""
+        fn(*args, **kwargs)
 
     def _load_lists(self, nodes: Iterable[TreeNode], *, user: bool) -> None:
         for n in nodes:
@@ -458,10 +481,11 @@ class ClusterTreeModel(QAbstractItemModel):
         svc = self._service
         assert svc is not None
         ctx = node.context
-        if node.children:
+        if any(c.type is not NodeType.LOADING for c in node.children):
             await self._reload_list(node, gen, user)
             return
-        self._insert(node, [loading_node(ctx)])
+        if not node.children:
+            self._insert(node, [loading_node(ctx)])
         try:
             if node.ref is None:
                 node.ref = await self._resolve_ref(node)
@@ -541,16 +565,18 @@ class ClusterTreeModel(QAbstractItemModel):
         """
         wanted = {r.uid for r in rows}
         children = node.children
+
+        def keep(c: TreeNode) -> bool:
+            return c.type is NodeType.OBJECT and c.row is not None and c.row.uid in wanted
+
         # 1. Remove non-object rows and vanished objects, in contiguous ranges from the end.
         i = len(children) - 1
         while i >= 0:
-            c = children[i]
-            if c.type is NodeType.OBJECT and c.row is not None and c.row.uid in wanted:
+            if keep(children[i]):
                 i -= 1
                 continue
             j = i
-            while j - 1 >= 0 and not (children[j - 1].type is NodeType.OBJECT and children[j - 1].row is not None
-                                      and children[j - 1].row.uid in wanted):
+            while j - 1 >= 0 and not keep(children[j - 1]):
                 j -= 1
             self._remove(node, j, i)
             i = j - 1

@@ -69,8 +69,8 @@ class ErrorDialog(QDialog):
     def details_text(self) -> str:
         """The raw details: status code, reason and the server's Status object."""
         e = self.error
-        head = {"kind": e.kind.value, "status": e.status, "reason": e.reason, "context": e.context}
-        body = {k: v for k, v in head.items() if v}
+        head: dict[str, object] = {"kind": e.kind.value, "status": e.status, "reason": e.reason, "context": e.context}
+        body: dict[str, object] = {k: v for k, v in head.items() if v}
         if e.details:
             body["details"] = e.details
         return json.dumps(body, indent=2, default=str)

@@ -135,8 +135,12 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.filter_box)
         find = QAction(self)
         find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: (self.filter_box.setFocus(), self.filter_box.selectAll()))
+        find.triggered.connect(self._focus_filter)
         self.addAction(find)
+
+    def _focus_filter(self) -> None:
+        self.filter_box.setFocus()
+        self.filter_box.selectAll()
 
     def _build_body(self) -> None:
         self.tree = QTreeView(self)
@@ -442,12 +446,12 @@ class MainWindow(QMainWindow):
         qs = self.settings.qsettings
         geo = qs.value("window/geometry")
         if geo is not None:
-            self.restoreGeometry(geo)  # type: ignore[arg-type]
+            self.restoreGeometry(geo)
         else:
             self.resize(1280, 800)
         split = qs.value("window/splitter")
         if split is not None:
-            self.splitter.restoreState(split)  # type: ignore[arg-type]
+            self.splitter.restoreState(split)
 
     def save_state(self) -> None:
         """Persist geometry, splitter position and the last context."""

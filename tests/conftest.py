@@ -1,0 +1,117 @@
+"""Shared fixtures: a qasync event loop on the test's QApplication, and a running kube9-sim.
+
+pytest-qt has no qasync integration (its maintainers declined it), so :func:`qloop` runs a qasync loop on pytest-qt's
+``qapp`` and :func:`run` drives a coroutine on it to completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync event loop running on the test's QApplication (function-scoped, closed afterwards)."""
+    import qasync
+    from PySide6.QtCore import QEventLoop as QtEventLoop
+
+    class TestLoop(qasync.QEventLoop):  # type: ignore[misc]
+        """A loop that counts as running for the whole test, like the app's loop.
+
+        pytest-qt processes Qt events around each test phase; with a loop that is only "running" inside
+        ``run_until_complete`` (qasync's default), task steps taken then would find no running loop.
+        ``run_until_complete`` spins a nested Qt event loop instead.
+        """
+
+        def run_until_complete(self, future: Any) -> Any:
+            future = asyncio.ensure_future(future, loop=self)
+            if not future.done():
+                waiter = QtEventLoop()
+                future.add_done_callback(lambda _f: waiter.quit())
+                waiter.exec()
+            return future.result()
+
+    loop = TestLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop._after_run_forever()
+        loop._QEventLoop__is_running = False  # leave the "already running" state so close() is allowed
+        asyncio.events._set_running_loop(None)
+        loop.close()
+        asyncio.set_event_loop(None)
+        del loop
+        # Collect the loop's Qt objects (timers) here, on the GUI thread; a later collection could run in a worker
+        # thread and Qt warns "Timers cannot be stopped from another thread".
+        gc.collect()
+
+
+@pytest.fixture
+def run(qloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """``run(coro, timeout=30)`` runs a coroutine on the qasync loop and returns its result."""
+
+    def _run(coro: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
+        return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[Any]:
+    """One kube9-sim for the UI and model tests (300 pods, 12 namespaces, 5 nodes)."""
+    from kube9_desktop.sim.process import SimProcess
+
+    s = SimProcess.start("--pods", "300", "--namespaces", "12", "--nodes", "5")
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def sim_names(sim: Any) -> Callable[..., list[str]]:
+    """``sim_names(path, token=None)``: names the sim lists at ``path`` (the truth the tree is compared with)."""
+
+    def _names(path: str, token: str | None = None) -> list[str]:
+        body = sim.request("GET", path, token=token)
+        return sorted(item["metadata"]["name"] for item in body["items"])
+
+    return _names
+
+
+@pytest.fixture
+def service_factory(sim: Any) -> Iterator[Callable[..., Any]]:
+    """``service_factory(**options)``: a KubeService on the sim's kubeconfig; all are closed after the test."""
+    from kube9_desktop.kube.backend import KubeOptions
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+
+    made: list[Any] = []
+
+    def _make(backend: str = "api", **opts: Any) -> Any:
+        svc = KubeService(load_kubeconfig(sim.kubeconfig), KubeOptions(**opts), backend=backend,
+                          kubeconfig_path=sim.kubeconfig)
+        made.append(svc)
+        return svc
+
+    yield _make
+    loop = asyncio.new_event_loop()
+    try:
+        for svc in made:
+            loop.run_until_complete(svc.aclose())
+    finally:
+        loop.close()

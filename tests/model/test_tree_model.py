@@ -1,0 +1,307 @@
+"""The tree model against a running kube9-sim: lazy loading, errors, refresh, context switching."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from kube9_desktop.headless import format_tree, load_tree
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.tree_model import ClusterTreeModel
+
+
+def child_names(node: TreeNode | None) -> list[str]:
+    assert node is not None
+    return sorted(c.row.name for c in node.children if c.type is NodeType.OBJECT and c.row is not None)
+
+
+def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1) -> None:
+    run(load_tree(model, depth, list(paths)))
+
+
+def make_model(service: Any, context: str = "sim-admin", failures: list[Any] | None = None) -> ClusterTreeModel:
+    model = ClusterTreeModel()
+    if failures is not None:
+        model.load_failed.connect(lambda e, user: failures.append((e, user)))
+    model.set_service(service)
+    model.set_context(context, user=True)
+    return model
+
+
+@pytest.fixture(scope="module")
+def tiny_sim() -> Any:
+    """A very small cluster: Qt's model tester fetches and re-checks every row it can reach."""
+    from kube9_desktop.sim.process import SimProcess
+
+    s = SimProcess.start("--pods", "12", "--namespaces", "3", "--nodes", "2")
+    yield s
+    s.stop()
+
+
+def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim: Any, run: Any) -> None:
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+
+    svc = KubeService(load_kubeconfig(tiny_sim.kubeconfig))
+    model = ClusterTreeModel()
+    model.set_service(svc)
+    # Qt's QAbstractItemModelTester stays attached: every insert/remove/move/reset signal during the loads below
+    # is checked, and a violation is a Qt warning, which fails the test (qt_log_level_fail = WARNING).
+    qtmodeltester.check(model)
+    model.set_context("sim-admin", user=False)
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments", depth=2)
+    run(model.wait_idle())
+    assert model.find("Namespaces/team-a/Workloads/Pods") is not None
+    tiny_sim.request("DELETE", "/api/v1/namespaces/team-a/pods/" + child_names(
+        model.find("Namespaces/team-a/Workloads/Pods"))[0])
+    model.refresh()
+    run(model.wait_idle())
+    model.set_context("sim-down")
+    run(model.wait_idle())
+    model.set_context("sim-admin")
+    run(model.wait_idle())
+    run(svc.aclose())
+
+
+def test_top_level_matches_the_cluster(service_factory: Any, run: Any, sim_names: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, depth=2)
+    root = model.context_node()
+    assert root is not None and root.status == "v1.19.0"
+    assert [c.label for c in root.children] == ["Nodes", "Namespaces", "Cluster resources"]
+    assert child_names(model.find("Nodes")) == sim_names("/api/v1/nodes")
+    assert child_names(model.find("Namespaces")) == sim_names("/api/v1/namespaces")
+    nodes = model.find("Nodes")
+    assert nodes is not None and nodes.display_label == f"Nodes ({len(sim_names('/api/v1/nodes'))})"
+    crds = model.find("Cluster resources/CustomResourceDefinitions")
+    assert child_names(crds) == ["widgets.example.com"]
+
+
+def test_namespace_pods_deployments_and_selectors(service_factory: Any, run: Any, sim_names: Any, sim: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments")
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    want = sim_names("/api/v1/namespaces/team-a/pods")
+    assert child_names(pods) == want
+    assert pods is not None and pods.display_label == f"Pods ({len(want)})"
+    # Every kind of the namespace was counted when it opened.
+    config = model.find("Namespaces/team-a/Config/ConfigMaps")
+    assert config is not None and config.count == len(sim_names("/api/v1/namespaces/team-a/configmaps"))
+    # A deployment expands to the pods its selector matches.
+    deploys = model.find("Namespaces/team-a/Workloads/Deployments")
+    assert deploys is not None and deploys.children
+    dep = deploys.children[0]
+    assert dep.row is not None
+    open_path(model, run, f"Namespaces/team-a/Workloads/Deployments/{dep.row.name}")
+    obj = sim.request("GET", f"/apis/apps/v1/namespaces/team-a/deployments/{dep.row.name}")
+    sel = ",".join(f"{k}={v}" for k, v in obj["spec"]["selector"]["matchLabels"].items())
+    assert child_names(dep) == sim_names(f"/api/v1/namespaces/team-a/pods?labelSelector={sel}")
+    assert dep.children and all(c.kind is not None and c.kind.key == "pods" for c in dep.children)
+
+
+def test_node_expands_to_its_pods(service_factory: Any, run: Any, sim_names: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Nodes/node-1")
+    assert child_names(model.find("Nodes/node-1")) == sim_names("/api/v1/pods?fieldSelector=spec.nodeName=node-1")
+
+
+def test_crd_expands_to_custom_resources(service_factory: Any, run: Any, sim_names: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Cluster resources/CustomResourceDefinitions/widgets.example.com")
+    got = child_names(model.find("Cluster resources/CustomResourceDefinitions/widgets.example.com"))
+    assert got and got == sim_names("/apis/example.com/v1/widgets")
+
+
+def test_fetch_more_returns_at_once_and_shows_loading(service_factory: Any, run: Any, sim: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a", depth=1)
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    # Reload pods slowly: the sim delays this one path by 400 ms.
+    sim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "latency_ms": 400, "rate": 1.0}])
+    try:
+        model.service.invalidate()
+        pods.generation += 1
+        model._clear_children(pods)
+        pods.state = LoadState.UNLOADED
+        idx = model.index_of(pods)
+        assert model.canFetchMore(idx)
+        t0 = time.perf_counter()
+        model.fetchMore(idx)
+        assert time.perf_counter() - t0 < 0.05, "fetchMore must not block"
+        assert pods.state is LoadState.LOADING
+        assert not model.canFetchMore(idx), "canFetchMore must be false while a load is in flight"
+        assert [c.type for c in pods.children] == [NodeType.LOADING]
+        assert model.data(model.index(0, 0, idx)) == "Loading…"
+        run(model.wait_idle())
+        assert pods.state is LoadState.LOADED and pods.children[0].type is NodeType.OBJECT
+    finally:
+        sim.clear_faults()
+
+
+def test_big_page_streams_in_batches(service_factory: Any, run: Any, sim_names: Any) -> None:
+    model = make_model(service_factory(page_size=20))
+    inserts: list[int] = []
+    model.rowsInserted.connect(lambda parent, first, last: inserts.append(last - first + 1))
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods")
+    want = sim_names("/api/v1/namespaces/team-a/pods")
+    assert len(want) > 40
+    assert child_names(model.find("Namespaces/team-a/Workloads/Pods")) == want
+    # Pages of 20 arrive as separate inserts (first rows shown before the list is complete).
+    assert inserts.count(20) >= len(want) // 20
+
+
+def test_unreachable_context_is_one_error_row_and_others_still_work(service_factory: Any, run: Any) -> None:
+    failures: list[Any] = []
+    model = make_model(service_factory(connect_timeout=2.0), context="sim-down", failures=failures)
+    run(model.wait_idle())
+    root = model.context_node()
+    assert root is not None and root.state is LoadState.FAILED
+    assert [c.type for c in root.children] == [NodeType.ERROR]
+    text = root.children[0].label.lower()
+    assert "cannot connect" in text and "refused" in text
+    assert len(failures) == 1 and failures[0][1] is True
+    # The other contexts keep working.
+    model.set_context("sim-admin", user=True)
+    open_path(model, run, depth=2)
+    assert model.find("Nodes") is not None and model.find("Nodes").children  # type: ignore[union-attr]
+
+
+def test_bad_token_context_says_credentials_rejected(service_factory: Any, run: Any) -> None:
+    model = make_model(service_factory(), context="sim-badtoken")
+    run(model.wait_idle())
+    root = model.context_node()
+    assert root is not None and [c.type for c in root.children] == [NodeType.ERROR]
+    err = root.children[0].error
+    assert err is not None and err.status == 401
+    assert "credential" in root.children[0].label.lower() or "unauthori" in root.children[0].label.lower()
+
+
+def test_viewer_sees_permission_errors_and_can_browse_team_a(service_factory: Any, run: Any, sim: Any,
+                                                              sim_names: Any) -> None:
+    model = make_model(service_factory(), context="sim-viewer")
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", depth=2)
+    nodes = model.find("Nodes")
+    assert nodes is not None and nodes.state is LoadState.FAILED
+    msg = nodes.children[0].label
+    assert "cannot list" in msg.lower() and "nodes" in msg.lower()
+    assert nodes.children[0].error is not None and "kubectl auth can-i" in nodes.children[0].error.hint
+    namespaces = model.find("Namespaces")
+    assert namespaces is not None
+    assert [c.type for c in namespaces.children][:1] == [NodeType.NOTE]
+    assert "partial" in namespaces.children[0].label.lower()
+    assert child_names(namespaces) == ["team-a"]
+    viewer = sim.token("sim-viewer")
+    assert child_names(model.find("Namespaces/team-a/Workloads/Pods")) == sim_names(
+        "/api/v1/namespaces/team-a/pods", token=viewer)
+    # A kind the viewer may not list shows its own error; the others in the namespace still load.
+    secrets = model.find("Namespaces/team-a/Config/Secrets")
+    assert secrets is not None and secrets.state is LoadState.FAILED
+    assert "secrets" in secrets.children[0].label.lower()
+
+
+def test_viewer_accessible_namespaces_from_settings(service_factory: Any, run: Any) -> None:
+    model = ClusterTreeModel()
+    model.accessible_namespaces = lambda ctx: ["team-b"] if ctx == "sim-viewer" else []
+    model.set_service(service_factory())
+    model.set_context("sim-viewer", user=False)
+    open_path(model, run, depth=2)
+    assert child_names(model.find("Namespaces")) == ["team-a", "team-b"]
+
+
+def test_retry_after_failure_loads(service_factory: Any, run: Any, sim: Any) -> None:
+    model = make_model(service_factory(retries=0))
+    sim.set_faults([{"path": "^/api/v1/nodes$", "status": 500, "rate": 1.0}])
+    try:
+        open_path(model, run, depth=1)
+        nodes = model.find("Nodes")
+        assert nodes is not None and nodes.state is LoadState.FAILED
+        assert nodes.children[0].type is NodeType.ERROR
+    finally:
+        sim.clear_faults()
+    model.retry(model.index_of(nodes.children[0]))
+    run(model.wait_idle())
+    assert nodes.state is LoadState.LOADED and nodes.children[0].type is NodeType.OBJECT
+
+
+def test_refresh_reconciles_in_place(service_factory: Any, run: Any, sim: Any, sim_names: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods")
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    before = {c.row.name: c for c in pods.children if c.row is not None}
+    victim = sorted(before)[0]
+    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim}")
+    assert model.refresh()
+    run(model.wait_idle())
+    after = {c.row.name: c for c in pods.children if c.row is not None}
+    assert victim not in after
+    assert sorted(after) == sim_names("/api/v1/namespaces/team-a/pods")
+    kept = [n for n in after if n in before]
+    assert kept and all(after[n] is before[n] for n in kept), "unchanged rows keep their nodes"
+    assert pods.display_label == f"Pods ({len(after)})"
+
+
+def test_refresh_ten_times_is_one_reload(service_factory: Any, run: Any, sim: Any) -> None:
+    svc = service_factory()
+    model = make_model(svc)
+    open_path(model, run, depth=2)
+    before = svc.stats("sim-admin").requests
+    started = [model.refresh() for _ in range(10)]
+    run(model.wait_idle())
+    assert started.count(True) == 1
+    made = svc.stats("sim-admin").requests - before
+    # One reload: the version plus the five top-level lists, not ten times that.
+    assert 0 < made <= 6
+
+
+def test_switching_context_keeps_trees_and_drops_late_results(service_factory: Any, run: Any, sim: Any) -> None:
+    svc = service_factory()
+    model = make_model(svc)
+    open_path(model, run, depth=2)
+    admin_root = model.context_node()
+    sim.set_faults([{"path": "^/api/v1/namespaces$", "latency_ms": 300, "rate": 1.0}])
+    try:
+        model.set_context("sim-cert", user=True)
+        run(asyncio.sleep(0.05))
+        model.set_context("sim-viewer", user=True)
+        run(model.wait_idle())
+    finally:
+        sim.clear_faults()
+    # The cert context's late namespace list went into its own (hidden) tree, never into the viewer's.
+    viewer_root = model.context_node()
+    assert viewer_root is not None and viewer_root.context == "sim-viewer"
+    assert all(n.context == "sim-viewer" for n in viewer_root.walk())
+    namespaces = model.find("Namespaces")
+    assert namespaces is not None and child_names(namespaces) == ["team-a"]
+    # Switching back to a loaded context is instant: same tree, no request.
+    before = svc.stats("sim-admin").requests
+    model.set_context("sim-admin", user=True)
+    assert model.context_node() is admin_root
+    assert svc.stats("sim-admin").requests == before
+
+
+def test_format_tree_prints_errors_and_statuses(service_factory: Any, run: Any) -> None:
+    model = make_model(service_factory(), context="sim-viewer")
+    open_path(model, run, depth=2)
+    root = model.context_node()
+    assert root is not None
+    lines = format_tree(root)
+    assert lines[0] == "sim-viewer\tv1.19.0"
+    assert any(line.startswith("    ! ") and "nodes" in line for line in lines)
+    assert "    team-a\tActive" in lines or "    team-a" in lines
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_reconcile_handles_empty_and_single(service_factory: Any, run: Any, rows: int) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods")
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None and pods.kind is not None
+    keep = [c.row for c in pods.children if c.row is not None][:rows]
+    model.reconcile(pods, keep, pods.kind)
+    assert [c.row for c in pods.children] == keep
+    assert pods.count == rows
