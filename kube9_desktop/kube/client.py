@@ -464,7 +464,13 @@ def _transform(
 
 def _tls_error(text: str, context: str, server: str) -> KubeError:
     low = text.lower()
-    if "hostname" in low or "ip address mismatch" in low or "doesn't match" in low:
+    if "key_values_mismatch" in low or "key values mismatch" in low:
+        msg = f"The client key of context {context} does not match its client certificate."
+        hint = (
+            "Set client-key (or client-key-data) in the kubeconfig's user entry to the key that belongs to "
+            "client-certificate."
+        )
+    elif "hostname" in low or "ip address mismatch" in low or "doesn't match" in low:
         msg = f"The certificate of {server} is not valid for that host name."
         hint = "Set tls-server-name in the cluster entry, or use a server address the certificate covers."
     elif "verify failed" in low or "certificate" in low:
