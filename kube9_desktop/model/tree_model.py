@@ -452,7 +452,8 @@ class ClusterTreeModel(QAbstractItemModel):
         top = [list_node(KINDS["nodes"], ctx, None), list_node(KINDS["namespaces"], ctx, None), cluster]
         self._replace_children(node, top)
         node.mark_loaded()
-        self._load_lists([top[0], top[1], *cluster.children], user=user)
+        # Only the context's own failure is the user's action; a list the user may not see stays an inline row.
+        self._load_lists([top[0], top[1], *cluster.children], user=False)
 
     async def _resolve_ref(self, node: TreeNode) -> ListRef | None:
         """The list an expandable object's children come from (its pods, the pods on a node, CRD objects)."""
@@ -619,11 +620,13 @@ class ClusterTreeModel(QAbstractItemModel):
         if node.type is NodeType.LIST and node.kind is KINDS["namespaces"] and error.kind is ErrorKind.FORBIDDEN:
             self._partial_namespaces(node, error)
             return
+        # A node that already showed this very error (retry, refresh) does not announce it again.
+        repeated = any(c.error is not None and c.error.identity == error.identity for c in node.children)
         node.count = None
         self._replace_children(node, [error_node(error, ctx)])
         node.state = LoadState.FAILED
         self._changed(node)
-        self.load_failed.emit(error, user)
+        self.load_failed.emit(error, user and not (repeated and node.type is not NodeType.CONTEXT))
 
     def _partial_namespaces(self, node: TreeNode, error: KubeError) -> None:
         """Listing namespaces is forbidden: show the ones the user can reach, and say the list is partial."""

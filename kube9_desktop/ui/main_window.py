@@ -44,6 +44,12 @@ class FilterProxy(QSortFilterProxyModel):
         self.setRecursiveFilteringEnabled(True)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setFilterKeyColumn(render.COL_NAME)
+        self.text = ""
+
+    def set_text(self, text: str) -> None:
+        """Show rows whose name contains ``text`` (case-insensitive), with their ancestors."""
+        self.text = text.lower()
+        self.invalidateFilter()
 
     def canFetchMore(self, parent: Any) -> bool:
         return False
@@ -54,9 +60,8 @@ class FilterProxy(QSortFilterProxyModel):
         node = model.node(model.index(source_row, 0, source_parent))
         if node.type in (NodeType.LOADING, NodeType.ERROR, NodeType.NOTE):
             return False
-        text = self.filterRegularExpression().pattern().lower()
         name = node.row.name if node.row is not None else node.label
-        return text in name.lower()
+        return self.text in name.lower()
 
 
 class MainWindow(QMainWindow):
@@ -325,7 +330,7 @@ class MainWindow(QMainWindow):
                 self.proxy.setSourceModel(self.model)
                 self.tree.setModel(self.proxy)
                 self._connect_selection()
-            self.proxy.setFilterFixedString(text)
+            self.proxy.set_text(text)
             self._expand_loaded(QModelIndex())
         elif self.tree.model() is self.proxy:
             self.tree.setModel(self.model)
