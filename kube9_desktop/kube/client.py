@@ -435,11 +435,21 @@ def _transform(
                 hint="The cluster may be overloaded; raise the read timeout in Settings or try again.",
                 **base,
             )
+    if any(type(e).__name__ == "IncompleteRead" for e in chain):
+        # Headers arrived, then the connection closed before the body was complete: a truncated answer.
+        return KubeError(
+            ErrorKind.PROTOCOL,
+            "Bad response",
+            f"The server {server} closed the connection in the middle of a response (the answer was cut off).",
+            hint="Try again; a proxy or load balancer may be cutting responses off.",
+            reason="truncated",
+            **base,
+        )
     for e in chain:
         if isinstance(
             e,
             urllib3.exceptions.ProtocolError | ConnectionResetError | ConnectionAbortedError | BrokenPipeError,
-        ) or type(e).__name__ in ("RemoteDisconnected", "IncompleteRead"):
+        ) or type(e).__name__ == "RemoteDisconnected":
             return KubeError(
                 ErrorKind.UNREACHABLE,
                 "Connection lost",
@@ -470,6 +480,10 @@ def _tls_error(text: str, context: str, server: str) -> KubeError:
             "Set client-key (or client-key-data) in the kubeconfig's user entry to the key that belongs to "
             "client-certificate."
         )
+    elif any(t in low for t in ("wrong version number", "wrong_version_number", "record layer failure",
+                                "record_layer_failure", "unknown protocol", "http request")):
+        msg = f"The server {server} does not speak TLS; it looks like a plain HTTP server on an https URL."
+        hint = "Check the port and scheme of the server address in the kubeconfig."
     elif "hostname" in low or "ip address mismatch" in low or "doesn't match" in low:
         msg = f"The certificate of {server} is not valid for that host name."
         hint = "Set tls-server-name in the cluster entry, or use a server address the certificate covers."
@@ -888,7 +902,7 @@ class ContextClient:
                     raise auth_err from None
                 continue
             retry = err.kind in (ErrorKind.THROTTLED, ErrorKind.SERVER) or (
-                err.kind is ErrorKind.UNREACHABLE and err.reason == "reset"
+                err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated")
             )
             if retry and attempt < self.options.retries:
                 attempt += 1
