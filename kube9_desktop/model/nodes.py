@@ -6,6 +6,7 @@ here so it can be reasoned about (and tested) without Qt.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from enum import Enum, auto
@@ -13,6 +14,8 @@ from enum import Enum, auto
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row, Severity
+
+_KEYS = itertools.count(1)
 
 
 class NodeType(Enum):
@@ -75,6 +78,7 @@ class TreeNode:
     generation: int = 0
     note: str = ""
     loaded_at: float = 0.0
+    key: int = field(default_factory=lambda: next(_KEYS))  # the QModelIndex internalId
     _pos: int = 0
 
     @property

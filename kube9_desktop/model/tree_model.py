@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
-import weakref
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +31,7 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, NAMESPACE_CATEGORIES, Kind
 from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model import render
+from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.nodes import (
     LoadState,
     NodeType,
@@ -57,9 +56,6 @@ CONTEXT_FATAL = frozenset({ErrorKind.UNREACHABLE, ErrorKind.DNS, ErrorKind.TIMEO
                            ErrorKind.UNAUTHORIZED, ErrorKind.KUBECONFIG, ErrorKind.EXEC_PLUGIN,
                            ErrorKind.PROTOCOL})
 
-_keys = itertools.count(1)
-
-
 class ClusterTreeModel(QAbstractItemModel):
     """Context → categories → namespaces → resources, loaded lazily through ``fetchMore``.
 
@@ -81,8 +77,9 @@ class ClusterTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._root = TreeNode(NodeType.ROOT, "")
         self._contexts: dict[str, TreeNode] = {}
-        self._registry: weakref.WeakValueDictionary[int, TreeNode] = weakref.WeakValueDictionary()
-        self._node_keys: weakref.WeakKeyDictionary[TreeNode, int] = weakref.WeakKeyDictionary()
+        # internalId -> node for every node an index was made for; detached nodes are removed (a stale index then
+        # resolves to an inert placeholder instead of a dangling pointer).
+        self._registry: dict[int, TreeNode] = {}
         self._service: KubeService | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._refreshing: set[str] = set()
@@ -92,6 +89,8 @@ class ClusterTreeModel(QAbstractItemModel):
         #: Monotonic time of the first load since :meth:`reset_timing` and of the last rows inserted.
         self.first_load_at: float | None = None
         self.last_insert_at: float | None = None
+        #: Watches of the lists the user has open (issue 8); the window and headless mode drive it.
+        self.live = LiveUpdates(self)
 
     # ------------------------------------------------------------------ wiring
 
@@ -160,12 +159,8 @@ class ClusterTreeModel(QAbstractItemModel):
         return self._registry.get(index.internalId(), self._dead)
 
     def _key(self, node: TreeNode) -> int:
-        key = self._node_keys.get(node)
-        if key is None:
-            key = next(_keys)
-            self._node_keys[node] = key
-            self._registry[key] = node
-        return key
+        self._registry[node.key] = node
+        return node.key
 
     def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
         """The index of ``node`` (invalid for the root or a node not in the visible tree)."""
@@ -174,12 +169,16 @@ class ClusterTreeModel(QAbstractItemModel):
         return self.createIndex(node.position(), column, self._key(node))
 
     def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
+        # Bounds are checked here rather than with hasIndex(), which would call back into rowCount/columnCount:
+        # views and the model tester call index() very often.
+        if row < 0 or not 0 <= column < len(render.COLUMNS) or (parent.isValid() and parent.column() != 0):
             return QModelIndex()
-        pnode = self.node(parent)
-        if row >= len(pnode.children):
+        children = self.node(parent).children
+        if row >= len(children):
             return QModelIndex()
-        return self.createIndex(row, column, self._key(pnode.children[row]))
+        child = children[row]
+        self._registry[child.key] = child
+        return self.createIndex(row, column, child.key)
 
     def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
         if not index.isValid():
@@ -302,8 +301,12 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def _detach_subtree(self, node: TreeNode) -> None:
         node.parent = None
+        registry = self._registry
         for n in node.walk():
             n.generation += 1
+            registry.pop(n.key, None)
+            if n.ref is not None:
+                self.live.untrack(n)  # its watch must not outlive its place in the tree
 
     def _clear_children(self, node: TreeNode) -> None:
         self._remove(node, 0, len(node.children) - 1)
@@ -359,7 +362,8 @@ class ClusterTreeModel(QAbstractItemModel):
         self.last_insert_at = None
 
     async def shutdown(self) -> None:
-        """Cancel every load and wait for the tasks to end (window closing)."""
+        """Stop every watch, cancel every load and wait for the tasks to end (window closing)."""
+        await self.live.shutdown()
         for t in list(self._tasks):
             t.cancel()
         if self._tasks:
@@ -519,6 +523,7 @@ class ClusterTreeModel(QAbstractItemModel):
             self._changed(node)
             node.mark_loaded()
             self.last_insert_at = time.monotonic()
+            self.live.track(node)
         except KubeError as e:
             if self._is_live(node, gen):
                 self._fail(node, e, user)
@@ -557,6 +562,7 @@ class ClusterTreeModel(QAbstractItemModel):
         node.note = ""
         node.mark_loaded()
         self._changed(node)
+        self.live.track(node)
 
     def reconcile(self, node: TreeNode, rows: list[Row], kind: Kind) -> None:
         """Make ``node``'s children match ``rows`` with minimal changes.

@@ -18,8 +18,8 @@ def child_names(node: TreeNode | None) -> list[str]:
     return sorted(c.row.name for c in node.children if c.type is NodeType.OBJECT and c.row is not None)
 
 
-def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1) -> None:
-    run(load_tree(model, depth, list(paths)))
+def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1, timeout: float = 30) -> None:
+    run(load_tree(model, depth, list(paths)), timeout)
 
 
 def make_model(service: Any, context: str = "sim-admin", failures: list[Any] | None = None) -> ClusterTreeModel:
@@ -36,7 +36,7 @@ def tiny_sim() -> Any:
     """A very small cluster: Qt's model tester fetches and re-checks every row it can reach."""
     from kube9_desktop.sim.process import SimProcess
 
-    s = SimProcess.start("--pods", "12", "--namespaces", "3", "--nodes", "2")
+    s = SimProcess.start("--pods", "8", "--namespaces", "3", "--nodes", "1")
     yield s
     s.stop()
 
@@ -52,17 +52,19 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     # is checked, and a violation is a Qt warning, which fails the test (qt_log_level_fail = WARNING).
     qtmodeltester.check(model)
     model.set_context("sim-admin", user=False)
-    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments", depth=2)
-    run(model.wait_idle())
+    # The tester fetches every row it can reach and re-checks the whole tree on every change: slow by design.
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments", depth=2,
+              timeout=240)
+    run(model.wait_idle(), 240)
     assert model.find("Namespaces/team-a/Workloads/Pods") is not None
     tiny_sim.request("DELETE", "/api/v1/namespaces/team-a/pods/" + child_names(
         model.find("Namespaces/team-a/Workloads/Pods"))[0])
     model.refresh()
-    run(model.wait_idle())
+    run(model.wait_idle(), 240)
     model.set_context("sim-down")
-    run(model.wait_idle())
+    run(model.wait_idle(), 60)
     model.set_context("sim-admin")
-    run(model.wait_idle())
+    run(model.wait_idle(), 60)
     run(svc.aclose())
 
 
