@@ -50,6 +50,9 @@ T = TypeVar("T")
 #: Server-side watch duration; the watcher reconnects after it (bookmarks keep the position fresh).
 WATCH_TIMEOUT_SECONDS = 300
 
+#: Connection pool size of the per-context watch client (one connection per concurrent watch).
+WATCH_POOL_SIZE = 64
+
 
 def list_info(kind: Kind, namespace: str | None, verb: str = "list") -> RequestInfo:
     """The RequestInfo for listing ``kind`` (used to word errors)."""
@@ -112,6 +115,10 @@ class ApiBackend:
         # a 404 (e.g. CronJobs are batch/v1beta1 before Kubernetes 1.21, Ingresses networking.k8s.io/v1beta1
         # before 1.19); None when discovery found no other version.
         self._served: dict[tuple[str, str, str], str | None] = {}
+        # Watches get their own client (and so their own connection pool) per context: a long-lived stream
+        # holds its connection for minutes, and sharing the list pool would leave user lists waiting for one.
+        self._watch_clients: dict[str, ContextClient] = {}
+        self._watch_threads: set[threading.Thread] = set()
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -358,7 +365,7 @@ class ApiBackend:
 
         def reader() -> None:
             try:
-                client = self.client(ref.context)
+                client = self._watch_client(ref.context)
                 q = list_query(ref, None, None)
                 q += [
                     ("watch", "true"),
@@ -373,6 +380,10 @@ class ApiBackend:
                     read_timeout=WATCH_TIMEOUT_SECONDS + self.options.read_timeout,
                 )
                 holder["raw"] = raw
+                if stop.is_set():  # the consumer left while the request was starting
+                    raw.release_conn()
+                    put(("end", None))
+                    return
                 if raw.status >= 300:
                     body = raw.data
                     raw.release_conn()
@@ -417,7 +428,16 @@ class ApiBackend:
                     )
                 )
 
-        thread = threading.Thread(target=reader, name=f"kube9-watch-{ref.kind}", daemon=True)
+        def run_reader() -> None:
+            try:
+                reader()
+            finally:
+                with self._lock:
+                    self._watch_threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run_reader, name=f"kube9-watch-{ref.kind}", daemon=True)
+        with self._lock:
+            self._watch_threads.add(thread)
         thread.start()
         columns: list[str] = []
         try:
@@ -470,6 +490,24 @@ class ApiBackend:
                 except Exception:
                     log.debug("closing watch stream failed", exc_info=True)
 
+    def _watch_client(self, context: str) -> ContextClient:
+        """The context's watch client (blocking on first use: may run an exec plugin); raises KubeError."""
+        with self._lock:
+            c = self._watch_clients.get(context)
+        if c is not None:
+            return c
+        c = make_client(self.kubeconfig, context, dataclasses.replace(self.options, workers=WATCH_POOL_SIZE))
+        with self._lock:
+            other = self._watch_clients.setdefault(context, c)
+        if other is not c:
+            c.close()
+        return other
+
+    def watch_threads(self) -> int:
+        """How many watch reader threads are still running (they end shortly after their watch is closed)."""
+        with self._lock:
+            return sum(1 for t in self._watch_threads if t.is_alive())
+
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     def stats(self, context: str) -> ContextStats:
@@ -492,18 +530,20 @@ class ApiBackend:
         """Close the context's client and worker threads."""
         with self._lock:
             c = self._clients.pop(context, None)
+            wc = self._watch_clients.pop(context, None)
             ex = self._executors.pop(context, None)
             self._client_errors.pop(context, None)
             for key in [k for k in self._served if k[0] == context]:
                 del self._served[key]
-        if c is not None:
-            c.close()
+        for client in (c, wc):
+            if client is not None:
+                client.close()
         if ex is not None:
             ex.shutdown(wait=False, cancel_futures=True)
 
     async def aclose(self) -> None:
         """Close every client and worker pool."""
         with self._lock:
-            contexts = set(self._clients) | set(self._executors)
+            contexts = set(self._clients) | set(self._executors) | set(self._watch_clients)
         for ctx in contexts:
             self.drop_context(ctx)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
 from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
@@ -27,7 +27,7 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.fetch import ApiBackend
 from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
-from kube9_desktop.kube.rows import ListRef, Page, Row
+from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +236,62 @@ class KubeService:
         async for page in self.list(ref):
             rows.extend(page.rows)
         return rows
+
+    # -- watches ---------------------------------------------------------------------------------------------
+
+    async def relist(self, ref: ListRef) -> tuple[builtins.list[Row], str]:
+        """Fetch ``ref`` from the server, bypassing the cached copy (which the result then replaces).
+
+        Used after a watch lost its position (410): the cached rows and resourceVersion are known to be stale.
+
+        Returns:
+            The rows and the list's resourceVersion (a new watch starts from it).
+
+        Raises:
+            KubeError: On any failure.
+        """
+        rows: builtins.list[Row] = []
+        rv = ""
+        async for page in self._start(ref).follow():
+            rows.extend(page.rows)
+            rv = page.resource_version or rv
+        return rows, rv
+
+    async def watch(self, ref: ListRef, resource_version: str) -> AsyncGenerator[WatchEvent, None]:
+        """Stream watch events of ``ref`` from ``resource_version`` (Table rows, bookmarks on).
+
+        The stream ends when the server ends it (``timeoutSeconds``); the caller re-watches from the last event.
+
+        Raises:
+            KubeError: ``GONE`` when the position is too old (410), ``KUBECTL`` on the kubectl backend, or any
+                request failure.
+        """
+        self._check_context(ref.context)
+        kind = await self._resolve(ref.context, ref.kind)
+        gen = self.backend.watch(ref, kind, resource_version)
+        try:
+            async for event in gen:
+                yield event
+        except KubeError as err:
+            if not err.context:
+                err.context = ref.context
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except Exception as exc:  # a bug must still reach the caller as a KubeError
+            log.exception("watch %s failed", ref)
+            raise KubeError(
+                ErrorKind.UNKNOWN, "Unexpected error", f"{type(exc).__name__}: {exc}", context=ref.context
+            ) from exc
+        finally:
+            # Close the backend's stream now (it stops its reader thread), not whenever it is collected.
+            aclose = getattr(gen, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def watch_threads(self) -> int:
+        """Watch reader threads still running (0 once every watch has been closed)."""
+        return sum(b.watch_threads() for b in self._backends.values() if isinstance(b, ApiBackend))
 
     # -- single requests -------------------------------------------------------------------------------------
 
