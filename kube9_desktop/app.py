@@ -55,7 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the app; returns the process exit status."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--run-sim"]:
+        # How a frozen build starts kube9-sim for --demo (see sim/process.py).
+        from kube9_desktop.sim.cli import main as sim_main
+
+        return sim_main(argv[1:])
+    args = build_parser().parse_args(argv)
     if args.version:
         print(f"kube9-desktop {__version__}")
         return 0

@@ -54,7 +54,9 @@ class SimProcess:
         if kubeconfig_out is None:
             fd, kubeconfig_out = tempfile.mkstemp(prefix="kube9-sim-", suffix=".kubeconfig")
             os.close(fd)
-        cmd = [sys.executable, "-m", "kube9_desktop.sim", *cli_args, "--kubeconfig-out", kubeconfig_out]
+        # A frozen (PyInstaller) app has no "-m": the executable runs the sim when its first argument is --run-sim.
+        entry = ["--run-sim"] if getattr(sys, "frozen", False) else ["-m", "kube9_desktop.sim"]
+        cmd = [sys.executable, *entry, *cli_args, "--kubeconfig-out", kubeconfig_out]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert proc.stdout is not None
         lines: list[str] = []

@@ -188,7 +188,7 @@ class DetailsPane(QWidget):
         if row.created is not None:
             fields.append(("Age", render.format_age(row.created)))
         for col, val in row.cells.items():
-            if col not in ("Name", "Status", "Ready", "Restarts", "Age") and val:
+            if col not in ("Name", "Status", "Ready", "Restarts", "Age") and val and val != "<none>":
                 fields.append((col, val))
         if row.labels:
             fields.append(("Labels", ", ".join(f"{k}={v}" for k, v in sorted(row.labels.items()))))
