@@ -487,6 +487,8 @@ class ApiBackend:
             if raw is not None:
                 try:
                     raw.shutdown() if hasattr(raw, "shutdown") else raw.close()
+                except RuntimeError:
+                    pass  # the stream already ended and its connection went back to the pool: nothing to stop
                 except Exception:
                     log.debug("closing watch stream failed", exc_info=True)
 

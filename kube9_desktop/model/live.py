@@ -196,6 +196,11 @@ class LiveUpdates:
         """Whether ``node`` has a watch (healthy or reconnecting)."""
         return node in self._watches
 
+    def healthy(self, node: TreeNode) -> bool:
+        """Whether ``node``'s watch is connected and keeping it current."""
+        w = self._watches.get(node)
+        return w is not None and w.healthy
+
     async def shutdown(self) -> None:
         """Stop every watch and wait until their tasks and reader threads have ended."""
         tasks = [w.task for w in self._watches.values() if w.task is not None]

@@ -1,0 +1,251 @@
+"""Live tree (issue 8) against a kube9-sim with pod churn: watches apply events in place and recover."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.kinds import DEFAULT_TTLS, TtlClass
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.model.live import PAUSED_NOTE
+from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.model.tree_model import ClusterTreeModel
+
+PODS = "Namespaces/team-a/Workloads/Pods"
+PODS_API = "/api/v1/namespaces/team-a/pods"
+
+
+@pytest.fixture(scope="module")
+def live_sim() -> Iterator[Any]:
+    """A sim of our own: tests turn its churn on and off, compact it and drop its connections."""
+    from kube9_desktop.sim.process import SimProcess
+
+    s = SimProcess.start("--pods", "240", "--namespaces", "3", "--nodes", "2", "--churn", "0")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def live_model(live_sim: Any, run: Any) -> Iterator[Callable[..., ClusterTreeModel]]:
+    """``live_model(**options)``: a model on the live sim; its watches and service are shut down afterwards."""
+    made: list[ClusterTreeModel] = []
+
+    def _make(**opts: Any) -> ClusterTreeModel:
+        svc = KubeService(load_kubeconfig(live_sim.kubeconfig), KubeOptions(**opts))
+        model = ClusterTreeModel()
+        model.set_service(svc)
+        model.set_context("sim-admin", user=False)
+        made.append(model)
+        return model
+
+    yield _make
+    live_sim.set_churn(0)
+    live_sim.clear_faults()
+    for model in made:
+        svc = model.service
+        run(model.shutdown())
+        if svc is not None:
+            run(svc.aclose())
+
+
+def view(model: ClusterTreeModel, run: Any, path: str, sim: Any = None) -> TreeNode:
+    """Load ``path`` and report every node on it as expanded, as the window does for the view's expansions.
+
+    With ``sim`` (pods path only), wait until the sim has seen the list and the watch request.
+    """
+    if sim is not None:
+        sim.reset_stats()
+    run(load_tree(model, 1, [path]))
+    parts = path.split("/")
+    node: TreeNode | None = None
+    for i in range(1, len(parts) + 1):
+        node = model.find("/".join(parts[:i]))
+        assert node is not None, path
+        model.live.note_expanded(node)
+    assert node is not None
+    if sim is not None:
+        assert run(until(lambda: sim.stats()["by_path"].get(PODS_API, 0) >= 2))
+    return node
+
+
+async def until(pred: Callable[[], bool], timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        await asyncio.sleep(0.05)
+    return pred()
+
+
+async def quiesce(sim: Any, model: ClusterTreeModel) -> None:
+    """Stop churn, wait until the sim's resourceVersion stands still, then apply what the watches received."""
+    sim.set_churn(0)
+    last, stable_since = None, time.monotonic()
+    while time.monotonic() - stable_since < 0.4:
+        rv = (await asyncio.to_thread(sim.stats))["resourceVersion"]
+        if rv != last:
+            last, stable_since = rv, time.monotonic()
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    await model.live.settle()
+
+
+def rows_of(node: TreeNode) -> dict[str, str]:
+    return {c.row.name: c.row.resource_version for c in node.children if c.row is not None}
+
+
+def sim_rows(sim: Any, path: str) -> dict[str, str]:
+    return {i["metadata"]["name"]: i["metadata"]["resourceVersion"] for i in sim.request("GET", path)["items"]}
+
+
+def test_rows_appear_change_and_disappear_under_churn(live_model: Any, live_sim: Any, run: Any) -> None:
+    model = live_model()
+    pods = view(model, run, PODS)
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    before = {c.row.uid: c for c in pods.children if c.row is not None}
+    inserted, removed, changed = [0], [0], [0]
+    model.rowsInserted.connect(lambda *a: inserted.__setitem__(0, inserted[0] + 1))
+    model.rowsRemoved.connect(lambda *a: removed.__setitem__(0, removed[0] + 1))
+    model.dataChanged.connect(lambda *a: changed.__setitem__(0, changed[0] + 1))
+    live_sim.set_churn(150)
+    assert run(until(lambda: inserted[0] > 0 and removed[0] > 0 and model.live.events_applied > 20))
+    run(quiesce(live_sim, model))
+    assert changed[0] > 0
+    want = sim_rows(live_sim, PODS_API)
+    assert rows_of(pods) == want  # names and resourceVersions: every add, change and delete arrived
+    assert pods.count == len(want) and pods.display_label == f"Pods ({len(want)})"
+    # Rows that did not change kept their node (selection and expansion survive).
+    kept = [c for c in pods.children if c.row is not None and c.row.uid in before
+            and before[c.row.uid].row is c.row]
+    assert kept and all(before[c.row.uid] is c for c in kept if c.row is not None)
+
+
+def test_watched_list_stays_fresh_without_relists(live_model: Any, live_sim: Any, run: Any) -> None:
+    ttls = {**DEFAULT_TTLS, TtlClass.VOLATILE: 0.5}
+    model = live_model(ttls=ttls)
+    live_sim.reset_stats()
+    pods = view(model, run, PODS)
+    svc = model.service
+    assert svc is not None and pods.ref is not None
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    # One list, then one watch request for the pods path; from here on nothing else may ask for it.
+    assert run(until(lambda: live_sim.stats()["by_path"].get(PODS_API, 0) == 2))
+    live_sim.reset_stats()
+    live_sim.set_churn(60)
+    run(asyncio.sleep(1.5))  # three volatile TTLs
+    entry = svc.cache.peek(pods.ref)
+    assert entry is not None and entry.fresh
+    # The sim saw no request for the pods list: the watch (opened before the reset) carried every change.
+    assert live_sim.stats()["by_path"].get(PODS_API, 0) == 0
+    run(quiesce(live_sim, model))
+    before = svc.stats("sim-admin").requests
+    rows = run(svc.list_all(pods.ref))  # served from the entry the watch keeps current
+    assert svc.stats("sim-admin").requests == before
+    assert {r.name: r.resource_version for r in rows} == sim_rows(live_sim, PODS_API) == rows_of(pods)
+
+
+def test_410_relists_and_reconciles_in_place(live_model: Any, live_sim: Any, run: Any) -> None:
+    model = live_model()
+    pods = view(model, run, PODS, live_sim)
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    nodes_before = list(pods.children)
+    live_sim.compact()  # every open watch ends with a 410 ERROR event
+    assert run(until(lambda: model.live.relists >= 1 and model.live.count("sim-admin") == 2))
+    assert pods.children == nodes_before  # nothing changed meanwhile: the very same nodes, no flicker
+    live_sim.set_churn(100)
+    assert run(until(lambda: model.live.events_applied > 10))  # re-watched from the new list
+    run(quiesce(live_sim, model))
+    assert rows_of(pods) == sim_rows(live_sim, PODS_API)
+
+
+def test_reconnects_after_dropped_connections(live_model: Any, live_sim: Any, run: Any) -> None:
+    model = live_model()
+    pods = view(model, run, PODS, live_sim)
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    live_sim.set_churn(80)
+    assert run(until(lambda: model.live.events_applied > 5))
+    live_sim.drop_connections()
+    assert run(until(lambda: model.live.reconnects >= 1 and model.live.count("sim-admin") == 2))
+    applied = model.live.events_applied
+    assert run(until(lambda: model.live.events_applied > applied + 5))
+    run(quiesce(live_sim, model))
+    assert rows_of(pods) == sim_rows(live_sim, PODS_API)
+    assert pods.note == ""
+
+
+def test_repeated_failures_pause_then_resume(live_model: Any, live_sim: Any, run: Any) -> None:
+    model = live_model()
+    model.live.backoff_base = 0.02
+    pods = view(model, run, PODS, live_sim)
+    svc = model.service
+    assert svc is not None and pods.ref is not None
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    live_sim.set_faults([{"path": f"^{PODS_API}$", "status": 503}])
+    live_sim.drop_connections()
+    assert run(until(lambda: pods.note == PAUSED_NOTE))
+    entry = svc.cache.peek(pods.ref)
+    assert entry is None or not entry.fresh  # back on TTL while paused
+    assert not model.live.healthy(pods)
+    live_sim.clear_faults()
+    assert run(until(lambda: pods.note == "" and model.live.count("sim-admin") == 2, timeout=15))
+    entry = svc.cache.peek(pods.ref)
+    assert entry is not None and entry.fresh
+
+
+def test_watch_limit_drops_least_recently_viewed(live_model: Any, run: Any) -> None:
+    model = live_model()
+    model.live.configure(True, 2, 30)
+    first = view(model, run, PODS)
+    second = view(model, run, "Namespaces/team-a/Workloads/Deployments")
+    third = view(model, run, "Namespaces/team-a/Network/Services")
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    assert not model.live.watching(first)
+    assert model.live.watching(second) and model.live.watching(third)
+    model.live.note_expanded(first)  # viewed again: now the second is the least recently viewed
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    assert model.live.watching(first) and not model.live.watching(second)
+    model.live.configure(False, 2, 30)
+    assert run(until(lambda: model.live.count() == 0))
+    assert not any(model.live.watching(n) for n in (first, second, third))
+
+
+def test_collapsed_node_stops_watching_after_grace(live_model: Any, run: Any) -> None:
+    model = live_model()
+    model.live.configure(True, 20, 0.3)
+    pods = view(model, run, PODS)
+    svc = model.service
+    assert svc is not None and pods.ref is not None
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+    workloads = model.find("Namespaces/team-a/Workloads")
+    assert workloads is not None
+    model.live.note_collapsed(workloads)  # collapsing a parent hides the list as well
+    assert model.live.watching(pods)
+    assert run(until(lambda: not model.live.watching(pods), timeout=3))
+    entry = svc.cache.peek(pods.ref)
+    assert entry is None or not entry.fresh
+    model.live.note_expanded(workloads)  # the list is open again below it
+    assert run(until(lambda: model.live.count("sim-admin") == 2))
+
+
+def test_unviewed_lists_are_not_watched_and_shutdown_ends_threads(live_model: Any, run: Any) -> None:
+    model = live_model()
+    run(load_tree(model, 1, [PODS]))
+    run(asyncio.sleep(0.2))
+    assert model.live.count() == 0  # loaded for counts only, never expanded by the user
+    pods = model.find(PODS)
+    assert pods is not None and pods.type is NodeType.LIST
+    model.live.start_all()  # headless: every loaded list counts as viewed
+    assert run(until(lambda: model.live.count("sim-admin") >= 10))
+    svc = model.service
+    assert svc is not None and svc.watch_threads() >= 10
+    run(model.shutdown())
+    assert model.live.count() == 0 and svc.watch_threads() == 0
+    assert not [t for t in threading.enumerate() if t.name.startswith("kube9-watch-") and t.is_alive()]
