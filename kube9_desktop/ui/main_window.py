@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         self.service = service
         self.details.service = service
         self.model.set_service(service)
+        self._configure_live()
         for problem in service.kubeconfig.problems:
             self.errors.show(problem)
         names = [c.name for c in service.contexts()]
@@ -276,10 +277,11 @@ class MainWindow(QMainWindow):
         return self.proxy.mapFromSource(source) if self.tree.model() is self.proxy else source
 
     def _remember_expanded(self, index: QModelIndex) -> None:
-        pass  # expansion is read from the view when needed
+        # Expansion itself is read from the view when needed; live updates only watch what is open.
+        self.model.live.note_expanded(self.model.node(self._source(index)))
 
     def _remember_collapsed(self, index: QModelIndex) -> None:
-        pass
+        self.model.live.note_collapsed(self.model.node(self._source(index)))
 
     def _expanded_paths(self) -> set[tuple[str, ...]]:
         out: set[tuple[str, ...]] = set()
@@ -432,9 +434,12 @@ class MainWindow(QMainWindow):
         unit = "kubectl runs" if svc.backend_name == "kubectl" else "requests"
         self.status_requests.setText(f"{stats.requests} {unit}")
         self.status_cache.setText(f"Cache hit rate {cache.hit_rate * 100:.0f}% ({cache.entries} lists)")
-        self.status_conn.setText(f"{stats.connections} connections")
+        self.status_conn.setText(f"{stats.connections} connections · {self.model.live.count(ctx)} live")
 
     def _on_setting_changed(self, key: str) -> None:
+        if key.startswith("live/"):
+            self._configure_live()
+            return
         if self.service is None:
             return
         from kube9_desktop.config import schema
@@ -444,6 +449,11 @@ class MainWindow(QMainWindow):
         elif key == "network/backend":
             self.service.set_backend(self.settings.get("network/backend"))
             self.refresh()
+
+    def _configure_live(self) -> None:
+        """Apply the ``live/*`` settings to the model's live updates."""
+        self.model.live.configure(bool(self.settings.get("live/enabled")), int(self.settings.get("live/max_watches")),
+                                  float(self.settings.get("live/grace_seconds")))
 
     # ------------------------------------------------------------------ state and shutdown
 
