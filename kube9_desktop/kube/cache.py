@@ -72,11 +72,13 @@ class CacheStats:
     """Cache counters.
 
     Attributes:
-        hits: Lookups served from the cache.
-        misses: Lookups that found nothing (or an expired entry).
+        hits: Lookups answered without a request of their own: served from the cache, or joined to the same
+            list already being fetched (``joins`` counts those).
+        misses: Lookups that found nothing (or an expired entry) and so made a request.
         evictions: Entries removed by expiry or by the LRU bound (not by invalidation).
         entries: Entries currently stored.
         hit_rate: ``hits / (hits + misses)``, 0.0 before any lookup.
+        joins: The hits that joined an in-flight fetch (no request, no cached copy).
     """
 
     hits: int = 0
@@ -84,6 +86,7 @@ class CacheStats:
     evictions: int = 0
     entries: int = 0
     hit_rate: float = 0.0
+    joins: int = 0
 
 
 class _CountingTLRU(TLRUCache):
@@ -123,6 +126,7 @@ class ListCache:
         self._options = options or KubeOptions()
         self._hits = 0
         self._misses = 0
+        self._joins = 0
         self._evictions = 0
         self._cache = self._new_cache()
 
@@ -143,9 +147,12 @@ class ListCache:
             return math.inf
         return value.stored_at + self.ttl(value.ttl_class)
 
-    def get(self, ref: ListRef) -> CachedList | None:
-        """The cached list for ``ref`` if present and within its kind's current TTL (counts a hit or a
-        miss)."""
+    def get(self, ref: ListRef, *, count: bool = True) -> CachedList | None:
+        """The cached list for ``ref`` if present and within its kind's current TTL.
+
+        Counts a hit or a miss unless ``count`` is False (the caller then reports the outcome with
+        :meth:`record`, e.g. because a miss may still be answered by a fetch already in flight).
+        """
         self._cache.expire()
         entry: CachedList | None = self._cache.get(ref)
         if entry is not None and not entry.fresh and entry.age >= self.ttl(entry.ttl_class):
@@ -153,11 +160,19 @@ class ListCache:
             self._cache.pop(ref, None)
             self._evictions += 1
             entry = None
-        if entry is None:
+        if count:
+            self.record("hit" if entry is not None else "miss")
+        return entry
+
+    def record(self, outcome: str) -> None:
+        """Count one lookup: ``hit`` (cached), ``join`` (joined an in-flight fetch: a hit that made no request)
+        or ``miss`` (made a request)."""
+        if outcome == "miss":
             self._misses += 1
         else:
             self._hits += 1
-        return entry
+            if outcome == "join":
+                self._joins += 1
 
     def peek(self, ref: ListRef) -> CachedList | None:
         """Like :meth:`get` without counting or re-ordering (for diagnostics and prefetch decisions)."""
@@ -243,4 +258,5 @@ class ListCache:
             evictions=self._evictions,
             entries=len(self._cache),
             hit_rate=self._hits / total if total else 0.0,
+            joins=self._joins,
         )

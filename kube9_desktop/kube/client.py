@@ -46,12 +46,18 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import new_client_from_config_dict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kubeconfig import Kubeconfig, find_executable, search_dirs
 
 log = logging.getLogger(__name__)
+
+# The first connection encodes its host name with the "idna" codec, whose module is imported lazily on first use,
+# in a worker thread, under the import lock, through PySide's import hook (which inspects each module's source):
+# milliseconds on the cold path of the first tree load. Import it with this module instead.
+"kube9".encode("idna")
 
 JSON = "application/json"
 TABLE_ACCEPT = (
@@ -668,6 +674,40 @@ def _counting_pool_classes(stats: _Stats) -> dict[str, type]:
     return {"http": make(HTTPConnectionPool), "https": make(HTTPSConnectionPool)}
 
 
+def _share_ssl_context(pool_kw: dict[str, Any]) -> None:
+    """Build the context's TLS settings into one ``SSLContext`` shared by all its pooled connections.
+
+    Without it urllib3 creates an ``SSLContext`` and re-reads the CA (and client certificate) files for every new
+    connection, on the worker thread that is about to do the handshake: ~1 ms of GIL-holding work per connection,
+    multiplied by a cold burst of parallel lists. The shared context carries exactly the same verification
+    (``CERT_REQUIRED`` and host name checks unless the kubeconfig says insecure-skip-tls-verify; the same CA and
+    client certificate); urllib3 still checks ``tls-server-name`` / host names as before.
+
+    When the files cannot be loaded here, nothing changes: urllib3 then fails on connect exactly as before, with
+    the error mapping that path already has.
+    """
+    if pool_kw.get("ssl_context") is not None:
+        return
+    ca_file = pool_kw.get("ca_certs")
+    ca_data = pool_kw.get("ca_cert_data")
+    cert_file = pool_kw.get("cert_file")
+    key_file = pool_kw.get("key_file")
+    try:
+        ctx = create_urllib3_context(cert_reqs=resolve_cert_reqs(pool_kw.get("cert_reqs")))
+        if ca_file or ca_data:
+            ctx.load_verify_locations(cafile=ca_file or None, cadata=ca_data or None)
+        elif ctx.verify_mode != ssl.CERT_NONE:
+            ctx.load_default_certs()
+        if cert_file:
+            ctx.load_cert_chain(cert_file, key_file or None)
+    except (OSError, ValueError, ssl.SSLError):
+        log.debug("TLS settings not shareable; urllib3 builds them per connection", exc_info=True)
+        return
+    for key in ("ca_certs", "ca_cert_data", "cert_file", "key_file"):
+        pool_kw.pop(key, None)
+    pool_kw["ssl_context"] = ctx
+
+
 class Response:
     """A completed raw response: status, headers and the body bytes."""
 
@@ -771,7 +811,9 @@ class ContextClient:
             # The user chose insecure-skip-tls-verify for this cluster (kubectl stays quiet about it too);
             # urllib3 would otherwise warn on every single request.
             warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
-        api.rest_client.pool_manager.pool_classes_by_scheme = _counting_pool_classes(self._stats)
+        pool_manager = api.rest_client.pool_manager
+        pool_manager.pool_classes_by_scheme = _counting_pool_classes(self._stats)
+        _share_ssl_context(pool_manager.connection_pool_kw)
         api.user_agent = "kube9-desktop"
         return api
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
@@ -25,7 +26,7 @@ from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
 from kube9_desktop.kube.cache import CacheStats, ListCache
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.fetch import ApiBackend
-from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind
+from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind, TtlClass
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
 from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
 
@@ -89,6 +90,8 @@ class KubeService:
         self._backends: dict[str, Backend] = {}
         self._inflight: dict[ListRef, _InFlight] = {}
         self._custom: dict[str, dict[str, Kind]] = {}
+        # context → (server version, monotonic time fetched): cached like cluster-scoped lists, dropped on Refresh.
+        self._versions: dict[str, tuple[str, float]] = {}
         self._prefetch_tasks: set[asyncio.Task[None]] = set()
         self._prefetch_sem: asyncio.Semaphore | None = None
         self._user_active = 0  # lists the UI is currently waiting for (not served from the cache)
@@ -120,6 +123,7 @@ class KubeService:
         if name != self.backend_name:
             self.backend_name = name
             self._cache.invalidate()
+            self._versions.clear()
 
     # -- contexts and kinds ----------------------------------------------------------------------------------
 
@@ -173,12 +177,16 @@ class KubeService:
         Raises:
             KubeError: On any failure, including a missing context or a failing exec plugin.
         """
-        cached = self._cache.get(ref)
+        # Counted here, deterministically: a cached copy is a hit, joining the same list already in flight is a
+        # hit that made no request (a "join"), anything else is a miss that starts the one request.
+        cached = self._cache.get(ref, count=False)
         if cached is not None:
+            self._cache.record("hit")
             yield Page(
                 rows=list(cached.rows), resource_version=cached.resource_version, last=True, from_cache=True
             )
             return
+        self._cache.record("join" if ref in self._inflight else "miss")
         flight = self._start(ref)
         self._user_active += 1
         try:
@@ -302,9 +310,16 @@ class KubeService:
         return await self.backend.get_object(context, kind, namespace, name)
 
     async def version(self, context: str) -> str:
-        """The server version (``v1.19.0``); raises KubeError."""
+        """The server version (``v1.19.0``), cached for the cluster TTL (Refresh drops it); raises KubeError."""
         self._check_context(context)
-        return await self.backend.server_version(context)
+        cached = self._versions.get(context)
+        if cached is not None and time.monotonic() - cached[1] < self._cache.ttl(TtlClass.CLUSTER):
+            return cached[0]
+        backend = self.backend
+        version = await backend.server_version(context)
+        if backend is self.backend:
+            self._versions[context] = (version, time.monotonic())
+        return version
 
     async def custom_kinds(self, context: str) -> builtins.list[Kind]:
         """The custom kinds defined by the context's CRDs (remembered for :meth:`kind`); raises KubeError."""
@@ -320,6 +335,11 @@ class KubeService:
     ) -> None:
         """Drop cached lists (all, one context, or one kind / namespace) — on Refresh and after mutations."""
         self._cache.invalidate(context, kind, namespace)
+        if kind is None and namespace is None:
+            if context is None:
+                self._versions.clear()
+            else:
+                self._versions.pop(context, None)
 
     def cache_stats(self) -> CacheStats:
         """Cache hits, misses, evictions, entries and hit rate."""
@@ -388,6 +408,7 @@ class KubeService:
         """Forget a context: its cached lists, custom kinds, clients and worker threads."""
         self._cache.invalidate(context=context)
         self._custom.pop(context, None)
+        self._versions.pop(context, None)
         for b in self._backends.values():
             b.drop_context(context)
 
