@@ -49,6 +49,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+#: Leaf rows say so, and the view then never asks them ``hasChildren``.
+_LEAF_FLAGS = _FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 #: Failures that make a whole context unusable: shown once, as the context's only child, not once per list.
@@ -215,9 +220,10 @@ class ClusterTreeModel(QAbstractItemModel):
         self._start_load(self.node(parent), user=False)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        # Called for every row on each view layout (50,000 times for a big list): constants, no enum arithmetic.
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            return _NO_FLAGS
+        return _FLAGS if self.node(index).expandable else _LEAF_FLAGS
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -504,6 +510,7 @@ class ClusterTreeModel(QAbstractItemModel):
             kind = self._kind_of(ref)
             placeholder = True
             count = 0
+            pending: list[Row] = []
             async for page in svc.list(ref):
                 if not self._is_live(node, gen):
                     return
@@ -513,9 +520,19 @@ class ClusterTreeModel(QAbstractItemModel):
                 count += len(page.rows)
                 node.count = count if page.last else count + (page.remaining or 0)
                 self._changed(node)
-                await self._append_rows(node, gen, page.rows, kind)
+                # Every insert under an expanded row makes the view lay out all of the row's children again. Rows
+                # are held back until they are at least as many as those shown, so a 50,000-row list costs a few
+                # layouts instead of one per page (which is quadratic); the first page still shows at once.
+                pending += page.rows
+                if not node.children or len(pending) >= max(self.insert_batch, len(node.children)):
+                    rows, pending = pending, []
+                    await self._append_rows(node, gen, rows, kind)
             if not self._is_live(node, gen):
                 return
+            if pending:
+                await self._append_rows(node, gen, pending, kind)
+                if not self._is_live(node, gen):
+                    return
             if placeholder:
                 self._clear_children(node)
             node.count = count
@@ -531,12 +548,16 @@ class ClusterTreeModel(QAbstractItemModel):
     async def _append_rows(self, node: TreeNode, gen: int, rows: list[Row], kind: Kind) -> None:
         """Insert rows in batches, giving the event loop a turn between batches so the window stays smooth."""
         ctx = node.context
-        for start in range(0, len(rows), self.insert_batch):
+        start = 0
+        while start < len(rows):
             if start:
                 await asyncio.sleep(0)
                 if not self._is_live(node, gen):
                     return
-            self._insert(node, [object_node(r, kind, ctx) for r in rows[start:start + self.insert_batch]])
+            # Batches grow with the rows already shown (see _load_list): layouts stay linear in the list size.
+            end = start + max(self.insert_batch, len(node.children))
+            self._insert(node, [object_node(r, kind, ctx) for r in rows[start:end]])
+            start = end
 
     async def _reload_list(self, node: TreeNode, gen: int, user: bool) -> None:
         """Re-list a loaded node and reconcile its rows in place (expansion and selection survive)."""
