@@ -33,6 +33,7 @@ import subprocess
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +105,8 @@ class _Stats:
     errors: int = 0
     connections: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=100))
+    # Every connection the pools opened and still hold, so closing the client can abort requests in flight.
+    live: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
 
     def snapshot(self) -> ContextStats:
         with self.lock:
@@ -665,9 +668,11 @@ def _counting_pool_classes(stats: _Stats) -> dict[str, type]:
         base_new_conn = base._new_conn  # type: ignore[attr-defined]
 
         def _new_conn(self: Any) -> Any:
+            conn = base_new_conn(self)
             with stats.lock:
                 stats.connections += 1
-            return base_new_conn(self)
+                stats.live.add(conn)
+            return conn
 
         return type(f"Counting{base.__name__}", (base,), {"_new_conn": _new_conn})
 
@@ -946,7 +951,7 @@ class ContextClient:
             retry = err.kind in (ErrorKind.THROTTLED, ErrorKind.SERVER) or (
                 err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated")
             )
-            if retry and attempt < self.options.retries:
+            if retry and attempt < self.options.retries and not self._closed:
                 attempt += 1
                 if err.retry_after is not None:
                     delay = min(err.retry_after, 30.0)
@@ -990,6 +995,18 @@ class ContextClient:
                 except Exception:  # closing must never fail the caller
                     log.debug("closing client for %s failed", self.context, exc_info=True)
             self._retired.clear()
+        # The pools close idle connections only. A worker blocked reading from a server that never answers would
+        # keep its thread (and the app's exit) waiting for the read timeout: shut those sockets down, so the read
+        # ends now and the thread finishes.
+        with self._stats.lock:
+            conns = list(self._stats.live)
+        for conn in conns:
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except (OSError, ValueError):
+                    pass
 
 
 def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions) -> ContextClient:
