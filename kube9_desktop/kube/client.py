@@ -654,6 +654,14 @@ def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout
         from kube9_desktop.kube.convert import parse_time
 
         expires = parse_time(status["expirationTimestamp"])
+        if expires is not None and expires <= time.time():
+            # Using it would only earn a 401, and re-running the plugin before every request would not help.
+            raise fail(
+                f"The credential plugin '{command}' for context {context} returned a credential that already "
+                f"expired ({status['expirationTimestamp']}); you may need to log in again.",
+                proc.returncode,
+                _first_lines(stderr),
+            )
     return ExecCredential(token=token or None, client_cert=cert, client_key=key, expires=expires)
 
 
