@@ -73,8 +73,10 @@ def write_kubeconfig(tmp_path: Path) -> Callable[..., str]:
         cl.update(cluster or {})
         usr = user if user is not None else {"token": sim.admin_token()}
         out = {"apiVersion": "v1", "kind": "Config", "current-context": name,
-               "clusters": [{"name": "c", "cluster": cl}], "users": [{"name": "u", "user": usr}],
-               "contexts": [{"name": name, "context": {"cluster": "c", "user": "u", "namespace": "default"}}]}
+               "clusters": [{"name": f"{name}-cluster", "cluster": cl}],
+               "users": [{"name": f"{name}-user", "user": usr}],
+               "contexts": [{"name": name, "context": {"cluster": f"{name}-cluster", "user": f"{name}-user",
+                                                       "namespace": "default"}}]}
         p = tmp_path / f"kubeconfig-{next(counter)}.yaml"
         p.write_text(yaml.safe_dump(out))
         os.chmod(p, 0o600)
