@@ -134,6 +134,12 @@ class LiveUpdates:
             return
         now = time.monotonic()
         self._tracked[node] = max(now, self._tracked.get(node, 0.0))
+        w = self._watches.get(node)
+        svc = self._model.service
+        entry = svc.cache.peek(node.ref) if svc is not None and node.ref is not None else None
+        if w is not None and entry is not None and entry.resource_version and entry.resource_version != w.rv:
+            # Re-listed (Refresh): the rows now stand at the new list's position; watch on from there.
+            self._stop(w, mirror=False)
         if self._viewed(node):
             self._start(node)
 
@@ -244,7 +250,11 @@ class LiveUpdates:
         w = self._watches.get(node)
         now = time.monotonic()
         if w is not None:
-            w.viewed_at = now
+            if self._model._is_live(node, w.gen):
+                w.viewed_at = now
+                return
+            self._stop(w, mirror=False)  # the node was reset since: its old watch is moot
+        if not self._watchable(node):
             return
         try:
             kind = svc.kind(node.ref.context, node.ref.kind)
@@ -264,10 +274,19 @@ class LiveUpdates:
         while mine and len(mine) + room > self.max_watches:
             self._stop(mine.pop(0))
 
-    def _stop(self, w: _Watch) -> None:
-        """End ``w`` now; its list falls back to TTL refresh."""
+    def _stop(self, w: _Watch, mirror: bool = True) -> None:
+        """End ``w`` now; its list falls back to TTL refresh.
+
+        Args:
+            w: The watch.
+            mirror: Leave the cache entry equal to the tree (False when a newer list just replaced both).
+        """
         if w.mirror_handle is not None:
-            self._mirror(w)  # leave the entry equal to the tree: it is served until its TTL runs out
+            if mirror:
+                self._mirror(w)  # the entry is served until its TTL runs out: make it what the tree shows
+            else:
+                w.mirror_handle.cancel()
+                w.mirror_handle = None
         if self._watches.get(w.node) is w:
             del self._watches[w.node]
         for handle in (w.flush_handle, w.stop_handle):

@@ -142,6 +142,9 @@ class ClusterTreeModel(QAbstractItemModel):
         self._root.children = []
         self._root.add_children([node])
         self.endResetModel()
+        if old is not None and old is not node:
+            # Hidden like a collapse: its watches stop after the grace period (the view re-expands it on return).
+            self.live.note_collapsed(old)
         if node.state is LoadState.UNLOADED:
             self._start_load(node, user=user)
         return node
