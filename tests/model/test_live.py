@@ -181,6 +181,20 @@ def test_reconnects_after_dropped_connections(live_model: Any, live_sim: Any, ru
     assert pods.note == ""
 
 
+def test_refresh_while_watched_rewatches_from_the_new_list(live_model: Any, live_sim: Any, run: Any) -> None:
+    model = live_model()
+    pods = view(model, run, PODS, live_sim)
+    live_sim.set_churn(100)
+    assert run(until(lambda: model.live.events_applied > 10))
+    assert model.refresh()
+    run(model.wait_idle())
+    assert run(until(lambda: model.live.healthy(pods)))
+    applied = model.live.events_applied
+    assert run(until(lambda: model.live.events_applied > applied + 10))
+    run(quiesce(live_sim, model))
+    assert rows_of(pods) == sim_rows(live_sim, PODS_API)
+    assert len({c.row.uid for c in pods.children if c.row is not None}) == len(pods.children)  # no duplicates
+
 def test_repeated_failures_pause_then_resume(live_model: Any, live_sim: Any, run: Any) -> None:
     model = live_model()
     model.live.backoff_base = 0.02
