@@ -319,8 +319,9 @@ def test_churn_200_on_5000_pods_keeps_the_loop_smooth(run: Any) -> None:
               f"worst flush {max(flush_ms):.1f} ms CPU, {live.events_applied} events")
         assert live.events_applied > 500
         assert max(flush_ms) < 20  # applying 100 ms of events costs a few ms, not a pass over 5,000 rows
-        # Wall-clock lag also counts other processes on a busy test machine; quiet runs stay near 20 ms.
-        assert monitor.max_lag_ms < 100
+        # Wall-clock lag also counts other processes on a busy test machine (quiet runs stay near 10–20 ms; a
+        # pass over every row per flush, the regression this guards against, made it 600 ms+).
+        assert monitor.max_lag_ms < 250
         big.set_churn(0)
         run(model.shutdown())
         run(svc.aclose())
