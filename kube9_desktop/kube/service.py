@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import gc
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
@@ -36,6 +37,29 @@ BACKENDS = ("api", "kubectl")
 
 #: Prefetch lists allowed in flight at once (low priority: leaves the workers to what the user asked for).
 PREFETCH_CONCURRENCY = 2
+
+#: Cyclic-GC thresholds while big lists are held (CPython's default is (700, 10, 10)); see :func:`tune_gc`.
+GC_THRESHOLDS = (10_000, 10, 10)
+_gc_tuned = False
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector from stalling the event loop (the window) while big lists load.
+
+    Loading 10,000 pods creates hundreds of thousands of objects (rows, tree nodes, parsed pages). With CPython's
+    default thresholds the collector keeps running full collections over the growing heap, and one pass over it
+    held the GIL for 55–177 ms (measured with ``gc.callbacks`` while opening a 10,000-pod namespace): the window
+    froze. Everything that exists when the service is created (modules, Qt wrappers, settings) is moved out of the
+    collector's sight with ``gc.freeze()``, and young collections run every 10,000 allocations instead of 700, so
+    each pass is short and passes are rarer. Reference counting still frees almost everything at once; only cycles
+    wait a little longer. Done once per process.
+    """
+    global _gc_tuned
+    if _gc_tuned:
+        return
+    _gc_tuned = True
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class _InFlight:
@@ -86,6 +110,7 @@ class KubeService:
         self.kubeconfig = kubeconfig
         self.options = options or KubeOptions()
         self.kubeconfig_path = kubeconfig_path
+        tune_gc()
         self._cache = ListCache(self.options)
         self._backends: dict[str, Backend] = {}
         self._inflight: dict[ListRef, _InFlight] = {}

@@ -440,6 +440,10 @@ class SimServer:
         # Optional client certs: token users send none, the sim-cert context sends CN=cert-admin.
         ctx.verify_mode = ssl.CERT_OPTIONAL
         ctx.set_alpn_protocols(["http/1.1"])
+        # No TLS 1.3 session tickets: neither kubectl (client-go keeps no session cache) nor urllib3 ever resumes
+        # a session, so each ticket was pure per-connection cost (encrypt, send, parse on the client) on the cold
+        # burst of parallel connections a tree load opens.
+        ctx.num_tickets = 0
         return ctx
 
     def write_kubeconfig(self) -> None:

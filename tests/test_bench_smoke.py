@@ -1,0 +1,34 @@
+"""The benchmark script works: ``benchmarks/tree_load.py --smoke`` (tiny sims, one run) writes valid JSON.
+
+Timings are benchmarks, not tests: nothing here asserts on a number's size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "tree_load.py"), "--smoke", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert data["mode"] == "smoke"
+    assert {"platform", "cpus", "python"} <= set(data["machine"])
+    for backend in ("api", "kubectl"):
+        load = data["cold_load"]["50"][backend]["load_ms"]
+        assert {"median", "min", "max", "n"} <= set(load) and load["n"] == 1
+        session = data["session"][backend]
+        assert 0.0 <= session["hit_rate"] <= 1.0 and session["requests"] > 0
+        ns = data["namespace_open"]["50"][backend]
+        assert ns["rows"] == 50 and "first_row_ms" in ns and "last_row_ms" in ns
+    assert isinstance(data["cold_load"]["50"]["ratio_api_over_kubectl"], float)
+    assert isinstance(data["parallel_vs_sequential"]["ratio"], float)
+    assert data["targets"] and all({"target", "value", "goal", "met"} <= set(t) for t in data["targets"])
