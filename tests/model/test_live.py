@@ -250,7 +250,7 @@ def test_collapsed_node_stops_watching_after_grace(live_model: Any, run: Any) ->
 
 
 def test_unviewed_lists_are_not_watched_and_shutdown_ends_threads(live_model: Any, run: Any) -> None:
-    model = live_model()
+    model = live_model(workers=2)
     run(load_tree(model, 1, [PODS]))
     run(asyncio.sleep(0.2))
     assert model.live.count() == 0  # loaded for counts only, never expanded by the user
@@ -260,6 +260,11 @@ def test_unviewed_lists_are_not_watched_and_shutdown_ends_threads(live_model: An
     assert run(until(lambda: model.live.count("sim-admin") >= 10))
     svc = model.service
     assert svc is not None and svc.watch_threads() >= 10
+    # Ten long-lived watches and only two list workers: the user's lists still get through at once.
+    svc.invalidate()
+    t0 = time.monotonic()
+    run(asyncio.gather(*(svc.list_all(n.ref) for n in pods.parent.children if n.ref is not None)), timeout=10)
+    assert time.monotonic() - t0 < 3
     run(model.shutdown())
     assert model.live.count() == 0 and svc.watch_threads() == 0
     assert not [t for t in threading.enumerate() if t.name.startswith("kube9-watch-") and t.is_alive()]
