@@ -538,24 +538,30 @@ def plots(res: dict[str, Any], outdir: Path) -> list[str]:
         log("matplotlib not installed (pip install -e '.[bench]'): no plots")
         return []
     made = []
-    cold = res.get("cold_load", {})
-    if cold:
-        sizes = sorted(int(k) for k in cold)
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        for b, colour in (("api", "#1f77b4"), ("kubectl", "#d62728")):
-            med = [cold[str(n)][b]["load_ms"]["median"] for n in sizes]
-            lo = [med[i] - cold[str(n)][b]["load_ms"]["min"] for i, n in enumerate(sizes)]
-            hi = [cold[str(n)][b]["load_ms"]["max"] - med[i] for i, n in enumerate(sizes)]
-            ax.errorbar(sizes, med, yerr=[lo, hi], marker="o", capsize=4, label=f"{b} backend", color=colour)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xticks(sizes)
-        ax.set_xticklabels([f"{n:,}" for n in sizes])
-        ax.set_xlabel("pods in the cluster")
-        ax.set_ylabel("cold depth-2 tree load, ms (median, min–max)")
-        ax.set_title("kube9-desktop: tree load vs cluster size")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+    panels = [("cold_load", "load_ms", "pods in the cluster", "cold depth-2 tree load, ms"),
+              ("namespace_open", "last_row_ms", "pods in the opened namespace", "namespace open, last row, ms")]
+    panels = [p for p in panels if res.get(p[0])]
+    if panels:
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+        for ax, (key, metric, xlabel, ylabel) in zip(axes[0], panels, strict=True):
+            data = res[key]
+            sizes = sorted(int(k) for k in data)
+            for b, colour in (("api", "#1f77b4"), ("kubectl", "#d62728")):
+                stats = [data[str(n)][b][metric] for n in sizes]
+                med = [st["median"] for st in stats]
+                lo = [st["median"] - st["min"] for st in stats]
+                hi = [st["max"] - st["median"] for st in stats]
+                ax.errorbar(sizes, med, yerr=[lo, hi], marker="o", capsize=4, label=f"{b} backend", color=colour)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xticks(sizes)
+            ax.set_xticklabels([f"{n:,}" for n in sizes])
+            ax.minorticks_off()
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(f"{ylabel} (median, min–max)")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend()
+        fig.suptitle("kube9-desktop: load time vs size, API backend vs kubectl (log scale)")
         fig.tight_layout()
         path = outdir / "load_vs_size.png"
         fig.savefig(path, dpi=110)
