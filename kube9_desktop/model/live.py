@@ -59,7 +59,8 @@ class _Watch:
         self.gen = node.generation
         self.viewed_at = viewed_at
         self.task: asyncio.Task[None] | None = None
-        self.rv = ""
+        self.rv = ""  # the position received (events up to it are applied or pending)
+        self.applied_rv = ""  # the position the tree shows (every event up to it applied)
         self.pending: dict[str, tuple[str, Row]] = {}
         self.pending_events = 0
         self.flush_handle: asyncio.TimerHandle | None = None
@@ -137,7 +138,7 @@ class LiveUpdates:
         w = self._watches.get(node)
         svc = self._model.service
         entry = svc.cache.peek(node.ref) if svc is not None and node.ref is not None else None
-        if w is not None and entry is not None and entry.resource_version and entry.resource_version != w.rv:
+        if w is not None and entry is not None and entry.resource_version not in ("", w.rv, w.applied_rv):
             # Re-listed (Refresh): the rows now stand at the new list's position; watch on from there.
             self._stop(w, mirror=False)
         if self._viewed(node):
@@ -281,6 +282,8 @@ class LiveUpdates:
             w: The watch.
             mirror: Leave the cache entry equal to the tree (False when a newer list just replaced both).
         """
+        if mirror and w.pending and self._alive(w):
+            self._flush(w)  # what arrived is applied, so the tree and the entry stand at the position received
         if w.mirror_handle is not None:
             if mirror:
                 self._mirror(w)  # the entry is served until its TTL runs out: make it what the tree shows
@@ -326,6 +329,8 @@ class LiveUpdates:
                                 rv = w.rv = ev.resource_version
                             if ev.row is not None and ev.type in ("ADDED", "MODIFIED", "DELETED"):
                                 self._queue(w, ev)
+                            elif not w.pending:
+                                w.applied_rv = w.rv  # a bookmark with nothing waiting: the tree is at it
                     # The server ended the stream (timeoutSeconds): re-watch from the last position, quietly —
                     # unless it ended at once without a word, which is a failure in disguise (backoff).
                     if not got and time.monotonic() - started < 1.0:
@@ -362,7 +367,7 @@ class LiveUpdates:
                 if len(rows) != len(entry.rows) or any(a is not b for a, b in zip(rows, entry.rows, strict=True)):
                     self._model.reconcile(w.node, entry.rows, w.kind)
                     self._model._changed(w.node)
-                w.rv = entry.resource_version
+                w.rv = w.applied_rv = entry.resource_version
                 self._healthy(w, svc)
                 return w.rv
             try:
@@ -382,7 +387,7 @@ class LiveUpdates:
         w.pending_events = 0
         self._model.reconcile(w.node, rows, w.kind)
         self._model._changed(w.node)
-        w.rv = rv
+        w.rv = w.applied_rv = rv
         self._healthy(w, svc)
         return rv
 
@@ -393,7 +398,8 @@ class LiveUpdates:
         if not w.healthy:
             w.healthy = True
             if not svc.cache.keep_fresh(w.ref, True):
-                svc.cache.put(w.ref, w.kind, [c.row for c in w.node.children if c.row is not None], w.rv)
+                rows = [c.row for c in w.node.children if c.row is not None]
+                svc.cache.put(w.ref, w.kind, rows, w.applied_rv)
                 svc.cache.keep_fresh(w.ref, True)
             self._model.activity.emit()
         if w.node.note == PAUSED_NOTE:
@@ -439,6 +445,7 @@ class LiveUpdates:
         self._model._changed(node)
         self.events_applied += w.pending_events
         w.pending_events = 0
+        w.applied_rv = w.rv
         w.last_flush = time.monotonic()
         if w.last_flush - w.last_mirror >= self.mirror_interval:
             self._mirror(w)
@@ -459,8 +466,9 @@ class LiveUpdates:
         if svc is None or not self._alive(w) or w.node.state is not LoadState.LOADED:
             return
         rows = [c.row for c in w.node.children if c.row is not None]
-        if not svc.cache.touch(w.ref, rows, w.rv):
-            svc.cache.put(w.ref, w.kind, rows, w.rv)
+        # The position the rows stand at: a watch resumed from the entry then replays nothing and misses nothing.
+        if not svc.cache.touch(w.ref, rows, w.applied_rv):
+            svc.cache.put(w.ref, w.kind, rows, w.applied_rv)
             if w.healthy:
                 svc.cache.keep_fresh(w.ref, True)
 
