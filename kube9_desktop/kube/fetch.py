@@ -447,7 +447,15 @@ class ApiBackend:
                     return
                 if what == "error":
                     raise payload
-                event = orjson.loads(payload)
+                try:
+                    event = orjson.loads(payload)
+                    if not isinstance(event, dict):
+                        raise ValueError("a watch event is not a JSON object")
+                except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+                    # A malformed watch line is a protocol error the user can read, like a malformed list.
+                    c = self._clients.get(ref.context)
+                    raise transform_exception(exc, context=ref.context, server=c.server if c else "",
+                                              options=self.options) from None
                 etype = event.get("type", "")
                 obj = event.get("object") or {}
                 if etype == "ERROR":

@@ -31,10 +31,10 @@ def _plugin(tmp_path: Path, body: str, name: str = "kube9-login") -> str:
     return str(p)
 
 
-def _token_plugin(tmp_path: Path, token: str, expires: str = "") -> tuple[str, Path]:
+def _token_plugin(tmp_path: Path, token: str, expires: str = "", delay: float = 0) -> tuple[str, Path]:
     count = tmp_path / "runs"
     exp = f', "expirationTimestamp": "{expires}"' if expires else ""
-    body = (f"#!/bin/sh\necho run >> {count}\n"
+    body = (f"#!/bin/sh\necho run >> {count}\nsleep {delay}\n"
             f"echo '{{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", "
             f"\"status\": {{\"token\": \"{token}\"{exp}}}}}'\n")
     return _plugin(tmp_path, body), count
@@ -92,7 +92,9 @@ def test_exec_plugin_returning_an_expired_token(sim: SimProcess, services: Calla
     token = f"expired-{uuid.uuid4().hex[:8]}"
     sim.add_token(token, "admin", ttl_seconds=0.2)
     time.sleep(0.3)
-    plugin, count = _token_plugin(tmp_path, token, expires="2020-01-01T00:00:00Z")
+    # A plugin that takes a moment (as a real login helper does), so the parallel first requests of the context
+    # all queue behind its one run and share its error.
+    plugin, count = _token_plugin(tmp_path, token, expires="2020-01-01T00:00:00Z", delay=0.3)
     path = write_kubeconfig(sim, user=_exec_user(plugin))
     model = make_model(services([path, sim.kubeconfig], exec_timeout=5.0), "test")
     run(model.wait_idle(), 20)

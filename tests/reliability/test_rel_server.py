@@ -194,3 +194,31 @@ def test_huge_list_while_the_user_keeps_clicking(huge_sim: SimProcess, services:
     assert clicks > 5
     assert lag.max_lag_ms < 5000, f"the window froze for {lag.max_lag_ms:.0f} ms"
     assert not win.errors.visible()
+
+
+def test_malformed_watch_stream_is_a_protocol_error(fsim: SimProcess, services: Callable[..., Any],
+                                                    run: Any) -> None:
+    from kube9_desktop.kube.errors import KubeError
+    from kube9_desktop.kube.rows import ListRef
+
+    svc = services(fsim.kubeconfig)
+    ref = ListRef("sim-admin", "pods", "team-a")
+
+    async def watch_once() -> Any:
+        rv = ""
+        async for page in svc.list(ref):
+            rv = page.resource_version
+        fsim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "mode": "garbage"}])
+        try:
+            async for _ in svc.watch(ref, rv):
+                pass
+        except KubeError as e:
+            return e
+        finally:
+            fsim.clear_faults()
+        return None
+
+    err = run(watch_once(), 20)
+    assert err is not None and err.kind is ErrorKind.PROTOCOL, err
+    assert "not valid JSON" in err.message
+    assert svc.watch_threads() == 0
