@@ -231,7 +231,7 @@ def test_watch_limit_drops_least_recently_viewed(live_model: Any, run: Any) -> N
     assert not any(model.live.watching(n) for n in (first, second, third))
 
 
-def test_collapsed_node_stops_watching_after_grace(live_model: Any, run: Any) -> None:
+def test_collapsed_node_stops_watching_after_grace(live_model: Any, live_sim: Any, run: Any) -> None:
     model = live_model()
     model.live.configure(True, 20, 0.3)
     pods = view(model, run, PODS)
@@ -245,8 +245,12 @@ def test_collapsed_node_stops_watching_after_grace(live_model: Any, run: Any) ->
     assert run(until(lambda: not model.live.watching(pods), timeout=3))
     entry = svc.cache.peek(pods.ref)
     assert entry is None or not entry.fresh
+    live_sim.set_churn(100)  # changes while nobody watches ...
+    run(asyncio.sleep(1))
     model.live.note_expanded(workloads)  # the list is open again below it
     assert run(until(lambda: model.live.count("sim-admin") == 2))
+    run(quiesce(live_sim, model))  # ... are replayed from the position the cached rows stand at
+    assert rows_of(pods) == sim_rows(live_sim, PODS_API)
 
 
 def test_unviewed_lists_are_not_watched_and_shutdown_ends_threads(live_model: Any, run: Any) -> None:
