@@ -48,8 +48,13 @@ class FilterProxy(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         """Show rows whose name contains ``text`` (case-insensitive), with their ancestors."""
-        self.text = text.lower()
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+            self.text = text.lower()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            self.text = text.lower()
+            self.invalidateFilter()
 
     def canFetchMore(self, parent: Any) -> bool:
         return False
