@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
 
 def _expand(model: ClusterTreeModel, node: TreeNode) -> None:
+    """What a view does when a row is expanded: ``fetchMore`` if it can, then report the expansion."""
     index = model.index_of(node)
     if model.canFetchMore(index):
         model.fetchMore(index)
+    model.set_expanded(node, True)
 
 
 async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],

@@ -79,6 +79,9 @@ class CacheStats:
         entries: Entries currently stored.
         hit_rate: ``hits / (hits + misses)``, 0.0 before any lookup.
         joins: The hits that joined an in-flight fetch (no request, no cached copy).
+        prefetches: Lists fetched ahead of demand (counts shown before a folder is opened, warm-up, keeping
+            unopened lists current on Refresh). They are not lookups, so they are neither hits nor misses; the
+            requests they make are in the per-context request counts.
     """
 
     hits: int = 0
@@ -87,6 +90,7 @@ class CacheStats:
     entries: int = 0
     hit_rate: float = 0.0
     joins: int = 0
+    prefetches: int = 0
 
 
 class _CountingTLRU(TLRUCache):
@@ -127,6 +131,7 @@ class ListCache:
         self._hits = 0
         self._misses = 0
         self._joins = 0
+        self._prefetches = 0
         self._evictions = 0
         self._cache = self._new_cache()
 
@@ -166,8 +171,10 @@ class ListCache:
 
     def record(self, outcome: str) -> None:
         """Count one lookup: ``hit`` (cached), ``join`` (joined an in-flight fetch: a hit that made no request)
-        or ``miss`` (made a request)."""
-        if outcome == "miss":
+        or ``miss`` (made a request); or ``prefetch``, a fetch ahead of demand (not a lookup)."""
+        if outcome == "prefetch":
+            self._prefetches += 1
+        elif outcome == "miss":
             self._misses += 1
         else:
             self._hits += 1
@@ -259,4 +266,5 @@ class ListCache:
             entries=len(self._cache),
             hit_rate=self._hits / total if total else 0.0,
             joins=self._joins,
+            prefetches=self._prefetches,
         )

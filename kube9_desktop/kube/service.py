@@ -196,8 +196,13 @@ class KubeService:
 
     # -- lists -----------------------------------------------------------------------------------------------
 
-    async def list(self, ref: ListRef) -> AsyncIterator[Page]:
+    async def list(self, ref: ListRef, *, demand: bool = True) -> AsyncIterator[Page]:
         """Stream the list ``ref``: from the cache (one page, no request) or from the backend page by page.
+
+        Args:
+            ref: What to list.
+            demand: False for lists fetched ahead of the user opening them (folder counts, warm-up); those are
+                not cache lookups and do not count as hits or misses (see :class:`CacheStats`).
 
         Raises:
             KubeError: On any failure, including a missing context or a failing exec plugin.
@@ -206,12 +211,16 @@ class KubeService:
         # hit that made no request (a "join"), anything else is a miss that starts the one request.
         cached = self._cache.get(ref, count=False)
         if cached is not None:
-            self._cache.record("hit")
+            if demand:
+                self._cache.record("hit")
             yield Page(
                 rows=list(cached.rows), resource_version=cached.resource_version, last=True, from_cache=True
             )
             return
-        self._cache.record("join" if ref in self._inflight else "miss")
+        if demand:
+            self._cache.record("join" if ref in self._inflight else "miss")
+        elif ref not in self._inflight:
+            self._cache.record("prefetch")
         flight = self._start(ref)
         self._user_active += 1
         try:
@@ -263,10 +272,10 @@ class KubeService:
                 del self._inflight[ref]
             flight.publish()
 
-    async def list_all(self, ref: ListRef) -> builtins.list[Row]:
+    async def list_all(self, ref: ListRef, *, demand: bool = True) -> builtins.list[Row]:
         """The whole list ``ref`` as one list of rows; raises KubeError."""
         rows: builtins.list[Row] = []
-        async for page in self.list(ref):
+        async for page in self.list(ref, demand=demand):
             rows.extend(page.rows)
         return rows
 
@@ -414,6 +423,8 @@ class KubeService:
             if self._cache.peek(ref) is not None:
                 return
             try:
+                if ref not in self._inflight:
+                    self._cache.record("prefetch")
                 flight = self._start(ref)
                 async for _page in flight.follow():
                     pass

@@ -78,6 +78,9 @@ class TreeNode:
     generation: int = 0
     note: str = ""
     loaded_at: float = 0.0
+    expanded: bool = False  # open in the view (the view reports it; headless modes set it as they expand)
+    demand_load: bool = False  # the load in flight was asked for by opening this node (not a prefetch)
+    list_rv: str = ""  # resourceVersion of the list the children came from
     key: int = field(default_factory=lambda: next(_KEYS))  # the QModelIndex internalId
     _pos: int = 0
 
@@ -160,6 +163,7 @@ class TreeNode:
     def mark_loaded(self) -> None:
         """Record a successful load."""
         self.state = LoadState.LOADED
+        self.demand_load = False
         self.loaded_at = time.monotonic()
 
 

@@ -147,6 +147,11 @@ class ClusterTreeModel(QAbstractItemModel):
             self.live.note_collapsed(old)
         if node.state is LoadState.UNLOADED:
             self._start_load(node, user=user)
+        elif old is not node:
+            # Showing a kept tree again: what is open in it is looked up again (hits while within their TTL).
+            for n in node.walk():
+                if n.expanded and n is not node:
+                    self._revisit(n)
         return node
 
     def forget_context(self, name: str) -> None:
@@ -379,10 +384,11 @@ class ClusterTreeModel(QAbstractItemModel):
         if self._tasks:
             await asyncio.wait(set(self._tasks))
 
-    def _start_load(self, node: TreeNode, *, user: bool) -> None:
+    def _start_load(self, node: TreeNode, *, user: bool, demand: bool = True) -> None:
         if node.state is LoadState.LOADING or self._service is None:
             return
         node.state = LoadState.LOADING
+        node.demand_load = demand
         gen = node.generation
         if node.type is NodeType.CONTEXT:
             self._spawn(self._load_context(node, gen, user))
@@ -396,7 +402,7 @@ class ClusterTreeModel(QAbstractItemModel):
             if not node.children:
                 # The placeholder shows at once; the coroutine replaces it with the first page.
                 self._structural(self._insert, node, [loading_node(node.context)])
-            self._spawn(self._load_list(node, gen, user))
+            self._spawn(self._load_list(node, gen, user, demand))
 
     def _structural(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Change the tree now, or on the next loop turn if another change is being announced.
@@ -414,9 +420,10 @@ class ClusterTreeModel(QAbstractItemModel):
         fn(*args, **kwargs)
 
     def _load_lists(self, nodes: Iterable[TreeNode], *, user: bool) -> None:
+        """Load lists whose folders are not open yet (to show their counts): prefetches, not cache lookups."""
         for n in nodes:
             if n.type is NodeType.LIST and n.state is LoadState.UNLOADED:
-                self._start_load(n, user=user)
+                self._start_load(n, user=user, demand=False)
 
     def _open_namespace(self, node: TreeNode, *, user: bool) -> None:
         """A namespace shows its categories at once and counts every kind in parallel."""
@@ -440,7 +447,7 @@ class ClusterTreeModel(QAbstractItemModel):
         top_kinds = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
         # Start the top-level lists now, in parallel with the version request: the list nodes created below join
         # these in-flight requests instead of waiting a round trip.
-        warm = [asyncio.ensure_future(svc.list_all(ListRef(ctx, k))) for k in top_kinds]
+        warm = [asyncio.ensure_future(svc.list_all(ListRef(ctx, k), demand=False)) for k in top_kinds]
         try:
             version = await svc.version(ctx)
         except KubeError as e:
@@ -492,12 +499,12 @@ class ClusterTreeModel(QAbstractItemModel):
         assert self._service is not None
         return self._service.kind(ref.context, ref.kind)
 
-    async def _load_list(self, node: TreeNode, gen: int, user: bool) -> None:
+    async def _load_list(self, node: TreeNode, gen: int, user: bool, demand: bool = True) -> None:
         svc = self._service
         assert svc is not None
         ctx = node.context
         if any(c.type is not NodeType.LOADING for c in node.children):
-            await self._reload_list(node, gen, user)
+            await self._reload_list(node, gen, user, demand)
             return
         if not node.children:
             self._insert(node, [loading_node(ctx)])
@@ -515,9 +522,10 @@ class ClusterTreeModel(QAbstractItemModel):
             placeholder = True
             count = 0
             pending: list[Row] = []
-            async for page in svc.list(ref):
+            async for page in svc.list(ref, demand=demand):
                 if not self._is_live(node, gen):
                     return
+                node.list_rv = page.resource_version or node.list_rv
                 if placeholder:
                     self._clear_children(node)
                     placeholder = False
@@ -563,12 +571,23 @@ class ClusterTreeModel(QAbstractItemModel):
             self._insert(node, [object_node(r, kind, ctx) for r in rows[start:end]])
             start = end
 
-    async def _reload_list(self, node: TreeNode, gen: int, user: bool) -> None:
+    async def _list_rows(self, ref: ListRef, demand: bool) -> tuple[list[Row], str, bool]:
+        """A whole list: (rows, resourceVersion, served from the cache)."""
+        assert self._service is not None
+        rows: list[Row] = []
+        rv, cached = "", True
+        async for page in self._service.list(ref, demand=demand):
+            rows.extend(page.rows)
+            rv = page.resource_version or rv
+            cached = cached and page.from_cache
+        return rows, rv, cached
+
+    async def _reload_list(self, node: TreeNode, gen: int, user: bool, demand: bool = True) -> None:
         """Re-list a loaded node and reconcile its rows in place (expansion and selection survive)."""
         svc = self._service
         assert svc is not None and node.ref is not None
         try:
-            rows = await svc.list_all(node.ref)
+            rows, rv, _ = await self._list_rows(node.ref, demand)
         except KubeError as e:
             if not self._is_live(node, gen):
                 return
@@ -584,10 +603,57 @@ class ClusterTreeModel(QAbstractItemModel):
         if not self._is_live(node, gen):
             return
         self.reconcile(node, rows, self._kind_of(node.ref))
+        node.list_rv = rv
         node.note = ""
         node.mark_loaded()
         self._changed(node)
         self.live.track(node)
+
+    # ------------------------------------------------------------------ what the user has open
+
+    def set_expanded(self, node: TreeNode, expanded: bool) -> None:
+        """The view opened or closed ``node``.
+
+        Opening an already loaded list is a lookup like any other: it goes through the cache, so a list older than
+        its TTL (and not kept current by a watch) is fetched again and reconciled in place, and the cache's hit
+        rate counts what the user opened. Opening a list whose prefetch is still in flight joins that fetch.
+        """
+        was = node.expanded
+        node.expanded = expanded
+        if expanded and not was:
+            self._revisit(node)
+
+    def _revisit(self, node: TreeNode) -> None:
+        if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or self._service is None:
+            return
+        if node.state is LoadState.LOADING and not node.demand_load:
+            self._spawn(self._join(node.ref))
+        elif node.state is LoadState.LOADED:
+            self._spawn(self._revalidate(node, node.generation))
+
+    async def _join(self, ref: ListRef) -> None:
+        # The rows arrive through the prefetch already filling the node; this only joins it as the user's lookup.
+        with contextlib.suppress(KubeError):
+            await self._list_rows(ref, True)
+
+    async def _revalidate(self, node: TreeNode, gen: int) -> None:
+        assert node.ref is not None
+        try:
+            rows, rv, cached = await self._list_rows(node.ref, True)
+        except KubeError as e:
+            if self._is_live(node, gen):
+                node.note = f"could not update: {e.title}"
+                self._changed(node)
+            return
+        if not self._is_live(node, gen) or node.state is not LoadState.LOADED:
+            return
+        if cached and rv and rv == node.list_rv:
+            return  # exactly what the tree shows
+        self.reconcile(node, rows, self._kind_of(node.ref))
+        node.list_rv = rv
+        node.note = ""
+        node.mark_loaded()
+        self._changed(node)
 
     def apply_changes(self, node: TreeNode, changes: Iterable[tuple[str, Row]], kind: Kind) -> None:
         """Apply a few row changes (coalesced watch events) to a loaded list in place.
@@ -740,7 +806,7 @@ class ClusterTreeModel(QAbstractItemModel):
             return
         self.reload_node(target, user=True)
 
-    def reload_node(self, node: TreeNode, *, user: bool = True) -> None:
+    def reload_node(self, node: TreeNode, *, user: bool = True, demand: bool = True) -> None:
         """Reload one node: a failed node from scratch, a loaded list in place."""
         if node.state is LoadState.LOADING or not node.expandable:
             return
@@ -751,13 +817,13 @@ class ClusterTreeModel(QAbstractItemModel):
             node.generation += 1
             self._clear_children(node)
             node.state = LoadState.UNLOADED
-            self._start_load(node, user=user)
+            self._start_load(node, user=user, demand=demand)
         elif node.type is NodeType.GROUP or (node.kind is KINDS["namespaces"] and node.type is NodeType.OBJECT):
             for child in node.children:
-                self.reload_node(child, user=user)
+                self.reload_node(child, user=user, demand=child.expanded)
         elif node.state is LoadState.LOADED:
             node.state = LoadState.UNLOADED
-            self._start_load(node, user=user)
+            self._start_load(node, user=user, demand=demand)
 
     def refresh(self, context: str | None = None) -> bool:
         """Invalidate ``context``'s cache and reload every loaded node of its tree, in place.
@@ -795,7 +861,8 @@ class ClusterTreeModel(QAbstractItemModel):
                                                                                   LoadState.FAILED):
                         if n.type is NodeType.OBJECT and n.ref is None:
                             continue
-                        self.reload_node(n, user=True)
+                        # What is open is reloaded for the user; closed lists only keep their counts current.
+                        self.reload_node(n, user=True, demand=n.expanded)
             await self.wait_for(root)
         finally:
             self._refreshing.discard(root.context)

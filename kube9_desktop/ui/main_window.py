@@ -282,11 +282,15 @@ class MainWindow(QMainWindow):
         return self.proxy.mapFromSource(source) if self.tree.model() is self.proxy else source
 
     def _remember_expanded(self, index: QModelIndex) -> None:
-        # Expansion itself is read from the view when needed; live updates only watch what is open.
-        self.model.live.note_expanded(self.model.node(self._source(index)))
+        # The model looks an opened list up again (TTL) and live updates watch only what is open.
+        node = self.model.node(self._source(index))
+        self.model.set_expanded(node, True)
+        self.model.live.note_expanded(node)
 
     def _remember_collapsed(self, index: QModelIndex) -> None:
-        self.model.live.note_collapsed(self.model.node(self._source(index)))
+        node = self.model.node(self._source(index))
+        self.model.set_expanded(node, False)
+        self.model.live.note_collapsed(node)
 
     def _expanded_paths(self) -> set[tuple[str, ...]]:
         out: set[tuple[str, ...]] = set()

@@ -313,3 +313,34 @@ def test_reconcile_handles_empty_and_single(service_factory: Any, run: Any, rows
     model.reconcile(pods, keep, pods.kind)
     assert [c.row for c in pods.children] == keep
     assert pods.count == rows
+
+
+def test_opening_a_loaded_list_looks_it_up_again_within_its_ttl(service_factory: Any, run: Any, sim: Any) -> None:
+    from kube9_desktop.kube.kinds import TtlClass
+
+    svc = service_factory()
+    model = make_model(svc)
+    open_path(model, run, "Namespaces/team-a")
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None and pods.state is LoadState.LOADED  # counted when the namespace opened
+    before = svc.cache_stats()
+    assert before.prefetches >= 12 and before.misses == 0, "folder counts are prefetches, not lookups"
+    requests = svc.stats("sim-admin").requests
+    model.set_expanded(pods, True)
+    run(model.wait_idle())
+    after = svc.cache_stats()
+    assert (after.hits, after.misses) == (before.hits + 1, 0), "opening it is a lookup, served by the cache"
+    assert svc.stats("sim-admin").requests == requests
+    # Past its TTL, opening it again fetches it and reconciles in place.
+    model.set_expanded(pods, False)
+    opts = svc.options
+    opts.ttls[TtlClass.VOLATILE] = 0.0
+    svc.set_options(opts)
+    victim = pods.children[0]
+    assert victim.row is not None
+    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim.row.name}")
+    kept = pods.children[1]
+    model.set_expanded(pods, True)
+    run(model.wait_idle())
+    assert svc.stats("sim-admin").requests > requests
+    assert victim not in pods.children and kept in pods.children
