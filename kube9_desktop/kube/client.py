@@ -50,7 +50,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kubeconfig import Kubeconfig, find_executable, search_dirs
 
 log = logging.getLogger(__name__)
@@ -208,20 +208,9 @@ def error_from_status(
             if m
             else (info.verb, info.resource, info.group, info.namespace)
         )
-        ref = f"{resource}.{group}" if group else resource
-        if ns:
-            where, flag = f" in namespace {ns}", f" -n {ns}"
-        elif info.namespaced and info.resource == resource and not info.namespace:
-            where, flag = " in all namespaces", " -A"
-        else:
-            where, flag = "", ""
-        return KubeError(
-            ErrorKind.FORBIDDEN,
-            "Permission denied",
-            f"You cannot {verb} {ref}{where}.",
-            hint=f"Check with: kubectl auth can-i {verb} {ref}{flag} --context {context}",
-            **base,
-        )
+        all_ns = bool(info.namespaced and info.resource == resource and not info.namespace)
+        fields = {k: v for k, v in base.items() if k != "context"}
+        return forbidden_error(verb, resource, group, ns, all_namespaces=all_ns, context=context, **fields)
     if status == 404:
         if (
             info.verb in ("list", "watch")

@@ -115,7 +115,11 @@ def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any]) ->
     raw = table_row.get("cells") or []
     cells = {name: cell_text(value) for name, value in zip(columns, raw, strict=False)}
     meta = (table_row.get("object") or {}).get("metadata") or {}
-    name = meta.get("name") or cells.get("Name", "")
+    return _row(kind, meta, cells, meta.get("name") or cells.get("Name", ""))
+
+
+def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str) -> Row:
+    """The Row for an object's metadata and display cells (both list paths end here, so they agree)."""
     namespace = meta.get("namespace") if kind.namespaced else None
     row = Row(
         uid=meta.get("uid") or f"{namespace or ''}/{name}",
@@ -332,23 +336,7 @@ def object_cells(kind: Kind, obj: dict[str, Any]) -> dict[str, str]:
 def row_from_object(kind: Kind, obj: dict[str, Any]) -> Row:
     """A full object (plain dict) as a Row with the same status/ready/restarts as the Table path."""
     meta = obj.get("metadata") or {}
-    name = meta.get("name") or ""
-    namespace = meta.get("namespace") if kind.namespaced else None
-    cells = object_cells(kind, obj)
-    row = Row(
-        uid=meta.get("uid") or f"{namespace or ''}/{name}",
-        name=name,
-        namespace=namespace,
-        kind=kind.key,
-        cells=cells,
-        created=parse_time(meta.get("creationTimestamp")),
-        labels=meta.get("labels") or {},
-        resource_version=meta.get("resourceVersion") or "",
-    )
-    apply_status(kind, row)
-    if kind.key == "pods" and cells.get("Node") not in (None, "", "<none>"):
-        row.extra["node"] = cells["Node"]
-    return row
+    return _row(kind, meta, object_cells(kind, obj), meta.get("name") or "")
 
 
 def rows_from_list(kind: Kind, body: dict[str, Any]) -> list[Row]:

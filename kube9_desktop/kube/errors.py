@@ -82,3 +82,35 @@ class KubeError(Exception):
     def one_line(self) -> str:
         """The message as one line, for an error row or the headless tree printout."""
         return " ".join(self.message.split())
+
+
+def forbidden_error(verb: str, resource: str, group: str, namespace: str | None, *, all_namespaces: bool,
+                    context: str, **fields: Any) -> KubeError:
+    """The 403 as users read it: "You cannot list pods in namespace kube-system." plus how to check.
+
+    Both backends (the API path parsing the Status, the kubectl path parsing stderr) word it the same way.
+
+    Args:
+        verb: The denied verb (``list``).
+        resource: The resource (``pods``).
+        group: Its API group (``""`` for the core group).
+        namespace: The namespace the request was in, if any.
+        all_namespaces: The request listed a namespaced kind across all namespaces.
+        context: The kubeconfig context.
+        **fields: Further KubeError fields (status, reason, details, retry_after).
+    """
+    ref = f"{resource}.{group}" if group else resource
+    if namespace:
+        where, flag = f" in namespace {namespace}", f" -n {namespace}"
+    elif all_namespaces:
+        where, flag = " in all namespaces", " -A"
+    else:
+        where, flag = "", ""
+    return KubeError(
+        ErrorKind.FORBIDDEN,
+        "Permission denied",
+        f"You cannot {verb} {ref}{where}.",
+        hint=f"Check with: kubectl auth can-i {verb} {ref}{flag} --context {context}",
+        context=context,
+        **fields,
+    )

@@ -22,7 +22,7 @@ import orjson
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.convert import row_from_object
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
@@ -78,23 +78,9 @@ def error_from_stderr(
             verb, resource, group, ns = m.group(1), m.group(2), m.group(3), m.group(4)
         else:
             resource, group, ns = (kind.plural, kind.group, namespace) if kind else ("resources", "", namespace)
-        ref = f"{resource}.{group}" if group else resource
-        if ns:
-            where, flag = f" in namespace {ns}", f" -n {ns}"
-        elif kind is not None and kind.namespaced and not namespace:
-            where, flag = " in all namespaces", " -A"
-        else:
-            where, flag = "", ""
-        return KubeError(
-            ErrorKind.FORBIDDEN,
-            "Permission denied",
-            f"You cannot {verb} {ref}{where}.",
-            hint=f"Check with: kubectl auth can-i {verb} {ref}{flag} --context {context}",
-            status=403,
-            reason="Forbidden",
-            details=details,
-            context=context,
-        )
+        all_ns = bool(kind is not None and kind.namespaced and not namespace)
+        return forbidden_error(verb, resource, group, ns, all_namespaces=all_ns, context=context, status=403,
+                               reason="Forbidden", details=details)
     if "unauthorized" in low or "must be logged in" in low:
         return KubeError(
             ErrorKind.UNAUTHORIZED,
