@@ -626,6 +626,8 @@ class ClusterTreeModel(QAbstractItemModel):
     def _revisit(self, node: TreeNode) -> None:
         if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or self._service is None:
             return
+        if any(c.type is NodeType.NOTE for c in node.children):
+            return  # a stand-in list (namespaces one may not list, a selector-less object): nothing to look up
         if node.state is LoadState.LOADING and not node.demand_load:
             self._spawn(self._join(node.ref))
         elif node.state is LoadState.LOADED:
