@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("kube9-desktop")
     app.setOrganizationName("kube9")
     app.setApplicationVersion(__version__)
+    from kube9_desktop.ui.gc_driver import GcDriver
+
+    collector = GcDriver(parent=app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception_handler)
@@ -97,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return loop.run_until_complete(_async_main(args, app))
     except KeyboardInterrupt:
         return 130
+    finally:
+        collector.stop()
 
 
 def _setup_logging(level: str, *, to_file: bool) -> None:

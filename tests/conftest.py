@@ -17,6 +17,24 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(autouse=True)
+def gui_thread_gc(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Collect garbage on the GUI thread only, as the app does (kube9_desktop/ui/gc_driver.py).
+
+    Worker threads allocate a lot; a collection they trigger could destroy a test's Qt objects from the wrong thread.
+    """
+    if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
+        yield
+        return
+    from kube9_desktop.ui.gc_driver import GcDriver
+
+    driver = GcDriver()
+    try:
+        yield
+    finally:
+        driver.stop()
+
+
 @pytest.fixture
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync event loop running on the test's QApplication (function-scoped, closed afterwards)."""

@@ -22,3 +22,26 @@ def test_signal_emit_keeps_reference_counts(qapp: Any) -> None:
         e.flag.emit(False)
     assert len(seen) == 500
     assert sys.getrefcount(True) - before > -50
+
+
+def test_gc_driver_collects_on_the_gui_thread(qapp: Any) -> None:
+    import gc
+
+    from kube9_desktop.ui.gc_driver import GcDriver
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    before = gc.isenabled()
+    driver = GcDriver(interval_ms=10)
+    try:
+        assert not gc.isenabled(), "automatic collection is off while the driver runs"
+        threshold = gc.get_threshold()[0]
+        for _ in range(threshold + 10):
+            Cycle()
+        assert gc.get_count()[0] > threshold
+        assert driver.check() > 0, "the cycles were collected by the driver"
+    finally:
+        driver.stop()
+    assert gc.isenabled() == before, "stop() gives collection back as it was"
