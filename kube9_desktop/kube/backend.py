@@ -8,6 +8,9 @@ and in-flight de-duplication.
 
 from __future__ import annotations
 
+import statistics
+import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,6 +65,31 @@ class ContextStats:
     errors: int = 0
     last_latency_ms: float = 0.0
     median_latency_ms: float = 0.0
+
+
+@dataclass
+class StatsRecorder:
+    """Thread-safe counters behind :class:`ContextStats`; backends update them from their worker threads."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: int = 0
+    bytes_received: int = 0
+    errors: int = 0
+    connections: int = 0
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=100))
+
+    def snapshot(self) -> ContextStats:
+        """The counters now."""
+        with self.lock:
+            lat = list(self.latencies)
+            return ContextStats(
+                requests=self.requests,
+                bytes_received=self.bytes_received,
+                connections=self.connections,
+                errors=self.errors,
+                last_latency_ms=lat[-1] if lat else 0.0,
+                median_latency_ms=statistics.median(lat) if lat else 0.0,
+            )
 
 
 class Backend(Protocol):

@@ -28,13 +28,11 @@ import re
 import signal
 import socket
 import ssl
-import statistics
 import subprocess
 import threading
 import time
 import warnings
 import weakref
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +47,7 @@ from kubernetes.config.kube_config import new_client_from_config_dict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
-from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.backend import ContextStats, KubeOptions, StatsRecorder
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kubeconfig import Kubeconfig, find_executable, search_dirs
 
@@ -98,27 +96,9 @@ class RequestInfo:
 
 
 @dataclass
-class _Stats:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    requests: int = 0
-    bytes_received: int = 0
-    errors: int = 0
-    connections: int = 0
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=100))
+class _Stats(StatsRecorder):
     # Every connection the pools opened and still hold, so closing the client can abort requests in flight.
     live: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
-
-    def snapshot(self) -> ContextStats:
-        with self.lock:
-            lat = list(self.latencies)
-            return ContextStats(
-                requests=self.requests,
-                bytes_received=self.bytes_received,
-                connections=self.connections,
-                errors=self.errors,
-                last_latency_ms=lat[-1] if lat else 0.0,
-                median_latency_ms=statistics.median(lat) if lat else 0.0,
-            )
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import statistics
-import threading
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 
-from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.backend import ContextStats, KubeOptions, StatsRecorder
 from kube9_desktop.kube.convert import row_from_object
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
@@ -29,26 +26,6 @@ from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
 
 # Outputs above this size are parsed in a worker thread so the event loop (GUI) stays responsive.
 _BIG_OUTPUT = 256 * 1024
-
-
-class _Counters:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests = 0
-        self.bytes_received = 0
-        self.errors = 0
-        self.latencies: deque[float] = deque(maxlen=100)
-
-    def snapshot(self) -> ContextStats:
-        with self.lock:
-            lat = list(self.latencies)
-            return ContextStats(
-                requests=self.requests,
-                bytes_received=self.bytes_received,
-                errors=self.errors,
-                last_latency_ms=lat[-1] if lat else 0.0,
-                median_latency_ms=statistics.median(lat) if lat else 0.0,
-            )
 
 
 _FORBIDDEN_RE = re.compile(
@@ -181,11 +158,11 @@ class KubectlBackend:
         self.kubeconfig_path = kubeconfig_path
         self.kubeconfig = kubeconfig
         self.options = options
-        self._counters: dict[str, _Counters] = {}
+        self._counters: dict[str, StatsRecorder] = {}
         self._procs: set[asyncio.subprocess.Process] = set()
 
-    def _c(self, context: str) -> _Counters:
-        return self._counters.setdefault(context, _Counters())
+    def _c(self, context: str) -> StatsRecorder:
+        return self._counters.setdefault(context, StatsRecorder())
 
     def _base_args(self, context: str) -> list[str]:
         exe = shutil.which(self.options.kubectl) or self.options.kubectl
