@@ -123,11 +123,11 @@ def tooltip(node: TreeNode) -> str:
     """Tooltip of a row: the hint for errors, the full label otherwise."""
     if node.type is NodeType.ERROR and node.error is not None:
         e = node.error
-        parts = [f"<b>{e.title}</b>", e.message]
+        parts = [f"<b>{_esc(e.title)}</b>", _esc(e.message)]
         if e.hint:
-            parts.append(f"<i>{e.hint}</i>")
+            parts.append(f"<i>{_esc(e.hint)}</i>")
         parts.append("Double-click to retry.")
-        return "<br>".join(_esc(p) if not p.startswith("<") else p for p in parts)
+        return "<br>".join(parts)
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
         return f"{node.row.namespace}/{node.row.name}"
     return node.display_label

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
                               "Settings → Extra kubeconfig files.")
             return
         if wanted not in names:
-            self.errors.show(KubeError(kind=_kubeconfig_kind(), title="Unknown context",
+            self.errors.show(KubeError(kind=ErrorKind.KUBECONFIG, title="Unknown context",
                                        message=f"The kubeconfig has no context named '{wanted}'.",
                                        hint=f"Available contexts: {', '.join(names)}"))
             wanted = names[0]
@@ -498,13 +498,3 @@ class MainWindow(QMainWindow):
         await self.model.shutdown()
         await self.details.shutdown()
 
-
-def _kubeconfig_kind() -> Any:
-    from kube9_desktop.kube.errors import ErrorKind
-
-    return ErrorKind.KUBECONFIG
-
-
-def window_icon() -> QIcon:
-    """The application icon."""
-    return render.icon("kube9-desktop")

@@ -22,13 +22,6 @@ from kube9_desktop.kube.service import KubeService
 from kube9_desktop.sim.process import SimProcess
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The offscreen platform warns when a dialog is shown; that is not a failure of ours."""
-    for item in items:
-        if "reliability" in str(item.path):
-            item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
-
-
 @pytest.fixture(scope="module")
 def fsim() -> Iterator[SimProcess]:
     """A small sim of this test module's own, for faults (60 pods, 4 namespaces, 2 nodes)."""
