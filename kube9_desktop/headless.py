@@ -163,8 +163,6 @@ async def _stay_live(model: ClusterTreeModel, seconds: float) -> int:
 
 async def screenshot(window: MainWindow, args: argparse.Namespace) -> int:
     """``--screenshot FILE``: load like ``--print-tree`` in the real window, then save it as a PNG."""
-    from PySide6.QtWidgets import QApplication
-
     model = window.model
     t0 = time.monotonic()
     while model.context_node() is None and time.monotonic() - t0 < 30:
@@ -173,11 +171,12 @@ async def screenshot(window: MainWindow, args: argparse.Namespace) -> int:
     for p in problems:
         print(f"kube9-desktop: {p}", file=sys.stderr)
     window.select_first_object()
-    for _ in range(20):
-        await asyncio.sleep(0.05)
-        QApplication.processEvents()
+    # Give Qt a second of normal loop turns to lay out and paint. Never call processEvents() here: it re-enters
+    # the Qt loop from inside this task, so another task's step would run nested in ours and asyncio aborts it
+    # ("Cannot enter into task ... while another task is being executed"), which hung this mode on CI.
+    await asyncio.sleep(1.0)
     await window.wait_details()
-    QApplication.processEvents()
+    await asyncio.sleep(0.1)
     ok = window.grab().save(args.screenshot, "PNG")
     if not ok:
         print(f"kube9-desktop: could not write {args.screenshot}", file=sys.stderr)
