@@ -131,6 +131,16 @@ class SimProcess:
         """Compacts at the current resourceVersion; returns it."""
         return int(self.request("POST", "/simz/compact", {})["compacted"])
 
+    def set_expired_continue(self, offer_token: bool) -> None:
+        """Chooses how a 410 for an expired continue token looks (``POST /simz/expired-continue``).
+
+        Args:
+            offer_token: True (the default) puts a fresh ``rv:-1`` token in the Status's ``metadata.continue``
+                like a modern kube-apiserver; False leaves it out, like older or aggregated API servers, so
+                clients must restart the list.
+        """
+        self.request("POST", "/simz/expired-continue", {"offer_token": offer_token})
+
     def drop_connections(self) -> None:
         """Closes every open client connection."""
         self.request("POST", "/simz/drop-connections", {})

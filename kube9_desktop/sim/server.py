@@ -62,6 +62,11 @@ EXPIRED_CONTINUE = (
     "inconsistent list - objects that were created, modified, or deleted between the time the "
     "first chunk was returned and now may show up in the list."
 )
+# kube-apiserver's wording when it cannot offer a fresh token (etcd3 store: continueExpired).
+EXPIRED_CONTINUE_NO_TOKEN = (
+    "The provided continue parameter is too old to display a consistent list result. You can start "
+    "a new list without the continue parameter."
+)
 REASONS = {
     400: "BadRequest",
     401: "Unauthorized",
@@ -353,6 +358,9 @@ class SimServer:
         self.auth = auth.Authenticator()
         self.store = Store()
         self.faults: list[Fault] = list(faults or [])
+        # Whether a 410 for an expired continue token carries a fresh rv:-1 token (modern kube-apiserver) or
+        # none (older servers, some aggregated APIs), which forces clients to restart the list.
+        self.offer_continue_token = True
         self.fault_lock = threading.Lock()
         self.stats_lock = threading.Lock()
         self.requests = 0
@@ -684,6 +692,14 @@ class SimServer:
             if m == "POST":
                 self.churner.rate = float(data.get("rate", 0))
             h.send_json(200, {"rate": self.churner.rate})
+        elif path == "/simz/expired-continue":
+            if m == "POST":
+                offer = data.get("offer_token", True) if isinstance(data, dict) else None
+                if not isinstance(offer, bool):
+                    h.send_status(400, "offer_token must be true or false")
+                    return
+                self.offer_continue_token = offer
+            h.send_json(200, {"offer_token": self.offer_continue_token})
         elif path == "/simz/compact" and m == "POST":
             h.send_json(200, {"compacted": self.store.compact()})
         elif path == "/simz/drop-connections" and m == "POST":
@@ -982,7 +998,10 @@ class SimServer:
                 h.send_status(400, "continue key is not valid: illegal base64 data", reason="BadRequest")
                 return
             if 0 <= tok_rv < self.store.oldest_rv():
-                h.send_status(410, EXPIRED_CONTINUE, metadata={"continue": encode_continue(-1, start)})
+                if self.offer_continue_token:
+                    h.send_status(410, EXPIRED_CONTINUE, metadata={"continue": encode_continue(-1, start)})
+                else:
+                    h.send_status(410, EXPIRED_CONTINUE_NO_TOKEN)
                 return
             if namespace is not None and rtype.namespaced:
                 start = f"{namespace}/{start}"
@@ -1144,13 +1163,20 @@ class SimServer:
                     if isinstance(item, Event):
                         send(encode(item.type, item.obj))
                     if bookmarks and time.monotonic() - last_bookmark >= BOOKMARK_INTERVAL:
-                        last_bookmark = time.monotonic()
-                        bm = {
-                            "kind": rtype.kind,
-                            "apiVersion": rtype.api_version,
-                            "metadata": {"resourceVersion": str(self.store.rv), "creationTimestamp": None},
-                        }
-                        send(b'{"type":"BOOKMARK","object":' + orjson.dumps(bm) + b"}\n")
+                        # A bookmark promises "every event up to this resourceVersion has been sent", so it may
+                        # only carry the store's revision while nothing is queued for this watcher; read both
+                        # under the store lock (events are published under it). Otherwise a client resuming
+                        # from the bookmark would skip the events still queued.
+                        with self.store.lock:
+                            caught_up_rv = self.store.rv if w.queue.empty() else None
+                        if caught_up_rv is not None:
+                            last_bookmark = time.monotonic()
+                            bm = {
+                                "kind": rtype.kind,
+                                "apiVersion": rtype.api_version,
+                                "metadata": {"resourceVersion": str(caught_up_rv), "creationTimestamp": None},
+                            }
+                            send(b'{"type":"BOOKMARK","object":' + orjson.dumps(bm) + b"}\n")
             finally:
                 self.store.unwatch(w)
             h.wfile.write(b"0\r\n\r\n")

@@ -45,35 +45,44 @@ def test_kind_not_served_is_one_row_and_the_rest_loads(fsim: SimProcess, service
     assert [f[0].kind for f in failures] == [ErrorKind.NOT_FOUND]
 
 
-def test_continue_token_expiring_mid_list_restarts_transparently(fsim: SimProcess, services: Callable[..., Any],
-                                                                 run: Any) -> None:
-    svc = services(fsim.kubeconfig, page_size=10)
+@pytest.mark.parametrize("offer_token", [True, False], ids=["resumes-from-offered-token", "restarts-without-token"])
+def test_continue_token_expiring_mid_list_is_handled_transparently(offer_token: bool, fsim: SimProcess,
+                                                                   services: Callable[..., Any], run: Any) -> None:
+    # Small pages: team-a has about a dozen pods, and the page after the prefetched one must hit the 410.
+    svc = services(fsim.kubeconfig, page_size=3)
     failures: list[Any] = []
     model = make_model(svc, "sim-admin", failures)
     run(model.wait_idle(), 20)
+    errors_before = svc.stats("sim-admin").errors
     compacted: list[int] = []
 
     def on_insert(*_: Any) -> None:
-        if not compacted and model.find("Namespaces/team-a/Workloads/Pods") is not None:
-            pods = model.find("Namespaces/team-a/Workloads/Pods")
-            if pods is not None and any(c.type is NodeType.OBJECT for c in pods.children):
-                # The first page is in: move the store on and compact, so the continue token is now too old.
-                dep = fsim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments")["items"][0]
-                fsim.request("PATCH", f"/apis/apps/v1/namespaces/team-a/deployments/{dep['metadata']['name']}"
-                             "/scale", {"spec": {"replicas": dep["spec"]["replicas"]}})
-                compacted.append(fsim.compact())
+        pods = model.find("Namespaces/team-a/Workloads/Pods")
+        if not compacted and pods is not None and any(c.type is NodeType.OBJECT for c in pods.children):
+            # The first page is in: move the store on and compact, so the continue token is now too old.
+            dep = fsim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments")["items"][0]
+            fsim.request("PATCH", f"/apis/apps/v1/namespaces/team-a/deployments/{dep['metadata']['name']}"
+                         "/scale", {"spec": {"replicas": dep["spec"]["replicas"]}})
+            compacted.append(fsim.compact())
 
     model.rowsInserted.connect(on_insert)
     from kube9_desktop.headless import load_tree
 
-    run(load_tree(model, 0, ["Namespaces/team-a/Workloads/Pods"]), 20)
+    # A current kube-apiserver offers a token to go on from; older or aggregated API servers offer none, so the
+    # list restarts from the top and the rows already shown must not show twice.
+    fsim.set_expired_continue(offer_token=offer_token)
+    try:
+        run(load_tree(model, 0, ["Namespaces/team-a/Workloads/Pods"]), 20)
+    finally:
+        fsim.set_expired_continue(offer_token=True)  # fsim is shared by the whole module
     assert compacted, "the list had only one page"
+    assert svc.stats("sim-admin").errors > errors_before, "no 410 happened"
     pods = model.find("Namespaces/team-a/Workloads/Pods")
     assert pods is not None and pods.state is LoadState.LOADED
     assert not error_rows(pods) and not failures
     names = [c.row.name for c in pods.children if c.row is not None]
+    assert len(names) == len(set(names)) > 3, "a pod shows twice after the restart"
     assert sorted(names) == _names(fsim, "/api/v1/namespaces/team-a/pods")
-    assert len(names) == len(set(names)) > 10
     assert pods.display_label == f"Pods ({len(names)})"
 
 

@@ -51,12 +51,15 @@ def msim() -> Iterator[SimProcess]:
 
 @pytest.fixture()
 def clean_msim(msim: SimProcess) -> Iterator[SimProcess]:
-    """``msim`` with faults and churn cleared before and after the test."""
+    """``msim`` with faults and churn cleared and expired continue tokens answered the default way, before and
+    after the test."""
     msim.clear_faults()
     msim.set_churn(0)
+    msim.set_expired_continue(offer_token=True)
     yield msim
     msim.clear_faults()
     msim.set_churn(0)
+    msim.set_expired_continue(offer_token=True)
 
 
 def _ssl_for(p: SimProcess) -> ssl.SSLContext:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client as httpclient
 import json
 import socket
@@ -105,6 +106,30 @@ def test_churn_endpoint_drives_watch_traffic(clean_msim: SimProcess, mhttp: Any)
     conn.close()
     assert "MODIFIED" in types and types <= {"ADDED", "MODIFIED", "DELETED"}
     assert int(mhttp("/api/v1/pods?limit=1").json()["metadata"]["resourceVersion"]) > int(rv)
+
+
+def test_expired_continue_can_offer_no_token(clean_msim: SimProcess, mhttp: Any) -> None:
+    old = base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":1,"start":"team-a/x\\u0000"}').decode()
+    assert mhttp("/simz/expired-continue").json() == {"offer_token": True}
+    r = mhttp(f"/api/v1/pods?limit=5&continue={old}")
+    assert r.status == 410 and r.json()["metadata"]["continue"]  # the default: a fresh token is offered
+    clean_msim.set_expired_continue(offer_token=False)
+    assert mhttp("/simz/expired-continue").json() == {"offer_token": False}
+    r = mhttp(f"/api/v1/pods?limit=5&continue={old}")
+    assert r.status == 410
+    # kube-apiserver's Status when it cannot offer a token: empty metadata, the shorter message.
+    assert r.body == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"The provided continue '
+        b"parameter is too old to display a consistent list result. You can start a new list without the "
+        b'continue parameter.","reason":"Expired","code":410}'
+    )
+    # Tokens that have not expired still page on.
+    first = mhttp("/api/v1/pods?limit=5").json()
+    assert mhttp(f"/api/v1/pods?limit=5&continue={first['metadata']['continue']}").status == 200
+    assert mhttp("/simz/expired-continue", method="POST", body={"offer_token": "no"}).status == 400
+    assert mhttp("/simz/expired-continue").json() == {"offer_token": False}  # a bad request changes nothing
+    clean_msim.set_expired_continue(offer_token=True)
+    assert mhttp(f"/api/v1/pods?limit=5&continue={old}").json()["metadata"]["continue"]
 
 
 def test_tokens_and_revoke(clean_msim: SimProcess, mhttp: Any) -> None:

@@ -115,6 +115,26 @@ def test_bookmarks(clean_msim: SimProcess, mhttp: Any) -> None:
     assert int(ev["object"]["metadata"]["resourceVersion"]) >= int(rv)
 
 
+def test_bookmark_never_overtakes_an_unsent_event(clean_msim: SimProcess, mhttp: Any) -> None:
+    """A bookmark says "every event up to here has been sent": a client resuming from it must lose nothing."""
+    rv, _ = list_rv(mhttp, "/api/v1/pods")
+    clean_msim.set_churn(400)
+    try:
+        events: list[tuple[str, int]] = []
+        with watch(clean_msim, f"/api/v1/pods?watch=1&resourceVersion={rv}&allowWatchBookmarks=true"
+                               "&timeoutSeconds=4", timeout=10) as resp:
+            for line in iter(resp.readline, b""):
+                ev = json.loads(line)
+                events.append((ev["type"], int(ev["object"]["metadata"]["resourceVersion"])))
+    finally:
+        clean_msim.set_churn(0)
+    marks = [i for i, (t, _) in enumerate(events) if t == "BOOKMARK"]
+    assert len(marks) >= 2 and len(events) > 200, (len(marks), len(events))
+    for i in marks:
+        late = [r for t, r in events[i + 1:] if t != "BOOKMARK" and r <= events[i][1]]
+        assert not late, f"bookmark at rv {events[i][1]} sent before events {late[:5]}"
+
+
 def test_compaction_gives_410(clean_msim: SimProcess, mhttp: Any) -> None:
     rv, _ = list_rv(mhttp, "/api/v1/namespaces/team-a/pods")
     page = mhttp("/api/v1/pods?limit=3").json()
