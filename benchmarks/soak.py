@@ -7,6 +7,7 @@ growth is reported. Target: RSS growth under 10 %, threads and sockets flat.
 
     python benchmarks/soak.py                 # 10 minutes
     python benchmarks/soak.py --minutes 2 --out /tmp/soak.json
+    python benchmarks/soak.py --minutes 2 --trace    # also: where Python memory grew (tracemalloc, slower)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import sys
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             await cycle(win, n)
         start = sample(proc)
         samples.append(start)
+        first_snapshot = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
         print(f"start  {json.dumps(start)}", flush=True)
         deadline = time.monotonic() + args.minutes * 60
         next_sample = time.monotonic() + args.sample
@@ -123,6 +126,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         end = sample(proc)
         samples.append(end)
         print(f"end    {json.dumps(end)}", flush=True)
+        if first_snapshot is not None:
+            _print_growth(first_snapshot, tracemalloc.take_snapshot())
     finally:
         await win.shutdown()
         await svc.aclose()
@@ -145,6 +150,15 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 15) -> None:
+    """Where Python-allocated memory grew between two snapshots, by allocating line (``--trace``)."""
+    diff = after.compare_to(before, "lineno")
+    print(f"python heap: {sum(s.size for s in after.statistics('filename')) / 2**20:.1f} MB traced; "
+          f"largest growth by line:", flush=True)
+    for stat in diff[:top]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {stat.traceback[0]}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the soak and print (and optionally write) the report."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -153,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--churn", type=float, default=20.0, help="pod changes per second in the sim (default 20)")
     p.add_argument("--sample", type=float, default=30.0, help="seconds between samples (default 30)")
     p.add_argument("--out", help="write the report as JSON to this file")
+    p.add_argument("--trace", action="store_true", help="trace Python allocations and print where memory grew")
     args = p.parse_args(argv)
+    if args.trace:
+        tracemalloc.start()
 
     from PySide6.QtWidgets import QApplication
 
