@@ -93,6 +93,7 @@ class DetailsPane(QWidget):
         super().__init__(parent)
         self.service: KubeService | None = None
         self._task: asyncio.Future[Any] | None = None
+        self._copy_task: asyncio.Future[None] | None = None  # "Copy YAML" from the tree: fetch, then copy
         self._obj: dict[str, Any] | None = None
         self._kind: Kind | None = None
         self.revealed = False
@@ -246,22 +247,30 @@ class DetailsPane(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def copy_yaml_of(self, node: TreeNode) -> None:
-        """Context menu "Copy YAML" on any object row: fetch it, then copy (asking first for Secrets)."""
+        """Context menu "Copy YAML" on any object row: ask first for Secrets, then fetch it and copy."""
         if self.service is None or node.kind is None or node.row is None:
             return
         kind, row, ctx, svc = node.kind, node.row, node.context, self.service
+        # Ask here, in the slot, before anything runs: a modal question inside the coroutine would spin a nested
+        # Qt loop inside a task step (see tests/test_loop_discipline.py).
+        if kind.kind == "Secret" and not self.confirm_copy_secret():
+            return
 
         async def run() -> None:
             try:
                 obj = await svc.get(ctx, kind.key, row.namespace, row.name)
             except KubeError as e:
-                QMessageBox.warning(self, e.title, f"{e.message}\n{e.hint}")
-                return
-            if kind.kind == "Secret" and not self.confirm_copy_secret():
+                self._warn(e.title, f"{e.message}\n{e.hint}")
                 return
             QGuiApplication.clipboard().setText(to_yaml(obj))
 
         self._copy_task = asyncio.ensure_future(run())
+
+    def _warn(self, title: str, text: str) -> None:
+        """A warning box that does not block: ``open()`` returns at once, the box deletes itself when closed."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _set_fields(self, fields: list[tuple[str, str]]) -> None:
         while self.form.rowCount():

@@ -154,12 +154,16 @@ def test_secret_masked_until_revealed_and_copy_asks_first(
     monkeypatch.setattr(DetailsPane, "confirm_copy_secret", lambda self: asked.append(True) or False)
     win.details.copy_yaml()
     assert asked == [True] and clipboard.text() == "before", "declined: nothing copied"
-    win.details.copy_yaml_of(row)  # the tree's context menu
-    run(win.details._copy_task, 10)
-    assert asked == [True, True] and clipboard.text() == "before"
+    win.details._copy_task = None
+    win.details.copy_yaml_of(row)  # the tree's context menu: declined, so nothing is even fetched
+    assert asked == [True, True] and win.details._copy_task is None and clipboard.text() == "before"
     monkeypatch.setattr(DetailsPane, "confirm_copy_secret", lambda self: asked.append(True) or True)
     win.details.copy_yaml()
     assert len(asked) == 3 and all(v in clipboard.text() for v in values)
+    clipboard.setText("")
+    win.details.copy_yaml_of(row)
+    run(win.details._copy_task, 10)
+    assert len(asked) == 4 and all(v in clipboard.text() for v in values)
     clipboard.setText("")
     # Revealing shows the values.
     win.details.reveal()
