@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.trace:
         tracemalloc.start()
 
+    from kube9_desktop.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # as the app does at start-up
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])

@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _setup_logging(args.log_level, to_file=not headless)
+    from kube9_desktop.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before Qt and our workers start threads
 
     import qasync
     from PySide6.QtWidgets import QApplication

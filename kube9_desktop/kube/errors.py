@@ -79,6 +79,20 @@ class KubeError(Exception):
         """Errors with the same identity arriving together are shown in one dialog."""
         return (self.context, self.kind.value, self.message)
 
+    def detached(self) -> KubeError:
+        """This error without the stack it was raised through, ready to be kept as a value; returns ``self``.
+
+        A kept exception keeps every frame of its traceback alive with their locals (responses, pages of rows),
+        and those frames usually hold the error again: a reference cycle only a full garbage collection frees,
+        which under a large tree is rare. Errors stored on nodes and in-flight lists therefore carry no
+        traceback and no chained cause; the log got both when the error was raised.
+        """
+        self.__traceback__ = None
+        self.__cause__ = None
+        self.__context__ = None
+        self.__suppress_context__ = True
+        return self
+
     def one_line(self) -> str:
         """The message as one line, for an error row or the headless tree printout."""
         return " ".join(self.message.split())

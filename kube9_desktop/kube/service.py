@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import dataclasses
 import gc
 import logging
 import time
@@ -69,7 +70,7 @@ class _InFlight:
         self.ref = ref
         self.pages: list[Page] = []
         self.done = False
-        self.error: BaseException | None = None
+        self.error: KubeError | None = None
         self.changed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -85,7 +86,9 @@ class _InFlight:
                 i += 1
             if self.done:
                 if self.error is not None:
-                    raise self.error
+                    # Each follower raises its own copy: the traceback a raise attaches names this frame, which
+                    # holds ``self``, so raising the stored error itself would tie the two into a cycle.
+                    raise dataclasses.replace(self.error)
                 return
             await self.changed.wait()
 
@@ -255,7 +258,7 @@ class KubeService:
         except KubeError as err:
             if not err.context:
                 err.context = ref.context
-            flight.error = err
+            flight.error = err.detached()
         except asyncio.CancelledError:
             flight.error = KubeError(
                 ErrorKind.UNKNOWN, "Cancelled", "The list was cancelled.", context=ref.context

@@ -71,6 +71,11 @@ class _Watch:
         self.failures = 0
         self.healthy = False
 
+    def forget_task(self, task: asyncio.Task[None]) -> None:
+        """Done callback: drop the finished task (its exception's traceback holds ``_run``'s frame, so ``self``)."""
+        if self.task is task:
+            self.task = None
+
 
 class LiveUpdates:
     """Keeps the lists the user has open live; owned by the model (``model.live``).
@@ -267,6 +272,9 @@ class LiveUpdates:
         w = _Watch(node, node.ref, kind, self._tracked.get(node, now))
         self._watches[node] = w
         w.task = asyncio.get_event_loop().create_task(self._run(w, svc), name=f"kube9-live-{node.ref.kind}")
+        # A finished task keeps its exception (a cancellation): let go of it, or watch, task and stream form a
+        # cycle that only a full collection frees.
+        w.task.add_done_callback(w.forget_task)
         self._model.activity.emit()
 
     def _enforce_limit(self, context: str, room: int) -> None:

@@ -39,6 +39,8 @@ def test_kind_not_served_is_one_row_and_the_rest_loads(fsim: SimProcess, service
     rows = error_rows(sc)
     assert len(rows) == 1 and rows[0].error is not None and rows[0].error.kind is ErrorKind.NOT_FOUND
     assert "does not serve storageclasses" in rows[0].label
+    # Kept as a value, so without the frames it was raised through (they would keep pages and responses alive).
+    assert rows[0].error.__traceback__ is None and rows[0].error.__cause__ is None
     assert object_names(model.find("Nodes")) == _names(fsim, "/api/v1/nodes")
     assert object_names(model.find("Cluster resources/PersistentVolumes")) == _names(fsim,
                                                                                       "/api/v1/persistentvolumes")
