@@ -370,3 +370,20 @@ def test_what_leaves_the_tree_is_freed_without_the_cycle_collector(service_facto
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_flags_from_the_index_agree_with_the_node(service_factory: Any, run: Any) -> None:
+    """``flags()`` answers from the index's key alone (it runs twice per row on every layout); it must say
+    "never has children" exactly for the rows that cannot expand."""
+    from PySide6.QtCore import Qt
+
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Nodes/node-1", depth=2)
+    root = model.context_node()
+    assert root is not None
+    seen = {True: 0, False: 0}
+    for node in root.walk()[1:]:
+        never = bool(model.flags(model.index_of(node)) & Qt.ItemFlag.ItemNeverHasChildren)
+        assert never is (not node.expandable), (node.type, node.label)
+        seen[never] += 1
+    assert seen[True] > 10 and seen[False] > 10
