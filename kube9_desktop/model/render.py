@@ -63,7 +63,10 @@ def format_age(created: float | None, now: float | None = None) -> str:
 def cell_text(node: TreeNode, column: int) -> str:
     """The text of ``column`` for ``node``."""
     if column == COL_NAME:
-        return node.display_label + (f"  — {node.note}" if node.note else "")
+        text = node.display_label + (f"  — {node.note}" if node.note else "")
+        if node.hidden_rows:
+            text += f"  — first {node.shown:,} shown"
+        return text
     if node.type is NodeType.CONTEXT:
         return node.status if column == COL_STATUS else ""
     row = node.row
@@ -130,6 +133,9 @@ def tooltip(node: TreeNode) -> str:
         return "<br>".join(parts)
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
         return f"{node.row.namespace}/{node.row.name}"
+    if node.hidden_rows:
+        return (f"{node.display_label}: the first {node.shown:,} are shown; scroll to the last one to show more. "
+                "The filter searches them all.")
     return node.display_label
 
 

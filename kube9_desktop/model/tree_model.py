@@ -35,6 +35,7 @@ from kube9_desktop.model import render
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.nodes import (
     LEAF_KEY_BIT,
+    SHOW_ROWS,
     LoadState,
     NodeType,
     TreeNode,
@@ -79,6 +80,8 @@ class ClusterTreeModel(QAbstractItemModel):
 
     #: Rows inserted per ``beginInsertRows`` call; the loop gets a turn between batches.
     insert_batch = 500
+    #: Rows a long list shows more of each time its last shown row scrolls into view (see SHOW_ROWS).
+    show_step = SHOW_ROWS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -179,7 +182,7 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
         """The index of ``node`` (invalid for the root or a node not in the visible tree)."""
-        if node is self._root or node.parent is None or not self._attached(node):
+        if node is self._root or node.parent is None or not self._exposed(node):
             return QModelIndex()
         return self.createIndex(node.position(), column, self._key(node))
 
@@ -188,8 +191,9 @@ class ClusterTreeModel(QAbstractItemModel):
         # views and the model tester call index() very often.
         if row < 0 or not 0 <= column < len(render.COLUMNS) or (parent.isValid() and parent.column() != 0):
             return QModelIndex()
-        children = self.node(parent).children
-        if row >= len(children):
+        node = self.node(parent)
+        children = node.children
+        if row >= len(children) or row >= node.shown:
             return QModelIndex()
         child = children[row]
         self._registry[child.key] = child
@@ -207,7 +211,8 @@ class ClusterTreeModel(QAbstractItemModel):
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
         if parent.isValid() and parent.column() > 0:
             return 0
-        return len(self.node(parent).children)
+        node = self.node(parent)
+        return min(len(node.children), node.shown)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:
         return len(render.COLUMNS)
@@ -287,13 +292,35 @@ class ClusterTreeModel(QAbstractItemModel):
             n = n.parent
         return n is not None and self._contexts.get(n.context) is n
 
+    def _exposed(self, node: TreeNode) -> bool:
+        """Whether views know ``node``: it is in the current tree and inside the shown rows of every ancestor."""
+        n = node
+        while n is not self._root:
+            p = n.parent
+            if p is None or n.position() >= p.shown:
+                return False
+            n = p
+        return True
+
     def _insert(self, parent: TreeNode, nodes: list[TreeNode], at: int | None = None) -> None:
-        if not nodes:
+        n = len(nodes)
+        if not n:
             return
         at = len(parent.children) if at is None else at
-        if self._attached(parent):
+        # Views hear only of rows that land inside the shown window (see SHOW_ROWS). Rows inserted among shown
+        # ones are all shown (the window grows, so no shown row is pushed out of it); rows appended at the
+        # window's end fill it up; the rest wait, silently, for show_more.
+        visible = min(len(parent.children), parent.shown)
+        if at < visible:
+            entering = n
+            parent.shown = max(parent.shown, visible + n)
+        elif at == visible:
+            entering = max(0, min(n, parent.shown - visible))
+        else:
+            entering = 0
+        if entering and self._exposed(parent):
             self._changing += 1
-            self.beginInsertRows(self.index_of(parent), at, at + len(nodes) - 1)
+            self.beginInsertRows(self.index_of(parent), at, at + entering - 1)
             parent.add_children(nodes, at)
             self.endInsertRows()
             self._changing -= 1
@@ -301,18 +328,50 @@ class ClusterTreeModel(QAbstractItemModel):
             parent.add_children(nodes, at)
         self.last_insert_at = time.monotonic()
 
+    def show_more(self, node: TreeNode, rows: int | None = None) -> int:
+        """Show views up to ``rows`` (default :attr:`show_step`) more of ``node``'s waiting children; returns how
+        many were added."""
+        more = min(self.show_step if rows is None else rows, node.hidden_rows)
+        if more <= 0:
+            return 0
+        first = node.shown
+        if self._exposed(node):
+            self._changing += 1
+            self.beginInsertRows(self.index_of(node), first, first + more - 1)
+            node.shown += more
+            self.endInsertRows()
+            self._changing -= 1
+        else:
+            node.shown += more
+        return more
+
+    def show_everything(self) -> int:
+        """Show every waiting row of every loaded tree (the filter searches what views see); returns the count."""
+        added = 0
+        for root in list(self._contexts.values()):
+            for node in root.walk():
+                if node.hidden_rows:
+                    added += self.show_more(node, node.hidden_rows)
+        return added
+
     def _remove(self, parent: TreeNode, first: int, last: int) -> None:
         if last < first:
             return
         removed = parent.children[first:last + 1]
-        if self._attached(parent):
+        # Views hear only of the shown rows removed. While rows wait behind the window it shrinks by as many, so
+        # they stay waiting (views are not told of them); otherwise the window keeps its size.
+        shown_removed = max(0, min(last, parent.shown - 1) - first + 1)
+        shrink = shown_removed if len(parent.children) > parent.shown else 0
+        if shown_removed and self._exposed(parent):
             self._changing += 1
-            self.beginRemoveRows(self.index_of(parent), first, last)
+            self.beginRemoveRows(self.index_of(parent), first, first + shown_removed - 1)
             del parent.children[first:last + 1]
+            parent.shown -= shrink
             self.endRemoveRows()
             self._changing -= 1
         else:
             del parent.children[first:last + 1]
+            parent.shown -= shrink
         for n in removed:
             self._detach_subtree(n)
 
@@ -336,7 +395,7 @@ class ClusterTreeModel(QAbstractItemModel):
         self._insert(node, nodes)
 
     def _changed(self, node: TreeNode) -> None:
-        if self._attached(node) and node.parent is not None:
+        if node.parent is not None and self._exposed(node):
             first = self.index_of(node, 0)
             self.dataChanged.emit(first, first.siblingAtColumn(len(render.COLUMNS) - 1))
 
@@ -571,8 +630,9 @@ class ClusterTreeModel(QAbstractItemModel):
                 await asyncio.sleep(0)
                 if not self._is_live(node, gen):
                     return
-            # Batches grow with the rows already shown (see _load_list): layouts stay linear in the list size.
-            end = start + max(self.insert_batch, len(node.children))
+            # Batches grow with the rows already there, so the view's layouts stay linear in the list size, up to
+            # the shown window: rows past it cost views nothing, and smaller steps keep each loop turn short.
+            end = start + max(self.insert_batch, min(len(node.children), SHOW_ROWS))
             self._insert(node, [object_node(r, kind, ctx) for r in rows[start:end]])
             start = end
 
@@ -752,12 +812,22 @@ class ClusterTreeModel(QAbstractItemModel):
                 self._insert(node, [object_node(x, kind, node.context) for x in rows[i:j]], at=i)
                 i = j
                 continue
-            src = moved.position()
-            if self._attached(node):
+            src = moved.position()  # > i: the rows before i are settled
+            exposed = self._exposed(node)
+            if exposed and src < node.shown:
                 pidx = self.index_of(node)
                 self.beginMoveRows(pidx, src, src, pidx, i)
                 node.children.insert(i, node.children.pop(src))
                 self.endMoveRows()
+            elif i < node.shown:
+                # A waiting row moves into the shown window: for views it is an insertion, and the window grows
+                # by one so the last shown row stays shown.
+                if exposed:
+                    self.beginInsertRows(self.index_of(node), i, i)
+                node.children.insert(i, node.children.pop(src))
+                node.shown += 1
+                if exposed:
+                    self.endInsertRows()
             else:
                 node.children.insert(i, node.children.pop(src))
             if moved.row != r:

@@ -165,6 +165,10 @@ class MainWindow(QMainWindow):
         self.tree.doubleClicked.connect(self._on_double_click)
         self.tree.expanded.connect(self._remember_expanded)
         self.tree.collapsed.connect(self._remember_collapsed)
+        self._show_more_pending = False
+        bar = self.tree.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(lambda _lo, _hi: self._on_scrolled())
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(render.COL_NAME, QHeaderView.ResizeMode.Stretch)
@@ -332,11 +336,35 @@ class MainWindow(QMainWindow):
         dlg = SettingsDialog(self.settings, self)
         dlg.open()
 
+    def _on_scrolled(self, _value: int = 0) -> None:
+        """When the last shown row of a long list scrolls into view, show that list's next rows."""
+        if self._show_more_pending or self.tree.model() is not self.model:
+            return
+        bottom = self.tree.viewport().height()
+        index = self.tree.indexAt(QPoint(4, 2))
+        for _ in range(500):  # the rows on screen; a bound in case of a very tall window
+            if not index.isValid() or self.tree.visualRect(index).top() > bottom:
+                return
+            node = self.model.node(index)
+            parent = node.parent
+            if parent is not None and parent.hidden_rows and node.position() == parent.shown - 1:
+                # Deferred: inserting rows inside the scroll bar's signal would re-enter the view's update.
+                self._show_more_pending = True
+                QTimer.singleShot(0, lambda p=parent: self._show_more(p))
+                return
+            index = self.tree.indexBelow(index)
+
+    def _show_more(self, node: TreeNode) -> None:
+        self._show_more_pending = False
+        self.model.show_more(node)
+
     def set_filter(self, text: str) -> None:
         """Filter the loaded tree by name (recursively); an empty text shows the whole tree again."""
         text = text.strip()
         if text:
             if self.tree.model() is not self.proxy:
+                # The filter sees what views see: show the rows long lists keep waiting, so none escapes it.
+                self.model.show_everything()
                 self._expanded_before_filter = self._expanded_paths()
                 self.proxy.setSourceModel(self.model)
                 self.tree.setModel(self.proxy)

@@ -36,7 +36,7 @@ def tiny_sim() -> Any:
     """A very small cluster: Qt's model tester fetches and re-checks every row it can reach."""
     from kube9_desktop.sim.process import SimProcess
 
-    s = SimProcess.start("--pods", "8", "--namespaces", "3", "--nodes", "1")
+    s = SimProcess.start("--pods", "14", "--namespaces", "3", "--nodes", "1")
     yield s
     s.stop()
 
@@ -53,14 +53,22 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     qtmodeltester.check(model)
     model.set_context("sim-admin", user=False)
     # The tester fetches every row it can reach and re-checks the whole tree on every change: slow by design.
+    open_path(model, run, "Namespaces/team-a/Workloads", timeout=240)
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    pods.shown = model.show_step = 1  # a long list's window, in small: rows wait behind it, then are shown
     open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments", depth=2,
               timeout=240)
+    assert pods.hidden_rows > 0
+    model.show_more(pods)
     run(model.wait_idle(), 240)
     assert model.find("Namespaces/team-a/Workloads/Pods") is not None
     tiny_sim.request("DELETE", "/api/v1/namespaces/team-a/pods/" + child_names(
         model.find("Namespaces/team-a/Workloads/Pods"))[0])
     model.refresh()
     run(model.wait_idle(), 240)
+    model.show_everything()
+    assert pods.hidden_rows == 0
     model.set_context("sim-down")
     run(model.wait_idle(), 60)
     model.set_context("sim-admin")
@@ -387,3 +395,51 @@ def test_flags_from_the_index_agree_with_the_node(service_factory: Any, run: Any
         assert never is (not node.expandable), (node.type, node.label)
         seen[never] += 1
     assert seen[True] > 10 and seen[False] > 10
+
+
+@pytest.fixture(scope="module")
+def window_sim() -> Any:
+    """A sim of our own: the windowed-list test deletes pods."""
+    from kube9_desktop.sim.process import SimProcess
+
+    s = SimProcess.start("--pods", "90", "--namespaces", "3", "--nodes", "1")
+    yield s
+    s.stop()
+
+
+def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any) -> None:
+    """Views see ``children[:shown]`` of a long list, while rows inside and behind the window are removed and
+    re-listed, more rows are shown, and then all of them (Qt's model tester watches the same in
+    test_model_passes_qt_model_tester_while_loading)."""
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.model import render
+
+    svc = KubeService(load_kubeconfig(window_sim.kubeconfig))
+    model = ClusterTreeModel()
+    model.set_service(svc)
+    model.set_context("sim-admin", user=False)
+    open_path(model, run, "Namespaces/team-a/Workloads", depth=1, timeout=120)
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    pods.shown = model.show_step = 6
+    model.insert_batch = 4  # several batches: the window fills, then the rest waits silently
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", timeout=120)
+    index = model.index_of(pods)
+    names = [c.row.name for c in pods.children if c.row is not None]
+    assert len(names) > 14 and model.rowCount(index) == 6 and pods.hidden_rows == len(names) - 6
+    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(names)})  — first 6 shown"
+    assert model.index_of(pods.children[5]).isValid() and not model.index_of(pods.children[6]).isValid()
+    # Delete a shown pod and two waiting ones; Refresh re-lists and reconciles in place.
+    for victim in (names[1], names[10], names[-1]):
+        window_sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim}")
+    model.refresh()
+    run(model.wait_idle(), 120)
+    left = [c.row.name for c in pods.children if c.row is not None]
+    assert sorted(left) == sorted(set(names) - {names[1], names[10], names[-1]})
+    assert model.rowCount(index) == 5  # the shown pod went; the waiting ones stay waiting
+    assert model.show_more(pods) == 6 and model.rowCount(index) == 11
+    assert model.show_everything() == len(left) - 11 and model.rowCount(index) == len(left)
+    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(left)})"
+    run(model.shutdown())
+    run(svc.aclose())

@@ -200,3 +200,28 @@ def test_status_bar_shows_numbers(window: MainWindow, run: Any) -> None:
     assert "Cache hit rate" in window.status_cache.text()
     assert "connections" in window.status_conn.text()
     run(asyncio.sleep(0))
+
+
+def test_a_long_list_shows_more_at_the_end_and_all_when_filtering(window: MainWindow, run: Any) -> None:
+    """Long lists are shown a window at a time (views ask the model for every shown row on each layout);
+    scrolling to the end shows the next rows, and the filter searches every row."""
+    window.resize(900, 300)  # a short view: the list's end is off screen until scrolled to
+    expand(window, run, "Namespaces/team-a/Workloads")
+    pods = window.model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    pods.shown = window.model.show_step = 5  # a small window, as the default one is for a list of thousands
+    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    run(asyncio.sleep(0.2))
+    index = window.model.index_of(pods)
+    total = len(pods.children)
+    assert total > 12 and window.model.rowCount(index) == 5
+    assert window.model.data(index) == f"Pods ({total})  — first 5 shown"
+    assert not window.model.index_of(pods.children[-1]).isValid()
+    window.tree.scrollTo(window.model.index_of(pods.children[4]))  # the last shown row comes into view
+    run(asyncio.sleep(0.2))
+    assert window.model.rowCount(index) == 10  # one more window, not everything
+    last_hidden = pods.children[-1].row.name  # type: ignore[union-attr]
+    window.filter_box.setText(last_hidden)
+    assert window.model.rowCount(index) == total and pods.hidden_rows == 0
+    source = window.proxy.mapToSource(window.proxy.index(0, 0, window.proxy.mapFromSource(index)))
+    assert window.model.node(source) is pods.children[-1]
