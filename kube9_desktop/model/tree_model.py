@@ -374,6 +374,12 @@ class ClusterTreeModel(QAbstractItemModel):
             parent.shown -= shrink
         for n in removed:
             self._detach_subtree(n)
+        if not parent.hidden_rows:
+            # Nothing waits: the window is back to its full size (views see the same rows either way), so a list
+            # emptied for a reload or an error row shows what comes next.
+            parent.shown = max(parent.shown, SHOW_ROWS)
+        elif parent.shown <= 0:
+            self.show_more(parent)  # every shown row went: show the waiting ones, or the list looks empty
 
     def _detach_subtree(self, node: TreeNode) -> None:
         registry = self._registry
@@ -814,11 +820,13 @@ class ClusterTreeModel(QAbstractItemModel):
                 continue
             src = moved.position()  # > i: the rows before i are settled
             exposed = self._exposed(node)
-            if exposed and src < node.shown:
-                pidx = self.index_of(node)
-                self.beginMoveRows(pidx, src, src, pidx, i)
+            if src < node.shown:  # a move inside the shown window
+                if exposed:
+                    pidx = self.index_of(node)
+                    self.beginMoveRows(pidx, src, src, pidx, i)
                 node.children.insert(i, node.children.pop(src))
-                self.endMoveRows()
+                if exposed:
+                    self.endMoveRows()
             elif i < node.shown:
                 # A waiting row moves into the shown window: for views it is an insertion, and the window grows
                 # by one so the last shown row stays shown.

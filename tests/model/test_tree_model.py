@@ -441,5 +441,12 @@ def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any
     assert model.show_more(pods) == 6 and model.rowCount(index) == 11
     assert model.show_everything() == len(left) - 11 and model.rowCount(index) == len(left)
     assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(left)})"
+    # A windowed list whose reload fails: its rows make way for one error row, which views see.
+    from kube9_desktop.kube.errors import ErrorKind, KubeError
+
+    pods.shown = 3
+    model._fail(pods, KubeError(ErrorKind.SERVER, "Server error", "The server failed."), user=False)
+    assert [c.type for c in pods.children] == [NodeType.ERROR] and model.rowCount(index) == 1
+    assert pods.shown >= 3 and model.index_of(pods.children[0]).isValid()
     run(model.shutdown())
     run(svc.aclose())
