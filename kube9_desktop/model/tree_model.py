@@ -311,21 +311,24 @@ class ClusterTreeModel(QAbstractItemModel):
         # ones are all shown (the window grows, so no shown row is pushed out of it); rows appended at the
         # window's end fill it up; the rest wait, silently, for show_more.
         visible = min(len(parent.children), parent.shown)
+        shown = parent.shown
         if at < visible:
             entering = n
-            parent.shown = max(parent.shown, visible + n)
+            shown = max(shown, visible + n)
         elif at == visible:
-            entering = max(0, min(n, parent.shown - visible))
+            entering = max(0, min(n, shown - visible))
         else:
             entering = 0
         if entering and self._exposed(parent):
             self._changing += 1
             self.beginInsertRows(self.index_of(parent), at, at + entering - 1)
             parent.add_children(nodes, at)
+            parent.shown = shown  # only now: until endInsertRows views must still count the rows as before
             self.endInsertRows()
             self._changing -= 1
         else:
             parent.add_children(nodes, at)
+            parent.shown = shown
         self.last_insert_at = time.monotonic()
 
     def show_more(self, node: TreeNode, rows: int | None = None) -> int:

@@ -60,7 +60,23 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments", depth=2,
               timeout=240)
     assert pods.hidden_rows > 0
+    # Watch events inside the window: a pod that sorts first is added (the window grows by it), then deleted.
+    from kube9_desktop.kube.kinds import KINDS
+    from kube9_desktop.kube.rows import Row
+
+    first = Row(uid="uid-aaa", name="aaa-first", namespace="team-a", kind="pods")
+    shown = pods.shown
+    model.apply_changes(pods, [("ADDED", first)], KINDS["pods"])
+    assert pods.children[0].row is first and pods.shown == shown + 1 and pods.hidden_rows > 0
+    model.apply_changes(pods, [("DELETED", first)], KINDS["pods"])
+    assert pods.shown == shown
     model.show_more(pods)
+    run(model.wait_idle(), 240)
+    # Pods come and go, inside the window and behind it; Refresh reconciles them in place.
+    tiny_sim.set_churn(40)
+    run(asyncio.sleep(0.6))
+    tiny_sim.set_churn(0)
+    model.refresh()
     run(model.wait_idle(), 240)
     assert model.find("Namespaces/team-a/Workloads/Pods") is not None
     tiny_sim.request("DELETE", "/api/v1/namespaces/team-a/pods/" + child_names(
