@@ -410,6 +410,18 @@ class ApiBackend:
                         )
                     )
                     return
+                def parsed(line: bytes) -> bool:
+                    # Parsed here, off the event loop, like list pages; a malformed line ends the stream.
+                    try:
+                        event = orjson.loads(line)
+                        if not isinstance(event, dict):
+                            raise ValueError("a watch event is not a JSON object")
+                    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+                        put(("malformed", exc))
+                        return False
+                    put(("event", event))
+                    return True
+
                 buf = b""
                 for chunk in raw.stream(64 * 1024, decode_content=True):
                     if stop.is_set():
@@ -417,10 +429,14 @@ class ApiBackend:
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
-                        if line.strip():
-                            put(("line", line))
-                if buf.strip() and not stop.is_set():
-                    put(("line", buf))
+                        if line.strip() and not parsed(line):
+                            raw.close()  # the rest of this stream is not to be trusted: never reuse it
+                            raw.release_conn()
+                            return
+                if buf.strip() and not stop.is_set() and not parsed(buf):
+                    raw.close()
+                    raw.release_conn()
+                    return
                 raw.release_conn()
                 put(("end", None))
             except Exception as exc:
@@ -454,15 +470,12 @@ class ApiBackend:
                     return
                 if what == "error":
                     raise payload
-                try:
-                    event = orjson.loads(payload)
-                    if not isinstance(event, dict):
-                        raise ValueError("a watch event is not a JSON object")
-                except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+                if what == "malformed":
                     # A malformed watch line is a protocol error the user can read, like a malformed list.
                     c = self._clients.get(ref.context)
-                    raise transform_exception(exc, context=ref.context, server=c.server if c else "",
+                    raise transform_exception(payload, context=ref.context, server=c.server if c else "",
                                               options=self.options) from None
+                event = payload
                 etype = event.get("type", "")
                 obj = event.get("object") or {}
                 if etype == "ERROR":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -187,6 +188,39 @@ async def test_watch_streams_rows_and_gone(sim: SimProcess, kubeconfig: Kubeconf
         assert ei.value.kind is ErrorKind.GONE
     finally:
         await backend.aclose()
+
+
+async def test_watch_events_are_parsed_off_the_event_loop(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from kube9_desktop.kube import fetch
+
+    parsers: list[str] = []
+    real_loads = fetch.orjson.loads
+
+    def loads(data: Any) -> Any:
+        parsers.append(threading.current_thread().name)
+        return real_loads(data)
+
+    monkeypatch.setattr(fetch.orjson, "loads", loads)
+    backend = ApiBackend(kubeconfig, KubeOptions())
+    ref = ListRef(ADMIN, "pods")
+    try:
+        rv = [p async for p in backend.list_pages(ref, KINDS["pods"])][-1].resource_version
+        sim.set_churn(50)
+        parsers.clear()  # from here on only the watch parses (the sim helper's own replies came before)
+        rows = 0
+        async with asyncio.timeout(10):
+            async for ev in backend.watch(ref, KINDS["pods"], rv):
+                rows += ev.row is not None
+                if rows >= 5:
+                    break
+        seen = list(parsers)
+    finally:
+        sim.set_churn(0)
+        await backend.aclose()
+    assert len(seen) >= 5 and threading.current_thread().name not in seen, seen
 
 
 async def test_older_api_version_found_by_discovery(kubeconfig: Kubeconfig, make_service: Make) -> None:
