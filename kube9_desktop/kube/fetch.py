@@ -368,7 +368,10 @@ class ApiBackend:
         holder: dict[str, Any] = {}
 
         def put(item: tuple[str, Any]) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is closed: nobody will read this stream again
+                stop.set()
 
         def reader() -> None:
             try:

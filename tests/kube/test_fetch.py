@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -210,8 +211,8 @@ async def test_watch_events_are_parsed_off_the_event_loop(kubeconfig: Kubeconfig
         # From resourceVersion 0 the server starts with an ADDED event per pod: events without changing the
         # shared sim's pods (other tests count them).
         rows = 0
-        async with asyncio.timeout(10):
-            async for ev in backend.watch(ref, KINDS["pods"], "0"):
+        async with asyncio.timeout(10), contextlib.aclosing(backend.watch(ref, KINDS["pods"], "0")) as events:
+            async for ev in events:
                 rows += ev.row is not None
                 if rows >= 5:
                     break
