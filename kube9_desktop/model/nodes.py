@@ -198,8 +198,7 @@ def list_node(kind: Kind, context: str, namespace: str | None) -> TreeNode:
 
 def error_node(error: KubeError, context: str) -> TreeNode:
     """An ERROR row for ``error``."""
-    return TreeNode(NodeType.ERROR, error.one_line(), context=context, error=error.detached(),
-                    state=LoadState.LOADED)
+    return TreeNode(NodeType.ERROR, error.one_line(), context=context, error=error, state=LoadState.LOADED)
 
 
 def loading_node(context: str) -> TreeNode:
