@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +61,29 @@ async def test_errors_match_api(sim: SimProcess, kubeconfig: Kubeconfig, make_se
         await svc.get(ADMIN, "pods", "team-a", "does-not-exist")
     assert ei.value.kind is ErrorKind.NOT_FOUND
     assert (await svc.version(ADMIN)).startswith("v1.")
+
+
+async def test_kubectl_processes_are_capped_so_a_refresh_does_not_starve_the_machine(
+        sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make, tmp_path: Path) -> None:
+    # A real kubectl behind a wrapper that logs when each process starts and ends.
+    log = tmp_path / "spawns.log"
+    wrapper = tmp_path / "kubectl"
+    wrapper.write_text(f'#!/bin/sh\necho "+ $(date +%s%N)" >> {log}\n"{shutil.which("kubectl")}" "$@"\nrc=$?\n'
+                       f'echo "- $(date +%s%N)" >> {log}\nexit $rc\n')
+    wrapper.chmod(0o755)
+    svc = make_service(kubeconfig, KubeOptions(kubectl=str(wrapper), workers=8), backend="kubectl",
+                       kubeconfig_path=sim.kubeconfig)
+    refs = [ListRef(ADMIN, kind, namespace=ns) for ns in ("team-a", "team-b", "team-c")
+            for kind in ("pods", "deployments", "services", "configmaps")]
+    lists = await asyncio.gather(*(svc.list_all(r) for r in refs))
+    assert all(isinstance(rows, list) for rows in lists) and lists[0]
+    events = sorted((int(t), +1 if sign == "+" else -1) for sign, t in (ln.split() for ln in log.read_text().split(
+        "\n") if ln))
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert len(events) == 2 * len(refs)
+    cap = svc.backend.max_processes()  # type: ignore[attr-defined]
+    assert cap == min(8, 2 * (os.cpu_count() or 1))
+    assert 1 < peak <= cap, f"{peak} kubectl processes ran at once (cap {cap})"
