@@ -67,6 +67,11 @@ EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k
 # Refresh exec tokens this long before they expire, so no request is sent with a token about to lapse.
 _EXPIRY_MARGIN = 10.0
 
+#: Seconds during which a plugin that answered a 401 with the very token just rejected is not run again for that
+#: token. Long enough to cover one Refresh's parallel requests (each would otherwise re-run it); short enough that
+#: after logging in again in a terminal, the next Refresh picks the new token up.
+STALE_TOKEN_QUIET = 10.0
+
 
 @dataclass
 class RequestInfo:
@@ -634,6 +639,70 @@ def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout
     return ExecCredential(token=token or None, client_cert=cert, client_key=key, expires=expires)
 
 
+class ExecAuth:
+    """A context's exec plugin and the credential it last handed out, shared by all clients of that context.
+
+    client-go keeps one credential per plugin configuration for the whole process, and so do we: the list client
+    and the watch client of a context share one, so a cloud login helper (which may be slow, or open a browser)
+    runs once rather than once per client. Thread-safe; the plugin runs in the calling (worker) thread.
+
+    Args:
+        exec_cfg: The kubeconfig user's ``exec`` mapping.
+        context: The context name (for messages).
+        server: The cluster URL (passed to plugins that ask for cluster info).
+    """
+
+    def __init__(self, exec_cfg: dict[str, Any], context: str, server: str) -> None:
+        self.exec_cfg = exec_cfg
+        self.context = context
+        self.server = server
+        self._lock = threading.Lock()
+        self._cred: ExecCredential | None = None
+        # The token a re-run handed back although the server had just rejected it (plugins cache their tokens),
+        # and when: another 401 for it soon after is not worth another run (nor an interactive plugin's prompt).
+        self._stale: tuple[str, float] | None = None
+
+    @property
+    def current(self) -> ExecCredential | None:
+        """The credential last handed out (None before the first run)."""
+        return self._cred
+
+    def get(self, timeout: float) -> ExecCredential:
+        """The current credential, running the plugin first if there is none yet; raises KubeError."""
+        with self._lock:
+            if self._cred is None:
+                self._cred = run_exec_plugin(self.exec_cfg, self.context, self.server, timeout)
+            return self._cred
+
+    def renew(self, seen: ExecCredential | None, timeout: float, *, rejected: bool) -> ExecCredential | None:
+        """A newer credential than ``seen``: another client's run if there was one since, else a new run.
+
+        Args:
+            seen: The credential the caller used.
+            timeout: Seconds the plugin may run.
+            rejected: Whether the server answered ``seen`` with 401 (else it is merely about to expire).
+
+        Returns:
+            The credential to use now; ``seen`` itself when running the plugin again is pointless: it handed
+            out this very token in answer to a 401 less than :data:`STALE_TOKEN_QUIET` seconds ago.
+
+        Raises:
+            KubeError: ``EXEC_PLUGIN`` when the plugin fails.
+        """
+        with self._lock:
+            if self._cred is not seen:
+                return self._cred
+            token = seen.token if seen is not None else None
+            if rejected and token is not None and self._stale is not None and self._stale[0] == token \
+                    and time.monotonic() - self._stale[1] < STALE_TOKEN_QUIET:
+                return seen
+            cred = run_exec_plugin(self.exec_cfg, self.context, self.server, timeout)
+            self._stale = (token, time.monotonic()) if rejected and token is not None and cred.token == token \
+                else None
+            self._cred = cred
+            return cred
+
+
 # ------------------------------------------------------------------------------------------------------------
 # The pooled client
 
@@ -712,9 +781,12 @@ class ContextClient:
         kubeconfig: The merged kubeconfig.
         context: The context name.
         options: Timeouts, pool size, retries, exec timeout.
+        exec_auth: The context's shared exec credential (another client of the same context passes its own
+            :attr:`exec_auth`); a new one when None and the user has an ``exec`` plugin.
     """
 
-    def __init__(self, kubeconfig: Kubeconfig, context: str, options: KubeOptions) -> None:
+    def __init__(self, kubeconfig: Kubeconfig, context: str, options: KubeOptions,
+                 exec_auth: ExecAuth | None = None) -> None:
         self.context = context
         self.options = options
         info = kubeconfig.context(context)  # raises KubeError KUBECONFIG
@@ -724,10 +796,13 @@ class ContextClient:
         user = self._config_dict["users"][0]["user"] if self._config_dict["users"] else {}
         self._exec_cfg: dict[str, Any] | None = user.get("exec") if isinstance(user.get("exec"), dict) else None
         self.exec_command = str(self._exec_cfg.get("command")) if self._exec_cfg else None
+        self.exec_auth: ExecAuth | None = None
+        if self._exec_cfg is not None:
+            self.exec_auth = exec_auth or ExecAuth(self._exec_cfg, context, self.server)
         self._stats = _Stats()
         self._lock = threading.RLock()
         self._auth_lock = threading.Lock()
-        self._cred: ExecCredential | None = None
+        self._cred: ExecCredential | None = None  # the exec credential this client's ApiClient is using
         self._retired: list[ApiClient] = []
         self._closed = False
         self._api = self._build()
@@ -754,8 +829,8 @@ class ContextClient:
             user0 = {k: v for k, v in self._config_dict["users"][0]["user"].items() if k != "tokenFile"}
             user0["token"] = token
             config_dict["users"] = [{"name": self._config_dict["users"][0]["name"], "user": user0}]
-        if self._exec_cfg is not None:
-            cred = run_exec_plugin(self._exec_cfg, self.context, self.server, self.options.exec_timeout)
+        if self.exec_auth is not None:
+            cred = self.exec_auth.get(self.options.exec_timeout)
             self._cred = cred
             user: dict[str, Any] = {k: v for k, v in self._config_dict["users"][0]["user"].items() if k != "exec"}
             if cred.token:
@@ -785,7 +860,7 @@ class ContextClient:
                     details={"error": type(exc).__name__},
                 )
             raise err from None
-        if self._exec_cfg is not None:
+        if self.exec_auth is not None:
             # The loader installs a hook that re-applies its own (stale) token before every request; we manage
             # exec tokens ourselves.
             cfg.refresh_api_key_hook = None
@@ -804,31 +879,46 @@ class ContextClient:
         """The current official ApiClient."""
         return self._api
 
-    def _refresh_exec_if_due(self) -> None:
-        cred = self._cred
-        if self._exec_cfg is None or cred is None or cred.expires is None:
+    def _sync_exec(self) -> None:
+        """Use the context's newest exec credential: renewed first when it is about to expire, or taken over
+        when the context's other client already renewed it."""
+        if self.exec_auth is None:
             return
-        if time.time() < cred.expires - _EXPIRY_MARGIN:
-            return
-        self._reauthenticate(cred)
+        cred = self.exec_auth.current
+        if cred is not None and cred.expires is not None and time.time() >= cred.expires - _EXPIRY_MARGIN:
+            cred = self.exec_auth.renew(cred, self.options.exec_timeout, rejected=False)
+        if cred is not None and cred is not self._cred:
+            self._adopt(cred)
 
-    def _reauthenticate(self, seen: ExecCredential | None) -> None:
-        """Re-run the exec plugin (or rebuild the client for other auth) unless another thread just did."""
+    def _adopt(self, cred: ExecCredential) -> None:
         with self._auth_lock:
-            if self._exec_cfg is not None:
-                if self._cred is not seen:  # someone else already refreshed
-                    return
-                cred = run_exec_plugin(self._exec_cfg, self.context, self.server, self.options.exec_timeout)
-                if cred.token and self._cred is not None and self._cred.token:
-                    self._api.configuration.api_key["BearerToken"] = f"Bearer {cred.token}"
-                    self._cred = cred
-                    return
-            # Client certificates from a plugin, OIDC (the loader refreshes expired id-tokens on load) and
-            # tokenFile (re-read on load): build a new client and retire the old one.
-            new = self._build()
-            with self._lock:
-                self._retired.append(self._api)
-                self._api = new
+            if cred is self._cred:
+                return
+            if cred.token and self._cred is not None and self._cred.token:
+                self._api.configuration.api_key["BearerToken"] = f"Bearer {cred.token}"
+                self._cred = cred
+                return
+        self._rebuild()  # client certificates from a plugin: a new client (it reads exec_auth's current one)
+
+    def _rebuild(self) -> None:
+        new = self._build()
+        with self._lock:
+            self._retired.append(self._api)
+            self._api = new
+
+    def _reauthenticate(self, seen: ExecCredential | None) -> bool:
+        """After a 401: a newer exec credential (another client's or a new plugin run), or a rebuilt client for
+        other auth (OIDC refreshes expired id-tokens on load, tokenFile is re-read). False when there is nothing
+        newer worth a retry."""
+        if self.exec_auth is not None:
+            cred = self.exec_auth.renew(seen, self.options.exec_timeout, rejected=True)
+            if cred is None or cred is seen:
+                return False
+            self._adopt(cred)
+            return True
+        with self._auth_lock:
+            self._rebuild()
+        return True
 
     # -- requests --------------------------------------------------------------------------------------------
 
@@ -855,7 +945,7 @@ class ContextClient:
 
         The caller must read and ``release_conn()`` it. Status errors are not raised here.
         """
-        self._refresh_exec_if_due()
+        self._sync_exec()
         api = self._api
         params = api.param_serialize(
             method="GET",
@@ -887,6 +977,7 @@ class ContextClient:
         reauthed = False
         while True:
             err: KubeError
+            self._sync_exec()
             seen = self._cred
             try:
                 raw = self.open(path, query, accept, read_timeout)
@@ -920,11 +1011,12 @@ class ContextClient:
             if err.kind is ErrorKind.UNAUTHORIZED and not reauthed and self.auth in ("exec", "oidc", "token-file"):
                 reauthed = True
                 try:
-                    self._reauthenticate(seen)
+                    renewed = self._reauthenticate(seen)
                 except KubeError as auth_err:
                     self._count_error()
                     raise auth_err from None
-                continue
+                if renewed:
+                    continue
             retry = err.kind in (ErrorKind.THROTTLED, ErrorKind.SERVER) or (
                 err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated")
             )
@@ -986,10 +1078,12 @@ class ContextClient:
                     pass
 
 
-def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions) -> ContextClient:
-    """Create a :class:`ContextClient`, converting any failure into a KubeError."""
+def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions,
+                exec_auth: ExecAuth | None = None) -> ContextClient:
+    """Create a :class:`ContextClient` (sharing ``exec_auth`` when given), converting any failure into a
+    KubeError."""
     try:
-        return ContextClient(kubeconfig, context, options)
+        return ContextClient(kubeconfig, context, options, exec_auth)
     except KubeError:
         raise
     except Exception as exc:

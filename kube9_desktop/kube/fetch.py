@@ -529,7 +529,10 @@ class ApiBackend:
             c = self._watch_clients.get(context)
         if c is not None:
             return c
-        c = make_client(self.kubeconfig, context, dataclasses.replace(self.options, workers=WATCH_POOL_SIZE))
+        # Same exec credential as the list client: a login plugin runs once per context, not once per client.
+        shared = self.client(context).exec_auth
+        c = make_client(self.kubeconfig, context, dataclasses.replace(self.options, workers=WATCH_POOL_SIZE),
+                        shared)
         with self._lock:
             other = self._watch_clients.setdefault(context, c)
         if other is not c:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import select
 import socket
 import socketserver
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kube9_desktop.kube import client as client_mod
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kubeconfig import load_kubeconfig
@@ -231,6 +233,69 @@ async def test_exec_401_reruns_plugin_once(sim: SimProcess, make_service: Make, 
     with pytest.raises(KubeError) as ei:
         await svc.list_all(ListRef("test", "pods", namespace="default"))
     assert ei.value.kind is ErrorKind.UNAUTHORIZED and "p.sh" in ei.value.hint
+    assert count.read_text().count("run") == 3
+
+
+async def _watch_rows(svc: KubeService, ref: ListRef, n: int) -> int:
+    """Watch ``ref`` from resourceVersion 0 (an ADDED event per existing object) until ``n`` rows arrived."""
+    rows = 0
+    async with asyncio.timeout(10), contextlib.aclosing(svc.watch(ref, "0")) as events:
+        async for ev in events:
+            rows += ev.row is not None
+            if rows >= n:
+                break
+    return rows
+
+
+async def test_watches_share_the_exec_credential_of_their_context(sim: SimProcess, make_service: Make,
+                                                                  write_config: Callable[..., str],
+                                                                  tmp_path: Path) -> None:
+    prefix = f"share-{uuid.uuid4().hex[:8]}"
+    sim.add_token(f"{prefix}-1", "admin")
+    sim.add_token(f"{prefix}-2", "admin")
+    count = tmp_path / "count"
+    path = write_config(_exec_user(_script(tmp_path, "p.sh", PLUGIN), "client.authentication.k8s.io/v1", prefix,
+                                   count))
+    svc = make_service(load_kubeconfig(path))
+    await svc.list_all(ListRef("test", "nodes"))
+    # Watches have a connection pool of their own, but not a login of their own.
+    assert await _watch_rows(svc, ListRef("test", "pods", namespace="team-a"), 3) == 3
+    assert count.read_text().count("run") == 1
+    # A 401 on a list re-runs the plugin once; the watch then uses that new token without a run of its own.
+    sim.revoke_token(f"{prefix}-1")
+    assert len(await svc.list_all(ListRef("test", "namespaces"))) == 12
+    assert await _watch_rows(svc, ListRef("test", "pods", namespace="team-b"), 3) == 3
+    assert count.read_text().count("run") == 2
+    assert svc.stats("test").errors == 0
+
+
+async def test_a_plugin_handing_back_a_rejected_token_is_not_rerun_until_the_user_can_have_logged_in(
+        sim: SimProcess, make_service: Make, write_config: Callable[..., str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_mod, "STALE_TOKEN_QUIET", 0.5)
+    # Like a cloud login helper: it hands out the token its own cache holds until the user logs in again.
+    cache, count = tmp_path / "token-cache", tmp_path / "count"
+    credential = '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}'
+    plugin = _script(tmp_path, "login-helper",
+                     f"#!/bin/sh\necho run >> {count}\nprintf '{credential}' \"$(cat {cache})\"\n")
+    old, new = f"cached-{uuid.uuid4().hex[:8]}", f"relogin-{uuid.uuid4().hex[:8]}"
+    sim.add_token(old, "admin")
+    cache.write_text(old)
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": plugin}}
+    svc = make_service(load_kubeconfig(write_config(user)))
+    await svc.list_all(ListRef("test", "nodes"))
+    sim.revoke_token(old)
+    # The first 401 re-runs the plugin; it hands back the same token, which fails again, and so does the next list.
+    for ref in (ListRef("test", "namespaces"), ListRef("test", "pods", namespace="team-a")):
+        with pytest.raises(KubeError) as ei:
+            await svc.list_all(ref)
+        assert ei.value.kind is ErrorKind.UNAUTHORIZED and "login-helper" in ei.value.hint
+    assert count.read_text().count("run") == 2, "a 401 for the token the plugin just handed back runs it again"
+    # The user logs in again; once the quiet time is over, the next 401 runs the plugin and picks the token up.
+    sim.add_token(new, "admin")
+    cache.write_text(new)
+    time.sleep(0.6)
+    assert len(await svc.list_all(ListRef("test", "namespaces"))) == 12
     assert count.read_text().count("run") == 3
 
 
