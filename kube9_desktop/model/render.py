@@ -63,7 +63,12 @@ def format_age(created: float | None, now: float | None = None) -> str:
 def cell_text(node: TreeNode, column: int) -> str:
     """The text of ``column`` for ``node``."""
     if column == COL_NAME:
-        text = node.display_label + (f"  — {node.note}" if node.note else "")
+        text = node.display_label
+        if node.row is not None and node.row.namespace and _spans_namespaces(node.parent):
+            # The pods on a node, a namespaced CRD's objects: rows from many namespaces, and names repeat.
+            text += f"  · {node.row.namespace}"
+        if node.note:
+            text += f"  — {node.note}"
         if node.hidden_rows:
             text += f"  — first {node.shown:,} shown"
         return text
@@ -81,6 +86,11 @@ def cell_text(node: TreeNode, column: int) -> str:
     if column == COL_AGE:
         return format_age(row.created)
     return ""
+
+
+def _spans_namespaces(parent: TreeNode | None) -> bool:
+    """Whether ``parent``'s children come from a list across all namespaces."""
+    return parent is not None and parent.ref is not None and parent.ref.namespace is None
 
 
 @cache

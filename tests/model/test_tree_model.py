@@ -130,8 +130,17 @@ def test_namespace_pods_deployments_and_selectors(service_factory: Any, run: Any
 
 def test_node_expands_to_its_pods(service_factory: Any, run: Any, sim_names: Any) -> None:
     model = make_model(service_factory())
-    open_path(model, run, "Nodes/node-1")
-    assert child_names(model.find("Nodes/node-1")) == sim_names("/api/v1/pods?fieldSelector=spec.nodeName=node-1")
+    open_path(model, run, "Nodes/node-2")  # a worker (node-1 is the control plane)
+    node = model.find("Nodes/node-2")
+    assert child_names(node) == sim_names("/api/v1/pods?fieldSelector=spec.nodeName=node-2")
+    # Pods from every namespace: each name says which (names repeat across namespaces); within a namespace it
+    # would only repeat what the tree already says.
+    shown = [model.data(model.index_of(c)) for c in node.children]
+    assert len({c.row.namespace for c in node.children}) > 1
+    assert shown == [f"{c.row.name}  · {c.row.namespace}" for c in node.children]
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods")
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods.children and [model.data(model.index_of(c)) for c in pods.children] == child_names(pods)
 
 
 def test_crd_expands_to_custom_resources(service_factory: Any, run: Any, sim_names: Any) -> None:
