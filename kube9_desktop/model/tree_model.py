@@ -631,19 +631,27 @@ class ClusterTreeModel(QAbstractItemModel):
                 self._fail(node, e, user)
 
     async def _append_rows(self, node: TreeNode, gen: int, rows: list[Row], kind: Kind) -> None:
-        """Insert rows in batches, giving the event loop a turn between batches so the window stays smooth."""
+        """Append rows, giving the event loop a turn every :attr:`insert_batch` rows so the window stays smooth.
+
+        Building a row's node costs a few microseconds; each insert into a list open in a view costs a layout of
+        all its shown rows. So nodes are built :attr:`insert_batch` at a time, one loop turn each, and a list
+        open in a view gets them in batches that grow with the rows already there (its layouts then stay linear
+        in the list's size, up to the shown window); any other list, which no view lays out, gets each chunk at
+        once.
+        """
         ctx = node.context
-        start = 0
-        while start < len(rows):
+        batch: list[TreeNode] = []
+        for start in range(0, len(rows), self.insert_batch):
             if start:
                 await asyncio.sleep(0)
                 if not self._is_live(node, gen):
                     return
-            # Batches grow with the rows already there, so the view's layouts stay linear in the list size, up to
-            # the shown window: rows past it cost views nothing, and smaller steps keep each loop turn short.
-            end = start + max(self.insert_batch, min(len(node.children), SHOW_ROWS))
-            self._insert(node, [object_node(r, kind, ctx) for r in rows[start:end]])
-            start = end
+            batch += [object_node(r, kind, ctx) for r in rows[start:start + self.insert_batch]]
+            if not node.expanded or len(batch) >= min(len(node.children), SHOW_ROWS):
+                self._insert(node, batch)
+                batch = []
+        if batch:
+            self._insert(node, batch)
 
     async def _list_rows(self, ref: ListRef, demand: bool) -> tuple[list[Row], str, bool]:
         """A whole list: (rows, resourceVersion, served from the cache)."""

@@ -195,6 +195,36 @@ def test_big_page_streams_in_batches(service_factory: Any, run: Any, sim_names: 
     assert inserts[:2] == [1, 20] and sum(inserts[1:]) == len(want) and len(inserts) > 2
 
 
+def test_only_a_list_open_in_a_view_gets_its_rows_in_growing_batches(service_factory: Any, run: Any) -> None:
+    """An insert under an expanded row costs the view a layout of all that row's shown rows, so an open list gets
+    few, growing batches; a closed list (loaded for its count) costs no layout, so it gets small ones, each in a
+    loop turn of its own, and building its rows never holds the window for long."""
+    model = make_model(service_factory(page_size=100))
+    model.insert_batch = 4
+    batches: dict[str, list[int]] = {"open": [], "closed": []}
+
+    def on_insert(parent: Any, first: int, last: int) -> None:
+        node = model.node(parent)
+        if node.children[first].row is None or node.children[first].row.kind != "pods":
+            return
+        if node.label == "node-2":  # opened (its pods are listed when it is expanded)
+            batches["open"].append(last - first + 1)
+        elif node.label == "Pods" and node.namespace == "team-b":  # listed for its count, never opened
+            batches["closed"].append(last - first + 1)
+
+    model.rowsInserted.connect(on_insert)
+    open_path(model, run, "Nodes/node-2", "Namespaces/team-b")
+    opened = model.find("Nodes/node-2")
+    closed = model.find("Namespaces/team-b/Workloads/Pods")
+    assert opened is not None and opened.expanded and closed is not None and not closed.expanded
+    assert len(closed.children) > 3 * model.insert_batch
+    assert sum(batches["closed"]) == len(closed.children)
+    assert max(batches["closed"]) <= model.insert_batch, batches["closed"]
+    got = batches["open"]
+    assert sum(got) == len(opened.children) > 3 * model.insert_batch
+    assert max(got) > model.insert_batch and len(got) < len(opened.children) / model.insert_batch, got
+
+
 def test_unreachable_context_is_one_error_row_and_others_still_work(service_factory: Any, run: Any) -> None:
     failures: list[Any] = []
     model = make_model(service_factory(connect_timeout=2.0), context="sim-down", failures=failures)
