@@ -154,13 +154,20 @@ def cold_load(sim: SimProcess, runs: int) -> dict[str, Any]:
 
 
 class Qt:
-    """One QApplication and qasync loop for every in-process measurement (as the app runs)."""
+    """One QApplication and qasync loop for every in-process measurement, set up as the app sets itself up: malloc
+    arenas capped, garbage collected on the GUI thread only (a collection in a worker would hold the GIL, and so
+    the window, for as long as it takes)."""
 
     def __init__(self) -> None:
         import qasync
         from PySide6.QtWidgets import QApplication
 
+        from kube9_desktop.memory import limit_malloc_arenas
+        from kube9_desktop.ui.gc_driver import GcDriver
+
+        limit_malloc_arenas()
         self.app = QApplication.instance() or QApplication([])
+        self.collector = GcDriver(parent=self.app)
         self.loop = qasync.QEventLoop(self.app)
         asyncio.set_event_loop(self.loop)
 
@@ -169,6 +176,7 @@ class Qt:
 
     def close(self) -> None:
         """Stop the loop's worker threads (qasync's default executor) before Qt goes away."""
+        self.collector.stop()
         self.loop.close()
         asyncio.set_event_loop(None)
 
@@ -294,6 +302,69 @@ async def namespace_case(sim: SimProcess, backend: str, ns: str) -> dict[str, An
         await svc.aclose()
 
 
+async def open_namespace_in_window(sim: SimProcess, ns: str) -> dict[str, float]:
+    """The same namespace opened in the real main window (offscreen, 1280x800), with its Pods list expanded while
+    it loads, as a user who opens it at once: the view's layouts and painting are in the loop stall."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.model.lag import LoopLagMonitor
+    from kube9_desktop.model.nodes import NodeType
+    from kube9_desktop.ui.main_window import MainWindow
+
+    svc = make_service(sim, "api")
+    with tempfile.TemporaryDirectory() as tmp:
+        win = MainWindow(SettingsStore(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)))
+        try:
+            win.resize(1280, 800)
+            win.show()
+            win.attach_service(svc, context="sim-admin")
+            model = win.model
+            await model.wait_idle()
+            pods_path = f"Namespaces/{ns}/Workloads/Pods"
+            marks: dict[str, float] = {}
+
+            def inserted(parent: Any, first: int, last: int) -> None:
+                p = model.node(parent)
+                if p.label == "Pods" and p.namespace == ns and p.children[first].type is NodeType.OBJECT:
+                    marks.setdefault("first", time.perf_counter())
+                    marks["last"] = time.perf_counter()
+
+            model.rowsInserted.connect(inserted)
+            monitor = LoopLagMonitor()
+            monitor.start()
+            await asyncio.sleep(0.05)
+            monitor.reset()
+            t0 = time.perf_counter()
+            def expand(path: str) -> None:
+                node = model.find(path)
+                assert node is not None, f"no {path} in the tree"
+                win.expand_node(node)
+
+            expand("Namespaces")
+            expand(f"Namespaces/{ns}")
+            while model.find(pods_path) is None and time.perf_counter() - t0 < 30:
+                await asyncio.sleep(0.001)
+            expand(f"Namespaces/{ns}/Workloads")
+            expand(pods_path)
+            await model.wait_idle()
+            t1 = time.perf_counter()
+            await asyncio.sleep(0.2)  # the last layout and paint
+            await monitor.stop()
+            pods = model.find(pods_path)
+            n = sum(1 for c in pods.children if c.type is NodeType.OBJECT) if pods is not None else 0
+            return {"first_row_ms": (marks.get("first", t1) - t0) * 1000,
+                    "last_row_ms": (marks.get("last", t1) - t0) * 1000, "rows": n,
+                    "max_loop_lag_ms": monitor.max_lag_ms}
+        finally:
+            await win.shutdown()
+            win.close()
+            win.deleteLater()
+            await svc.aclose()
+
+
 def namespace_open(qt: Qt, sim: SimProcess, runs: int) -> dict[str, Any]:
     pods_in_ns = max(0, sim.stats()["pods"])
     out: dict[str, Any] = {"api": [], "kubectl": []}
@@ -318,6 +389,11 @@ def namespace_open(qt: Qt, sim: SimProcess, runs: int) -> dict[str, Any]:
                 "max_loop_lag_ms": summary([r["cached"]["max_loop_lag_ms"] for r in rs]),
             },
         }
+    # In the window (API backend): what the user sees, view layouts and painting included.
+    win = [qt.run(open_namespace_in_window(sim, "default")) for _ in range(runs)]
+    res["api"]["window"] = {"rows": win[0]["rows"],
+                            **{k: summary([w[k] for w in win]) for k in ("first_row_ms", "last_row_ms",
+                                                                           "max_loop_lag_ms")}}
     return res
 
 
@@ -481,8 +557,12 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
             a["first_row_ms"]["median"] <= TARGETS["ns10k_first_row_ms_max"], "<= 150 ms")
         add("10,000-pod namespace last row ms", a["last_row_ms"]["median"],
             a["last_row_ms"]["median"] <= TARGETS["ns10k_last_row_ms_max"], "<= 1500 ms")
-        add("10,000-pod namespace max loop stall ms", a["max_loop_lag_ms"]["max"],
+        add("10,000-pod namespace max loop stall ms (model, no view)", a["max_loop_lag_ms"]["max"],
             a["max_loop_lag_ms"]["max"] <= TARGETS["ns10k_stall_ms_max"], "<= 50 ms")
+        w = a.get("window")
+        if w:
+            add("10,000-pod namespace max loop stall ms (in the window, Pods open)", w["max_loop_lag_ms"]["max"],
+                w["max_loop_lag_ms"]["max"] <= TARGETS["ns10k_stall_ms_max"], "<= 50 ms")
     s = res.get("session", {}).get("api")
     if s:
         add("session cache hit rate", s["hit_rate"], s["hit_rate"] >= TARGETS["session_hit_rate_min"], ">= 0.80")
@@ -520,8 +600,12 @@ def markdown(res: dict[str, Any]) -> str:
             label = "first row" if what == "first_row_ms" else "last row"
             lines.append(f"| Open a {int(n):,}-pod namespace: {label} | {ms(c['api'][what])} | "
                          f"{ms(c['kubectl'][what])} |")
-        lines.append(f"| … longest loop stall | {c['api']['max_loop_lag_ms']['max']:.0f} ms | "
+        lines.append(f"| … longest loop stall (model, no view) | {c['api']['max_loop_lag_ms']['max']:.0f} ms | "
                      f"{c['kubectl']['max_loop_lag_ms']['max']:.0f} ms |")
+        w = c["api"].get("window")
+        if w:
+            lines.append(f"| … in the window, Pods open: last row, longest stall | {ms(w['last_row_ms'])}, "
+                         f"{w['max_loop_lag_ms']['max']:.0f} ms | |")
         lines.append(f"| … again within TTL: requests, top level | {c['api']['cached']['requests']}, "
                      f"{c['api']['cached']['top_load_ms']['median']:.1f} ms | {c['kubectl']['cached']['requests']}, "
                      f"{c['kubectl']['cached']['top_load_ms']['median']:.1f} ms |")

@@ -29,6 +29,8 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
         assert 0.0 <= session["hit_rate"] <= 1.0 and session["requests"] > 0
         ns = data["namespace_open"]["50"][backend]
         assert ns["rows"] == 50 and "first_row_ms" in ns and "last_row_ms" in ns
+    window = data["namespace_open"]["50"]["api"]["window"]  # the same open in the real window
+    assert window["rows"] == 50 and window["max_loop_lag_ms"]["n"] == 1
     assert isinstance(data["cold_load"]["50"]["ratio_api_over_kubectl"], float)
     assert isinstance(data["parallel_vs_sequential"]["ratio"], float)
     assert data["targets"] and all({"target", "value", "goal", "met"} <= set(t) for t in data["targets"])
