@@ -45,3 +45,45 @@ def test_gc_driver_collects_on_the_gui_thread(qapp: Any) -> None:
     finally:
         driver.stop()
     assert gc.isenabled() == before, "stop() gives collection back as it was"
+
+
+def test_gc_driver_runs_a_full_collection_only_once_the_old_heap_grew_by_a_quarter(qapp: Any) -> None:
+    """A full collection walks every tracked object: with a big tree loaded it freezes the window for 100+ ms, so
+    the driver keeps CPython's rule and skips it while the oldest generation has not grown by a quarter."""
+    import gc
+
+    from kube9_desktop.ui.gc_driver import GcDriver
+
+    full: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(1)
+
+    threshold = gc.get_threshold()
+    big = [[i] for i in range(200_000)]  # a big, stable heap (a loaded tree)
+    gc.collect()
+    driver = GcDriver(interval_ms=60_000)  # checked by hand below
+    gc.callbacks.append(on_gc)
+    try:
+        gc.set_threshold(50, 2, 2)
+
+        def churn(keep: list[list[int]] | None = None, rounds: int = 300) -> None:
+            for i in range(rounds):
+                for _ in range(60):
+                    x: list[object] = []
+                    x.append(x)  # garbage only the cycle collector frees
+                    if keep is not None:
+                        keep.append([i])  # survivors that reach the oldest generation
+                driver.check()
+
+        churn()
+        assert not full, "no full collection while the old heap stays the same size"
+        grown: list[list[int]] = []
+        churn(grown, rounds=1200)  # 72,000 more long-lived objects: over a quarter of 200,000
+        assert full, "a full collection once the old heap grew by more than a quarter"
+        del big, grown
+    finally:
+        gc.callbacks.remove(on_gc)
+        gc.set_threshold(*threshold)
+        driver.stop()
