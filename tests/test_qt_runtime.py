@@ -87,3 +87,37 @@ def test_gc_driver_runs_a_full_collection_only_once_the_old_heap_grew_by_a_quart
         gc.callbacks.remove(on_gc)
         gc.set_threshold(*threshold)
         driver.stop()
+
+
+def test_gc_driver_counts_the_old_heap_from_a_freeze(qapp: Any) -> None:
+    """The service freezes what exists at start-up (after the driver started): the quarter is then counted from
+    what is left, so cyclic garbage is not kept until the heap has grown past its size before the freeze."""
+    import gc
+
+    from kube9_desktop.ui.gc_driver import GcDriver
+
+    full: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(1)
+
+    threshold = gc.get_threshold()
+    startup = [[i] for i in range(200_000)]
+    gc.collect()
+    driver = GcDriver(interval_ms=60_000)
+    gc.callbacks.append(on_gc)
+    try:
+        gc.freeze()
+        gc.set_threshold(50, 2, 2)
+        kept: list[list[int]] = []
+        for i in range(400):
+            for _ in range(60):
+                kept.append([i])  # 24,000 new long-lived objects: far over a quarter of what is left unfrozen
+            driver.check()
+        assert full, "a full collection although the old heap is still smaller than before the freeze"
+        del startup, kept
+    finally:
+        gc.callbacks.remove(on_gc)
+        gc.set_threshold(*threshold)
+        driver.stop()

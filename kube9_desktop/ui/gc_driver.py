@@ -52,7 +52,10 @@ class GcDriver(QObject):
     def _full_collection_due(self) -> bool:
         """CPython's own rule (``long_lived_pending > long_lived_total / 4`` in gcmodule.c), from the size of the
         oldest generation: listing it costs a fraction of walking it."""
-        return len(gc.get_objects(2)) - self._long_lived > self._long_lived // 4
+        n = len(gc.get_objects(2))
+        # A gc.freeze() since (the service freezes what exists at start-up) emptied the generation: count from there.
+        self._long_lived = min(self._long_lived, n)
+        return n - self._long_lived > self._long_lived // 4
 
     def stop(self) -> None:
         """Stop the timer, collect once here and give collection back to the interpreter."""
