@@ -58,6 +58,9 @@ _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _LEAF_FLAGS = _FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+#: The roles ``data()`` answers.
+_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole,
+                    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole})
 
 #: Failures that make a whole context unusable: shown once, as the context's only child, not once per list.
 CONTEXT_FATAL = frozenset({ErrorKind.UNREACHABLE, ErrorKind.DNS, ErrorKind.TIMEOUT, ErrorKind.TLS,
@@ -249,7 +252,9 @@ class ClusterTreeModel(QAbstractItemModel):
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # A view asks about 7 roles of every painted cell (~1,000 calls per repaint of the tree); the roles we
+        # never answer return before the node lookup.
+        if role not in _ROLES or not index.isValid():
             return None
         node = self.node(index)
         col = index.column()
