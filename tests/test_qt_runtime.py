@@ -121,3 +121,28 @@ def test_gc_driver_counts_the_old_heap_from_a_freeze(qapp: Any) -> None:
         gc.callbacks.remove(on_gc)
         gc.set_threshold(*threshold)
         driver.stop()
+
+
+def test_gc_driver_checks_often_while_objects_pour_in(qapp: Any, qtbot: Any) -> None:
+    """Checked only every 200 ms, a big load let the young generation grow to hundreds of thousands of objects
+    between checks, and one collection then held the window for 200+ ms."""
+    import gc
+
+    from PySide6.QtCore import QTimer
+
+    from kube9_desktop.ui.gc_driver import BUSY_INTERVAL_MS, IDLE_INTERVAL_MS, GcDriver
+
+    driver = GcDriver()
+    keep: list[list[int]] = []
+    pour = QTimer()
+    pour.timeout.connect(lambda: keep.extend([i] for i in range(gc.get_threshold()[0])))
+    try:
+        assert driver.interval() == IDLE_INTERVAL_MS
+        pour.start(5)
+        qtbot.waitUntil(lambda: driver.interval() == BUSY_INTERVAL_MS, timeout=3000)
+        pour.stop()
+        qtbot.waitUntil(lambda: driver.interval() == IDLE_INTERVAL_MS, timeout=3000)
+    finally:
+        pour.stop()
+        driver.stop()
+        keep.clear()

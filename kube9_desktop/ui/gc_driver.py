@@ -15,25 +15,45 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
+#: Milliseconds between checks while objects are being allocated (a list is loading): short, because a young
+#: generation left to grow between checks makes one long pass. A check is one ``gc.get_count()``.
+BUSY_INTERVAL_MS = 20
+#: Milliseconds between checks when little is allocated (no reason to wake the process fifty times a second).
+IDLE_INTERVAL_MS = 250
+
 
 class GcDriver(QObject):
     """Collects garbage on the GUI thread; create one per application.
 
+    Checks every :data:`BUSY_INTERVAL_MS` while the young generation fills quickly, and every
+    :data:`IDLE_INTERVAL_MS` otherwise. Checked every 200 ms as before, a 10,000-pod load let the young generation
+    grow to hundreds of thousands of objects between checks: single collections of 200–280 ms.
+
     Args:
-        interval_ms: How often the allocation counts are checked (cheap); short enough that a young collection
-            never has much to walk.
+        interval_ms: A fixed check interval instead of the adaptive one (tests).
         parent: Qt parent.
     """
 
-    def __init__(self, interval_ms: int = 200, parent: QObject | None = None) -> None:
+    def __init__(self, interval_ms: int | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._was_enabled = gc.isenabled()
         gc.disable()
         self._long_lived = len(gc.get_objects(2))  # what survived the last full collection (approximately)
+        self._fixed = interval_ms
         self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.check)
+        self._timer.setInterval(interval_ms or IDLE_INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
         self._timer.start()
+
+    def interval(self) -> int:
+        """Milliseconds until the next check."""
+        return self._timer.interval()
+
+    def _tick(self) -> None:
+        busy = gc.get_count()[0] > gc.get_threshold()[0] // 2
+        self.check()
+        if self._fixed is None:
+            self._timer.setInterval(BUSY_INTERVAL_MS if busy else IDLE_INTERVAL_MS)
 
     def check(self) -> int:
         """Collect the generations whose thresholds were passed; returns the objects collected."""
