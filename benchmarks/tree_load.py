@@ -222,8 +222,17 @@ def requests_of(svc: Any, contexts: tuple[str, ...] = ("sim-admin",)) -> int:
     return sum(svc.stats(c).requests for c in contexts)
 
 
-async def open_namespace(model: Any, ns: str) -> dict[str, float]:
-    """Open ``Namespaces/ns``; times to the first and last pod row under its Pods node, and the worst loop stall."""
+async def open_namespace(model: Any, ns: str, open_it: Callable[[], Coroutine[Any, Any, None]] | None = None,
+                         settle: float = 0.0) -> dict[str, float]:
+    """Open ``Namespaces/ns``; times to the first and last pod row under its Pods node, and the worst loop stall.
+
+    Args:
+        model: The tree model, its context loaded.
+        ns: The namespace.
+        open_it: How to open it (default: ``fetchMore`` on the namespace row, as the view does); awaited, then the
+            model is waited for.
+        settle: Seconds the stall is still watched after the last row (a view's last layout and paint).
+    """
     from kube9_desktop.kube.kinds import KINDS
     from kube9_desktop.model.lag import LoopLagMonitor
     from kube9_desktop.model.nodes import NodeType
@@ -234,11 +243,16 @@ async def open_namespace(model: Any, ns: str) -> dict[str, float]:
 
     def inserted(parent: Any, first: int, last: int) -> None:
         p = model.node(parent)
-        if p.type is NodeType.LIST and p.kind is KINDS["pods"] and first < len(p.children) \
+        if p.type is NodeType.LIST and p.kind is KINDS["pods"] and p.namespace == ns and first < len(p.children) \
                 and p.children[first].type is NodeType.OBJECT:
             now = time.perf_counter()
             marks.setdefault("first", now)
             marks["last"] = now
+
+    async def fetch_more() -> None:
+        idx = model.index_of(node)
+        if model.canFetchMore(idx):
+            model.fetchMore(idx)
 
     model.rowsInserted.connect(inserted)
     monitor = LoopLagMonitor()
@@ -246,11 +260,10 @@ async def open_namespace(model: Any, ns: str) -> dict[str, float]:
     await asyncio.sleep(0.02)
     monitor.reset()
     t0 = time.perf_counter()
-    idx = model.index_of(node)
-    if model.canFetchMore(idx):
-        model.fetchMore(idx)
+    await (open_it or fetch_more)()
     await model.wait_idle()
     t1 = time.perf_counter()
+    await asyncio.sleep(settle)
     await monitor.stop()
     model.rowsInserted.disconnect(inserted)
     pods = model.find(f"Namespaces/{ns}/Workloads/Pods")
@@ -310,8 +323,6 @@ async def open_namespace_in_window(sim: SimProcess, ns: str) -> dict[str, float]
     from PySide6.QtCore import QSettings
 
     from kube9_desktop.config.store import SettingsStore
-    from kube9_desktop.model.lag import LoopLagMonitor
-    from kube9_desktop.model.nodes import NodeType
     from kube9_desktop.ui.main_window import MainWindow
 
     svc = make_service(sim, "api")
@@ -324,40 +335,22 @@ async def open_namespace_in_window(sim: SimProcess, ns: str) -> dict[str, float]
             model = win.model
             await model.wait_idle()
             pods_path = f"Namespaces/{ns}/Workloads/Pods"
-            marks: dict[str, float] = {}
 
-            def inserted(parent: Any, first: int, last: int) -> None:
-                p = model.node(parent)
-                if p.label == "Pods" and p.namespace == ns and p.children[first].type is NodeType.OBJECT:
-                    marks.setdefault("first", time.perf_counter())
-                    marks["last"] = time.perf_counter()
-
-            model.rowsInserted.connect(inserted)
-            monitor = LoopLagMonitor()
-            monitor.start()
-            await asyncio.sleep(0.05)
-            monitor.reset()
-            t0 = time.perf_counter()
             def expand(path: str) -> None:
                 node = model.find(path)
                 assert node is not None, f"no {path} in the tree"
                 win.expand_node(node)
 
-            expand("Namespaces")
-            expand(f"Namespaces/{ns}")
-            while model.find(pods_path) is None and time.perf_counter() - t0 < 30:
-                await asyncio.sleep(0.001)
-            expand(f"Namespaces/{ns}/Workloads")
-            expand(pods_path)
-            await model.wait_idle()
-            t1 = time.perf_counter()
-            await asyncio.sleep(0.2)  # the last layout and paint
-            await monitor.stop()
-            pods = model.find(pods_path)
-            n = sum(1 for c in pods.children if c.type is NodeType.OBJECT) if pods is not None else 0
-            return {"first_row_ms": (marks.get("first", t1) - t0) * 1000,
-                    "last_row_ms": (marks.get("last", t1) - t0) * 1000, "rows": n,
-                    "max_loop_lag_ms": monitor.max_lag_ms}
+            async def open_in_view() -> None:
+                t0 = time.perf_counter()
+                expand("Namespaces")
+                expand(f"Namespaces/{ns}")
+                while model.find(pods_path) is None and time.perf_counter() - t0 < 30:
+                    await asyncio.sleep(0.001)
+                expand(f"Namespaces/{ns}/Workloads")
+                expand(pods_path)
+
+            return await open_namespace(model, ns, open_in_view, settle=0.2)
         finally:
             await win.shutdown()
             win.close()

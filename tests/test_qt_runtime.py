@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -47,9 +49,9 @@ def test_gc_driver_collects_on_the_gui_thread(qapp: Any) -> None:
     assert gc.isenabled() == before, "stop() gives collection back as it was"
 
 
-def test_gc_driver_runs_a_full_collection_only_once_the_old_heap_grew_by_a_quarter(qapp: Any) -> None:
-    """A full collection walks every tracked object: with a big tree loaded it freezes the window for 100+ ms, so
-    the driver keeps CPython's rule and skips it while the oldest generation has not grown by a quarter."""
+@contextlib.contextmanager
+def _hand_checked_driver() -> Iterator[tuple[Any, list[int]]]:
+    """A GcDriver whose checks the test makes by hand, small thresholds, and the list of full collections seen."""
     import gc
 
     from kube9_desktop.ui.gc_driver import GcDriver
@@ -61,12 +63,25 @@ def test_gc_driver_runs_a_full_collection_only_once_the_old_heap_grew_by_a_quart
             full.append(1)
 
     threshold = gc.get_threshold()
+    driver = GcDriver(interval_ms=60_000)
+    gc.callbacks.append(on_gc)
+    gc.set_threshold(50, 2, 2)
+    try:
+        yield driver, full
+    finally:
+        gc.callbacks.remove(on_gc)
+        gc.set_threshold(*threshold)
+        driver.stop()
+
+
+def test_gc_driver_runs_a_full_collection_only_once_the_old_heap_grew_by_a_quarter(qapp: Any) -> None:
+    """A full collection walks every tracked object: with a big tree loaded it freezes the window for 100+ ms, so
+    the driver keeps CPython's rule and skips it while the oldest generation has not grown by a quarter."""
+    import gc
+
     big = [[i] for i in range(200_000)]  # a big, stable heap (a loaded tree)
     gc.collect()
-    driver = GcDriver(interval_ms=60_000)  # checked by hand below
-    gc.callbacks.append(on_gc)
-    try:
-        gc.set_threshold(50, 2, 2)
+    with _hand_checked_driver() as (driver, full):
 
         def churn(keep: list[list[int]] | None = None, rounds: int = 300) -> None:
             for i in range(rounds):
@@ -83,10 +98,6 @@ def test_gc_driver_runs_a_full_collection_only_once_the_old_heap_grew_by_a_quart
         churn(grown, rounds=1200)  # 72,000 more long-lived objects: over a quarter of 200,000
         assert full, "a full collection once the old heap grew by more than a quarter"
         del big, grown
-    finally:
-        gc.callbacks.remove(on_gc)
-        gc.set_threshold(*threshold)
-        driver.stop()
 
 
 def test_gc_driver_counts_the_old_heap_from_a_freeze(qapp: Any) -> None:
@@ -94,22 +105,10 @@ def test_gc_driver_counts_the_old_heap_from_a_freeze(qapp: Any) -> None:
     what is left, so cyclic garbage is not kept until the heap has grown past its size before the freeze."""
     import gc
 
-    from kube9_desktop.ui.gc_driver import GcDriver
-
-    full: list[int] = []
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "stop" and info["generation"] == 2:
-            full.append(1)
-
-    threshold = gc.get_threshold()
     startup = [[i] for i in range(200_000)]
     gc.collect()
-    driver = GcDriver(interval_ms=60_000)
-    gc.callbacks.append(on_gc)
-    try:
+    with _hand_checked_driver() as (driver, full):
         gc.freeze()
-        gc.set_threshold(50, 2, 2)
         kept: list[list[int]] = []
         for i in range(400):
             for _ in range(60):
@@ -117,10 +116,6 @@ def test_gc_driver_counts_the_old_heap_from_a_freeze(qapp: Any) -> None:
             driver.check()
         assert full, "a full collection although the old heap is still smaller than before the freeze"
         del startup, kept
-    finally:
-        gc.callbacks.remove(on_gc)
-        gc.set_threshold(*threshold)
-        driver.stop()
 
 
 def test_gc_driver_checks_often_while_objects_pour_in(qapp: Any, qtbot: Any) -> None:
