@@ -198,15 +198,22 @@ async def test_exec_plugin(api: str, sim: SimProcess, make_service: Make, write_
     assert count.read_text().count("run") == 1
 
 
+def _counting_plugin_service(make_service: Make, write_config: Callable[..., str], tmp_path: Path, prefix: str,
+                             expires_in: str = "") -> tuple[KubeService, Path]:
+    """A service whose context ``test`` logs in through PLUGIN (run n hands out the token ``<prefix>-n``), and the
+    file that counts the plugin's runs."""
+    count = tmp_path / "count"
+    path = write_config(_exec_user(_script(tmp_path, "p.sh", PLUGIN), "client.authentication.k8s.io/v1", prefix,
+                                   count, expires_in=expires_in))
+    return make_service(load_kubeconfig(path)), count
+
+
 async def test_exec_token_refreshed_before_expiry(sim: SimProcess, make_service: Make,
                                                  write_config: Callable[..., str], tmp_path: Path) -> None:
     prefix = f"exp-{uuid.uuid4().hex[:8]}"
     sim.add_token(f"{prefix}-1", "admin", ttl_seconds=11)
     sim.add_token(f"{prefix}-2", "admin")
-    count = tmp_path / "count"
-    path = write_config(_exec_user(_script(tmp_path, "p.sh", PLUGIN), "client.authentication.k8s.io/v1", prefix,
-                                   count, expires_in="11"))
-    svc = make_service(load_kubeconfig(path))
+    svc, count = _counting_plugin_service(make_service, write_config, tmp_path, prefix, expires_in="11")
     await svc.list_all(ListRef("test", "nodes"))
     assert count.read_text().count("run") == 1
     time.sleep(1.2)  # now within the 10 s refresh margin of the 11 s token
@@ -220,10 +227,7 @@ async def test_exec_401_reruns_plugin_once(sim: SimProcess, make_service: Make, 
     prefix = f"rev-{uuid.uuid4().hex[:8]}"
     sim.add_token(f"{prefix}-1", "admin")
     sim.add_token(f"{prefix}-2", "admin")
-    count = tmp_path / "count"
-    path = write_config(_exec_user(_script(tmp_path, "p.sh", PLUGIN), "client.authentication.k8s.io/v1", prefix,
-                                   count))
-    svc = make_service(load_kubeconfig(path))
+    svc, count = _counting_plugin_service(make_service, write_config, tmp_path, prefix)
     await svc.list_all(ListRef("test", "nodes"))
     sim.revoke_token(f"{prefix}-1")
     assert len(await svc.list_all(ListRef("test", "namespaces"))) == 12
@@ -253,10 +257,7 @@ async def test_watches_share_the_exec_credential_of_their_context(sim: SimProces
     prefix = f"share-{uuid.uuid4().hex[:8]}"
     sim.add_token(f"{prefix}-1", "admin")
     sim.add_token(f"{prefix}-2", "admin")
-    count = tmp_path / "count"
-    path = write_config(_exec_user(_script(tmp_path, "p.sh", PLUGIN), "client.authentication.k8s.io/v1", prefix,
-                                   count))
-    svc = make_service(load_kubeconfig(path))
+    svc, count = _counting_plugin_service(make_service, write_config, tmp_path, prefix)
     await svc.list_all(ListRef("test", "nodes"))
     # Watches have a connection pool of their own, but not a login of their own.
     assert await _watch_rows(svc, ListRef("test", "pods", namespace="team-a"), 3) == 3
