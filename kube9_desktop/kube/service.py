@@ -464,3 +464,6 @@ class KubeService:
         for b in self._backends.values():
             await b.aclose()
         self._backends.clear()
+        # Released now rather than whenever a collection finds the closed service's reference cycles: a big
+        # cluster's cached rows are hundreds of thousands of objects for the collector to walk.
+        self._cache.clear()

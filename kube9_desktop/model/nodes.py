@@ -18,9 +18,10 @@ from kube9_desktop.kube.rows import ListRef, Row, Severity
 _KEYS = itertools.count(1)
 LEAF_KEY_BIT = 1  # set in the key of a node that is never expandable (see TreeNode.key)
 #: Children of one node shown to views at first; more as the user scrolls to the end (``ClusterTreeModel.show_more``).
-#: QTreeView asks the Python model for every shown row on each layout (about 9 µs a row), so 5,000 rows keep a
-#: layout near 45 ms where a 50,000-row list took 0.45 s per layout and froze the window for over a second.
-SHOW_ROWS = 5_000
+#: QTreeView asks the Python model about every shown row on each layout (``index()`` and ``hasChildren()``, about
+#: 8 µs a row), and a layout is followed by a repaint (20-30 ms): 2,000 rows keep the pair near 45 ms. A 50,000-row
+#: list took 0.45 s per layout and froze the window for over a second; 5,000 rows made 70-110 ms stalls.
+SHOW_ROWS = 2_000
 
 
 class NodeType(Enum):
@@ -89,8 +90,8 @@ class TreeNode:
     list_rv: str = ""  # resourceVersion of the list the children came from
     shown: int = SHOW_ROWS  # children[:shown] are what views see (the rest wait for show_more)
     #: The QModelIndex internalId: unique, and odd for rows that can never have children, so the model answers
-    #: ``flags()`` — asked twice per row on every view layout, 100,000 times for a 50,000-row list — from the
-    #: index alone, without looking the node up.
+    #: ``hasChildren()`` — asked for every shown row on each view layout — from the index alone, without looking
+    #: the node up.
     key: int = field(default=0, init=False)
     _pos: int = 0
 
