@@ -67,6 +67,7 @@ class TreeNode:
         generation: Bumped whenever the node's children are reset, so late results of an older load are dropped.
         note: A short suffix note ("live updates paused — retrying").
         shown: How many children views see; the model exposes a long list a window at a time.
+        revealed: Whether views have been told of the node's rows (see the field's comment).
     """
 
     type: NodeType
@@ -89,6 +90,11 @@ class TreeNode:
     demand_load: bool = False  # the load in flight was asked for by opening this node (not a prefetch)
     list_rv: str = ""  # resourceVersion of the list the children came from
     shown: int = SHOW_ROWS  # children[:shown] are what views see (the rest wait for show_more)
+    #: False for a list loaded (for its count) while no view had it open: views are told of none of its rows
+    #: (``shown`` is 0) until it is opened. QTreeView repaints its whole viewport when a closed row gets its first
+    #: children and lays out the whole tree again when any row anywhere is removed: a namespace opening its twenty
+    #: lists made a dozen 25-40 ms repaints and relayouts for rows nobody could see.
+    revealed: bool = True
     #: The QModelIndex internalId: unique, and odd for rows that can never have children, so the model answers
     #: ``hasChildren()`` — asked for every shown row on each view layout — from the index alone, without looking
     #: the node up.

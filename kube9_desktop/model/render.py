@@ -69,7 +69,7 @@ def cell_text(node: TreeNode, column: int) -> str:
             text += f"  · {node.row.namespace}"
         if node.note:
             text += f"  — {node.note}"
-        if node.hidden_rows:
+        if node.hidden_rows and node.revealed:
             text += f"  — first {node.shown:,} shown"
         return text
     if node.type is NodeType.CONTEXT:
@@ -143,7 +143,7 @@ def tooltip(node: TreeNode) -> str:
         return "<br>".join(parts)
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
         return f"{node.row.namespace}/{node.row.name}"
-    if node.hidden_rows:
+    if node.hidden_rows and node.revealed:
         return (f"{node.display_label}: the first {node.shown:,} are shown; scroll to the last one to show more. "
                 "The filter searches them all.")
     return node.display_label

@@ -63,6 +63,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _INVALID = QModelIndex()
+#: Expandable rows without children yet that still get an expand arrow: a list being prefetched has no "Loading…"
+#: row (views are not told of one they would have to lay the whole tree out again to remove).
+_MAY_HAVE_CHILDREN = frozenset({LoadState.UNLOADED, LoadState.LOADING})
 _COLUMNS = len(render.COLUMNS)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -252,7 +255,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if parent.column():
             return False
         node = self._registry.get(key, self._dead)
-        return bool(node.children) or (node.expandable and node.state is LoadState.UNLOADED)
+        return bool(node.children) or (node.expandable and node.state in _MAY_HAVE_CHILDREN)
 
     def canFetchMore(self, parent: ModelIndex) -> bool:
         if not parent.isValid():
@@ -373,12 +376,23 @@ class ClusterTreeModel(QAbstractItemModel):
             parent.shown = shown
         self.last_insert_at = time.monotonic()
 
+    def _reveal(self, node: TreeNode) -> None:
+        """Tell views of an opened list's rows (one loaded while closed keeps them from views: TreeNode.revealed)."""
+        if node.revealed:
+            return
+        node.revealed = True
+        if node.hidden_rows:
+            self.show_more(node, self.show_step)
+        else:
+            node.shown = max(node.shown, self.show_step)  # no rows yet: they show as they arrive
+
     def show_more(self, node: TreeNode, rows: int | None = None) -> int:
         """Show views up to ``rows`` (default :attr:`show_step`) more of ``node``'s waiting children; returns how
         many were added."""
         more = min(self.show_step if rows is None else rows, node.hidden_rows)
         if more <= 0:
             return 0
+        node.revealed = True
         first = node.shown
         if self._exposed(node):
             self._changing += 1
@@ -388,6 +402,8 @@ class ClusterTreeModel(QAbstractItemModel):
             self._changing -= 1
         else:
             node.shown += more
+        if not node.hidden_rows:
+            node.shown = max(node.shown, self.show_step)  # all shown: rows still to come show as they arrive
         return more
 
     def show_everything(self) -> int:
@@ -419,10 +435,12 @@ class ClusterTreeModel(QAbstractItemModel):
             parent.shown -= shrink
         for n in removed:
             self._detach_subtree(n)
+        if not parent.revealed:
+            return  # views see none of its rows until it is opened
         if not parent.hidden_rows:
             # Nothing waits: the window is back to its full size (views see the same rows either way), so a list
             # emptied for a reload or an error row shows what comes next.
-            parent.shown = max(parent.shown, SHOW_ROWS)
+            parent.shown = max(parent.shown, self.show_step)
         elif parent.shown <= 0:
             self.show_more(parent)  # every shown row went: show the waiting ones, or the list looks empty
 
@@ -447,8 +465,13 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def _changed(self, node: TreeNode) -> None:
         if node.parent is not None and self._exposed(node):
-            first = self.index_of(node, 0)
-            self.dataChanged.emit(first, first.siblingAtColumn(len(render.COLUMNS) - 1))
+            # One signal per cell: a view repaints just those cells. Given a range, QTreeView repaints its whole
+            # viewport (20-30 ms with the window full of rows), and a loading list's label (its count) changes with
+            # every page: twenty full repaints while 10,000 pods arrive.
+            row, key = node.position(), self._key(node)
+            for col in range(_COLUMNS):
+                cell = self.createIndex(row, col, key)
+                self.dataChanged.emit(cell, cell)
 
     # ------------------------------------------------------------------ loading
 
@@ -517,9 +540,14 @@ class ClusterTreeModel(QAbstractItemModel):
                 "categories", "namespace"):
             self._structural(self._open_namespace, node, user=user)
         else:
-            if not node.children:
-                # The placeholder shows at once; the coroutine replaces it with the first page.
-                self._structural(self._insert, node, [loading_node(node.context)])
+            if demand or node.expanded:
+                if not node.revealed:
+                    self._structural(self._reveal, node)
+                if not node.children:
+                    # The placeholder shows at once; the coroutine replaces it with the first page.
+                    self._structural(self._insert, node, [loading_node(node.context)])
+            elif not node.children and node.type is NodeType.LIST:
+                node.revealed, node.shown = False, 0  # loaded for its count: views see its rows once opened
             self._spawn(self._load_list(node, gen, user, demand))
 
     def _structural(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
@@ -624,7 +652,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if any(c.type is not NodeType.LOADING for c in node.children):
             await self._reload_list(node, gen, user, demand)
             return
-        if not node.children:
+        if not node.children and (demand or node.expanded):
             self._insert(node, [loading_node(ctx)])
         try:
             if node.ref is None:
@@ -650,11 +678,8 @@ class ClusterTreeModel(QAbstractItemModel):
                 count += len(page.rows)
                 node.count = count if page.last else count + (page.remaining or 0)
                 self._changed(node)
-                # Every insert under an expanded row makes the view lay out all of the row's children again. Rows
-                # are held back until they are at least as many as those shown, so a 50,000-row list costs a few
-                # layouts instead of one per page (which is quadratic); the first page still shows at once.
                 pending += page.rows
-                if not node.children or len(pending) >= max(self.insert_batch, len(node.children)):
+                if self._rows_due(node, len(pending)):
                     rows, pending = pending, []
                     await self._append_rows(node, gen, rows, kind)
             if not self._is_live(node, gen):
@@ -675,14 +700,25 @@ class ClusterTreeModel(QAbstractItemModel):
             if self._is_live(node, gen):
                 self._fail(node, e, user)
 
+    def _rows_due(self, node: TreeNode, rows: int) -> bool:
+        """Whether ``rows`` rows held back for a loading ``node`` should be inserted now.
+
+        Every insert that views see under an expanded row costs a layout of all the row's shown rows and a repaint
+        (together 30-50 ms for 2,000 rows). So a list open in a view gets its first rows at once, then the rest
+        of its shown window in one insert, and after that rows as they come (views do not see them). A list no
+        view has open costs no layout: its rows go in as they come.
+        """
+        if not node.children or not node.expanded:
+            return True
+        room = node.shown - len(node.children)
+        return room <= 0 or rows >= room
+
     async def _append_rows(self, node: TreeNode, gen: int, rows: list[Row], kind: Kind) -> None:
         """Append rows, giving the event loop a turn every :attr:`insert_batch` rows so the window stays smooth.
 
-        Building a row's node costs a few microseconds; each insert into a list open in a view costs a layout of
-        all its shown rows. So nodes are built :attr:`insert_batch` at a time, one loop turn each, and a list
-        open in a view gets them in batches that grow with the rows already there (its layouts then stay linear
-        in the list's size, up to the shown window); any other list, which no view lays out, gets each chunk at
-        once.
+        Building a row's node costs a few microseconds, so nodes are built :attr:`insert_batch` at a time, one
+        loop turn each; they are inserted as :meth:`_rows_due` says (a list open in a view gets the rest of its
+        shown window in one insert).
         """
         ctx = node.context
         batch: list[TreeNode] = []
@@ -692,7 +728,7 @@ class ClusterTreeModel(QAbstractItemModel):
                 if not self._is_live(node, gen):
                     return
             batch += [object_node(r, kind, ctx) for r in rows[start:start + self.insert_batch]]
-            if not node.expanded or len(batch) >= min(len(node.children), SHOW_ROWS):
+            if self._rows_due(node, len(batch)):
                 self._insert(node, batch)
                 batch = []
         if batch:
@@ -747,7 +783,11 @@ class ClusterTreeModel(QAbstractItemModel):
         """
         was = node.expanded
         node.expanded = expanded
+        if expanded and not node.revealed:
+            self._structural(self._reveal, node)
         if expanded and not was:
+            if node.state is LoadState.LOADING and not node.children and node.expandable:
+                self._structural(self._insert, node, [loading_node(node.context)])  # opened during its prefetch
             self._revisit(node)
 
     def _revisit(self, node: TreeNode) -> None:
@@ -909,6 +949,7 @@ class ClusterTreeModel(QAbstractItemModel):
         repeated = any(c.error is not None and c.error.identity == error.identity for c in node.children)
         node.count = None
         self._replace_children(node, [error_node(error, ctx)])
+        self._reveal(node)  # an error row is rare and must be reachable (retry) even under a list never opened
         node.state = LoadState.FAILED
         self._changed(node)
         self.load_failed.emit(error, user and not (repeated and node.type is not NodeType.CONTEXT))
