@@ -246,7 +246,7 @@ class ClusterTreeModel(QAbstractItemModel):
     def hasChildren(self, parent: ModelIndex = QModelIndex()) -> bool:
         # A view layout asks this for every shown row: a leaf's key answers it without a node lookup (TreeNode.key).
         # flags() is Qt's own on purpose: overridden to say "never has children" for leaves, it was asked twice
-        # per shown row instead of this once, and a 5,000-row layout took a third longer.
+        # per shown row instead of this once (with index() as it was, a 5,000-row layout took ~65 ms, now ~45 ms).
         key = parent.internalId()
         if key & LEAF_KEY_BIT:
             return False
@@ -283,8 +283,7 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def multiData(self, index: ModelIndex, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
         # Qt's item delegate asks for 7 roles of every cell it paints in this one call. Qt's own multiData() makes
-        # that 7 data() calls into Python (~1,000 per repaint of the tree); answered here, a repaint took a third
-        # less time.
+        # that 7 data() calls into Python: ~980 calls per repaint of the tree, ~140 answered here.
         node = self.node(index) if index.isValid() else None
         col = index.column()
         span = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
@@ -543,12 +542,17 @@ class ClusterTreeModel(QAbstractItemModel):
             if demand or node.expanded:
                 if not node.revealed:
                     self._structural(self._reveal, node)
-                if not node.children:
-                    # The placeholder shows at once; the coroutine replaces it with the first page.
-                    self._structural(self._insert, node, [loading_node(node.context)])
+                # The placeholder shows at once; the coroutine replaces it with the first page.
+                self._structural(self._show_loading, node)
             elif not node.children and node.type is NodeType.LIST:
                 node.revealed, node.shown = False, 0  # loaded for its count: views see its rows once opened
             self._spawn(self._load_list(node, gen, user, demand))
+
+    def _show_loading(self, node: TreeNode) -> None:
+        """A "Loading…" row under a list being loaded that has no rows yet (checked when it runs: deferred, the
+        first rows may have come first)."""
+        if node.state is LoadState.LOADING and not node.children and node.expandable:
+            self._insert(node, [loading_node(node.context)])
 
     def _structural(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Change the tree now, or on the next loop turn if another change is being announced.
@@ -652,8 +656,8 @@ class ClusterTreeModel(QAbstractItemModel):
         if any(c.type is not NodeType.LOADING for c in node.children):
             await self._reload_list(node, gen, user, demand)
             return
-        if not node.children and (demand or node.expanded):
-            self._insert(node, [loading_node(ctx)])
+        if demand or node.expanded:
+            self._show_loading(node)
         try:
             if node.ref is None:
                 node.ref = await self._resolve_ref(node)
@@ -786,8 +790,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if expanded and not node.revealed:
             self._structural(self._reveal, node)
         if expanded and not was:
-            if node.state is LoadState.LOADING and not node.children and node.expandable:
-                self._structural(self._insert, node, [loading_node(node.context)])  # opened during its prefetch
+            self._structural(self._show_loading, node)  # opened during its prefetch: "Loading…" until rows come
             self._revisit(node)
 
     def _revisit(self, node: TreeNode) -> None:
