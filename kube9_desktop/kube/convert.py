@@ -113,7 +113,8 @@ def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any]) ->
             or absent (``includeObject=None``).
     """
     raw = table_row.get("cells") or []
-    cells = {name: cell_text(value) for name, value in zip(columns, raw, strict=False)}
+    # Most cells are strings already: this runs for every cell of every row in the worker threads.
+    cells = {name: value if type(value) is str else cell_text(value) for name, value in zip(columns, raw, strict=False)}
     meta = (table_row.get("object") or {}).get("metadata") or {}
     return _row(kind, meta, cells, meta.get("name") or cells.get("Name", ""))
 

@@ -211,12 +211,14 @@ def _counting_plugin_service(make_service: Make, write_config: Callable[..., str
 async def test_exec_token_refreshed_before_expiry(sim: SimProcess, make_service: Make,
                                                  write_config: Callable[..., str], tmp_path: Path) -> None:
     prefix = f"exp-{uuid.uuid4().hex[:8]}"
-    sim.add_token(f"{prefix}-1", "admin", ttl_seconds=11)
+    sim.add_token(f"{prefix}-1", "admin", ttl_seconds=13)
     sim.add_token(f"{prefix}-2", "admin")
-    svc, count = _counting_plugin_service(make_service, write_config, tmp_path, prefix, expires_in="11")
+    # The plugin's expiry has whole seconds: 12-13 s left when it runs, so the first list has 2 s before the 10 s
+    # refresh margin (with 11 s, as before, a slow first list could already be inside it: a flaky second run).
+    svc, count = _counting_plugin_service(make_service, write_config, tmp_path, prefix, expires_in="13")
     await svc.list_all(ListRef("test", "nodes"))
     assert count.read_text().count("run") == 1
-    time.sleep(1.2)  # now within the 10 s refresh margin of the 11 s token
+    time.sleep(3.2)  # now within the 10 s refresh margin of the 13 s token
     await svc.list_all(ListRef("test", "namespaces"))
     assert count.read_text().count("run") == 2
     assert svc.stats("test").errors == 0  # refreshed before, not after a 401
