@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -151,18 +153,27 @@ def test_crd_expands_to_custom_resources(service_factory: Any, run: Any, sim_nam
     assert got and got == sim_names("/apis/example.com/v1/widgets")
 
 
-def test_fetch_more_returns_at_once_and_shows_loading(service_factory: Any, run: Any, sim: Any) -> None:
-    model = make_model(service_factory())
-    open_path(model, run, "Namespaces/team-a", depth=1)
+@contextlib.contextmanager
+def team_a_pods_unloaded(model: ClusterTreeModel, sim: Any, latency_ms: int) -> Iterator[TreeNode]:
+    """team-a's loaded Pods list, back to UNLOADED with the cache dropped; until the block ends the sim delays
+    that one list by ``latency_ms`` (so its next load is seen in flight)."""
     pods = model.find("Namespaces/team-a/Workloads/Pods")
     assert pods is not None
-    # Reload pods slowly: the sim delays this one path by 400 ms.
-    sim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "latency_ms": 400, "rate": 1.0}])
+    sim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "latency_ms": latency_ms, "rate": 1.0}])
     try:
-        model.service.invalidate()
+        model.service.invalidate()  # type: ignore[union-attr]
         pods.generation += 1
         model._clear_children(pods)
         pods.state = LoadState.UNLOADED
+        yield pods
+    finally:
+        sim.clear_faults()
+
+
+def test_fetch_more_returns_at_once_and_shows_loading(service_factory: Any, run: Any, sim: Any) -> None:
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a", depth=1)
+    with team_a_pods_unloaded(model, sim, latency_ms=400) as pods:
         idx = model.index_of(pods)
         assert model.canFetchMore(idx)
         t0 = time.perf_counter()
@@ -174,8 +185,6 @@ def test_fetch_more_returns_at_once_and_shows_loading(service_factory: Any, run:
         assert model.data(model.index(0, 0, idx)) == "Loading…"
         run(model.wait_idle())
         assert pods.state is LoadState.LOADED and pods.children[0].type is NodeType.OBJECT
-    finally:
-        sim.clear_faults()
 
 
 def test_a_list_open_while_it_loads_shows_its_first_page_then_fills_its_window_in_one_insert(
@@ -193,21 +202,12 @@ def test_a_list_open_while_it_loads_shows_its_first_page_then_fills_its_window_i
 
     model.rowsInserted.connect(on_insert)
     open_path(model, run, "Namespaces/team-a/Workloads", depth=1)
-    pods = model.find("Namespaces/team-a/Workloads/Pods")
-    assert pods is not None
-    sim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "latency_ms": 150, "rate": 1.0}])
-    try:
-        model.service.invalidate()
-        pods.generation += 1
-        model._clear_children(pods)
-        pods.state = LoadState.UNLOADED
+    with team_a_pods_unloaded(model, sim, latency_ms=150) as pods:
         inserts.clear()
         index = model.index_of(pods)
         model.fetchMore(index)  # the view opens it: it loads while open
         model.set_expanded(pods, True)
         run(model.wait_idle())
-    finally:
-        sim.clear_faults()
     want = sim_names("/api/v1/namespaces/team-a/pods")
     assert len(want) > 40
     assert child_names(pods) == want
