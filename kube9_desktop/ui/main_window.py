@@ -536,6 +536,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop every load and background task (called once the loop is about to end)."""
         self._status_timer.stop()
+        self._status_soon.stop()
         await self.model.shutdown()
         await self.details.shutdown()
 
