@@ -200,13 +200,12 @@ def make_model(svc: Any) -> Any:
 
 async def expand(model: Any, path: str) -> bool:
     """Expand the node at ``path`` like the view does (``fetchMore`` when it can); False if there is no such node."""
+    from kube9_desktop.headless import expand_row
+
     node = model.find(path)
     if node is None:
         return False
-    idx = model.index_of(node)
-    if model.canFetchMore(idx):
-        model.fetchMore(idx)
-    model.set_expanded(node, True)  # what the view reports after expanding a row
+    expand_row(model, node)
     await model.wait_idle()
     return True
 
@@ -222,16 +221,7 @@ def requests_of(svc: Any, contexts: tuple[str, ...] = ("sim-admin",)) -> int:
     return sum(svc.stats(c).requests for c in contexts)
 
 
-def open_row(model: Any, node: Any) -> None:
-    """Open ``node`` as a view does when the user expands its row (``fetchMore`` when it can, then the expansion),
-    without waiting for anything."""
-    idx = model.index_of(node)
-    if model.canFetchMore(idx):
-        model.fetchMore(idx)
-    model.set_expanded(node, True)
-
-
-async def open_namespace(model: Any, ns: str, open_row: Callable[[Any], None] = lambda node: None,
+async def open_namespace(model: Any, ns: str, open_row: Callable[[Any], None] | None = None,
                          settle: float = 0.0) -> dict[str, float]:
     """Open ``Namespaces/ns`` and its Workloads/Pods as a user does, Pods as soon as its row is there (while its
     list loads): times to the first pod row views are told of and to the last pod row in the tree, and the worst
@@ -240,13 +230,15 @@ async def open_namespace(model: Any, ns: str, open_row: Callable[[Any], None] = 
     Args:
         model: The tree model, its context loaded.
         ns: The namespace.
-        open_row: Opens one row (a view's expand, or :func:`open_row` on the model alone).
+        open_row: Opens one row: a view's expand (default: what a view does, on the model alone).
         settle: Seconds the stall is still watched after the last row (a view's last layout and paint).
     """
+    from kube9_desktop.headless import expand_row
     from kube9_desktop.kube.kinds import KINDS
     from kube9_desktop.model.lag import LoopLagMonitor
     from kube9_desktop.model.nodes import NodeType
 
+    expand = open_row or (lambda node: expand_row(model, node))
     pods_path = f"Namespaces/{ns}/Workloads/Pods"
     marks: dict[str, float] = {}
 
@@ -268,11 +260,11 @@ async def open_namespace(model: Any, ns: str, open_row: Callable[[Any], None] = 
     monitor.reset()
     t0 = time.monotonic()
     for path in ("Namespaces", f"Namespaces/{ns}"):
-        open_row(find(path))
+        expand(find(path))
     while model.find(pods_path) is None and time.monotonic() - t0 < 30:
         await asyncio.sleep(0.001)
     for path in (f"Namespaces/{ns}/Workloads", pods_path):
-        open_row(find(path))
+        expand(find(path))
     await model.wait_idle()
     t1 = time.monotonic()
     await asyncio.sleep(settle)
@@ -310,14 +302,14 @@ async def namespace_case(sim: SimProcess, backend: str, ns: str) -> dict[str, An
     try:
         model = make_model(svc)
         top = await load_top(model)
-        cold = await open_namespace(model, ns, lambda node: open_row(model, node))
+        cold = await open_namespace(model, ns)
         # (3) Within the TTL (pods: 5 s): a fresh tree on the same service, e.g. a second window or a kubeconfig
         # reload. Everything must come from the cache.
         sim.reset_stats()
         before = requests_of(svc)
         again = make_model(svc)
         top2 = await load_top(again)
-        warm = await open_namespace(again, ns, lambda node: open_row(again, node))
+        warm = await open_namespace(again, ns)
         made = requests_of(svc) - before
         sim_requests = sim.stats()["requests"]
         await model.shutdown()

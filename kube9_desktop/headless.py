@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kube9_desktop.ui.main_window import MainWindow
 
 
-def _expand(model: ClusterTreeModel, node: TreeNode) -> None:
+def expand_row(model: ClusterTreeModel, node: TreeNode) -> None:
     """What a view does when a row is expanded: ``fetchMore`` if it can, then report the expansion."""
     index = model.index_of(node)
     if model.canFetchMore(index):
@@ -54,7 +54,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
     for _ in range(depth):
         for n in level:
             if n.expandable:
-                _expand(model, n)
+                expand_row(model, n)
                 if callable(expand_view):
                     expand_view(n)
         await model.wait_idle()
@@ -64,7 +64,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
         parts = [p for p in path.split("/") if p]
         for i, part in enumerate(parts):
             assert node is not None
-            _expand(model, node)
+            expand_row(model, node)
             if callable(expand_view):
                 expand_view(node)
             await model.wait_idle()
@@ -74,7 +74,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
                 problems.append(f"--expand {path}: no row '{part}' under '{'/'.join(parts[:i]) or root.label}'")
                 break
         if node is not None:
-            _expand(model, node)
+            expand_row(model, node)
             if callable(expand_view):
                 expand_view(node)
             await model.wait_idle()
