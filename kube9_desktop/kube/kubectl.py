@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions, StatsRecorder
-from kube9_desktop.kube.convert import row_from_object
+from kube9_desktop.kube.convert import rows_from_list
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
@@ -274,8 +274,7 @@ class KubectlBackend:
         data = await self._run(ref.context, args, kind=kind, namespace=ref.namespace)
 
         def build() -> Page:
-            items = (data or {}).get("items") or []
-            rows = [row_from_object(kind, o) for o in items]
+            rows = rows_from_list(kind, data or {})
             return Page(
                 rows=rows, resource_version=((data or {}).get("metadata") or {}).get("resourceVersion", ""), last=True
             )

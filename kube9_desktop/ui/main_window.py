@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QToolBar,
-    QTreeView,
     QWidget,
 )
 
@@ -28,6 +27,7 @@ from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorDialogs
+from kube9_desktop.ui.tree_view import ClusterTreeView
 
 if TYPE_CHECKING:
     from kube9_desktop.config.store import SettingsStore
@@ -159,11 +159,8 @@ class MainWindow(QMainWindow):
         self.filter_box.selectAll()
 
     def _build_body(self) -> None:
-        self.tree = QTreeView(self)
-        self.tree.setObjectName("clusterTree")
+        self.tree = ClusterTreeView(self)
         self.tree.setModel(self.model)
-        # Uniform heights let the view skip measuring every row: 10,000-row inserts stay smooth.
-        self.tree.setUniformRowHeights(True)
         # A scroll bar that comes and goes as lists open resizes the viewport, and the view then lays out and
         # repaints everything a second time (about 20 ms each here).
         self.tree.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
@@ -526,6 +523,12 @@ class MainWindow(QMainWindow):
         if self.model.current_context:
             qs.setValue("window/last_context", self.model.current_context)
         qs.sync()
+
+    def event(self, event: QEvent) -> bool:
+        """Lay the tree out before the window paints, so one paint shows both (see ClusterTreeView.lay_out_now)."""
+        if event.type() == QEvent.Type.UpdateRequest:
+            self.tree.lay_out_now()
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

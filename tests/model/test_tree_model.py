@@ -512,6 +512,30 @@ def test_has_children_from_the_index_agrees_with_the_node(service_factory: Any, 
     assert not model.hasChildren(model.index(0, 1, model.index_of(root)))  # only column 0 has children
 
 
+def test_sibling_answers_what_index_of_the_parent_answers(service_factory: Any, run: Any) -> None:
+    """``sibling()`` (a view's way to each cell of a painted row) makes the index ``index(row, column, parent)``
+    makes, without the two calls into Python that Qt's own spends per cell."""
+    model = make_model(service_factory())
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Nodes/node-1", depth=2)
+    root = model.context_node()
+    assert root is not None
+    checked = 0
+    for node in [root, *root.walk()[1:]]:
+        first = model.index_of(node)
+        if not first.isValid():
+            continue
+        parent = model.parent(first)
+        for col in range(model.columnCount()):
+            cell = model.sibling(first.row(), col, first)
+            assert cell == model.index(first.row(), col, parent), (node.label, col)
+            assert model.node(cell) is node and model.sibling(first.row(), 0, cell) == first
+            checked += 1
+        above = model.sibling(first.row() - 1, 2, first)  # another row: Qt's way, through the parent
+        assert above == model.index(first.row() - 1, 2, parent)
+    assert checked > 100
+    assert not model.sibling(0, model.columnCount(), model.index_of(root)).isValid()
+
+
 def test_multi_data_answers_what_data_answers(service_factory: Any, run: Any) -> None:
     """Views paint through ``multiData()`` (Qt's delegate asks for seven roles of a cell in one call); every role
     of every cell must read the same as through ``data()``: text, icons, colours, fonts, tooltips."""

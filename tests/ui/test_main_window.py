@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QWidget
 
 from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
@@ -230,3 +231,37 @@ def test_a_long_list_shows_more_at_the_end_and_all_when_filtering(window: MainWi
     assert window.model.rowCount(index) == total and pods.hidden_rows == 0
     source = window.proxy.mapToSource(window.proxy.index(0, 0, window.proxy.mapFromSource(index)))
     assert window.model.node(source) is pods.children[-1]
+
+
+class _PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.paints = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+def test_a_label_change_then_rows_shown_cost_one_repaint(window: MainWindow, run: Any, qtbot: Any) -> None:
+    """A list's label changes (its count), then views are told of more of its rows, as when a page arrives: the
+    tree repaints once, not twice.
+
+    The label's repaint was asked for first, so Qt laid the tree out inside that paint, and the layout asked for a
+    second full repaint (20-30 ms each with the window full of rows): the window now lays out before it paints."""
+    window.resize(900, 300)  # the shown rows' end stays off screen (it would show more rows by itself)
+    window.model.show_step = 5
+    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    index = window.model.index_of(pods)
+    assert window.model.rowCount(index) == 5 and pods.hidden_rows > 5
+    qtbot.wait(300)  # everything shown is painted
+    counter = _PaintCounter(window.tree.viewport())
+    window.model.dataChanged.emit(index, index)
+    window.model.show_more(pods, 5)
+    qtbot.wait(300)
+    assert window.model.rowCount(index) == 10
+    assert counter.paints == 1

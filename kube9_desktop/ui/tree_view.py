@@ -1,0 +1,25 @@
+"""The cluster tree's view: a QTreeView that lays out before the window paints, so an insert costs one repaint."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTreeView, QWidget
+
+
+class ClusterTreeView(QTreeView):
+    """The QTreeView of the main window (see :meth:`lay_out_now`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("clusterTree")
+        # Uniform heights let the view skip measuring every row: 10,000-row inserts stay smooth.
+        self.setUniformRowHeights(True)
+
+    def lay_out_now(self) -> None:
+        """Do a pending layout now; the window calls this just before it paints.
+
+        Rows inserted make the view post a layout for a later loop turn, but a paint already asked for (a count
+        that changed) can come first. The view then lays out inside that paint, and the layout's own request to
+        repaint everything makes a second full repaint right after the first: two 20-30 ms paints back to back
+        for every insert a view sees. Laid out just before the paint, one paint shows it all.
+        """
+        self.executeDelayedItemsLayout()
