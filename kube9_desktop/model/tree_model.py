@@ -173,10 +173,13 @@ class ClusterTreeModel(QAbstractItemModel):
         if node.state is LoadState.UNLOADED:
             self._start_load(node, user=user)
         elif old is not node:
-            # Showing a kept tree again: what is open in it is looked up again (hits while within their TTL).
+            # Showing a kept tree again: what is open in it is looked up again (hits while within their TTL), and
+            # the counts it shows are brought up to date where older than their TTL.
             for n in node.walk():
                 if n.expanded and n is not node:
                     self._revisit(n)
+                if n.expanded:
+                    self._recount(n)
         return node
 
     def forget_context(self, name: str) -> None:
@@ -791,6 +794,7 @@ class ClusterTreeModel(QAbstractItemModel):
         Opening an already loaded list is a lookup like any other: it goes through the cache, so a list older than
         its TTL (and not kept current by a watch) is fetched again and reconciled in place, and the cache's hit
         rate counts what the user opened. Opening a list whose prefetch is still in flight joins that fetch.
+        Opening a folder shows its closed lists' counts again: those older than their TTL are fetched again too.
         """
         was = node.expanded
         node.expanded = expanded
@@ -799,6 +803,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if expanded and not was:
             self._structural(self._show_loading, node)  # opened during its prefetch: "Loading…" until rows come
             self._revisit(node)
+            self._recount(node)
 
     def _revisit(self, node: TreeNode) -> None:
         if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or self._service is None:
@@ -810,15 +815,29 @@ class ClusterTreeModel(QAbstractItemModel):
         elif node.state is LoadState.LOADED:
             self._spawn(self._revalidate(node, node.generation))
 
+    def _recount(self, folder: TreeNode) -> None:
+        """``folder`` shows its closed lists' counts: bring those older than their TTL up to date.
+
+        Counted once when they were prefetched, they would otherwise stay as they were until a Refresh, however long
+        the folder stayed closed. Within their TTL the cache answers and nothing is fetched. These are prefetches,
+        not lookups: the lists themselves are not opened.
+        """
+        if folder.type not in (NodeType.GROUP, NodeType.CONTEXT) or self._service is None:
+            return
+        for n in folder.children:
+            if n.type is NodeType.LIST and n.ref is not None and not n.expanded and n.state is LoadState.LOADED \
+                    and not any(c.type is NodeType.NOTE for c in n.children):
+                self._spawn(self._revalidate(n, n.generation, demand=False))
+
     async def _join(self, ref: ListRef) -> None:
         # The rows arrive through the prefetch already filling the node; this only joins it as the user's lookup.
         with contextlib.suppress(KubeError):
             await self._list_rows(ref, True)
 
-    async def _revalidate(self, node: TreeNode, gen: int) -> None:
+    async def _revalidate(self, node: TreeNode, gen: int, demand: bool = True) -> None:
         assert node.ref is not None
         try:
-            rows, rv, cached = await self._list_rows(node.ref, True)
+            rows, rv, cached = await self._list_rows(node.ref, demand)
         except KubeError as e:
             if self._is_live(node, gen):
                 node.note = f"could not update: {e.title}"

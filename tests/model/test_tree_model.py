@@ -441,6 +441,50 @@ def test_opening_a_loaded_list_looks_it_up_again_within_its_ttl(service_factory:
     assert victim not in pods.children and kept in pods.children
 
 
+def test_opening_a_folder_again_updates_counts_older_than_their_ttl(service_factory: Any, run: Any,
+                                                                   sim: Any) -> None:
+    """A folder's counts were fetched once, when its namespace opened. Opened again within their TTL, the cache
+    answers (no request); past it, they are fetched again, so a count is never older than its TTL when shown. These
+    are prefetches, not lookups: the lists were not opened."""
+    from kube9_desktop.kube.kinds import TtlClass
+
+    svc = service_factory()
+    model = make_model(svc)
+    open_path(model, run, "Namespaces/team-a/Workloads")
+    workloads = model.find("Namespaces/team-a/Workloads")
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert workloads is not None and pods is not None and pods.state is LoadState.LOADED
+    model.set_expanded(workloads, True)
+    model.set_expanded(workloads, False)
+    count = pods.count
+    requests, stats = svc.stats("sim-admin").requests, svc.cache_stats()
+    model.set_expanded(workloads, True)  # within the TTL: the cache answers
+    run(model.wait_idle())
+    assert svc.stats("sim-admin").requests == requests
+    model.set_expanded(workloads, False)
+    opts = svc.options
+    opts.ttls[TtlClass.VOLATILE] = 0.0  # pods (and the other volatile kinds) are now past their TTL
+    svc.set_options(opts)
+    victim = pods.children[0]
+    assert victim.row is not None
+    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim.row.name}")
+    model.set_expanded(workloads, True)
+    run(model.wait_idle())
+    assert svc.stats("sim-admin").requests > requests
+    assert pods.count == count - 1 and victim not in pods.children
+    assert model.data(model.index_of(pods)) == f"Pods ({count - 1})"
+    after = svc.cache_stats()
+    assert (after.hits, after.misses) == (stats.hits, stats.misses) and after.prefetches > stats.prefetches
+    # The same when the context is shown again: what its open folders show is brought up to date.
+    model.set_context("sim-cert", user=False)
+    victim = pods.children[0]
+    assert victim.row is not None
+    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim.row.name}")
+    model.set_context("sim-admin", user=False)
+    run(model.wait_idle())
+    assert pods.count == count - 2 and victim not in pods.children
+
+
 @pytest.mark.parametrize("how", ["forget the context", "shut the model down", "close the service"])
 def test_what_leaves_the_tree_is_freed_without_the_cycle_collector(service_factory: Any, run: Any,
                                                                    how: str) -> None:
