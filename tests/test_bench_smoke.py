@@ -34,3 +34,11 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
     assert isinstance(data["cold_load"]["50"]["ratio_api_over_kubectl"], float)
     assert isinstance(data["parallel_vs_sequential"]["ratio"], float)
     assert data["targets"] and all({"target", "value", "goal", "met"} <= set(t) for t in data["targets"])
+
+
+def test_window_stall_script_runs() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "window_stall.py"), "--pods", "50", "--windows", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "50 pods, 2 windows: longest stall median" in proc.stdout, proc.stdout
