@@ -163,6 +163,9 @@ class DetailsPane(QWidget):
                 except KubeError:
                     pass
             self._set_fields(fields)
+        elif node.type is NodeType.NOTE:
+            self.title.setText("Note")
+            self._set_fields([("Message", node.label), ("Context", node.context)])
         elif node.type is NodeType.LIST:
             self.title.setText(node.display_label)
             self._set_fields([("Namespace", node.namespace or "all")])

@@ -29,6 +29,9 @@ from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorDialogs
 from kube9_desktop.ui.tree_view import ClusterTreeView
 
+#: Rows that carry a message rather than an object: they span the whole row.
+MESSAGE_ROWS = frozenset({NodeType.ERROR, NodeType.NOTE})
+
 if TYPE_CHECKING:
     from kube9_desktop.config.store import SettingsStore
     from kube9_desktop.kube.service import KubeService
@@ -171,6 +174,11 @@ class MainWindow(QMainWindow):
         self.tree.doubleClicked.connect(self._on_double_click)
         self.tree.expanded.connect(self._remember_expanded)
         self.tree.collapsed.connect(self._remember_collapsed)
+        # Message rows (an error, a note) span the whole row: the Status, Ready... cells of such a row are empty,
+        # and the message, cut at the Name column's width, was readable only in its tooltip. Views keep spans by
+        # index and forget them on a reset (a context switch) or a change of model (the filter).
+        self.model.rowsInserted.connect(self._span_inserted)
+        self.model.modelReset.connect(self._span_messages)
         self._show_more_pending = False
         bar = self.tree.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
@@ -291,6 +299,25 @@ class MainWindow(QMainWindow):
     def _view_index(self, source: QModelIndex) -> QModelIndex:
         return self.proxy.mapFromSource(source) if self.tree.model() is self.proxy else source
 
+    def _span_inserted(self, parent: QModelIndex, first: int, _last: int) -> None:
+        # A message row is always the first row of its insert (it replaces a list's rows, or heads them): the rows
+        # of a 2,000-row insert are not looked at one by one.
+        if self.tree.model() is not self.model:
+            return  # the filter shows no message rows
+        if self.model.node(self.model.index(first, 0, parent)).type in MESSAGE_ROWS:
+            self.tree.setFirstColumnSpanned(first, parent, True)
+
+    def _span_messages(self) -> None:
+        """Span every message row views are shown (after a reset, or the view's model changed)."""
+        root = self.model.context_node()
+        if root is None:
+            return
+        for n in root.walk():
+            if n.type in MESSAGE_ROWS:
+                idx = self._view_index(self.model.index_of(n))
+                if idx.isValid():
+                    self.tree.setFirstColumnSpanned(idx.row(), idx.parent(), True)
+
     def _remember_expanded(self, index: QModelIndex) -> None:
         # The model looks an opened list up again (TTL) and live updates watch only what is open.
         node = self.model.node(self._source(index))
@@ -380,6 +407,7 @@ class MainWindow(QMainWindow):
         elif self.tree.model() is self.proxy:
             self.tree.setModel(self.model)
             self._connect_selection()
+            self._span_messages()
             self.proxy.setSourceModel(None)  # type: ignore[arg-type]
             root = self.model.context_node()
             if root is not None:

@@ -178,6 +178,45 @@ def test_viewer_partial_namespaces_and_inline_errors(window: MainWindow, run: An
     assert window.errors.visible() == []
 
 
+def test_message_rows_span_the_whole_row(window: MainWindow, run: Any) -> None:
+    """An error or a note is a message, not an object: it spans the row, so it is read in full rather than cut at
+    the Name column. Spans survive a context switch (a model reset) and the filter (the view has another model
+    while it is on)."""
+    window.context_box.setCurrentText("sim-viewer")
+    run(window.model.wait_idle())
+    expand(window, run, "Nodes")
+    expand(window, run, "Namespaces")
+
+    def spanned() -> dict[str, bool]:
+        out = {}
+        for path in ("Nodes", "Namespaces"):
+            node = window.model.find(path)
+            assert node is not None
+            for child in node.children:
+                idx = window._view_index(window.model.index_of(child))
+                if idx.isValid():
+                    out[child.label] = window.tree.isFirstColumnSpanned(idx.row(), idx.parent())
+        return out
+
+    def check() -> None:
+        rows = spanned()
+        messages = [label for label in rows if label.startswith(("You cannot list nodes", "Partial list"))]
+        assert len(messages) == 2, rows
+        assert all(rows[m] for m in messages) and not rows["team-a"], rows
+
+    check()
+    note = window.model.find("Namespaces").children[0]  # type: ignore[union-attr]
+    window.tree.setCurrentIndex(window.model.index_of(note))
+    assert window.details.title.text() == "Note"  # selected, a note shows in full in the details pane
+    window.context_box.setCurrentText("sim-admin")
+    run(window.model.wait_idle())
+    window.context_box.setCurrentText("sim-viewer")
+    check()
+    window.filter_box.setText("team")  # the filter shows objects only; cleared, the view has the tree's model again
+    window.filter_box.setText("")
+    check()
+
+
 def test_window_state_is_restored(qtbot: Any, store: SettingsStore, service_factory: Any, run: Any) -> None:
     w = MainWindow(store)
     qtbot.addWidget(w)
