@@ -505,7 +505,9 @@ class MainWindow(QMainWindow):
         except Exception:
             return
         if self._last_load_ms:
-            self.status_load.setText(f"Loaded in {self._last_load_ms:.0f} ms")
+            root = self.model.context_node()
+            failed = root is not None and root.state is LoadState.FAILED  # unreachable, credentials, TLS ...
+            self.status_load.setText(f"{'Failed after' if failed else 'Loaded in'} {self._last_load_ms:.0f} ms")
         unit = "kubectl runs" if svc.backend_name == "kubectl" else "requests"
         self.status_requests.setText(f"{stats.requests} {unit}")
         self.status_cache.setText(f"Cache hit rate {cache.hit_rate * 100:.0f}% ({cache.entries} lists)")

@@ -58,7 +58,8 @@ def test_window_opens_current_context_with_version(window: MainWindow) -> None:
     assert "sim-admin" in window.status_context.text()
 
 
-def test_switch_to_down_context_shows_one_dialog_and_stays_responsive(window: MainWindow, run: Any) -> None:
+def test_switch_to_down_context_shows_one_dialog_and_stays_responsive(window: MainWindow, run: Any,
+                                                                       qtbot: Any) -> None:
     from kube9_desktop.model.lag import LoopLagMonitor
 
     monitor = LoopLagMonitor()
@@ -73,10 +74,12 @@ def test_switch_to_down_context_shows_one_dialog_and_stays_responsive(window: Ma
     assert len(dialogs) == 1
     assert "refused" in dialogs[0].message_label.text()
     assert monitor.max_lag_ms < 250, f"the loop was blocked {monitor.max_lag_ms:.0f} ms"
+    qtbot.waitUntil(lambda: window.status_load.text().startswith("Failed after"), timeout=2000)  # not "Loaded in"
     # Back to a healthy context: instant, from the kept tree.
     window.context_box.setCurrentText("sim-admin")
     assert window.model.context_node() is not None
     assert window.model.context_node().state is LoadState.LOADED  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.status_load.text().startswith("Loaded in"), timeout=2000)
 
 
 def test_identical_errors_together_make_one_dialog(window: MainWindow, run: Any) -> None:
