@@ -65,7 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
             "How lists are fetched: the built-in API client (fast) or by running kubectl (compatibility).",
             "Network", choices=("api", "kubectl")),
     Setting("live/enabled", "bool", True, "Live updates",
-            "Watch the lists you have open and update rows as the cluster changes.", "Live updates"),
+            "Watch the lists you have open for changes.", "Live updates"),
     Setting("live/max_watches", "int", 20, "Watches per context",
             "At most this many lists are watched per context; others refresh by TTL.", "Live updates", 1, 200),
     Setting("live/grace_seconds", "int", 30, "Stop watching after collapse",

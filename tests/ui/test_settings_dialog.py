@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit
 
 from kube9_desktop.config import schema
 from kube9_desktop.config.store import SettingsStore
@@ -36,6 +36,19 @@ def test_every_setting_has_a_field_with_its_description(qtbot: Any, ini: Path) -
     for s in schema.SETTINGS:
         assert dlg.fields[s.key].toolTip() == s.description
     assert field(dlg, "cache/ttl_volatile").text() == "5"
+
+
+def test_every_text_in_the_dialog_is_shown_whole(qtbot: Any, ini: Path) -> None:
+    """A check box shows its setting's description as its text, and a check box does not wrap: at the dialog's
+    size each must fit (a longer description was cut in the middle of a word)."""
+    dlg = SettingsDialog(make_store(ini))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    boxes = [w for w in dlg.fields.values() if isinstance(w, QCheckBox)]
+    assert boxes
+    for box in boxes:
+        assert box.sizeHint().width() <= box.width(), box.text()
 
 
 def test_ok_applies_and_persists(qtbot: Any, ini: Path) -> None:
