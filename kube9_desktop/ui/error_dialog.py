@@ -39,7 +39,10 @@ class ErrorDialog(QDialog):
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint_label = QLabel(error.hint)
         self.hint_label.setWordWrap(True)
-        self.hint_label.setStyleSheet("color: palette(mid);")
+        # What to do is the part to act on: in the text colour (a pale grey was hard to read), set apart in italics.
+        hint_font = self.hint_label.font()
+        hint_font.setItalic(True)
+        self.hint_label.setFont(hint_font)
         self.hint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint_label.setVisible(bool(error.hint))
         self.count_label = QLabel("")

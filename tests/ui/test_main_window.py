@@ -73,6 +73,8 @@ def test_switch_to_down_context_shows_one_dialog_and_stays_responsive(window: Ma
     dialogs = window.errors.visible()
     assert len(dialogs) == 1
     assert "refused" in dialogs[0].message_label.text()
+    hint = dialogs[0].hint_label
+    assert hint.text() and hint.font().italic() and not hint.styleSheet()  # what to do: readable, not pale grey
     assert monitor.max_lag_ms < 250, f"the loop was blocked {monitor.max_lag_ms:.0f} ms"
     qtbot.waitUntil(lambda: window.status_load.text().startswith("Failed after"), timeout=2000)  # not "Loaded in"
     # Back to a healthy context: instant, from the kept tree.
