@@ -429,9 +429,14 @@ class MainWindow(QMainWindow):
             self.model.retry(self._source(index))
 
     def _context_menu(self, pos: QPoint) -> None:
-        index = self.tree.indexAt(pos)
+        menu = self.menu_for(self.tree.indexAt(pos))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def menu_for(self, index: QModelIndex) -> QMenu | None:
+        """The context menu of the row at ``index`` (a view index), or ``None`` for no row."""
         if not index.isValid():
-            return
+            return None
         node = self.model.node(self._source(index))
         menu = QMenu(self)
         if node.type is NodeType.ERROR:
@@ -440,10 +445,11 @@ class MainWindow(QMainWindow):
             menu.addAction(render.icon("refresh"), "Refresh this node",
                            lambda: self.model.reload_node(node, user=True))
         name = node.row.name if node.row is not None else node.label
-        menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(name))
+        what = "message" if node.type in MESSAGE_ROWS else "name"  # an error's or a note's text, to paste elsewhere
+        menu.addAction(f"Copy {what}", lambda: QGuiApplication.clipboard().setText(name))
         if node.type is NodeType.OBJECT and node.row is not None:
             menu.addAction("Copy YAML", lambda: self.details.copy_yaml_of(node))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        return menu
 
     def select_first_object(self) -> None:
         """Select the first resource row that is visible (screenshot mode shows its details)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -220,6 +220,27 @@ def test_message_rows_span_the_whole_row(window: MainWindow, run: Any) -> None:
     window.filter_box.setText("team")  # the filter shows objects only; cleared, the view has the tree's model again
     window.filter_box.setText("")
     check()
+
+
+def test_context_menus_offer_what_fits_the_row(window: MainWindow, run: Any) -> None:
+    """An error row offers Retry and copies its message; a list can be refreshed on its own; a pod copies its
+    name and YAML."""
+    window.context_box.setCurrentText("sim-viewer")
+    run(window.model.wait_idle())
+    nodes = expand(window, run, "Nodes")
+
+    def actions(node: Any) -> list[str]:
+        menu = window.menu_for(window._view_index(window.model.index_of(node)))
+        assert menu is not None
+        return [a.text() for a in menu.actions()]
+
+    assert actions(nodes.children[0]) == ["Retry", "Copy message"]
+    assert actions(nodes) == ["Refresh this node", "Copy name"]
+    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    assert actions(pods.children[0]) == ["Copy name", "Copy YAML"]
+    window.menu_for(window._view_index(window.model.index_of(nodes.children[0]))).actions()[1].trigger()  # type: ignore[union-attr]
+    assert QGuiApplication.clipboard().text() == nodes.children[0].label
+    assert window.menu_for(QModelIndex()) is None
 
 
 def test_window_state_is_restored(qtbot: Any, store: SettingsStore, service_factory: Any, run: Any) -> None:
