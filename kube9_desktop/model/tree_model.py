@@ -808,8 +808,8 @@ class ClusterTreeModel(QAbstractItemModel):
     def _revisit(self, node: TreeNode) -> None:
         if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or self._service is None:
             return
-        if any(c.type is NodeType.NOTE for c in node.children):
-            return  # a stand-in list (namespaces one may not list, a selector-less object): nothing to look up
+        if _stand_in(node):
+            return
         if node.state is LoadState.LOADING and not node.demand_load:
             self._spawn(self._join(node.ref))
         elif node.state is LoadState.LOADED:
@@ -826,7 +826,7 @@ class ClusterTreeModel(QAbstractItemModel):
             return
         for n in folder.children:
             if n.type is NodeType.LIST and n.ref is not None and not n.expanded and n.state is LoadState.LOADED \
-                    and not any(c.type is NodeType.NOTE for c in n.children):
+                    and not _stand_in(n):
                 self._spawn(self._revalidate(n, n.generation, demand=False))
 
     async def _join(self, ref: ListRef) -> None:
@@ -1097,6 +1097,12 @@ class ClusterTreeModel(QAbstractItemModel):
             node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
                         None)
         return node
+
+
+def _stand_in(node: TreeNode) -> bool:
+    """A list shown in place of one that could not be listed (namespaces one may not list, a selector-less object):
+    there is nothing to look up for it."""
+    return any(c.type is NodeType.NOTE for c in node.children)
 
 
 def row_order(row: Row) -> str:
