@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes.util
 import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop import __version__
@@ -38,6 +39,30 @@ def process_age_ms() -> float:
         return (now - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
     except (OSError, ValueError, IndexError, AttributeError):
         return (time.perf_counter() - PROCESS_START) * 1000
+
+
+def display_problem(env: Mapping[str, str], platform: str = sys.platform,
+                    find_library: Callable[[str], str | None] = ctypes.util.find_library,
+                    frozen: bool = bool(getattr(sys, "frozen", False))) -> str | None:
+    """Why Qt could not open a window here, in words a user can act on; ``None`` if nothing is known to stop it.
+
+    Qt aborts the whole process when no platform plugin can start, and on Linux it then always suggests installing
+    libxcb-cursor0, even when the real cause is that there is no display at all. A frozen build carries its own
+    libraries, so only the display is checked there.
+    """
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM") or ""
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs ...: no desktop session needed
+    x11, wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
+    if not x11 and not wayland:
+        return ("there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+                "Start it from a desktop session, or over ssh -X; --print-tree and --screenshot FILE need no display.")
+    if not frozen and (qpa.startswith("xcb") or (not qpa and not wayland)) and find_library("xcb-cursor") is None:
+        return ("Qt needs the X11 cursor library to open a window: install libxcb-cursor0 "
+                "(Debian/Ubuntu: sudo apt install libxcb-cursor0; Fedora: sudo dnf install xcb-util-cursor).")
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     headless = bool(args.print_tree or args.screenshot)
     if headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    else:
+        problem = display_problem(os.environ)
+        if problem:
+            # Qt would abort the process with a hint about libxcb-cursor0, whatever the cause.
+            print(f"kube9-desktop: {problem}", file=sys.stderr)
+            return 2
     _setup_logging(args.log_level, to_file=not headless)
     from kube9_desktop.memory import limit_malloc_arenas
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 
 
@@ -35,6 +37,43 @@ def parse(out: str) -> dict[str, list[str]]:
 def test_version() -> None:
     r = app("--version")
     assert r.returncode == 0 and re.fullmatch(r"kube9-desktop \d+\.\d+\.\d+\n", r.stdout)
+
+
+def test_without_a_display_it_says_so_instead_of_aborting(tmp_path: Path) -> None:
+    """Qt aborts (SIGABRT) when it cannot open a window, with a hint about libxcb-cursor0 whatever the cause; the
+    app checks first and says what is wrong, before starting anything (no simulated cluster, no settings file)."""
+    env = {k: v for k, v in ENV.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = ""  # as `make demo` runs it: Qt's own choice of platform
+    r = subprocess.run([sys.executable, "-m", "kube9_desktop", "--demo", "--settings-file", str(tmp_path / "s.ini")],
+                       capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "no display" in r.stderr and "--screenshot" in r.stderr and "xcb" not in r.stderr
+    assert not (tmp_path / "s.ini").exists()
+
+
+@pytest.mark.parametrize(("env", "platform", "lib", "frozen", "expected"), [
+    ({}, "linux", "libxcb-cursor.so.0", False, "no display"),
+    ({"QT_QPA_PLATFORM": "xcb"}, "linux", "libxcb-cursor.so.0", False, "no display"),
+    ({"DISPLAY": ":0"}, "linux", None, False, "libxcb-cursor0"),
+    ({"DISPLAY": ":0"}, "linux", None, True, None),  # a frozen build brings its own libraries
+    ({"DISPLAY": ":0"}, "linux", "libxcb-cursor.so.0", False, None),
+    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", None, False, None),
+    ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "linux", None, False, None),
+    ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"}, "linux", None, False,
+     "libxcb-cursor0"),
+    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", None, False, None),
+    ({}, "darwin", None, False, None),
+    ({}, "win32", None, False, None),
+])
+def test_display_problem(env: dict[str, str], platform: str, lib: str | None, frozen: bool,
+                         expected: str | None) -> None:
+    from kube9_desktop.app import display_problem
+
+    problem = display_problem(env, platform=platform, find_library=lambda _name: lib, frozen=frozen)
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem is not None and expected in problem
 
 
 def test_print_tree_matches_the_sim(sim: Any, sim_names: Any) -> None:
