@@ -176,10 +176,8 @@ class ClusterTreeModel(QAbstractItemModel):
             # Showing a kept tree again: what is open in it is looked up again (hits while within their TTL), and
             # the counts it shows are brought up to date where older than their TTL.
             for n in node.walk():
-                if n.expanded and n is not node:
-                    self._revisit(n)
                 if n.expanded:
-                    self._recount(n)
+                    self._revisit(n)
         return node
 
     def forget_context(self, name: str) -> None:
@@ -803,12 +801,16 @@ class ClusterTreeModel(QAbstractItemModel):
         if expanded and not was:
             self._structural(self._show_loading, node)  # opened during its prefetch: "Loading…" until rows come
             self._revisit(node)
-            self._recount(node)
 
     def _revisit(self, node: TreeNode) -> None:
-        if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or self._service is None:
+        """``node`` is open in view (again): look up what it shows through the cache — its rows for a list or an
+        object, its closed lists' counts for a folder (:meth:`_recount`)."""
+        if self._service is None:
             return
-        if _stand_in(node):
+        if node.type in (NodeType.GROUP, NodeType.CONTEXT):
+            self._recount(node)
+            return
+        if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or _stand_in(node):
             return
         if node.state is LoadState.LOADING and not node.demand_load:
             self._spawn(self._join(node.ref))
@@ -822,8 +824,6 @@ class ClusterTreeModel(QAbstractItemModel):
         the folder stayed closed. Within their TTL the cache answers and nothing is fetched. These are prefetches,
         not lookups: the lists themselves are not opened.
         """
-        if folder.type not in (NodeType.GROUP, NodeType.CONTEXT) or self._service is None:
-            return
         for n in folder.children:
             if n.type is NodeType.LIST and n.ref is not None and not n.expanded and n.state is LoadState.LOADED \
                     and not _stand_in(n):
