@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "Namespaces/team-a/Workloads/Pods (repeatable)")
     p.add_argument("--live-seconds", type=float, default=0.0,
                    help="--print-tree: keep the loaded tree live for this many seconds, then print it")
+    p.add_argument("--run", action="append", default=[], metavar="COMMAND",
+                   help="run a command headless, e.g. --run 'scale team-a/deploy/api 5' (repeatable; "
+                        "--run help lists them); exits non-zero on the first failure")
+    p.add_argument("--yes", action="store_true", help="--run: answer confirmations of destructive commands")
     p.add_argument("--settings-file", metavar="PATH", help=argparse.SUPPRESS)
     return p
 
@@ -101,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.version:
         print(f"kube9-desktop {__version__}")
         return 0
-    headless = bool(args.print_tree or args.screenshot)
+    headless = bool(args.print_tree or args.screenshot or args.run)
     if headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     else:
@@ -157,10 +161,14 @@ async def _async_main(args: argparse.Namespace, app: QApplication) -> int:
     settings = _settings_store(args)
     sim = None
     try:
-        if args.print_tree:
+        if args.print_tree or args.run:
             sim, kubeconfig = await _demo_sim(args)
             service = _make_service(args, settings, kubeconfig)
             try:
+                if args.run:
+                    from kube9_desktop.headless_run import run_commands
+
+                    return await run_commands(service, args)
                 from kube9_desktop.headless import print_tree
 
                 return await print_tree(service, args, settings)
@@ -179,7 +187,7 @@ def _settings_store(args: argparse.Namespace) -> SettingsStore:
 
     if args.settings_file:
         return SettingsStore(QSettings(args.settings_file, QSettings.Format.IniFormat))
-    if args.print_tree or args.screenshot or args.demo:
+    if args.print_tree or args.screenshot or args.run or args.demo:
         # Headless runs and the demo never read or write the user's own settings.
         import tempfile
 

@@ -1,0 +1,84 @@
+"""Headless ``--run``: commands through the same registry and handlers as the window, printed.
+
+``kube9-desktop --run 'scale team-a/deploy/api 5' --run '...' [--yes]`` runs each line in order against the real
+service (no window), prints what a user would be told, and stops at the first failure with its exit status.
+``--yes`` answers confirmations; without it a destructive command refuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kube9_desktop.commands import load_all
+from kube9_desktop.commands.registry import AccessChecker
+from kube9_desktop.commands.runner import run_line
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.service import KubeService
+
+
+class HeadlessPort:
+    """The :class:`~kube9_desktop.commands.registry.UserPort` of ``--run``: stdout for the user, ``--yes`` for
+    questions.
+
+    Args:
+        yes: Answer every confirmation with yes (``--yes``).
+        out: Where the user's text goes.
+        err: Where refusals and problems go.
+    """
+
+    interactive = False
+
+    def __init__(self, yes: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.yes = yes
+        self.out = out
+        self.err = err
+
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+        """``--yes`` answers; without it a destructive question is refused with a note on stderr."""
+        if self.yes:
+            return True
+        if destructive:
+            print(f"kube9-desktop: {question} Refused: add --yes to confirm.", file=self.err)
+            return False
+        return True
+
+    async def ask_int(self, question: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
+        """Headless takes the default (commands take their numbers as arguments)."""
+        return default
+
+    def tell(self, text: str) -> None:
+        """Print a line for the user."""
+        print(text, file=self.out, flush=True)
+
+    def open_view(self, view: str, payload: Any) -> bool:
+        """No views headless: the handler prints instead."""
+        return False
+
+
+async def run_commands(service: KubeService, args: argparse.Namespace, out: TextIO = sys.stdout,
+                       err: TextIO = sys.stderr, access: AccessChecker | None = None) -> int:
+    """Run every ``--run`` line in order; returns 0, or the first failure's exit status."""
+    load_all()
+    context = args.context or service.kubeconfig.current_context or ""
+    if access is None:
+        access = _access_checker(service)
+    port = HeadlessPort(yes=bool(args.yes), out=out, err=err)
+    for line in args.run:
+        result = await run_line(line, service=service, context=context, ui=port, access=access)
+        if result.message:
+            if result.ok:
+                print(result.message, file=out, flush=True)
+            else:
+                print(f"kube9-desktop: {result.message}", file=err, flush=True)
+        if not result.ok:
+            return result.exit_code or 1
+    return 0
+
+
+def _access_checker(service: KubeService) -> AccessChecker | None:
+    """The service's SelfSubjectAccessReview checker, where the data layer has one."""
+    checker = getattr(service, "access", None)
+    return checker if checker is not None and hasattr(checker, "denied") else None
