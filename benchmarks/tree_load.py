@@ -57,7 +57,9 @@ TARGETS = {
     "ns10k_first_row_ms_max": 150.0,
     "ns10k_last_row_ms_max": 1500.0,
     "ns10k_stall_ms_max": 50.0,
-    "session_hit_rate_min": 0.80,
+    # Strict counting: a Refresh re-lists what is open, and those are misses (issue 9 restated the goal as >= 0.75;
+    # the kube9 plan asked > 0.60). 28/36 = 0.78 is the most this scripted session can reach.
+    "session_hit_rate_min": 0.75,
     "parallel_ratio_max": 0.40,
     "pods50k_stall_ms_max": 100.0,
     "pods50k_rss_mb_max": 400.0,
@@ -548,7 +550,7 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
                 w["max_loop_lag_ms"]["max"] <= TARGETS["ns10k_stall_ms_max"], "<= 50 ms")
     s = res.get("session", {}).get("api")
     if s:
-        add("session cache hit rate", s["hit_rate"], s["hit_rate"] >= TARGETS["session_hit_rate_min"], ">= 0.80")
+        add("session cache hit rate", s["hit_rate"], s["hit_rate"] >= TARGETS["session_hit_rate_min"], ">= 0.75")
         per = max(s["tcp_connections_per_context"].values())
         add("session TCP connections per context", per, per <= s["pool_size"], f"<= pool size {s['pool_size']}")
     p = res.get("parallel_vs_sequential")
