@@ -397,7 +397,7 @@ class ApiBackend:
                 if raw.status >= 300:
                     body = raw.data
                     raw.release_conn()
-                    from kube9_desktop.kube.client import error_from_status
+                    from kube9_desktop.kube.status_errors import error_from_status
 
                     put(
                         (
@@ -482,7 +482,7 @@ class ApiBackend:
                 etype = event.get("type", "")
                 obj = event.get("object") or {}
                 if etype == "ERROR":
-                    from kube9_desktop.kube.client import error_from_status
+                    from kube9_desktop.kube.status_errors import error_from_status
 
                     code = int(obj.get("code") or 500)
                     raise error_from_status(

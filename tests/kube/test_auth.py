@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kube9_desktop.kube import client as client_mod
+from kube9_desktop.kube import exec_plugin as client_mod
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kubeconfig import load_kubeconfig
