@@ -41,6 +41,7 @@ from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_fro
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
 
 log = logging.getLogger(__name__)
@@ -216,14 +217,13 @@ class ApiBackend:
         found: str | None = None
         client = self.client(context)
         try:
-            group = client.get_json(f"/apis/{kind.group}", info=RequestInfo(verb="get", resource=kind.group))
+            group = client.get_json(f"/apis/{segment(kind.group)}", info=RequestInfo(verb="get", resource=kind.group))
             versions = [v.get("version") for v in (group or {}).get("versions") or []]
             preferred = ((group or {}).get("preferredVersion") or {}).get("version")
             ordered = [preferred, *versions] if preferred else versions
             for version in dict.fromkeys(v for v in ordered if v and v != kind.version):
-                doc = client.get_json(
-                    f"/apis/{kind.group}/{version}", info=RequestInfo(verb="get", resource=kind.group, version=version)
-                )
+                doc = client.get_json(f"/apis/{segment(kind.group)}/{segment(version)}",
+                                      info=RequestInfo(verb="get", resource=kind.group, version=version))
                 if any(r.get("name") == kind.plural for r in (doc or {}).get("resources") or []):
                     found = version
                     break

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kube9_desktop.kube.names import segment
+
 
 class TtlClass(StrEnum):
     """How long a list of this kind may be served from the cache (seconds come from settings)."""
@@ -126,14 +128,17 @@ class Kind:
 
     def list_path(self, namespace: str | None = None) -> str:
         """The REST path that lists this kind, cluster-wide or in ``namespace``."""
-        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        # Every segment is percent-encoded: names come from the server (a namespace "?watch=1&x=" must not become
+        # a query string, a name "../secrets/x" must not climb out of its collection; see kube/names.py).
+        g, v, p = segment(self.group), segment(self.version), segment(self.plural)
+        prefix = f"/apis/{g}/{v}" if self.group else f"/api/{v}"
         if self.namespaced and namespace:
-            return f"{prefix}/namespaces/{namespace}/{self.plural}"
-        return f"{prefix}/{self.plural}"
+            return f"{prefix}/namespaces/{segment(namespace)}/{p}"
+        return f"{prefix}/{p}"
 
     def object_path(self, name: str, namespace: str | None = None) -> str:
-        """The REST path of one object."""
-        return f"{self.list_path(namespace)}/{name}"
+        """The REST path of one object (every segment percent-encoded)."""
+        return f"{self.list_path(namespace)}/{segment(name)}"
 
 
 def _k(key: str, kind: str, group: str, version: str, namespaced: bool, category: Category, label: str,

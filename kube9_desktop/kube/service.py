@@ -30,6 +30,7 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.fetch import ApiBackend
 from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind, TtlClass
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
+from kube9_desktop.kube.names import check_namespace, check_object_ref
 from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,7 @@ class KubeService:
         Raises:
             KubeError: On any failure, including a missing context or a failing exec plugin.
         """
+        check_namespace(ref.namespace, ref.context)  # never a request with a name no server would give
         # Counted here, deterministically: a cached copy is a hit, joining the same list already in flight is a
         # hit that made no request (a "join"), anything else is a miss that starts the one request.
         cached = self._cache.get(ref, count=False)
@@ -298,6 +300,7 @@ class KubeService:
         Raises:
             KubeError: On any failure.
         """
+        check_namespace(ref.namespace, ref.context)
         rows: builtins.list[Row] = []
         rv = ""
         async for page in self._start(ref).follow():
@@ -315,6 +318,7 @@ class KubeService:
                 request failure.
         """
         self._check_context(ref.context)
+        check_namespace(ref.namespace, ref.context)
         kind = await self._resolve(ref.context, ref.kind)
         gen = self.backend.watch(ref, kind, resource_version)
         try:
@@ -347,6 +351,8 @@ class KubeService:
         """One object as a plain dict (not cached: the details view wants it current); raises KubeError."""
         self._check_context(context)
         kind = await self._resolve(context, kind_key)
+        # The name and namespace came from the server: one that no API server accepts is refused, not requested.
+        check_object_ref(kind.kind, namespace if kind.namespaced else None, name, context)
         return await self.backend.get_object(context, kind, namespace, name)
 
     async def version(self, context: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import copy
 import logging
 import re
@@ -49,9 +51,61 @@ def mask_secret(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Bytes of a binary Secret value shown as hex (the size is always shown in full).
+HEX_SHOWN = 1024
+
+
+class _Block(str):
+    """A multi-line text that YAML shows as a literal block (``|``), as it reads in a file."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="|"))
+
+
 def to_yaml(obj: dict[str, Any]) -> str:
     """Block-style YAML, keys in the server's order (like ``kubectl get -o yaml``)."""
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+
+
+def is_secret_object(obj: dict[str, Any]) -> bool:
+    """Whether an object the server returned is a Secret, by its own ``kind`` (never by the row it was asked for:
+    a misbehaving server or proxy can answer a Pod's GET with a Secret)."""
+    return obj.get("kind") == "Secret"
+
+
+def decode_value(value: Any) -> str:
+    """A Secret ``data`` value as a reader wants it: base64-decoded text, or for binary data its size and hex.
+
+    Text with control characters other than line breaks and tabs counts as binary: shown raw, such bytes could
+    reorder or hide what is displayed.
+    """
+    if not isinstance(value, str):
+        return str(value)
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return f"<not base64> {value}"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c in "\n\t" for c in text):
+        return _Block(text) if "\n" in text.rstrip("\n") else text
+    shown = raw[:HEX_SHOWN].hex(" ")
+    more = f" … ({len(raw) - HEX_SHOWN} more bytes)" if len(raw) > HEX_SHOWN else ""
+    return f"<binary, {len(raw)} bytes> {shown}{more}"
+
+
+def reveal_secret(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Secret with its ``data`` values decoded for reading (see :func:`decode_value`)."""
+    out = copy.deepcopy(obj)
+    if isinstance(out.get("data"), dict):
+        out["data"] = {k: decode_value(v) for k, v in out["data"].items()}
+    return out
 
 
 class YamlHighlighter(QSyntaxHighlighter):
@@ -114,13 +168,18 @@ class DetailsPane(QWidget):
         layout.addWidget(self.form_host)
         bar = QHBoxLayout()
         self.reveal_button = QPushButton("Reveal values", self)
-        self.reveal_button.setToolTip("Show the Secret's values in clear text")
+        self.reveal_button.setToolTip("Show the Secret's values in clear text, decoded from base64")
         self.reveal_button.clicked.connect(self.reveal)
         self.reveal_button.setVisible(False)
+        self.hide_button = QPushButton("Hide values", self)
+        self.hide_button.setToolTip("Mask the Secret's values again")
+        self.hide_button.clicked.connect(self.hide_values)
+        self.hide_button.setVisible(False)
         self.copy_button = QPushButton("Copy YAML", self)
         self.copy_button.clicked.connect(self.copy_yaml)
         self.copy_button.setEnabled(False)
         bar.addWidget(self.reveal_button)
+        bar.addWidget(self.hide_button)
         bar.addStretch(1)
         bar.addWidget(self.copy_button)
         layout.addLayout(bar)
@@ -143,6 +202,7 @@ class DetailsPane(QWidget):
         self._set_fields([])
         self.yaml_view.setPlainText("")
         self.reveal_button.setVisible(False)
+        self.hide_button.setVisible(False)
         self.copy_button.setEnabled(False)
 
     def show_node(self, node: TreeNode) -> None:
@@ -206,26 +266,38 @@ class DetailsPane(QWidget):
             self.yaml_view.setPlainText(f"# {e.title}\n# {e.message}\n# {e.hint}")
             return
         self._obj = obj
+        if is_secret_object(obj) and not (self._kind is not None and self._kind.kind == "Secret"):
+            log.warning("asked for %s %s, the server answered with a Secret", kind.kind, row.name)
+            self.title.setText(f"Secret (the server's answer for {kind.kind} {row.name})")
         self.revealed = False
-        self.reveal_button.setVisible(self.is_secret)
         self.copy_button.setEnabled(True)
         self._render_yaml()
 
     @property
     def is_secret(self) -> bool:
-        """Whether the object shown is a Secret."""
-        return self._kind is not None and self._kind.kind == "Secret"
+        """Whether the object shown is a Secret: by the object's own ``kind``, or by the row's kind."""
+        by_row = self._kind is not None and self._kind.kind == "Secret"
+        return by_row or (self._obj is not None and is_secret_object(self._obj))
 
     def _render_yaml(self) -> None:
         if self._obj is None:
             return
-        obj = self._obj if (self.revealed or not self.is_secret) else mask_secret(self._obj)
+        secret = self.is_secret
+        self.reveal_button.setVisible(secret and not self.revealed)
+        self.hide_button.setVisible(secret and self.revealed)
+        obj = self._obj
+        if secret:
+            obj = reveal_secret(obj) if self.revealed else mask_secret(obj)
         self.yaml_view.setPlainText(to_yaml(obj))
 
     def reveal(self) -> None:
-        """Show the Secret's values (decoded from base64 is left to the reader: values are shown as stored)."""
+        """Show the Secret's values, decoded from base64 (text as text; binary as its size and hex)."""
         self.revealed = True
-        self.reveal_button.setVisible(False)
+        self._render_yaml()
+
+    def hide_values(self) -> None:
+        """Mask the Secret's values again."""
+        self.revealed = False
         self._render_yaml()
 
     def yaml_text(self) -> str:
@@ -264,6 +336,11 @@ class DetailsPane(QWidget):
                 obj = await svc.get(ctx, kind.key, row.namespace, row.name)
             except KubeError as e:
                 self._warn(e.title, f"{e.message}\n{e.hint}")
+                return
+            if is_secret_object(obj) and kind.kind != "Secret":
+                # Nobody was asked: a server that answers a Pod's GET with a Secret does not get it copied.
+                self._warn("Not copied", f"The server answered the request for {kind.kind} {row.name} with a "
+                                         "Secret; its YAML was not copied.")
                 return
             QGuiApplication.clipboard().setText(to_yaml(obj))
 

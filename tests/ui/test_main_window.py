@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
@@ -157,7 +159,8 @@ def test_details_masks_secret_until_revealed(window: MainWindow, run: Any, sim: 
     window.details.copy_yaml()
     assert QGuiApplication.clipboard().text() == "unchanged"
     window.details.reveal()
-    assert all(v in window.details.yaml_text() for v in obj["data"].values())
+    shown = yaml.safe_load(window.details.yaml_text())["data"]
+    assert shown == {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
 
 
 def test_details_of_a_pod_show_fields_and_yaml(window: MainWindow, run: Any) -> None:
