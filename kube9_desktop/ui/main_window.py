@@ -25,9 +25,11 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
+from kube9_desktop.ui.bottom_dock import BottomDock
 from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorDialogs
 from kube9_desktop.ui.tree_view import ClusterTreeView
+from kube9_desktop.ui.window_port import WindowPort
 
 #: Rows that carry a message rather than an object: they span the whole row.
 MESSAGE_ROWS = frozenset({NodeType.ERROR, NodeType.NOTE})
@@ -99,6 +101,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_body()
         self._build_status_bar()
+        self.bottom_dock = BottomDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.bottom_dock)
+        self.port = WindowPort(self)
         self.model.load_failed.connect(self._on_load_failed)
         # Loads finish in bursts (a namespace opens twenty lists): the status bar follows at most ten times a second,
         # as each update re-lays out the status bar (up to 15 ms with the stylesheet).
@@ -576,6 +581,7 @@ class MainWindow(QMainWindow):
         """Stop every load and background task (called once the loop is about to end)."""
         self._status_timer.stop()
         self._status_soon.stop()
+        await self.bottom_dock.close_all()
         await self.model.shutdown()
         await self.details.shutdown()
 

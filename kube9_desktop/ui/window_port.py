@@ -1,0 +1,91 @@
+"""The window's :class:`~kube9_desktop.commands.registry.UserPort`: how a command's handler talks to the user.
+
+- ``confirm`` opens a :class:`ConfirmDialog` (destructive: red button; ``type_to_confirm``: the name must be typed),
+- ``ask_int`` a spin box prefilled with the default,
+- ``tell`` shows the line in the status bar and keeps it in :attr:`WindowPort.messages`,
+- ``open_view(view_id, payload)`` calls the factory registered for ``view_id`` in :data:`ui.views.VIEW_FACTORIES`
+  and puts the widget it returns into the bottom dock.
+
+Dialogs are awaited (``open()`` + a future), never ``exec()``: the GUI thread keeps running the event loop.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import TYPE_CHECKING, Any
+
+from kube9_desktop.ui.ask_dialogs import ConfirmDialog, IntDialog, await_dialog
+from kube9_desktop.ui.views import VIEW_FACTORIES, load_views
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from kube9_desktop.ui.views import ViewHost
+
+log = logging.getLogger(__name__)
+
+#: How long a told line stays in the status bar.
+TELL_MS = 8000
+
+
+class WindowPort:
+    """The window's user port.
+
+    Args:
+        host: The main window (a QWidget that is also a :class:`~kube9_desktop.ui.views.ViewHost`).
+    """
+
+    interactive = True
+
+    def __init__(self, host: ViewHost) -> None:
+        self.host = host
+        #: Everything told, newest last (the last 200 lines).
+        self.messages: collections.deque[str] = collections.deque(maxlen=200)
+        #: The dialog being shown, if any (tests answer it).
+        self.dialog: ConfirmDialog | IntDialog | None = None
+
+    def _parent(self) -> QWidget | None:
+        from PySide6.QtWidgets import QWidget
+
+        return self.host if isinstance(self.host, QWidget) else None
+
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+        """Ask yes/no in a window-modal dialog."""
+        dialog = ConfirmDialog(question, destructive=destructive, type_to_confirm=type_to_confirm,
+                               parent=self._parent())
+        self.dialog = dialog
+        try:
+            return await await_dialog(dialog)
+        finally:
+            self.dialog = None
+
+    async def ask_int(self, question: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
+        """Ask for a number in a spin box prefilled with ``default``; ``None`` when cancelled."""
+        dialog = IntDialog(question, default, minimum, maximum, parent=self._parent())
+        self.dialog = dialog
+        try:
+            ok = await await_dialog(dialog)
+            return dialog.spin.value() if ok else None
+        finally:
+            self.dialog = None
+
+    def tell(self, text: str) -> None:
+        """Show ``text`` in the status bar (its last line) and keep it in :attr:`messages`."""
+        for line in text.splitlines() or [""]:
+            self.messages.append(line)
+        last = text.strip().splitlines()[-1] if text.strip() else ""
+        self.host.show_message(last, TELL_MS)
+
+    def open_view(self, view: str, payload: Any) -> bool:
+        """Open ``view`` for ``payload`` through its registered factory; False when none is registered."""
+        load_views()
+        factory = VIEW_FACTORIES.get(view)
+        if factory is None:
+            log.warning("no view registered for %r", view)
+            return False
+        widget = factory(self.host, payload)
+        if widget is not None:
+            key = widget.property("dock_key")
+            self.host.bottom_dock.open_tab(widget, widget.windowTitle() or view, key=key)
+        return True
