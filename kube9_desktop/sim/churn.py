@@ -5,32 +5,38 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kube9_desktop.sim.data import ts
+from kube9_desktop.sim.data import Generator, ts
 from kube9_desktop.sim.resources import BY_NAME, ResourceType
-from kube9_desktop.sim.store import Obj
-
-if TYPE_CHECKING:
-    from kube9_desktop.sim.server import SimServer
+from kube9_desktop.sim.store import Obj, Store
 
 PODS = BY_NAME["pods"]
 
 
 class Churner:
-    """Makes ``rate`` random pod changes per second (status updates, new pods, deleted pods)."""
+    """Makes ``rate`` random pod changes per second (status updates, new pods, deleted pods).
 
-    def __init__(self, sim: SimServer, rate: float) -> None:
-        self.sim = sim
+    Args:
+        store: The store whose pods change.
+        rate: Changes per second (0 idles).
+        seed: The sim's seed (the churn's own random stream derives from it).
+    """
+
+    def __init__(self, store: Store, rate: float, seed: int) -> None:
+        self.store = store
         self.rate = float(rate)
-        self.rng = random.Random(sim.seed + 7)
+        self.rng = random.Random(seed + 7)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.target = 0
+        # Set by start(): the generator that built the store makes the new pods, so they look alike.
+        self.generator: Generator | None = None
 
-    def start(self) -> None:
+    def start(self, generator: Generator) -> None:
         """Starts the background thread (it idles while the rate is 0)."""
-        self.target = self.sim.store.count(PODS)
+        self.generator = generator
+        self.target = self.store.count(PODS)
         self._thread = threading.Thread(target=self._run, name="kube9-sim-churn", daemon=True)
         self._thread.start()
 
@@ -54,7 +60,7 @@ class Churner:
                     pass
 
     def _random_pod(self) -> Obj | None:
-        store = self.sim.store
+        store = self.store
         with store.lock:
             keys = store.collections["pods"].keys
             if not keys:
@@ -63,7 +69,7 @@ class Churner:
 
     def step(self) -> None:
         """One random change, biased to keep the pod total near its starting value."""
-        store = self.sim.store
+        store = self.store
         count = store.count(PODS)
         x = self.rng.random()
         add_p, del_p = 0.2, 0.2
@@ -85,12 +91,12 @@ class Churner:
             self._modify(d)
 
     def _add_like(self, d: dict[str, Any]) -> Obj:
-        gen = self.sim.generator
+        gen = self.generator
         assert gen is not None
         md = d["metadata"]
         rs = md["ownerReferences"][0]["name"]
         image = d["spec"]["containers"][0]["image"]
-        with self.sim.store.lock:
+        with self.store.lock:
             new = gen.pod(
                 md["namespace"],
                 f"{rs}-{gen.rand(5)}",
@@ -101,7 +107,7 @@ class Churner:
                 load=False,
             )
             new["metadata"]["creationTimestamp"] = ts(time.time())
-            return self.sim.store.put(PODS, new)
+            return self.store.put(PODS, new)
 
     def _modify(self, d: dict[str, Any]) -> None:
         status = d.get("status", {})
@@ -131,13 +137,13 @@ class Churner:
         for c in status.get("conditions", []):
             if c["type"] in ("Ready", "ContainersReady"):
                 c["status"] = "True" if cs.get("ready") else "False"
-        self.sim.store.put(PODS, d)
+        self.store.put(PODS, d)
 
     # -- scale -----------------------------------------------------------------------------------------------
     def scale(self, rtype: ResourceType, obj: Obj, replicas: int) -> Obj:
         """Sets spec.replicas of a Deployment/StatefulSet and creates/deletes its pods to match."""
-        store = self.sim.store
-        gen = self.sim.generator
+        store = self.store
+        gen = self.generator
         assert gen is not None
         with store.lock:
             d = obj.to_dict()
@@ -208,7 +214,7 @@ class Churner:
             return store.put(rtype, d)
 
     def _replicaset_of(self, ns: str, deploy: str) -> tuple[str, str]:
-        for rs in self.sim.store.scan(BY_NAME["replicasets"], ns, "", None, 0)[0]:
+        for rs in self.store.scan(BY_NAME["replicasets"], ns, "", None, 0)[0]:
             owners = rs.to_dict()["metadata"].get("ownerReferences") or []
             if owners and owners[0]["kind"] == "Deployment" and owners[0]["name"] == deploy:
                 return rs.name, "ReplicaSet"

@@ -7,7 +7,8 @@ import signal
 import sys
 import threading
 
-from kube9_desktop.sim.server import Fault, SimServer
+from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.server import SimServer
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,10 +13,12 @@ import pytest
 import yaml
 
 from kube9_desktop.sim.data import Generator
+from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.handlers.read import decode_continue, encode_continue
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.sim.resources import BY_NAME
 from kube9_desktop.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
-from kube9_desktop.sim.server import Fault, SimServer, decode_continue, encode_continue
+from kube9_desktop.sim.server import SimServer
 from kube9_desktop.sim.store import Obj, Store
 from kube9_desktop.sim.tables import human_duration
 

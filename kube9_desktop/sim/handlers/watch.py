@@ -1,0 +1,111 @@
+"""Watches: chunked JSON event lines with bookmarks, timeouts and 410 for compacted revisions."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import orjson
+
+from kube9_desktop.sim.handlers.base import ResourceRequest, ResourceRoute, status_body, stores_objects, table_version
+from kube9_desktop.sim.handlers.read import table_of_one
+from kube9_desktop.sim.selectors import SelectorError, combine, parse_field_selector, parse_label_selector
+from kube9_desktop.sim.store import Event, Obj, TooOld
+
+BOOKMARK_INTERVAL = 1.0
+
+
+def watch(req: ResourceRequest) -> None:
+    """Streams watch events as chunked JSON lines."""
+    h, store, rtype, name, query = req.conn, req.sim.store, req.rtype, req.name, req.query
+    try:
+        match = combine(
+            parse_label_selector(query.get("labelSelector", "")),
+            parse_field_selector(query.get("fieldSelector", ""), rtype.kind),
+            (lambda o: o.name == name) if name else None,
+        )
+    except SelectorError as e:
+        h.send_status(400, str(e))
+        return
+    rv_param = query.get("resourceVersion", "")
+    since = int(rv_param) if rv_param.isdigit() and rv_param != "0" else None
+    if rv_param and not rv_param.isdigit():
+        h.send_status(400, f'resourceVersion: Invalid value: "{rv_param}": must be an integer')
+        return
+    table_v, partial = table_version(h.headers.get("Accept", ""))
+    include = query.get("includeObject", "Metadata")
+    bookmarks = query.get("allowWatchBookmarks", "") in ("1", "true", "True")
+    try:
+        timeout = float(query.get("timeoutSeconds") or 0)
+    except ValueError:
+        timeout = 0
+    deadline = time.monotonic() + timeout if timeout > 0 else None
+    h.start_response(200, extra={"Transfer-Encoding": "chunked"})
+    first_table = [True]
+
+    def encode(ev_type: str, obj: Obj) -> bytes:
+        if table_v and not partial:
+            payload = table_of_one(obj, table_v, include, first_table[0])
+            first_table[0] = False
+        elif table_v:
+            payload = obj.partial()
+        else:
+            payload = obj.full()
+        return b'{"type":"' + ev_type.encode() + b'","object":' + payload + b"}\n"
+
+    try:
+        try:
+            w, initial = store.watch(rtype, req.namespace, match, since)
+        except TooOld as e:
+            # Like kube-apiserver: a 200 stream holding one ERROR event, then a clean end.
+            h.send_chunk(b'{"type":"ERROR","object":' + status_body(410, str(e), "Expired") + b"}\n")
+            h.end_chunks()
+            return
+        try:
+            for ev in initial:
+                h.send_chunk(encode(ev.type, ev.obj))
+            last_bookmark = time.monotonic()
+            while not req.sim.stopping.is_set():
+                wait = 0.5
+                if deadline is not None:
+                    wait = min(wait, deadline - time.monotonic())
+                    if wait <= 0:
+                        break
+                try:
+                    item = w.queue.get(timeout=max(wait, 0.01))
+                except queue.Empty:
+                    # Idle: notice clients that went away, or this thread would live until the next event.
+                    if h.client_gone():
+                        break
+                    item = False  # type: ignore[assignment]
+                if item is None:
+                    break
+                if isinstance(item, tuple):
+                    msg = "The resourceVersion for the provided watch is too old."
+                    h.send_chunk(b'{"type":"ERROR","object":' + status_body(410, msg, "Expired") + b"}\n")
+                    break
+                if isinstance(item, Event):
+                    h.send_chunk(encode(item.type, item.obj))
+                if bookmarks and time.monotonic() - last_bookmark >= BOOKMARK_INTERVAL:
+                    # A bookmark promises "every event up to this resourceVersion has been sent", so it may
+                    # only carry the store's revision while nothing is queued for this watcher; read both
+                    # under the store lock (events are published under it). Otherwise a client resuming
+                    # from the bookmark would skip the events still queued.
+                    with store.lock:
+                        caught_up_rv = store.rv if w.queue.empty() else None
+                    if caught_up_rv is not None:
+                        last_bookmark = time.monotonic()
+                        bm = {
+                            "kind": rtype.kind,
+                            "apiVersion": rtype.api_version,
+                            "metadata": {"resourceVersion": str(caught_up_rv), "creationTimestamp": None},
+                        }
+                        h.send_chunk(b'{"type":"BOOKMARK","object":' + orjson.dumps(bm) + b"}\n")
+        finally:
+            store.unwatch(w)
+        h.end_chunks()
+    except OSError:
+        h.close_connection = True
+
+
+ROUTES = [ResourceRoute(watch, frozenset({"GET", "HEAD"}), accepts=stores_objects, watch=True)]
