@@ -54,6 +54,7 @@ class ContextStats:
         requests: HTTP requests made (kubectl backend: processes spawned).
         bytes_received: Response body bytes read.
         connections: TCP connections opened by the pool since the client was created.
+        open_connections: Connections open now (list and watch pools; kubectl backend: 0).
         errors: Requests that ended in an error.
         last_latency_ms: Latency of the last completed list page request.
         median_latency_ms: Median over the recent list page requests.
@@ -62,6 +63,7 @@ class ContextStats:
     requests: int = 0
     bytes_received: int = 0
     connections: int = 0
+    open_connections: int = 0
     errors: int = 0
     last_latency_ms: float = 0.0
     median_latency_ms: float = 0.0

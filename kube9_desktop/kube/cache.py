@@ -133,6 +133,8 @@ class ListCache:
         self._joins = 0
         self._prefetches = 0
         self._evictions = 0
+        # context -> [hits, misses, joins]: the status bar shows the context on screen's own rate.
+        self._by_context: dict[str, list[int]] = {}
         self._cache = self._new_cache()
 
     def _new_cache(self) -> _CountingTLRU:
@@ -166,20 +168,29 @@ class ListCache:
             self._evictions += 1
             entry = None
         if count:
-            self.record("hit" if entry is not None else "miss")
+            self.record("hit" if entry is not None else "miss", ref.context)
         return entry
 
-    def record(self, outcome: str) -> None:
+    def record(self, outcome: str, context: str | None = None) -> None:
         """Count one lookup: ``hit`` (cached), ``join`` (joined an in-flight fetch: a hit that made no request)
-        or ``miss`` (made a request); or ``prefetch``, a fetch ahead of demand (not a lookup)."""
+        or ``miss`` (made a request); or ``prefetch``, a fetch ahead of demand (not a lookup). With ``context``,
+        the lookup also counts into that context's own figures (:meth:`stats` with a context)."""
         if outcome == "prefetch":
             self._prefetches += 1
-        elif outcome == "miss":
+            return
+        mine = self._by_context.setdefault(context, [0, 0, 0]) if context is not None else None
+        if outcome == "miss":
             self._misses += 1
+            if mine is not None:
+                mine[1] += 1
         else:
             self._hits += 1
+            if mine is not None:
+                mine[0] += 1
             if outcome == "join":
                 self._joins += 1
+                if mine is not None:
+                    mine[2] += 1
 
     def peek(self, ref: ListRef) -> CachedList | None:
         """Like :meth:`get` without counting or re-ordering (for diagnostics and prefetch decisions)."""
@@ -255,9 +266,14 @@ class ListCache:
     def __len__(self) -> int:
         return len(self._cache)
 
-    def stats(self) -> CacheStats:
-        """Current counters."""
+    def stats(self, context: str | None = None) -> CacheStats:
+        """Current counters: of every context, or of ``context`` alone (its lookups and its entries)."""
         self._cache.expire()
+        if context is not None:
+            hits, misses, joins = self._by_context.get(context, (0, 0, 0))
+            return CacheStats(hits=hits, misses=misses, joins=joins,
+                              entries=sum(1 for ref in self._cache if ref.context == context),
+                              hit_rate=hits / (hits + misses) if hits + misses else 0.0)
         total = self._hits + self._misses
         return CacheStats(
             hits=self._hits,

@@ -550,9 +550,13 @@ class ApiBackend:
         """Counters for ``context`` (zeros before its first request)."""
         with self._lock:
             c = self._clients.get(context)
+            wc = self._watch_clients.get(context)
         if c is None:
             return self._dropped.get(context, ContextStats())
-        return c.stats()
+        stats = c.stats()
+        if wc is not None:  # watches hold their own pool's connections open: they count as open too
+            stats.open_connections += wc.stats().open_connections
+        return stats
 
     def set_options(self, options: KubeOptions) -> None:
         """Apply new options; a new worker count takes effect for new contexts / after drop_context."""

@@ -12,6 +12,7 @@ them lets an exception of either library out.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import ssl
 import weakref
@@ -21,7 +22,7 @@ from typing import Any
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
-from kube9_desktop.kube.backend import StatsRecorder
+from kube9_desktop.kube.backend import ContextStats, StatsRecorder
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ class PoolStats(StatsRecorder):
 
     # Every connection the pools opened and still hold, so closing the client can abort requests in flight.
     live: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
+
+    def open_connections(self) -> int:
+        """Connections with a socket now (one refused or closed has none; the pool may still hold its object)."""
+        with self.lock:
+            conns = list(self.live)
+        return sum(1 for c in conns if getattr(c, "sock", None) is not None)
+
+    def snapshot(self) -> ContextStats:
+        """The counters now, with the connections open now."""
+        return dataclasses.replace(super().snapshot(), open_connections=self.open_connections())
 
 
 def counting_pool_classes(stats: PoolStats) -> dict[str, type]:

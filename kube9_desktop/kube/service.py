@@ -220,13 +220,13 @@ class KubeService:
         cached = self._cache.get(ref, count=False)
         if cached is not None:
             if demand:
-                self._cache.record("hit")
+                self._cache.record("hit", ref.context)
             yield Page(
                 rows=list(cached.rows), resource_version=cached.resource_version, last=True, from_cache=True
             )
             return
         if demand:
-            self._cache.record("join" if ref in self._inflight else "miss")
+            self._cache.record("join" if ref in self._inflight else "miss", ref.context)
         elif ref not in self._inflight:
             self._cache.record("prefetch")
         flight = self._start(ref)
@@ -387,9 +387,9 @@ class KubeService:
             else:
                 self._versions.pop(context, None)
 
-    def cache_stats(self) -> CacheStats:
-        """Cache hits, misses, evictions, entries and hit rate."""
-        return self._cache.stats()
+    def cache_stats(self, context: str | None = None) -> CacheStats:
+        """Cache hits, misses, evictions, entries and hit rate: of every context, or of ``context`` alone."""
+        return self._cache.stats(context)
 
     @property
     def cache(self) -> ListCache:

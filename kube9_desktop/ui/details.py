@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import Row
 from kube9_desktop.model import render
@@ -141,7 +141,12 @@ class DetailsPane(QWidget):
 
     The object is fetched fresh on selection (never from a list cache), so what is shown is never older than the
     kind's TTL.
+
+    Signals:
+        failed(KubeError): an action the user started here failed (Copy YAML of a row); the window shows it.
     """
+
+    failed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -335,22 +340,18 @@ class DetailsPane(QWidget):
             try:
                 obj = await svc.get(ctx, kind.key, row.namespace, row.name)
             except KubeError as e:
-                self._warn(e.title, f"{e.message}\n{e.hint}")
+                self.failed.emit(e)  # the window's error banner: never a modal box per failure
                 return
             if is_secret_object(obj) and kind.kind != "Secret":
                 # Nobody was asked: a server that answers a Pod's GET with a Secret does not get it copied.
-                self._warn("Not copied", f"The server answered the request for {kind.kind} {row.name} with a "
-                                         "Secret; its YAML was not copied.")
+                self.failed.emit(KubeError(
+                    ErrorKind.PROTOCOL, "Not copied",
+                    f"The server answered the request for {kind.kind} {row.name} with a Secret; its YAML was not "
+                    "copied.", "The server, or a proxy in front of it, is misbehaving.", context=ctx))
                 return
             QGuiApplication.clipboard().setText(to_yaml(obj))
 
         self._copy_task = asyncio.ensure_future(run())
-
-    def _warn(self, title: str, text: str) -> None:
-        """A warning box that does not block: ``open()`` returns at once, the box deletes itself when closed."""
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
 
     def _set_fields(self, fields: list[tuple[str, str]]) -> None:
         while self.form.rowCount():

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSplitter,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -25,14 +27,17 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
+from kube9_desktop.ui import menus
 from kube9_desktop.ui.bottom_dock import BottomDock
 from kube9_desktop.ui.details import DetailsPane
-from kube9_desktop.ui.error_dialog import ErrorDialogs
+from kube9_desktop.ui.error_dialog import ErrorBanner, ErrorNotices, bounded
+from kube9_desktop.ui.menus import MESSAGE_ROWS
+from kube9_desktop.ui.status_bar import StatusBar
 from kube9_desktop.ui.tree_view import ClusterTreeView
 from kube9_desktop.ui.window_port import WindowPort
 
-#: Rows that carry a message rather than an object: they span the whole row.
-MESSAGE_ROWS = frozenset({NodeType.ERROR, NodeType.NOTE})
+#: Context names listed in the "unknown context" hint (a kubeconfig may have 20,000).
+NAMES_IN_HINT = 10
 
 if TYPE_CHECKING:
     from kube9_desktop.config.store import SettingsStore
@@ -89,22 +94,29 @@ class MainWindow(QMainWindow):
         self.service: KubeService | None = None
         self.startup_ms = 0.0
         self._expanded: dict[str, set[tuple[str, ...]]] = {}
-        self._last_load_ms = 0.0
-        self._load_started: float | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        self.about_box: QMessageBox | None = None
+        self.quit_action: QAction | None = None
         self.setWindowTitle("kube9 Desktop")
         self.setWindowIcon(render.icon("kube9-desktop"))
         self.model = ClusterTreeModel(self)
         self.model.accessible_namespaces = settings.accessible_namespaces
         self.proxy = FilterProxy(self)
-        self.errors = ErrorDialogs(self)
+        self.banner = ErrorBanner(self)
+        self.errors = ErrorNotices(self.banner, self)
         self._build_toolbar()
         self._build_body()
-        self._build_status_bar()
+        self.status = StatusBar(self.statusBar(), self.model)
+        self.status_context, self.status_load, self.status_requests = (self.status.context, self.status.load,
+                                                                        self.status.requests)
+        self.status_cache, self.status_conn, self.status_warning = (self.status.cache, self.status.conn,
+                                                                    self.status.warning)
         self.bottom_dock = BottomDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.bottom_dock)
         self.port = WindowPort(self)
+        menus.build_menu_bar(self)
         self.model.load_failed.connect(self._on_load_failed)
+        self.details.failed.connect(self.errors.show)
         # Loads finish in bursts (a namespace opens twenty lists): the status bar follows at most ten times a second,
         # as each update re-lays out the status bar (up to 15 ms with the stylesheet).
         self._status_soon = QTimer(self)
@@ -124,47 +136,57 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ construction
 
     def _build_toolbar(self) -> None:
-        tb = QToolBar("Main", self)
+        # Context, Refresh and Settings: what does not fit a narrow window goes into the toolbar's » menu. The
+        # filter is not in the toolbar, so it is never what gets hidden (Ctrl+F then typed into the tree).
+        tb = QToolBar("Toolbar", self)
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = tb
         self.addToolBar(tb)
         tb.addWidget(QLabel(" Context "))
         self.context_box = QComboBox(self)
         self.context_box.setMinimumContentsLength(18)
-        self.context_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.context_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.context_box.setToolTip("Kubeconfig context")
         self.context_box.currentTextChanged.connect(self._on_context_chosen)
         tb.addWidget(self.context_box)
         tb.addSeparator()
-        self.refresh_action = QAction(render.icon("refresh"), "Refresh", self)
+        self.refresh_action = QAction(render.icon("refresh"), "&Refresh", self)
         self.refresh_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
         self.refresh_action.setToolTip("Reload everything open in this context (F5)")
         self.refresh_action.triggered.connect(self.refresh)
         tb.addAction(self.refresh_action)
-        self.settings_action = QAction(render.icon("settings"), "Settings", self)
+        self.settings_action = QAction(render.icon("settings"), "&Settings…", self)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.open_settings)
         tb.addAction(self.settings_action)
-        spacer = QWidget(self)
-        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
-                             spacer.sizePolicy().verticalPolicy().Preferred)
-        tb.addWidget(spacer)
         self.filter_box = QLineEdit(self)
-        self.filter_box.setPlaceholderText("Filter loaded rows by name (Ctrl+F)")
+        self.filter_box.setObjectName("filterBox")
+        self.filter_box.setPlaceholderText("Filter loaded rows by name (Ctrl+F, Esc clears)")
         self.filter_box.setClearButtonEnabled(True)
         self.filter_box.addAction(render.icon("filter"), QLineEdit.ActionPosition.LeadingPosition)
-        self.filter_box.setMinimumWidth(260)
         self.filter_box.textChanged.connect(self.set_filter)
-        tb.addWidget(self.filter_box)
-        find = QAction(self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(self._focus_filter)
-        self.addAction(find)
+        self.find_action = QAction(render.icon("filter"), "&Find…", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setToolTip("Filter the loaded rows by name (Ctrl+F)")
+        self.find_action.triggered.connect(self._focus_filter)
+        self.addAction(self.find_action)
+        self.clear_filter_action = QAction("&Clear filter", self)
+        self.clear_filter_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        # Esc belongs to the tree and the filter only: dialogs and menus keep their own Esc.
+        self.clear_filter_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.clear_filter_action.triggered.connect(self.clear_filter)
 
     def _focus_filter(self) -> None:
-        self.filter_box.setFocus()
+        self.filter_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_box.selectAll()
+
+    def clear_filter(self) -> None:
+        """Esc: clear the filter (the whole tree shows again) and give the tree the keyboard."""
+        if self.filter_box.text():
+            self.filter_box.clear()
+        self.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _build_body(self) -> None:
         self.tree = ClusterTreeView(self)
@@ -190,41 +212,42 @@ class MainWindow(QMainWindow):
         bar.rangeChanged.connect(lambda _lo, _hi: self._on_scrolled())
         header = self.tree.header()
         header.setStretchLastSection(False)
+        # Name takes the spare width; Status, Ready, Restarts and Age fit their contents (the rows on screen: the
+        # width never costs a pass over a 10,000-row list), so a narrower window shortens no name while they have
+        # room to give.
+        header.setResizeContentsPrecision(0)
         header.setSectionResizeMode(render.COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((render.COL_STATUS, 150), (render.COL_READY, 70), (render.COL_RESTARTS, 80),
-                           (render.COL_AGE, 70)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, width)
+        for col in (render.COL_STATUS, render.COL_READY, render.COL_RESTARTS, render.COL_AGE):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.details = DetailsPane(self)
+        tree_pane = QWidget(self)
+        tree_pane.setObjectName("treePane")
+        pane = QVBoxLayout(tree_pane)
+        pane.setContentsMargins(0, 0, 0, 0)
+        pane.setSpacing(4)
+        pane.addWidget(self.filter_box)
+        pane.addWidget(self.tree, 1)
+        tree_pane.addAction(self.clear_filter_action)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(tree_pane)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([760, 520])
-        self.setCentralWidget(self.splitter)
+        central = QWidget(self)
+        body = QVBoxLayout(central)
+        body.setContentsMargins(4, 4, 4, 0)
+        body.setSpacing(4)
+        body.addWidget(self.banner)
+        body.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         self._connect_selection()
 
     def _connect_selection(self) -> None:
         sel = self.tree.selectionModel()
         if sel is not None:
             sel.currentChanged.connect(self._on_current_changed)
-
-    def _build_status_bar(self) -> None:
-        sb = self.statusBar()
-        self.status_context = QLabel("No context")
-        self.status_load = QLabel("")
-        self.status_requests = QLabel("")
-        self.status_cache = QLabel("")
-        self.status_conn = QLabel("")
-        self.status_warning = QLabel("")
-        self.status_warning.setObjectName("statusWarning")
-        self.status_warning.setStyleSheet("color: #b35c00; font-weight: bold;")
-        for w in (self.status_context, self.status_load, self.status_requests, self.status_cache,
-                  self.status_conn):
-            sb.addPermanentWidget(w)
-        sb.addWidget(self.status_warning)
 
     def _apply_style(self) -> None:
         from importlib import resources
@@ -259,9 +282,12 @@ class MainWindow(QMainWindow):
                               "Settings → Extra kubeconfig files.")
             return
         if wanted not in names:
+            listed = ", ".join(bounded(n, 60, 1) for n in names[:NAMES_IN_HINT])
+            more = f" and {len(names) - NAMES_IN_HINT:,} more (see the Context list)" \
+                if len(names) > NAMES_IN_HINT else ""
             self.errors.show(KubeError(kind=ErrorKind.KUBECONFIG, title="Unknown context",
-                                       message=f"The kubeconfig has no context named '{wanted}'.",
-                                       hint=f"Available contexts: {', '.join(names)}"))
+                                       message=f"The kubeconfig has no context named {bounded(wanted or '', 80, 1)!r}.",
+                                       hint=f"Available contexts: {listed}{more}"))
             wanted = names[0]
         idx = self.context_box.findText(wanted)
         self.context_box.setCurrentIndex(idx)
@@ -276,13 +302,13 @@ class MainWindow(QMainWindow):
         if current is not None:
             self._expanded[current] = self._expanded_paths()
         self.details.clear()
-        self._load_started = asyncio.get_event_loop().time()
-        self.model.set_context(name, user=True)
+        self.errors.begin_burst()
+        root = self.model.set_context(name, user=True)
+        if root.state is LoadState.LOADING and not self.status.times.pending(name):
+            self.status.times.start(name, root)  # its own load, measured on its own (others may still load)
         self.settings.qsettings.setValue("window/last_context", name)
-        root = self.model.context_node()
-        if root is not None:
-            self.tree.expand(self.model.index_of(root))
-            self._restore_expanded(self._expanded.get(name, set()))
+        self.tree.expand(self.model.index_of(root))
+        self._restore_expanded(self._expanded.get(name, set()))
         info = None
         try:
             info = self.service.kubeconfig.context(name)
@@ -298,8 +324,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ expansion bookkeeping
 
-    def _source(self, index: QModelIndex) -> QModelIndex:
+    def source_index(self, index: QModelIndex) -> QModelIndex:
+        """The model index behind a view index (the view shows the filter's proxy while filtering)."""
         return self.proxy.mapToSource(index) if self.tree.model() is self.proxy else index
+
+    _source = source_index
 
     def _view_index(self, source: QModelIndex) -> QModelIndex:
         return self.proxy.mapFromSource(source) if self.tree.model() is self.proxy else source
@@ -363,9 +392,34 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         """F5: reload everything loaded in this context (expansion and selection are kept)."""
         self.errors.begin_burst()
-        self._load_started = asyncio.get_event_loop().time()
         if not self.model.refresh():
             self.show_message("Refresh already in progress…", 1500)
+            return
+        root = self.model.context_node()
+        if root is not None:
+            self.status.times.start(root.context, root)
+
+    def retry(self, index: QModelIndex) -> None:
+        """Retry the load an error row (a model index) stands for."""
+        self.errors.begin_burst()
+        self.model.retry(index)
+
+    def refresh_node(self, node: TreeNode) -> None:
+        """Right-click › Refresh this node: reload one list or folder."""
+        self.errors.begin_burst()
+        self.model.reload_node(node, user=True)
+
+    def refresh_row(self, node: TreeNode) -> None:
+        """Right-click › Refresh on a resource row: reload the list it is in (and what it holds, when open), and
+        fetch its details again if they are shown."""
+        self.errors.begin_burst()
+        if node.parent is not None and node.parent.type is NodeType.LIST:
+            self.model.reload_node(node.parent, user=True)
+        if node.expandable and node.state in (LoadState.LOADED, LoadState.FAILED):
+            self.model.reload_node(node, user=True)
+        current = self.model.node(self._source(self.tree.currentIndex()))
+        if current is node and node.row is not None and node.kind is not None:
+            self.details.show_object(node.context, node.kind, node.row)
 
     def open_settings(self) -> None:
         """Open the Settings dialog."""
@@ -430,8 +484,7 @@ class MainWindow(QMainWindow):
     def _on_double_click(self, index: QModelIndex) -> None:
         node = self.model.node(self._source(index))
         if node.type is NodeType.ERROR:
-            self.errors.begin_burst()
-            self.model.retry(self._source(index))
+            self.retry(self._source(index))
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = self.menu_for(self.tree.indexAt(pos))
@@ -440,21 +493,7 @@ class MainWindow(QMainWindow):
 
     def menu_for(self, index: QModelIndex) -> QMenu | None:
         """The context menu of the row at ``index`` (a view index), or ``None`` for no row."""
-        if not index.isValid():
-            return None
-        node = self.model.node(self._source(index))
-        menu = QMenu(self)
-        if node.type is NodeType.ERROR:
-            menu.addAction(render.icon("refresh"), "Retry", lambda: self.model.retry(self._source(index)))
-        if node.expandable and node.state in (LoadState.LOADED, LoadState.FAILED):
-            menu.addAction(render.icon("refresh"), "Refresh this node",
-                           lambda: self.model.reload_node(node, user=True))
-        name = node.row.name if node.row is not None else node.label
-        what = "message" if node.type in MESSAGE_ROWS else "name"  # an error's or a note's text, to paste elsewhere
-        menu.addAction(f"Copy {what}", lambda: QGuiApplication.clipboard().setText(name))
-        if node.type is NodeType.OBJECT and node.row is not None:
-            menu.addAction("Copy YAML", lambda: self.details.copy_yaml_of(node))
-        return menu
+        return menus.row_menu(self, index)
 
     def select_first_object(self) -> None:
         """Select the first resource row that is visible (screenshot mode shows its details)."""
@@ -490,9 +529,6 @@ class MainWindow(QMainWindow):
         if busy:
             self.show_message("Loading…")
         else:
-            if self._load_started is not None:
-                self._last_load_ms = (asyncio.get_event_loop().time() - self._load_started) * 1000
-                self._load_started = None
             self.statusBar().clearMessage()
         self._update_status()
 
@@ -505,24 +541,7 @@ class MainWindow(QMainWindow):
             self._status_soon.start()
 
     def _update_status(self) -> None:
-        ctx = self.model.current_context
-        self.status_context.setText(f"  {ctx}  " if ctx else "No context")
-        svc = self.service
-        if svc is None or ctx is None:
-            return
-        try:
-            stats = svc.stats(ctx)
-            cache = svc.cache_stats()
-        except Exception:
-            return
-        if self._last_load_ms:
-            root = self.model.context_node()
-            failed = root is not None and root.state is LoadState.FAILED  # unreachable, credentials, TLS ...
-            self.status_load.setText(f"{'Failed after' if failed else 'Loaded in'} {self._last_load_ms:.0f} ms")
-        unit = "kubectl runs" if svc.backend_name == "kubectl" else "requests"
-        self.status_requests.setText(f"{stats.requests} {unit}")
-        self.status_cache.setText(f"Cache hit rate {cache.hit_rate * 100:.0f}% ({cache.entries} lists)")
-        self.status_conn.setText(f"{stats.connections} connections · {self.model.live.count(ctx)} live")
+        self.status.update(self.service)
 
     def _on_setting_changed(self, key: str) -> None:
         if key.startswith("live/"):

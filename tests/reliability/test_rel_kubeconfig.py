@@ -87,7 +87,7 @@ def test_window_shows_broken_files_and_loads_the_good_one(
     svc = services([str(good_path), str(notyaml), str(shape), str(missing)])
     win = window_factory()
     win.attach_service(svc)
-    shown = "\n".join(d.error.message for d in win.errors.shown)
+    shown = "\n".join(e.message for burst in win.errors.shown for e in burst.errors)
     assert f"{notyaml}: is not valid YAML" in shown
     assert f"{shape}: is not a kubeconfig" in shown
     assert f"{missing}: the file does not exist" in shown

@@ -95,9 +95,13 @@ def test_no_credentials_in_logs_dialogs_messages_or_settings(
     win.settings.apply({"kubeconfig/extra_paths": [exec_path]})
     win.save_state()
     shown = []
-    for d in win.errors.shown:
-        shown += [d.windowTitle(), d.title_label.text(), d.message_label.text(), d.hint_label.text(),
-                  d.details_text()]
+    for burst in win.errors.shown:  # everything a notice shows: the banner's lines and the Details window
+        win.errors.banner.show_burst(burst)
+        dialog = win.errors.open_details()
+        assert dialog is not None
+        b = win.errors.banner
+        shown += [b.title_label.text(), b.message_label.text(), b.hint_label.text(), b.count_label.text(),
+                  dialog.windowTitle(), dialog.text.toPlainText()]
     for ctx in ("exec", "bad", "wrongca", "sim-badtoken", "sim-viewer"):
         win.context_box.setCurrentText(ctx)
         root = win.model.context_node()
@@ -107,7 +111,7 @@ def test_no_credentials_in_logs_dialogs_messages_or_settings(
                 shown += [n.label, str(n.error.hint if n.error else ""), str(n.error.details if n.error else "")]
                 win.tree.setCurrentIndex(win.model.index_of(n))
                 shown += [w.text() for w in win.details.findChildren(type(win.status_context))]
-    assert len(win.errors.shown) >= 3  # there really were failures to word
+    assert sum(len(b.errors) for b in win.errors.shown) >= 3  # there really were failures to word
     for h in logging.getLogger().handlers:
         h.flush()
     texts = {
@@ -165,9 +169,9 @@ def test_secret_masked_until_revealed_and_copy_asks_first(
     run(win.details._copy_task, 10)
     assert len(asked) == 4 and all(v in clipboard.text() for v in values)
     clipboard.setText("")
-    # Revealing shows the values.
+    # Revealing shows the values, decoded.
     win.details.reveal()
-    assert all(v in win.details.yaml_text() for v in values)
+    assert all(base64.b64decode(v).decode() in win.details.yaml_text() for v in values)
 
 
 def test_insecure_skip_tls_verify_shows_a_warning(sim: SimProcess, services: Callable[..., Any],

@@ -101,10 +101,12 @@ def test_a_secret_returned_for_a_pod_is_masked_and_not_copied(
     assert pane.title.text().startswith("Secret")
     # Copy YAML on the row asks nobody (a Pod), so what comes back as a Secret is not copied either.
     QGuiApplication.clipboard().setText("unchanged")
-    monkeypatch.setattr(pane, "_warn", lambda *a: None)
+    failures: list[Any] = []
+    pane.failed.connect(failures.append)
     pane.copy_yaml_of(_FakeNode(row))  # a tree row's three fields; the tree is not what is tested here
     run(pane._copy_task)  # type: ignore[arg-type]
     assert QGuiApplication.clipboard().text() == "unchanged"
+    assert [f.title for f in failures] == ["Not copied"]
     # Copy YAML of the shown object asks first, like any Secret.
     asked: list[bool] = []
     monkeypatch.setattr(pane, "confirm_copy_secret", lambda: asked.append(True) or False)

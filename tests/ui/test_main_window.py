@@ -240,7 +240,7 @@ def test_context_menus_offer_what_fits_the_row(window: MainWindow, run: Any) -> 
     assert actions(nodes.children[0]) == ["Retry", "Copy message"]
     assert actions(nodes) == ["Refresh this node", "Copy name"]
     pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
-    assert actions(pods.children[0]) == ["Copy name", "Copy YAML"]
+    assert actions(pods.children[0]) == ["Refresh", "Copy name", "Copy YAML"]
     window.menu_for(window._view_index(window.model.index_of(nodes.children[0]))).actions()[1].trigger()  # type: ignore[union-attr]
     assert QGuiApplication.clipboard().text() == nodes.children[0].label
     assert window.menu_for(QModelIndex()) is None
