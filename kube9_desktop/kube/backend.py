@@ -33,6 +33,10 @@ class KubeOptions:
         retries: Automatic retries for 429/5xx/dropped connections (with backoff / Retry-After).
         kubectl: The kubectl executable for the kubectl backend.
         exec_timeout: Seconds an exec credential plugin may run before it is killed.
+        request_deadline: Seconds one request (a list page, an object, discovery) may take in all, however
+            slowly its answer trickles in (the read timeout applies to each read only).
+        max_response_bytes: Largest response body read; a larger one is refused with a clear error instead of
+            filling memory.
     """
 
     page_size: int = 500
@@ -44,6 +48,8 @@ class KubeOptions:
     retries: int = 3
     kubectl: str = "kubectl"
     exec_timeout: float = 30.0
+    request_deadline: float = 60.0
+    max_response_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass

@@ -41,8 +41,15 @@ from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import PoolStats, counting_pool_classes, share_ssl_context
-from kube9_desktop.kube.status_errors import RequestInfo, error_from_status, redact, transform_exception
+from kube9_desktop.kube.pool import PoolStats, counting_pool_classes, request_deadline, share_ssl_context
+from kube9_desktop.kube.status_errors import (
+    RequestInfo,
+    deadline_error,
+    error_from_status,
+    redact,
+    too_large_error,
+    transform_exception,
+)
 
 __all__ = [
     "JSON",
@@ -383,36 +390,60 @@ class ContextClient:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response | KubeError:
-        """One request with its body read: the 2xx Response, or the KubeError it ended in (not raised)."""
-        try:
-            raw = self.open(path, query, accept, read_timeout, method=method, body=body, headers=headers)
+        """One request with its body read: the 2xx Response, or the KubeError it ended in (not raised).
+
+        The whole exchange runs under the options' request deadline, and a body larger than the options' maximum
+        response size is refused unread.
+        """
+        opts = self.options
+        with request_deadline(opts.request_deadline) as deadline:
             try:
-                data = raw.data
-            finally:
-                raw.release_conn()
-            with self._stats.lock:
-                self._stats.bytes_received += len(data or b"")
-            status = raw.status
-            if 200 <= status < 300:
-                return Response(status, raw.headers, data)
-            return error_from_status(
-                status,
-                data,
-                raw.headers,
-                context=self.context,
-                server=self.server,
-                info=info,
-                exec_command=self.exec_command,
-            )
-        except Exception as exc:
-            return transform_exception(
-                exc,
-                context=self.context,
-                server=self.server,
-                info=info,
-                options=self.options,
-                exec_command=self.exec_command,
-            )
+                raw = self.open(path, query, accept, read_timeout, method=method, body=body, headers=headers)
+                try:
+                    data = self._read_body(raw, info)
+                finally:
+                    raw.release_conn()
+                with self._stats.lock:
+                    self._stats.bytes_received += len(data)
+                status = raw.status
+                if 200 <= status < 300:
+                    return Response(status, raw.headers, data)
+                return error_from_status(
+                    status,
+                    data,
+                    raw.headers,
+                    context=self.context,
+                    server=self.server,
+                    info=info,
+                    exec_command=self.exec_command,
+                )
+            except KubeError as err:
+                return err
+            except Exception as exc:
+                if deadline.fired:
+                    return deadline_error(self.server, deadline.seconds, self.context, info)
+                return transform_exception(
+                    exc,
+                    context=self.context,
+                    server=self.server,
+                    info=info,
+                    options=opts,
+                    exec_command=self.exec_command,
+                    read_timeout=read_timeout,
+                )
+
+    def _read_body(self, raw: Any, info: RequestInfo | None) -> bytes:
+        """The response body, at most ``options.max_response_bytes``; raises KubeError ``too_large``."""
+        limit = self.options.max_response_bytes
+        length = raw.headers.get("Content-Length")
+        size = int(length) if length and length.isdigit() else None
+        if size is None or size <= limit:
+            data: bytes = raw.read(limit + 1)
+            if len(data) <= limit:
+                return data
+        # The rest is not read: the connection cannot be reused.
+        raw.close()
+        raise too_large_error(self.server, limit, self.context, info, size)
 
     def _renew_after_401(self, err: KubeError, seen: ExecCredential | None, reauthed: bool) -> bool:
         """Whether a 401 was answered with a new credential worth one more try; raises the plugin's KubeError."""

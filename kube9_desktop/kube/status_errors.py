@@ -249,13 +249,16 @@ def transform_exception(
     info: RequestInfo | None = None,
     options: KubeOptions | None = None,
     exec_command: str | None = None,
+    read_timeout: float | None = None,
 ) -> KubeError:
     """Convert any exception from the client stack into a KubeError (never leaks credentials).
 
     Handles ApiException (with a Status body), urllib3's connection/timeout/protocol/TLS errors, ssl errors,
-    the loader's ConfigException, OSError and JSON errors.
+    the loader's ConfigException, OSError and JSON errors. A timeout names the timeout that fired and its value
+    (``read_timeout``: the one the request used, when not the options' default).
     """
-    err = _transform(exc, context=context, server=server, info=info, options=options, exec_command=exec_command)
+    err = _transform(exc, context=context, server=server, info=info, options=options, exec_command=exec_command,
+                     read_timeout=read_timeout)
     err.message = redact(err.message)
     err.hint = redact(err.hint)
     err.details = {k: redact(v) if isinstance(v, str) else v for k, v in err.details.items()}
@@ -271,6 +274,7 @@ def _transform(
     info: RequestInfo | None = None,
     options: KubeOptions | None = None,
     exec_command: str | None = None,
+    read_timeout: float | None = None,
 ) -> KubeError:
     if isinstance(exc, KubeError):
         if not exc.context:
@@ -346,6 +350,19 @@ def _transform(
                 **base,
             )
     for e in chain:
+        if isinstance(e, TimeoutError | socket.timeout) and "handshake" in str(e).lower():
+            # urllib3 reports this as a *read* timeout, but the TLS handshake runs under the connect timeout.
+            return KubeError(
+                ErrorKind.TIMEOUT,
+                "Timed out",
+                f"The TLS handshake with {server} timed out: no answer within the connect timeout "
+                f"({opts.connect_timeout:g} s).",
+                hint="Something accepts connections there but does not answer TLS: check the server address and "
+                "port in the kubeconfig, your VPN/proxy, or raise the connect timeout in Settings.",
+                reason="connect_timeout",
+                **base,
+            )
+    for e in chain:
         if (
             isinstance(e, urllib3.exceptions.ConnectTimeoutError)
             and not isinstance(e, urllib3.exceptions.NewConnectionError)
@@ -353,17 +370,21 @@ def _transform(
             return KubeError(
                 ErrorKind.TIMEOUT,
                 "Timed out",
-                f"Connecting to {server} timed out after {opts.connect_timeout:g} s.",
-                hint="Check the VPN/network, or raise the connect timeout in Settings.",
+                f"Connecting to {server} timed out: no connection within the connect timeout "
+                f"({opts.connect_timeout:g} s).",
+                hint="Check the VPN/network and the server address, or raise the connect timeout in Settings.",
+                reason="connect_timeout",
                 **base,
             )
     for e in chain:
         if isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError | socket.timeout):
+            read = read_timeout if read_timeout is not None else opts.read_timeout
             return KubeError(
                 ErrorKind.TIMEOUT,
                 "Timed out",
-                f"The server {server} did not answer within {opts.read_timeout:g} s.",
+                f"The server {server} did not answer within {read:g} s (the read timeout).",
                 hint="The cluster may be overloaded; raise the read timeout in Settings or try again.",
+                reason="read_timeout",
                 **base,
             )
     if any(type(e).__name__ == "IncompleteRead" for e in chain):
@@ -434,4 +455,38 @@ def _tls_error(text: str, context: str, server: str) -> KubeError:
         hint=hint,
         context=context,
         details={"error": text[:300], "server": server},
+    )
+
+
+def deadline_error(server: str, seconds: float, context: str, info: RequestInfo | None = None) -> KubeError:
+    """The request's total deadline passed while the server was still (slowly) answering."""
+    what = f" to {info.verb} {info.resource_ref}" if info is not None and info.resource else ""
+    return KubeError(
+        ErrorKind.TIMEOUT,
+        "Timed out",
+        f"The server {server} did not finish answering the request{what} within {seconds:g} s (the request "
+        "deadline); it is sending very slowly.",
+        hint="The cluster or a proxy in front of it may be overloaded; try again, or raise the request deadline "
+        "in Settings.",
+        reason="deadline",
+        context=context,
+        details={"server": server, "deadline_s": seconds},
+    )
+
+
+def too_large_error(server: str, limit: int, context: str, info: RequestInfo | None = None,
+                    size: int | None = None) -> KubeError:
+    """A response body larger than the configured maximum (refused rather than read into memory)."""
+    what = f" to {info.verb} {info.resource_ref}" if info is not None and info.resource else ""
+    mb = limit / (1024 * 1024)
+    size_text = f" ({size / (1024 * 1024):.0f} MB)" if size is not None else ""
+    return KubeError(
+        ErrorKind.PROTOCOL,
+        "Response too large",
+        f"The response of {server}{what} is too large{size_text}: more than {mb:g} MB, the maximum response "
+        "size.",
+        hint="Raise the maximum response size in Settings (Network) if this is expected, or lower the page size.",
+        reason="too_large",
+        context=context,
+        details={"server": server, "limit_bytes": limit, **({"size_bytes": size} if size is not None else {})},
     )

@@ -1,0 +1,239 @@
+"""Hostile and odd servers over real sockets: trickling answers, huge bodies, silent listeners, wrong schemes.
+
+Each server here is a few lines of socket code in a thread (the sim cannot misbehave at the byte level), driven
+through the same KubeService the window uses.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.rows import ListRef
+
+Handler = Callable[[socket.socket], None]
+
+
+class SocketServer:
+    """A loopback TCP listener running ``handler(conn)`` in a thread per connection.
+
+    Attributes:
+        port: The listening port.
+        sent: Bytes the handlers reported sending (``count``).
+        accepted: Connections accepted.
+    """
+
+    def __init__(self, handler: Handler | None, accept: bool = True) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.sent = 0
+        self.accepted = 0
+        self._handler = handler
+        self._conns: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if accept:
+            self._thread = threading.Thread(target=self._serve, daemon=True)
+            self._thread.start()
+
+    def count(self, n: int) -> None:
+        self.sent += n
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            self._conns.append(conn)
+            if self._handler is not None:
+                threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        assert self._handler is not None
+        try:
+            self._handler(conn)
+        except OSError:
+            pass  # the client gave up: what these tests want
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+        for c in self._conns:
+            c.close()
+        self.sock.close()
+
+
+def read_request(conn: socket.socket) -> bytes:
+    """Read one request's head (and ignore any body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture
+def socket_server() -> Iterator[Callable[..., SocketServer]]:
+    made: list[SocketServer] = []
+
+    def make(handler: Handler | None, accept: bool = True) -> SocketServer:
+        s = SocketServer(handler, accept)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def kubeconfig_for(tmp_path: Path) -> Callable[..., str]:
+    """``kubeconfig_for(server, user=None, cluster_extra=None)``: a one-context ("x") kubeconfig file."""
+
+    def write(server: str, user: dict[str, Any] | None = None, **cluster: Any) -> str:
+        cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "x",
+               "clusters": [{"name": "c", "cluster": {"server": server, **cluster}}],
+               "users": [{"name": "u", "user": user or {"token": "hostile-test"}}],
+               "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}]}
+        p = tmp_path / f"kubeconfig-{len(list(tmp_path.iterdir()))}.yaml"
+        p.write_text(yaml.safe_dump(cfg))
+        return str(p)
+
+    return write
+
+
+def fail_of(run: Any, coro: Any, timeout: float = 30) -> tuple[KubeError, float]:
+    """Run ``coro`` expecting a KubeError; returns it and the seconds it took."""
+    t0 = time.monotonic()
+    with pytest.raises(KubeError) as ei:
+        run(coro, timeout)
+    return ei.value, time.monotonic() - t0
+
+
+# -- item 3: a total deadline per request, a maximum response size ----------------------------------------------
+
+
+def _trickle_body(server: list[SocketServer]) -> Handler:
+    def handler(conn: socket.socket) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        for _ in range(1000):
+            if server[0].stopped:
+                return
+            conn.sendall(b" ")
+            time.sleep(0.25)
+
+    return handler
+
+
+def _trickle_head(server: list[SocketServer]) -> Handler:
+    def handler(conn: socket.socket) -> None:
+        read_request(conn)
+        for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+            if server[0].stopped:
+                return
+            conn.sendall(bytes([b]))
+            time.sleep(0.25)
+
+    return handler
+
+
+@pytest.mark.parametrize("make_handler", [_trickle_body, _trickle_head], ids=["body", "headers"])
+def test_a_trickling_server_hits_the_request_deadline(make_handler: Callable[..., Handler],
+                                                      socket_server: Callable[..., SocketServer],
+                                                      kubeconfig_for: Callable[..., str],
+                                                      services: Callable[..., Any], run: Any) -> None:
+    holder: list[SocketServer] = []
+    srv = socket_server(make_handler(holder))
+    holder.append(srv)
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), read_timeout=5.0, request_deadline=1.5,
+                   retries=0)
+    for coro in (svc.version("x"), svc.list_all(ListRef("x", "nodes"))):
+        err, took = fail_of(run, coro)
+        assert err.kind is ErrorKind.TIMEOUT, err
+        assert "1.5 s" in err.message and "deadline" in err.message, err.message
+        assert 1.4 < took < 4.0, took
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_response_larger_than_the_maximum_is_refused(framing: str, socket_server: Callable[..., SocketServer],
+                                                       kubeconfig_for: Callable[..., str],
+                                                       services: Callable[..., Any], run: Any) -> None:
+    holder: list[SocketServer] = []
+
+    def handler(conn: socket.socket) -> None:
+        read_request(conn)
+        chunk = b"[" + b"0," * 32767 + b"0"
+        if framing == "chunked":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+        else:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                         % (200 * 1024 * 1024))
+            frame = chunk
+        while not holder[0].stopped and holder[0].sent < 200 * 1024 * 1024:
+            conn.sendall(frame)
+            holder[0].count(len(frame))
+
+    srv = socket_server(handler)
+    holder.append(srv)
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), max_response_bytes=1024 * 1024, retries=0)
+    err, took = fail_of(run, svc.list_all(ListRef("x", "nodes")))
+    assert err.kind is ErrorKind.PROTOCOL and err.reason == "too_large", err
+    assert "too large" in err.message and "1 MB" in err.message, err.message
+    assert "maximum response size" in err.hint.lower()
+    # The rest was not read: a few socket buffers past the limit at most, not 200 MB.
+    assert srv.sent < 16 * 1024 * 1024, srv.sent
+    assert took < 5
+
+
+# -- item 13: which timeout fired, with its value -------------------------------------------------------------
+
+
+def test_a_silent_tls_listener_is_reported_as_a_connect_timeout(socket_server: Callable[..., SocketServer],
+                                                               kubeconfig_for: Callable[..., str],
+                                                               services: Callable[..., Any], run: Any) -> None:
+    # Completes TCP handshakes (the kernel's backlog) but never accepts, so the TLS handshake gets no answer.
+    srv = socket_server(None, accept=False)
+    svc = services(kubeconfig_for(f"https://127.0.0.1:{srv.port}", **{"insecure-skip-tls-verify": True}),
+                   connect_timeout=1.0, read_timeout=30.0, retries=0)
+    err, took = fail_of(run, svc.version("x"))
+    assert err.kind is ErrorKind.TIMEOUT
+    assert "handshake" in err.message and "connect timeout (1 s)" in err.message, err.message
+    assert "30 s" not in err.message and "read timeout" not in err.message + err.hint
+    assert "connect timeout" in err.hint
+    assert took < 5
+
+
+def test_a_server_that_never_answers_names_the_read_timeout(socket_server: Callable[..., SocketServer],
+                                                           kubeconfig_for: Callable[..., str],
+                                                           services: Callable[..., Any], run: Any) -> None:
+    srv = socket_server(lambda conn: (read_request(conn), time.sleep(10)))
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), connect_timeout=5.0, read_timeout=1.0,
+                   retries=0)
+    err, took = fail_of(run, svc.version("x"))
+    assert err.kind is ErrorKind.TIMEOUT
+    assert "within 1 s (the read timeout)" in err.message, err.message
+    assert "5 s" not in err.message and "connect" not in err.message
+    assert took < 5
