@@ -10,6 +10,7 @@ import importlib
 #: Modules under ``kube9_desktop.commands`` that register commands, in menu order. Add a family here.
 FAMILIES: tuple[str, ...] = (
     "builtin",
+    "window",
 )
 
 _loaded = False

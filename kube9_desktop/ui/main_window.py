@@ -29,6 +29,7 @@ from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui import menus
 from kube9_desktop.ui.bottom_dock import BottomDock
+from kube9_desktop.ui.command_bridge import CommandBridge
 from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorBanner, ErrorNotices, bounded
 from kube9_desktop.ui.menus import MESSAGE_ROWS
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.bottom_dock)
         self.port = WindowPort(self)
         menus.build_menu_bar(self)
+        self.commands = CommandBridge(self)  # context menu, Actions menu, shortcuts, palette: from the registry
         self.model.load_failed.connect(self._on_load_failed)
         self.details.failed.connect(self.errors.show)
         # Loads finish in bursts (a namespace opens twenty lists): the status bar follows at most ten times a second,
@@ -489,11 +491,13 @@ class MainWindow(QMainWindow):
     def _context_menu(self, pos: QPoint) -> None:
         menu = self.menu_for(self.tree.indexAt(pos))
         if menu is not None:
-            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.tree.viewport().mapToGlobal(pos))  # popup: exec() would nest a loop in the slot
 
     def menu_for(self, index: QModelIndex) -> QMenu | None:
-        """The context menu of the row at ``index`` (a view index), or ``None`` for no row."""
-        return menus.row_menu(self, index)
+        """The context menu of the row at ``index`` (a view index), or ``None`` for no row (built by the
+        command bridge from the registry, plus the row's own Retry / Refresh / Copy)."""
+        return self.commands.context_menu(index)
 
     def select_first_object(self) -> None:
         """Select the first resource row that is visible (screenshot mode shows its details)."""
@@ -600,6 +604,7 @@ class MainWindow(QMainWindow):
         """Stop every load and background task (called once the loop is about to end)."""
         self._status_timer.stop()
         self._status_soon.stop()
+        await self.commands.shutdown()
         await self.bottom_dock.close_all()
         await self.model.shutdown()
         await self.details.shutdown()

@@ -1,8 +1,8 @@
-"""Every menu of the main window in one place: the menu bar (File, View, Help) and the tree's right-click menu.
+"""The menu bar (File, View, Help). The tree's right-click menu and the Actions menu are built from the command
+registry by :mod:`kube9_desktop.ui.command_bridge`.
 
-Kept together so that building them from the command registry (``kube9_desktop.commands``) replaces this one
-module. The window owns the actions (Refresh, Settings, Find ...) that the toolbar shares; this module arranges
-them and adds the menu-only ones.
+The window owns the actions (Refresh, Settings, Find ...) that the toolbar shares; this module arranges them and
+adds the menu-only ones.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import platform
 from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
 
 from kube9_desktop import __version__, logs
-from kube9_desktop.model import render
-from kube9_desktop.model.nodes import LoadState, NodeType
+from kube9_desktop.model.nodes import NodeType
 
 if TYPE_CHECKING:
     from kube9_desktop.ui.main_window import MainWindow
@@ -78,28 +77,6 @@ def show_about(win: MainWindow) -> QMessageBox:
     win.about_box = box
     box.show()
     return box
-
-
-def row_menu(win: MainWindow, index: QModelIndex) -> QMenu | None:
-    """The right-click menu of the row at ``index`` (a view index), or ``None`` for no row."""
-    if not index.isValid():
-        return None
-    source = win.source_index(index)
-    node = win.model.node(source)
-    menu = QMenu(win)
-    if node.type is NodeType.ERROR:
-        menu.addAction(render.icon("refresh"), "Retry", lambda: win.retry(source))
-    if node.type is NodeType.OBJECT and node.row is not None:
-        # A resource row: its list is reloaded (the row with it), and its details fetched again if shown.
-        menu.addAction(render.icon("refresh"), "Refresh", lambda: win.refresh_row(node))
-    elif node.expandable and node.state in (LoadState.LOADED, LoadState.FAILED):
-        menu.addAction(render.icon("refresh"), "Refresh this node", lambda: win.refresh_node(node))
-    name = node.row.name if node.row is not None else node.label
-    what = "message" if node.type in MESSAGE_ROWS else "name"  # an error's or a note's text, to paste elsewhere
-    menu.addAction(f"Copy {what}", lambda: QGuiApplication.clipboard().setText(name))
-    if node.type is NodeType.OBJECT and node.row is not None:
-        menu.addAction("Copy YAML", lambda: win.details.copy_yaml_of(node))
-    return menu
 
 
 def _esc(text: str) -> str:

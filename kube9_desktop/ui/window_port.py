@@ -15,18 +15,51 @@ import collections
 import logging
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
 from kube9_desktop.ui.ask_dialogs import ConfirmDialog, IntDialog, await_dialog
 from kube9_desktop.ui.views import VIEW_FACTORIES, load_views
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
-
     from kube9_desktop.ui.views import ViewHost
 
 log = logging.getLogger(__name__)
 
 #: How long a told line stays in the status bar.
 TELL_MS = 8000
+
+
+class Toast(QLabel):
+    """A notification in the bottom-right corner of the window that goes away by itself."""
+
+    STYLE = "QLabel {{ background: {bg}; color: white; border-radius: 6px; padding: 8px 12px; }}"
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("toast")
+        self.setWordWrap(True)
+        self.setMaximumWidth(460)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_text(self, text: str, *, error: bool = False) -> None:
+        """Show ``text`` (the last few lines) for :data:`TELL_MS`."""
+        lines = text.splitlines()
+        self.setText("\n".join(lines[-6:]))
+        self.setStyleSheet(self.STYLE.format(bg="#b3261e" if error else "#323a45"))
+        self.adjustSize()
+        parent = self.parentWidget()
+        if parent is not None:
+            bar = parent.findChild(QStatusBar)
+            bottom = parent.height() - (bar.height() if bar is not None and bar.isVisible() else 0) - 12
+            self.move(max(0, parent.width() - self.width() - 24), max(0, bottom - self.height()))
+        self.show()
+        self.raise_()
+        self._timer.start(TELL_MS)
 
 
 class WindowPort:
@@ -44,10 +77,10 @@ class WindowPort:
         self.messages: collections.deque[str] = collections.deque(maxlen=200)
         #: The dialog being shown, if any (tests answer it).
         self.dialog: ConfirmDialog | IntDialog | None = None
+        #: The notification in the window's corner (made on first use).
+        self.toast: Toast | None = None
 
     def _parent(self) -> QWidget | None:
-        from PySide6.QtWidgets import QWidget
-
         return self.host if isinstance(self.host, QWidget) else None
 
     async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
@@ -70,12 +103,19 @@ class WindowPort:
         finally:
             self.dialog = None
 
-    def tell(self, text: str) -> None:
-        """Show ``text`` in the status bar (its last line) and keep it in :attr:`messages`."""
+    def tell(self, text: str, *, error: bool = False) -> None:
+        """Show ``text`` as a notification over the window's corner (loads that rewrite the status bar meanwhile
+        do not hide it) and in the status bar (its last line); keep it in :attr:`messages`."""
         for line in text.splitlines() or [""]:
             self.messages.append(line)
         last = text.strip().splitlines()[-1] if text.strip() else ""
         self.host.show_message(last, TELL_MS)
+        parent = self._parent()
+        if parent is None or not last:
+            return
+        if self.toast is None:
+            self.toast = Toast(parent)
+        self.toast.show_text(text.strip(), error=error)
 
     def open_view(self, view: str, payload: Any) -> bool:
         """Open ``view`` for ``payload`` through its registered factory; False when none is registered."""

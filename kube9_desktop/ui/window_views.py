@@ -1,10 +1,12 @@
-"""The window's own views: ``clipboard`` (copy text), ``text`` (a read-only tab), ``refresh`` (reload rows).
+"""The window's own views: ``clipboard`` (copy text), ``text`` (a read-only tab), ``refresh`` (reload rows),
+``palette`` (the command palette).
 
 Payloads:
 
 - ``clipboard``: ``str`` - copied to the clipboard; the status bar says what was copied.
 - ``text``: ``{"title": str, "text": str}`` - a read-only monospace tab in the bottom dock.
 - ``refresh``: ``list[Target]`` or ``None`` - reload the lists holding those objects (``None``: the whole context).
+- ``palette``: ``str`` - the palette's initial text (``":"`` opens it as a command line).
 """
 
 from __future__ import annotations
@@ -48,8 +50,19 @@ def text_view(host: ViewHost, payload: Any) -> QWidget | None:
 
 @register_view("refresh")
 def refresh_view(host: ViewHost, payload: Any) -> QWidget | None:
-    """Reload what the targets are listed in (or the whole context)."""
-    fn = getattr(host, "refresh_targets", None)
-    if callable(fn):
-        fn(payload)
+    """Reload what the targets are listed in (or, for ``None``, everything shown in the context)."""
+    commands = getattr(host, "commands", None)
+    if payload and commands is not None:
+        commands.refresh_objects(payload)
+    elif callable(getattr(host, "refresh", None)):
+        host.refresh()  # type: ignore[attr-defined]
+    return None
+
+
+@register_view("palette")
+def palette_view(host: ViewHost, payload: Any) -> QWidget | None:
+    """Open the command palette (payload ``":"``: as a command line)."""
+    commands = getattr(host, "commands", None)
+    if commands is not None:
+        commands.open_palette(payload or "")
     return None

@@ -235,12 +235,12 @@ def test_context_menus_offer_what_fits_the_row(window: MainWindow, run: Any) -> 
     def actions(node: Any) -> list[str]:
         menu = window.menu_for(window._view_index(window.model.index_of(node)))
         assert menu is not None
-        return [a.text() for a in menu.actions()]
+        return [a.text().split("\t")[0] for a in menu.actions() if not a.isSeparator()]
 
     assert actions(nodes.children[0]) == ["Retry", "Copy message"]
     assert actions(nodes) == ["Refresh this node", "Copy name"]
     pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
-    assert actions(pods.children[0]) == ["Refresh", "Copy name", "Copy YAML"]
+    assert {"Refresh", "Copy name", "Copy YAML"} <= set(actions(pods.children[0]))  # the registry's, for a pod
     window.menu_for(window._view_index(window.model.index_of(nodes.children[0]))).actions()[1].trigger()  # type: ignore[union-attr]
     assert QGuiApplication.clipboard().text() == nodes.children[0].label
     assert window.menu_for(QModelIndex()) is None
