@@ -68,6 +68,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Longest ``Retry-After`` (seconds) waited out by an automatic retry; a server asking for more gets an error that
+#: says when to come back.
+MAX_RETRY_AFTER = 5.0
+
 JSON = "application/json"
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -465,9 +469,9 @@ class ContextClient:
     ) -> Response:
         """GET ``path`` with retries; returns the 2xx response with its body read; raises KubeError.
 
-        429 is retried after ``Retry-After`` and 5xx / dropped connections with exponential backoff and
-        jitter,
-        up to ``options.retries`` times; a 401 triggers one re-authentication and one retry.
+        429 is retried after ``Retry-After`` (when it asks for at most :data:`MAX_RETRY_AFTER` seconds) and 5xx /
+        dropped connections with exponential backoff and jitter, up to ``options.retries`` times; a 401 triggers
+        one re-authentication and one retry.
         """
         attempt = 0
         reauthed = False
@@ -484,10 +488,14 @@ class ContextClient:
             retry = err.kind in (ErrorKind.THROTTLED, ErrorKind.SERVER) or (
                 err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated")
             )
+            if err.retry_after is not None and err.retry_after > MAX_RETRY_AFTER:
+                # Waiting an hour in a worker thread would keep the list "loading" all that time: the error says
+                # when the server wants to be asked again, and the user decides.
+                retry = False
             if retry and attempt < self.options.retries and not self._closed:
                 attempt += 1
                 if err.retry_after is not None:
-                    delay = min(err.retry_after, 30.0)
+                    delay = err.retry_after
                 else:
                     delay = min(0.2 * 2 ** (attempt - 1), 5.0) * (0.5 + random.random())
                 log.debug("context %s: %s %s, retry %d in %.2fs", self.context, path, err.kind, attempt, delay)

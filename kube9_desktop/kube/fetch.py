@@ -57,6 +57,9 @@ FIRST_PAGE_LIMIT = 100
 #: Server-side watch duration; the watcher reconnects after it (bookmarks keep the position fresh).
 WATCH_TIMEOUT_SECONDS = 300
 
+#: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
+UNKNOWN_VERSION = "version unknown"
+
 #: Connection pool size of the per-context watch client (one connection per concurrent watch).
 WATCH_POOL_SIZE = 64
 
@@ -326,11 +329,22 @@ class ApiBackend:
         return await self._run(context, job)
 
     async def server_version(self, context: str) -> str:
-        """The server's ``gitVersion``; raises KubeError."""
+        """The server's ``gitVersion`` (:data:`UNKNOWN_VERSION` when the answer is not one); raises KubeError."""
 
         def job() -> str:
-            data = self.client(context).get_json("/version", info=RequestInfo(verb="get", resource="version"))
-            return str((data or {}).get("gitVersion") or "")
+            resp = self.client(context).request("/version", info=RequestInfo(verb="get", resource="version"))
+            try:
+                data = orjson.loads(resp.body)
+            except orjson.JSONDecodeError:
+                data = None
+            version = data.get("gitVersion") if isinstance(data, dict) else None
+            if not isinstance(version, str):
+                # Lists may still work (a proxy mangling only /version, a half-broken aggregator): the tree is
+                # shown and the version noted as unknown, instead of one error hiding the whole cluster.
+                log.warning("context %s: /version answered %d bytes that are not a version", context,
+                            len(resp.body))
+                return UNKNOWN_VERSION
+            return version
 
         return await self._run(context, job)
 

@@ -86,6 +86,15 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
+def format_wait(seconds: float) -> str:
+    """A server's Retry-After as people say it: ``3 s``, ``2 min``, ``1 h``."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{round(seconds / 3600, 1):g} h"
+
+
 def error_from_status(
     status: int,
     body: bytes | None,
@@ -190,19 +199,21 @@ def error_from_status(
             hint="Check the values you entered.",
             **base,
         )
+    asks = f" It asks to retry in {format_wait(retry_after)}." if retry_after else ""
     if status == 429:
         return KubeError(
             ErrorKind.THROTTLED,
             "Server busy",
-            f"The API server for context {context} is throttling requests (HTTP 429).",
-            hint="Wait a moment and press Refresh.",
+            f"The API server for context {context} is throttling requests (HTTP 429).{asks}",
+            hint="Wait until then and press Refresh." if asks else "Wait a moment and press Refresh.",
             **base,
         )
     if status >= 500:
         return KubeError(
             ErrorKind.SERVER,
             "Server error",
-            f"The API server {server} failed (HTTP {status}" + (f": {server_msg}" if server_msg else "") + ").",
+            f"The API server {server} failed (HTTP {status}" + (f": {server_msg}" if server_msg else "") + ")."
+            + asks,
             hint="The cluster may be overloaded or restarting; try again in a moment.",
             **base,
         )

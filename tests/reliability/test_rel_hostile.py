@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
+from reliability_helpers import error_rows, make_model, object_names
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.rows import ListRef
+from kube9_desktop.model.nodes import LoadState
+from kube9_desktop.sim.process import SimProcess
 
 Handler = Callable[[socket.socket], None]
 
@@ -237,3 +240,65 @@ def test_a_server_that_never_answers_names_the_read_timeout(socket_server: Calla
     assert "within 1 s (the read timeout)" in err.message, err.message
     assert "5 s" not in err.message and "connect" not in err.message
     assert took < 5
+
+
+# -- item 7: a long Retry-After is not waited out -------------------------------------------------------------
+
+
+def test_429_asking_for_an_hour_is_an_error_at_once_that_says_so(fsim: SimProcess, services: Callable[..., Any],
+                                                                run: Any) -> None:
+    failures: list[Any] = []
+    fsim.set_faults([{"path": "^/api/v1/nodes$", "status": 429, "retry_after": 3600}])
+    fsim.reset_stats()
+    try:
+        t0 = time.monotonic()
+        model = make_model(services(fsim.kubeconfig), "sim-admin", failures)
+        run(model.wait_idle(), 20)
+        took = time.monotonic() - t0
+        by_path = fsim.stats()["by_path"]
+    finally:
+        fsim.clear_faults()
+    rows = error_rows(model.find("Nodes"))
+    assert rows and rows[0].error is not None and rows[0].error.kind is ErrorKind.THROTTLED
+    assert "asks to retry in 1 h" in rows[0].error.message, rows[0].error.message
+    assert took < 5, took
+    # Each request asked once, none retried into the hour (the context's warm-up list and the Nodes row may each
+    # have asked: 4 per request would be the client's own retries).
+    assert by_path.get("/api/v1/nodes", 0) <= 2, by_path
+    assert object_names(model.find("Namespaces")), "the rest of the context loaded"
+
+
+def test_a_short_retry_after_is_still_waited_out_and_named_when_it_persists(
+        fsim: SimProcess, services: Callable[..., Any], run: Any) -> None:
+    fsim.set_faults([{"path": "^/api/v1/nodes$", "status": 429, "retry_after": 0.3}])
+    fsim.reset_stats()
+    try:
+        svc = services(fsim.kubeconfig, retries=2)
+        t0 = time.monotonic()
+        err, _ = fail_of(run, svc.list_all(ListRef("sim-admin", "nodes")))
+        took = time.monotonic() - t0
+        by_path = fsim.stats()["by_path"]
+    finally:
+        fsim.clear_faults()
+    assert by_path.get("/api/v1/nodes") == 3, by_path
+    assert took >= 0.55
+    assert err.kind is ErrorKind.THROTTLED and "asks to retry in 1 s" in err.message
+
+
+# -- item 16: garbage in /version alone ------------------------------------------------------------------------
+
+
+def test_garbage_in_version_alone_shows_the_tree_with_the_version_unknown(
+        fsim: SimProcess, services: Callable[..., Any], run: Any) -> None:
+    failures: list[Any] = []
+    fsim.set_faults([{"path": "^/version$", "mode": "garbage"}])
+    try:
+        model = make_model(services(fsim.kubeconfig), "sim-admin", failures)
+        run(model.wait_idle(), 20)
+    finally:
+        fsim.clear_faults()
+    root = model.context_node()
+    assert root is not None and root.state is LoadState.LOADED, [c.label for c in root.children]
+    assert root.status == "version unknown"
+    assert object_names(model.find("Nodes")) and object_names(model.find("Namespaces"))
+    assert not failures
