@@ -2,9 +2,9 @@
 
 A loaded list the user is looking at gets a watch from its list's ``resourceVersion``. Events are coalesced per
 node and applied at most every :attr:`LiveUpdates.flush_interval` seconds through
-:meth:`~kube9_desktop.model.tree_model.ClusterTreeModel.apply_changes` (binary search by the list's order, so a
+:func:`~kube9_desktop.model.reconcile.apply_changes` (binary search by the list's order, so a
 change costs O(log n) even in a 5,000-row list); a re-list after a 410 goes through
-:meth:`~kube9_desktop.model.tree_model.ClusterTreeModel.reconcile`. Either way unchanged rows keep their
+:func:`~kube9_desktop.model.reconcile.reconcile`. Either way unchanged rows keep their
 :class:`~kube9_desktop.model.nodes.TreeNode` (selection and expansion survive) and only the rows that changed emit
 signals. While a watch is healthy its cache entry is marked fresh and kept equal to the rows shown, so
 it neither expires nor costs a re-list.
@@ -35,10 +35,10 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row, WatchEvent
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.ports import LiveHost
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
-    from kube9_desktop.model.tree_model import ClusterTreeModel
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,11 @@ class _Watch:
 
 
 class LiveUpdates:
-    """Keeps the lists the user has open live; owned by the model (``model.live``).
+    """Keeps the lists the user has open live; owned by the loader (``model.live`` is the same object).
 
-    The model calls :meth:`track` when a list finished loading and :meth:`untrack` when a node leaves the tree;
-    the window reports expansion with :meth:`note_expanded` / :meth:`note_collapsed`. Headless mode calls
+    It reaches the tree only through its :class:`~kube9_desktop.model.ports.LiveHost` (the loader). The loader
+    calls :meth:`track` when a list finished loading and :meth:`untrack` when a node leaves the tree; the window
+    reports expansion with :meth:`note_expanded` / :meth:`note_collapsed`. Headless mode calls
     :meth:`start_all` (every loaded list counts as viewed).
 
     Attributes:
@@ -103,8 +104,8 @@ class LiveUpdates:
     backoff_base = 0.5
     backoff_max = 30.0
 
-    def __init__(self, model: ClusterTreeModel) -> None:
-        self._model = model
+    def __init__(self, host: LiveHost) -> None:
+        self._host = host
         self.enabled = True
         self.max_watches = 20
         self.grace_seconds = 30.0
@@ -141,7 +142,7 @@ class LiveUpdates:
         now = time.monotonic()
         self._tracked[node] = max(now, self._tracked.get(node, 0.0))
         w = self._watches.get(node)
-        svc = self._model.service
+        svc = self._host.service
         entry = svc.cache.peek(node.ref) if svc is not None and node.ref is not None else None
         if w is not None and entry is not None and entry.resource_version not in ("", w.rv, w.applied_rv):
             # Re-listed (Refresh): the rows now stand at the new list's position; watch on from there.
@@ -190,7 +191,7 @@ class LiveUpdates:
         """Headless: every loaded list counts as viewed (the most recently loaded win when over the limit)."""
         self._auto = True
         for node, _ in sorted(self._tracked.items(), key=lambda kv: kv[1]):
-            if self._model._attached(node):
+            if self._host.attached(node):
                 self._start(node)
 
     async def settle(self) -> None:
@@ -221,7 +222,7 @@ class LiveUpdates:
             self._stop(w)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        svc = self._model.service
+        svc = self._host.service
         deadline = time.monotonic() + 3.0
         while svc is not None and svc.watch_threads() and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -229,7 +230,7 @@ class LiveUpdates:
     # ------------------------------------------------------------------ internals
 
     def _service(self) -> KubeService | None:
-        svc = self._model.service
+        svc = self._host.service
         return svc if svc is not None and svc.backend_name == "api" else None
 
     def _watchable(self, node: TreeNode) -> bool:
@@ -256,7 +257,7 @@ class LiveUpdates:
         w = self._watches.get(node)
         now = time.monotonic()
         if w is not None:
-            if self._model._is_live(node, w.gen):
+            if self._host.is_live(node, w.gen):
                 w.viewed_at = now
                 return
             self._stop(w, mirror=False)  # the node was reset since: its old watch is moot
@@ -275,7 +276,7 @@ class LiveUpdates:
         # A finished task keeps its exception (a cancellation): let go of it, or watch, task and stream form a
         # cycle that only a full collection frees.
         w.task.add_done_callback(w.forget_task)
-        self._model.activity.emit()
+        self._host.notify_activity()
 
     def _enforce_limit(self, context: str, room: int) -> None:
         """Stop the least recently viewed watches of ``context`` until ``room`` more fit under the limit."""
@@ -309,17 +310,17 @@ class LiveUpdates:
         self._release(w)
         if w.node.note == PAUSED_NOTE:
             w.node.note = ""
-            self._model._changed(w.node)
-        self._model.activity.emit()
+            self._host.changed(w.node)
+        self._host.notify_activity()
 
     def _release(self, w: _Watch) -> None:
         w.healthy = False
-        svc = self._model.service
+        svc = self._host.service
         if svc is not None:
             svc.cache.keep_fresh(w.ref, False)
 
     def _alive(self, w: _Watch) -> bool:
-        return self._watches.get(w.node) is w and self._model._is_live(w.node, w.gen)
+        return self._watches.get(w.node) is w and self._host.is_live(w.node, w.gen)
 
     async def _run(self, w: _Watch, svc: KubeService) -> None:
         try:
@@ -373,8 +374,8 @@ class LiveUpdates:
                 rows = [c.row for c in w.node.children if c.row is not None]
                 # Usually the very Row objects the node was built from; otherwise bring the node up to the entry.
                 if len(rows) != len(entry.rows) or any(a is not b for a, b in zip(rows, entry.rows, strict=True)):
-                    self._model.reconcile(w.node, entry.rows, w.kind)
-                    self._model._changed(w.node)
+                    self._host.reconcile(w.node, entry.rows, w.kind)
+                    self._host.changed(w.node)
                 w.rv = w.applied_rv = entry.resource_version
                 self._healthy(w, svc)
                 return w.rv
@@ -393,8 +394,8 @@ class LiveUpdates:
             return rv  # the run loop sees the node is gone and ends
         w.pending.clear()
         w.pending_events = 0
-        self._model.reconcile(w.node, rows, w.kind)
-        self._model._changed(w.node)
+        self._host.reconcile(w.node, rows, w.kind)
+        self._host.changed(w.node)
         w.rv = w.applied_rv = rv
         self._healthy(w, svc)
         return rv
@@ -409,22 +410,22 @@ class LiveUpdates:
                 rows = [c.row for c in w.node.children if c.row is not None]
                 svc.cache.put(w.ref, w.kind, rows, w.applied_rv)
                 svc.cache.keep_fresh(w.ref, True)
-            self._model.activity.emit()
+            self._host.notify_activity()
         if w.node.note == PAUSED_NOTE:
             w.node.note = ""
-            self._model._changed(w.node)
+            self._host.changed(w.node)
 
     async def _failed(self, w: _Watch, svc: KubeService, err: KubeError | None) -> None:
         """Count a failure, fall back to TTL, say so after several, and wait a jittered backoff."""
         w.failures += 1
         if w.healthy:
             self._release(w)
-            self._model.activity.emit()
+            self._host.notify_activity()
         if err is not None:
             log.debug("watch %s failed (%d): %s", w.ref, w.failures, err.one_line())
         if w.failures >= self.pause_after and w.node.note != PAUSED_NOTE and self._alive(w):
             w.node.note = PAUSED_NOTE
-            self._model._changed(w.node)
+            self._host.changed(w.node)
         delay = min(self.backoff_base * 2 ** (w.failures - 1), self.backoff_max) * (0.5 + random.random())
         await asyncio.sleep(delay)
 
@@ -444,13 +445,13 @@ class LiveUpdates:
         if not w.pending or not self._alive(w):
             return
         node = w.node
-        if node.state is not LoadState.LOADED or self._model._changing:
+        if node.state is not LoadState.LOADED or self._host.changing:
             # A reload is being applied: try again shortly rather than interleave with it.
             w.flush_handle = asyncio.get_event_loop().call_later(self.flush_interval, self._flush, w)
             return
         pending, w.pending = w.pending, {}
-        self._model.apply_changes(node, pending.values(), w.kind)
-        self._model._changed(node)
+        self._host.apply_changes(node, pending.values(), w.kind)
+        self._host.changed(node)
         self.events_applied += w.pending_events
         w.pending_events = 0
         w.applied_rv = w.rv
@@ -470,7 +471,7 @@ class LiveUpdates:
             w.mirror_handle.cancel()
             w.mirror_handle = None
         w.last_mirror = time.monotonic()
-        svc = self._model.service
+        svc = self._host.service
         if svc is None or not self._alive(w) or w.node.state is not LoadState.LOADED:
             return
         rows = [c.row for c in w.node.children if c.row is not None]

@@ -6,12 +6,13 @@ Kept apart from the model so the model stays a thin adapter and the look can cha
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
 from PySide6.QtGui import QColor, QIcon
 
-from kube9_desktop.kube.rows import Severity
+from kube9_desktop.kube.rows import Row, Severity
 from kube9_desktop.model.nodes import NodeType, TreeNode
 
 COLUMNS: tuple[str, ...] = ("Name", "Status", "Ready", "Restarts", "Age")
@@ -77,15 +78,18 @@ def cell_text(node: TreeNode, column: int) -> str:
     row = node.row
     if row is None:
         return ""
-    if column == COL_STATUS:
-        return row.status
-    if column == COL_READY:
-        return row.ready
-    if column == COL_RESTARTS:
-        return row.restarts
-    if column == COL_AGE:
-        return format_age(row.created)
-    return ""
+    cell = ROW_CELLS.get(column)
+    return cell(row) if cell is not None else ""
+
+
+#: The text of each column after Name for an object row: one entry per column (a new column is a title in
+#: :data:`COLUMNS` and an entry here; a per-kind column reads its cell from the row and is empty for other kinds).
+ROW_CELLS: dict[int, Callable[[Row], str]] = {
+    COL_STATUS: lambda row: row.status,
+    COL_READY: lambda row: row.ready,
+    COL_RESTARTS: lambda row: row.restarts,
+    COL_AGE: lambda row: format_age(row.created),
+}
 
 
 def _spans_namespaces(parent: TreeNode | None) -> bool:

@@ -666,3 +666,22 @@ def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any
     assert pods.shown >= 3 and model.index_of(pods.children[0]).isValid()
     run(model.shutdown())
     run(svc.aclose())
+
+
+def test_reveal_path_opens_each_node_and_returns_the_last(service_factory: Any, run: Any, sim_names: Any) -> None:
+    model = make_model(service_factory())
+    run(model.wait_idle())
+    pod = sim_names("/api/v1/namespaces/team-b/pods")[0]
+    opened: list[str] = []
+
+    def open_node(n: TreeNode) -> None:
+        opened.append(n.label)
+        model.loader.open_node(n)
+
+    node = run(model.reveal_path(f"Namespaces/team-b/Workloads/Pods/{pod}", open_node), 60)
+    assert node is not None and node.row is not None and node.row.name == pod
+    # Every ancestor was opened (in order) and is loaded; the node itself is the caller's to select.
+    assert opened == ["sim-admin", "Namespaces", "team-b", "Workloads", "Pods"]
+    assert model.index_of(node).isValid()
+    assert all(a.expanded for a in [node.parent, node.parent.parent])  # type: ignore[union-attr]
+    assert run(model.reveal_path("Namespaces/no-such-ns/Workloads"), 30) is None

@@ -1,0 +1,682 @@
+"""Load orchestration of the cluster tree (Qt-free): what to fetch, when, and how results become rows.
+
+:class:`TreeLoader` owns the context trees, the background tasks and the live watches; it changes the tree only
+through a :class:`~kube9_desktop.model.ports.TreeSurface` (the Qt model, which announces each change to views).
+
+How one expansion travels (one way only):
+
+1. The view asks ``canFetchMore(index)``; the node is UNLOADED, so yes. ``fetchMore`` calls :meth:`start_load`,
+   which marks it LOADING, inserts a "Loading…" child, schedules a coroutine on the event loop and returns at once.
+2. The coroutine asks the :class:`~kube9_desktop.kube.service.KubeService` for the list; the service answers from
+   its cache or streams pages fetched and parsed in its worker threads.
+3. Each page replaces the placeholder / is appended in batches, yielding to the event loop between batches so the
+   window keeps painting.
+4. A failure arrives as a :class:`~kube9_desktop.kube.errors.KubeError` value and becomes an error row under the
+   node plus a ``notify_failed`` call; nothing is thrown into the view.
+
+What a node's children are comes from the tables in :mod:`.children`; rows are brought up to date by
+:mod:`.reconcile`. Every task is referenced in ``_tasks`` until it finishes; results of a task whose node was reset
+meanwhile (refresh, context switch, removal) are dropped by comparing the node's ``generation``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any
+
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.kinds import KINDS, Kind
+from kube9_desktop.kube.rows import ListRef, Row
+from kube9_desktop.model import children as child_tables
+from kube9_desktop.model import reconcile as rec
+from kube9_desktop.model.live import LiveUpdates
+from kube9_desktop.model.nodes import (
+    LoadState,
+    NodeType,
+    TreeNode,
+    error_node,
+    loading_node,
+    note_node,
+    object_node,
+)
+from kube9_desktop.model.ports import TreeSurface
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.service import KubeService
+
+log = logging.getLogger(__name__)
+
+#: Failures that make a whole context unusable: shown once, as the context's only child, not once per list.
+CONTEXT_FATAL = frozenset({ErrorKind.UNREACHABLE, ErrorKind.DNS, ErrorKind.TIMEOUT, ErrorKind.TLS,
+                           ErrorKind.UNAUTHORIZED, ErrorKind.KUBECONFIG, ErrorKind.EXEC_PLUGIN,
+                           ErrorKind.PROTOCOL})
+
+
+class LoadTiming:
+    """Monotonic time of the first load since :meth:`reset` and of the last rows inserted (status bar, headless)."""
+
+    def __init__(self) -> None:
+        self.first_load_at: float | None = None
+        self.last_insert_at: float | None = None
+
+    def reset(self) -> None:
+        """Start a new measurement."""
+        self.first_load_at = None
+        self.last_insert_at = None
+
+
+class TreeLoader:
+    """Context → categories → namespaces → resources: decides what to load and applies the results.
+
+    Attributes:
+        root: The invisible root; its only child is the context shown.
+        contexts: Every context tree opened so far (kept, so switching back is instant).
+        live: Watches of the lists the user has open (issue 8).
+        timing: Load-time measurement.
+        accessible_namespaces: Settings → the namespaces to show a user who may not list them.
+        insert_batch: Rows built per loop turn while a list arrives.
+    """
+
+    insert_batch = 500
+
+    def __init__(self, surface: TreeSurface) -> None:
+        self._surface = surface
+        self.root = TreeNode(NodeType.ROOT, "")
+        self.contexts: dict[str, TreeNode] = {}
+        self._service: KubeService | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._refreshing: set[str] = set()
+        self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
+        self.timing = LoadTiming()
+        self.live = LiveUpdates(self)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def service(self) -> KubeService | None:
+        """The data service (``None`` until the app has created it)."""
+        return self._service
+
+    @service.setter
+    def service(self, service: KubeService | None) -> None:
+        self._service = service
+
+    @property
+    def changing(self) -> bool:
+        """Whether the surface is announcing a change (structural changes wait for the next loop turn)."""
+        return self._surface.changing
+
+    def context_node(self) -> TreeNode | None:
+        """The visible context root node."""
+        return self.root.children[0] if self.root.children else None
+
+    def attached(self, node: TreeNode) -> bool:
+        """Whether ``node`` is in the tree shown."""
+        n: TreeNode | None = node
+        while n is not None and n is not self.root:
+            n = n.parent
+        return n is self.root
+
+    def is_live(self, node: TreeNode, generation: int) -> bool:
+        """Whether results for ``node`` loaded at ``generation`` still belong in the tree."""
+        if node.generation != generation:
+            return False
+        n: TreeNode | None = node
+        while n is not None and n.type is not NodeType.CONTEXT:
+            n = n.parent
+        return n is not None and self.contexts.get(n.context) is n
+
+    def detached(self, node: TreeNode) -> None:
+        """``node`` left the tree (the surface removed it): drop late results, stop its watch, unlink it."""
+        node.generation += 1
+        if node.ref is not None:
+            self.live.untrack(node)  # its watch must not outlive its place in the tree
+        # Parent and children point at each other: unlinked, a removed subtree (a reloaded list, a forgotten
+        # context) is freed as soon as the last reference goes, instead of waiting as cyclic garbage for a full
+        # collection, which under a large tree is rare (the soak's memory growth).
+        node.parent = None
+
+    def find(self, path: str | Iterable[str]) -> TreeNode | None:
+        """The node at a slash-separated path of base labels below the context root (``Namespaces/team-a``)."""
+        parts = [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
+        node = self.context_node()
+        for part in parts:
+            if node is None:
+                return None
+            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
+                        None)
+        return node
+
+    # ------------------------------------------------------------------ changes (all through the surface)
+
+    def changed(self, node: TreeNode) -> None:
+        """``node``'s own row changed."""
+        self._surface.changed(node)
+
+    def notify_activity(self) -> None:
+        """Some load or watch changed state."""
+        self._surface.notify_activity()
+
+    def clear_children(self, node: TreeNode) -> None:
+        """Remove every child of ``node``."""
+        self._surface.remove(node, 0, len(node.children) - 1)
+
+    def replace_children(self, node: TreeNode, nodes: list[TreeNode]) -> None:
+        """Make ``nodes`` the children of ``node``."""
+        self.clear_children(node)
+        self._surface.insert(node, nodes)
+
+    def reconcile(self, node: TreeNode, rows: list[Row], kind: Kind) -> None:
+        """Make ``node``'s children match ``rows`` with minimal changes (:func:`.reconcile.reconcile`)."""
+        rec.reconcile(self._surface, node, rows, kind)
+
+    def apply_changes(self, node: TreeNode, changes: Iterable[tuple[str, Row]], kind: Kind) -> None:
+        """Apply coalesced watch events in place (:func:`.reconcile.apply_changes`)."""
+        rec.apply_changes(self._surface, node, changes, kind)
+
+    # ------------------------------------------------------------------ tasks
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as a referenced task (its failure is reported, never lost)."""
+        if self.timing.first_load_at is None:
+            self.timing.first_load_at = time.monotonic()
+        was_idle = not self._tasks
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        if was_idle:
+            self._surface.notify_busy(True)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            exc = task.exception()
+            if exc is not None:
+                # A bug, not a cluster failure: log it with its traceback and tell the user plainly.
+                log.error("background load failed", exc_info=exc)
+                self._surface.notify_failed(KubeError(ErrorKind.UNKNOWN, "Internal error",
+                                                      f"An unexpected error occurred: {exc!r}",
+                                                      "Please report this with the log file."), False)
+        self._surface.notify_activity()
+        if not self._tasks:
+            self._surface.notify_busy(False)
+
+    @property
+    def busy(self) -> bool:
+        """Whether any load is in flight."""
+        return bool(self._tasks)
+
+    async def wait_idle(self) -> None:
+        """Wait until no load is in flight (headless mode and tests)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    async def wait_for(self, root: TreeNode) -> None:
+        """Wait until no node under ``root`` is loading."""
+        while any(n.state is LoadState.LOADING for n in root.walk()):
+            others = {t for t in self._tasks if t is not asyncio.current_task()}
+            if not others:
+                break
+            await asyncio.wait(others, return_when=asyncio.FIRST_COMPLETED)
+
+    async def shutdown(self) -> None:
+        """Stop every watch, cancel every load and wait for the tasks to end."""
+        await self.live.shutdown()
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def structural(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Change the tree now, or on the next loop turn if another change is being announced.
+
+        ``fetchMore`` may be called from inside a ``rowsAboutToBeInserted`` handler (Qt's model tester does so),
+        and model changes must never nest.
+        """
+        if self._surface.changing:
+            self.spawn(self._later(fn, *args, **kwargs))
+        else:
+            fn(*args, **kwargs)
+
+    async def _later(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Run a deferred structural change (see :meth:`structural`)."""
+        fn(*args, **kwargs)
+
+    # ------------------------------------------------------------------ loading
+
+    def start_load(self, node: TreeNode, *, user: bool, demand: bool = True) -> None:
+        """Load ``node``'s children.
+
+        Args:
+            node: An UNLOADED expandable node.
+            user: Whether the user asked for it (its failures then open a dialog).
+            demand: Opened by the user (a lookup) rather than prefetched for a count.
+        """
+        if node.state is LoadState.LOADING or self._service is None:
+            return
+        node.state = LoadState.LOADING
+        node.demand_load = demand
+        gen = node.generation
+        if node.type is NodeType.CONTEXT:
+            self.spawn(self._load_context(node, gen, user))
+        elif node.type is NodeType.GROUP:
+            node.mark_loaded()
+            self.structural(self._load_lists, node.children, user=user)
+        elif child_tables.is_folder(node):
+            self.structural(self._open_folder, node, user=user)
+        else:
+            if demand or node.expanded:
+                if not node.revealed:
+                    self.structural(self._surface.reveal, node)
+                # The placeholder shows at once; the coroutine replaces it with the first page.
+                self.structural(self._show_loading, node)
+            elif not node.children and node.type is NodeType.LIST:
+                node.revealed, node.shown = False, 0  # loaded for its count: views see its rows once opened
+            self.spawn(self._load_list(node, gen, user, demand))
+
+    def _show_loading(self, node: TreeNode) -> None:
+        """A "Loading…" row under a list being loaded that has no rows yet (checked when it runs: deferred, the
+        first rows may have come first)."""
+        if node.state is LoadState.LOADING and not node.children and node.expandable:
+            self._surface.insert(node, [loading_node(node.context)])
+
+    def _load_lists(self, nodes: Iterable[TreeNode], *, user: bool) -> None:
+        """Load lists whose folders are not open yet (to show their counts): prefetches, not cache lookups."""
+        for n in nodes:
+            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED:
+                self.start_load(n, user=user, demand=False)
+
+    def _open_folder(self, node: TreeNode, *, user: bool) -> None:
+        """An object that opens as a folder (a namespace) shows its child nodes at once and counts its lists."""
+        assert node.kind is not None and node.kind.children is not None
+        groups = child_tables.FOLDERS[node.kind.children](node)
+        self.replace_children(node, groups)
+        node.mark_loaded()
+        for g in groups:
+            self._load_lists([g, *g.children], user=user)
+
+    async def _load_context(self, node: TreeNode, gen: int, user: bool) -> None:
+        svc = self._service
+        assert svc is not None
+        ctx = node.context
+        self.replace_children(node, [loading_node(ctx)])
+        # Start the top-level lists now, in parallel with the version request: the list nodes created below join
+        # these in-flight requests instead of waiting a round trip.
+        warm = [asyncio.ensure_future(svc.list_all(ListRef(ctx, k), demand=False))
+                for k in child_tables.TOP_LIST_KINDS]
+        try:
+            version = await svc.version(ctx)
+        except KubeError as e:
+            if e.kind in CONTEXT_FATAL:
+                for w in warm:
+                    w.cancel()
+                await asyncio.gather(*warm, return_exceptions=True)
+                if self.is_live(node, gen):
+                    self.fail(node, e, user)
+                return
+            version = ""  # e.g. /version forbidden: the lists will say what is wrong
+        finally:
+            for w in warm:
+                # Their outcome reaches the tree through the list nodes; only keep errors from being "never
+                # retrieved".
+                w.add_done_callback(lambda f: f.cancelled() or f.exception())
+        if not self.is_live(node, gen):
+            return
+        node.status = version
+        self.changed(node)
+        top = child_tables.context_children(ctx)
+        self.replace_children(node, top)
+        node.mark_loaded()
+        # Only the context's own failure is the user's action; a list the user may not see stays an inline row.
+        self._load_lists([n for t in top for n in (t, *t.children)], user=False)
+
+    def kind_of(self, ref: ListRef) -> Kind:
+        """The kind a list's rows are (custom kinds included)."""
+        assert self._service is not None
+        return self._service.kind(ref.context, ref.kind)
+
+    async def _load_list(self, node: TreeNode, gen: int, user: bool, demand: bool = True) -> None:
+        svc = self._service
+        assert svc is not None
+        ctx = node.context
+        if any(c.type is not NodeType.LOADING for c in node.children):
+            await self._reload_list(node, gen, user, demand)
+            return
+        if demand or node.expanded:
+            self._show_loading(node)
+        try:
+            if node.ref is None:
+                node.ref = await child_tables.resolve_list(svc, node)
+                if not self.is_live(node, gen):
+                    return
+                if node.ref is None:
+                    self.replace_children(node, [note_node(child_tables.NO_LIST_NOTE, ctx)])
+                    node.mark_loaded()
+                    return
+            ref = node.ref
+            kind = self.kind_of(ref)
+            placeholder = True
+            count = 0
+            pending: list[Row] = []
+            async for page in svc.list(ref, demand=demand):
+                if not self.is_live(node, gen):
+                    return
+                node.list_rv = page.resource_version or node.list_rv
+                if placeholder:
+                    self.clear_children(node)
+                    placeholder = False
+                count += len(page.rows)
+                node.count = count if page.last else count + (page.remaining or 0)
+                self.changed(node)
+                pending += page.rows
+                if self._rows_due(node, len(pending)):
+                    rows, pending = pending, []
+                    await self._append_rows(node, gen, rows, kind)
+            if not self.is_live(node, gen):
+                return
+            if pending:
+                await self._append_rows(node, gen, pending, kind)
+                if not self.is_live(node, gen):
+                    return
+            if placeholder:
+                self.clear_children(node)
+            node.count = count
+            node.note = ""
+            self.changed(node)
+            node.mark_loaded()
+            self.timing.last_insert_at = time.monotonic()
+            self.live.track(node)
+        except KubeError as e:
+            if self.is_live(node, gen):
+                self.fail(node, e, user)
+
+    def _rows_due(self, node: TreeNode, rows: int) -> bool:
+        """Whether ``rows`` rows held back for a loading ``node`` should be inserted now.
+
+        Every insert that views see under an expanded row costs a layout of all the row's shown rows and a repaint
+        (together 30-50 ms for 2,000 rows). So a list open in a view gets its first rows at once, then the rest
+        of its shown window in one insert, and after that rows as they come (views do not see them). A list no
+        view has open costs no layout: its rows go in as they come.
+        """
+        if not node.children or not node.expanded:
+            return True
+        room = node.shown - len(node.children)
+        return room <= 0 or rows >= room
+
+    async def _append_rows(self, node: TreeNode, gen: int, rows: list[Row], kind: Kind) -> None:
+        """Append rows, giving the event loop a turn every :attr:`insert_batch` rows so the window stays smooth.
+
+        Building a row's node costs a few microseconds, so nodes are built :attr:`insert_batch` at a time, one
+        loop turn each; they are inserted as :meth:`_rows_due` says (a list open in a view gets the rest of its
+        shown window in one insert).
+        """
+        ctx = node.context
+        batch: list[TreeNode] = []
+        for start in range(0, len(rows), self.insert_batch):
+            if start:
+                await asyncio.sleep(0)
+                if not self.is_live(node, gen):
+                    return
+            batch += [object_node(r, kind, ctx) for r in rows[start:start + self.insert_batch]]
+            if self._rows_due(node, len(batch)):
+                self._surface.insert(node, batch)
+                batch = []
+        if batch:
+            self._surface.insert(node, batch)
+
+    async def _list_rows(self, ref: ListRef, demand: bool) -> tuple[list[Row], str, bool]:
+        """A whole list: (rows, resourceVersion, served from the cache)."""
+        assert self._service is not None
+        rows: list[Row] = []
+        rv, cached = "", True
+        async for page in self._service.list(ref, demand=demand):
+            rows.extend(page.rows)
+            rv = page.resource_version or rv
+            cached = cached and page.from_cache
+        return rows, rv, cached
+
+    async def _reload_list(self, node: TreeNode, gen: int, user: bool, demand: bool = True) -> None:
+        """Re-list a loaded node and reconcile its rows in place (expansion and selection survive)."""
+        svc = self._service
+        assert svc is not None and node.ref is not None
+        try:
+            rows, rv, _ = await self._list_rows(node.ref, demand)
+        except KubeError as e:
+            if not self.is_live(node, gen):
+                return
+            if any(c.type is NodeType.OBJECT for c in node.children):
+                # Keep what the user sees; say the refresh failed.
+                node.note = f"refresh failed: {e.title}"
+                node.mark_loaded()
+                self.changed(node)
+                self._surface.notify_failed(e, user)
+            else:
+                self.fail(node, e, user)
+            return
+        if not self.is_live(node, gen):
+            return
+        self.reconcile(node, rows, self.kind_of(node.ref))
+        node.list_rv = rv
+        node.note = ""
+        node.mark_loaded()
+        self.changed(node)
+        self.live.track(node)
+
+    def fail(self, node: TreeNode, error: KubeError, user: bool) -> None:
+        """``node`` could not be loaded: an error row (or a partial list) in place of its children."""
+        ctx = node.context
+        error.detached()  # kept on the node and by the error dialog: no frames attached
+        if node.type is NodeType.LIST and node.kind is KINDS["namespaces"] and error.kind is ErrorKind.FORBIDDEN:
+            self._partial_namespaces(node, error)
+            return
+        # A node that already showed this very error (retry, refresh) does not announce it again.
+        repeated = any(c.error is not None and c.error.identity == error.identity for c in node.children)
+        node.count = None
+        self.replace_children(node, [error_node(error, ctx)])
+        self._surface.reveal(node)  # an error row is rare and must be reachable (retry) even under a closed list
+        node.state = LoadState.FAILED
+        self.changed(node)
+        self._surface.notify_failed(error, user and not (repeated and node.type is not NodeType.CONTEXT))
+
+    def _partial_namespaces(self, node: TreeNode, error: KubeError) -> None:
+        """Listing namespaces is forbidden: show the ones the user can reach, and say the list is partial."""
+        ctx = node.context
+        names: list[str] = []
+        default_ns = self._default_namespace(ctx)
+        for ns in [default_ns, *self.accessible_namespaces(ctx)]:
+            if ns and ns not in names:
+                names.append(ns)
+        kind = KINDS["namespaces"]
+        rows = [object_node(Row(uid=f"ns/{n}", name=n, namespace=None, kind=kind.key), kind, ctx) for n in names]
+        note = note_node(f"Partial list — {error.one_line()} Showing your default namespace and those listed "
+                         "in Settings → Accessible namespaces.", ctx)
+        self.replace_children(node, [note, *rows])
+        node.count = len(rows)
+        node.mark_loaded()
+        self.changed(node)
+
+    def _default_namespace(self, context: str) -> str | None:
+        if self._service is None:
+            return None
+        try:
+            return self._service.kubeconfig.context(context).namespace
+        except KubeError:
+            return None
+
+    # ------------------------------------------------------------------ what the user has open
+
+    def set_expanded(self, node: TreeNode, expanded: bool) -> None:
+        """The view opened or closed ``node``.
+
+        Opening an already loaded list is a lookup like any other: it goes through the cache, so a list older than
+        its TTL (and not kept current by a watch) is fetched again and reconciled in place, and the cache's hit
+        rate counts what the user opened. Opening a list whose prefetch is still in flight joins that fetch.
+        Opening a folder shows its closed lists' counts again: those older than their TTL are fetched again too.
+        """
+        was = node.expanded
+        node.expanded = expanded
+        if expanded and not node.revealed:
+            self.structural(self._surface.reveal, node)
+        if expanded and not was:
+            self.structural(self._show_loading, node)  # opened during its prefetch: "Loading…" until rows come
+            self.revisit(node)
+
+    def revisit(self, node: TreeNode) -> None:
+        """``node`` is open in view (again): look up what it shows through the cache — its rows for a list or an
+        object, its closed lists' counts for a folder (:meth:`_recount`)."""
+        if self._service is None:
+            return
+        if node.type in (NodeType.GROUP, NodeType.CONTEXT):
+            self._recount(node)
+            return
+        if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or stand_in(node):
+            return
+        if node.state is LoadState.LOADING and not node.demand_load:
+            self.spawn(self._join(node.ref))
+        elif node.state is LoadState.LOADED:
+            self.spawn(self._revalidate(node, node.generation))
+
+    def _recount(self, folder: TreeNode) -> None:
+        """``folder`` shows its closed lists' counts: bring those older than their TTL up to date.
+
+        Counted once when they were prefetched, they would otherwise stay as they were until a Refresh, however long
+        the folder stayed closed. Within their TTL the cache answers and nothing is fetched. These are prefetches,
+        not lookups: the lists themselves are not opened.
+        """
+        for n in folder.children:
+            if n.type is NodeType.LIST and n.ref is not None and not n.expanded and n.state is LoadState.LOADED \
+                    and not stand_in(n):
+                self.spawn(self._revalidate(n, n.generation, demand=False))
+
+    async def _join(self, ref: ListRef) -> None:
+        # The rows arrive through the prefetch already filling the node; this only joins it as the user's lookup.
+        with contextlib.suppress(KubeError):
+            await self._list_rows(ref, True)
+
+    async def _revalidate(self, node: TreeNode, gen: int, demand: bool = True) -> None:
+        assert node.ref is not None
+        try:
+            rows, rv, cached = await self._list_rows(node.ref, demand)
+        except KubeError as e:
+            if self.is_live(node, gen):
+                node.note = f"could not update: {e.title}"
+                self.changed(node)
+            return
+        if not self.is_live(node, gen) or node.state is not LoadState.LOADED:
+            return
+        if cached and rv and rv == node.list_rv:
+            return  # exactly what the tree shows
+        self.reconcile(node, rows, self.kind_of(node.ref))
+        node.list_rv = rv
+        node.note = ""
+        node.mark_loaded()
+        self.changed(node)
+
+    def open_node(self, node: TreeNode) -> None:
+        """What a view does when it expands ``node`` without one (headless, :meth:`reveal`): load, mark open."""
+        if node.expandable and node.state is LoadState.UNLOADED:
+            self.start_load(node, user=False)
+        self.set_expanded(node, True)
+
+    async def reveal(self, path: str | Iterable[str],
+                     open_node: Callable[[TreeNode], None] | None = None) -> tuple[TreeNode | None, int]:
+        """Open every node along ``path`` (base labels below the context root), waiting for each to load.
+
+        The caller then selects the node returned; a window passes ``open_node`` to expand its view's rows (the view
+        reports the expansion back through ``fetchMore`` and :meth:`set_expanded`).
+
+        Args:
+            path: A slash-separated path (``Namespaces/team-a/Workloads/Pods/web-1``) or its parts.
+            open_node: How to open one node (default :meth:`open_node`).
+
+        Returns:
+            The node at the end of the path (its ancestors open) or ``None``, and how many parts were found.
+        """
+        parts = [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
+        opener = open_node or self.open_node
+        node = self.context_node()
+        found = 0
+        for part in parts:
+            if node is None:
+                break
+            opener(node)
+            await self.wait_for(node)
+            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
+                        None)
+            if node is not None:
+                found += 1
+        return node, found
+
+    # ------------------------------------------------------------------ user actions
+
+    def reload_node(self, node: TreeNode, *, user: bool = True, demand: bool = True) -> None:
+        """Reload one node: a failed node from scratch, a loaded list in place."""
+        if node.state is LoadState.LOADING or not node.expandable:
+            return
+        svc = self._service
+        if svc is not None and node.ref is not None:
+            svc.invalidate(context=node.context, kind=node.ref.kind, namespace=node.ref.namespace)
+        if node.state is LoadState.FAILED or node.type is NodeType.CONTEXT:
+            node.generation += 1
+            self.clear_children(node)
+            node.state = LoadState.UNLOADED
+            self.start_load(node, user=user, demand=demand)
+        elif node.type is NodeType.GROUP or child_tables.is_folder(node):
+            for child in node.children:
+                self.reload_node(child, user=user, demand=child.expanded)
+        elif node.state is LoadState.LOADED:
+            node.state = LoadState.UNLOADED
+            self.start_load(node, user=user, demand=demand)
+
+    def refresh(self, context: str | None = None) -> bool:
+        """Invalidate ``context``'s cache and reload every loaded node of its tree, in place.
+
+        Presses while a refresh of the same context is in flight are coalesced into it.
+
+        Returns:
+            False when the refresh was coalesced into one already running.
+        """
+        current = self.context_node()
+        context = context or (current.context if current is not None else None)
+        if context is None or self._service is None:
+            return False
+        if context in self._refreshing:
+            return False
+        root = self.contexts.get(context)
+        if root is None:
+            return False
+        self._refreshing.add(context)
+        self._service.invalidate(context=context)
+        self.spawn(self._refresh(root))
+        return True
+
+    async def _refresh(self, root: TreeNode) -> None:
+        try:
+            if root.state in (LoadState.FAILED, LoadState.UNLOADED):
+                self.reload_node(root, user=True)
+            else:
+                svc = self._service
+                assert svc is not None
+                with contextlib.suppress(KubeError):
+                    root.status = await svc.version(root.context)
+                    self.changed(root)
+                for n in root.walk():
+                    if n.type in (NodeType.LIST, NodeType.OBJECT) and n.state in (LoadState.LOADED,
+                                                                                  LoadState.FAILED):
+                        if n.type is NodeType.OBJECT and n.ref is None:
+                            continue
+                        # What is open is reloaded for the user; closed lists only keep their counts current.
+                        self.reload_node(n, user=True, demand=n.expanded)
+            await self.wait_for(root)
+        finally:
+            self._refreshing.discard(root.context)
+
+
+def stand_in(node: TreeNode) -> bool:
+    """A list shown in place of one that could not be listed (namespaces one may not list, a selector-less object):
+    there is nothing to look up for it."""
+    return any(c.type is NodeType.NOTE for c in node.children)
