@@ -11,6 +11,7 @@ import importlib
 FAMILIES: tuple[str, ...] = (
     "builtin",
     "window",
+    "logs",
 )
 
 _loaded = False

@@ -178,7 +178,9 @@ class LogBook:
             inst.segments = [Segment(begin, 0, 40 / max(1.0, finished - begin))]
             return inst
         started = _when((state.get("running") or {}).get("startedAt")) or self.started
-        begin = max(started, self.started - RETENTION_S)
+        # A per-container phase, so that the pods of one workload do not all write at the same instants.
+        phase = int(hashlib.blake2s(key.encode()).hexdigest()[:6], 16) / 0xFFFFFF / DEFAULT_RATE
+        begin = max(started, self.started - RETENTION_S) + phase
         inst = Instance(key, begin, None, False, style, md["name"])
         inst.segments = self._segments(md.get("uid", ""), begin)
         return inst
