@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from kube9_desktop.sim.data import Generator, ts
+from kube9_desktop.sim.events import EventRecorder
 from kube9_desktop.sim.resources import BY_NAME, ResourceType
 from kube9_desktop.sim.store import Obj, Store
 
@@ -21,10 +22,12 @@ class Churner:
         store: The store whose pods change.
         rate: Changes per second (0 idles).
         seed: The sim's seed (the churn's own random stream derives from it).
+        events: Where the changes are recorded as events (none: not recorded).
     """
 
-    def __init__(self, store: Store, rate: float, seed: int) -> None:
+    def __init__(self, store: Store, rate: float, seed: int, events: EventRecorder | None = None) -> None:
         self.store = store
+        self.events = events
         self.rate = float(rate)
         self.rng = random.Random(seed + 7)
         self._stop = threading.Event()
@@ -87,6 +90,8 @@ class Churner:
             self._add_like(d)
         elif x < add_p + del_p and replaceable:
             store.delete(PODS, pod.namespace, pod.name)
+            if self.events is not None:
+                self.events.pod_killed(d)
         else:
             self._modify(d)
 
@@ -107,7 +112,10 @@ class Churner:
                 load=False,
             )
             new["metadata"]["creationTimestamp"] = ts(time.time())
-            return self.store.put(PODS, new)
+            obj = self.store.put(PODS, new)
+        if self.events is not None:
+            self.events.pod_started(obj.to_dict())
+        return obj
 
     def _modify(self, d: dict[str, Any]) -> None:
         status = d.get("status", {})
@@ -126,8 +134,12 @@ class Churner:
                 }
             }
             cs["state"] = {"running": {"startedAt": ts(time.time())}}
+            if self.events is not None:
+                self.events.pod_restarted(d, cs.get("name", "main"))
         elif "running" in cs.get("state", {}):
             cs["ready"] = not cs.get("ready", True)
+            if not cs["ready"] and self.events is not None:
+                self.events.pod_unhealthy(d, cs.get("name", "main"))
         else:
             cs["state"] = {"running": {"startedAt": ts(time.time())}}
             cs["ready"] = True
@@ -180,7 +192,9 @@ class Churner:
             ]
             if len(pods) > replicas:
                 for p in sorted(pods, key=lambda p: p.name, reverse=True)[: len(pods) - replicas]:
-                    store.delete(PODS, ns, p.name)
+                    gone = store.delete(PODS, ns, p.name)
+                    if gone is not None and self.events is not None:
+                        self.events.pod_killed(gone.to_dict())
             else:
                 existing = {p.name for p in pods}
                 for i in range(replicas - len(pods)):
@@ -193,7 +207,9 @@ class Churner:
                         pname = f"{owner_name}-{gen.rand(5)}"
                     new = gen.pod(ns, pname, labels, owner, image, time.time() - 1 - i, healthy=True, load=False)
                     new["metadata"]["creationTimestamp"] = ts(time.time())
-                    store.put(PODS, new)
+                    added = store.put(PODS, new)
+                    if self.events is not None:
+                        self.events.pod_started(added.to_dict())
             st = d.setdefault("status", {})
             # Controllers "observe" the new generation at once, so `kubectl rollout status` completes.
             st["observedGeneration"] = d["metadata"]["generation"]

@@ -456,18 +456,3 @@ def read_log(
         if left is not None and left <= 0:
             return
 
-
-_SHARED = LogBook()
-
-
-def pod_log(pod: Any, tail: int | None = None, timestamps: bool = False) -> str:
-    """The log of a single-container pod's first container (a plain read; kept for the old route)."""
-    query = {"timestamps": "true" if timestamps else "false"}
-    if tail is not None:
-        query["tailLines"] = str(tail)
-    d = pod.to_dict()
-    query["container"] = (d["spec"].get("containers") or [{}])[0].get("name", "")
-    try:
-        return b"".join(read_log(_SHARED, lambda: d, query, lambda s: True)).decode()
-    except LogError as e:
-        return e.message + "\n"

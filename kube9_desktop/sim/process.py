@@ -127,6 +127,17 @@ class SimProcess:
         """Sets pod changes per second."""
         self.request("POST", "/simz/churn", {"rate": rate})
 
+    def set_log_rate(self, rate: float, namespace: str | None = None, pod: str | None = None) -> None:
+        """Lines per second every container writes (of one pod when ``pod`` is given)."""
+        body: dict[str, Any] = {"rate": rate}
+        if pod:
+            body.update(namespace=namespace, pod=pod)
+        self.request("POST", "/simz/logs", body)
+
+    def set_down_nodes(self, nodes: list[str]) -> None:
+        """Nodes whose kubelet does not answer (their pods' logs fail with a 500)."""
+        self.request("POST", "/simz/logs", {"down_nodes": nodes})
+
     def compact(self) -> int:
         """Compacts at the current resourceVersion; returns it."""
         return int(self.request("POST", "/simz/compact", {})["compacted"])

@@ -73,6 +73,8 @@ RESOURCES: list[ResourceType] = [
     ResourceType("cronjobs", "CronJob", "batch", "v1beta1", True, ("cj",), ("all",)),
     ResourceType("ingresses", "Ingress", "networking.k8s.io", "v1", True, ("ing",)),
     ResourceType("storageclasses", "StorageClass", "storage.k8s.io", "v1", False, ("sc",)),
+    # The same Event objects as core v1 (a converted view, served by handlers/events.py).
+    ResourceType("events", "Event", "events.k8s.io", "v1", True, ("ev",)),
     ResourceType(
         "customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False, ("crd", "crds")
     ),
@@ -88,8 +90,8 @@ RESOURCES: list[ResourceType] = [
 
 #: Lookup by (group, version, resource name).
 BY_PATH: dict[tuple[str, str, str], ResourceType] = {(r.group, r.version, r.name): r for r in RESOURCES}
-#: Lookup by resource name (names are unique in the sim).
-BY_NAME: dict[str, ResourceType] = {r.name: r for r in RESOURCES}
+#: Lookup by resource name (the first type of a name wins: ``events`` is the core one).
+BY_NAME: dict[str, ResourceType] = {r.name: r for r in reversed(RESOURCES)}
 
 
 def group_versions() -> dict[str, list[str]]:

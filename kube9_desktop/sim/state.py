@@ -14,7 +14,9 @@ from typing import Any
 
 from kube9_desktop.sim import auth
 from kube9_desktop.sim.churn import Churner
+from kube9_desktop.sim.events import EventRecorder
 from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.logs import LogBook
 from kube9_desktop.sim.store import Store
 
 
@@ -49,7 +51,11 @@ class SimState:
         self.open_socks: dict[socket.socket, Any] = {}
         self.stopping = threading.Event()
         self.rng = random.Random(seed)
-        self.churner = Churner(self.store, churn, seed)
+        #: Records events (Scheduled, Killing, BackOff ...) as the churn and writes change pods.
+        self.events = EventRecorder(self.store, seed)
+        self.churner = Churner(self.store, churn, seed, self.events)
+        #: Container logs: their timelines, per-pod rates and kubelets that do not answer.
+        self.logbook = LogBook()
 
     @property
     def url(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.handlers import logs
 from kube9_desktop.sim.handlers.base import ALL_METHODS, Access, PathRoute, Request, not_found
 from kube9_desktop.sim.resources import BY_PATH
 
@@ -139,6 +140,7 @@ ROUTES = [
     _route("/simz/drop-connections", drop_connections, _POST),
     _route("/simz/tokens", add_token, _POST),
     _route("/simz/revoke", revoke, _POST),
+    _route("/simz/logs", logs.admin),
     # Last: the whole /simz prefix is admin-only (403 before 404), like the single handler it replaced.
     _route("/simz.*", unknown),
 ]

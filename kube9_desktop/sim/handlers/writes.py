@@ -20,6 +20,7 @@ def delete_pod(req: ResourceRequest) -> None:
     if gone is None:
         obj_not_found(req, req.rtype, name)
         return
+    req.sim.events.pod_killed(gone.to_dict())
     req.conn.send_bytes(200, gone.full())
 
 
