@@ -529,6 +529,7 @@ class Generator:
                 owner,
                 image,
                 created + 2,
+                sidecar=True,
             )
             ready += pod["status"].get("containerStatuses", [{}])[0].get("ready", False)
             self._pvc(ns, f"data-{name}-{i}", created + 1)
@@ -872,8 +873,13 @@ class Generator:
         healthy: bool = False,
         succeeded: bool = False,
         load: bool = True,
+        sidecar: bool = False,
     ) -> dict[str, Any]:
-        """Builds (and by default stores) one pod with a realistic status mix."""
+        """Builds (and by default stores) one pod with a realistic status mix.
+
+        ``sidecar``: the pod also runs a ``metrics`` container and ran an ``init-config`` init container (the
+        pods that need ``-c`` for their logs).
+        """
         r = self.rng
         created = after if succeeded else self.when(after)
         workers = self.node_names[1:] or self.node_names
@@ -1020,6 +1026,8 @@ class Generator:
                 status["podIPs"] = [{"ip": pod_ip}]
             status["startTime"] = start
             status["containerStatuses"] = [cs]
+        if sidecar:
+            self._add_sidecar(spec, status)
         status["qosClass"] = "Burstable"
         pod = {
             "metadata": self.meta("pods", name, ns, created, labels, ownerReferences=owner),
@@ -1030,6 +1038,36 @@ class Generator:
             self.store.load(BY_NAME["pods"], pod)
             self._pod_events(pod, kind)
         return pod
+
+    @staticmethod
+    def _add_sidecar(spec: dict[str, Any], status: dict[str, Any]) -> None:
+        """A ``metrics`` sidecar in the main container's state and a completed ``init-config`` init container
+        (no random draws: the rest of the cluster stays as the seed makes it)."""
+        side = {"name": "metrics", "image": "prom/statsd-exporter:v0.20.0", "imagePullPolicy": "IfNotPresent",
+                "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}
+        init = {"name": "init-config", "image": "busybox:1.32", "command": ["sh", "-c", "cp /src/* /config/"],
+                "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "File"}
+        spec["containers"].append(side)
+        spec["initContainers"] = [init]
+        css = status.get("containerStatuses")
+        if not css:
+            return
+        main = css[0]
+        sc = {**main, "name": "metrics", "image": side["image"], "restartCount": 0, "lastState": {}}
+        if main.get("containerID"):
+            sc["containerID"] = main["containerID"][:-8] + "5eedcafe"
+        if "waiting" in (main.get("state") or {}) and main.get("lastState"):
+            sc.update(state={"running": {"startedAt": status.get("startTime")}}, ready=True, started=True)
+        css.append(sc)
+        start = status.get("startTime")
+        status["initContainerStatuses"] = [{
+            "name": "init-config", "ready": True, "restartCount": 0, "image": init["image"],
+            "imageID": "docker.io/library/busybox@sha256:" + "0" * 64, "started": False,
+            "containerID": (main.get("containerID") or "containerd://" + "0" * 64)[:-8] + "1417c0de",
+            "lastState": {},
+            "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": start, "finishedAt": start}},
+        }]
 
     def _pod_events(self, pod: dict[str, Any], kind: str) -> None:
         """A few events per namespace, like the kubelet and scheduler would have recorded recently."""
