@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,10 +102,13 @@ class Kubeconfig:
         for problem in self.problems:
             if problem.context == name:
                 raise problem
+        # A skipped file is the likeliest reason the context is missing: say why first.
+        skipped = [p.message for p in self.problems if not p.context]
+        why = " ".join(skipped[:3]) + (f" (and {len(skipped) - 3} more problems)" if len(skipped) > 3 else "")
         raise KubeError(
             ErrorKind.KUBECONFIG,
             "Unknown context",
-            f"The kubeconfig has no context named {name!r}.",
+            (f"{why} So " if why else "") + f"{'t' if why else 'T'}he kubeconfig has no context named {name!r}.",
             hint="Pick another context, or check the kubeconfig files: " + ", ".join(self.sources),
             context=name,
         )
@@ -172,10 +176,19 @@ def _resolve(base: Path, value: Any) -> Any:
     return value
 
 
-def _read_file(path: str, problems: list[KubeError], required: bool) -> dict[str, Any] | None:
-    p = Path(os.path.expanduser(path))
+#: kubectl's files are a few KB; a file past this is not a kubeconfig (and ``/dev/zero`` would read forever).
+MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024
+
+#: libyaml's loader is about ten times faster than the pure-Python one on a large file; fall back when PyYAML was
+#: built without it.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_text(path: str, p: Path, problems: list[KubeError], required: bool) -> str | None:
+    """The file's text, or ``None`` with the reason in ``problems``: missing, not a regular file (a FIFO would block,
+    ``/dev/zero`` never ends), too large, or not UTF-8 text (a binary file)."""
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()  # before opening: opening a FIFO for reading blocks until a writer comes
     except FileNotFoundError:
         if required:
             problems.append(_problem(path, "the file does not exist."))
@@ -183,17 +196,54 @@ def _read_file(path: str, problems: list[KubeError], required: bool) -> dict[str
     except OSError as exc:
         problems.append(_problem(path, f"cannot be read ({exc.strerror or exc})."))
         return None
+    if not stat.S_ISREG(st.st_mode):
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        problems.append(_problem(path, f"is {what}, not a kubeconfig file."))
+        return None
     try:
-        data = yaml.safe_load(text)
+        # O_NONBLOCK: should the path have been swapped for a FIFO since the stat, open still returns at once.
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                problems.append(_problem(path, "is not a regular file, not a kubeconfig file."))
+                return None
+            raw = f.read(MAX_KUBECONFIG_BYTES + 1)
+    except OSError as exc:
+        problems.append(_problem(path, f"cannot be read ({exc.strerror or exc})."))
+        return None
+    if len(raw) > MAX_KUBECONFIG_BYTES:
+        problems.append(_problem(path, f"is larger than {MAX_KUBECONFIG_BYTES // (1024 * 1024)} MB; "
+                                       "kubeconfig files are a few KB."))
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(_problem(path, f"is not a text file (byte {exc.start} is not UTF-8); "
+                                       "is it a binary or an encrypted file?"))
+        return None
+
+
+def _read_file(path: str, problems: list[KubeError], required: bool) -> dict[str, Any] | None:
+    p = Path(os.path.expanduser(path))
+    text = _read_text(path, p, problems, required)
+    if text is None:
+        return None
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (C or Python)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problems.append(_problem(path, f"is not valid YAML{where}."))
         return None
+    except (ValueError, RecursionError) as exc:  # e.g. a nesting too deep for the loader
+        problems.append(_problem(path, f"is not valid YAML ({type(exc).__name__})."))
+        return None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        problems.append(_problem(path, "is not a kubeconfig (expected a mapping at the top level)."))
+        shape = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        problems.append(_problem(path, f"is not a kubeconfig: its top level is {shape}, not a mapping of clusters, "
+                                       "users and contexts."))
         return None
     base = p.resolve().parent
     for section, inner, keys in (

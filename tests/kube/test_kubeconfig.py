@@ -142,3 +142,53 @@ def test_find_executable_searches_extra_dirs(tmp_path: Path, monkeypatch: pytest
     assert find_executable("kubectl-oidc_login") == str(plugin)
     assert find_executable("surely-not-installed-kube9") is None
     assert find_executable(str(plugin)) == str(plugin)
+
+
+def test_binary_files_are_reported_and_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A binary (non-UTF-8) file, alone, among KUBECONFIG's files or among the settings' extra files, is one problem
+    naming the file; the good files still load (it ended the app with a UnicodeDecodeError)."""
+    good = _write(tmp_path / "good", _cfg("ok", "https://ok.example", current="ok"))
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_bytes(bytes(range(256)) * 16)
+    alone = load_kubeconfig(str(garbage))
+    assert alone.names() == [] and len(alone.problems) == 1
+    assert alone.problems[0].message.startswith(f"{garbage}: is not a text file")
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(garbage), good]))
+    merged = load_kubeconfig()
+    assert merged.names() == ["ok"] and [str(garbage) in p.message for p in merged.problems] == [True]
+    extra = load_kubeconfig(good, extra_paths=[str(garbage)])
+    assert extra.names() == ["ok"] and [str(garbage) in p.message for p in extra.problems] == [True]
+
+
+def test_only_regular_files_of_sane_size_are_read(tmp_path: Path) -> None:
+    """/dev/zero read until MemoryError; a FIFO would block the open forever; a huge file is refused unread."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge"
+    with open(huge, "wb") as f:  # sparse: 17 MB of spaces' worth without writing them
+        f.truncate(17 * 1024 * 1024)
+    for path, why in (("/dev/zero", "not a regular file"), (str(fifo), "not a regular file"),
+                      (str(tmp_path), "a directory"), (str(huge), "larger than 16 MB")):
+        kc = load_kubeconfig(path)
+        assert len(kc.problems) == 1 and kc.problems[0].message.startswith(f"{path}: is {why}")
+
+
+def test_unknown_context_says_why_first(tmp_path: Path) -> None:
+    """With --context, a missing, non-YAML or list-shaped file was reported only as "no context named 'x'"."""
+    notyaml = _write(tmp_path / "bad.yaml", "clusters: [\n  - name: x\n   bad")
+    listy = _write(tmp_path / "list.yaml", "- just\n- a list\n")
+    missing = str(tmp_path / "missing.yaml")
+    for path, why in ((notyaml, "is not valid YAML (line"), (listy, "its top level is a list"),
+                      (missing, "the file does not exist")):
+        with pytest.raises(KubeError) as ei:
+            load_kubeconfig(path).context("x")
+        msg = ei.value.message
+        assert f"{path}: " in msg and why in msg and "no context named 'x'" in msg
+        assert msg.index(why) < msg.index("no context named")
+
+
+def test_large_kubeconfig_uses_the_c_loader() -> None:
+    """libyaml's loader (when PyYAML has it) parses a 10 MB kubeconfig about ten times faster than the Python one."""
+    from kube9_desktop.kube import kubeconfig
+
+    assert kubeconfig._YAML_LOADER is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
