@@ -1,7 +1,8 @@
 """Headless modes: ``--print-tree`` and ``--screenshot``.
 
 Both drive the real model through ``canFetchMore``/``fetchMore`` — the same path a user's expansion takes — and
-wait for the loads to finish; nothing here shortcuts to the data layer.
+wait for the loads to finish; nothing here shortcuts to the data layer. Every name and message printed has its
+control characters escaped (:func:`~kube9_desktop.text.escape_controls`): they come from the server and the files.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 from kube9_desktop.model.lag import LoopLagMonitor
-from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
+from kube9_desktop.text import escape_controls
+
+#: ``--print-tree`` exit statuses (documented in ``--help`` and the README).
+EXIT_OK = 0
+EXIT_CONTEXT_FAILED = 1  # the context could not be loaded: unreachable, credentials rejected, TLS ...
+EXIT_NO_CONTEXT = 2  # no such context, or none given and no current-context (argparse's usage errors are 2 too)
+EXIT_PATH_MISSING = 3  # an --expand path does not exist
 
 if TYPE_CHECKING:
     from kube9_desktop.config.store import SettingsStore
@@ -82,20 +90,25 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
 
 
 def format_tree(root: TreeNode) -> list[str]:
-    """One line per row: two spaces per level, the label, a tab and the status; errors as ``! message``."""
+    """One line per row: two spaces per level, the label, a tab and the status; errors as ``! message``.
+
+    Labels and statuses have their control characters escaped, so a newline or tab in a name cannot forge a row or
+    a column, and no escape sequence reaches the terminal.
+    """
     lines: list[str] = []
+    esc = escape_controls
 
     def emit(node: TreeNode, depth: int) -> None:
         if node.type is NodeType.LOADING:
             return
         indent = "  " * depth
         if node.type is NodeType.ERROR:
-            lines.append(f"{indent}! {node.label}")
+            lines.append(f"{indent}! {esc(node.label)}")
         elif node.type is NodeType.NOTE:
-            lines.append(f"{indent}~ {node.label}")
+            lines.append(f"{indent}~ {esc(node.label)}")
         else:
-            status = node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else "")
-            label = node.display_label + (f" [{node.note}]" if node.note else "")
+            status = esc(node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else ""))
+            label = esc(node.display_label + (f" [{node.note}]" if node.note else ""))
             lines.append(f"{indent}{label}\t{status}" if status else f"{indent}{label}")
         for c in node.children:
             emit(c, depth + 1)
@@ -104,17 +117,34 @@ def format_tree(root: TreeNode) -> list[str]:
     return lines
 
 
+def say(message: str) -> None:
+    """One line on stderr, prefixed with the program's name, control characters escaped."""
+    print(f"kube9-desktop: {escape_controls(message)}", file=sys.stderr, flush=True)
+
+
 async def print_tree(service: KubeService, args: argparse.Namespace, settings: SettingsStore,
                      out: TextIO = sys.stdout) -> int:
-    """``--print-tree``: load through the model, print the tree and a footer of measurements."""
-    context = args.context or service.kubeconfig.current_context
+    """``--print-tree``: load through the model, print the tree and a footer of measurements.
+
+    Every kubeconfig problem (a skipped file, a broken context) goes to stderr first, so the reason a context is
+    missing comes before the complaint that it is.
+
+    Returns:
+        The exit status: :data:`EXIT_OK`, :data:`EXIT_CONTEXT_FAILED`, :data:`EXIT_NO_CONTEXT` or
+        :data:`EXIT_PATH_MISSING` (the first that applies in that order of precedence: 2, 1, 3).
+    """
+    kubeconfig = service.kubeconfig
+    for p in kubeconfig.problems:
+        say(p.message)
+    context = args.context or kubeconfig.current_context
+    names = kubeconfig.names()
+    contexts = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "") or "none"
     if not context:
-        contexts = ", ".join(c.name for c in service.contexts()) or "none"
-        print(f"kube9-desktop: no context given and the kubeconfig has no current-context (contexts: {contexts})",
-              file=sys.stderr)
-        for p in service.kubeconfig.problems:
-            print(f"kube9-desktop: {p.message}", file=sys.stderr)
-        return 2
+        say(f"no context given and the kubeconfig has no current-context (contexts: {contexts})")
+        return EXIT_NO_CONTEXT
+    unknown = context not in kubeconfig.names()
+    if unknown:  # why (a skipped file, a broken entry) is on the lines above
+        say(f"the kubeconfig has no usable context named {context!r} (contexts: {contexts})")
     model = ClusterTreeModel()
     model.accessible_namespaces = settings.accessible_namespaces
     model.set_service(service)
@@ -143,10 +173,18 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
         footer += f" watch_events={watch_events}"
     out.write("\n".join([*lines, footer]) + "\n")
     out.flush()
+    failed = root.state is LoadState.FAILED
+    if failed and not unknown:
+        error = next((c.label for c in root.children if c.type is NodeType.ERROR), "it failed to load")
+        say(f"context {context!r}: {error}")
     for problem in problems:
-        print(f"kube9-desktop: {problem}", file=sys.stderr)
+        say(problem)
     await model.shutdown()
-    return 0
+    if unknown:
+        return EXIT_NO_CONTEXT
+    if failed:
+        return EXIT_CONTEXT_FAILED
+    return EXIT_PATH_MISSING if problems else EXIT_OK
 
 
 async def _stay_live(model: ClusterTreeModel, seconds: float) -> int:
@@ -169,7 +207,7 @@ async def screenshot(window: MainWindow, args: argparse.Namespace) -> int:
         await asyncio.sleep(0.05)
     problems = await load_tree(model, args.depth, list(args.expand), expand_view=window.expand_node)
     for p in problems:
-        print(f"kube9-desktop: {p}", file=sys.stderr)
+        say(p)
     window.select_first_object()
     # Give Qt a second of normal loop turns to lay out and paint. Never call processEvents() here: it re-enters
     # the Qt loop from inside this task, so another task's step would run nested in ours and asyncio aborts it
@@ -179,6 +217,6 @@ async def screenshot(window: MainWindow, args: argparse.Namespace) -> int:
     await asyncio.sleep(0.1)
     ok = window.grab().save(args.screenshot, "PNG")
     if not ok:
-        print(f"kube9-desktop: could not write {args.screenshot}", file=sys.stderr)
+        say(f"could not write {args.screenshot}")
         return 1
     return 0
