@@ -6,6 +6,7 @@ The Settings dialog is generated from :data:`SETTINGS`, the store validates agai
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +118,9 @@ def validate(key: str, value: Any) -> Any:
                 value = value.strip()
             out: Any = int(value)
         elif s.type == "float":
-            out = float(value)
+            out = float(value.strip() if isinstance(value, str) else value)
+            if not math.isfinite(out):  # nan passed every bound check; then every request failed
+                raise ValueError
         elif s.type == "bool":
             out = value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else bool(value)
         elif s.type == "choice":

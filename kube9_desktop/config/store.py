@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from kube9_desktop.config import schema
+
+log = logging.getLogger(__name__)
 
 
 class SettingsStore(QObject):
@@ -31,9 +34,11 @@ class SettingsStore(QObject):
                 if s.type in ("paths", "map") and isinstance(raw, str):
                     raw = json.loads(raw)
                 self._values[s.key] = schema.validate(s.key, raw)
-            except (ValueError, TypeError):
-                # A hand-edited or old settings file must never stop the app: keep the default.
-                pass
+            except (ValueError, TypeError) as exc:
+                # A hand-edited or old settings file must never stop the app: keep the default, and say so.
+                log.warning("settings file %s: %s = %r is not valid (%s); using the default, %r",
+                            self._qs.fileName(), s.key, raw, exc if isinstance(exc, ValueError) else "unreadable",
+                            s.default)
 
     @property
     def path(self) -> str:
