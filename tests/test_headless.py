@@ -42,7 +42,7 @@ def hostile_kubeconfig(sim: Any, tmp_path: Path) -> Iterator[str]:
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             conn = http.client.HTTPSConnection("127.0.0.1", sim.port, context=ctx, timeout=30)
             try:
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
@@ -134,3 +134,31 @@ def test_skipped_files_are_reported_on_stderr(sim: Any, tmp_path: Path) -> None:
     lines = alone.stderr.splitlines()
     why = next(i for i, line in enumerate(lines) if str(garbage) in line)
     assert why < next(i for i, line in enumerate(lines) if "no usable context named 'sim-admin'" in line)
+
+
+def test_window_shows_bidi_overrides_visibly(hostile_kubeconfig: str, run: Any, qtbot: Any) -> None:
+    """In the window a U+202E in a name reordered the row's text ("exe.jpg"); the model shows it as ⟨U+202E⟩."""
+    from PySide6.QtCore import Qt
+
+    from kube9_desktop.headless import load_tree
+    from kube9_desktop.kube.backend import KubeOptions
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.model.tree_model import ClusterTreeModel
+
+    service = KubeService(load_kubeconfig(hostile_kubeconfig), KubeOptions())
+    model = ClusterTreeModel()
+    try:
+        model.set_service(service)
+        model.set_context("hostile", user=False)
+        run(load_tree(model, 1, ["Nodes"]), 60)
+        nodes = model.find("Nodes")
+        assert nodes is not None
+        hostile = next(c for c in nodes.children if c.row is not None and c.row.name == HOSTILE)
+        index = model.index_of(hostile)
+        shown = model.data(index, Qt.ItemDataRole.DisplayRole)
+        assert "\u202e" not in shown and shown.endswith("⟨U+202E⟩gpj.exe"), repr(shown)
+        assert "\u202e" not in model.data(index, Qt.ItemDataRole.ToolTipRole)
+    finally:
+        run(model.shutdown())
+        run(service.aclose())

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QIcon
 
 from kube9_desktop.kube.rows import Row, Severity
 from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.text import show_bidi
 
 COLUMNS: tuple[str, ...] = ("Name", "Status", "Ready", "Restarts", "Age")
 COL_NAME, COL_STATUS, COL_READY, COL_RESTARTS, COL_AGE = range(len(COLUMNS))
@@ -64,10 +65,10 @@ def format_age(created: float | None, now: float | None = None) -> str:
 def cell_text(node: TreeNode, column: int) -> str:
     """The text of ``column`` for ``node``."""
     if column == COL_NAME:
-        text = node.display_label
+        text = show_bidi(node.display_label)  # a U+202E in a name must not reorder what the row shows
         if node.row is not None and node.row.namespace and _spans_namespaces(node.parent):
             # The pods on a node, a namespaced CRD's objects: rows from many namespaces, and names repeat.
-            text += f"  · {node.row.namespace}"
+            text += f"  · {show_bidi(node.row.namespace)}"
         if node.note:
             text += f"  — {node.note}"
         if node.hidden_rows and node.revealed:
@@ -85,7 +86,7 @@ def cell_text(node: TreeNode, column: int) -> str:
 #: The text of each column after Name for an object row: one entry per column (a new column is a title in
 #: :data:`COLUMNS` and an entry here; a per-kind column reads its cell from the row and is empty for other kinds).
 ROW_CELLS: dict[int, Callable[[Row], str]] = {
-    COL_STATUS: lambda row: row.status,
+    COL_STATUS: lambda row: show_bidi(row.status),
     COL_READY: lambda row: row.ready,
     COL_RESTARTS: lambda row: row.restarts,
     COL_AGE: lambda row: format_age(row.created),
@@ -146,12 +147,12 @@ def tooltip(node: TreeNode) -> str:
         parts.append("Double-click to retry.")
         return "<br>".join(parts)
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
-        return f"{node.row.namespace}/{node.row.name}"
+        return show_bidi(f"{node.row.namespace}/{node.row.name}")
     if node.hidden_rows and node.revealed:
-        return (f"{node.display_label}: the first {node.shown:,} are shown; scroll to the last one to show more. "
-                "The filter searches them all.")
-    return node.display_label
+        return (f"{show_bidi(node.display_label)}: the first {node.shown:,} are shown; scroll to the last one to show "
+                "more. The filter searches them all.")
+    return show_bidi(node.display_label)
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return show_bidi(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
