@@ -239,6 +239,13 @@ class KubectlBackend:
             raise KubeError(
                 ErrorKind.TIMEOUT, "Timed out", f"kubectl did not finish within {limit:g} s.", context=context
             ) from None
+        except asyncio.CancelledError:
+            # The load was cancelled (context switch, shutdown): end kubectl and reap it now. Left running, its exit
+            # reached the loop after it was closed ("Loop … is closed", "_SimpleTimer already deleted").
+            if proc.returncode is None:
+                proc.kill()
+            await asyncio.shield(proc.communicate())
+            raise
         finally:
             self._procs.discard(proc)
         with counters.lock:
