@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes.util
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 PROCESS_START = time.perf_counter()
 log = logging.getLogger("kube9_desktop")
 
+EXIT_CODES_HELP = """exit status:
+  0    the window was closed; --print-tree: the tree loaded
+  1    --print-tree: the context failed to load (unreachable, credentials rejected, TLS ...)
+  2    no such context (or none given and no current-context), bad arguments, or no display for the window
+  3    --print-tree: an --expand path does not exist
+  130  stopped by Ctrl+C (SIGINT); 143: stopped by SIGTERM (both shut down cleanly, like closing the window)"""
+
 DEMO_SIM_ARGS = ("--pods", "2000", "--namespaces", "12", "--nodes", "5", "--churn", "2")
 
 
@@ -41,14 +50,72 @@ def process_age_ms() -> float:
         return (time.perf_counter() - PROCESS_START) * 1000
 
 
+#: What the window needs on Debian/Ubuntu under X11 beyond a desktop session: every library Qt's xcb platform plugin
+#: links (``ldd`` of ``PySide6/Qt/plugins/platforms/libqxcb.so``), by package. The README shows the same line.
+XCB_APT_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0",
+                    "libxcb-render-util0", "libxcb-render0", "libxcb-shape0", "libxcb-shm0", "libxcb-sync1",
+                    "libxcb-util1", "libxcb-xfixes0", "libxcb-xkb1", "libxcb1", "libx11-6", "libx11-xcb1",
+                    "libxkbcommon-x11-0", "libxkbcommon0", "libfontconfig1", "libfreetype6", "libegl1", "libgl1",
+                    "libdbus-1-3", "libglib2.0-0")
+
+# Debian packages whose names do not follow from the library's soname.
+_PACKAGE_OF = {"libGLdispatch.so.0": "libglvnd0", "libglib-2.0.so.0": "libglib2.0-0",
+               "libgthread-2.0.so.0": "libglib2.0-0"}
+
+
+def debian_package(soname: str) -> str:
+    """The Debian/Ubuntu package that ships ``soname``, by Debian's naming rule (``libxcb-icccm.so.4`` →
+    ``libxcb-icccm4``, ``libxkbcommon-x11.so.0`` → ``libxkbcommon-x11-0``)."""
+    if soname in _PACKAGE_OF:
+        return _PACKAGE_OF[soname]
+    base, _, version = soname.partition(".so.")
+    base = base.lower()
+    if not version:
+        return base
+    return f"{base}-{version}" if base[-1:].isdigit() else f"{base}{version}"
+
+
+def qt_xcb_plugin() -> str | None:
+    """Qt's X11 platform plugin as installed with PySide6 (found without importing PySide6), or ``None``."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        plugin = os.path.join(location, "Qt", "plugins", "platforms", "libqxcb.so")
+        if os.path.isfile(plugin):
+            return plugin
+    return None
+
+
+def missing_libraries(plugin: str | None = None) -> list[str] | None:
+    """The libraries ``ldd`` says ``plugin`` (default: Qt's xcb plugin) needs and cannot find, in ``ldd``'s order;
+    ``None`` when that cannot be told (no ``ldd``, no plugin)."""
+    import shutil
+    import subprocess
+
+    plugin = plugin or qt_xcb_plugin()
+    ldd = shutil.which("ldd")
+    if plugin is None or ldd is None:
+        return None
+    try:
+        out = subprocess.run([ldd, plugin], capture_output=True, text=True, timeout=15, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = [line.split("=>")[0].strip() for line in out.splitlines() if "=> not found" in line]
+    return list(dict.fromkeys(found))
+
+
 def display_problem(env: Mapping[str, str], platform: str = sys.platform,
                     find_library: Callable[[str], str | None] = ctypes.util.find_library,
-                    frozen: bool = bool(getattr(sys, "frozen", False))) -> str | None:
+                    frozen: bool = bool(getattr(sys, "frozen", False)),
+                    missing_libs: Callable[[], list[str] | None] = missing_libraries) -> str | None:
     """Why Qt could not open a window here, in words a user can act on; ``None`` if nothing is known to stop it.
 
     Qt aborts the whole process when no platform plugin can start, and on Linux it then always suggests installing
-    libxcb-cursor0, even when the real cause is that there is no display at all. A frozen build carries its own
-    libraries, so only the display is checked there.
+    libxcb-cursor0, even when the real cause is that there is no display at all, or another of the xcb plugin's
+    libraries is missing (``libxcb-icccm4``, ``libxcb-keysyms1`` ...): every library ``ldd`` reports missing is
+    named, with the packages to install. A frozen build carries its own libraries, so only the display is checked
+    there.
     """
     if not platform.startswith("linux"):
         return None
@@ -59,18 +126,28 @@ def display_problem(env: Mapping[str, str], platform: str = sys.platform,
     if not x11 and not wayland:
         return ("there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
                 "Start it from a desktop session, or over ssh -X; --print-tree and --screenshot FILE need no display.")
-    if not frozen and (qpa.startswith("xcb") or (not qpa and not wayland)) and find_library("xcb-cursor") is None:
-        return ("Qt needs the X11 cursor library to open a window: install libxcb-cursor0 "
-                "(Debian/Ubuntu: sudo apt install libxcb-cursor0; Fedora: sudo dnf install xcb-util-cursor).")
-    return None
+    if frozen or not (qpa.startswith("xcb") or (not qpa and not wayland)):
+        return None
+    missing = missing_libs()
+    if missing is None:  # ldd could not tell: check the one library desktops most often lack
+        missing = [] if find_library("xcb-cursor") else ["libxcb-cursor.so.0"]
+    if not missing:
+        return None
+    packages = list(dict.fromkeys(debian_package(m) for m in missing))
+    return (f"Qt's X11 plugin cannot start: {len(missing)} of its libraries {'is' if len(missing) == 1 else 'are'} "
+            f"missing ({', '.join(missing)}). Debian/Ubuntu: sudo apt install {' '.join(packages)} "
+            "(the README lists every package the window needs; Fedora: the xcb-util-* packages).")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     p = argparse.ArgumentParser(prog="kube9-desktop", description="A fast, native desktop browser for "
-                                "Kubernetes clusters.")
+                                "Kubernetes clusters.", epilog=EXIT_CODES_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
-    p.add_argument("--context", metavar="NAME", help="context to open (default: current-context)")
+    p.add_argument("--context", metavar="NAME",
+                   help="context to open (default: the one you used last in the window, else the kubeconfig's "
+                        "current-context; headless modes: current-context; --demo: sim-admin)")
     p.add_argument("--demo", action="store_true", help="start the built-in simulated cluster and browse it")
     p.add_argument("--backend", choices=("api", "kubectl"), help="how to fetch lists (default: from settings)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -133,13 +210,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception_handler)
+    stop = Stop(loop)
     try:
         with loop:
-            return loop.run_until_complete(_async_main(args, app))
-    except KeyboardInterrupt:
+            try:
+                return loop.run_until_complete(_async_main(args, app, stop))
+            finally:
+                _finish(loop)
+    except KeyboardInterrupt:  # Ctrl+C before the handlers were installed: nothing was started yet
         return 130
     finally:
+        stop.uninstall()
         collector.stop()
+
+
+class Stop:
+    """SIGINT (Ctrl+C) and SIGTERM ask for the same clean shutdown as closing the window.
+
+    Python's own SIGINT handler raises KeyboardInterrupt wherever the main thread happens to be (or never, while Qt
+    waits in C), and SIGTERM's default ends the process at once: a ``--demo`` sim was orphaned and its kubeconfig
+    left behind. The loop's handlers run as ordinary callbacks instead; whoever runs the app sets :attr:`action`
+    (close the window, cancel a headless run). A second signal restores the default, so a third one kills.
+
+    Attributes:
+        signum: The first signal received, or ``None``.
+        action: What the first signal does.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.signum: int | None = None
+        self.action: Callable[[], object] | None = None
+        self._loop = loop
+        self._installed: list[int] = []
+        for sig in self.SIGNALS:
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                continue
+            self._installed.append(sig)
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's convention for a process ended by a signal: 128 + its number."""
+        return 128 + (self.signum or 0)
+
+    def _on_signal(self, sig: int) -> None:
+        if self.signum is not None:
+            log.warning("second %s: the next one ends the process at once", signal.Signals(sig).name)
+            self.uninstall()
+            return
+        self.signum = sig
+        log.info("%s: shutting down", signal.Signals(sig).name)
+        if self.action is not None:
+            self.action()
+
+    def uninstall(self) -> None:
+        """Give the signals back their default behaviour."""
+        for sig in self._installed:
+            with contextlib.suppress(Exception):
+                self._loop.remove_signal_handler(sig)
+        self._installed.clear()
+
+
+def _finish(loop: asyncio.AbstractEventLoop) -> None:
+    """What ``asyncio.run`` does before closing its loop: end every task left, then async generators and the executor.
+
+    A task left pending (a kubectl run a cancelled load left behind) would otherwise be collected after the loop
+    and Qt's timers are gone ("Exception ignored … _SimpleTimer already deleted", "Loop … is closed").
+    """
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
 
 
 def _setup_logging(level: str, *, to_file: bool) -> None:
@@ -157,73 +304,131 @@ def _loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, 
     log.error("event loop: %s", context.get("message"), exc_info=exc if isinstance(exc, BaseException) else None)
 
 
-async def _async_main(args: argparse.Namespace, app: QApplication) -> int:
-    settings = _settings_store(args)
-    sim = None
+async def _async_main(args: argparse.Namespace, app: QApplication, stop: Stop) -> int:
+    settings, scratch = _settings_store(args)
     try:
         if args.print_tree or args.run:
-            sim, kubeconfig = await _demo_sim(args)
-            service = _make_service(args, settings, kubeconfig)
-            try:
-                if args.run:
-                    from kube9_desktop.headless_run import run_commands
-
-                    return await run_commands(service, args)
-                from kube9_desktop.headless import print_tree
-
-                return await print_tree(service, args, settings)
-            finally:
-                await service.aclose()
-        return await _run_window(args, app, settings)
+            return await _headless(args, settings, stop)
+        status = await _run_window(args, app, settings, stop)
+        return stop.exit_status if stop.signum is not None else status
     finally:
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Stop) -> int:
+    """``--print-tree`` and ``--run``; a signal cancels the run, and the sim and service still close."""
+    task = asyncio.current_task()
+    assert task is not None
+    stop.action = task.cancel
+    sim = None
+    try:
+        sim, kubeconfig = await _demo_sim(args)
+        service = await _make_service(args, settings, kubeconfig)
+        try:
+            if args.run:
+                from kube9_desktop.headless_run import run_commands
+
+                return await run_commands(service, args)
+            from kube9_desktop.headless import print_tree
+
+            return await print_tree(service, args, settings)
+        finally:
+            await service.aclose()
+    except asyncio.CancelledError:
+        if stop.signum is None:
+            raise
+        return stop.exit_status
+    finally:
+        stop.action = None
         if sim is not None:
-            await asyncio.get_event_loop().run_in_executor(None, sim.stop)
+            await asyncio.get_running_loop().run_in_executor(None, sim.stop)
 
 
-def _settings_store(args: argparse.Namespace) -> SettingsStore:
+def _settings_store(args: argparse.Namespace) -> tuple[SettingsStore, str | None]:
+    """The settings to use, and a scratch directory to remove at exit (``None`` if none was made).
+
+    Headless runs never read or write the user's own settings. ``--demo`` starts from a copy of them — the user's
+    cache, network and live-update choices apply — and never writes them back: the demo's context and window state
+    are not the user's.
+    """
+    import tempfile
+
     from PySide6.QtCore import QSettings
 
     from kube9_desktop.config.store import SettingsStore
 
-    if args.settings_file:
-        return SettingsStore(QSettings(args.settings_file, QSettings.Format.IniFormat))
-    if args.print_tree or args.screenshot or args.run or args.demo:
-        # Headless runs and the demo never read or write the user's own settings.
-        import tempfile
+    def ini(path: str) -> QSettings:
+        return QSettings(path, QSettings.Format.IniFormat)
 
-        path = os.path.join(tempfile.mkdtemp(prefix="kube9-"), "settings.ini")
-        return SettingsStore(QSettings(path, QSettings.Format.IniFormat))
-    return SettingsStore()
+    if args.print_tree or args.screenshot or args.run:
+        if args.settings_file:
+            return SettingsStore(ini(args.settings_file)), None
+        scratch = tempfile.mkdtemp(prefix="kube9-")
+        return SettingsStore(ini(os.path.join(scratch, "settings.ini"))), scratch
+    user = ini(args.settings_file) if args.settings_file else QSettings("kube9", "kube9-desktop")
+    if not args.demo:
+        return SettingsStore(user), None
+    scratch = tempfile.mkdtemp(prefix="kube9-demo-")
+    copy = ini(os.path.join(scratch, "settings.ini"))
+    for key in user.allKeys():
+        copy.setValue(key, user.value(key))
+    copy.remove("window/last_context")  # the demo opens its own cluster
+    copy.sync()
+    return SettingsStore(copy), scratch
 
 
 async def _demo_sim(args: argparse.Namespace) -> tuple[Any, str | None]:
-    """Start kube9-sim as a child process when ``--demo`` is given; returns (sim, kubeconfig path)."""
+    """Start kube9-sim as a child process when ``--demo`` is given; returns (sim, kubeconfig path).
+
+    Cancelled while the sim starts (a signal), it waits for the start to finish in its thread and stops the sim,
+    which would otherwise outlive the app.
+    """
     if not args.demo:
         return None, args.kubeconfig
     from kube9_desktop.sim.process import SimProcess
 
-    loop = asyncio.get_event_loop()
-    sim = await loop.run_in_executor(None, lambda: SimProcess.start(*DEMO_SIM_ARGS))
+    loop = asyncio.get_running_loop()
+    starting = loop.run_in_executor(None, lambda: SimProcess.start(*DEMO_SIM_ARGS))
+    try:
+        sim = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            started = await starting
+            await loop.run_in_executor(None, started.stop)
+        raise
     if not args.context:
         args.context = "sim-admin"
     return sim, sim.kubeconfig
 
 
-def _make_service(args: argparse.Namespace, settings: SettingsStore, kubeconfig: str | None) -> KubeService:
+async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubeconfig: str | None) -> KubeService:
+    """The data service on the merged kubeconfig, read and parsed in a worker thread: a 10 MB file took 7.5 s, and
+    the window must keep painting meanwhile."""
     from kube9_desktop.config import schema
     from kube9_desktop.kube.kubeconfig import load_kubeconfig
     from kube9_desktop.kube.service import KubeService
 
-    cfg = load_kubeconfig(kubeconfig, extra_paths=settings.get("kubeconfig/extra_paths"))
+    extra = settings.get("kubeconfig/extra_paths")
+    cfg = await asyncio.get_running_loop().run_in_executor(None, lambda: load_kubeconfig(kubeconfig, extra))
     backend = args.backend or settings.get("network/backend")
     return KubeService(cfg, schema.kube_options(settings.values()), backend=backend,
                        kubeconfig_path=kubeconfig)
 
 
-async def _run_window(args: argparse.Namespace, app: QApplication, settings: SettingsStore) -> int:
+async def _run_window(args: argparse.Namespace, app: QApplication, settings: SettingsStore, stop: Stop) -> int:
     from kube9_desktop.ui.main_window import MainWindow
 
     window = MainWindow(settings)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    # A signal closes the window as its close button does (state saved, then the same shutdown below); one that
+    # came before the window existed ends the wait at once.
+    stop.action = window.close
+    if stop.signum is not None:
+        closed.set()
     if args.screenshot:
         window.resize(1280, 800)
     window.show()
@@ -232,8 +437,6 @@ async def _run_window(args: argparse.Namespace, app: QApplication, settings: Set
     if os.environ.get("KUBE9_REPORT_STARTUP"):
         print(f"startup_ms={shown_ms:.0f}", file=sys.stderr, flush=True)
     window.startup_ms = shown_ms
-    closed = asyncio.Event()
-    window.closed.connect(closed.set)
     app.setQuitOnLastWindowClosed(False)
     sim = None
     service = None
@@ -248,7 +451,9 @@ async def _run_window(args: argparse.Namespace, app: QApplication, settings: Set
             log.error("demo cluster failed to start: %s", exc)
             window.show_message(f"The demo cluster failed to start: {exc}")
             kubeconfig = args.kubeconfig
-        service = _make_service(args, settings, kubeconfig)
+        if closed.is_set():  # closed (or signalled) while the demo cluster started
+            return 0
+        service = await _make_service(args, settings, kubeconfig)
         window.attach_service(service, context=args.context, kubeconfig_path=kubeconfig, backend=args.backend)
         if args.screenshot:
             from kube9_desktop.headless import screenshot
@@ -257,9 +462,10 @@ async def _run_window(args: argparse.Namespace, app: QApplication, settings: Set
         await closed.wait()
         return 0
     finally:
+        stop.action = None
         await window.shutdown()
         if service is not None:
             await service.aclose()
         if sim is not None:
-            await asyncio.get_event_loop().run_in_executor(None, sim.stop)
+            await asyncio.get_running_loop().run_in_executor(None, sim.stop)
         window.deleteLater()

@@ -51,29 +51,73 @@ def test_without_a_display_it_says_so_instead_of_aborting(tmp_path: Path) -> Non
     assert not (tmp_path / "s.ini").exists()
 
 
-@pytest.mark.parametrize(("env", "platform", "lib", "frozen", "expected"), [
-    ({}, "linux", "libxcb-cursor.so.0", False, "no display"),
-    ({"QT_QPA_PLATFORM": "xcb"}, "linux", "libxcb-cursor.so.0", False, "no display"),
-    ({"DISPLAY": ":0"}, "linux", None, False, "libxcb-cursor0"),
-    ({"DISPLAY": ":0"}, "linux", None, True, None),  # a frozen build brings its own libraries
-    ({"DISPLAY": ":0"}, "linux", "libxcb-cursor.so.0", False, None),
-    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", None, False, None),
-    ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "linux", None, False, None),
-    ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"}, "linux", None, False,
-     "libxcb-cursor0"),
-    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", None, False, None),
-    ({}, "darwin", None, False, None),
-    ({}, "win32", None, False, None),
+@pytest.mark.parametrize(("env", "platform", "missing", "lib", "frozen", "expected"), [
+    ({}, "linux", [], "libxcb-cursor.so.0", False, "no display"),
+    ({"QT_QPA_PLATFORM": "xcb"}, "linux", [], "libxcb-cursor.so.0", False, "no display"),
+    ({"DISPLAY": ":0"}, "linux", None, None, False, "sudo apt install libxcb-cursor0 "),  # no ldd: cursor checked
+    ({"DISPLAY": ":0"}, "linux", ["libxcb-cursor.so.0"], None, True, None),  # a frozen build brings its own libraries
+    ({"DISPLAY": ":0"}, "linux", [], "libxcb-cursor.so.0", False, None),
+    ({"DISPLAY": ":0"}, "linux", None, "libxcb-cursor.so.0", False, None),
+    # libxcb-cursor0 present, two others missing: Qt aborted anyway (issue 9 item 2); each is named with its package.
+    ({"DISPLAY": ":0"}, "linux", ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"], "libxcb-cursor.so.0", False,
+     "2 of its libraries are missing (libxcb-icccm.so.4, libxcb-keysyms.so.1). "
+     "Debian/Ubuntu: sudo apt install libxcb-icccm4 libxcb-keysyms1 "),
+    ({"DISPLAY": ":0"}, "linux", ["libxkbcommon-x11.so.0"], "libxcb-cursor.so.0", False, "libxkbcommon-x11-0"),
+    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", ["libxcb-icccm.so.4"], None, False, None),
+    ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "linux", ["libxcb-icccm.so.4"], None, False, None),
+    ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"}, "linux", ["libxcb-cursor.so.0"],
+     None, False, "libxcb-cursor0"),
+    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", ["libxcb-cursor.so.0"], None, False, None),
+    ({}, "darwin", None, None, False, None),
+    ({}, "win32", None, None, False, None),
 ])
-def test_display_problem(env: dict[str, str], platform: str, lib: str | None, frozen: bool,
-                         expected: str | None) -> None:
+def test_display_problem(env: dict[str, str], platform: str, missing: list[str] | None, lib: str | None,
+                         frozen: bool, expected: str | None) -> None:
     from kube9_desktop.app import display_problem
 
-    problem = display_problem(env, platform=platform, find_library=lambda _name: lib, frozen=frozen)
+    problem = display_problem(env, platform=platform, find_library=lambda _name: lib, frozen=frozen,
+                              missing_libs=lambda: missing)
     if expected is None:
         assert problem is None
     else:
         assert problem is not None and expected in problem
+
+
+def test_missing_libraries_reads_ldd_of_the_real_plugin(tmp_path: Path) -> None:
+    """Qt's xcb plugin with one of its needed libraries renamed (in a copy, beside Qt's own libraries): ldd's
+    'not found' is what the check reports, next to whatever this machine really lacks."""
+    from kube9_desktop.app import missing_libraries, qt_xcb_plugin
+
+    plugin = qt_xcb_plugin()
+    assert plugin is not None
+    qt = Path(plugin).parents[2]  # .../PySide6/Qt
+    (tmp_path / "Qt" / "plugins" / "platforms").mkdir(parents=True)
+    (tmp_path / "Qt" / "lib").symlink_to(qt / "lib")  # the copy's $ORIGIN-relative RUNPATH still finds Qt
+    data = Path(plugin).read_bytes()
+    assert b"libxcb-icccm.so.4\0" in data
+    doctored = tmp_path / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    doctored.write_bytes(data.replace(b"libxcb-icccm.so.4\0", b"libxcb-kube9.so.4\0"))
+    real = missing_libraries(plugin)
+    assert real is not None
+    got = missing_libraries(str(doctored))
+    assert got is not None and "libxcb-kube9.so.4" in got
+    assert set(got) == set(real) | {"libxcb-kube9.so.4"}  # Qt6XcbQpa still links the real icccm
+
+
+def test_readme_apt_line_covers_every_library_of_the_plugin() -> None:
+    """The README's apt line names the package of every X11/GL/font library ldd lists for Qt's xcb plugin."""
+    from kube9_desktop.app import XCB_APT_PACKAGES, debian_package, qt_xcb_plugin
+
+    plugin = qt_xcb_plugin()
+    assert plugin is not None
+    out = subprocess.run(["ldd", plugin], capture_output=True, text=True, check=True).stdout
+    sonames = [line.split()[0] for line in out.splitlines() if "=>" in line]
+    display_libs = [s for s in sonames if re.match(r"lib(xcb|X11|xkbcommon|EGL|GL\b|GL\.|fontconfig|freetype|dbus|"
+                                                    r"glib)", s)]
+    assert len(display_libs) > 15
+    assert {debian_package(s) for s in display_libs} <= set(XCB_APT_PACKAGES)
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert f"sudo apt install {' '.join(XCB_APT_PACKAGES)}" in readme
 
 
 def test_print_tree_matches_the_sim(sim: Any, sim_names: Any) -> None:
