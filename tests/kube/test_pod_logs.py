@@ -186,7 +186,8 @@ def test_ring_keeps_the_newest_lines_and_counts_the_dropped() -> None:
     ring = LogRing(100)
     ring.extend(LogLine(i, "", f"line {i}", 0) for i in range(250))
     assert len(ring) == 100 and ring.dropped == 150
-    assert [ln.text for ln in ring][0] == "line 150" and [ln.text for ln in ring][-1] == "line 249"
+    texts = [ln.text for ln in ring]
+    assert texts[0] == "line 150" and texts[-1] == "line 249"
 
 
 def test_session_ring_is_bounded(lsim: SimProcess, client: ContextClient) -> None:
