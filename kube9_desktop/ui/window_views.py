@@ -7,6 +7,8 @@ Payloads:
 - ``text``: ``{"title": str, "text": str}`` - a read-only monospace tab in the bottom dock.
 - ``refresh``: ``list[Target]`` or ``None`` - reload the lists holding those objects (``None``: the whole context).
 - ``palette``: ``str`` - the palette's initial text (``":"`` opens it as a command line).
+- ``edit``: ``Target`` - the YAML editor of that object (``ui/yaml_editor.py``).
+- ``apply``: ``{"text"|"path": str, "namespace": str}`` or ``None`` - Create / Apply from YAML (``ui/apply_yaml.py``).
 """
 
 from __future__ import annotations
@@ -66,3 +68,32 @@ def palette_view(host: ViewHost, payload: Any) -> QWidget | None:
     if commands is not None:
         commands.open_palette(payload or "")
     return None
+
+
+@register_view("edit")
+def edit_view(host: ViewHost, payload: Any) -> QWidget | None:
+    """The YAML editor of one object (payload: a :class:`~kube9_desktop.commands.registry.Target`)."""
+    from kube9_desktop.ui.yaml_editor import YamlEditor
+
+    if host.service is None:
+        return None
+    editor = YamlEditor(host.service, payload)
+    editor.load()
+    return editor
+
+
+@register_view("apply")
+def apply_view(host: ViewHost, payload: Any) -> QWidget | None:
+    """Create / Apply from YAML (payload: ``{"text": str}`` or ``{"path": str}`` or ``None``; optional
+    ``"namespace"`` for documents without one)."""
+    from kube9_desktop.ui.apply_yaml import ApplyYaml
+
+    if host.service is None:
+        return None
+    spec = payload if isinstance(payload, dict) else {}
+    pane = ApplyYaml(host.service, host.current_context() or "", namespace=spec.get("namespace"))
+    if spec.get("path"):
+        pane.open_file(str(spec["path"]))
+    elif spec.get("text"):
+        pane.edit.setPlainText(str(spec["text"]))
+    return pane
