@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
+import contextlib
 import functools
 import logging
 import shlex
@@ -40,8 +40,7 @@ from kube9_desktop.commands.registry import (
     Target,
 )
 from kube9_desktop.commands.runner import denied_reason, run_command, run_line
-from kube9_desktop.kube.rows import Severity
-from kube9_desktop.model import render
+from kube9_desktop.model import after_write, render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 
 if TYPE_CHECKING:
@@ -110,6 +109,7 @@ class CommandBridge(QObject):
         #: The palette shown (one at a time), and the command lines typed, oldest first.
         self.palette: CommandPalette | None = None
         self.history: list[str] = []
+        self._listening: list[Any] | None = None  # the write listeners list we are in
         window.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.install_shortcuts()
         self.install_toolbar()
@@ -463,61 +463,70 @@ class CommandBridge(QObject):
 
     # ------------------------------------------------------------------ the tree after a write
 
+    def attach(self, service: Any) -> None:
+        """Follow ``service``'s writes (``service.writes.listeners``): every write made anywhere in the window
+        (commands, the YAML editor, Apply) brings the tree up to date."""
+        writes = getattr(service, "writes", None)
+        listeners = getattr(writes, "listeners", None)
+        if self._listening is not None:
+            with contextlib.suppress(ValueError):
+                self._listening.remove(self._on_write)
+            self._listening = None
+        if isinstance(listeners, list):
+            listeners.append(self._on_write)
+            self._listening = listeners
+
+    def _on_write(self, event: Any) -> None:
+        """A write succeeded (a ``kube.writes.WriteEvent``)."""
+        kinds = tuple(event.kinds)
+        if event.verb == "delete" and event.name and kinds:
+            after_write.mark_terminating(self.window.model, event.context,
+                                         [(kinds[0], event.namespace, event.name)])
+        self._reload_soon(event.context, set(kinds), {event.namespace})
+
     def after_write(self, cmd: Command, targets: Sequence[Target]) -> None:
-        """Bring the rows a successful write touched up to date: deleted rows turn Terminating, lists without a
-        watch are reloaded now and once more when controllers have acted."""
+        """A command succeeded. With write events (``attach``) they already did the work; else, by the command's
+        declared access: deleted rows turn Terminating and the lists of the affected kinds are reloaded."""
+        if self._listening is not None:
+            return
         if cmd.needs is None or cmd.needs.verb in READ_VERBS or not targets:
             return
+        ctx = targets[0].context
         if cmd.needs.verb == "delete":
             self.mark_terminating(targets)
-        self.reload_affected(targets)
-        QTimer.singleShot(int(SETTLE_RELOAD_S * 1000), lambda: self.reload_affected(targets))
+        kinds: set[str] = set()
+        for t in targets:
+            kinds |= after_write.affected_kinds(t.kind.key)
+        self._reload_soon(ctx, kinds, {t.namespace for t in targets})
+
+    def _reload_soon(self, context: str, kinds: set[str], namespaces: set[str | None]) -> None:
+        """Reload lists without a watch now, and again once controllers have acted."""
+        model = self.window.model
+        after_write.reload_affected(model, context, kinds, namespaces)
+        QTimer.singleShot(int(SETTLE_RELOAD_S * 1000), self,
+                          lambda: shiboken6.isValid(model) and after_write.reload_affected(
+                              model, context, kinds, namespaces))
 
     def _object_nodes(self, targets: Sequence[Target]) -> list[TreeNode]:
-        wanted = {(t.kind.key, t.namespace, t.name) for t in targets}
-        root = self.window.model.context_node()
-        if root is None:
+        if not targets:
             return []
-        return [n for n in root.walk() if n.type is NodeType.OBJECT and n.kind is not None and n.row is not None
-                and (n.kind.key, n.row.namespace, n.row.name) in wanted]
+        return after_write.object_nodes(self.window.model, targets[0].context,
+                                        [(t.kind.key, t.namespace, t.name) for t in targets])
 
     def mark_terminating(self, targets: Sequence[Target]) -> None:
         """Show deleted objects as Terminating at once (the watch or the reload then removes them)."""
-        model = self.window.model
-        for node in self._object_nodes(targets):
-            assert node.row is not None
-            node.row = dataclasses.replace(node.row, status="Terminating", severity=Severity.UNKNOWN)
-            first = model.index_of(node, 0)
-            if first.isValid():
-                model.dataChanged.emit(first, model.index_of(node, model.columnCount() - 1))
+        if targets:
+            after_write.mark_terminating(self.window.model, targets[0].context,
+                                         [(t.kind.key, t.namespace, t.name) for t in targets])
 
     def reload_affected(self, targets: Sequence[Target]) -> None:
         """Reload, in place, the loaded lists showing what ``targets`` affect, unless a watch keeps them current."""
-        model = self.window.model
-        root = model.context_node()
-        if root is None or not shiboken6.isValid(model):
+        if not targets:
             return
         kinds: set[str] = set()
-        spaces: set[str | None] = set()
         for t in targets:
-            kinds.add(t.kind.key)
-            if t.kind.children and t.kind.children[0] == "pods":
-                kinds.update({"pods", "replicasets"})  # a workload's writes change its pods
-            if t.kind.key == "cronjobs":
-                kinds.add("jobs")
-            if t.kind.key == "nodes":
-                kinds.add("pods")  # drain evicts
-            spaces.add(t.namespace)
-        for n in root.walk():
-            ref = n.ref
-            if ref is None or n.state is not LoadState.LOADED or n.type not in (NodeType.LIST, NodeType.OBJECT):
-                continue
-            if ref.kind not in kinds or (None not in spaces and ref.namespace is not None
-                                         and ref.namespace not in spaces):
-                continue
-            if model.live.healthy(n):
-                continue
-            model.reload_node(n, user=False, demand=n.expanded)
+            kinds |= after_write.affected_kinds(t.kind.key)
+        after_write.reload_affected(self.window.model, targets[0].context, kinds, {t.namespace for t in targets})
 
     # ------------------------------------------------------------------ palette and command line
 
@@ -549,6 +558,10 @@ class CommandBridge(QObject):
 
     async def shutdown(self) -> None:
         """Cancel runs still going (their dialogs close) and wait for them."""
+        if self._listening is not None:
+            with contextlib.suppress(ValueError):
+                self._listening.remove(self._on_write)
+            self._listening = None
         tasks = list(self._tasks)
         for t in tasks:
             t.cancel()

@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
                        kubeconfig_path: str | None = None, backend: str | None = None) -> None:
         """Start browsing with ``service``; selects ``context`` or the kubeconfig's current context."""
         self.service = service
+        self.commands.attach(service)  # writes anywhere bring the tree up to date
         self.details.service = service
         self.model.set_service(service)
         self._configure_live()
