@@ -281,6 +281,14 @@ class ErrorNotices:
             self._dialog.show_burst(burst)
         return burst
 
+    def context_left(self, context: str) -> None:
+        """The user switched away from ``context``: a banner about it alone is dismissed (its error rows stay in
+        its tree), and what comes next is a new burst."""
+        self.begin_burst()
+        burst = self._burst
+        if burst is not None and all(e.context == context for e in burst.errors):
+            self.banner.hide()
+
     def open_details(self) -> ErrorDialog | None:
         """Open (or raise) the non-modal Details window of the current burst."""
         if self._burst is None:

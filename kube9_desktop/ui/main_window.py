@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorNotices(self.banner, self)
         self._build_toolbar()
         self._build_body()
-        self.status = StatusBar(self.statusBar(), self.model)
+        self.status = StatusBar(self.statusBar(), self.model, lambda: self.service)
         self.status_context, self.status_load, self.status_requests = (self.status.context, self.status.load,
                                                                         self.status.requests)
         self.status_cache, self.status_conn, self.status_warning = (self.status.cache, self.status.conn,
@@ -119,19 +119,8 @@ class MainWindow(QMainWindow):
         self.commands = CommandBridge(self)  # context menu, Actions menu, shortcuts, palette: from the registry
         self.model.load_failed.connect(self._on_load_failed)
         self.details.failed.connect(self.errors.show)
-        # Loads finish in bursts (a namespace opens twenty lists): the status bar follows at most ten times a second,
-        # as each update re-lays out the status bar (up to 15 ms with the stylesheet).
-        self._status_soon = QTimer(self)
-        self._status_soon.setSingleShot(True)
-        self._status_soon.setInterval(100)
-        self._status_soon.timeout.connect(self._update_status)
-        self.model.activity.connect(self._status_soon_start)
         self.model.busy_changed.connect(self._on_busy)
         self.settings.changed.connect(self._on_setting_changed)
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(1000)
-        self._status_timer.timeout.connect(self._update_status)
-        self._status_timer.start()
         self._restore_state()
         self._apply_style()
 
@@ -234,8 +223,12 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(tree_pane)
         self.splitter.addWidget(self.details)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # A narrower window takes its loss from the details pane first (down to its minimum), so names stay
+        # readable; neither pane is ever collapsed away by dragging.
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.details.setMinimumWidth(200)
         self.splitter.setSizes([760, 520])
         central = QWidget(self)
         body = QVBoxLayout(central)
@@ -292,20 +285,27 @@ class MainWindow(QMainWindow):
                                        message=f"The kubeconfig has no context named {bounded(wanted or '', 80, 1)!r}.",
                                        hint=f"Available contexts: {listed}{more}"))
             wanted = names[0]
-        idx = self.context_box.findText(wanted)
-        self.context_box.setCurrentIndex(idx)
-        self._on_context_chosen(wanted)
+        was = self.context_box.blockSignals(True)
+        self.context_box.setCurrentIndex(self.context_box.findText(wanted))
+        self.context_box.blockSignals(was)
+        self._show_context(wanted)  # its failures join the kubeconfig's problems in one notice
 
     def _on_context_chosen(self, name: str) -> None:
-        if not name or self.service is None:
-            return
         current = self.model.current_context
-        if current == name:
+        if not name or self.service is None or current == name:
+            return
+        if current is not None:
+            self.errors.context_left(current)
+        self.errors.begin_burst()
+        self._show_context(name)
+
+    def _show_context(self, name: str) -> None:
+        current = self.model.current_context
+        if current == name or self.service is None:
             return
         if current is not None:
             self._expanded[current] = self._expanded_paths()
         self.details.clear()
-        self.errors.begin_burst()
         root = self.model.set_context(name, user=True)
         if root.state is LoadState.LOADING and not self.status.times.pending(name):
             self.status.times.start(name, root)  # its own load, measured on its own (others may still load)
@@ -541,12 +541,8 @@ class MainWindow(QMainWindow):
         """A transient status bar message."""
         self.statusBar().showMessage(text, timeout_ms)
 
-    def _status_soon_start(self) -> None:
-        if not self._status_soon.isActive():
-            self._status_soon.start()
-
     def _update_status(self) -> None:
-        self.status.update(self.service)
+        self.status.update()
 
     def _on_setting_changed(self, key: str) -> None:
         if key.startswith("live/"):
@@ -603,8 +599,7 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         """Stop every load and background task (called once the loop is about to end)."""
-        self._status_timer.stop()
-        self._status_soon.stop()
+        self.status.stop()
         await self.commands.shutdown()
         await self.bottom_dock.close_all()
         await self.model.shutdown()

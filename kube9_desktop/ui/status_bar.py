@@ -7,8 +7,10 @@ its hit rate, and the connections its pools hold open now (a dead cluster attemp
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from kube9_desktop.model.nodes import LoadState, TreeNode
@@ -56,12 +58,26 @@ class StatusBar:
     Args:
         bar: The window's QStatusBar.
         model: The tree model (for the context shown and its live updates).
+        service: Returns the window's data service (``None`` before it has one).
     """
 
-    def __init__(self, bar: QStatusBar, model: ClusterTreeModel) -> None:
+    def __init__(self, bar: QStatusBar, model: ClusterTreeModel,
+                 service: Callable[[], KubeService | None]) -> None:
         self.bar = bar
         self.model = model
+        self.service = service
         self.times = LoadTimes()
+        # Loads finish in bursts (a namespace opens twenty lists): the numbers follow at most ten times a second,
+        # as each update re-lays out the status bar (up to 15 ms with the stylesheet); and once a second anyway.
+        self._soon = QTimer(bar)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(100)
+        self._soon.timeout.connect(self.update)
+        model.activity.connect(self._update_soon)
+        self._timer = QTimer(bar)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.update)
+        self._timer.start()
         self.context = QLabel("No context")
         self.load = QLabel("")
         self.requests = QLabel("")
@@ -74,8 +90,18 @@ class StatusBar:
             bar.addPermanentWidget(w)
         bar.addWidget(self.warning)
 
-    def update(self, service: KubeService | None) -> None:
+    def _update_soon(self) -> None:
+        if not self._soon.isActive():
+            self._soon.start()
+
+    def stop(self) -> None:
+        """Stop updating (the window is closing)."""
+        self._timer.stop()
+        self._soon.stop()
+
+    def update(self) -> None:
         """Show the current numbers of the context shown."""
+        service = self.service()
         ctx = self.model.current_context
         self.context.setText(f"  {ctx}  " if ctx else "No context")
         self.times.check()
@@ -97,5 +123,5 @@ class StatusBar:
         self.requests.setText(f"{stats.requests} {unit}")
         self.cache.setText(f"Cache hit rate {cache.hit_rate * 100:.0f}% ({cache.entries} lists)")
         self.conn.setText(f"{stats.open_connections} open connections · {self.model.live.count(ctx)} live")
-        self.conn.setToolTip(f"Connections open now (opened since start: {stats.connections}); live: lists "
-                             "kept current by a watch")
+        self.conn.setToolTip(f"Connections open now, for lists and watches (the list pool opened "
+                             f"{stats.connections} since start); live: lists kept current by a watch")

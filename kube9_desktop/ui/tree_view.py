@@ -13,6 +13,8 @@ class ClusterTreeView(QTreeView):
         self.setObjectName("clusterTree")
         # Uniform heights let the view skip measuring every row: 10,000-row inserts stay smooth.
         self.setUniformRowHeights(True)
+        # Pods sit five levels deep: 16 px a level (Qt's default is 20) leaves their names 20 px more.
+        self.setIndentation(16)
 
     def lay_out_now(self) -> None:
         """Do a pending layout now; the window calls this just before it paints.

@@ -1,0 +1,272 @@
+"""The window's parts against a running kube9-sim (issue 14 items 17, 21, 22, 23, 26): one inline notice per burst
+of errors with bounded texts and no modal dialog; Name takes the spare width and the filter survives a narrow
+window; the status bar's numbers belong to the context shown; Esc, the right-click Refresh and the menu bar."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QToolButton
+
+from kube9_desktop import __version__, logs
+from kube9_desktop.config.store import SettingsStore
+from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.model import render
+from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def make_window(qtbot: Any, tmp_path: Path, run: Any) -> Any:
+    made: list[tuple[MainWindow, KubeService]] = []
+
+    def make(paths: list[str], context: str | None = "sim-admin", width: int = 1280) -> MainWindow:
+        w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+        svc = KubeService(load_kubeconfig(paths[0], extra_paths=paths[1:]), kubeconfig_path=paths[0])
+
+        def shut_down(win: MainWindow) -> None:
+            win.errors.close_all()
+            run(win.shutdown())
+            run(svc.aclose())
+
+        qtbot.addWidget(w, before_close_func=shut_down)
+        w.resize(width, 700)
+        w.show()
+        w.attach_service(svc, context=context)
+        run(w.model.wait_idle())
+        made.append((w, svc))
+        return w
+
+    return make
+
+
+def dialogs_on_screen() -> list[QDialog]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+
+
+def expand(window: MainWindow, run: Any, path: str) -> TreeNode:
+    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
+    node = window.model.find(path)
+    assert node is not None, path
+    window.expand_node(node)
+    return node
+
+
+def _kubeconfig(tmp_path: Path, name: str, contexts: list[dict[str, Any]]) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "contexts": contexts,
+                                    "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+                                    "users": [{"name": "u", "user": {"token": "t"}}]}))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------- 17, 22: notices
+
+def test_300_broken_contexts_make_one_notice_not_300_dialogs(sim: Any, make_window: Any, tmp_path: Path) -> None:
+    broken = _kubeconfig(tmp_path, "broken", [{"name": f"broken-{i}", "context": {"cluster": f"gone-{i}",
+                                                                                   "user": "u"}}
+                                              for i in range(300)])
+    window = make_window([sim.kubeconfig, broken])
+    assert dialogs_on_screen() == []
+    notices = window.errors.visible()
+    assert len(notices) == 1
+    assert "broken-0" in notices[0].message_label.text()
+    assert "299 other problems" in notices[0].count_label.text()
+    details = window.errors.open_details()
+    assert details is not None and not details.isModal()
+    text = details.text.toPlainText()
+    assert "broken-49" in text and "broken-50'" not in text and "… and 250 more." in text
+    assert len(text) < 60_000
+
+
+def test_a_huge_kubeconfig_makes_a_bounded_hint(sim: Any, make_window: Any, tmp_path: Path) -> None:
+    """1,000 contexts of 200-character names (200 KB of names, like the 20,000-context file that made a 209 KB
+    hint): the unknown-context notice lists a few and says how many more."""
+    many = _kubeconfig(tmp_path, "many", [{"name": f"ctx-{i:04d}-" + "x" * 191, "context": {"cluster": "c",
+                                                                                           "user": "u"}}
+                                          for i in range(1000)])
+    window = make_window([many], context="no-such-context")
+    notice = window.errors.visible()[0]
+    assert notice.error.title == "Unknown context"
+    hint = notice.hint_label.text()
+    assert len(hint) <= 500 and "ctx-0000-" in hint and "more" in hint, hint
+    assert "1,000" in notice.error.hint or "990 more" in notice.error.hint
+    assert len(notice.error.hint) < 1500
+    details = window.errors.open_details()
+    assert details is not None and len(details.text.toPlainText()) < 10_000
+
+
+def test_errors_of_the_users_actions_open_no_dialog_and_count_up(sim: Any, make_window: Any, run: Any,
+                                                                   qtbot: Any) -> None:
+    window = make_window([sim.kubeconfig])
+    window.context_box.setCurrentText("sim-down")  # the user's own action
+    run(window.model.wait_idle())
+    assert dialogs_on_screen() == [] and QApplication.activeModalWidget() is None
+    assert [n.message_label.text() for n in window.errors.visible()] and \
+        "refused" in window.errors.visible()[0].message_label.text()
+    for _ in range(3):  # Refresh, three times: the same notice counts up, no new one
+        window.refresh_action.trigger()
+        run(window.model.wait_idle())
+    notices = window.errors.visible()
+    assert len(notices) == 1 and notices[0].count >= 4 and "times" in notices[0].count_label.text()
+    assert dialogs_on_screen() == []
+    # The window stays usable: Details opens a window that blocks nothing, and switching away works.
+    details = window.errors.open_details()
+    assert details is not None and details.isVisible() and not details.isModal()
+    assert QApplication.activeModalWidget() is None
+    window.context_box.setCurrentText("sim-admin")
+    run(window.model.wait_idle())
+    assert window.model.current_context == "sim-admin"
+    assert window.errors.visible() == []  # a notice about sim-down alone goes when sim-down is left
+
+
+# ---------------------------------------------------------------------------------------------- 21: narrow windows
+
+def test_name_takes_the_spare_width_and_other_columns_fit(sim: Any, make_window: Any, run: Any,
+                                                           qtbot: Any) -> None:
+    window = make_window([sim.kubeconfig], width=800)
+    expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    qtbot.wait(50)
+    tree, header = window.tree, window.tree.header()
+    for col in (render.COL_STATUS, render.COL_READY, render.COL_RESTARTS, render.COL_AGE):
+        fit = max(tree.sizeHintForColumn(col), header.sectionSizeHint(col))
+        assert header.sectionSize(col) == fit, (col, header.sectionSize(col), fit)
+    # At 800 px every pod name on screen is shown whole (the columns used to keep 370 px and leave Name 90).
+    fm = tree.fontMetrics()
+    pods = window.model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    first = window.model.index_of(pods.children[0])
+    name_left = tree.visualRect(first).left()
+    widest = max(fm.horizontalAdvance(c.label) for c in pods.children[:10])
+    assert name_left + 16 + 8 + widest <= header.sectionSize(render.COL_NAME), (name_left, widest,
+                                                                               header.sectionSize(0))
+
+
+def test_a_narrow_window_overflows_the_toolbar_and_keeps_the_filter(sim: Any, make_window: Any, run: Any,
+                                                                      qtbot: Any) -> None:
+    window = make_window([sim.kubeconfig], width=420)
+    team = expand(window, run, "Namespaces/team-a")
+    qtbot.wait(50)
+    ext = window.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert ext is not None and ext.isVisible()  # the » menu holds what does not fit
+    assert window.filter_box.isVisible() and window.filter_box.width() >= 150
+    window.activateWindow()
+    window.tree.setFocus()
+    window.tree.setCurrentIndex(window.model.index_of(team))
+    qtbot.keyClick(window.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is window.filter_box
+    qtbot.keyClicks(QApplication.focusWidget(), "team")
+    assert window.filter_box.text() == "team"
+    assert window.tree.isExpanded(window._view_index(window.model.index_of(team)))  # nothing typed into the tree
+
+
+# ---------------------------------------------------------------------------------------------- 23: status bar
+
+def _ms(label: str) -> float:
+    m = re.search(r"(\d+) ms", label)
+    assert m, label
+    return float(m.group(1))
+
+
+def test_the_status_bar_shows_the_shown_contexts_own_numbers(sim: Any, make_window: Any, run: Any,
+                                                              qtbot: Any) -> None:
+    sim.set_faults([{"path": "^/api/v1/namespaces$", "latency_ms": 800}])
+    try:
+        window = make_window([sim.kubeconfig])
+    finally:
+        sim.clear_faults()
+    window._update_status()
+    admin_ms = _ms(window.status_load.text())
+    assert window.status_load.text().startswith("Loaded in") and admin_ms >= 800
+    # Expanding the same lists again: sim-admin's lookups hit the cache.
+    for _ in range(3):
+        expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    window.context_box.setCurrentText("sim-cert")
+    run(window.model.wait_idle())
+    window._update_status()
+    cert_ms = _ms(window.status_load.text())
+    assert cert_ms < 800, window.status_load.text()
+    svc = window.service
+    assert svc is not None
+    own, overall = svc.cache_stats("sim-cert"), svc.cache_stats()
+    assert own.hit_rate != overall.hit_rate
+    assert window.status_cache.text().startswith(f"Cache hit rate {own.hit_rate * 100:.0f}% ")
+    # Back to sim-admin (its tree was kept): its own load time, not sim-cert's nor the instant re-show's.
+    window.context_box.setCurrentText("sim-admin")
+    run(window.model.wait_idle())
+    window._update_status()
+    assert _ms(window.status_load.text()) == admin_ms
+    # Connections: the ones open now. A dead cluster tries several and holds none.
+    stats = svc.stats("sim-admin")
+    assert stats.open_connections > 0  # the list pool's and the watches' (live updates hold theirs open)
+    assert window.status_conn.text().startswith(f"{stats.open_connections} open connections")
+    window.context_box.setCurrentText("sim-down")
+    run(window.model.wait_idle())
+    window._update_status()
+    assert svc.stats("sim-down").connections > 0
+    assert window.status_conn.text().startswith("0 open connections"), window.status_conn.text()
+    assert window.status_load.text().startswith("Failed after")
+
+
+# ---------------------------------------------------------------------------------------------- 26: window parts
+
+def test_esc_clears_the_filter_from_the_filter_and_from_the_tree(sim: Any, make_window: Any, run: Any,
+                                                                  qtbot: Any) -> None:
+    window = make_window([sim.kubeconfig])
+    expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    window.activateWindow()
+    window.filter_box.setFocus()
+    qtbot.keyClicks(window.filter_box, "api")
+    assert window.tree.model() is window.proxy
+    qtbot.keyClick(window.filter_box, Qt.Key.Key_Escape)
+    assert window.filter_box.text() == "" and window.tree.model() is window.model
+    window.filter_box.setText("api")
+    window.tree.setFocus()
+    qtbot.keyClick(window.tree, Qt.Key.Key_Escape)
+    assert window.filter_box.text() == "" and window.tree.model() is window.model
+
+
+def test_right_click_refresh_on_a_resource_row_reloads_it(sim: Any, make_window: Any, run: Any) -> None:
+    window = make_window([sim.kubeconfig])
+    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pod = pods.children[0]
+    assert pod.type is NodeType.OBJECT
+    window.tree.setCurrentIndex(window.model.index_of(pod))
+    run(window.details.wait())
+    menu = window.menu_for(window.model.index_of(pod))
+    assert menu is not None
+    refresh = next(a for a in menu.actions() if a.text() == "Refresh")
+    sim.reset_stats()
+    refresh.trigger()
+    run(window.model.wait_idle())
+    run(window.details.wait())
+    by_path = sim.stats()["by_path"]
+    assert by_path.get("/api/v1/namespaces/team-a/pods", 0) >= 1, by_path  # its list, fetched again
+    assert by_path.get(f"/api/v1/namespaces/team-a/pods/{pod.row.name}", 0) == 1, by_path  # type: ignore[union-attr]
+
+
+def test_menu_bar_file_view_help(sim: Any, make_window: Any, qtbot: Any) -> None:
+    window = make_window([sim.kubeconfig])
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert list(menus) == ["File", "View", "Help"]
+    file_items = {a.text().replace("&", ""): a for a in menus["File"].actions() if a.text()}  # type: ignore[union-attr]
+    assert file_items["Quit"].shortcut().toString() == "Ctrl+Q"
+    view_items = [a.text().replace("&", "") for a in menus["View"].actions() if a.text()]  # type: ignore[union-attr]
+    assert {"Refresh", "Find…", "Clear filter", "Details pane"} <= set(view_items)
+    about = next(a for a in menus["Help"].actions() if "About" in a.text())  # type: ignore[union-attr]
+    about.trigger()
+    box = window.about_box
+    assert box is not None and box.isVisible() and not box.isModal()
+    assert __version__ in box.text() and str(logs.log_dir()) in box.text()
+    box.close()
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+    file_items["Quit"].trigger()
+    assert closed == [True]
