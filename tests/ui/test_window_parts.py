@@ -256,7 +256,8 @@ def test_menu_bar_file_view_help(sim: Any, make_window: Any, qtbot: Any) -> None
     window = make_window([sim.kubeconfig])
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert [m for m in menus if m in ("File", "View", "Help")] == ["File", "View", "Help"]
-    assert list(menus)[0] == "File" and list(menus)[-1] == "Help"  # (the registry adds Actions between)
+    names = list(menus)
+    assert names[0] == "File" and names[-1] == "Help"  # (the registry adds Actions between)
     file_items = {a.text().replace("&", ""): a for a in menus["File"].actions() if a.text()}  # type: ignore[union-attr]
     assert file_items["Quit"].shortcut().toString() == "Ctrl+Q"
     view_items = [a.text().replace("&", "") for a in menus["View"].actions() if a.text()]  # type: ignore[union-attr]
