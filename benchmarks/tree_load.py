@@ -17,6 +17,8 @@ Every measurement alternates the two backends run by run so machine noise hits b
 5. ``max_loop_lag_ms``: the longest event-loop stall during each load (``LoopLagMonitor``).
 6. ``peak_rss``: peak RSS of a ``--print-tree`` process holding 50,000 pods (``--full`` only).
 7. ``parallel_vs_sequential``: the top level with ``--latency-ms 20``, with the normal worker pool vs one worker.
+8. ``actions``: time from a command to the tree showing its result (scale 3→5 until 5 pod rows, delete until the row
+   is gone), the API path against ``kubectl`` + the kubectl-backed tree, alternated (``benchmarks/actions.py``).
 
 Results go to ``benchmarks/results/latest.json``; with matplotlib installed (the ``bench`` extra) also
 ``benchmarks/results/load_vs_size.png`` and ``session_requests.png``.
@@ -607,6 +609,13 @@ def markdown(res: dict[str, Any]) -> str:
     if p:
         lines.append(f"| Top level at 20 ms latency: parallel / sequential | {ms(p['parallel_ms'])} / "
                      f"{ms(p['sequential_ms'])} = {p['ratio']:.2f} | |")
+    act = res.get("actions", {})
+    for case in ("scale", "delete"):
+        a = act.get(case)
+        if a and a["api_ms"]["n"] and a["kubectl_ms"]["n"]:
+            what = "Scale 3→5 until 5 pod rows" if case == "scale" else "Delete a pod until its row is gone"
+            lines.append(f"| {what} (command → tree) | {ms(a['api_ms'])} | {ms(a['kubectl_ms'])} |")
+            lines.append(f"| … ratio api/kubectl | {a['ratio_api_over_kubectl']} | |")
     big = res.get("pods_50000")
     if big:
         lines.append(f"| 50,000 pods opened: peak RSS, longest stall | {big['peak_rss_mb']:.0f} MB, "
@@ -736,8 +745,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sim.stop()
 
+    # (8) actions: command → tree showing the result (scale 3→5, delete), API path vs kubectl (benchmarks/actions.py).
+    import actions  # benchmarks/ is on sys.path when this script runs
+
+    sim = start_sim("--pods", "60" if args.smoke else "400", "--namespaces", "4", "--nodes", "3")
+    try:
+        log(f"actions: scale and delete, command to tree, {runs} runs per path")
+        res["actions"] = actions.run_actions(qt.run, sim, runs)
+    finally:
+        sim.stop()
+
     qt.close()
-    res["targets"] = targets(res)
+    res["targets"] = targets(res) + actions.targets(res.get("actions", {}))
     res["seconds"] = round(time.perf_counter() - t_all, 1)
     res["plots"] = plots(res, args.out)
     path = args.out / "latest.json"
