@@ -203,6 +203,9 @@ class Command:
         when: Optional predicate on a target: is the command meaningful for this object now (``uncordon`` only
             on a cordoned node)? The window hides commands whose ``when`` is False; ``--run`` still runs them.
         palette: Whether the palette lists it (False for internal commands).
+        aliases: Other ids it answers to.
+        kubectl: Optional function ``(targets, args) -> str`` giving the exact equivalent kubectl command line
+            *before* running (the window's "Copy as kubectl"); :attr:`Result.kubectl` says it after a run.
     """
 
     id: str
@@ -220,6 +223,7 @@ class Command:
     when: Callable[[Target], bool] | None = None
     palette: bool = True
     aliases: tuple[str, ...] = field(default=())
+    kubectl: Callable[[list[Target], argparse.Namespace], str | None] | None = None
 
     def applies_to(self, targets: Sequence[Target]) -> bool:
         """Whether the command can act on this selection (kinds and count; not permissions)."""

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import argparse
 
-from kube9_desktop.commands.registry import Access, Invocation, Result, Selection, command
+from kube9_desktop.commands.registry import Access, Invocation, Result, Selection, Target, command
+
+
+def kubectl_get(targets: list[Target], output: str) -> str:
+    """``kubectl get pods a b -n team-a -o name --context ctx`` for targets of one kind and namespace."""
+    t = targets[0]
+    kind = t.kind.plural + (f".{t.kind.group}" if t.kind.group else "")
+    names = " ".join(x.name for x in targets)
+    spaces = {x.namespace for x in targets}
+    ns = f" -n {t.namespace}" if len(spaces) == 1 and t.namespace else ""
+    return f"kubectl get {kind} {names}{ns} -o {output} --context {t.context}"
 
 
 @command("copy-name", "Copy name", selection=Selection.MULTI, menu="Copy", shortcut="Ctrl+Shift+C",
-         help="Copy the selected objects' names (one a line).")
+         help="Copy the selected objects' names (one a line).",
+         kubectl=lambda targets, _args: kubectl_get(targets, "name"))
 async def copy_name(inv: Invocation) -> Result:
     """The names of the targets, one a line."""
     text = "\n".join(t.name for t in inv.targets)
@@ -37,7 +48,8 @@ def _copy_yaml_params(p: argparse.ArgumentParser) -> None:
 
 @command("copy-yaml", "Copy YAML", selection=Selection.SINGLE, menu="Copy", params=_copy_yaml_params,
          needs=Access("get"), help="Copy the object's YAML as the server has it now (Secret values masked unless "
-                                   "--reveal, which asks first).")
+                                   "--reveal, which asks first).",
+         kubectl=lambda targets, _args: kubectl_get(targets, "yaml"))
 async def copy_yaml(inv: Invocation) -> Result:
     """Fetch the object fresh and copy (window) or print (headless) its YAML."""
     from kube9_desktop.ui.details import is_secret_object, mask_secret, to_yaml

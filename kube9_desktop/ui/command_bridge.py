@@ -237,6 +237,8 @@ class CommandBridge(QObject):
         kubectl = [(c, kubectl_for(c, targets)) for c in cmds if c.selection is not Selection.NONE]
         kubectl = [(c, k) for c, k in kubectl if k]
         if kubectl or self.last_kubectl:
+            if not menu.isEmpty():
+                menu.addSeparator()
             sub = menu.addMenu("Copy as kubectl")
             sub.setObjectName("copyAsKubectl")
             for c, k in kubectl:

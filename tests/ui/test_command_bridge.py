@@ -134,22 +134,28 @@ def test_context_menu_is_built_from_the_registry(window: MainWindow, run: Any) -
     got = texts(menu)
     expected = [c.title for c in REGISTRY.applicable(window.commands.targets([node]))]
     assert sorted(t for t in got if t not in ("--", "Copy as kubectl")) == sorted(expected)
+    assert got[-1] == "Copy as kubectl"
     # Grouped by menu: each group's commands together, separators between groups, copying last.
     groups = [REGISTRY.get(a.data()).menu for a in menu.actions() if a.data()]
     assert groups == sorted(groups, key=groups.index)
     assert groups[-1] == "Copy"
-    assert got.count("--") == len(set(groups)) - 1
+    assert got.count("--") == len(set(groups)) - 1 + 1  # and one before "Copy as kubectl"
     # Shortcuts are shown beside the title.
     assert action(menu, "Tickle…").text().endswith("\tCtrl+Alt+T")
-    # "Copy as kubectl" appears once a run left a kubectl equivalent.
-    assert "Copy as kubectl" not in got
+    # "Copy as kubectl": the equivalent of each command that declares one, computed before running, and the last
+    # run's (from its Result).
+    sub = action(menu, "Copy as kubectl").menu()  # type: ignore[arg-type]
+    name = node.row.name  # type: ignore[union-attr]
+    assert [a.text() for a in sub.actions()] == ["Copy name", "Copy YAML"]
+    sub.actions()[1].trigger()
+    assert QGuiApplication.clipboard().text() == f"kubectl get pods {name} -n team-b -o yaml --context sim-admin"
     run(window.commands.trigger("t-single"))
     menu = window.menu_for(window.model.index_of(node))
     sub = action(menu, "Copy as kubectl").menu()  # type: ignore[arg-type]
     last = sub.actions()[-1]
-    assert last.text() == f"Last run: kubectl t {node.row.name}"  # type: ignore[union-attr]
+    assert last.text() == f"Last run: kubectl t {name}"
     last.trigger()
-    assert QGuiApplication.clipboard().text() == f"kubectl t {node.row.name}"  # type: ignore[union-attr]
+    assert QGuiApplication.clipboard().text() == f"kubectl t {name}"
 
 
 def test_rows_that_are_not_objects_keep_their_own_actions(window: MainWindow, run: Any) -> None:
