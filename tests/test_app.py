@@ -163,3 +163,12 @@ def test_screenshot_renders_a_real_window(sim: Any, tmp_path: Path) -> None:
     assert (img.width(), img.height()) == (1280, 800)
     colours = {img.pixel(x, y) for x in range(0, 1280, 8) for y in range(0, 800, 8)}
     assert len(colours) > 40
+
+
+def test_help_and_readme_agree_on_the_default_context() -> None:
+    """--help said "default: current-context" while the README (and the window) use the last context first."""
+    helptext = " ".join(app("--help").stdout.split())
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    assert "default: the one you used last in the window, else the kubeconfig's current-context" in helptext
+    assert "headless modes: current-context" in helptext
+    assert "(default: the last one you used in the window, else `current-context`; `--print-tree`" in readme

@@ -153,3 +153,32 @@ def test_kubeconfig_is_read_off_the_gui_thread(run: Any, tmp_path: Path) -> None
     during, service = run(load_while_ticking(), 120)
     assert len(service.kubeconfig.contexts) == 20_000 and service.kubeconfig.problems == []
     assert during >= 5, f"the loop turned {during} times while the kubeconfig loaded"
+
+
+def test_ctrl_c_stops_a_headless_demo_run_cleanly(tmp_path: Path) -> None:
+    """Ctrl+C during ``--demo --print-tree``: the run is cancelled, the service and the sim close, 130."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "kube9_desktop", "--demo", "--print-tree", "--live-seconds", "120"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**ENV, "TMPDIR": str(tmp)})
+    sim: psutil.Process | None = None
+    try:
+        app = psutil.Process(proc.pid)
+        sim = _wait(lambda: _sim_child(app), 60, "the demo sim")
+        kubeconfig = _wait(lambda: [p for p in tmp.glob("kube9-sim-*.kubeconfig") if p.stat().st_size], 60,
+                           "the sim's kubeconfig")[0]
+        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+        _wait(lambda: _connected_to(app, int(server.rsplit(":", 1)[1])), 60, "the run to reach the sim")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        if sim is not None and sim.is_running() and sim.status() != psutil.STATUS_ZOMBIE:
+            sim.kill()
+            pytest.fail("the sim outlived the app")
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
+    assert list(tmp.iterdir()) == []

@@ -129,6 +129,17 @@ def test_skipped_files_are_reported_on_stderr(sim: Any, tmp_path: Path) -> None:
     err = r.stderr.splitlines()
     assert any(line.startswith(f"kube9-desktop: {garbage}: is not a text file") for line in err), err
     assert any(line.startswith(f"kube9-desktop: {listy}: is not a kubeconfig: its top level is a list") for line in err)
+    # The same file among Settings' extra kubeconfig files.
+    from PySide6.QtCore import QSettings
+
+    ini = tmp_path / "settings.ini"
+    qs = QSettings(str(ini), QSettings.Format.IniFormat)
+    qs.setValue("kubeconfig/extra_paths", json.dumps([str(garbage)]))
+    qs.sync()
+    extra = app("--kubeconfig", sim.kubeconfig, "--settings-file", str(ini), "--context", "sim-admin",
+                "--print-tree", "--depth", "1")
+    assert extra.returncode == EXIT_OK and "Traceback" not in extra.stderr, extra.stderr
+    assert f"kube9-desktop: {garbage}: is not a text file" in extra.stderr
     alone = app("--kubeconfig", str(garbage), "--context", "sim-admin", "--print-tree", "--depth", "1")
     assert alone.returncode == EXIT_NO_CONTEXT and "Traceback" not in alone.stderr
     lines = alone.stderr.splitlines()
