@@ -137,7 +137,9 @@ class ErrorBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("errorBanner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#errorBanner { background: #fdecea; border: 1px solid #e6a5a0; border-radius: 4px; }")
+        # Its own text colour too: on a dark theme the palette's light text would not read on the light background.
+        self.setStyleSheet("#errorBanner { background: #fdecea; border: 1px solid #e6a5a0; border-radius: 4px; }"
+                           "#errorBanner QLabel { color: #3b1512; }")
         self.burst: Burst | None = None
         outer = QHBoxLayout(self)
         outer.setContentsMargins(8, 6, 6, 6)
