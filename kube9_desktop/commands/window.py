@@ -70,7 +70,7 @@ async def copy_yaml(inv: Invocation) -> Result:
     return Result.success(text.rstrip("\n"))
 
 
-@command("refresh", "Refresh", selection=Selection.NONE, menu="View", shortcut="F5", icon="refresh",
+@command("refresh", "Refresh everything", selection=Selection.NONE, menu="View", shortcut="F5", icon="refresh",
          help="Reload everything shown in this context (expansion and selection are kept).")
 async def refresh(inv: Invocation) -> Result:
     """The window reloads what it shows; headless drops the cached lists of the context."""

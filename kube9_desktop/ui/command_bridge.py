@@ -61,6 +61,11 @@ CHECKING = "Checking whether you may…"
 LAST_GROUPS = ("View", "Copy", "Help")
 
 
+def group_rank(group: str) -> int:
+    """Sort key of a menu group: the :data:`LAST_GROUPS` last, the others in registration order."""
+    return LAST_GROUPS.index(group) if group in LAST_GROUPS else -1
+
+
 def target_of(node: TreeNode) -> Target | None:
     """The :class:`Target` an object row stands for (``None`` for lists, groups, messages)."""
     if node.type is not NodeType.OBJECT or node.kind is None or node.row is None:
@@ -152,7 +157,8 @@ class CommandBridge(QObject):
             out += self.registry.applicable([])
         if palette:
             out = [c for c in out if c.palette]
-        return out
+        # Actions first, then viewing, copying and help (stable: registration order within a group).
+        return sorted(out, key=lambda c: (c.selection is Selection.NONE, group_rank(c.menu)))
 
     # ------------------------------------------------------------------ access
 
@@ -217,7 +223,7 @@ class CommandBridge(QObject):
         actions: list[QAction] = []
         pending: list[tuple[Command, Callable[[str | None], None]]] = []
         pending_free: list[tuple[Command, Callable[[str | None], None]]] = []  # target-less commands
-        order = sorted(groups, key=lambda g: (LAST_GROUPS.index(g) if g in LAST_GROUPS else -1))
+        order = sorted(groups, key=group_rank)
         for i, members in enumerate(groups[g] for g in order):
             if i and not menu.isEmpty():
                 menu.addSeparator()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -175,8 +175,9 @@ class EntryDelegate(QStyledItemDelegate):
         if not denied:
             second = pal.color(QPalette.ColorRole.HighlightedText) if selected else QColor("#6b6f76")
         painter.setPen(second)
-        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         str(index.data(HelpRole) or ""))
+        help_text = QFontMetrics(small).elidedText(str(index.data(HelpRole) or ""), Qt.TextElideMode.ElideRight,
+                                                   bottom.width())
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, help_text)
         painter.restore()
 
 
@@ -189,9 +190,11 @@ class CommandPalette(QDialog):
     """
 
     def __init__(self, bridge: CommandBridge, text: str = "") -> None:
-        super().__init__(bridge.window)
+        super().__init__(bridge.window, Qt.WindowType.Dialog | Qt.WindowType.FramelessWindowHint)
         self.setObjectName("commandPalette")
         self.setWindowTitle("Command palette")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet("#commandPalette { border: 1px solid #8a8f98; border-radius: 4px; }")
         self.bridge = bridge
         self.targets: list[Target] = bridge.targets()
         self.commands = bridge.commands_for(self.targets, palette=True)
