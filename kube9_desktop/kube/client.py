@@ -39,7 +39,7 @@ from kubernetes.config.kube_config import new_client_from_config_dict
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential
+from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.pool import PoolStats, counting_pool_classes, request_deadline, share_ssl_context
 from kube9_desktop.kube.status_errors import (
@@ -181,10 +181,11 @@ class ContextClient:
         options: Timeouts, pool size, retries, exec timeout.
         exec_auth: The context's shared exec credential (another client of the same context passes its own
             :attr:`exec_auth`); a new one when None and the user has an ``exec`` plugin.
+        plugins: The owner's running exec plugins (killed when the owner closes); for a new ``exec_auth``.
     """
 
     def __init__(self, kubeconfig: Kubeconfig, context: str, options: KubeOptions,
-                 exec_auth: ExecAuth | None = None) -> None:
+                 exec_auth: ExecAuth | None = None, plugins: PluginProcesses | None = None) -> None:
         self.context = context
         self.options = options
         info = kubeconfig.context(context)  # raises KubeError KUBECONFIG
@@ -196,7 +197,7 @@ class ContextClient:
         self.exec_command = str(self._exec_cfg.get("command")) if self._exec_cfg else None
         self.exec_auth: ExecAuth | None = None
         if self._exec_cfg is not None:
-            self.exec_auth = exec_auth or ExecAuth(self._exec_cfg, context, self.server)
+            self.exec_auth = exec_auth or ExecAuth(self._exec_cfg, context, self.server, plugins)
         self._stats = PoolStats()
         self._lock = threading.RLock()
         self._auth_lock = threading.Lock()
@@ -659,11 +660,11 @@ class ContextClient:
 
 
 def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions,
-                exec_auth: ExecAuth | None = None) -> ContextClient:
-    """Create a :class:`ContextClient` (sharing ``exec_auth`` when given), converting any failure into a
-    KubeError."""
+                exec_auth: ExecAuth | None = None, plugins: PluginProcesses | None = None) -> ContextClient:
+    """Create a :class:`ContextClient` (sharing ``exec_auth`` when given, its exec plugins run under
+    ``plugins``), converting any failure into a KubeError."""
     try:
-        return ContextClient(kubeconfig, context, options, exec_auth)
+        return ContextClient(kubeconfig, context, options, exec_auth, plugins)
     except KubeError:
         raise
     except Exception as exc:

@@ -5,13 +5,19 @@ plugin and then sends unauthenticated requests; we turn every failure into a cle
 :class:`ExecAuth` shares one credential between a context's clients, renews it before its
 ``expirationTimestamp`` and re-runs the plugin once on a 401 (the caller, :mod:`.client`, decides when).
 
+Each plugin runs in a process group of its own; the :class:`PluginProcesses` of its owner kills the group on
+timeout and when the owner closes, and starts no plugin after that. What a plugin prints is bounded and redacted
+before it reaches a message.
+
 Libraries: this module owns ``subprocess`` use for plugins and imports neither ``kubernetes`` nor ``urllib3``
 (those are owned by :mod:`.client`, :mod:`.pool` and :mod:`.status_errors`); its failures are ``KubeError``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import selectors
 import signal
 import subprocess
 import threading
@@ -23,6 +29,9 @@ import orjson
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kubeconfig import find_executable, search_dirs
+from kube9_desktop.kube.status_errors import bounded_text, redact
+
+log = logging.getLogger(__name__)
 
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
 
@@ -45,13 +54,128 @@ class ExecCredential:
     expires: float | None = None  # epoch seconds
 
 
+#: Bytes of a plugin's standard output kept: an ExecCredential is a few KB (a client certificate and key).
+STDOUT_LIMIT = 4 * 1024 * 1024
+#: Bytes of a plugin's standard error kept for the message; the rest is read and dropped, so a plugin printing
+#: megabytes neither blocks on a full pipe nor fills memory.
+STDERR_KEEP = 64 * 1024
+
+
+class PluginProcesses:
+    """The exec plugins one owner (a backend) runs, so they can all be stopped when it closes.
+
+    Each plugin runs in a session (so a process group) of its own; :meth:`close` kills every running group, the
+    plugins' children with them (a shell script's ``sleep``, a browser-login helper), and no plugin starts after
+    it: closing the app never waits for a hung plugin, nor runs one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def start(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start a plugin in its own process group; raises OSError, or RuntimeError once closed."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("closed")
+            child = subprocess.Popen(
+                argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            self._running.add(child)
+            return child
+
+    def finished(self, child: subprocess.Popen[bytes]) -> None:
+        """``child`` was reaped."""
+        with self._lock:
+            self._running.discard(child)
+
+    def close(self) -> None:
+        """Kill every running plugin's process group; refuse to start any more."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running)
+        for child in running:
+            kill_group(child)
+
+
+def kill_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGKILL ``child``'s process group (it leads one: ``start_new_session``), or ``child`` alone if that fails."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except OSError:
+        try:
+            child.kill()
+        except OSError:
+            pass
+
+
+#: Plugins of owners that did not pass their own :class:`PluginProcesses`.
+DEFAULT_PROCESSES = PluginProcesses()
+
+
+def _collect(child: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes, bool, bool]:
+    """Read a plugin's output until it exits or ``timeout`` passes.
+
+    Returns:
+        (stdout up to :data:`STDOUT_LIMIT` + 1 bytes, the first :data:`STDERR_KEEP` bytes of stderr, whether it
+        timed out, whether stdout was cut).
+    """
+    assert child.stdout is not None and child.stderr is not None
+    deadline = time.monotonic() + timeout
+    out, err = bytearray(), bytearray()
+    out_cut = False
+    with selectors.DefaultSelector() as sel:
+        sel.register(child.stdout, selectors.EVENT_READ, "out")
+        sel.register(child.stderr, selectors.EVENT_READ, "err")
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bytes(out), bytes(err), True, out_cut
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                elif key.data == "out":
+                    if len(out) <= STDOUT_LIMIT:
+                        out += data
+                    else:
+                        out_cut = True
+                elif len(err) < STDERR_KEEP:
+                    err += data[: STDERR_KEEP - len(err)]
+    try:
+        child.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return bytes(out), bytes(err), True, out_cut
+    return bytes(out), bytes(err), False, out_cut
+
+
 def _first_lines(text: str, n: int = 5) -> str:
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return "\n".join(lines[:n])
+    return bounded_text(text, max_lines=n)
 
 
-def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout: float) -> ExecCredential:
-    """Run a kubeconfig ``exec`` plugin and parse its ExecCredential; raises KubeError ``EXEC_PLUGIN``."""
+def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout: float,
+                    processes: PluginProcesses | None = None) -> ExecCredential:
+    """Run a kubeconfig ``exec`` plugin and parse its ExecCredential; raises KubeError ``EXEC_PLUGIN``.
+
+    Args:
+        exec_cfg: The kubeconfig user's ``exec`` mapping.
+        context: The context (for messages).
+        server: The cluster URL (for plugins that ask for cluster info).
+        timeout: Seconds the plugin may run before its process group is killed.
+        processes: The owner's running plugins (killed when it closes); :data:`DEFAULT_PROCESSES` when None.
+    """
+    procs = processes if processes is not None else DEFAULT_PROCESSES
     command = str(exec_cfg.get("command") or "")
     args = [str(a) for a in exec_cfg.get("args") or []]
     api_version = str(exec_cfg.get("apiVersion") or "client.authentication.k8s.io/v1beta1")
@@ -59,14 +183,15 @@ def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout
     base_hint = install_hint or f"Check that '{command}' works when run in a terminal."
 
     def fail(message: str, status: int | None = None, stderr: str = "") -> KubeError:
-        details: dict[str, Any] = {"command": command, "args": args, "exit_status": status}
+        # Plugins print id/refresh tokens and client secrets on stderr: redacted, and bounded, wherever shown.
+        details: dict[str, Any] = {"command": command, "args": [redact(a) for a in args], "exit_status": status}
         if stderr:
-            details["stderr"] = stderr
+            details["stderr"] = redact(stderr)
         return KubeError(
             ErrorKind.EXEC_PLUGIN,
             "Credential plugin failed",
-            message,
-            hint=base_hint,
+            redact(message),
+            hint=redact(bounded_text(base_hint, max_lines=5)),
             details=details,
             context=context,
         )
@@ -96,36 +221,48 @@ def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout
     if exec_cfg.get("provideClusterInfo"):
         exec_info["spec"]["cluster"] = {"server": server}
     env["KUBERNETES_EXEC_INFO"] = orjson.dumps(exec_info).decode()
+    closing = (f"The credential plugin '{command}' for context {context} was not run: kube9 is closing.")
     try:
         # A session of its own, so a timeout kills the plugin's children too (a shell script's `sleep`, a
         # browser-login helper) instead of leaving them holding our pipes.
-        child = subprocess.Popen(
-            [path, *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        child = procs.start([path, *args], env)
+    except RuntimeError:
+        raise fail(closing) from None
     except OSError as exc:
         raise fail(
             f"The credential plugin '{command}' for context {context} could not be started: {exc.strerror or exc}."
         ) from None
     try:
-        out, errb = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+        out, errb, timed_out, out_cut = _collect(child, timeout)
+        if timed_out or procs.closed:
+            kill_group(child)
+    finally:
+        for pipe in (child.stdout, child.stderr):
+            if pipe is not None:
+                pipe.close()
         try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except OSError:
-            child.kill()
-        out, errb = child.communicate()
+            child.wait(5)
+        except subprocess.TimeoutExpired:  # unkillable (D state): leave it, never hang on it
+            log.warning("credential plugin %s (pid %d) did not exit after SIGKILL", command, child.pid)
+        procs.finished(child)
+    if procs.closed:
+        raise fail(closing.replace("was not run", "was stopped"))
+    if timed_out:
         err = errb.decode("utf-8", "replace")
+        first = _first_lines(err)
         raise fail(
             f"The credential plugin '{command}' for context {context} did not finish within {timeout:g} s "
-            "and was stopped." + (f"\n{_first_lines(err)}" if err.strip() else ""),
+            "and was stopped." + (f"\n{first}" if first else ""),
             None,
-            _first_lines(err),
+            first,
         ) from None
+    if out_cut:
+        raise fail(
+            f"The credential plugin '{command}' for context {context} printed more than "
+            f"{STDOUT_LIMIT // (1024 * 1024)} MB, which is not an ExecCredential.",
+            child.returncode,
+            _first_lines(errb.decode("utf-8", "replace")),
+        )
     proc = subprocess.CompletedProcess(child.args, child.returncode, out, errb)
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
@@ -192,12 +329,15 @@ class ExecAuth:
         exec_cfg: The kubeconfig user's ``exec`` mapping.
         context: The context name (for messages).
         server: The cluster URL (passed to plugins that ask for cluster info).
+        processes: The owner's running plugins (killed when it closes); :data:`DEFAULT_PROCESSES` when None.
     """
 
-    def __init__(self, exec_cfg: dict[str, Any], context: str, server: str) -> None:
+    def __init__(self, exec_cfg: dict[str, Any], context: str, server: str,
+                 processes: PluginProcesses | None = None) -> None:
         self.exec_cfg = exec_cfg
         self.context = context
         self.server = server
+        self.processes = processes
         self._lock = threading.Lock()
         self._cred: ExecCredential | None = None
         # The token a re-run handed back although the server had just rejected it (plugins cache their tokens),
@@ -213,7 +353,7 @@ class ExecAuth:
         """The current credential, running the plugin first if there is none yet; raises KubeError."""
         with self._lock:
             if self._cred is None:
-                self._cred = run_exec_plugin(self.exec_cfg, self.context, self.server, timeout)
+                self._cred = run_exec_plugin(self.exec_cfg, self.context, self.server, timeout, self.processes)
             return self._cred
 
     def renew(self, seen: ExecCredential | None, timeout: float, *, rejected: bool) -> ExecCredential | None:
@@ -238,7 +378,7 @@ class ExecAuth:
             if rejected and token is not None and self._stale is not None and self._stale[0] == token \
                     and time.monotonic() - self._stale[1] < STALE_TOKEN_QUIET:
                 return seen
-            cred = run_exec_plugin(self.exec_cfg, self.context, self.server, timeout)
+            cred = run_exec_plugin(self.exec_cfg, self.context, self.server, timeout, self.processes)
             self._stale = (token, time.monotonic()) if rejected and token is not None and cred.token == token \
                 else None
             self._cred = cred

@@ -39,6 +39,7 @@ from kube9_desktop.kube.client import (
 )
 from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_from_list
 from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.exec_plugin import PluginProcesses
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.names import segment
@@ -129,6 +130,9 @@ class ApiBackend:
         # holds its connection for minutes, and sharing the list pool would leave user lists waiting for one.
         self._watch_clients: dict[str, ContextClient] = {}
         self._watch_threads: set[threading.Thread] = set()
+        # The exec credential plugins this backend runs: killed (process groups and all) when it closes, and none
+        # started after, so quitting never waits for a hung plugin's timeout, nor runs one.
+        self._plugins = PluginProcesses()
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -161,7 +165,7 @@ class ApiBackend:
                 # instead of running the plugin again for every parallel list of this context.
                 raise failed[0]
             try:
-                c = make_client(self.kubeconfig, context, self.options)
+                c = make_client(self.kubeconfig, context, self.options, plugins=self._plugins)
             except KubeError as err:
                 with self._lock:
                     self._client_errors[context] = (err, time.monotonic())
@@ -546,7 +550,7 @@ class ApiBackend:
         # Same exec credential as the list client: a login plugin runs once per context, not once per client.
         shared = self.client(context).exec_auth
         c = make_client(self.kubeconfig, context, dataclasses.replace(self.options, workers=WATCH_POOL_SIZE),
-                        shared)
+                        shared, self._plugins)
         with self._lock:
             other = self._watch_clients.setdefault(context, c)
         if other is not c:
@@ -596,7 +600,8 @@ class ApiBackend:
             ex.shutdown(wait=False, cancel_futures=True)
 
     async def aclose(self) -> None:
-        """Close every client and worker pool."""
+        """Close every client and worker pool; stop running exec plugins and start no more."""
+        self._plugins.close()
         with self._lock:
             contexts = set(self._clients) | set(self._executors) | set(self._watch_clients)
         for ctx in contexts:

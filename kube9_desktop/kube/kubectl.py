@@ -24,6 +24,10 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
+from kube9_desktop.kube.status_errors import bounded_text, scrub
+
+#: Characters of kubectl's stderr looked at (what it relays from plugins and servers can be megabytes).
+STDERR_KEEP = 64 * 1024
 
 # Outputs above this size are parsed in a worker thread so the event loop (GUI) stays responsive.
 _BIG_OUTPUT = 256 * 1024
@@ -50,9 +54,27 @@ def error_from_stderr(
     command: str = "kubectl",
     server: str = "",
 ) -> KubeError:
-    """Map kubectl's stderr to the KubeError the API path would raise for the same failure."""
+    """Map kubectl's stderr to the KubeError the API path would raise for the same failure.
+
+    kubectl passes exec plugins' and servers' text through: it is bounded and redacted like theirs.
+    """
+    return scrub(_error_from_stderr(stderr[:STDERR_KEEP], returncode, context=context, kind=kind,
+                                    namespace=namespace, verb=verb, command=command, server=server))
+
+
+def _error_from_stderr(
+    stderr: str,
+    returncode: int,
+    *,
+    context: str,
+    kind: Kind | None,
+    namespace: str | None,
+    verb: str,
+    command: str,
+    server: str,
+) -> KubeError:
     text = stderr.strip()
-    first = "\n".join(text.splitlines()[:5])
+    first = bounded_text(text)
     low = text.lower()
     details: dict[str, Any] = {"stderr": first, "exit_status": returncode, "command": command}
     if "forbidden" in low:
