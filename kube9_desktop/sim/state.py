@@ -43,6 +43,8 @@ class SimState:
         # Whether a 410 for an expired continue token carries a fresh rv:-1 token (modern kube-apiserver) or
         # none (older servers, some aggregated APIs), which forces clients to restart the list.
         self.offer_continue_token = True
+        #: POST /simz/kubelet {"reachable": false}: exec/attach/port-forward answer "error dialing backend".
+        self.kubelet_down = False
         self.fault_lock = threading.Lock()
         self.stats_lock = threading.Lock()
         self.requests = 0

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kube9_desktop.sim.handlers import admin, authz, discovery, events, logs, oidc, read, watch, writes
+from kube9_desktop.sim.handlers import admin, authz, discovery, events, logs, oidc, read, streams, watch, writes
 
-AREAS: list[ModuleType] = [oidc, admin, discovery, authz, events, read, watch, logs, writes]
+AREAS: list[ModuleType] = [oidc, streams, admin, discovery, authz, events, read, watch, logs, writes]
