@@ -12,6 +12,8 @@ FAMILIES: tuple[str, ...] = (
     "builtin",
     "window",
     "logs",
+    "shell",
+    "forward",
 )
 
 _loaded = False

@@ -30,6 +30,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -54,6 +55,7 @@ from kube9_desktop.kube.status_errors import (
 __all__ = [
     "JSON",
     "TABLE_ACCEPT",
+    "ConnectSettings",
     "ContextClient",
     "ExecAuth",
     "ExecCredential",
@@ -172,6 +174,31 @@ class Stream:
         self.close()
 
 
+@dataclass(frozen=True)
+class ConnectSettings:
+    """What a connection outside the pool (exec/port-forward WebSockets) needs to reach the server as this client.
+
+    Attributes:
+        server: The API server URL (``https://host:port``, maybe with a path prefix).
+        verify: Verify the server certificate (False only when the kubeconfig says insecure-skip-tls-verify).
+        ca_file: CA bundle file (the loader writes ``certificate-authority-data`` to one).
+        ca_data: CA certificates in PEM, when given as data.
+        cert_file: Client certificate file, if any.
+        key_file: Client key file, if any.
+        server_name: ``tls-server-name``: the name to verify instead of the URL's host.
+        headers: Authentication headers (never logged).
+    """
+
+    server: str
+    verify: bool
+    ca_file: str | None
+    ca_data: str | None
+    cert_file: str | None
+    key_file: str | None
+    server_name: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class ContextClient:
     """One pooled, authenticated client for one kubeconfig context; thread-safe.
 
@@ -277,6 +304,29 @@ class ContextClient:
     def api(self) -> ApiClient:
         """The current official ApiClient."""
         return self._api
+
+    def connect_settings(self) -> ConnectSettings:
+        """The TLS settings and current auth headers for a connection of our own (renews exec credentials)."""
+        self._sync_exec()
+        cfg = self._api.configuration
+        if cfg.refresh_api_key_hook is not None:
+            cfg.refresh_api_key_hook(cfg)
+        headers: dict[str, str] = {}
+        token = cfg.get_api_key_with_prefix("BearerToken") or cfg.get_api_key_with_prefix("authorization")
+        if token:
+            headers["Authorization"] = token
+        elif cfg.username or cfg.password:
+            headers["Authorization"] = cfg.get_basic_auth_token()
+        return ConnectSettings(
+            server=self.server,
+            verify=bool(cfg.verify_ssl),
+            ca_file=cfg.ssl_ca_cert or None,
+            ca_data=cfg.ca_cert_data or None,
+            cert_file=cfg.cert_file or None,
+            key_file=cfg.key_file or None,
+            server_name=cfg.tls_server_name or None,
+            headers=headers,
+        )
 
     def _sync_exec(self) -> None:
         """Use the context's newest exec credential: renewed first when it is about to expire, or taken over

@@ -89,7 +89,9 @@ class SimShell:
         md = pod.get("metadata", {})
         self.name = md.get("name", "pod")
         self.namespace = md.get("namespace", "default")
-        spec = next((c for c in pod.get("spec", {}).get("containers", []) if c.get("name") == container), {})
+        spec: dict[str, Any] = next(
+            (c for c in pod.get("spec", {}).get("containers", []) if c.get("name") == container), {}
+        )
         self.image = spec.get("image", "busybox")
         self.cols, self.rows = 80, 24
         self.cwd = "/"
@@ -110,8 +112,10 @@ class SimShell:
             self.env["TERM"] = "xterm"
         self.files = {
             "/etc/hostname": f"{self.name}\n",
-            "/etc/hosts": f"127.0.0.1\tlocalhost\n{pod.get('status', {}).get('podIP', '10.244.0.2')}\t{self.name}\n",
-            "/etc/os-release": 'NAME="kube9-sim Linux"\nID=kube9sim\nVERSION_ID=1.0\nPRETTY_NAME="kube9-sim (simulated)"\n',
+            "/etc/hosts": f"127.0.0.1\tlocalhost\n{pod.get('status', {}).get('podIP', '10.244.0.2')}"
+            f"\t{self.name}\n",
+            "/etc/os-release": 'NAME="kube9-sim Linux"\nID=kube9sim\nVERSION_ID=1.0\n'
+            'PRETTY_NAME="kube9-sim (simulated)"\n',
             "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n",
             "/etc/resolv.conf": f"search {self.namespace}.svc.cluster.local svc.cluster.local cluster.local\n"
             "nameserver 10.96.0.10\noptions ndots:5\n",
@@ -192,7 +196,7 @@ class SimShell:
         while True:
             item = self._next()
             if item is _EOF:
-                return None if not buf else buf
+                return buf or None
             if item is _RESIZE or item is None:
                 continue
             ch = item.decode("latin-1")
@@ -393,7 +397,7 @@ class SimShell:
             if full in self.files:
                 self.w(self.files[full])
             elif full in self.dirs:
-                self.err(f"cat: read error: Is a directory\n")
+                self.err("cat: read error: Is a directory\n")
                 status = 1
             else:
                 self.err(f"cat: can't open '{p}': No such file or directory\n")

@@ -99,7 +99,7 @@ class WebSocket:
         parts: list[bytes] = []
         while not self.stopping.is_set():
             try:
-                data = self.rfile.read1(65536)  # type: ignore[attr-defined]
+                data = self.rfile.read1(65536)
             except (OSError, ValueError):
                 data = b""
             if not data:
@@ -109,7 +109,7 @@ class WebSocket:
             self.ws.receive_data(data)
             for ev in self.ws.events():
                 if isinstance(ev, BytesMessage | TextMessage):
-                    chunk = ev.data if isinstance(ev.data, bytes) else ev.data.encode()
+                    chunk = ev.data.encode() if isinstance(ev.data, str) else bytes(ev.data)
                     parts.append(chunk)
                     if ev.message_finished:
                         yield b"".join(parts)

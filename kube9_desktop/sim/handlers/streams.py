@@ -131,7 +131,7 @@ def exec_(req: ResourceRequest) -> None:
     """``pods/{name}/exec`` and ``pods/{name}/attach``."""
     q = _multi_query(req)
     attach = req.sub == "attach"
-    container = (q.get("container") or [None])[-1] or None
+    container = (q.get("container") or [""])[-1] or None
     checked = _pod_checks(req, container)
     if checked is None:
         return

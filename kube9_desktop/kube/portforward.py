@@ -1,0 +1,561 @@
+"""Port forwarding to pods and Services over WebSocket (Qt-free).
+
+Protocol (kubelet's WebSocket port-forward, ``v4.channel.k8s.io`` or ``portforward.k8s.io`` as the server
+offers): one WebSocket per forwarded TCP connection, ``GET .../pods/{pod}/portforward?ports=P``; channel 0 carries
+the data, channel 1 errors, and the first message on each starts with the port number (uint16 little-endian).
+
+A :class:`PortForward` listens on ``127.0.0.1`` (another address only when the user typed one; the command warns),
+on the given local port or a free one (0). Every accepted connection gets its own WebSocket and two pumping
+threads; a failing connection is counted and reported but the forward keeps listening. A watcher checks the pod:
+when it goes away a pod forward stops and says so, a Service forward re-resolves to another ready pod (resolved
+as kubectl does: the Service's selector, a running and ready pod, the service port's ``targetPort``, by number or
+by the container port's name). :data:`FORWARDS` holds every forward of the process; ``stop_all`` runs at quit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from kube9_desktop.kube.client import ContextClient
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.names import segment
+from kube9_desktop.kube.status_errors import RequestInfo
+from kube9_desktop.kube.wschannel import ChannelSocket, open_channel
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
+DATA, ERROR = 0, 1
+LOOPBACK = "127.0.0.1"
+_BUF = 256 * 1024
+
+
+class ForwardState(StrEnum):
+    """Where a forward is in its life."""
+
+    STARTING = "starting"
+    ACTIVE = "forwarding"
+    RESOLVING = "re-resolving"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ForwardSpec:
+    """What to forward.
+
+    Attributes:
+        context: Kubeconfig context.
+        namespace: Namespace.
+        kind: ``pods`` or ``services``.
+        name: Pod or Service name.
+        remote_port: Port number or name (a Service port, or a container port of the pod).
+        local_port: Local port; 0 picks a free one.
+        address: Local address to bind (127.0.0.1 unless the user typed another).
+    """
+
+    context: str
+    namespace: str
+    kind: str
+    name: str
+    remote_port: str
+    local_port: int = 0
+    address: str = LOOPBACK
+
+    def kubectl(self, local: int | None = None) -> str:
+        """The equivalent kubectl command line."""
+        what = "pod" if self.kind == "pods" else "svc"
+        addr = f" --address {self.address}" if self.address != LOOPBACK else ""
+        port = local if local is not None else self.local_port
+        return (
+            f"kubectl --context {self.context} -n {self.namespace} port-forward {what}/{self.name} "
+            f"{port}:{self.remote_port}{addr}"
+        )
+
+
+def parse_ports(text: str) -> tuple[int, str]:
+    """``8080``, ``0:80``, ``:http``, ``9000:http`` → (local port, remote port or name); raises ValueError."""
+    local_s, sep, remote = text.partition(":")
+    if not sep:
+        local_s, remote = text, text
+    remote = remote.strip()
+    if not remote:
+        raise ValueError(f"no remote port in {text!r}")
+    local = int(local_s) if local_s.strip() else 0
+    if not 0 <= local < 65536:
+        raise ValueError(f"local port {local} out of range")
+    if not sep and not remote.isdigit():
+        local = 0
+    if remote.isdigit() and not 0 < int(remote) < 65536:
+        raise ValueError(f"remote port {remote} out of range")
+    return local, remote
+
+
+def is_loopback(address: str) -> bool:
+    """Whether binding this address keeps the forward on this machine."""
+    return address in ("127.0.0.1", "localhost", "::1") or address.startswith("127.")
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    st = pod.get("status") or {}
+    if st.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in st.get("conditions") or [])
+
+
+def container_port(pod: dict[str, Any], name_or_number: str) -> int | None:
+    """A container port of the pod by name, or the number itself."""
+    if name_or_number.isdigit():
+        return int(name_or_number)
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        for p in c.get("ports") or []:
+            if p.get("name") == name_or_number:
+                return int(p["containerPort"])
+    return None
+
+
+class Target:
+    """Resolves a spec to (pod, container port) as kubectl does; raises KubeError."""
+
+    def __init__(self, client: ContextClient, spec: ForwardSpec) -> None:
+        self.client, self.spec = client, spec
+
+    def _get(self, path: str, query: list[tuple[str, Any]] | None = None, **info: Any) -> Any:
+        return self.client.get_json(path, query or [], info=RequestInfo(namespace=self.spec.namespace, **info))
+
+    def resolve(self, avoid: str | None = None) -> tuple[str, int, dict[str, Any]]:
+        """(pod name, pod port, pod object); ``avoid`` skips a pod known to be going away."""
+        s = self.spec
+        ns = segment(s.namespace)
+        if s.kind == "pods":
+            pod = self._get(f"/api/v1/namespaces/{ns}/pods/{segment(s.name)}", resource="pods", name=s.name)
+            port = container_port(pod, s.remote_port)
+            if port is None:
+                raise self._error("No such port", f"Pod {s.name} has no container port named {s.remote_port}.")
+            if (pod.get("status") or {}).get("phase") != "Running":
+                phase = (pod.get("status") or {}).get("phase", "unknown")
+                raise self._error("Pod not running", f"Pod {s.name} is {phase}; only a running pod can forward.")
+            return s.name, port, pod
+        svc = self._get(f"/api/v1/namespaces/{ns}/services/{segment(s.name)}", resource="services", name=s.name)
+        spec = svc.get("spec") or {}
+        sport = next(
+            (
+                p
+                for p in spec.get("ports") or []
+                if str(p.get("port")) == s.remote_port or (p.get("name") and p.get("name") == s.remote_port)
+            ),
+            None,
+        )
+        if sport is None:
+            raise self._error("No such port", f"Service {s.name} does not have a service port {s.remote_port}.")
+        selector = spec.get("selector") or {}
+        if not selector:
+            raise self._error("No pods", f"Service {s.name} has no selector, so no pod to forward to.")
+        sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        pods = self._get(f"/api/v1/namespaces/{ns}/pods", [("labelSelector", sel)], verb="list", resource="pods")
+        items = [p for p in pods.get("items") or [] if _ready(p) and p["metadata"]["name"] != avoid]
+        if not items:
+            raise self._error("No ready pod", f"No running and ready pod behind service {s.name} ({sel}).")
+        # kubectl picks by readiness then age; the oldest ready pod is the stable choice.
+        items.sort(key=lambda p: (p["metadata"].get("creationTimestamp") or "", p["metadata"]["name"]))
+        pod = items[0]
+        target = sport.get("targetPort", sport.get("port"))
+        port = container_port(pod, str(target)) if target not in (None, 0, "") else int(sport["port"])
+        if port is None:
+            raise self._error("No such port", f"Pod {pod['metadata']['name']} has no container port named {target}.")
+        return pod["metadata"]["name"], port, pod
+
+    def _error(self, title: str, message: str) -> KubeError:
+        return KubeError(
+            ErrorKind.NOT_FOUND, title, message, hint="Check the object and port.", context=self.spec.context
+        )
+
+    def pod_exists(self, pod: str) -> bool | None:
+        """Whether the pod still exists and is not terminating (None when the server could not say)."""
+        try:
+            obj = self._get(
+                f"/api/v1/namespaces/{segment(self.spec.namespace)}/pods/{segment(pod)}", resource="pods", name=pod
+            )
+        except KubeError as exc:
+            return False if exc.kind is ErrorKind.NOT_FOUND else None
+        return not (obj.get("metadata") or {}).get("deletionTimestamp")
+
+
+class PortForward:
+    """One forward: a listening socket and a WebSocket per accepted connection.
+
+    Args:
+        client: The context's client.
+        spec: What to forward.
+        on_change: Called (from worker threads) whenever state or counters change; keep it cheap.
+        poll_interval: Seconds between checks that the pod still exists.
+
+    Attributes:
+        id: Unique in the process.
+        state: :class:`ForwardState`.
+        message: What the user should read about the state ("pod api-1 was deleted").
+        pod: The pod currently forwarded to.
+        pod_port: Its port.
+        local_port: The bound local port (once listening).
+        active: Open connections now.
+        total: Connections accepted.
+        failed: Connections that failed.
+        bytes_in: Bytes from the pod to local clients.
+        bytes_out: Bytes from local clients to the pod.
+        http: Whether the target port looks like HTTP (named ``http``/``https`` or 80/8080/443/8443).
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(
+        self,
+        client: ContextClient,
+        spec: ForwardSpec,
+        on_change: Callable[[PortForward], None] | None = None,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.client, self.spec, self.on_change, self.poll_interval = client, spec, on_change, poll_interval
+        self.id = next(self._ids)
+        self.state = ForwardState.STARTING
+        self.message = ""
+        self.error: KubeError | None = None
+        self.pod = ""
+        self.pod_port = 0
+        self.local_port = 0
+        self.active = self.total = self.failed = 0
+        self.bytes_in = self.bytes_out = 0
+        self.http = False
+        self.last_error = ""
+        self._target = Target(client, spec)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._listener: socket.socket | None = None
+        self._conns: set[tuple[socket.socket, ChannelSocket | None]] = set()
+        self._threads: set[threading.Thread] = set()
+        self._main = threading.Thread(target=self._run, name=f"forward-{spec.name}", daemon=True)
+
+    # -- public -----------------------------------------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:PORT`` once listening."""
+        host = self.spec.address if ":" not in self.spec.address else f"[{self.spec.address}]"
+        return f"{host}:{self.local_port}"
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT/`` (for Open in browser)."""
+        host = "127.0.0.1" if self.spec.address in ("0.0.0.0", "::") else self.address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.local_port}/"
+
+    def describe(self) -> str:
+        """``127.0.0.1:5000 -> pod/api-1:8080`` (service: ``svc/api:80 -> pod/api-1:8080``)."""
+        via = f" (svc/{self.spec.name}:{self.spec.remote_port})" if self.spec.kind == "services" else ""
+        return f"{self.address} -> pod/{self.pod or '?'}:{self.pod_port or self.spec.remote_port}{via}"
+
+    def start(self) -> PortForward:
+        """Resolves, binds and accepts in background threads."""
+        FORWARDS.add(self)
+        self._main.start()
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Waits until listening or failed; True when listening."""
+        self._ready.wait(timeout)
+        return self.state in (ForwardState.ACTIVE, ForwardState.RESOLVING)
+
+    def stop(self, message: str = "stopped") -> None:
+        """Stops listening and closes every connection (idempotent)."""
+        self._stop.set()
+        with self._lock:
+            listener, self._listener = self._listener, None
+            conns = list(self._conns)
+        if listener is not None:
+            # shutdown() wakes a thread blocked in accept() (close() alone does not, on Linux).
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                listener.close()
+        for tcp, ws in conns:
+            with contextlib.suppress(OSError):
+                tcp.shutdown(socket.SHUT_RDWR)
+            if ws is not None:
+                ws.close()
+        if self.state not in (ForwardState.FAILED,):
+            self._set(ForwardState.STOPPED, message)
+        self._ready.set()
+        FORWARDS.changed()
+
+    def join(self, timeout: float = 5.0) -> None:
+        """Waits for the forward's threads to end (after ``stop``)."""
+        end = time.monotonic() + timeout
+        self._main.join(max(0.0, end - time.monotonic()))
+        for t in list(self._threads):
+            t.join(max(0.0, end - time.monotonic()))
+
+    # -- internals --------------------------------------------------------------------------------------------
+    def _set(self, state: ForwardState, message: str = "") -> None:
+        self.state, self.message = state, message
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(self)
+            except Exception:
+                log.exception("forward on_change failed")
+
+    def _spawn(self, fn: Callable[..., None], *args: Any) -> None:
+        t = threading.Thread(target=self._tracked, args=(fn, *args), daemon=True)
+        with self._lock:
+            self._threads.add(t)
+        t.start()
+
+    def _tracked(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def _run(self) -> None:
+        try:
+            self.pod, self.pod_port, pod = self._target.resolve()
+        except KubeError as exc:
+            self.error = exc
+            self._set(ForwardState.FAILED, exc.one_line())
+            self._ready.set()
+            return
+        self.http = self._looks_http(pod)
+        try:
+            listener = socket.socket(socket.AF_INET6 if ":" in self.spec.address else socket.AF_INET)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.spec.address, self.spec.local_port))
+            listener.listen(128)
+        except OSError as exc:
+            self.error = KubeError(
+                ErrorKind.INVALID,
+                "Cannot listen",
+                f"Cannot listen on {self.spec.address}:{self.spec.local_port} ({exc.strerror or exc}).",
+                hint="Pick another local port, or 0 for a free one.",
+                context=self.spec.context,
+            )
+            self._set(ForwardState.FAILED, self.error.one_line())
+            self._ready.set()
+            return
+        self.local_port = listener.getsockname()[1]
+        with self._lock:
+            if self._stop.is_set():
+                listener.close()
+                self._ready.set()
+                return
+            self._listener = listener
+        self._set(ForwardState.ACTIVE, "")
+        self._ready.set()
+        self._spawn(self._watch)
+        while not self._stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                break
+            if self._stop.is_set():
+                conn.close()
+                break
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._spawn(self._serve, conn)
+
+    def _looks_http(self, pod: dict[str, Any]) -> bool:
+        if self.pod_port in (80, 8080, 443, 8443):
+            return True
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            for p in c.get("ports") or []:
+                if p.get("containerPort") == self.pod_port and str(p.get("name", "")).startswith("http"):
+                    return True
+        return False
+
+    def _watch(self) -> None:
+        """Notices a deleted pod even when no connection is open."""
+        while not self._stop.wait(self.poll_interval):
+            pod = self.pod
+            if self.state is ForwardState.RESOLVING or self._target.pod_exists(pod) is False:
+                self._pod_gone(pod)
+
+    def _pod_gone(self, pod: str) -> None:
+        with self._lock:
+            if self._stop.is_set() or (pod != self.pod and self.state is ForwardState.ACTIVE):
+                return
+        if self.spec.kind == "pods":
+            self.error = KubeError(
+                ErrorKind.NOT_FOUND,
+                "Pod deleted",
+                f"Pod {pod} was deleted; the forward on {self.address} stopped.",
+                hint="Forward to its replacement (or forward its Service, which follows new pods).",
+                context=self.spec.context,
+            )
+            self.state = ForwardState.FAILED
+            self.message = self.error.one_line()
+            self.stop()
+            self._changed()
+            return
+        self._set(ForwardState.RESOLVING, f"pod {pod} went away; looking for another ready pod")
+        try:
+            new_pod, port, obj = self._target.resolve(avoid=pod)
+        except KubeError as exc:
+            self.message = f"pod {pod} went away; {exc.one_line()} (retrying)"
+            self._changed()
+            return
+        self.pod, self.pod_port = new_pod, port
+        self.http = self._looks_http(obj)
+        self._set(ForwardState.ACTIVE, f"re-resolved to pod {new_pod} (pod {pod} went away)")
+
+    def _count(self, **delta: int) -> None:
+        with self._lock:
+            for k, v in delta.items():
+                setattr(self, k, getattr(self, k) + v)
+        self._changed()
+
+    def _serve(self, conn: socket.socket) -> None:
+        """One local connection ↔ one WebSocket."""
+        pod, port = self.pod, self.pod_port
+        self._count(active=1, total=1)
+        entry: tuple[socket.socket, ChannelSocket | None] = (conn, None)
+        ws: ChannelSocket | None = None
+        try:
+            with self._lock:
+                self._conns.add(entry)
+            s = self.spec
+            path = f"/api/v1/namespaces/{segment(s.namespace)}/pods/{segment(pod)}/portforward"
+            info = RequestInfo(verb="create", resource="pods/portforward", namespace=s.namespace, name=pod)
+            try:
+                ws = open_channel(self.client, path, [("ports", str(port))], PROTOCOLS, info=info)
+            except KubeError as exc:
+                self._conn_failed(exc.one_line())
+                if exc.kind is ErrorKind.NOT_FOUND:
+                    self._pod_gone(pod)
+                return
+            with self._lock:
+                self._conns.discard(entry)
+                entry = (conn, ws)
+                self._conns.add(entry)
+                stopped = self._stop.is_set()
+            if stopped:
+                return
+            self._spawn(self._upstream, conn, ws)
+            self._downstream(conn, ws, pod)
+        finally:
+            with self._lock:
+                self._conns.discard(entry)
+            if ws is not None:
+                ws.close()
+            # shutdown() sends the FIN now and wakes the upstream thread blocked in recv() on this socket.
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                conn.close()
+            self._count(active=-1)
+
+    def _upstream(self, conn: socket.socket, ws: ChannelSocket) -> None:
+        """Local → pod."""
+        try:
+            while True:
+                data = conn.recv(_BUF)
+                if not data or not ws.send(DATA, data):
+                    break
+                with self._lock:
+                    self.bytes_out += len(data)
+        except OSError:
+            pass
+        # The protocol has no half-close: the local side ending ends this connection.
+        ws.close()
+
+    def _downstream(self, conn: socket.socket, ws: ChannelSocket, pod: str) -> None:
+        """Pod → local; the first message of each channel starts with the port number."""
+        prefixed = {DATA: False, ERROR: False}
+        since = time.monotonic()
+        while (msg := ws.recv()) is not None:
+            ch, data = msg
+            if ch in prefixed and not prefixed[ch]:
+                prefixed[ch] = True
+                data = data[2:]
+            if not data:
+                continue
+            if ch == DATA:
+                try:
+                    conn.sendall(data)
+                except OSError:
+                    return
+                with self._lock:
+                    self.bytes_in += len(data)
+                if time.monotonic() - since > 0.25:
+                    since = time.monotonic()
+                    self._changed()
+            elif ch == ERROR:
+                text = data.decode("utf-8", "replace").strip()
+                self._conn_failed(text)
+                if "pod not found" in text:
+                    self._pod_gone(pod)
+                return
+
+    def _conn_failed(self, text: str) -> None:
+        log.info("port-forward %s: connection failed: %s", self.spec.name, text)
+        with self._lock:
+            self.failed += 1
+            self.last_error = text
+        self._changed()
+
+
+class Forwards:
+    """Every forward of the process (the panel lists them; quitting stops them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[int, PortForward] = {}
+        self.listeners: list[Callable[[], None]] = []
+
+    def add(self, fwd: PortForward) -> None:
+        with self._lock:
+            self._items[fwd.id] = fwd
+        self._notify()
+
+    def remove(self, fwd: PortForward) -> None:
+        """Stops the forward and forgets it (stopped and failed forwards stay listed until removed)."""
+        fwd.stop()
+        with self._lock:
+            gone = self._items.pop(fwd.id, None)
+        if gone is not None:
+            self._notify()
+
+    def changed(self) -> None:
+        """A forward changed state (listeners refresh)."""
+        self._notify()
+
+    def all(self) -> list[PortForward]:
+        """Every forward (running, stopped or failed), oldest first."""
+        with self._lock:
+            return list(self._items.values())
+
+    def stop_all(self, timeout: float = 3.0) -> None:
+        """Stops every forward and waits for their threads (app quit): nothing stays listening."""
+        items = self.all()
+        for f in items:
+            if f.state not in (ForwardState.STOPPED, ForwardState.FAILED):
+                f.stop("app quit")
+        for f in items:
+            f.join(timeout)
+
+    def _notify(self) -> None:
+        for fn in list(self.listeners):
+            with contextlib.suppress(Exception):
+                fn()
+
+
+FORWARDS = Forwards()

@@ -1,0 +1,178 @@
+"""ExecSession against kube9-sim over real WebSockets: an interactive shell and every error users meet."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kube9_desktop.kube.client import ContextClient
+from kube9_desktop.kube.errors import ErrorKind
+from kube9_desktop.kube.exec import ExecResult, ExecSession, ExecSpec, stream_client
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.sim.process import SimProcess
+
+
+class Tty:
+    """A session with its output gathered, and waits for text to appear."""
+
+    def __init__(self, client: ContextClient, spec: ExecSpec) -> None:
+        self.out = b""
+        self.cond = threading.Condition()
+        self.session = ExecSession(client, spec, self._output, self._exit)
+        self.session.start()
+
+    def _output(self, channel: int, data: bytes) -> None:
+        with self.cond:
+            self.out += data
+            self.cond.notify_all()
+
+    def _exit(self, result: ExecResult) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def expect(self, text: bytes, timeout: float = 5.0) -> bytes:
+        """Waits until ``text`` appeared after what was read so far; returns the output up to and with it."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while text not in self.out:
+                left = end - time.monotonic()
+                assert left > 0, f"{text!r} not seen; output so far: {self.out[-400:]!r}"
+                self.cond.wait(left)
+            head, _, self.out = self.out.partition(text)
+            return head + text
+
+    def type(self, text: str) -> None:
+        self.session.write(text.encode())
+
+
+@pytest.fixture
+def pod(ssim: SimProcess, running_pods: Any) -> str:
+    return str(running_pods(ssim)[0]["metadata"]["name"])
+
+
+@pytest.fixture
+def tty(client: ContextClient, pod: str) -> Iterator[Tty]:
+    t = Tty(client, ExecSpec("sim-admin", "team-a", pod, "main", ("sh",), tty=True, stdin=True, cols=80, rows=24))
+    yield t
+    t.session.close()
+    t.session.wait(5)
+
+
+def test_an_interactive_shell_echoes_typing_runs_commands_and_ends_with_the_exit_code(tty: Tty, pod: str) -> None:
+    tty.expect(b"/ # ")
+    tty.type("echo hello\r")
+    assert tty.expect(b"/ # ").replace(b"\r\n", b"\n") == b"echo hello\nhello\n/ # "
+    tty.type("hostnamx\x7fe\r")  # a typo corrected with backspace
+    assert pod.encode() in tty.expect(b"/ # ")
+    tty.type("exit 7\r")
+    result = tty.session.wait(5)
+    assert result is not None and result.exit_code == 7
+    assert result.message == "exited with code 7"
+
+
+def test_resize_reaches_the_shell(tty: Tty) -> None:
+    tty.expect(b"/ # ")
+    tty.session.resize(132, 41)
+    tty.type("stty size\r")
+    assert b"41 132" in tty.expect(b"/ # ")
+
+
+def test_ctrl_c_interrupts_a_running_command_and_the_shell_goes_on(tty: Tty) -> None:
+    tty.expect(b"/ # ")
+    tty.type("sleep 30\r")
+    tty.expect(b"sleep 30\r\n")
+    start = time.monotonic()
+    tty.type("\x03")
+    tty.expect(b"^C")
+    tty.expect(b"/ # ")
+    assert time.monotonic() - start < 3
+    tty.type("echo $?\r")
+    assert b"130" in tty.expect(b"/ # ")
+
+
+def test_an_unknown_command_ends_with_127_command_not_found(client: ContextClient, pod: str) -> None:
+    t = Tty(client, ExecSpec("sim-admin", "team-a", pod, "main", ("sh", "-c", "frobnicate"), tty=False, stdin=False))
+    result = t.session.wait(5)
+    assert result is not None and result.exit_code == 127
+    assert result.message == "exited with code 127: command not found"
+    assert b"frobnicate: command not found" in t.out
+
+
+def test_the_top_like_command_uses_the_alternate_screen_and_q_quits(tty: Tty) -> None:
+    tty.expect(b"/ # ")
+    tty.type("top\r")
+    tty.expect(b"\x1b[?1049h")
+    assert b"PID" in tty.expect(b"q quits")
+    tty.type("q")
+    tty.expect(b"\x1b[?1049l")
+    tty.expect(b"/ # ")
+
+
+def test_ctrl_d_on_an_empty_line_ends_the_shell(tty: Tty) -> None:
+    tty.expect(b"/ # ")
+    tty.type("false\r")
+    tty.expect(b"/ # ")
+    tty.type("\x04")
+    result = tty.session.wait(5)
+    assert result is not None and result.exit_code == 1
+
+
+def _error(client: ContextClient, spec: ExecSpec) -> ExecResult:
+    s = ExecSession(client, spec, lambda c, d: None, lambda r: None).start()
+    result = s.wait(10)
+    assert result is not None and result.error is not None, result
+    return result
+
+
+def test_a_container_that_is_not_running_is_named_as_such(client: ContextClient, ssim: SimProcess) -> None:
+    items = [
+        p
+        for ns in ("default", "team-a", "team-b")
+        for p in ssim.request("GET", f"/api/v1/namespaces/{ns}/pods")["items"]
+        if p["spec"].get("nodeName")
+        and p["status"]["phase"] != "Succeeded"
+        and "running" not in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
+    ]
+    assert items, "the sim has no pod whose container is not running"
+    p = items[0]["metadata"]
+    r = _error(client, ExecSpec("sim-admin", p["namespace"], p["name"], "main", ("ls",), tty=False, stdin=False))
+    assert r.error is not None and r.error.title == "Container not running"
+    assert p["name"] in r.error.message
+
+
+def test_an_image_without_a_shell_says_no_shell_found(
+    client: ContextClient, ssim: SimProcess, running_pods: Any
+) -> None:
+    pod = next(
+        p for p in running_pods(ssim, "kube-system") if p["spec"]["containers"][0]["image"].startswith("k8s.gcr")
+    )
+    r = _error(client, ExecSpec("sim-admin", "kube-system", pod["metadata"]["name"], "main"))
+    assert r.error is not None and r.error.title == "No shell found"
+    assert "has no shell" in r.error.message
+
+
+def test_403_on_pods_exec_says_what_is_missing(ssim: SimProcess, pod: str) -> None:
+    svc = KubeService(load_kubeconfig(ssim.kubeconfig), kubeconfig_path=ssim.kubeconfig)
+    viewer = stream_client(svc, "sim-viewer")
+    r = _error(viewer, ExecSpec("sim-viewer", "team-a", pod, "main", ("ls",), tty=False, stdin=False))
+    assert r.error is not None and r.error.kind is ErrorKind.FORBIDDEN
+    assert "create pods/exec" in r.error.message and "kubectl auth can-i create pods/exec" in r.error.hint
+
+
+def test_an_unreachable_kubelet_is_reported_as_such(client: ContextClient, ssim: SimProcess, pod: str) -> None:
+    ssim.request("POST", "/simz/kubelet", {"reachable": False})
+    try:
+        r = _error(client, ExecSpec("sim-admin", "team-a", pod, "main", ("ls",), tty=False, stdin=False))
+    finally:
+        ssim.request("POST", "/simz/kubelet", {"reachable": True})
+    assert r.error is not None and r.error.title == "Kubelet unreachable"
+
+
+def test_a_missing_pod_is_not_found(client: ContextClient) -> None:
+    r = _error(client, ExecSpec("sim-admin", "team-a", "no-such-pod", "main", ("ls",), tty=False, stdin=False))
+    assert r.error is not None and r.error.kind is ErrorKind.NOT_FOUND
