@@ -66,6 +66,11 @@ def apply_status(kind: Kind, row: Row) -> None:
     if rule is StatusRule.COLUMN:
         row.status = cells.get(kind.status_column or "Status", "")
         row.severity = severity_of(row.status)
+        if row.severity is Severity.OK and row.status == "Running" and kind.ready_column:
+            # Running but not ready (a failing readiness probe: "0/1"): it gets no traffic, so not green.
+            pair = _split_ready(row.ready)
+            if pair is not None and pair[0] < pair[1]:
+                row.severity = Severity.WARN
     elif rule is StatusRule.TEXT:
         row.status = cells.get(kind.status_column or "", "")
         row.severity = Severity.NONE

@@ -386,8 +386,10 @@ class TreeLoader:
                 self.clear_children(node)
             node.count = count
             node.note = ""
-            self.changed(node)
+            # Loaded before it is announced: a view re-reads whether the row has children when its label changes,
+            # and a list still LOADING "may have children" (an empty list kept its expand arrow after a Refresh).
             node.mark_loaded()
+            self.changed(node)
             self.timing.last_insert_at = time.monotonic()
             self.live.track(node)
         except KubeError as e:

@@ -928,6 +928,12 @@ class Generator:
             if r.random() < 0.1:
                 cs["restartCount"] = r.randint(1, 4)
             status = {"phase": "Running", "conditions": self._conds(true_conds, [], start)}
+            if self.pod_seq % 23 == 11:
+                # Its readiness probe fails: Running but 0/1 ready, as kubectl shows such a pod. Chosen by sequence
+                # (no random draw), so every other object of a seeded cluster stays as it was.
+                cs["ready"] = False
+                not_ready = ["Ready", "ContainersReady"]
+                status["conditions"] = self._conds(["Initialized", "PodScheduled"], not_ready, start)
         elif succeeded:
             cs.update(
                 ready=False,
