@@ -105,7 +105,8 @@ def format_tree(root: TreeNode) -> list[str]:
         if node.type is NodeType.ERROR:
             lines.append(f"{indent}! {esc(node.label)}")
         elif node.type is NodeType.NOTE:
-            lines.append(f"{indent}~ {esc(node.label)}")
+            why = f" ({node.error.one_line()})" if node.error is not None else ""  # a terminal line may be long
+            lines.append(f"{indent}~ {esc(node.label + why)}")
         else:
             status = esc(node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else ""))
             label = esc(node.display_label + (f" [{node.note}]" if node.note else ""))

@@ -494,8 +494,10 @@ class TreeLoader:
                 names.append(ns)
         kind = KINDS["namespaces"]
         rows = [object_node(Row(uid=f"ns/{n}", name=n, namespace=None, kind=kind.key), kind, ctx) for n in names]
-        note = note_node(f"Partial list — {error.one_line()} Showing your default namespace and those listed "
-                         "in Settings → Accessible namespaces.", ctx)
+        # The point first, and short enough to read whole in the tree; why (the 403) is in its tooltip and the
+        # details pane (the note keeps the error).
+        note = note_node("Partial list — showing your default namespace and Settings → Accessible namespaces", ctx)
+        note.error = error
         self.replace_children(node, [note, *rows])
         node.count = len(rows)
         node.mark_loaded()

@@ -146,6 +146,8 @@ def tooltip(node: TreeNode) -> str:
             parts.append(f"<i>{_esc(e.hint)}</i>")
         parts.append("Double-click to retry.")
         return "<br>".join(parts)
+    if node.type is NodeType.NOTE and node.error is not None:
+        return f"{_esc(node.label)}<br><b>Why:</b> {_esc(node.error.one_line())}"
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
         return show_bidi(f"{node.row.namespace}/{node.row.name}")
     if node.hidden_rows and node.revealed:

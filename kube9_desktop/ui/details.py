@@ -230,7 +230,8 @@ class DetailsPane(QWidget):
             self._set_fields(fields)
         elif node.type is NodeType.NOTE:
             self.title.setText("Note")
-            self._set_fields([("Message", node.label), ("Context", node.context)])
+            why = [("Why", node.error.one_line())] if node.error is not None else []
+            self._set_fields([("Message", node.label), *why, ("Context", node.context)])
         elif node.type is NodeType.LIST:
             self.title.setText(node.display_label)
             self._set_fields([("Namespace", node.namespace or "all")])
