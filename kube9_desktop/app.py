@@ -336,6 +336,9 @@ async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Sto
 
             return await print_tree(service, args, settings)
         finally:
+            from kube9_desktop.kube.portforward import FORWARDS
+
+            await asyncio.to_thread(FORWARDS.stop_all)
             await service.aclose()
     except asyncio.CancelledError:
         if stop.signum is None:

@@ -56,10 +56,11 @@ async def exec_command(inv: Invocation) -> Result:
     argv = list(inv.args.command)
     if argv and argv[0] == "--":
         argv = argv[1:]
-    container = inv.args.container or t.container or ""
-    if not container:
-        pod = await inv.service.get(inv.context, "pods", t.namespace, t.name)
-        container = default_container(pod)
+    pod = await inv.service.get(inv.context, "pods", t.namespace, t.name)
+    names = containers(pod)
+    container = inv.args.container or t.container or default_container(pod)
+    if names and container not in names:
+        return Result.failure(f"pod {t.name} has no container {container} (it has: {', '.join(names)})", 2)
     spec = ExecSpec(
         context=inv.context,
         namespace=t.namespace or "default",
@@ -68,6 +69,7 @@ async def exec_command(inv: Invocation) -> Result:
         command=tuple(argv or DEFAULT_SHELL),
         tty=True,
         stdin=True,
+        containers=tuple(names),
     )
     if inv.ui.open_view("terminal", spec):
         return Result.success(kubectl=spec.kubectl())

@@ -65,6 +65,7 @@ class ExecSpec:
         cols: Initial terminal width.
         rows: Initial terminal height.
         attach: Attach to the container's main process instead of running ``command``.
+        containers: The pod's containers (the window offers them in a picker).
     """
 
     context: str
@@ -77,6 +78,7 @@ class ExecSpec:
     cols: int = 80
     rows: int = 24
     attach: bool = False
+    containers: tuple[str, ...] = ()
 
     def kubectl(self) -> str:
         """The equivalent kubectl command line."""
@@ -204,7 +206,8 @@ class ExecSession:
     """One exec/attach stream.
 
     Args:
-        client: The context's client.
+        client: The context's client, or a function returning it (called on the reader thread: building a
+            client may run a credential plugin, which must not block the GUI thread).
         spec: What to run.
         on_output: ``(channel, bytes)`` for stdout (1) and stderr (2), called on the reader thread.
         on_exit: Called once with the :class:`ExecResult`, on the reader thread.
@@ -213,7 +216,7 @@ class ExecSession:
 
     def __init__(
         self,
-        client: ContextClient,
+        client: ContextClient | Callable[[], ContextClient],
         spec: ExecSpec,
         on_output: Callable[[int, bytes], None],
         on_exit: Callable[[ExecResult], None],
@@ -297,6 +300,8 @@ class ExecSession:
         info = RequestInfo(verb="create", resource=f"pods/{sub}", namespace=s.namespace, name=s.pod)
         result: ExecResult
         try:
+            if callable(self.client):
+                self.client = self.client()
             sock = open_channel(self.client, path, self._query(), PROTOCOLS, info=info)
         except KubeError as exc:
             err = refine_open_error(exc, s)

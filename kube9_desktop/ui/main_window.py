@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.portforward import FORWARDS
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
@@ -602,6 +603,8 @@ class MainWindow(QMainWindow):
         self.status.stop()
         await self.commands.shutdown()
         await self.bottom_dock.close_all()
+        # Port forwards outlive their panel (it is only a view of them); quitting ends them: nothing stays listening.
+        await asyncio.to_thread(FORWARDS.stop_all)
         await self.model.shutdown()
         await self.details.shutdown()
 

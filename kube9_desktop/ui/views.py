@@ -56,6 +56,7 @@ VIEW_FACTORIES: dict[str, ViewFactory] = {}
 #: Modules (under ``kube9_desktop.ui``) that register view factories; imported once by :func:`load_views`.
 VIEW_MODULES: tuple[str, ...] = (
     "window_views",
+    "stream_views",
 )
 
 _loaded = False

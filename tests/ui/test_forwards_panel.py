@@ -1,0 +1,128 @@
+"""The Port forwards panel and the stream commands opening their views in the window's dock (against kube9-sim)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+from kube9_desktop.commands import load_all
+from kube9_desktop.commands.runner import run_line
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.portforward import FORWARDS, ForwardState
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.ui.bottom_dock import BottomDock
+from kube9_desktop.ui.forwards_panel import ForwardsPanel
+from kube9_desktop.ui.terminal_view import TerminalView
+from kube9_desktop.ui.window_port import WindowPort
+
+
+class Host(QMainWindow):
+    """A bare window with the dock and a service, as MainWindow has."""
+
+    def __init__(self, service: Any) -> None:
+        super().__init__()
+        self.service = service
+        self.bottom_dock = BottomDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.bottom_dock)
+        self.setCentralWidget(QLabel("tree"))
+
+    def current_context(self) -> str | None:
+        return "sim-admin"
+
+    def show_message(self, text: str, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+
+@pytest.fixture
+def host(qtbot: Any, run: Any, sim: Any) -> Any:
+    svc = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
+    h = Host(svc)
+    qtbot.addWidget(h, before_close_func=lambda w: run(w.bottom_dock.close_all()))
+    h.resize(1000, 700)
+    h.show()
+    yield h
+    FORWARDS.stop_all()
+    for f in FORWARDS.all():
+        FORWARDS.remove(f)
+    run(svc.aclose())
+
+
+def running_pod(sim: Any) -> str:
+    pods = sim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]
+    return str(
+        next(
+            p["metadata"]["name"]
+            for p in pods
+            if "running" in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
+        )
+    )
+
+
+def test_port_forward_opens_the_panel_which_shows_copies_and_stops_it(
+    host: Host, run: Any, qtbot: Any, qtmodeltester: Any, sim: Any
+) -> None:
+    load_all()
+    port = WindowPort(host)
+    result = run(run_line("port-forward team-a/svc/api 0:80", service=host.service, context="sim-admin", ui=port))
+    assert result.ok, result.message
+    panel = host.bottom_dock.tab_for("port-forwards")
+    assert isinstance(panel, ForwardsPanel)
+    qtmodeltester.check(panel.model)
+    fwd = panel.selected()
+    assert fwd is not None and fwd.state is ForwardState.ACTIVE and fwd.spec.address == "127.0.0.1"
+    row = [panel.model.data(panel.model.index(0, c)) for c in range(6)]
+    assert row[0] == fwd.address and row[1].startswith("team-a/svc/api:80 → pod/") and row[2] == "forwarding"
+    assert panel.open_button.isEnabled()  # port 8080: HTTP
+    with socket.create_connection(("127.0.0.1", fwd.local_port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+    qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, 3)) == "0 open / 1", timeout=3000)
+    panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == fwd.address
+    panel.stop_button.click()
+    assert fwd.state is ForwardState.STOPPED
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", fwd.local_port), timeout=2).close()
+    assert panel.stop_button.text() == "Remove"
+    panel.stop_button.click()
+    assert panel.model.rowCount() == 0
+
+
+def test_a_second_address_must_be_confirmed(host: Host, run: Any, sim: Any) -> None:
+    load_all()
+
+    class Refuse(WindowPort):
+        async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+            self.asked = question
+            return False
+
+    port = Refuse(host)
+    r = run(
+        run_line(
+            "port-forward team-a/svc/api 0:80 --address 0.0.0.0", service=host.service, context="sim-admin", ui=port
+        )
+    )
+    assert not r.ok and "not confirmed" in r.message
+    assert "Anyone who can reach this machine" in port.asked
+    assert FORWARDS.all() == []
+
+
+def test_exec_opens_a_shell_tab(host: Host, run: Any, qtbot: Any, sim: Any) -> None:
+    load_all()
+    port = WindowPort(host)
+    pod = running_pod(sim)
+    result = run(run_line(f"exec team-a/pod/{pod}", service=host.service, context="sim-admin", ui=port))
+    assert result.ok, result.message
+    tabs = [w for w in host.bottom_dock.tabs() if isinstance(w, TerminalView)]
+    assert len(tabs) == 1
+    view = tabs[0]
+    assert view.spec.command[0] == "/bin/sh" and view.container_box.currentText() == "main"
+    qtbot.waitUntil(lambda: "/ #" in view.terminal.text(), timeout=5000)
+    host.bottom_dock.close_tab(host.bottom_dock.tab_widget.indexOf(view))
+    session = view.session
+    assert session is None  # closing the tab closed the stream

@@ -1,0 +1,226 @@
+"""The terminal widget (pyte drawn by Qt) alone, and the shell tab against kube9-sim."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from kube9_desktop.kube.exec import ExecSpec, stream_client
+from kube9_desktop.ui.terminal import TerminalWidget, key_bytes
+from kube9_desktop.ui.terminal_view import TerminalView
+
+
+@pytest.fixture
+def term(qtbot: Any) -> Iterator[tuple[TerminalWidget, list[bytes]]]:
+    w = TerminalWidget(80, 24)
+    qtbot.addWidget(w)
+    sent: list[bytes] = []
+    w.send = sent.append
+    yield w, sent
+
+
+def test_colours_bold_and_reverse_land_on_the_cells(term: Any) -> None:
+    w, _ = term
+    w.feed(b"\x1b[31mred\x1b[0m \x1b[1;44mbold-on-blue\x1b[0m \x1b[7mrev\x1b[0m \x1b[38;5;208morange\x1b[0m")
+    line = w.vt.buffer[0]
+    assert (line[0].data, line[0].fg) == ("r", "red")
+    assert line[4].bold and line[4].bg == "blue"
+    assert line[17].reverse
+    assert line[21].fg == "ff8700"
+    w.resize(800, 400)
+    img = w.grab().toImage()
+    red = img.pixelColor(w.cw // 2, w.ch // 2)
+    assert red.isValid()
+
+
+def test_the_alternate_screen_is_drawn_on_and_left_as_it_was(term: Any) -> None:
+    w, _ = term
+    w.feed(b"$ before\r\n$ ")
+    w.feed(b"\x1b[?1049h\x1b[H\x1b[2Jtop screen\x1b[5;1Hrow five")
+    assert w.vt.alternate and "top screen" in w.text() and "before" not in w.text()
+    w.feed(b"\x1b[?1049l")
+    assert not w.vt.alternate
+    assert w.text().splitlines()[:2] == ["$ before", "$"]
+    assert "top screen" not in w.text()
+    assert (w.vt.cursor.x, w.vt.cursor.y) == (2, 1)
+
+
+def test_clipboard_writes_control_char_titles_and_queries_are_ignored(term: Any, qapp: Any) -> None:
+    w, sent = term
+    QGuiApplication.clipboard().setText("untouched")
+    w.feed(b"\x1b]0;fine title\x07")
+    assert w.vt.title == "fine title"
+    w.feed(
+        b"\x1b]52;c;aGFja2VkIGNsaXBib2FyZA==\x07"  # OSC 52: set the clipboard
+        b"\x1b]0;evil\x01title\x07"  # a title with a control character
+        b"\x1b[c\x1b[6n\x1b[>c"  # device attributes, cursor position report
+        b"after"
+    )
+    assert QGuiApplication.clipboard().text() == "untouched"
+    assert w.vt.title == "fine title"
+    assert sent == []  # no reply typed into the shell
+    assert "title" in w.vt.ignored and "query" in w.vt.ignored
+    assert "after" in w.text()
+
+
+@pytest.mark.parametrize(
+    ("key", "mods", "text", "app", "want"),
+    [
+        (Qt.Key.Key_Up, Qt.KeyboardModifier.NoModifier, "", False, b"\x1b[A"),
+        (Qt.Key.Key_Up, Qt.KeyboardModifier.NoModifier, "", True, b"\x1bOA"),
+        (Qt.Key.Key_Left, Qt.KeyboardModifier.NoModifier, "", False, b"\x1b[D"),
+        (Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier, "\t", False, b"\t"),
+        (Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier, "\x03", False, b"\x03"),
+        (Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier, "\x04", False, b"\x04"),
+        (Qt.Key.Key_F1, Qt.KeyboardModifier.NoModifier, "", False, b"\x1bOP"),
+        (Qt.Key.Key_F5, Qt.KeyboardModifier.NoModifier, "", False, b"\x1b[15~"),
+        (Qt.Key.Key_F12, Qt.KeyboardModifier.NoModifier, "", False, b"\x1b[24~"),
+        (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier, "\x08", False, b"\x7f"),
+        (Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier, "b", False, b"\x1bb"),
+        (Qt.Key.Key_Eacute, Qt.KeyboardModifier.NoModifier, "é", False, "é".encode()),
+    ],
+)
+def test_keys_are_sent_as_an_xterm_sends_them(key: Any, mods: Any, text: str, app: bool, want: bytes) -> None:
+    assert key_bytes(key, mods, text, app_cursor=app) == want
+
+
+def test_key_presses_reach_send_and_tab_stays_in_the_terminal(term: Any, qtbot: Any) -> None:
+    w, sent = term
+    w.show()
+    w.setFocus()
+    qtbot.keyClicks(w, "ls")
+    qtbot.keyClick(w, Qt.Key.Key_Tab)
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(w, Qt.Key.Key_Up)
+    w.feed(b"\x1b[?1h")  # application cursor keys, as vi sets them
+    qtbot.keyClick(w, Qt.Key.Key_Up)
+    assert b"".join(sent) == b"ls\t\x03\x1b[A\x1bOA"
+
+
+def test_a_size_change_is_reported_in_cells(term: Any, qtbot: Any) -> None:
+    w, _ = term
+    w.show()
+    with qtbot.waitSignal(w.resized, timeout=2000) as sig:
+        w.resize(w.cw * 100 + 3, w.ch * 30 + 2)
+    assert sig.args == [100, 30]
+    assert (w.vt.columns, w.vt.lines) == (100, 30)
+
+
+def test_selection_copies_with_ctrl_shift_c(term: Any, qtbot: Any) -> None:
+    w, _ = term
+    w.show()
+    w.feed(b"first line\r\nsecond line\r\n")
+    top = len(w.vt.history.top)
+    w.select((top, 0), (top + 1, 5))
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == "first line\nsecond"
+
+
+def test_scrollback_shows_lines_that_left_the_screen(term: Any) -> None:
+    w, _ = term
+    w.feed(b"".join(f"line {i}\r\n".encode() for i in range(100)))
+    assert "line 0" not in w.text()
+    w.scroll_by(1000)
+    assert w.back == len(w.vt.history.top) > 0
+    assert w._lines()[0][0].data + w._lines()[0][1].data == "li"
+    w.grab()
+
+
+def test_a_multi_line_paste_asks_first(term: Any, qtbot: Any) -> None:
+    w, sent = term
+    w.show()
+    QGuiApplication.clipboard().setText("echo one")
+    qtbot.keyClick(w, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert sent == [b"echo one"]
+    sent.clear()
+    QGuiApplication.clipboard().setText("rm -rf /tmp/x\necho two\n")
+    qtbot.keyClick(w, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    box = w.findChild(QMessageBox, "multiline-paste")
+    assert box is not None and box.isVisible() and sent == []
+    box.button(QMessageBox.StandardButton.Yes).click()
+    assert sent == [b"rm -rf /tmp/x\recho two\r"]
+
+
+# -- the shell tab against the sim --------------------------------------------------------------------------------
+@pytest.fixture
+def shell(qtbot: Any, sim: Any, service_factory: Any) -> Iterator[TerminalView]:
+    pods = sim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]
+    pod = next(
+        p["metadata"]["name"]
+        for p in pods
+        if "running" in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
+    )
+    svc = service_factory()
+    view = TerminalView(stream_client(svc, "sim-admin"), ExecSpec("sim-admin", "team-a", pod, "main", ("sh",)))
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    yield view
+    view.close_streams()
+    view.shutdown()
+
+
+def wait_screen(qtbot: Any, view: TerminalView, text: str, timeout: int = 5000) -> None:
+    qtbot.waitUntil(lambda: text in view.terminal.text(), timeout=timeout)
+
+
+def test_a_shell_tab_runs_typed_commands_resizes_and_shows_how_it_ended(shell: TerminalView, qtbot: Any) -> None:
+    t = shell.terminal
+    wait_screen(qtbot, shell, "/ #")
+    qtbot.keyClicks(t, "echo hi there")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, "\nhi there")
+    qtbot.wait(200)  # the resize is debounced
+    qtbot.keyClicks(t, "stty size")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, f"{t.vt.lines} {t.vt.columns}")
+    shell.resize(700, 400)
+    qtbot.waitUntil(lambda: t._last_size == (t.vt.columns, t.vt.lines), timeout=2000)
+    qtbot.keyClicks(t, "stty size")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, f"{t.vt.lines} {t.vt.columns}")
+    qtbot.keyClicks(t, "sleep 20")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    qtbot.wait(300)
+    start = time.monotonic()
+    qtbot.keyClick(t, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    wait_screen(qtbot, shell, "^C")
+    assert time.monotonic() - start < 3
+    qtbot.keyClicks(t, "nosuchcmd")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, "nosuchcmd: command not found")
+    qtbot.keyClicks(t, "exit 127")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: shell.result is not None, timeout=5000)
+    assert shell.status.text() == "exited with code 127: command not found"
+    wait_screen(qtbot, shell, "[exited with code 127: command not found]")
+
+
+def test_top_in_the_shell_tab_uses_the_alternate_screen(shell: TerminalView, qtbot: Any) -> None:
+    t = shell.terminal
+    wait_screen(qtbot, shell, "/ #")
+    qtbot.keyClicks(t, "echo marker")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, "\nmarker")
+    qtbot.keyClicks(t, "top")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, "q quits")
+    assert t.vt.alternate and "marker" not in t.text()
+    qtbot.keyClick(t, Qt.Key.Key_Q)
+    qtbot.waitUntil(lambda: not t.vt.alternate, timeout=5000)
+    assert "marker" in t.text()
+
+
+def test_errors_show_in_the_tab(qtbot: Any, sim: Any, service_factory: Any) -> None:
+    svc = service_factory()
+    view = TerminalView(stream_client(svc, "sim-viewer"), ExecSpec("sim-viewer", "team-a", "whatever", "main"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=5000)
+    assert view.status.text().startswith("Permission denied: You may not run commands in pods in team-a")
+    view.shutdown()
