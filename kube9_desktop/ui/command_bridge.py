@@ -39,7 +39,7 @@ from kube9_desktop.commands.registry import (
     Selection,
     Target,
 )
-from kube9_desktop.commands.runner import denied_reason, run_command, run_line
+from kube9_desktop.commands.runner import denied_reason, run_command, run_line, summarize
 from kube9_desktop.model import after_write, render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 
@@ -407,7 +407,12 @@ class CommandBridge(QObject):
             many = "one" if cmd.selection is Selection.SINGLE else "one or more"
             self.window.show_message(f"{cmd.title.rstrip('…')}: select {many} of {what} first", 5000)
             return None
-        return self._spawn(self.run(cmd, chosen, args))
+        task = self._spawn(self.run(cmd, chosen, args))
+        if cmd.selection is not Selection.NONE:
+            from kube9_desktop.ui.progress import ProgressWatch
+
+            ProgressWatch(self.window, summarize(cmd, chosen), task)
+        return task
 
     async def run(self, cmd: Command, targets: list[Target], args: argparse.Namespace | None = None) -> Result:
         """Check, confirm and run ``cmd`` through the runner; the result is shown and the tree brought up to date."""
@@ -425,8 +430,14 @@ class CommandBridge(QObject):
                 return self._finish(cmd, targets, Result.failure(f"{cmd.title}: type the arguments "
                                                                  f"({cmd.usage()})", exit_code=2), quiet=True)
         before = kubectl_for(cmd, targets, args)
-        result = await run_command(cmd, targets, args, service=svc, context=ctx, ui=self.window.port,
-                                   access=self.checker())
+        try:
+            result = await run_command(cmd, targets, args, service=svc, context=ctx, ui=self.window.port,
+                                       access=self.checker())
+        except asyncio.CancelledError:
+            if shiboken6.isValid(self.window):
+                self._finish(cmd, targets, Result.failure(f"{summarize(cmd, targets)}: cancelled (what was done "
+                                                          "stays done)"), kubectl=before)
+            raise
         return self._finish(cmd, targets, result, kubectl=before)
 
     async def run_line(self, line: str) -> Result:

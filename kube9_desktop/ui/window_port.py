@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -79,6 +80,8 @@ class WindowPort:
         self.dialog: ConfirmDialog | IntDialog | None = None
         #: The notification in the window's corner (made on first use).
         self.toast: Toast | None = None
+        #: Called with every text told (a running command's progress dialog listens).
+        self.on_tell: list[Callable[[str], None]] = []
 
     def _parent(self) -> QWidget | None:
         return self.host if isinstance(self.host, QWidget) else None
@@ -108,6 +111,8 @@ class WindowPort:
         do not hide it) and in the status bar (its last line); keep it in :attr:`messages`."""
         for line in text.splitlines() or [""]:
             self.messages.append(line)
+        for listener in list(self.on_tell):
+            listener(text)
         last = text.strip().splitlines()[-1] if text.strip() else ""
         self.host.show_message(last, TELL_MS)
         parent = self._parent()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QDialog, QMenu
 
 from kube9_desktop.commands import load_all
 from kube9_desktop.commands.registry import REGISTRY, Access, Command, Invocation, Result, Selection
@@ -39,6 +39,21 @@ def _sim_delete(sim: Any) -> Any:
         return Result.success(f"Deleted {len(inv.targets)} pods")
 
     return handler
+
+
+STEPS: list[str] = []
+
+
+async def _slow(inv: Invocation) -> Result:
+    try:
+        for t in inv.targets:
+            inv.ui.tell(f"Evicting pod {t.name}…")
+            STEPS.append(t.name)
+            await asyncio.sleep(0.4)
+    except asyncio.CancelledError:
+        STEPS.append("cancelled")
+        raise
+    return Result.success("done")
 
 
 def _replicas(p: argparse.ArgumentParser) -> None:
@@ -68,12 +83,14 @@ def test_commands(sim: Any) -> Iterator[list[Command]]:
         Command("t-single", "Poke", _record, kinds=frozenset({"pods", "deployments"}), menu="Test",
                 needs=Access("get")),
         Command("t-scale", "Stretch…", _record, kinds=frozenset({"deployments"}), params=_replicas, menu="Test2"),
+        Command("t-slow", "Drain-ish", _slow, kinds=frozenset({"pods"}), selection=Selection.MULTI, menu="Test2"),
         Command("t-delete", "Remove…", _sim_delete(sim), kinds=frozenset({"pods"}), selection=Selection.MULTI,
                 destructive=True, needs=Access("delete"), menu="Test2"),
     ]
     for c in cmds:
         REGISTRY.register(c)
     CALLS.clear()
+    STEPS.clear()
     try:
         yield cmds
     finally:
@@ -379,3 +396,29 @@ def test_delete_turns_rows_terminating_then_removes_them(window: MainWindow, run
     assert window.model.node(window.tree.currentIndex()) is keep
     assert window.tree.isExpanded(window.model.index_of(pods))
     assert [n.type for n in pods.children if n.type is not NodeType.OBJECT] == []
+
+
+def test_long_command_shows_progress_and_can_be_cancelled(window: MainWindow, run: Any, qtbot: Any) -> None:
+    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+    chosen = pods.children[:6]
+    task = window.commands.trigger("t-slow", window.commands.targets(chosen))
+    assert task is not None
+    qtbot.waitUntil(lambda: window.findChild(QDialog, "commandProgress") is not None, timeout=3000)
+    dialog = window.findChild(QDialog, "commandProgress")
+    assert dialog.windowTitle() == "Drain-ish 6 pods in team-b" and not dialog.isModal()
+    qtbot.waitUntil(lambda: "Evicting pod" in dialog.lines.toPlainText(), timeout=3000)
+    assert dialog.lines.toPlainText().splitlines()[0] == f"Evicting pod {chosen[0].row.name}…"  # type: ignore
+    dialog.cancel_button.click()
+    qtbot.waitUntil(task.done, timeout=3000)
+    assert task.cancelled() and STEPS[-1] == "cancelled" and len(STEPS) < 7
+    assert window.port.messages[-1] == "Drain-ish 6 pods in team-b: cancelled (what was done stays done)"
+    qtbot.waitUntil(lambda: window.findChild(QDialog, "commandProgress") is None
+                    or not window.findChild(QDialog, "commandProgress").isVisible(), timeout=3000)
+
+
+def test_quick_command_shows_no_progress(window: MainWindow, run: Any, qtbot: Any) -> None:
+    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+    run(window.commands.trigger("t-slow", window.commands.targets(pods.children[:1])))
+    run(asyncio.sleep(0.7))
+    dialog = window.findChild(QDialog, "commandProgress")
+    assert dialog is None or not dialog.isVisible()
