@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
             "At most this many lists are watched per context; others refresh by TTL.", "Live updates", 1, 200),
     Setting("live/grace_seconds", "int", 30, "Stop watching after collapse",
             "Seconds a collapsed list keeps its watch before it stops.", "Live updates", 0, 3600, suffix=" s"),
+    Setting("live/watch_timeout", "int", 60, "Watch timeout",
+            "Each watch asks the server to end it within this time and is then re-opened; one silent for longer "
+            "is treated as dropped: the list says so and is listed again.", "Live updates", 5, 1800, suffix=" s"),
     Setting("kubeconfig/extra_paths", "paths", [], "Extra kubeconfig files",
             "Additional kubeconfig files merged after KUBECONFIG / ~/.kube/config.", "Clusters"),
     Setting("kubeconfig/accessible_namespaces", "map", {}, "Accessible namespaces",
@@ -200,4 +203,5 @@ def kube_options(values: Mapping[str, Any]) -> KubeOptions:
             TtlClass.NEVER: 0.0,
         },
         cache_max_entries=int(v["cache/max_entries"]),
+        watch_timeout=float(v["live/watch_timeout"]),
     )

@@ -37,6 +37,8 @@ class KubeOptions:
             slowly its answer trickles in (the read timeout applies to each read only).
         max_response_bytes: Largest response body read; a larger one is refused with a clear error instead of
             filling memory.
+        watch_timeout: ``timeoutSeconds`` of every watch: a healthy server ends the stream by then (bookmarks
+            on), so a watch silent for longer (plus :func:`watch_silence_limit`'s margin) is a dropped watch.
     """
 
     page_size: int = 500
@@ -50,6 +52,7 @@ class KubeOptions:
     exec_timeout: float = 30.0
     request_deadline: float = 60.0
     max_response_bytes: int = 64 * 1024 * 1024
+    watch_timeout: float = 60.0
 
 
 @dataclass
@@ -73,6 +76,14 @@ class ContextStats:
     errors: int = 0
     last_latency_ms: float = 0.0
     median_latency_ms: float = 0.0
+
+
+def watch_silence_limit(watch_timeout: float) -> float:
+    """Seconds a watch asked to end within ``watch_timeout`` may stay silent before it counts as dropped.
+
+    The server ends a healthy watch at its ``timeoutSeconds``; the margin (a quarter, 2-15 s) absorbs a slow end.
+    """
+    return watch_timeout + max(2.0, min(15.0, watch_timeout / 4))
 
 
 @dataclass

@@ -34,6 +34,11 @@ class ErrorKind(StrEnum):
     UNKNOWN = "unknown"
 
 
+#: ``KubeError.reason`` of a watch that stopped delivering: its connection stayed open, but nothing (no event, no
+#: bookmark, not the end its ``timeoutSeconds`` asked for) arrived in time. The watch is dropped and re-listed.
+WATCH_SILENT = "WatchSilent"
+
+
 @dataclass(eq=False)
 class KubeError(Exception):
     """A failure as the user should see it.

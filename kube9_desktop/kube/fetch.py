@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.backend import ContextStats, KubeOptions, watch_silence_limit
 from kube9_desktop.kube.client import (
     JSON,
     TABLE_ACCEPT,
@@ -38,7 +38,7 @@ from kube9_desktop.kube.client import (
     transform_exception,
 )
 from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_from_list
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import PluginProcesses
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
@@ -54,9 +54,6 @@ T = TypeVar("T")
 #: to parse, a 100-row page ~8 ms and ~1 ms, so the first rows show that much sooner. The next page is requested as
 #: soon as the first arrives, so the whole list costs one extra round trip at most.
 FIRST_PAGE_LIMIT = 100
-
-#: Server-side watch duration; the watcher reconnects after it (bookmarks keep the position fresh).
-WATCH_TIMEOUT_SECONDS = 300
 
 #: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
 UNKNOWN_VERSION = "version unknown"
@@ -74,6 +71,21 @@ def list_info(kind: Kind, namespace: str | None, verb: str = "list") -> RequestI
         version=kind.version,
         namespace=namespace if kind.namespaced else None,
         namespaced=kind.namespaced,
+    )
+
+
+def watch_silent_error(ref: ListRef, kind: Kind, timeout_s: int, silence: float) -> KubeError:
+    """The error for a watch that went silent (see :data:`~kube9_desktop.kube.errors.WATCH_SILENT`)."""
+    where = f" in namespace {ref.namespace}" if ref.namespace and kind.namespaced else ""
+    return KubeError(
+        ErrorKind.TIMEOUT,
+        "Watch went silent",
+        f"The watch of {kind.plural}{where} sent nothing for {silence:.0f} s although the server was asked to end "
+        f"it within {timeout_s} s: the connection is open, but no updates arrive.",
+        "kube9 lists it again and re-opens the watch; a proxy or load balancer between you and the API server "
+        "may be holding the stream.",
+        reason=WATCH_SILENT,
+        context=ref.context,
     )
 
 
@@ -391,6 +403,12 @@ class ApiBackend:
             except RuntimeError:  # the loop is closed: nobody will read this stream again
                 stop.set()
 
+        # A short timeoutSeconds with bookmarks: a healthy server ends the stream by then, so silence past it
+        # (plus a margin) is a watch that stopped delivering with its connection still open.
+        timeout_s = max(1, round(self.options.watch_timeout))
+        silence = watch_silence_limit(timeout_s)
+        streaming = threading.Event()
+
         def reader() -> None:
             try:
                 client = self._watch_client(ref.context)
@@ -399,13 +417,13 @@ class ApiBackend:
                     ("watch", "true"),
                     ("resourceVersion", resource_version),
                     ("allowWatchBookmarks", "true"),
-                    ("timeoutSeconds", WATCH_TIMEOUT_SECONDS),
+                    ("timeoutSeconds", timeout_s),
                 ]
                 raw = client.open(
                     kind.list_path(ref.namespace),
                     q,
                     TABLE_ACCEPT,
-                    read_timeout=WATCH_TIMEOUT_SECONDS + self.options.read_timeout,
+                    read_timeout=silence,
                 )
                 holder["raw"] = raw
                 if stop.is_set():  # the consumer left while the request was starting
@@ -444,6 +462,7 @@ class ApiBackend:
                     return True
 
                 buf = b""
+                streaming.set()
                 for chunk in raw.stream(64 * 1024, decode_content=True):
                     if stop.is_set():
                         break
@@ -465,12 +484,10 @@ class ApiBackend:
                     put(("end", None))
                     return
                 server = self._clients[ref.context].server if ref.context in self._clients else ""
-                put(
-                    (
-                        "error",
-                        transform_exception(exc, context=ref.context, server=server, options=self.options),
-                    )
-                )
+                err = transform_exception(exc, context=ref.context, server=server, options=self.options)
+                if streaming.is_set() and err.kind is ErrorKind.TIMEOUT:
+                    err = watch_silent_error(ref, kind, timeout_s, silence)
+                put(("error", err))
 
         def run_reader() -> None:
             try:

@@ -16,6 +16,9 @@ Failure handling:
   back to its TTL at once, and after :attr:`LiveUpdates.pause_after` failures in a row the node shows
   ``live updates paused — retrying``.
 * The server ending the stream (``timeoutSeconds``) → re-watch silently from the last event or bookmark.
+* A watch that stops delivering with its connection open (nothing, not even a bookmark, past its short
+  ``timeoutSeconds`` plus a margin: ``WATCH_SILENT``) → the node says ``live updates paused — retrying`` at once,
+  the list is re-listed and reconciled, and the note stays until the new watch delivers something.
 
 Limits: at most ``max_watches`` watches per context (the least recently viewed beyond it fall back to TTL), and a
 collapsed node's watch stops ``grace_seconds`` after the collapse.
@@ -31,7 +34,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING
 
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row, WatchEvent
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
@@ -70,6 +73,7 @@ class _Watch:
         self.stop_handle: asyncio.TimerHandle | None = None
         self.failures = 0
         self.healthy = False
+        self.silent = False  # went silent: re-listed, healthy again once a new watch delivers something
 
     def forget_task(self, task: asyncio.Task[None]) -> None:
         """Done callback: drop the finished task (its exception's traceback holds ``_run``'s frame, so ``self``)."""
@@ -92,6 +96,7 @@ class LiveUpdates:
         events_applied: Watch events applied to the tree so far (ADDED/MODIFIED/DELETED, not bookmarks).
         relists: Re-lists after a 410.
         reconnects: Watches re-opened after a failure.
+        silences: Watches that went silent (connection open, nothing arriving) and were dropped.
     """
 
     #: Events of one node are applied at most this often (seconds).
@@ -112,6 +117,7 @@ class LiveUpdates:
         self.events_applied = 0
         self.relists = 0
         self.reconnects = 0
+        self.silences = 0
         self._watches: dict[TreeNode, _Watch] = {}
         # Loaded lists that could be watched → when they were last viewed.
         self._tracked: weakref.WeakKeyDictionary[TreeNode, float] = weakref.WeakKeyDictionary()
@@ -333,6 +339,7 @@ class LiveUpdates:
                         async for ev in events:
                             if not got:
                                 got = True
+                                w.silent = False
                                 self._healthy(w, svc)
                             if ev.resource_version:
                                 rv = w.rv = ev.resource_version
@@ -353,6 +360,14 @@ class LiveUpdates:
                             if relist_err.kind in PERMANENT:
                                 return
                             await self._failed(w, svc, relist_err)  # the next watch gets 410 and re-lists again
+                        continue
+                    if err.reason == WATCH_SILENT:
+                        try:
+                            rv = await self._silent(w, svc, err)
+                        except KubeError as relist_err:
+                            if relist_err.kind in PERMANENT:
+                                return
+                            await self._failed(w, svc, relist_err)
                         continue
                     if err.kind in PERMANENT:
                         log.info("watch %s stopped: %s", w.ref, err.one_line())
@@ -400,7 +415,22 @@ class LiveUpdates:
         self._healthy(w, svc)
         return rv
 
+    async def _silent(self, w: _Watch, svc: KubeService, err: KubeError) -> str:
+        """``w`` stopped delivering: say so now, re-list what it missed, and watch on from the new list."""
+        self.silences += 1
+        log.info("watch %s went silent: %s", w.ref, err.one_line())
+        w.silent = True
+        if w.healthy:
+            self._release(w)  # its cache entry falls back to its TTL: nothing keeps it current now
+            self._host.notify_activity()
+        if w.node.note != PAUSED_NOTE and self._alive(w):
+            w.node.note = PAUSED_NOTE
+            self._host.changed(w.node)
+        return await self._relist(w, svc)
+
     def _healthy(self, w: _Watch, svc: KubeService) -> None:
+        if w.silent:
+            return  # re-listed after a silence: the next watch has to deliver something first
         if w.failures:
             self.reconnects += 1
         w.failures = 0

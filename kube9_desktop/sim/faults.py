@@ -33,7 +33,7 @@ class Fault:
         count: int | None = None,
         mode: str = "status",
     ) -> None:
-        if mode not in ("status", "stall", "close", "garbage"):
+        if mode not in ("status", "stall", "close", "garbage", "silent"):
             raise ValueError(f"unknown fault mode {mode!r}")
         self.path = path
         self.regex = re.compile(path)
@@ -90,6 +90,15 @@ def answer(conn: Connection, fault: Fault, stopping: threading.Event) -> bool:
         time.sleep(fault.latency_ms / 1000)
     if fault.mode == "stall":
         conn.read_body()
+        _stall(conn, stopping)
+        conn.close_connection = True
+        return True
+    if fault.mode == "silent":
+        # A watch whose connection stays open but delivers nothing, not even bookmarks or the end of the stream
+        # its timeoutSeconds asked for (a wedged proxy, a stuck apiserver watch cache).
+        conn.read_body()
+        conn.start_response(200, extra={"Transfer-Encoding": "chunked"})
+        conn.wfile.flush()
         _stall(conn, stopping)
         conn.close_connection = True
         return True

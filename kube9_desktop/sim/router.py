@@ -84,7 +84,7 @@ class Router:
             return
         if self.sim.latency_ms:
             time.sleep(self.sim.latency_ms / 1000)
-        fault = self.sim.pick_fault(path)
+        fault = self.sim.pick_fault(path, watch=query.get("watch", "") in ("1", "true", "True"))
         if fault is not None and faults.answer(conn, fault, self.sim.stopping):
             return
         routes = self._matching(Access.USER, path)

@@ -72,11 +72,16 @@ class SimState:
             self.by_path[path] = self.by_path.get(path, 0) + 1
 
     # -- faults ----------------------------------------------------------------------------------------------
-    def pick_fault(self, path: str) -> Fault | None:
-        """The first fault that matches ``path`` and wins its rate draw (counted as applied), if any."""
+    def pick_fault(self, path: str, watch: bool = False) -> Fault | None:
+        """The first fault that matches ``path`` and wins its rate draw (counted as applied), if any.
+
+        A ``silent`` fault is for watches only: other requests on its path are served normally.
+        """
         with self.fault_lock:
             for f in self.faults:
                 if f.count is not None and f.applied >= f.count:
+                    continue
+                if f.mode == "silent" and not watch:
                     continue
                 if f.regex.search(path) and self.rng.random() < f.rate:
                     f.applied += 1

@@ -546,14 +546,14 @@ class MainWindow(QMainWindow):
         self.status.update()
 
     def _on_setting_changed(self, key: str) -> None:
-        if key.startswith("live/"):
+        if key.startswith("live/") and key != "live/watch_timeout":  # the watch timeout is the data layer's
             self._configure_live()
             return
         if self.service is None:
             return
         from kube9_desktop.config import schema
 
-        if key.startswith(("cache/", "network/page_size", "network/connect", "network/read")):
+        if key.startswith(("cache/", "network/page_size", "network/connect", "network/read", "live/watch_timeout")):
             self.service.set_options(schema.kube_options(self.settings.values()))
         elif key == "network/backend":
             self.service.set_backend(self.settings.get("network/backend"))

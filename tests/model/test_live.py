@@ -274,12 +274,8 @@ def test_unviewed_lists_are_not_watched_and_shutdown_ends_threads(live_model: An
     assert not [t for t in threading.enumerate() if t.name.startswith("kube9-watch-") and t.is_alive()]
 
 
-def test_server_timeout_rewatches_quietly(live_model: Any, live_sim: Any, run: Any,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from kube9_desktop.kube import fetch
-
-    monkeypatch.setattr(fetch, "WATCH_TIMEOUT_SECONDS", 1)  # the server ends each watch after a second
-    model = live_model()
+def test_server_timeout_rewatches_quietly(live_model: Any, live_sim: Any, run: Any) -> None:
+    model = live_model(watch_timeout=1)  # the server ends each watch after a second
     pods = view(model, run, PODS, live_sim)
     live_sim.set_churn(80)
     run(asyncio.sleep(3.5))
@@ -288,6 +284,29 @@ def test_server_timeout_rewatches_quietly(live_model: Any, live_sim: Any, run: A
     assert model.live.relists == 0 and model.live.reconnects == 0 and pods.note == ""  # ... silently
     run(quiesce(live_sim, model))
     assert rows_of(pods) == sim_rows(live_sim, PODS_API)  # from the last position: nothing lost, nothing twice
+
+
+def test_a_silent_watch_says_paused_then_relists(live_model: Any, live_sim: Any, run: Any) -> None:
+    """Issue 14 item 4: a watch whose connection stays open while nothing arrives (not even the bookmarks and the
+    end its short timeoutSeconds promise) is a dropped watch: the list says so at once, is re-listed (what changed
+    meanwhile shows), and says it is live again only once a new watch delivers."""
+    model = live_model(watch_timeout=1)  # silence past 1 s + a 2 s margin is a dropped watch
+    live_sim.set_faults([{"path": f"^{PODS_API}$", "mode": "silent"}])
+    pods = view(model, run, PODS, live_sim)
+    t0 = time.monotonic()
+    victim = next(c.row.name for c in pods.children if c.row is not None)
+    live_sim.request("DELETE", f"{PODS_API}/{victim}?gracePeriodSeconds=0")
+    assert run(until(lambda: pods.note == PAUSED_NOTE, timeout=10), 15)
+    assert time.monotonic() - t0 < 6
+    assert model.data(model.index_of(pods)).endswith(f"— {PAUSED_NOTE}")
+    assert run(until(lambda: victim not in rows_of(pods), timeout=10), 15)  # re-listed: the deletion shows
+    assert model.live.silences >= 1 and model.live.relists >= 1
+    assert pods.note == PAUSED_NOTE and not model.live.healthy(pods)  # the new watch is silent too: still paused
+    live_sim.clear_faults()
+    assert run(until(lambda: pods.note == "" and model.live.healthy(pods), timeout=15), 20)
+    live_sim.request("DELETE", f"{PODS_API}/{next(iter(rows_of(pods)))}?gracePeriodSeconds=0")
+    run(quiesce(live_sim, model))
+    assert rows_of(pods) == sim_rows(live_sim, PODS_API)  # live again: events arrive
 
 
 def test_churn_200_on_5000_pods_keeps_the_loop_smooth(run: Any) -> None:

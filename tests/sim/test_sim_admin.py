@@ -61,6 +61,23 @@ def test_fault_stall_close_garbage(clean_msim: SimProcess, mhttp: Any) -> None:
     assert mhttp("/simz/faults", method="POST", body=[{"path": "(", "status": 500}]).status == 400
 
 
+def test_fault_silent_holds_watches_open_and_serves_lists(clean_msim: SimProcess, mhttp: Any) -> None:
+    """A ``silent`` fault answers a watch's headers and then nothing, past its own timeoutSeconds; lists and gets on
+    the same path are served as usual (issue 14 item 4)."""
+    watch = "/api/v1/namespaces/team-a/pods?watch=true&allowWatchBookmarks=true&timeoutSeconds=1"
+    t0 = time.monotonic()
+    r = mhttp(watch, timeout=5)
+    assert r.status == 200 and b"ADDED" in r.body and time.monotonic() - t0 < 3  # healthy: ends after 1 s
+    clean_msim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "mode": "silent"}])
+    assert mhttp("/api/v1/namespaces/team-a/pods").status == 200
+    t0 = time.monotonic()
+    with pytest.raises((TimeoutError, socket.timeout)):
+        mhttp(watch, timeout=2.5)
+    assert time.monotonic() - t0 >= 2.4
+    assert clean_msim.request("GET", "/simz/faults")["faults"][0]["applied"] == 1
+    clean_msim.clear_faults()
+
+
 def test_stats_count_requests_and_connections(clean_msim: SimProcess, mhttp: Any) -> None:
     clean_msim.reset_stats()
     for _ in range(3):
