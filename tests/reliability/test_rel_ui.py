@@ -62,6 +62,7 @@ def test_refresh_pressed_ten_times_is_one_reload(fsim: SimProcess, services: Cal
         fsim.reset_stats()
         for _ in range(10):
             win.refresh_action.trigger()
+        run(asyncio.sleep(0.1))  # Refresh is the registry's command: its runs start on the loop
         assert "already in progress" in win.statusBar().currentMessage()
         run(win.model.wait_idle(), 20)
     finally:
