@@ -91,6 +91,16 @@ async def reload(inv: Invocation) -> Result:
     return Result.success(f"Cached lists of {len(inv.targets)} object(s) dropped.")
 
 
+@command("apply-yaml", "Create / Apply from YAML…", selection=Selection.NONE, menu="Edit",
+         help="Paste YAML or open a file (several documents), see a server-side dry run, then apply (window).",
+         kubectl=lambda _targets, _args: "kubectl apply --server-side --field-manager=kube9-desktop -f FILE")
+async def apply_yaml(inv: Invocation) -> Result:
+    """Open the Create / Apply pane."""
+    if inv.ui.open_view("apply", None):
+        return Result.success()
+    return Result.failure("Create / Apply from YAML is part of the window; headless, use `apply FILE`.")
+
+
 @command("palette", "Command palette", selection=Selection.NONE, menu="View", shortcut="Ctrl+Shift+P",
          palette=False, help="Search the commands that apply to the selection (window only).")
 async def palette(inv: Invocation) -> Result:
