@@ -32,6 +32,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import urllib3
@@ -40,13 +41,20 @@ from kubernetes.config.kube_config import new_client_from_config_dict
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses
+from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses, token_problem
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import PoolStats, counting_pool_classes, request_deadline, share_ssl_context
+from kube9_desktop.kube.pool import (
+    PoolStats,
+    counting_pool_classes,
+    request_deadline,
+    share_ssl_context,
+    speaks_tls,
+)
 from kube9_desktop.kube.status_errors import (
     RequestInfo,
     deadline_error,
     error_from_status,
+    kubectl_kubeconfig,
     redact,
     too_large_error,
     transform_exception,
@@ -216,10 +224,18 @@ class ContextClient:
         self.context = context
         self.options = options
         info = kubeconfig.context(context)  # raises KubeError KUBECONFIG
-        self.server = info.server.rstrip("/")
         self.auth = info.auth
         self._config_dict = kubeconfig.config_for(context)
         user = self._config_dict["users"][0]["user"] if self._config_dict["users"] else {}
+        #: The file kubectl needs as --kubeconfig to find this context (None: it finds it by default).
+        self.kubectl_kubeconfig = kubectl_kubeconfig(kubeconfig, context)
+        cluster = (self._config_dict["clusters"][0] or {}).get("cluster") or {} if self._config_dict["clusters"] \
+            else {}
+        self.server, self._assumed_scheme = _with_scheme(info.server.rstrip("/"))
+        if self._assumed_scheme and isinstance(cluster, dict):
+            cluster["server"] = self.server
+        # Whether an http:// server answered a TLS handshake (checked once, after a failure that suggests it).
+        self._speaks_tls: bool | None = None
         self._exec_cfg: dict[str, Any] | None = user.get("exec") if isinstance(user.get("exec"), dict) else None
         self.exec_command = str(self._exec_cfg.get("command")) if self._exec_cfg else None
         self.exec_auth: ExecAuth | None = None
@@ -255,6 +271,18 @@ class ContextClient:
             user0 = {k: v for k, v in self._config_dict["users"][0]["user"].items() if k != "tokenFile"}
             user0["token"] = token
             config_dict["users"] = [{"name": self._config_dict["users"][0]["name"], "user": user0}]
+        static = config_dict["users"][0]["user"].get("token") if config_dict.get("users") else None
+        if isinstance(static, str) and (problem := token_problem(static)):
+            from_file = token_file and not self._config_dict["users"][0]["user"].get("token")
+            where = f"token in the tokenFile {token_file}" if from_file else "token"
+            raise KubeError(
+                ErrorKind.KUBECONFIG,
+                "Kubeconfig problem",
+                f"The {where} of context {self.context} contains {problem}, which cannot be sent in an HTTP "
+                "header.",
+                hint="Fix the token in the kubeconfig's user entry (a stray line break or a pasted character).",
+                context=self.context,
+            )
         if self.exec_auth is not None:
             cred = self.exec_auth.get(self.options.exec_timeout)
             self._cred = cred
@@ -471,6 +499,7 @@ class ContextClient:
                     server=self.server,
                     info=info,
                     exec_command=self.exec_command,
+                    kubeconfig=self.kubectl_kubeconfig,
                 )
             except KubeError as err:
                 return err
@@ -485,6 +514,7 @@ class ContextClient:
                     options=opts,
                     exec_command=self.exec_command,
                     read_timeout=read_timeout,
+                    kubeconfig=self.kubectl_kubeconfig,
                 )
 
     def _read_body(self, raw: Any, info: RequestInfo | None) -> bytes:
@@ -499,6 +529,43 @@ class ContextClient:
         # The rest is not read: the connection cannot be reused.
         raw.close()
         raise too_large_error(self.server, limit, self.context, info, size)
+
+    def _finish(self, err: KubeError) -> KubeError:
+        """The error as the user should read it, knowing this client's configuration.
+
+        An ``http://`` server that drops plain-HTTP requests (or answers Go's "HTTP request to an HTTPS server")
+        and completes a TLS handshake is a kubeconfig problem, said on the first request instead of after a
+        tree's worth of "connection closed"; a server address written without a scheme is named as such.
+        """
+        if self.server.startswith("http://") and (
+            (err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated"))
+            or (err.status == 400 and "HTTPS server" in str(err.details))
+        ):
+            if self._speaks_tls is None:
+                parts = urlsplit(self.server)
+                self._speaks_tls = speaks_tls(parts.hostname or "", parts.port or 80, self.options.connect_timeout)
+            if self._speaks_tls:
+                https = "https://" + self.server.removeprefix("http://")
+                if self._assumed_scheme:
+                    what = (f"The server address {self.server.removeprefix('http://')} of context {self.context} "
+                            "has no scheme, so plain HTTP was used (as kubectl does), but the server speaks TLS.")
+                else:
+                    what = (f"The server address of context {self.context} is {self.server}, but the server "
+                            "speaks TLS (HTTPS).")
+                return KubeError(
+                    ErrorKind.KUBECONFIG,
+                    "Wrong scheme",
+                    what,
+                    hint=f"Write the server as {https} in the kubeconfig.",
+                    context=self.context,
+                    details={"server": self.server},
+                )
+        if self._assumed_scheme and err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL, ErrorKind.TLS,
+                                                  ErrorKind.TIMEOUT):
+            err.message += (f" (The kubeconfig's server address has no scheme; {self._assumed_scheme} was assumed, "
+                            "as kubectl does: write the scheme out.)")
+            err.args = (err.message,)
+        return err
 
     def _renew_after_401(self, err: KubeError, seen: ExecCredential | None, reauthed: bool) -> bool:
         """Whether a 401 was answered with a new credential worth one more try; raises the plugin's KubeError."""
@@ -536,6 +603,7 @@ class ContextClient:
             if self._renew_after_401(err, seen, reauthed):
                 reauthed = True
                 continue
+            err = self._finish(err)
             retry = err.kind in (ErrorKind.THROTTLED, ErrorKind.SERVER) or (
                 err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated")
             )
@@ -609,7 +677,7 @@ class ContextClient:
                 reauthed = True
                 continue
             self._count_error()
-            raise result
+            raise self._finish(result)
 
     def stream(
         self,
@@ -656,12 +724,13 @@ class ContextClient:
                 finally:
                     raw.release_conn()
                 err = error_from_status(raw.status, data, raw.headers, context=self.context, server=self.server,
-                                        info=info, exec_command=self.exec_command)
+                                        info=info, exec_command=self.exec_command,
+                                        kubeconfig=self.kubectl_kubeconfig)
             if self._renew_after_401(err, seen, reauthed):
                 reauthed = True
                 continue
             self._count_error()
-            raise err
+            raise self._finish(err)
 
     def _count_error(self) -> None:
         with self._stats.lock:
@@ -707,6 +776,19 @@ class ContextClient:
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
                 except (OSError, ValueError):
                     pass
+
+
+def _with_scheme(server: str) -> tuple[str, str]:
+    """``server`` with a scheme, and the scheme added ("" when it had one).
+
+    An address without a scheme gets ``http://``, as kubectl (v1.32) gives it even when the cluster entry has a
+    CA: the same kubeconfig behaves the same in both. When the port then turns out to speak TLS, the first
+    failure says the scheme is missing (:meth:`ContextClient._finish`).
+    """
+    parts = urlsplit(server)
+    if not server or (parts.scheme in ("http", "https") and parts.netloc):
+        return server, ""
+    return "http://" + server, "http://"
 
 
 def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions,

@@ -7,6 +7,7 @@ into an error row and the window into a dialog.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -104,7 +105,7 @@ class KubeError(Exception):
 
 
 def forbidden_error(verb: str, resource: str, group: str, namespace: str | None, *, all_namespaces: bool,
-                    context: str, **fields: Any) -> KubeError:
+                    context: str, kubeconfig: str | None = None, **fields: Any) -> KubeError:
     """The 403 as users read it: "You cannot list pods in namespace kube-system." plus how to check.
 
     Both backends (the API path parsing the Status, the kubectl path parsing stderr) word it the same way.
@@ -116,6 +117,8 @@ def forbidden_error(verb: str, resource: str, group: str, namespace: str | None,
         namespace: The namespace the request was in, if any.
         all_namespaces: The request listed a namespaced kind across all namespaces.
         context: The kubeconfig context.
+        kubeconfig: The kubeconfig file to name with ``--kubeconfig`` (when kubectl would not find the context
+            without it).
         **fields: Further KubeError fields (status, reason, details, retry_after).
     """
     ref = f"{resource}.{group}" if group else resource
@@ -129,7 +132,8 @@ def forbidden_error(verb: str, resource: str, group: str, namespace: str | None,
         ErrorKind.FORBIDDEN,
         "Permission denied",
         f"You cannot {verb} {ref}{where}.",
-        hint=f"Check with: kubectl auth can-i {verb} {ref}{flag} --context {context}",
+        hint=f"Check with: kubectl auth can-i {verb} {ref}{flag} --context {shlex.quote(context)}"
+        + (f" --kubeconfig {shlex.quote(kubeconfig)}" if kubeconfig else ""),
         context=context,
         **fields,
     )

@@ -160,6 +160,19 @@ def _collect(child: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, byt
     return bytes(out), bytes(err), False, out_cut
 
 
+def token_problem(token: str) -> str | None:
+    """What in ``token`` cannot go into an ``Authorization`` header (None when it can), never the token itself."""
+    for ch in token:
+        o = ord(ch)
+        if ch in "\r\n":
+            return "a line break"
+        if (o < 32 and ch != "\t") or o == 127:
+            return f"a control character (U+{o:04X})"
+        if o > 255:
+            return f"a character that is not Latin-1 (U+{o:04X})"
+    return None
+
+
 def _first_lines(text: str, n: int = 5) -> str:
     return bounded_text(text, max_lines=n)
 
@@ -295,6 +308,13 @@ def run_exec_plugin(exec_cfg: dict[str, Any], context: str, server: str, timeout
         )
     token = status.get("token")
     cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
+    problem = token_problem(token) if isinstance(token, str) else None
+    if problem:
+        raise fail(
+            f"The credential plugin '{command}' for context {context} returned a token containing {problem}, "
+            "which cannot be sent in an HTTP header.",
+            proc.returncode,
+        )
     if not token and not (cert and key):
         raise fail(
             f"The credential plugin '{command}' for context {context} returned neither a token nor a "

@@ -445,6 +445,7 @@ class ApiBackend:
                                 context=ref.context,
                                 server=client.server,
                                 info=list_info(kind, ref.namespace, "watch"),
+                                kubeconfig=client.kubectl_kubeconfig,
                             ),
                         )
                     )
@@ -517,7 +518,7 @@ class ApiBackend:
                 etype = event.get("type", "")
                 obj = event.get("object") or {}
                 if etype == "ERROR":
-                    from kube9_desktop.kube.status_errors import error_from_status
+                    from kube9_desktop.kube.status_errors import error_from_status, kubectl_kubeconfig
 
                     code = int(obj.get("code") or 500)
                     raise error_from_status(
@@ -527,6 +528,7 @@ class ApiBackend:
                         context=ref.context,
                         server="",
                         info=list_info(kind, ref.namespace, "watch"),
+                        kubeconfig=kubectl_kubeconfig(self.kubeconfig, ref.context),
                     )
                 if obj.get("kind") == "Table":
                     if obj.get("columnDefinitions"):

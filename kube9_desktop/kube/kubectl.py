@@ -24,7 +24,7 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
-from kube9_desktop.kube.status_errors import bounded_text, scrub
+from kube9_desktop.kube.status_errors import bounded_text, kubectl_kubeconfig, scrub
 
 #: Characters of kubectl's stderr looked at (what it relays from plugins and servers can be megabytes).
 STDERR_KEEP = 64 * 1024
@@ -53,13 +53,16 @@ def error_from_stderr(
     verb: str = "list",
     command: str = "kubectl",
     server: str = "",
+    kubeconfig: str | None = None,
 ) -> KubeError:
     """Map kubectl's stderr to the KubeError the API path would raise for the same failure.
 
     kubectl passes exec plugins' and servers' text through: it is bounded and redacted like theirs.
+    ``kubeconfig`` is the file named with ``--kubeconfig`` in the ``auth can-i`` hint.
     """
     return scrub(_error_from_stderr(stderr[:STDERR_KEEP], returncode, context=context, kind=kind,
-                                    namespace=namespace, verb=verb, command=command, server=server))
+                                    namespace=namespace, verb=verb, command=command, server=server,
+                                    kubeconfig=kubeconfig))
 
 
 def _error_from_stderr(
@@ -72,6 +75,7 @@ def _error_from_stderr(
     verb: str,
     command: str,
     server: str,
+    kubeconfig: str | None,
 ) -> KubeError:
     text = stderr.strip()
     first = bounded_text(text)
@@ -85,7 +89,7 @@ def _error_from_stderr(
             resource, group, ns = (kind.plural, kind.group, namespace) if kind else ("resources", "", namespace)
         all_ns = bool(kind is not None and kind.namespaced and not namespace)
         return forbidden_error(verb, resource, group, ns, all_namespaces=all_ns, context=context, status=403,
-                               reason="Forbidden", details=details)
+                               reason="Forbidden", details=details, kubeconfig=kubeconfig)
     if "unauthorized" in low or "must be logged in" in low:
         return KubeError(
             ErrorKind.UNAUTHORIZED,
@@ -285,6 +289,7 @@ class KubectlBackend:
                 verb=verb,
                 command=full[0],
                 server=self.kubeconfig.context(context).server,
+                kubeconfig=kubectl_kubeconfig(self.kubeconfig, context),
             )
         if len(out) > _BIG_OUTPUT:
             return await asyncio.get_running_loop().run_in_executor(None, orjson.loads, out)

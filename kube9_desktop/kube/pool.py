@@ -250,3 +250,20 @@ def request_deadline(seconds: float) -> Iterator[Deadline]:
     finally:
         _current.deadline = None
         d.finish()
+
+
+def speaks_tls(host: str, port: int, timeout: float) -> bool:
+    """Whether ``host:port`` completes a TLS handshake (to tell an ``http://`` URL pointing at a TLS port).
+
+    Nothing is sent over the connection and its certificate is not used, so verification does not matter here:
+    the answer only chooses the wording of an error.
+    """
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw, \
+                ctx.wrap_socket(raw, server_hostname=host):
+            return True
+    except (OSError, ssl.SSLError, ValueError):
+        return False

@@ -14,6 +14,7 @@ and no exception of theirs leaves them.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import ssl
@@ -29,6 +30,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
+from kube9_desktop.kube.kubeconfig import Kubeconfig, default_paths
 
 
 @dataclass
@@ -104,6 +106,7 @@ def error_from_status(
     server: str,
     info: RequestInfo | None = None,
     exec_command: str | None = None,
+    kubeconfig: str | None = None,
 ) -> KubeError:
     """A KubeError for an HTTP error response (``Status`` body parsed when present), the server's text in it
     redacted and bounded.
@@ -116,9 +119,11 @@ def error_from_status(
         server: The API server URL.
         info: What the request was for.
         exec_command: The context's exec plugin, named in the 401 hint.
+        kubeconfig: The file kubectl needs as ``--kubeconfig`` to find the context (see :func:`kubectl_kubeconfig`),
+            named in the 403 hint.
     """
     return scrub(_error_from_status(status, body, headers, context=context, server=server, info=info,
-                                    exec_command=exec_command))
+                                    exec_command=exec_command, kubeconfig=kubeconfig))
 
 
 def _error_from_status(
@@ -130,6 +135,7 @@ def _error_from_status(
     server: str,
     info: RequestInfo | None = None,
     exec_command: str | None = None,
+    kubeconfig: str | None = None,
 ) -> KubeError:
     st = _status_body(body)
     reason = st.get("reason", "") or ""
@@ -167,7 +173,8 @@ def _error_from_status(
         )
         all_ns = bool(info.namespaced and info.resource == resource and not info.namespace)
         fields = {k: v for k, v in base.items() if k != "context"}
-        return forbidden_error(verb, resource, group, ns, all_namespaces=all_ns, context=context, **fields)
+        return forbidden_error(verb, resource, group, ns, all_namespaces=all_ns, context=context,
+                               kubeconfig=kubeconfig, **fields)
     if status == 404:
         if (
             info.verb in ("list", "watch")
@@ -343,6 +350,7 @@ def transform_exception(
     options: KubeOptions | None = None,
     exec_command: str | None = None,
     read_timeout: float | None = None,
+    kubeconfig: str | None = None,
 ) -> KubeError:
     """Convert any exception from the client stack into a KubeError (never leaks credentials).
 
@@ -351,7 +359,7 @@ def transform_exception(
     (``read_timeout``: the one the request used, when not the options' default).
     """
     err = _transform(exc, context=context, server=server, info=info, options=options, exec_command=exec_command,
-                     read_timeout=read_timeout)
+                     read_timeout=read_timeout, kubeconfig=kubeconfig)
     return scrub(err)
 
 
@@ -364,6 +372,7 @@ def _transform(
     options: KubeOptions | None = None,
     exec_command: str | None = None,
     read_timeout: float | None = None,
+    kubeconfig: str | None = None,
 ) -> KubeError:
     if isinstance(exc, KubeError):
         if not exc.context:
@@ -382,6 +391,7 @@ def _transform(
                 server=server,
                 info=info,
                 exec_command=exec_command,
+                kubeconfig=kubeconfig,
             )
         text = str(exc.reason or "")
         if "SSL" in text or "CERTIFICATE" in text.upper():
@@ -579,3 +589,17 @@ def too_large_error(server: str, limit: int, context: str, info: RequestInfo | N
         context=context,
         details={"server": server, "limit_bytes": limit, **({"size_bytes": size} if size is not None else {})},
     )
+
+
+def kubectl_kubeconfig(kubeconfig: Kubeconfig, context: str) -> str | None:
+    """The file kubectl needs as ``--kubeconfig`` to find ``context``: None when it is in a file kubectl reads by
+    default (``KUBECONFIG``, else ``~/.kube/config``), else the absolute path of the file that defines it."""
+    try:
+        source = kubeconfig.context(context).source
+    except KubeError:
+        return None
+    if not source:
+        return None
+    path = os.path.abspath(os.path.expanduser(source))
+    defaults = {os.path.abspath(os.path.expanduser(p)) for p in default_paths()}
+    return None if path in defaults else path

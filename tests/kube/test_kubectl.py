@@ -49,7 +49,8 @@ async def test_errors_match_api(sim: SimProcess, kubeconfig: Kubeconfig, make_se
         await svc.list_all(ListRef("sim-viewer", "pods", namespace="kube-system"))
     assert ei.value.kind is ErrorKind.FORBIDDEN
     assert ei.value.message == "You cannot list pods in namespace kube-system."
-    assert ei.value.hint == "Check with: kubectl auth can-i list pods -n kube-system --context sim-viewer"
+    assert ei.value.hint == ("Check with: kubectl auth can-i list pods -n kube-system --context sim-viewer "
+                             f"--kubeconfig {sim.kubeconfig}")
     with pytest.raises(KubeError) as ei:
         await svc.list_all(ListRef("sim-badtoken", "nodes"))
     assert ei.value.kind is ErrorKind.UNAUTHORIZED

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shlex
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +16,7 @@ from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.fetch import ApiBackend
 from kube9_desktop.kube.kinds import DEFAULT_TTLS, Category, Kind, TtlClass
-from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.kubeconfig import Kubeconfig, load_kubeconfig
 from kube9_desktop.kube.rows import ListRef
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.sim.process import SimProcess
@@ -130,16 +134,36 @@ async def test_403(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) 
     err = ei.value
     assert err.kind is ErrorKind.FORBIDDEN and err.status == 403 and err.reason == "Forbidden"
     assert err.message == "You cannot list pods in namespace kube-system."
-    assert err.hint == "Check with: kubectl auth can-i list pods -n kube-system --context sim-viewer"
+    # The sim's kubeconfig is not a file kubectl reads by default: the hint names it.
+    assert err.hint == ("Check with: kubectl auth can-i list pods -n kube-system --context sim-viewer "
+                        f"--kubeconfig {sim.kubeconfig}")
     assert err.details.get("kind") == "Status"
     with pytest.raises(KubeError) as ei:
         await svc.list_all(ListRef("sim-viewer", "pods"))
     assert ei.value.message == "You cannot list pods in all namespaces."
-    assert ei.value.hint.endswith("list pods -A --context sim-viewer")
+    assert ei.value.hint.endswith(f"list pods -A --context sim-viewer --kubeconfig {sim.kubeconfig}")
     with pytest.raises(KubeError) as ei:
         await svc.list_all(ListRef("sim-viewer", "deployments", namespace="kube-system"))
     assert ei.value.message == "You cannot list deployments.apps in namespace kube-system."
     assert len(await svc.list_all(ListRef("sim-viewer", "pods", namespace="team-a"))) > 0
+
+
+@pytest.mark.parametrize("default", [False, True], ids=["other-file", "default-file"])
+async def test_403_hint_runs_as_printed(default: bool, sim: SimProcess, make_service: Make,
+                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The can-i hint is a command that works as printed: --kubeconfig only when kubectl needs it."""
+    # kubectl's default files: KUBECONFIG (the sim's file, or one that does not define the context).
+    other = tmp_path / "other.yaml"
+    other.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setenv("KUBECONFIG", sim.kubeconfig if default else str(other))
+    svc = make_service(load_kubeconfig(sim.kubeconfig))
+    with pytest.raises(KubeError) as ei:
+        await svc.list_all(ListRef("sim-viewer", "pods", namespace="kube-system"))
+    hint = ei.value.hint
+    assert ("--kubeconfig" in hint) is not default, hint
+    argv = shlex.split(hint.removeprefix("Check with: "))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=os.environ.copy())
+    assert r.stdout.strip() == "no", (argv, r.stdout, r.stderr)  # kubectl found the context and asked the sim
 
 
 async def test_404_on_a_list(kubeconfig: Kubeconfig) -> None:

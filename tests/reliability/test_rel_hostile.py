@@ -7,6 +7,8 @@ through the same KubeService the window uses.
 from __future__ import annotations
 
 import socket
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,11 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
-from reliability_helpers import error_rows, make_model, object_names
+from reliability_helpers import error_rows, make_model, object_names, sim_config
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.rows import ListRef
 from kube9_desktop.model.nodes import LoadState
+from kube9_desktop.sim.certs import generate_pki
 from kube9_desktop.sim.process import SimProcess
 
 Handler = Callable[[socket.socket], None]
@@ -302,3 +305,77 @@ def test_garbage_in_version_alone_shows_the_tree_with_the_version_unknown(
     assert root.status == "version unknown"
     assert object_names(model.find("Nodes")) and object_names(model.find("Namespaces"))
     assert not failures
+
+
+# -- item 14: a server address without a scheme, http:// to a TLS port, tokens no header can carry --------------
+
+
+def _sim_cluster(sim: SimProcess) -> dict[str, Any]:
+    return next(c["cluster"] for c in sim_config(sim)["clusters"] if c["name"] == "kube9-sim")
+
+
+def test_a_server_address_without_a_scheme_is_named_on_the_first_request(
+        sim: SimProcess, services: Callable[..., Any], write_kubeconfig: Callable[..., str], run: Any) -> None:
+    # kubectl (v1.32) sends plain HTTP to such an address too, and fails after 30 s of retries.
+    bare = _sim_cluster(sim)["server"].removeprefix("https://")
+    svc = services(write_kubeconfig(sim, cluster={"server": bare}))
+    err, took = fail_of(run, svc.list_all(ListRef("test", "nodes")))
+    assert err.kind is ErrorKind.KUBECONFIG, err
+    assert "has no scheme" in err.message and bare in err.message and "speaks TLS" in err.message, err.message
+    assert f"https://{bare}" in err.hint
+    assert svc.stats("test").requests == 1, "one request was enough to tell"
+    assert took < 5
+
+
+def test_http_to_a_tls_port_is_named_on_the_first_request(sim: SimProcess, services: Callable[..., Any],
+                                                          write_kubeconfig: Callable[..., str], run: Any) -> None:
+    http = "http://" + _sim_cluster(sim)["server"].removeprefix("https://")
+    svc = services(write_kubeconfig(sim, cluster={"server": http}))
+    err, took = fail_of(run, svc.list_all(ListRef("test", "nodes")))
+    assert err.kind is ErrorKind.KUBECONFIG, err
+    assert "speaks TLS" in err.message and http in err.message
+    assert "https://" in err.hint
+    assert svc.stats("test").requests == 1, "one request was enough to tell"
+    assert took < 5
+
+
+def test_go_style_400_for_http_on_a_tls_port(socket_server: Callable[..., SocketServer],
+                                             kubeconfig_for: Callable[..., str], services: Callable[..., Any],
+                                             run: Any) -> None:
+    """kube-apiserver (Go) answers plain HTTP on its TLS port with a 400 rather than closing the connection."""
+    pki = generate_pki()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    with tempfile.TemporaryDirectory() as d:
+        crt, key = Path(d, "s.crt"), Path(d, "s.key")
+        crt.write_bytes(pki.server_cert)
+        key.write_bytes(pki.server_key)
+        ctx.load_cert_chain(str(crt), str(key))
+
+    def handler(conn: socket.socket) -> None:
+        if conn.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS ClientHello
+            with ctx.wrap_socket(conn, server_side=True):
+                return
+        read_request(conn)
+        conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+        conn.shutdown(socket.SHUT_RDWR)  # and closes the connection, as Go does
+
+    srv = socket_server(handler)
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), retries=0)
+    err, _ = fail_of(run, svc.version("x"))
+    assert err.kind is ErrorKind.KUBECONFIG and "speaks TLS" in err.message, err
+    assert f"https://127.0.0.1:{srv.port}" in err.hint
+
+
+@pytest.mark.parametrize(("suffix", "problem"), [("\nsecond-line", "a line break"),
+                                                 ("\u20ac", "not Latin-1 (U+20AC)")], ids=["newline", "euro"])
+def test_a_token_no_http_header_can_carry_is_a_kubeconfig_problem(suffix: str, problem: str, sim: SimProcess,
+                                                                  services: Callable[..., Any],
+                                                                  write_kubeconfig: Callable[..., str],
+                                                                  run: Any) -> None:
+    token = sim.admin_token() + suffix
+    svc = services(write_kubeconfig(sim, user={"token": token}))
+    err, _ = fail_of(run, svc.list_all(ListRef("test", "nodes")))
+    assert err.kind is ErrorKind.KUBECONFIG, err
+    assert "token" in err.message and problem in err.message, err.message
+    assert sim.admin_token() not in repr(err)
+    assert svc.stats("test").requests == 0
