@@ -19,6 +19,8 @@ Every measurement alternates the two backends run by run so machine noise hits b
 7. ``parallel_vs_sequential``: the top level with ``--latency-ms 20``, with the normal worker pool vs one worker.
 8. ``actions``: time from a command to the tree showing its result (scale 3→5 until 5 pod rows, delete until the row
    is gone), the API path against ``kubectl`` + the kubectl-backed tree, alternated (``benchmarks/actions.py``).
+9. ``exec``: keystroke-to-echo in the shell tab (p50/p95 over 500 keys) and port-forward throughput and first byte
+   against ``kubectl port-forward`` on the same sim (``benchmarks/exec_bench.py``).
 
 Results go to ``benchmarks/results/latest.json``; with matplotlib installed (the ``bench`` extra) also
 ``benchmarks/results/load_vs_size.png`` and ``session_requests.png``.
@@ -616,6 +618,9 @@ def markdown(res: dict[str, Any]) -> str:
             what = "Scale 3→5 until 5 pod rows" if case == "scale" else "Delete a pod until its row is gone"
             lines.append(f"| {what} (command → tree) | {ms(a['api_ms'])} | {ms(a['kubectl_ms'])} |")
             lines.append(f"| … ratio api/kubectl | {a['ratio_api_over_kubectl']} | |")
+    import exec_bench
+
+    lines += exec_bench.markdown_lines(res.get("exec", {}))
     big = res.get("pods_50000")
     if big:
         lines.append(f"| 50,000 pods opened: peak RSS, longest stall | {big['peak_rss_mb']:.0f} MB, "
@@ -755,8 +760,26 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sim.stop()
 
+    # (9) exec and port-forward: keystroke to echo, forward throughput and first byte (benchmarks/exec_bench.py).
+    import exec_bench
+
+    sim = start_sim("--pods", "60", "--namespaces", "3", "--nodes", "2")
+    try:
+        from kube9_desktop.kube.kubeconfig import load_kubeconfig
+        from kube9_desktop.kube.service import KubeService
+
+        service = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
+        try:
+            res["exec"] = exec_bench.run_exec_bench(service, sim, smoke=args.smoke)
+        finally:
+            qt.run(service.aclose())
+    finally:
+        sim.stop()
+
     qt.close()
-    res["targets"] = targets(res) + actions.targets(res.get("actions", {}))
+    res["targets"] = (
+        targets(res) + actions.targets(res.get("actions", {})) + exec_bench.targets(res.get("exec", {}))
+    )
     res["seconds"] = round(time.perf_counter() - t_all, 1)
     res["plots"] = plots(res, args.out)
     path = args.out / "latest.json"

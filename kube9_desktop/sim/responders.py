@@ -48,13 +48,24 @@ class HttpPage:
         namespace: Shown on the page.
         port: The container port.
         send: Writes bytes back to the client.
+        close: Ends the connection (after a request that said ``Connection: close``).
     """
 
-    def __init__(self, pod_name: str, namespace: str, port: int, send: Callable[[bytes], bool]) -> None:
-        self.pod_name, self.namespace, self.port, self.send = pod_name, namespace, port, send
+    def __init__(
+        self,
+        pod_name: str,
+        namespace: str,
+        port: int,
+        send: Callable[[bytes], bool],
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        self.pod_name, self.namespace, self.port, self.send, self.close = pod_name, namespace, port, send, close
         self.buf = b""
+        self.done = False
 
     def feed(self, data: bytes) -> None:
+        if self.done:
+            return
         self.buf += data
         while b"\r\n\r\n" in self.buf:
             head, self.buf = self.buf.split(b"\r\n\r\n", 1)
@@ -66,6 +77,10 @@ class HttpPage:
             # Request bodies are small here (forms at most); drop them once they have arrived.
             self.buf = self.buf[length:]
             if not self.answer(method, path):
+                return
+            if headers.get("connection", "").lower() == "close" and self.close is not None:
+                self.done = True
+                self.close()
                 return
 
     def answer(self, method: str, path: str) -> bool:

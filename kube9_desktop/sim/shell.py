@@ -112,8 +112,7 @@ class SimShell:
             self.env["TERM"] = "xterm"
         self.files = {
             "/etc/hostname": f"{self.name}\n",
-            "/etc/hosts": f"127.0.0.1\tlocalhost\n{pod.get('status', {}).get('podIP', '10.244.0.2')}"
-            f"\t{self.name}\n",
+            "/etc/hosts": f"127.0.0.1\tlocalhost\n{pod.get('status', {}).get('podIP', '10.244.0.2')}\t{self.name}\n",
             "/etc/os-release": 'NAME="kube9-sim Linux"\nID=kube9sim\nVERSION_ID=1.0\n'
             'PRETTY_NAME="kube9-sim (simulated)"\n',
             "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n",

@@ -1,12 +1,13 @@
 """kube9-sim's pods/exec, pods/attach and pods/portforward, refereed by kubectl 1.32 and the official Python client.
 
-kubectl exec speaks WebSocket (v5.channel.k8s.io) to the sim. kubectl port-forward tunnels SPDY inside its
-WebSocket (or upgrades to SPDY), which the sim does not speak: it must fail with the sim's clear message, and the
-port-forward protocol is refereed by the Python client's ``portforward`` instead.
+kubectl exec speaks WebSocket (v5.channel.k8s.io) to the sim; kubectl port-forward tunnels SPDY/3.1 inside its
+WebSocket (``SPDY/3.1+portforward.k8s.io``). The kubelet's plain WebSocket port-forward protocol, which our client
+speaks, is refereed by the Python client's ``portforward``.
 """
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -88,10 +89,67 @@ def test_kubectl_exec_errors_read_as_the_real_servers(ssim: SimProcess) -> None:
     assert 'unable to upgrade connection: container not found ("main")' in r.stderr
 
 
-def test_kubectl_port_forward_fails_cleanly_because_it_insists_on_spdy(ssim: SimProcess) -> None:
-    r = kubectl(ssim, "port-forward", "-n", "team-a", f"pod/{running(ssim)}", "0:8080")
-    assert r.returncode == 1
-    assert "kube9-sim speaks only WebSocket" in r.stderr
+def _kubectl_forward(sim: SimProcess, target: str, ports: str) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(
+        [
+            "kubectl",
+            "--kubeconfig",
+            sim.kubeconfig,
+            "--context",
+            "sim-admin",
+            "-n",
+            "team-a",
+            "port-forward",
+            target,
+            ports,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert "Forwarding from 127.0.0.1:" in line, line
+    return proc, int(line.split("127.0.0.1:")[1].split()[0])
+
+
+def _get(port: int, path: str = "/") -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        out = bytearray()
+        while chunk := s.recv(1 << 20):
+            out += chunk
+        return bytes(out)
+
+
+def test_kubectl_port_forward_tunnels_spdy_in_the_websocket_to_the_pods_responder(ssim: SimProcess) -> None:
+    pod = running(ssim)
+    proc, port = _kubectl_forward(ssim, f"pod/{pod}", "0:8080")
+    try:
+        page = _get(port)
+        assert page.startswith(b"HTTP/1.1 200 OK") and pod.encode() in page
+        body = _get(port, "/bytes/5000000").split(b"\r\n\r\n", 1)[1]
+        assert len(body) == 5_000_000
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_kubectl_port_forward_of_a_service_and_a_refused_port(ssim: SimProcess) -> None:
+    proc, port = _kubectl_forward(ssim, "svc/api", "0:80")
+    try:
+        assert b"Hello from api-" in _get(port)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    proc, port = _kubectl_forward(ssim, f"pod/{running(ssim)}", "0:9999")
+    try:
+        assert _get(port) == b""
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "failed to connect to localhost:9999" in err and "connection refused" in err
 
 
 def _python_api(sim: SimProcess) -> Any:

@@ -9,8 +9,8 @@ Port-forward: kubelet's WebSocket protocol (``v4.channel.k8s.io``, ``channel.k8s
 one WebSocket per forwarded connection, ``?ports=P[,Q]``; port i has data channel 2i and error channel 2i+1,
 and the server first writes each port number (uint16 little-endian) on both. Behind each port is a responder
 (:mod:`kube9_desktop.sim.responders`). kubectl's own port-forward tunnels SPDY inside the WebSocket
-(``SPDY/3.1+portforward.k8s.io``) or upgrades to SPDY; the sim speaks no SPDY and answers 400, so kubectl
-fails cleanly (see the sim README).
+(``SPDY/3.1+portforward.k8s.io``), served by :mod:`kube9_desktop.sim.spdy`; a plain SPDY upgrade (kubectl's
+fallback) is answered 400 (see the sim README).
 
 Errors before the upgrade are answered like the real server: unknown container 400, no node 400, container not
 running 500 ``container not found ("c")`` (the kubelet's plain-text answer), kubelet unreachable (``POST
@@ -31,6 +31,7 @@ import orjson
 from kube9_desktop.sim.handlers.base import Access, PathRoute, Request, ResourceRequest, ResourceRoute, obj_not_found
 from kube9_desktop.sim.responders import Echo, HttpPage, declared_port, is_http
 from kube9_desktop.sim.shell import SimShell
+from kube9_desktop.sim.spdy import TUNNEL_PROTOCOL, SpdyPortForward
 from kube9_desktop.sim.ws import WebSocket, is_websocket, offered_protocols
 
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io")
@@ -242,6 +243,9 @@ def portforward(req: ResourceRequest) -> None:
         return
     offered = offered_protocols(req.conn)
     protocol = _pick(offered, PF_PROTOCOLS)
+    if is_websocket(req.conn) and protocol is None and TUNNEL_PROTOCOL in offered:
+        _spdy_tunnel(req, pod)
+        return
     if not is_websocket(req.conn) or (offered and protocol is None):
         _refuse_spdy(req)
         return
@@ -279,7 +283,11 @@ def portforward(req: ResourceRequest) -> None:
                 ).encode()
             )
             continue
-        responders[data_ch] = HttpPage(name, req.namespace or "", port, send) if is_http(port, entry) else Echo(send)
+        responders[data_ch] = (
+            HttpPage(name, req.namespace or "", port, send, lambda: ws.close(1000))
+            if is_http(port, entry)
+            else Echo(send)
+        )
 
     stop = threading.Event()
 
@@ -297,6 +305,26 @@ def portforward(req: ResourceRequest) -> None:
         for msg in ws.messages():
             if len(msg) > 1 and msg[0] in responders:
                 responders[msg[0]].feed(msg[1:])
+    finally:
+        stop.set()
+        ws.close()
+
+
+def _spdy_tunnel(req: ResourceRequest, pod: dict[str, Any]) -> None:
+    """kubectl's port-forward: SPDY inside the WebSocket (see :mod:`kube9_desktop.sim.spdy`)."""
+    WebSocket.accept(req.conn, TUNNEL_PROTOCOL)
+    sock, rfile, wfile = req.take_over()
+    ws = WebSocket(sock, rfile, wfile, req.sim.stopping)
+    stop = threading.Event()
+
+    def gone() -> None:
+        ws.close(1000)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    _watch_pod(req, stop, gone)
+    try:
+        SpdyPortForward(ws, pod, req.sim.stopping).run()
     finally:
         stop.set()
         ws.close()
