@@ -46,6 +46,19 @@ def _first_port(obj: dict, kind: str) -> str:
     return ""
 
 
+def _ports_text(obj: dict, kind: str) -> str:
+    """``http 8080, metrics 9090`` (what the pod or Service declares)."""
+    if kind == "services":
+        ports = (obj.get("spec") or {}).get("ports") or []
+        return ", ".join(f"{p.get('name', '')} {p.get('port')}".strip() for p in ports)
+    out = [
+        f"{p.get('name', '')} {p.get('containerPort')}".strip()
+        for c in (obj.get("spec") or {}).get("containers") or []
+        for p in c.get("ports") or []
+    ]
+    return ", ".join(out)
+
+
 @command(
     "port-forward",
     "Port forward…",
@@ -64,7 +77,17 @@ async def port_forward(inv: Invocation) -> Result:
         remote = _first_port(obj, t.kind.key)
         if not remote:
             return Result.failure(f"{t.describe()} declares no port; give one: port-forward ADDRESS 0:PORT", 2)
-        ports = f"0:{remote}"
+        local = 0
+        if inv.ui.interactive:
+            offered = _ports_text(obj, t.kind.key)
+            chosen = await inv.ui.ask_int(f"Forward which port of {t.describe()}? ({offered})", int(remote), 1, 65535)
+            if chosen is None:
+                return Result.failure("port-forward: cancelled")
+            picked = await inv.ui.ask_int("Local port on 127.0.0.1 (0 picks a free one)", 0, 0, 65535)
+            if picked is None:
+                return Result.failure("port-forward: cancelled")
+            remote, local = str(chosen), picked
+        ports = f"{local}:{remote}"
     try:
         local, remote = parse_ports(ports)
     except ValueError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyte
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -453,6 +453,16 @@ class TerminalWidget(QWidget):
     # -- keys -------------------------------------------------------------------------------------------------
     def focusNextPrevChild(self, next: bool) -> bool:
         return False  # Tab belongs to the shell
+
+    def event(self, event: QEvent) -> bool:
+        # Keys typed into the shell are the shell's: the window's shortcuts (S opens a shell, Del deletes ...) must
+        # not fire while the terminal has focus. Only the command palette stays reachable.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            palette = event.key() == Qt.Key.Key_P and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if not palette:
+                event.accept()
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         mods = event.modifiers()

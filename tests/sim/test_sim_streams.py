@@ -62,6 +62,13 @@ def test_kubectl_exec_with_stdin_runs_a_script(ssim: SimProcess) -> None:
     assert r.stdout.splitlines() == ["one", pod]
 
 
+def test_kubectl_attach_reaches_the_containers_shell(ssim: SimProcess) -> None:
+    pod = running(ssim)
+    r = kubectl(ssim, "attach", "-i", "-n", "team-a", pod, stdin="hostname\nexit 4\n")
+    assert pod in r.stdout
+    assert r.returncode == 4
+
+
 def test_kubectl_exec_errors_read_as_the_real_servers(ssim: SimProcess) -> None:
     pod = running(ssim)
     r = kubectl(ssim, "exec", "-n", "team-a", pod, "-c", "nope", "--", "ls")

@@ -126,3 +126,23 @@ def test_exec_opens_a_shell_tab(host: Host, run: Any, qtbot: Any, sim: Any) -> N
     host.bottom_dock.close_tab(host.bottom_dock.tab_widget.indexOf(view))
     session = view.session
     assert session is None  # closing the tab closed the stream
+
+
+def test_the_window_offers_the_declared_ports_and_a_local_port(host: Host, run: Any, sim: Any) -> None:
+    load_all()
+
+    class Answers(WindowPort):
+        asked: list[tuple[str, int]] = []
+
+        async def ask_int(self, question: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
+            self.asked.append((question, default))
+            return default
+
+    port = Answers(host)
+    pod = running_pod(sim)
+    r = run(run_line(f"port-forward team-a/pod/{pod}", service=host.service, context="sim-admin", ui=port))
+    assert r.ok, r.message
+    assert port.asked[0] == (f"Forward which port of pod {pod} in team-a? (http 8080)", 8080)
+    assert port.asked[1] == ("Local port on 127.0.0.1 (0 picks a free one)", 0)
+    fwd = FORWARDS.all()[-1]
+    assert fwd.pod_port == 8080 and fwd.local_port > 0

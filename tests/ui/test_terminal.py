@@ -224,3 +224,27 @@ def test_errors_show_in_the_tab(qtbot: Any, sim: Any, service_factory: Any) -> N
     qtbot.waitUntil(lambda: view.result is not None, timeout=5000)
     assert view.status.text().startswith("Permission denied: You may not run commands in pods in team-a")
     view.shutdown()
+
+
+def test_window_shortcuts_do_not_fire_while_the_terminal_has_the_keys(term: Any, qapp: Any) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    w, _ = term
+    for key, mods, text in (
+        (Qt.Key.Key_S, Qt.KeyboardModifier.NoModifier, "s"),
+        (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier, ""),
+        (Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier, "C"),
+    ):
+        ev = QKeyEvent(QEvent.Type.ShortcutOverride, key, mods, text)
+        ev.ignore()
+        qapp.sendEvent(w, ev)
+        assert ev.isAccepted(), key
+    palette = QKeyEvent(
+        QEvent.Type.ShortcutOverride,
+        Qt.Key.Key_P,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    palette.ignore()
+    qapp.sendEvent(w, palette)
+    assert not palette.isAccepted()
