@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from PySide6.QtGui import QColor, QIcon
 
@@ -91,6 +92,44 @@ ROW_CELLS: dict[int, Callable[[Row], str]] = {
     COL_RESTARTS: lambda row: row.restarts,
     COL_AGE: lambda row: format_age(row.created),
 }
+
+
+def _leading_int(text: str) -> int | None:
+    digits = ""
+    for ch in text.strip():
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else None
+
+
+def _ready_key(row: Row) -> tuple[int, float, int]:
+    a, sep, b = row.ready.partition("/")
+    if sep and a.isdigit() and b.isdigit():
+        return (0, int(a) / int(b) if int(b) else 1.0, int(a))
+    return (1, 0.0, 0)  # no ready count: after the rows that have one
+
+
+def _restarts_key(row: Row) -> tuple[int, int]:
+    n = _leading_int(row.restarts)  # "3 (5m ago)"
+    return (0, n) if n is not None else (1, 0)
+
+
+#: How a column sorts object rows (clicking its header sorts each list by it; folders keep their order). Ties fall
+#: back to the name. Age sorts by creation time, so ascending is youngest first, as the column reads.
+SORT_KEYS: dict[int, Callable[[Row], Any]] = {
+    COL_NAME: lambda row: (row.name.casefold(), row.namespace or ""),
+    COL_STATUS: lambda row: row.status.casefold(),
+    COL_READY: _ready_key,
+    COL_RESTARTS: _restarts_key,
+    COL_AGE: lambda row: -(row.created or 0.0),
+}
+
+
+def sort_key(row: Row, column: int) -> tuple[Any, str, str]:
+    """The key ``row`` sorts by in ``column`` (the name breaks ties)."""
+    key = SORT_KEYS.get(column, SORT_KEYS[COL_NAME])
+    return (key(row), row.name.casefold(), row.namespace or "")
 
 
 def _spans_namespaces(parent: TreeNode | None) -> bool:

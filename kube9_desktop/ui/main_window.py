@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +27,7 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.portforward import FORWARDS
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.proxy import TreeProxy
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui import menus
 from kube9_desktop.ui.bottom_dock import BottomDock
@@ -35,6 +36,7 @@ from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorBanner, ErrorNotices, bounded
 from kube9_desktop.ui.menus import MESSAGE_ROWS
 from kube9_desktop.ui.status_bar import StatusBar
+from kube9_desktop.ui.tree_modes import TreeModes
 from kube9_desktop.ui.tree_view import ClusterTreeView
 from kube9_desktop.ui.window_port import WindowPort
 
@@ -46,39 +48,6 @@ if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
 
 log = logging.getLogger(__name__)
-
-
-class FilterProxy(QSortFilterProxyModel):
-    """Filters the loaded tree by name, keeping the ancestors of matches; never triggers loads while filtering."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setRecursiveFilteringEnabled(True)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(render.COL_NAME)
-        self.text = ""
-
-    def set_text(self, text: str) -> None:
-        """Show rows whose name contains ``text`` (case-insensitive), with their ancestors."""
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateFilter() is deprecated there
-            self.beginFilterChange()
-            self.text = text.lower()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:  # pragma: no cover - older Qt
-            self.text = text.lower()
-            self.invalidateFilter()
-
-    def canFetchMore(self, parent: Any) -> bool:
-        return False
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, ClusterTreeModel)
-        node = model.node(model.index(source_row, 0, source_parent))
-        if node.type in (NodeType.LOADING, NodeType.ERROR, NodeType.NOTE):
-            return False
-        name = node.row.name if node.row is not None else node.label
-        return self.text in name.lower()
 
 
 class MainWindow(QMainWindow):
@@ -103,11 +72,12 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(render.icon("kube9-desktop"))
         self.model = ClusterTreeModel(self)
         self.model.accessible_namespaces = settings.accessible_namespaces
-        self.proxy = FilterProxy(self)
+        self.proxy = TreeProxy(self)
         self.banner = ErrorBanner(self)
         self.errors = ErrorNotices(self.banner, self)
         self._build_toolbar()
         self._build_body()
+        self.modes = TreeModes(self)  # filter, sort (header clicks), the details pane following its row
         self.status = StatusBar(self.statusBar(), self.model, lambda: self.service)
         self.status_context, self.status_load, self.status_requests = (self.status.context, self.status.load,
                                                                         self.status.requests)
@@ -241,6 +211,9 @@ class MainWindow(QMainWindow):
         self._connect_selection()
 
     def _connect_selection(self) -> None:
+        modes = getattr(self, "modes", None)
+        if modes is not None:
+            modes.renew_selection()  # a selection model that hears of removed rows after the details pane does
         sel = self.tree.selectionModel()
         if sel is not None:
             sel.currentChanged.connect(self._on_current_changed)
@@ -370,10 +343,10 @@ class MainWindow(QMainWindow):
     def _expanded_paths(self) -> set[tuple[str, ...]]:
         out: set[tuple[str, ...]] = set()
         root = self.model.context_node()
-        if root is None or self.tree.model() is not self.model:
-            return out
+        if root is None or (self.proxy.filtering and self.tree.model() is self.proxy):
+            return out  # what the filter expanded is not the user's
         for n in root.walk():
-            if n.children and self.tree.isExpanded(self.model.index_of(n)):
+            if n.children and self.tree.isExpanded(self._view_index(self.model.index_of(n))):
                 out.add(n.path())
         return out
 
@@ -456,34 +429,7 @@ class MainWindow(QMainWindow):
 
     def set_filter(self, text: str) -> None:
         """Filter the loaded tree by name (recursively); an empty text shows the whole tree again."""
-        text = text.strip()
-        if text:
-            if self.tree.model() is not self.proxy:
-                # The filter sees what views see: show the rows long lists keep waiting, so none escapes it.
-                self.model.show_everything()
-                self._expanded_before_filter = self._expanded_paths()
-                self.proxy.setSourceModel(self.model)
-                self.tree.setModel(self.proxy)
-                self._connect_selection()
-            self.proxy.set_text(text)
-            self._expand_loaded(QModelIndex())
-        elif self.tree.model() is self.proxy:
-            self.tree.setModel(self.model)
-            self._connect_selection()
-            self._span_messages()
-            self.proxy.setSourceModel(None)  # type: ignore[arg-type]
-            root = self.model.context_node()
-            if root is not None:
-                self.tree.expand(self.model.index_of(root))
-            self._restore_expanded(getattr(self, "_expanded_before_filter", set()))
-
-    def _expand_loaded(self, parent: QModelIndex) -> None:
-        """Expand every filtered row whose children are already loaded (never starts a load)."""
-        for r in range(self.proxy.rowCount(parent)):
-            idx = self.proxy.index(r, 0, parent)
-            if self.proxy.rowCount(idx):
-                self.tree.expand(idx)
-                self._expand_loaded(idx)
+        self.modes.set_filter(text)
 
     def _on_double_click(self, index: QModelIndex) -> None:
         node = self.model.node(self._source(index))
@@ -519,11 +465,7 @@ class MainWindow(QMainWindow):
         await self.details.wait()
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        node = self.model.node(self._source(current))
-        if node.type is NodeType.OBJECT and node.row is not None and node.kind is not None:
-            self.details.show_object(node.context, node.kind, node.row)
-        else:
-            self.details.show_node(node)
+        self.modes.on_current_changed(current)
 
     # ------------------------------------------------------------------ feedback
 
