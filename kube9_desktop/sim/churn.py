@@ -1,4 +1,4 @@
-"""Background pod churn and the controllers behind the scale subresource."""
+"""Background pod churn (scaling and rollouts are the controllers' job: sim/controllers.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from kube9_desktop.sim.data import Generator, ts
 from kube9_desktop.sim.events import EventRecorder
-from kube9_desktop.sim.resources import BY_NAME, ResourceType
+from kube9_desktop.sim.resources import BY_NAME
 from kube9_desktop.sim.store import Obj, Store
 
 PODS = BY_NAME["pods"]
@@ -150,88 +150,3 @@ class Churner:
             if c["type"] in ("Ready", "ContainersReady"):
                 c["status"] = "True" if cs.get("ready") else "False"
         self.store.put(PODS, d)
-
-    # -- scale -----------------------------------------------------------------------------------------------
-    def scale(self, rtype: ResourceType, obj: Obj, replicas: int) -> Obj:
-        """Sets spec.replicas of a Deployment/StatefulSet and creates/deletes its pods to match."""
-        store = self.store
-        gen = self.generator
-        assert gen is not None
-        with store.lock:
-            d = obj.to_dict()
-            ns = d["metadata"]["namespace"]
-            name = d["metadata"]["name"]
-            d["spec"]["replicas"] = replicas
-            d["metadata"]["generation"] = int(d["metadata"].get("generation", 1)) + 1
-            if rtype.kind == "Deployment":
-                owner_name, owner_kind = self._replicaset_of(ns, name)
-            else:
-                owner_name, owner_kind = name, "StatefulSet"
-            pods = [
-                p
-                for p in store.scan(PODS, ns, "", None, 0)[0]
-                if (p.to_dict()["metadata"].get("ownerReferences") or [{}])[0].get("name") == owner_name
-            ]
-            image = d["spec"]["template"]["spec"]["containers"][0]["image"]
-            labels = dict(d["spec"]["template"]["metadata"].get("labels") or {})
-            if rtype.kind == "Deployment" and owner_name:
-                labels["pod-template-hash"] = owner_name.rsplit("-", 1)[-1]
-            owner_uid = d["metadata"]["uid"]
-            if owner_kind == "ReplicaSet":
-                rs = store.get(BY_NAME["replicasets"], ns, owner_name)
-                owner_uid = rs.to_dict()["metadata"]["uid"] if rs else owner_uid
-            owner = [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": owner_kind,
-                    "name": owner_name,
-                    "uid": owner_uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ]
-            if len(pods) > replicas:
-                for p in sorted(pods, key=lambda p: p.name, reverse=True)[: len(pods) - replicas]:
-                    gone = store.delete(PODS, ns, p.name)
-                    if gone is not None and self.events is not None:
-                        self.events.pod_killed(gone.to_dict())
-            else:
-                existing = {p.name for p in pods}
-                for i in range(replicas - len(pods)):
-                    if owner_kind == "StatefulSet":
-                        pname = next(
-                            f"{name}-{j}" for j in range(replicas + len(pods) + 1) if f"{name}-{j}" not in existing
-                        )
-                        existing.add(pname)
-                    else:
-                        pname = f"{owner_name}-{gen.rand(5)}"
-                    new = gen.pod(ns, pname, labels, owner, image, time.time() - 1 - i, healthy=True, load=False)
-                    new["metadata"]["creationTimestamp"] = ts(time.time())
-                    added = store.put(PODS, new)
-                    if self.events is not None:
-                        self.events.pod_started(added.to_dict())
-            st = d.setdefault("status", {})
-            # Controllers "observe" the new generation at once, so `kubectl rollout status` completes.
-            st["observedGeneration"] = d["metadata"]["generation"]
-            for k in ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas"):
-                st[k] = replicas
-            if owner_kind == "ReplicaSet":
-                rs = store.get(BY_NAME["replicasets"], ns, owner_name)
-                if rs is not None:
-                    rd = rs.to_dict()
-                    rd["spec"]["replicas"] = replicas
-                    rd["status"].update(
-                        replicas=replicas,
-                        readyReplicas=replicas,
-                        availableReplicas=replicas,
-                        fullyLabeledReplicas=replicas,
-                    )
-                    store.put(BY_NAME["replicasets"], rd)
-            return store.put(rtype, d)
-
-    def _replicaset_of(self, ns: str, deploy: str) -> tuple[str, str]:
-        for rs in self.store.scan(BY_NAME["replicasets"], ns, "", None, 0)[0]:
-            owners = rs.to_dict()["metadata"].get("ownerReferences") or []
-            if owners and owners[0]["kind"] == "Deployment" and owners[0]["name"] == deploy:
-                return rs.name, "ReplicaSet"
-        return "", "ReplicaSet"

@@ -71,6 +71,7 @@ RESOURCES: list[ResourceType] = [
         ("po",),
         ("all",),
         subresources=(
+            ("eviction", "policy", "v1beta1", "Eviction", ("create",)),
             ("log", "", "", "Pod", ("get",)),
             ("exec", "", "", "PodExecOptions", ("create", "get")),
             ("attach", "", "", "PodAttachOptions", ("create", "get")),
@@ -81,11 +82,12 @@ RESOURCES: list[ResourceType] = [
     ResourceType("services", "Service", "", "v1", True, ("svc",), ("all",)),
     ResourceType("daemonsets", "DaemonSet", "apps", "v1", True, ("ds",), ("all",)),
     ResourceType("deployments", "Deployment", "apps", "v1", True, ("deploy",), ("all",), subresources=(_SCALE,)),
-    ResourceType("replicasets", "ReplicaSet", "apps", "v1", True, ("rs",), ("all",)),
+    ResourceType("replicasets", "ReplicaSet", "apps", "v1", True, ("rs",), ("all",), subresources=(_SCALE,)),
     ResourceType("statefulsets", "StatefulSet", "apps", "v1", True, ("sts",), ("all",), subresources=(_SCALE,)),
     ResourceType("jobs", "Job", "batch", "v1", True, (), ("all",)),
     ResourceType("cronjobs", "CronJob", "batch", "v1beta1", True, ("cj",), ("all",)),
     ResourceType("ingresses", "Ingress", "networking.k8s.io", "v1", True, ("ing",)),
+    ResourceType("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1beta1", True, ("pdb",)),
     ResourceType("storageclasses", "StorageClass", "storage.k8s.io", "v1", False, ("sc",)),
     # The same Event objects as core v1 (a converted view, served by handlers/events.py).
     ResourceType("events", "Event", "events.k8s.io", "v1", True, ("ev",)),

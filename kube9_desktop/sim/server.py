@@ -98,12 +98,14 @@ class SimServer(SimState):
         )
         self.thread.start()
         self.churner.start(self.generator)
+        self.controllers.start(self.generator)
         return self
 
     def stop(self) -> None:
         """Stops serving, ends watches and closes every connection."""
         self.stopping.set()
         self.churner.stop()
+        self.controllers.stop()
         self.store.close_watchers()
         if self.httpd is not None:
             self.httpd.shutdown()

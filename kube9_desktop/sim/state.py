@@ -14,6 +14,7 @@ from typing import Any
 
 from kube9_desktop.sim import auth
 from kube9_desktop.sim.churn import Churner
+from kube9_desktop.sim.controllers import Controllers
 from kube9_desktop.sim.events import EventRecorder
 from kube9_desktop.sim.faults import Fault
 from kube9_desktop.sim.logs import LogBook
@@ -58,6 +59,8 @@ class SimState:
         self.churner = Churner(self.store, churn, seed, self.events)
         #: Container logs: their timelines, per-pod rates and kubelets that do not answer.
         self.logbook = LogBook()
+        #: Controllers and kubelet: what reacts to writes (scaling, rollouts, graceful deletion, GC).
+        self.controllers = Controllers(self.store, events=self.events)
 
     @property
     def url(self) -> str:

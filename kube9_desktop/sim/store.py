@@ -336,8 +336,14 @@ class Store:
             self._publish(Event("MODIFIED" if existed else "ADDED", obj, prev))
             return obj
 
-    def delete(self, rtype: ResourceType, namespace: str | None, name: str) -> Obj | None:
-        """Removes an object; the DELETED event carries a fresh resourceVersion like kube-apiserver's."""
+    def delete(
+        self, rtype: ResourceType, namespace: str | None, name: str, final: dict[str, Any] | None = None
+    ) -> Obj | None:
+        """Removes an object; the DELETED event carries a fresh resourceVersion like kube-apiserver's.
+
+        Args:
+            final: The object as the DELETED event shows it (e.g. with ``deletionTimestamp``); default: as stored.
+        """
         with self.lock:
             col = self.collections[rtype.name]
             key = f"{namespace}/{name}" if rtype.namespaced else name
@@ -347,7 +353,7 @@ class Store:
             idx = bisect.bisect_left(col.keys, key)
             if idx < len(col.keys) and col.keys[idx] == key:
                 del col.keys[idx]
-            d = old.to_dict()
+            d = final if final is not None else old.to_dict()
             d["metadata"]["resourceVersion"] = str(self.next_rv())
             gone = Obj(rtype, d)
             self._publish(Event("DELETED", gone, old))

@@ -219,17 +219,18 @@ def test_scale_subresource(clean_msim: SimProcess, mhttp: Any) -> None:
     sc = mhttp(path).json()
     assert sc["kind"] == "Scale" and sc["apiVersion"] == "autoscaling/v1"
     assert sc["spec"]["replicas"] == dep["spec"]["replicas"] and sc["status"]["selector"] == f"app={name}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+
+    def running() -> int:
+        pods = mhttp(f"/api/v1/namespaces/team-a/pods?labelSelector=app%3D{name}").json()["items"]
+        return sum(1 for p in pods if not p["metadata"].get("deletionTimestamp"))
+
     want = dep["spec"]["replicas"] + 2
-    r = mhttp(
-        path,
-        method="PATCH",
-        body={"spec": {"replicas": want}},
-        headers={"Content-Type": "application/merge-patch+json"},
-    )
+    r = mhttp(path, method="PATCH", body={"spec": {"replicas": want}}, headers=merge)
     assert r.status == 200 and r.json()["spec"]["replicas"] == want
     assert mhttp(f"/apis/apps/v1/namespaces/team-a/deployments/{name}").json()["spec"]["replicas"] == want
-    pods = mhttp(f"/api/v1/namespaces/team-a/pods?labelSelector=app%3D{name}").json()["items"]
-    assert len(pods) == want
+    # The controllers make the pods follow (asynchronously, as in a real cluster).
+    assert clean_msim.wait_until(lambda: running() == want)
     r = mhttp(
         path,
         method="PUT",
@@ -241,8 +242,10 @@ def test_scale_subresource(clean_msim: SimProcess, mhttp: Any) -> None:
         },
     )
     assert r.status == 200 and r.json()["spec"]["replicas"] == 1
-    assert len(mhttp(f"/api/v1/namespaces/team-a/pods?labelSelector=app%3D{name}").json()["items"]) == 1
+    assert clean_msim.wait_until(lambda: running() == 1)
     sts = mhttp("/apis/apps/v1/statefulsets?limit=1").json()["items"][0]
     spath = f"/apis/apps/v1/namespaces/{sts['metadata']['namespace']}/statefulsets/{sts['metadata']['name']}/scale"
-    assert mhttp(spath, method="PATCH", body={"spec": {"replicas": 5}}).json()["spec"]["replicas"] == 5
-    assert mhttp(path, method="PATCH", body={"spec": {"replicas": -1}}).status == 422
+    assert mhttp(spath, method="PATCH", body={"spec": {"replicas": 5}}, headers=merge).json()["spec"]["replicas"] == 5
+    assert mhttp(path, method="PATCH", body={"spec": {"replicas": -1}}, headers=merge).status == 422
+    # A plain JSON body is not a patch format (kube-apiserver answers 415).
+    assert mhttp(path, method="PATCH", body={"spec": {"replicas": 2}}).status == 415

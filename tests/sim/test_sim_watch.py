@@ -49,7 +49,7 @@ def test_watch_sees_delete_and_rv0_replays_state(clean_msim: SimProcess, mhttp: 
     victim = pods[0]["metadata"]["name"]
     with watch(clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}") as resp:
         assert resp.status == 200 and resp.headers["Transfer-Encoding"] == "chunked"
-        r = mhttp(f"/api/v1/namespaces/team-a/pods/{victim}", method="DELETE")
+        r = mhttp(f"/api/v1/namespaces/team-a/pods/{victim}?gracePeriodSeconds=0", method="DELETE")
         assert r.status == 200 and r.json()["metadata"]["name"] == victim
         ev = next_event(resp)
         assert ev["type"] == "DELETED" and ev["object"]["kind"] == "Pod"
@@ -65,7 +65,7 @@ def test_watch_sees_delete_and_rv0_replays_state(clean_msim: SimProcess, mhttp: 
 def test_watch_replays_history_after_rv(clean_msim: SimProcess, mhttp: Any) -> None:
     rv, pods = list_rv(mhttp, "/api/v1/namespaces/team-a/pods")
     victim = pods[-1]["metadata"]["name"]
-    assert mhttp(f"/api/v1/namespaces/team-a/pods/{victim}", method="DELETE").status == 200
+    assert mhttp(f"/api/v1/namespaces/team-a/pods/{victim}?gracePeriodSeconds=0", method="DELETE").status == 200
     # Started after the change, from the older resourceVersion: the event is replayed.
     with watch(clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}") as resp:
         ev = next_event(resp)
@@ -75,7 +75,7 @@ def test_watch_replays_history_after_rv(clean_msim: SimProcess, mhttp: Any) -> N
 def test_watch_table_rows(clean_msim: SimProcess, mhttp: Any) -> None:
     rv, pods = list_rv(mhttp, "/api/v1/namespaces/team-a/pods")
     with watch(clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}", accept=TABLE) as resp:
-        mhttp(f"/api/v1/namespaces/team-a/pods/{pods[1]['metadata']['name']}", method="DELETE")
+        mhttp(f"/api/v1/namespaces/team-a/pods/{pods[1]['metadata']['name']}?gracePeriodSeconds=0", method="DELETE")
         ev = next_event(resp)
     assert ev["type"] == "DELETED" and ev["object"]["kind"] == "Table"
     assert [c["name"] for c in ev["object"]["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
@@ -91,8 +91,8 @@ def test_watch_label_selector_filters(clean_msim: SimProcess, mhttp: Any) -> Non
     with watch(
         clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}&labelSelector=app%3D{app}"
     ) as resp:
-        mhttp(f"/api/v1/namespaces/team-a/pods/{other}", method="DELETE")
-        mhttp(f"/api/v1/namespaces/team-a/pods/{mine}", method="DELETE")
+        mhttp(f"/api/v1/namespaces/team-a/pods/{other}?gracePeriodSeconds=0", method="DELETE")
+        mhttp(f"/api/v1/namespaces/team-a/pods/{mine}?gracePeriodSeconds=0", method="DELETE")
         ev = next_event(resp)
     assert ev["object"]["metadata"]["name"] == mine
 
@@ -141,13 +141,16 @@ def test_compaction_gives_410(clean_msim: SimProcess, mhttp: Any) -> None:
     with watch(clean_msim, f"/api/v1/namespaces/team-a/pods?watch=1&resourceVersion={rv}") as open_watch:
         mhttp(
             "/api/v1/namespaces/team-a/pods/"
-            + mhttp("/api/v1/namespaces/team-a/pods?limit=1").json()["items"][0]["metadata"]["name"],
+            + mhttp("/api/v1/namespaces/team-a/pods?limit=1").json()["items"][0]["metadata"]["name"]
+            + "?gracePeriodSeconds=0",
             method="DELETE",
         )
         compacted = clean_msim.compact()
         ev = next_event(open_watch)
         assert ev["type"] == "DELETED"
         ev = next_event(open_watch)
+        while ev["type"] in ("ADDED", "MODIFIED"):  # the ReplicaSet's replacement pod may come first
+            ev = next_event(open_watch)
         assert ev["type"] == "ERROR" and ev["object"]["code"] == 410 and ev["object"]["reason"] == "Expired"
         assert open_watch.readline() == b""
     assert compacted > int(rv)
@@ -183,8 +186,8 @@ def test_pagination_is_a_snapshot_despite_changes(clean_msim: SimProcess, mhttp:
     page = mhttp(f"{base}?limit=5").json()
     assert page["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     # Change things after the first page: delete one already returned and one still to come, add pods.
-    assert mhttp(f"{base}/{names[0]}", method="DELETE").status == 200
-    assert mhttp(f"{base}/{names[-3]}", method="DELETE").status == 200
+    assert mhttp(f"{base}/{names[0]}?gracePeriodSeconds=0", method="DELETE").status == 200
+    assert mhttp(f"{base}/{names[-3]}?gracePeriodSeconds=0", method="DELETE").status == 200
     dep = mhttp("/apis/apps/v1/namespaces/team-a/deployments?limit=1").json()["items"][0]
     mhttp(
         f"/apis/apps/v1/namespaces/team-a/deployments/{dep['metadata']['name']}/scale",
