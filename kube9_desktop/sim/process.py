@@ -106,6 +106,17 @@ class SimProcess:
             payload = resp.read()
         return orjson.loads(payload) if payload else None
 
+    def remove_pod(self, namespace: str, name: str) -> None:
+        """Makes a pod vanish for good: released from its owner (so no ReplicaSet replaces it), then deleted with
+        ``gracePeriodSeconds=0`` (no Terminating phase). For tests of a list that shrinks."""
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+        req = urllib.request.Request(self.url + path, data=b'{"metadata":{"ownerReferences":null}}', method="PATCH")
+        req.add_header("Authorization", f"Bearer {self.admin_token()}")
+        req.add_header("Content-Type", "application/merge-patch+json")
+        with urllib.request.urlopen(req, context=self._ssl, timeout=10) as resp:
+            resp.read()
+        self.request("DELETE", path + "?gracePeriodSeconds=0")
+
     def stats(self) -> dict[str, Any]:
         """``GET /simz/stats``."""
         result: dict[str, Any] = self.request("GET", "/simz/stats")

@@ -82,8 +82,7 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     model.refresh()
     run(model.wait_idle(), 240)
     assert model.find("Namespaces/team-a/Workloads/Pods") is not None
-    tiny_sim.request("DELETE", "/api/v1/namespaces/team-a/pods/" + child_names(
-        model.find("Namespaces/team-a/Workloads/Pods"))[0] + "?gracePeriodSeconds=0")
+    tiny_sim.remove_pod("team-a", child_names(model.find("Namespaces/team-a/Workloads/Pods"))[0])
     model.refresh()
     run(model.wait_idle(), 240)
     model.show_everything()
@@ -337,7 +336,7 @@ def test_refresh_reconciles_in_place(service_factory: Any, run: Any, sim: Any, s
     assert pods is not None
     before = {c.row.name: c for c in pods.children if c.row is not None}
     victim = sorted(before)[0]
-    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim}?gracePeriodSeconds=0")
+    sim.remove_pod("team-a", victim)
     assert model.refresh()
     run(model.wait_idle())
     after = {c.row.name: c for c in pods.children if c.row is not None}
@@ -433,7 +432,7 @@ def test_opening_a_loaded_list_looks_it_up_again_within_its_ttl(service_factory:
     svc.set_options(opts)
     victim = pods.children[0]
     assert victim.row is not None
-    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim.row.name}?gracePeriodSeconds=0")
+    sim.remove_pod("team-a", victim.row.name)
     kept = pods.children[1]
     model.set_expanded(pods, True)
     run(model.wait_idle())
@@ -467,7 +466,7 @@ def test_opening_a_folder_again_updates_counts_older_than_their_ttl(service_fact
     svc.set_options(opts)
     victim = pods.children[0]
     assert victim.row is not None
-    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim.row.name}?gracePeriodSeconds=0")
+    sim.remove_pod("team-a", victim.row.name)
     model.set_expanded(workloads, True)
     run(model.wait_idle())
     assert svc.stats("sim-admin").requests > requests
@@ -479,7 +478,7 @@ def test_opening_a_folder_again_updates_counts_older_than_their_ttl(service_fact
     model.set_context("sim-cert", user=False)
     victim = pods.children[0]
     assert victim.row is not None
-    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim.row.name}?gracePeriodSeconds=0")
+    sim.remove_pod("team-a", victim.row.name)
     model.set_context("sim-admin", user=False)
     run(model.wait_idle())
     assert pods.count == count - 2 and victim not in pods.children
@@ -646,7 +645,7 @@ def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any
     assert model.index_of(pods.children[5]).isValid() and not model.index_of(pods.children[6]).isValid()
     # Delete a shown pod and two waiting ones; Refresh re-lists and reconciles in place.
     for victim in (names[1], names[10], names[-1]):
-        window_sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim}?gracePeriodSeconds=0")
+        window_sim.remove_pod("team-a", victim)
     model.refresh()
     run(model.wait_idle(), 120)
     left = [c.row.name for c in pods.children if c.row is not None]

@@ -108,7 +108,7 @@ def test_refresh_keeps_expansion_and_selection(window: MainWindow, run: Any, sim
     target = pods.children[3]
     window.tree.setCurrentIndex(window.model.index_of(target))
     victim = pods.children[0].row.name  # type: ignore[union-attr]
-    sim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim}?gracePeriodSeconds=0")
+    sim.remove_pod("team-a", victim)
     window.refresh()
     run(window.model.wait_idle())
     assert window.tree.isExpanded(window.model.index_of(pods))
