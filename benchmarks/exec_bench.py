@@ -75,20 +75,33 @@ def keystroke_echo(service: Any, sim: Any, keys: int) -> dict[str, Any]:
     def timed_feed(data: bytes) -> None:
         feed(data)
         fed.append((time.perf_counter(), data))
+        check()
 
     term.feed = timed_feed  # type: ignore[method-assign]
 
-    # Wait as the app's event loop does: blocked in Qt (the GIL released) until an event arrives, so the session's
-    # reader thread is not starved by a busy-polling GUI thread. The timer only bounds each wait.
+    # Wait as the app's event loop does: inside QEventLoop.exec() (the GIL released while Qt waits), so the
+    # session's reader thread runs the moment its bytes arrive; the loop quits as soon as the predicate holds.
+    loop = QEventLoop()
+    state: dict[str, Any] = {"pred": None}
+
+    def check() -> None:
+        if state["pred"] is not None and state["pred"]():
+            loop.quit()
+
     tick = QTimer(interval=20)
+    tick.timeout.connect(check)
     tick.start()
 
     def wait(pred: Any, timeout: float = 5.0) -> None:
+        if pred():
+            return
+        state["pred"] = pred
         end = time.perf_counter() + timeout
         while not pred():
             if time.perf_counter() > end:
                 raise TimeoutError("no echo")
-            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[attr-defined]
+            loop.exec()
+        state["pred"] = None
 
     try:
         wait(lambda: "/ #" in term.text(), 10)

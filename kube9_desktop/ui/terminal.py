@@ -260,11 +260,21 @@ class TerminalWidget(QWidget):
 
     # -- data in ----------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        """Remote output → screen (GUI thread)."""
+        """Remote output → screen (GUI thread); only the rows that changed are repainted."""
+        s = self.vt
+        before = (s.cursor.y, s.alternate, len(s.history.top))
+        s.dirty.clear()
         self.stream.feed(data)
-        if self.back and not self.vt.alternate:
-            self.back = min(self.back, len(self.vt.history.top))
-        self.update()
+        if self.back and not s.alternate:
+            self.back = min(self.back, len(s.history.top))
+        if self.back or before[1] != s.alternate or before[2] != len(s.history.top) or len(s.dirty) > s.lines // 2:
+            self.update()
+        else:
+            # An echoed key changes one row: repainting only it keeps typing fast on a big terminal.
+            for y in {*s.dirty, before[0], s.cursor.y}:
+                if 0 <= y < s.lines:
+                    self.update(0, y * self.ch, self.width(), self.ch)
+        s.dirty.clear()
 
     def text(self) -> str:
         """The visible screen as text (lines without trailing blanks)."""
@@ -297,35 +307,44 @@ class TerminalWidget(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), DEFAULT_BG)
+        area = event.rect()
+        p.fillRect(area, DEFAULT_BG)
         s = self.vt
         base_font = self.font()
         bold_font = QFont(base_font)
         bold_font.setBold(True)
         lines = self._lines()
         first_doc_row = len(s.history.top) - self.back if not s.alternate else 0
-        for y, line in enumerate(lines):
+        cols, cw, chh = s.columns, self.cw, self.ch
+        selecting = self._sel is not None
+        y0 = max(0, area.top() // chh)
+        y1 = min(len(lines) - 1, area.bottom() // chh)
+        for y in range(y0, y1 + 1):
+            line = lines[y]
+            row = first_doc_row + y
             x = 0
-            while x < s.columns:
+            while x < cols:
                 ch = line[x]
+                key = (ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.reverse)
+                selected = selecting and self._selected(row, x)
                 run = [ch.data or " "]
                 x2 = x + 1
-                while (
-                    x2 < s.columns
-                    and self._same(line[x2], ch)
-                    and self._selected(first_doc_row + y, x2) == self._selected(first_doc_row + y, x)
-                ):
-                    run.append(line[x2].data or " ")
+                while x2 < cols:
+                    c2 = line[x2]
+                    if (c2.fg, c2.bg, c2.bold, c2.italics, c2.underscore, c2.reverse) != key:
+                        break
+                    if selecting and self._selected(row, x2) != selected:
+                        break
+                    run.append(c2.data or " ")
                     x2 += 1
                 fg = _color(ch.fg, DEFAULT_FG, ch.bold)
                 bg = _color(ch.bg, DEFAULT_BG)
                 if ch.reverse:
                     fg, bg = bg if ch.bg != "default" else DEFAULT_BG, fg
-                if self._selected(first_doc_row + y, x):
+                if selected:
                     bg = SELECTION_BG
-                rect = QRect(x * self.cw, y * self.ch, (x2 - x) * self.cw, self.ch)
                 if bg != DEFAULT_BG:
-                    p.fillRect(rect, bg)
+                    p.fillRect(QRect(x * cw, y * chh, (x2 - x) * cw, chh), bg)
                 text = "".join(run)
                 if text.strip():
                     f = bold_font if ch.bold else base_font
@@ -333,28 +352,16 @@ class TerminalWidget(QWidget):
                     f.setUnderline(bool(ch.underscore))
                     p.setFont(f)
                     p.setPen(fg)
-                    p.drawText(QPoint(x * self.cw, y * self.ch + self.ascent), text)
+                    p.drawText(QPoint(x * cw, y * chh + self.ascent), text)
                 x = x2
         if not s.cursor.hidden and self.back == 0:
-            cur = QRect(s.cursor.x * self.cw, s.cursor.y * self.ch, self.cw, self.ch)
+            cur = QRect(s.cursor.x * cw, s.cursor.y * chh, cw, chh)
             if self.hasFocus():
                 p.fillRect(cur, QColor(220, 220, 220, 160))
             else:
                 p.setPen(QColor(220, 220, 220))
                 p.drawRect(cur.adjusted(0, 0, -1, -1))
         p.end()
-        s.dirty.clear()
-
-    @staticmethod
-    def _same(a: Any, b: Any) -> bool:
-        return (a.fg, a.bg, a.bold, a.italics, a.underscore, a.reverse) == (
-            b.fg,
-            b.bg,
-            b.bold,
-            b.italics,
-            b.underscore,
-            b.reverse,
-        )
 
     # -- selection and clipboard ------------------------------------------------------------------------------
     def _doc_pos(self, pos: QPoint) -> tuple[int, int]:
