@@ -196,6 +196,8 @@ class _Watchdog:
     #: Seconds between repeated shutdowns of a fired deadline's connections while its request has not ended
     #: (a connection still being set up had no socket to shut down the first time).
     REFIRE = 0.2
+    #: Seconds the thread waits for a new request before it ends.
+    IDLE = 0.5
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -205,7 +207,7 @@ class _Watchdog:
     def add(self, d: Deadline) -> None:
         with self._cond:
             self._active.add(d)
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="kube9-deadlines", daemon=True)
                 self._thread.start()
             self._cond.notify()
@@ -213,12 +215,19 @@ class _Watchdog:
     def discard(self, d: Deadline) -> None:
         with self._cond:
             self._active.discard(d)
+            if not self._active:
+                self._cond.notify()  # the thread may be waiting for this deadline: let it go idle instead
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._active:
-                    self._cond.wait()
+                if not self._active:
+                    # Idle: linger a moment for the next request, then end (no thread outlives a closed app's
+                    # last request by more than this).
+                    self._cond.wait(self.IDLE)
+                    if not self._active:
+                        self._thread = None
+                        return
                 now = time.monotonic()
                 due = [d for d in self._active if d.at <= now]
                 pending = [d.at for d in self._active if d.at > now]
