@@ -24,8 +24,8 @@ class _Bridge(QObject):
     """Carries session events from its reader thread to the GUI thread."""
 
     output = Signal()
-    opened = Signal()
-    ended = Signal(object)
+    opened = Signal(int)  # session generation
+    ended = Signal(int, object)  # session generation, ExecResult
 
 
 def _join_command(argv: tuple[str, ...]) -> str:
@@ -59,6 +59,7 @@ class TerminalView(QWidget):
         self._buf = bytearray()
         self._buf_lock = threading.Lock()
         self._scheduled = False
+        self._gen = 0  # bumped per session: a replaced session's late events are dropped
         self.bridge = _Bridge()
         self.bridge.output.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self.bridge.opened.connect(self._on_open, Qt.ConnectionType.QueuedConnection)
@@ -118,8 +119,19 @@ class TerminalView(QWidget):
         self.result = None
         self.terminal.readonly = False
         self.status.setText(f"Connecting to {self.spec.pod}/{self.spec.container}…")
+        self._gen += 1
+        gen = self._gen
+
+        def output(channel: int, data: bytes) -> None:
+            if gen == self._gen:
+                self._output(channel, data)
+
         self.session = ExecSession(
-            self.client, self.spec, self._output, self.bridge.ended.emit, self.bridge.opened.emit
+            self.client,
+            self.spec,
+            output,
+            lambda result: self.bridge.ended.emit(gen, result),
+            lambda: self.bridge.opened.emit(gen),
         )
         self.session.start()
 
@@ -174,11 +186,15 @@ class TerminalView(QWidget):
         if data:
             self.terminal.feed(data)
 
-    def _on_open(self) -> None:
+    def _on_open(self, gen: int) -> None:
+        if gen != self._gen:
+            return
         self.status.setText(f"Connected: {self.spec.kubectl()}")
         self.terminal.setFocus()
 
-    def _on_end(self, result: ExecResult) -> None:
+    def _on_end(self, gen: int, result: ExecResult) -> None:
+        if gen != self._gen:
+            return  # a session this tab replaced (Reconnect)
         self._drain()
         self.result = result
         self.terminal.readonly = True
@@ -196,6 +212,7 @@ class TerminalView(QWidget):
     def close_streams(self) -> None:
         """Closes the session (the dock calls this when the tab closes; the app when it quits)."""
         session, self.session = self.session, None
+        self._gen += 1
         if session is not None:
             session.close()
 

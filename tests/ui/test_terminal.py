@@ -248,3 +248,16 @@ def test_window_shortcuts_do_not_fire_while_the_terminal_has_the_keys(term: Any,
     palette.ignore()
     qapp.sendEvent(w, palette)
     assert not palette.isAccepted()
+
+
+def test_reconnect_replaces_the_session_and_the_old_ones_end_is_ignored(shell: TerminalView, qtbot: Any) -> None:
+    t = shell.terminal
+    wait_screen(qtbot, shell, "/ #")
+    shell.command_edit.setText("sh")
+    shell.reconnect()  # the old session is closed while alive: its late "closed" must not end the new one
+    qtbot.waitUntil(lambda: shell.status.text().startswith("Connected"), timeout=5000)
+    qtbot.wait(300)
+    assert shell.result is None and not t.readonly
+    qtbot.keyClicks(t, "echo again")
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    wait_screen(qtbot, shell, "\nagain")
