@@ -262,7 +262,9 @@ _SECRET_RE = re.compile(
     r"(?i)(bearer|basic)(\s+)[^\s'\"]+"
     # A key naming a secret, then its value: id_token=..., "client_secret": "...", \"refresh_token\":\"...
     # (matched from the keyword on, not from the key's start: a leading [\w.-]* backtracks quadratically)
-    r"|((?:token|password|passwd|secret|credential|assertion|cookie|key)[\w.-]{0,40}\\?[\"']?\s*[:=]\s*"
+    # ("key" only as a credential's name: "key: Invalid value" is a validation message)
+    r"|((?:token|password|passwd|secret|credential|assertion|cookie"
+    r"|(?:api|private|client|access|signing|encryption)[_-]?key)[\w.-]{0,40}\\?[\"']?\s*[:=]\s*"
     r"\\?[\"']?)[^\s'\",}&\\]+"
 )
 _JWT_RE = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")

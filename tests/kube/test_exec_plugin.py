@@ -176,3 +176,11 @@ def test_no_stray_plugin_processes(tmp_path: Path) -> None:
             if b"kube9-login" in cmd and b"pytest" not in cmd:
                 leftovers.append(cmd)
     assert not leftovers
+
+
+def test_redaction_leaves_ordinary_server_text_alone() -> None:
+    text = ('Deployment.apps "web" is invalid: spec.selector.matchLabels.key: Invalid value: "app"; image '
+            "sha256:" + "ab12" * 16 + " for pod 123e4567-e89b-12d3-a456-426614174000 from /usr/local/bin/kubelet")
+    status = {"kind": "Status", "code": 422, "reason": "Invalid", "message": text}
+    err = error_from_status(422, orjson.dumps(status), None, context="c", server="https://k")
+    assert err.message == text
