@@ -1,8 +1,8 @@
 """Every failure the data layer can meet, as one value: :class:`KubeError`.
 
-The views never see a ``kubernetes`` or ``urllib3`` exception. The client module converts them into a
-``KubeError`` carrying a short title, a plain-language message and an actionable hint, which the tree model turns
-into an error row and the window into a dialog.
+The views never see a ``kubernetes`` or ``urllib3`` exception. :mod:`.status_errors` converts them (and HTTP
+error responses) into a ``KubeError`` carrying a short title, a plain-language message and an actionable hint,
+which the tree model turns into an error row and the window into a dialog.
 """
 
 from __future__ import annotations
