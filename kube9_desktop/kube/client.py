@@ -22,14 +22,13 @@ alone maps their exceptions and ``Status`` bodies into :class:`~kube9_desktop.ku
 
 from __future__ import annotations
 
-import base64
 import logging
 import random
 import socket
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,8 +39,9 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.kube_config import new_client_from_config_dict
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.credentials import user_credentials, with_exec_credential
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses, token_problem
+from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.pool import (
     PoolStats,
@@ -50,6 +50,8 @@ from kube9_desktop.kube.pool import (
     share_ssl_context,
     speaks_tls,
 )
+from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
+from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, with_scheme, wrong_scheme_error
 from kube9_desktop.kube.status_errors import (
     RequestInfo,
     deadline_error,
@@ -86,100 +88,6 @@ JSON = "application/json"
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
 )
-
-
-class Response:
-    """A completed raw response: status, headers and the body bytes."""
-
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self) -> Any:
-        """The body parsed with orjson."""
-        return orjson.loads(self.body)
-
-
-#: Bytes of an error answer's body read when a stream's request fails (a Status is far smaller).
-_ERROR_BODY_LIMIT = 64 * 1024
-
-
-class Stream:
-    """An open response whose body is read as it arrives; iterate for chunks, ``close()`` from any thread.
-
-    Made by :meth:`ContextClient.stream`. Iteration yields the body's byte chunks as they come (or lines with
-    :meth:`iter_lines`) and raises KubeError if the connection fails; after :meth:`close` it just ends.
-
-    Attributes:
-        status: The HTTP status (2xx).
-        headers: The response headers.
-    """
-
-    def __init__(self, raw: Any, client: ContextClient) -> None:
-        self._raw = raw
-        self._client = client
-        self.status: int = raw.status
-        self.headers: Mapping[str, str] = raw.headers
-        self._closed = threading.Event()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed.is_set()
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.iter_chunks()
-
-    def iter_chunks(self, size: int = 64 * 1024) -> Iterator[bytes]:
-        """The body's chunks as they arrive, at most ``size`` bytes each; raises KubeError on a failed read."""
-        c = self._client
-        try:
-            for chunk in self._raw.stream(size, decode_content=True):
-                with c._stats.lock:
-                    c._stats.bytes_received += len(chunk)
-                yield chunk
-        except Exception as exc:
-            if self.closed:
-                return
-            raise transform_exception(exc, context=c.context, server=c.server, options=c.options,
-                                      exec_command=c.exec_command) from None
-        finally:
-            if not self.closed:
-                self._raw.release_conn()
-
-    def iter_lines(self, size: int = 64 * 1024) -> Iterator[bytes]:
-        """The body split at newlines (without them), as the lines complete; the last one even if unterminated."""
-        buf = b""
-        for chunk in self.iter_chunks(size):
-            buf += chunk
-            if b"\n" not in chunk:
-                continue
-            *lines, buf = buf.split(b"\n")
-            yield from lines
-        if buf:
-            yield buf
-
-    def close(self) -> None:
-        """End the stream now, also when another thread is blocked reading it; safe to call twice."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        try:
-            if hasattr(self._raw, "shutdown"):
-                self._raw.shutdown()
-            self._raw.close()
-            self._raw.release_conn()
-        except Exception:  # closing must never fail the owner; the connection is gone either way
-            log.debug("closing stream of %s failed", self._client.context, exc_info=True)
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)
@@ -231,7 +139,7 @@ class ContextClient:
         self.kubectl_kubeconfig = kubectl_kubeconfig(kubeconfig, context)
         cluster = (self._config_dict["clusters"][0] or {}).get("cluster") or {} if self._config_dict["clusters"] \
             else {}
-        self.server, self._assumed_scheme = _with_scheme(info.server.rstrip("/"))
+        self.server, self._assumed_scheme = with_scheme(info.server.rstrip("/"))
         if self._assumed_scheme and isinstance(cluster, dict):
             cluster["server"] = self.server
         # Whether an http:// server answered a TLS handshake (checked once, after a failure that suggests it).
@@ -253,46 +161,11 @@ class ContextClient:
 
     def _build(self) -> ApiClient:
         """Build a fresh ApiClient (runs the exec plugin if the user has one); raises KubeError."""
-        config_dict = {**self._config_dict}
-        token_file = self._config_dict["users"][0]["user"].get("tokenFile") if self._config_dict["users"] else None
-        if token_file and not self._config_dict["users"][0]["user"].get("token"):
-            # Read (and re-read on re-authentication) like client-go: surrounding whitespace is not part of it.
-            try:
-                with open(token_file, encoding="utf-8") as f:
-                    token = f.read().strip()
-            except OSError as exc:
-                raise KubeError(
-                    ErrorKind.KUBECONFIG,
-                    "Kubeconfig problem",
-                    f"The tokenFile {token_file} of context {self.context} cannot be read ({exc.strerror or exc}).",
-                    hint="Fix the tokenFile path in the kubeconfig.",
-                    context=self.context,
-                ) from None
-            user0 = {k: v for k, v in self._config_dict["users"][0]["user"].items() if k != "tokenFile"}
-            user0["token"] = token
-            config_dict["users"] = [{"name": self._config_dict["users"][0]["name"], "user": user0}]
-        static = config_dict["users"][0]["user"].get("token") if config_dict.get("users") else None
-        if isinstance(static, str) and (problem := token_problem(static)):
-            from_file = token_file and not self._config_dict["users"][0]["user"].get("token")
-            where = f"token in the tokenFile {token_file}" if from_file else "token"
-            raise KubeError(
-                ErrorKind.KUBECONFIG,
-                "Kubeconfig problem",
-                f"The {where} of context {self.context} contains {problem}, which cannot be sent in an HTTP "
-                "header.",
-                hint="Fix the token in the kubeconfig's user entry (a stray line break or a pasted character).",
-                context=self.context,
-            )
+        config_dict = user_credentials(self._config_dict, self.context)
         if self.exec_auth is not None:
             cred = self.exec_auth.get(self.options.exec_timeout)
             self._cred = cred
-            user: dict[str, Any] = {k: v for k, v in self._config_dict["users"][0]["user"].items() if k != "exec"}
-            if cred.token:
-                user["token"] = cred.token
-            else:
-                user["client-certificate-data"] = base64.b64encode(str(cred.client_cert).encode()).decode()
-                user["client-key-data"] = base64.b64encode(str(cred.client_key).encode()).decode()
-            config_dict["users"] = [{"name": self._config_dict["users"][0]["name"], "user": user}]
+            config_dict = with_exec_credential(self._config_dict, cred)
         cfg = Configuration()
         # Sized to the worker threads so parallel requests never wait for (or discard) a pooled connection.
         cfg.connection_pool_maxsize = max(1, self.options.workers)
@@ -531,41 +404,19 @@ class ContextClient:
         raise too_large_error(self.server, limit, self.context, info, size)
 
     def _finish(self, err: KubeError) -> KubeError:
-        """The error as the user should read it, knowing this client's configuration.
+        """The error as the user should read it, knowing this client's server address.
 
         An ``http://`` server that drops plain-HTTP requests (or answers Go's "HTTP request to an HTTPS server")
         and completes a TLS handshake is a kubeconfig problem, said on the first request instead of after a
         tree's worth of "connection closed"; a server address written without a scheme is named as such.
         """
-        if self.server.startswith("http://") and (
-            (err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL) and err.reason in ("reset", "truncated"))
-            or (err.status == 400 and "HTTPS server" in str(err.details))
-        ):
+        if looks_like_tls_port(self.server, err):
             if self._speaks_tls is None:
                 parts = urlsplit(self.server)
                 self._speaks_tls = speaks_tls(parts.hostname or "", parts.port or 80, self.options.connect_timeout)
             if self._speaks_tls:
-                https = "https://" + self.server.removeprefix("http://")
-                if self._assumed_scheme:
-                    what = (f"The server address {self.server.removeprefix('http://')} of context {self.context} "
-                            "has no scheme, so plain HTTP was used (as kubectl does), but the server speaks TLS.")
-                else:
-                    what = (f"The server address of context {self.context} is {self.server}, but the server "
-                            "speaks TLS (HTTPS).")
-                return KubeError(
-                    ErrorKind.KUBECONFIG,
-                    "Wrong scheme",
-                    what,
-                    hint=f"Write the server as {https} in the kubeconfig.",
-                    context=self.context,
-                    details={"server": self.server},
-                )
-        if self._assumed_scheme and err.kind in (ErrorKind.UNREACHABLE, ErrorKind.PROTOCOL, ErrorKind.TLS,
-                                                  ErrorKind.TIMEOUT):
-            err.message += (f" (The kubeconfig's server address has no scheme; {self._assumed_scheme} was assumed, "
-                            "as kubectl does: write the scheme out.)")
-            err.args = (err.message,)
-        return err
+                return wrong_scheme_error(self.server, bool(self._assumed_scheme), self.context)
+        return note_assumed_scheme(err, self._assumed_scheme)
 
     def _renew_after_401(self, err: KubeError, seen: ExecCredential | None, reauthed: bool) -> bool:
         """Whether a 401 was answered with a new credential worth one more try; raises the plugin's KubeError."""
@@ -718,7 +569,7 @@ class ContextClient:
                 if 200 <= raw.status < 300:
                     return Stream(raw, self)
                 try:
-                    data = raw.read(_ERROR_BODY_LIMIT)
+                    data = raw.read(ERROR_BODY_LIMIT)
                 except Exception:  # the status says enough
                     data = b""
                 finally:
@@ -776,19 +627,6 @@ class ContextClient:
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
                 except (OSError, ValueError):
                     pass
-
-
-def _with_scheme(server: str) -> tuple[str, str]:
-    """``server`` with a scheme, and the scheme added ("" when it had one).
-
-    An address without a scheme gets ``http://``, as kubectl (v1.32) gives it even when the cluster entry has a
-    CA: the same kubeconfig behaves the same in both. When the port then turns out to speak TLS, the first
-    failure says the scheme is missing (:meth:`ContextClient._finish`).
-    """
-    parts = urlsplit(server)
-    if not server or (parts.scheme in ("http", "https") and parts.netloc):
-        return server, ""
-    return "http://" + server, "http://"
 
 
 def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions,

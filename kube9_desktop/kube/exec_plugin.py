@@ -27,9 +27,10 @@ from typing import Any
 
 import orjson
 
+from kube9_desktop.kube.credentials import token_problem
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kubeconfig import find_executable, search_dirs
-from kube9_desktop.kube.status_errors import bounded_text, redact
+from kube9_desktop.kube.redact import bounded_text, redact
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +159,6 @@ def _collect(child: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, byt
     except subprocess.TimeoutExpired:
         return bytes(out), bytes(err), True, out_cut
     return bytes(out), bytes(err), False, out_cut
-
-
-def token_problem(token: str) -> str | None:
-    """What in ``token`` cannot go into an ``Authorization`` header (None when it can), never the token itself."""
-    for ch in token:
-        o = ord(ch)
-        if ch in "\r\n":
-            return "a line break"
-        if (o < 32 and ch != "\t") or o == 127:
-            return f"a control character (U+{o:04X})"
-        if o > 255:
-            return f"a character that is not Latin-1 (U+{o:04X})"
-    return None
 
 
 def _first_lines(text: str, n: int = 5) -> str:

@@ -23,8 +23,9 @@ from kube9_desktop.kube.convert import rows_from_list
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.redact import bounded_text, scrub
 from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
-from kube9_desktop.kube.status_errors import bounded_text, kubectl_kubeconfig, scrub
+from kube9_desktop.kube.status_errors import kubectl_kubeconfig
 
 #: Characters of kubectl's stderr looked at (what it relays from plugins and servers can be megabytes).
 STDERR_KEEP = 64 * 1024
