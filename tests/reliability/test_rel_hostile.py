@@ -232,6 +232,36 @@ def test_a_silent_tls_listener_is_reported_as_a_connect_timeout(socket_server: C
     assert took < 5
 
 
+def test_a_full_listen_backlog_is_reported_as_a_tcp_connect_timeout(kubeconfig_for: Callable[..., str],
+                                                                    services: Callable[..., Any], run: Any) -> None:
+    # A listener that never accepts, its backlog filled: the kernel drops further SYNs, so connect() times out.
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(0)
+    port = lst.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    try:
+        svc = services(kubeconfig_for(f"https://127.0.0.1:{port}", **{"insecure-skip-tls-verify": True}),
+                       connect_timeout=1.0, read_timeout=30.0, retries=0)
+        err, took = fail_of(run, svc.version("x"))
+    finally:
+        for c in fillers:
+            c.close()
+        lst.close()
+    assert err.kind is ErrorKind.TIMEOUT
+    assert "no connection within the connect timeout (1 s)" in err.message, err.message
+    assert "30 s" not in err.message and "read timeout" not in err.message + err.hint
+    assert took < 5
+
+
 def test_a_server_that_never_answers_names_the_read_timeout(socket_server: Callable[..., SocketServer],
                                                            kubeconfig_for: Callable[..., str],
                                                            services: Callable[..., Any], run: Any) -> None:
