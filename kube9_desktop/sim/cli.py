@@ -25,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fault", action="append", default=[], metavar="PATH_REGEX:STATUS[:RATE]", help="inject a fault (repeatable)"
     )
+    p.add_argument("--metrics", choices=("available", "unavailable", "absent"), default="available",
+                   help="metrics.k8s.io: served, registered but failing (503), or not installed (404)")
+    p.add_argument("--contexts", type=int, default=0, metavar="N",
+                   help="add N fleet-NNN contexts to the kubeconfig (some dead, slow or with a missing plugin)")
+    p.add_argument("--scenarios", action="store_true",
+                   help="add namespace 'scenarios': pods and workloads failing in every way diagnose explains")
     return p
 
 
@@ -56,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         churn=args.churn,
         kubeconfig_out=args.kubeconfig_out,
         faults=faults,
+        metrics=args.metrics,
+        contexts=args.contexts,
+        scenarios=args.scenarios,
     )
     sim.start()
     print(f"ready {sim.url} kubeconfig={sim.kubeconfig_path}", flush=True)

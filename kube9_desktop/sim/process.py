@@ -138,6 +138,10 @@ class SimProcess:
         """Sets pod changes per second."""
         self.request("POST", "/simz/churn", {"rate": rate})
 
+    def set_metrics(self, mode: str) -> None:
+        """``metrics.k8s.io``: ``available``, ``unavailable`` (503) or ``absent`` (404)."""
+        self.request("POST", "/simz/metrics", {"mode": mode})
+
     def set_log_rate(self, rate: float, namespace: str | None = None, pod: str | None = None) -> None:
         """Lines per second every container writes (of one pod when ``pod`` is given)."""
         body: dict[str, Any] = {"rate": rate}

@@ -25,7 +25,9 @@ from kube9_desktop.sim.data import Generator
 from kube9_desktop.sim.faults import Fault
 from kube9_desktop.sim.handlers import AREAS
 from kube9_desktop.sim.router import Router
+from kube9_desktop.sim.scenarios import add_scenarios
 from kube9_desktop.sim.state import SimState
+from kube9_desktop.sim.tarpit import Tarpit
 
 __all__ = ["Fault", "SimServer"]
 
@@ -44,6 +46,10 @@ class SimServer(SimState):
         kubeconfig_out: Where to write the kubeconfig (default: a temporary file).
         faults: Initial faults.
         areas: Handler modules to serve (default: every area in :data:`kube9_desktop.sim.handlers.AREAS`).
+        metrics: ``metrics.k8s.io`` availability: ``available``, ``unavailable`` (503) or ``absent`` (404).
+        contexts: Extra ``fleet-NNN`` contexts in the kubeconfig (for a fleet view): most reach this sim, every
+            fifth a dead port, every seventh a port that never answers, every eleventh a missing exec plugin.
+        scenarios: Add the pods and workloads that exercise every diagnose rule (namespace ``scenarios``).
     """
 
     def __init__(
@@ -58,8 +64,15 @@ class SimServer(SimState):
         kubeconfig_out: str | None = None,
         faults: list[Fault] | None = None,
         areas: Iterable[ModuleType] = AREAS,
+        metrics: str = "available",
+        contexts: int = 0,
+        scenarios: bool = False,
     ) -> None:
         super().__init__(seed, port, latency_ms, churn, faults)
+        self.metrics.set_mode(metrics)
+        self.extra_contexts = max(0, contexts)
+        self.scenarios = scenarios
+        self.tarpit: Tarpit | None = None
         self.nodes, self.namespaces, self.pods = nodes, namespaces, pods
         self.kubeconfig_path = kubeconfig_out or ""
         self.router = Router(self, areas)
@@ -81,6 +94,8 @@ class SimServer(SimState):
         gc.disable()
         try:
             self.generator.build(self.store)
+            if self.scenarios:
+                add_scenarios(self.generator, self.store, self.events)
             self.store.finish_load()
         finally:
             gc.enable()
@@ -92,6 +107,8 @@ class SimServer(SimState):
         self.httpd = httpd
         self.port = httpd.server_address[1]
         self.down_port = self._free_port()
+        if self.extra_contexts:
+            self.tarpit = Tarpit()
         self.write_kubeconfig()
         self.thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="kube9-sim", daemon=True
@@ -111,6 +128,8 @@ class SimServer(SimState):
             self.httpd.shutdown()
             self.httpd.server_close()
         self.drop_connections()
+        if self.tarpit is not None:
+            self.tarpit.stop()
 
     def __enter__(self) -> SimServer:
         return self.start()
@@ -187,11 +206,32 @@ class SimServer(SimState):
                 context("sim-down", "kube9-sim-down", "sim-admin", "default"),
             ],
         }
+        self._fleet_contexts(cfg, cluster, context)
         tmp = self.kubeconfig_path + ".tmp"
         with open(tmp, "w") as f:
             yaml.safe_dump(cfg, f, sort_keys=False)
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.kubeconfig_path)
+
+    def _fleet_contexts(self, cfg: dict[str, Any], cluster: Any, context: Any) -> None:
+        """``fleet-NNN`` contexts: live, dead (nothing listens), slow (never answers) or a missing exec plugin."""
+        if not self.extra_contexts:
+            return
+        assert self.tarpit is not None
+        cfg["clusters"].append(cluster("kube9-sim-slow", self.tarpit.port))
+        cfg["users"].append({"name": "sim-missing-plugin", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kube9-sim-no-such-plugin",
+            "args": ["token"], "interactiveMode": "Never"}}})
+        for i in range(1, self.extra_contexts + 1):
+            name = f"fleet-{i:03d}"
+            if i % 5 == 0:
+                cfg["contexts"].append(context(name, "kube9-sim-down", "sim-admin", "default"))
+            elif i % 7 == 0:
+                cfg["contexts"].append(context(name, "kube9-sim-slow", "sim-admin", "default"))
+            elif i % 11 == 0:
+                cfg["contexts"].append(context(name, "kube9-sim", "sim-missing-plugin", "default"))
+            else:
+                cfg["contexts"].append(context(name, "kube9-sim", "sim-admin", "default"))
 
     def dispatch(self, conn: Connection) -> None:
         """Entry point for every request (called in the connection's thread)."""

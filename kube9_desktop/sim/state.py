@@ -18,6 +18,7 @@ from kube9_desktop.sim.controllers import Controllers
 from kube9_desktop.sim.events import EventRecorder
 from kube9_desktop.sim.faults import Fault
 from kube9_desktop.sim.logs import LogBook
+from kube9_desktop.sim.metrics import MetricsState
 from kube9_desktop.sim.store import Store
 
 
@@ -61,6 +62,8 @@ class SimState:
         self.logbook = LogBook()
         #: Controllers and kubelet: what reacts to writes (scaling, rollouts, graceful deletion, GC).
         self.controllers = Controllers(self.store, events=self.events)
+        #: metrics.k8s.io: usage model and availability switch (``--metrics``, ``/simz/metrics``).
+        self.metrics = MetricsState()
 
     @property
     def url(self) -> str:

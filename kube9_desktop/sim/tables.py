@@ -93,6 +93,19 @@ def pod_status(o: dict[str, Any]) -> str:
     """The STATUS column kubectl shows for a pod (a simplified ``printPod``)."""
     status = o.get("status", {})
     reason = status.get("reason") or status.get("phase") or "Unknown"
+    inits = status.get("initContainerStatuses") or []
+    for i, cs in enumerate(inits):  # kubectl's printPod: an unfinished init container names the status
+        state = cs.get("state", {})
+        term, waiting = state.get("terminated") or {}, state.get("waiting") or {}
+        if term and term.get("exitCode") == 0:
+            continue
+        if term:
+            reason = "Init:" + (term.get("reason") or f"ExitCode:{term.get('exitCode')}")
+        elif waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len(inits)}"
+        return "Terminating" if o["metadata"].get("deletionTimestamp") else str(reason)
     for cs in reversed(status.get("containerStatuses") or []):
         state = cs.get("state", {})
         if state.get("waiting", {}).get("reason"):

@@ -8,6 +8,19 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kube9_desktop.sim.handlers import admin, authz, discovery, events, logs, oidc, read, streams, watch, writes
+from kube9_desktop.sim.handlers import (
+    admin,
+    authz,
+    discovery,
+    events,
+    logs,
+    metrics,
+    oidc,
+    read,
+    streams,
+    watch,
+    writes,
+)
 
-AREAS: list[ModuleType] = [oidc, streams, admin, discovery, authz, events, read, watch, logs, writes]
+# metrics before admin (its /simz/metrics precedes admin's catch-all) and discovery (its group document).
+AREAS: list[ModuleType] = [oidc, metrics, streams, admin, discovery, authz, events, read, watch, logs, writes]

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from kube9_desktop.sim import resources
+from kube9_desktop.sim import metrics, resources
 from kube9_desktop.sim.handlers.base import PathRoute, Request, not_found
 
 VERSION = {
@@ -54,8 +54,11 @@ def api_versions(req: Request) -> None:
 
 
 def api_groups(req: Request) -> None:
-    """``/apis``: the APIGroupList."""
-    req.conn.send_json(200, resources.api_group_list_doc())
+    """``/apis``: the APIGroupList (with ``metrics.k8s.io`` while its APIService is registered)."""
+    doc = resources.api_group_list_doc()
+    if req.sim.metrics.mode != "absent":
+        doc["groups"].append(metrics.group_doc())
+    req.conn.send_json(200, doc)
 
 
 def api_group(req: Request) -> None:
