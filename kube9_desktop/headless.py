@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from kube9_desktop.model.lag import LoopLagMonitor
@@ -89,8 +90,10 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
     return problems
 
 
-def format_tree(root: TreeNode) -> list[str]:
+def format_tree(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) -> list[str]:
     """One line per row: two spaces per level, the label, a tab and the status; errors as ``! message``.
+
+    ``extra`` adds columns (after a tab) to an object row: the CPU/MEM usage of nodes and pods.
 
     Labels and statuses have their control characters escaped, so a newline or tab in a name cannot forge a row or
     a column, and no escape sequence reaches the terminal.
@@ -110,12 +113,60 @@ def format_tree(root: TreeNode) -> list[str]:
         else:
             status = esc(node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else ""))
             label = esc(node.display_label + (f" [{node.note}]" if node.note else ""))
-            lines.append(f"{indent}{label}\t{status}" if status else f"{indent}{label}")
+            more = extra(node) if extra is not None and node.row is not None else ""
+            if more:
+                lines.append(f"{indent}{label}\t{status}\t{more}")
+            else:
+                lines.append(f"{indent}{label}\t{status}" if status else f"{indent}{label}")
         for c in node.children:
             emit(c, depth + 1)
 
     emit(root, 0)
     return lines
+
+
+def _walk(node: TreeNode) -> Iterator[TreeNode]:
+    yield node
+    for c in node.children:
+        yield from _walk(c)
+
+
+async def usage_columns(service: KubeService, context: str, root: TreeNode) -> Callable[[TreeNode], str] | None:
+    """CPU and MEM columns for the Nodes and pod rows (``250m 6%``, ``512Mi 3%``), from one metrics sample.
+
+    Where the API is missing, one line on stderr says why (never one per row) and the rows stay as they were.
+    """
+    from kube9_desktop.kube.errors import KubeError
+    from kube9_desktop.kube.metrics import Unavailable, tree_figures, usage_cells
+    from kube9_desktop.kube.overview import api_client
+
+    kinds = {n.kind.key for n in _walk(root) if n.row is not None and n.kind is not None}
+    if not kinds & {"nodes", "pods"}:
+        return None
+    try:
+        client = await asyncio.to_thread(api_client, service, context)
+        got = await asyncio.to_thread(tree_figures, client, "pods" in kinds)
+    except KubeError as err:
+        say(f"metrics unavailable: {err.message}")
+        return None
+    if isinstance(got, Unavailable):
+        say(f"metrics unavailable: {got.reason}")
+        return None
+    sample, alloc = got
+
+    def cells(node: TreeNode) -> str:
+        if node.kind is None or node.row is None:
+            return ""
+        if node.kind.key == "nodes":
+            a = alloc.get(node.row.name)
+            cpu, mem, _, _ = usage_cells(sample.nodes.get(node.row.name), a.cpu if a else 0, a.memory if a else 0)
+        elif node.kind.key == "pods":
+            cpu, mem, _, _ = usage_cells(sample.pods.get((node.row.namespace or "", node.row.name)), 0, 0)
+        else:
+            return ""
+        return f"cpu {cpu}\tmem {mem}" if cpu else ""
+
+    return cells
 
 
 def say(message: str) -> None:
@@ -164,9 +215,11 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
     await monitor.stop()
     root = model.context_node()
     assert root is not None
-    lines = format_tree(root)
     stats = service.stats(context)
     cache = service.cache_stats()
+    # Usage columns: read after the tree's own numbers are taken, so the footer still counts the tree alone.
+    extra = None if root.state is LoadState.FAILED else await usage_columns(service, context, root)
+    lines = format_tree(root, extra)
     footer = (f"# rows={len(lines)} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "
               f"cache_misses={cache.misses} connections={stats.connections} "
               f"max_loop_lag_ms={monitor.max_lag_ms:.1f}")

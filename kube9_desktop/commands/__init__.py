@@ -14,6 +14,7 @@ FAMILIES: tuple[str, ...] = (
     "logs",
     "shell",
     "forward",
+    "health",
 )
 
 _loaded = False

@@ -1,0 +1,305 @@
+"""Resource usage from ``metrics.k8s.io/v1beta1`` (metrics-server): quantities, percentages, availability, history.
+
+Qt-free. Usage is never cached past one sample (metrics-server scrapes every 15 s); when the API is missing (404:
+no APIService, 503: its backend is down, 403: RBAC) the answer is one :class:`Unavailable` value with the reason,
+remembered for a while so a refresh loop asks again rarely instead of producing an error per row or per tick.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kube9_desktop.kube.client import ContextClient
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+
+GROUP_VERSION = "metrics.k8s.io/v1beta1"
+#: Seconds between samples (metrics-server's scrape period; the window's refresh while visible).
+REFRESH_S = 15.0
+#: History kept per object while the app runs.
+HISTORY_S = 15 * 60.0
+#: After the API was found missing, seconds before asking again.
+RETRY_UNAVAILABLE_S = 120.0
+#: Colour thresholds of a percentage (warning, critical).
+WARN_PCT, CRIT_PCT = 80.0, 95.0
+
+_BIN = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DEC = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+
+
+def parse_quantity(q: Any) -> float:
+    """A Kubernetes quantity (``250m``, ``1.5Gi``, ``2e3``, ``128974848``) as a plain number; raises ValueError."""
+    s = str(q).strip()
+    if not s:
+        raise ValueError("empty quantity")
+    for suffix, mult in _BIN.items():
+        if s.endswith(suffix):
+            return float(s[: -len(suffix)]) * mult
+    if s[-1] in _DEC and not s[-1].isdigit():
+        # "1e3" ends with a digit; "5E" would be exa, but kube never writes a bare E after a digit-less number.
+        return float(s[:-1]) * _DEC[s[-1]]
+    return float(s)
+
+
+def cpu_millicores(q: Any) -> float:
+    """CPU quantity → millicores (``250m`` → 250, ``2`` → 2000, ``1500000n`` → 1.5)."""
+    return parse_quantity(q) * 1000
+
+
+def memory_bytes(q: Any) -> float:
+    """Memory quantity → bytes."""
+    return parse_quantity(q)
+
+
+def format_cpu(millicores: float) -> str:
+    """``250m`` below 10 cores, ``12.5`` cores above (like ``kubectl top`` for small values)."""
+    if millicores >= 10000:
+        return f"{millicores / 1000:.1f}"
+    return f"{round(millicores)}m"
+
+
+def format_memory(b: float) -> str:
+    """``512Mi`` / ``1.2Gi`` (binary units, as ``kubectl top`` prints Mi)."""
+    if b >= 10 * 2**30:
+        return f"{b / 2**30:.0f}Gi"
+    if b >= 2**30:
+        return f"{b / 2**30:.1f}Gi"
+    if b >= 2**20:
+        return f"{b / 2**20:.0f}Mi"
+    return f"{b / 2**10:.0f}Ki"
+
+
+def percent(used: float, of: float) -> float | None:
+    """``used`` as a percentage of ``of`` (None without a positive total)."""
+    return used * 100.0 / of if of > 0 else None
+
+
+def level(pct: float | None) -> int:
+    """0 normal, 1 past :data:`WARN_PCT`, 2 past :data:`CRIT_PCT`."""
+    if pct is None:
+        return 0
+    return 2 if pct >= CRIT_PCT else 1 if pct >= WARN_PCT else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """CPU (millicores) and memory (bytes) in use."""
+
+    cpu: float
+    memory: float
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.cpu + other.cpu, self.memory + other.memory)
+
+
+ZERO = Usage(0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """A pod's summed container requests and limits (0 = not set) or a node's allocatable (as requests)."""
+
+    cpu_request: float = 0.0
+    memory_request: float = 0.0
+    cpu_limit: float = 0.0
+    memory_limit: float = 0.0
+
+
+def pod_resources(pod: dict[str, Any]) -> Resources:
+    """Sum of the pod's regular containers' requests and limits (a limit missing on any container: no limit)."""
+    cr = mr = cl = ml = 0.0
+    cl_all = ml_all = True
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        # Kubernetes defaults a request to the limit when only the limit is set.
+        cr += cpu_millicores(req.get("cpu", lim.get("cpu", 0)) or 0)
+        mr += memory_bytes(req.get("memory", lim.get("memory", 0)) or 0)
+        if "cpu" in lim:
+            cl += cpu_millicores(lim["cpu"])
+        else:
+            cl_all = False
+        if "memory" in lim:
+            ml += memory_bytes(lim["memory"])
+        else:
+            ml_all = False
+    return Resources(cr, mr, cl if cl_all else 0.0, ml if ml_all else 0.0)
+
+
+def node_allocatable(node: dict[str, Any]) -> Usage:
+    """A node's allocatable CPU and memory."""
+    alloc = (node.get("status") or {}).get("allocatable") or {}
+    return Usage(cpu_millicores(alloc.get("cpu", 0) or 0), memory_bytes(alloc.get("memory", 0) or 0))
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """The metrics API cannot be used: ``reason`` says why in a sentence (tooltip, overview, headless)."""
+
+    reason: str
+    status: int | None = None
+
+
+def unavailable_from(err: KubeError) -> Unavailable:
+    """The user's sentence for a failed metrics request."""
+    if err.status == 404 or err.kind is ErrorKind.NOT_FOUND:
+        why = "metrics.k8s.io is not served (404): metrics-server is not installed"
+    elif err.status == 503:
+        why = "metrics.k8s.io is registered but not answering (503): its APIService is unavailable"
+    elif err.status == 403 or err.kind is ErrorKind.FORBIDDEN:
+        why = "you may not read metrics.k8s.io (403)"
+    else:
+        why = f"metrics could not be read: {err.message}"
+    return Unavailable(why, err.status)
+
+
+@dataclass
+class Sample:
+    """One reading of the metrics API.
+
+    Attributes:
+        at: ``time.time()`` of the reading.
+        nodes: Node name → usage.
+        pods: ``(namespace, name)`` → usage (summed over containers).
+        containers: ``(namespace, name)`` → {container: usage}.
+    """
+
+    at: float
+    nodes: dict[str, Usage] = field(default_factory=dict)
+    pods: dict[tuple[str, str], Usage] = field(default_factory=dict)
+    containers: dict[tuple[str, str], dict[str, Usage]] = field(default_factory=dict)
+
+
+def _usage(u: dict[str, Any]) -> Usage:
+    return Usage(cpu_millicores(u.get("cpu", 0) or 0), memory_bytes(u.get("memory", 0) or 0))
+
+
+def parse_node_metrics(doc: dict[str, Any]) -> dict[str, Usage]:
+    """A NodeMetricsList → name → usage."""
+    out = {}
+    for item in doc.get("items") or []:
+        name = (item.get("metadata") or {}).get("name")
+        if name:
+            out[str(name)] = _usage(item.get("usage") or {})
+    return out
+
+
+PodKey = tuple[str, str]
+
+
+def parse_pod_metrics(doc: dict[str, Any]) -> tuple[dict[PodKey, Usage], dict[PodKey, dict[str, Usage]]]:
+    """A PodMetricsList → (pod totals, per-container usage)."""
+    pods: dict[tuple[str, str], Usage] = {}
+    conts: dict[tuple[str, str], dict[str, Usage]] = {}
+    for item in doc.get("items") or []:
+        md = item.get("metadata") or {}
+        key = (str(md.get("namespace", "")), str(md.get("name", "")))
+        per = {str(c.get("name", "")): _usage(c.get("usage") or {}) for c in item.get("containers") or []}
+        conts[key] = per
+        pods[key] = sum(per.values(), ZERO)
+    return pods, conts
+
+
+def read_sample(client: ContextClient, namespace: str | None = None, timeout: float = 10.0,
+                nodes: bool = True, pods: bool = True) -> Sample:
+    """Read node and pod metrics once (blocking: call in a worker); raises KubeError.
+
+    One request per resource, never retried (a 503 repeated would be the error storm the caller avoids).
+    """
+    sample = Sample(time.time())
+    if nodes:
+        resp = client.send("GET", f"/apis/{GROUP_VERSION}/nodes", timeout=timeout)
+        sample.nodes = parse_node_metrics(resp.json())
+    if pods:
+        path = f"/apis/{GROUP_VERSION}" + (f"/namespaces/{namespace}" if namespace else "") + "/pods"
+        resp = client.send("GET", path, timeout=timeout)
+        sample.pods, sample.containers = parse_pod_metrics(resp.json())
+    return sample
+
+
+class MetricsTracker:
+    """One context's metrics: the latest sample, a 15-minute history per object, and the unavailable state.
+
+    Not thread-safe: call :meth:`poll` from one worker at a time and read from the owner (the window's refresh
+    timer awaits each poll before the next).
+    """
+
+    def __init__(self, client: ContextClient, history_s: float = HISTORY_S) -> None:
+        self.client = client
+        self.history_s = history_s
+        self.latest: Sample | None = None
+        self.unavailable: Unavailable | None = None
+        self._unavailable_at = 0.0
+        self.history: dict[tuple[str, str, str], deque[tuple[float, Usage]]] = {}
+
+    def due(self, now: float | None = None) -> bool:
+        """Whether a poll would ask the server (not while the API was recently found missing)."""
+        t = time.time() if now is None else now
+        if self.unavailable is not None:
+            return t - self._unavailable_at >= RETRY_UNAVAILABLE_S
+        return self.latest is None or t - self.latest.at >= REFRESH_S - 0.5
+
+    def poll(self, force: bool = False) -> Sample | Unavailable:
+        """Read a sample (blocking) unless not due; returns it or the Unavailable reason. Never raises KubeError."""
+        if not force and not self.due():
+            return self.unavailable or self.latest or Sample(time.time())
+        try:
+            sample = read_sample(self.client)
+        except KubeError as err:
+            self.unavailable = unavailable_from(err)
+            self._unavailable_at = time.time()
+            self.latest = None
+            return self.unavailable
+        self.unavailable = None
+        self.latest = sample
+        self._record(sample)
+        return sample
+
+    def _record(self, sample: Sample) -> None:
+        horizon = sample.at - self.history_s
+        for kind, items in (("nodes", {("", n): u for n, u in sample.nodes.items()}), ("pods", sample.pods)):
+            for (ns, name), u in items.items():
+                ring = self.history.setdefault((kind, ns, name), deque())
+                ring.append((sample.at, u))
+                while ring and ring[0][0] < horizon:
+                    ring.popleft()
+        # Objects gone from the samples for the whole horizon are forgotten.
+        for key in [k for k, ring in self.history.items() if not ring or ring[-1][0] < horizon]:
+            del self.history[key]
+
+    def series(self, kind: str, namespace: str | None, name: str) -> list[tuple[float, Usage]]:
+        """The history of one node (``kind="nodes"``) or pod, oldest first."""
+        return list(self.history.get((kind, namespace or "", name), ()))
+
+
+def workload_usage(sample: Sample, pods: Iterable[tuple[str, str]]) -> Usage:
+    """The summed usage of a workload's pods (those with metrics)."""
+    return sum((sample.pods[p] for p in pods if p in sample.pods), ZERO)
+
+
+def usage_cells(usage: Usage | None, cpu_of: float, memory_of: float) -> tuple[str, str, float | None, float | None]:
+    """The CPU and MEM column texts (``250m 40%``) and their percentages (of requests/limits or allocatable)."""
+    if usage is None:
+        return "", "", None, None
+    cp, mp = percent(usage.cpu, cpu_of), percent(usage.memory, memory_of)
+    cpu = format_cpu(usage.cpu) + (f" {cp:.0f}%" if cp is not None else "")
+    mem = format_memory(usage.memory) + (f" {mp:.0f}%" if mp is not None else "")
+    return cpu, mem, cp, mp
+
+
+def pod_percent_bases(res: Resources) -> tuple[float, float]:
+    """What a pod's usage is a percentage of: the limit where set, else the request (as the columns show)."""
+    return (res.cpu_limit or res.cpu_request, res.memory_limit or res.memory_request)
+
+
+def tree_figures(client: ContextClient, want_pods: bool) -> tuple[Sample, dict[str, Usage]] | Unavailable:
+    """A sample (nodes, and pods when asked) and the nodes' allocatable, for usage columns (blocking)."""
+    try:
+        sample = read_sample(client, pods=want_pods)
+        nodes = client.send("GET", "/api/v1/nodes", timeout=10).json().get("items") or []
+    except KubeError as err:
+        return unavailable_from(err)
+    return sample, {str((n.get("metadata") or {}).get("name")): node_allocatable(n) for n in nodes}
