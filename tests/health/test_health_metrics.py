@@ -1,0 +1,103 @@
+"""kube/metrics.py: quantities, percentages, and the metrics API present / 404 / 503 / 403 against the sim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.client import ContextClient, make_client
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.metrics import (
+    MetricsTracker,
+    Resources,
+    Sample,
+    Unavailable,
+    Usage,
+    cpu_millicores,
+    format_cpu,
+    format_memory,
+    level,
+    memory_bytes,
+    pod_resources,
+    usage_cells,
+)
+from kube9_desktop.sim.process import SimProcess
+
+
+@pytest.mark.parametrize("q, milli", [("250m", 250), ("1", 1000), ("1.5", 1500), ("123456789n", 123.456789),
+                                      ("500u", 0.5), ("2k", 2_000_000)])
+def test_cpu_quantities(q: str, milli: float) -> None:
+    assert cpu_millicores(q) == pytest.approx(milli)
+
+
+@pytest.mark.parametrize("q, b", [("512Mi", 512 * 2**20), ("1Gi", 2**30), ("1G", 1e9), ("128974848", 128974848),
+                                  ("1843200Ki", 1843200 * 1024), ("1.5Gi", 1.5 * 2**30)])
+def test_memory_quantities(q: str, b: float) -> None:
+    assert memory_bytes(q) == pytest.approx(b)
+
+
+def test_formatting_and_levels() -> None:
+    assert format_cpu(250.4) == "250m" and format_cpu(12500) == "12.5"
+    assert format_memory(512 * 2**20) == "512Mi" and format_memory(1.25 * 2**30) == "1.2Gi"
+    assert [level(p) for p in (None, 10, 80, 94.9, 95, 130)] == [0, 0, 1, 1, 2, 2]
+    assert usage_cells(Usage(250, 512 * 2**20), 1000, 1024 * 2**20) == ("250m 25%", "512Mi 50%", 25.0, 50.0)
+    assert usage_cells(Usage(250, 512 * 2**20), 0, 0)[:2] == ("250m", "512Mi")
+
+
+def test_pod_resources_sum_containers_and_a_missing_limit_means_none() -> None:
+    pod = {"spec": {"containers": [
+        {"resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}},
+        {"resources": {"limits": {"cpu": "1", "memory": "256Mi"}}},  # request defaults to the limit
+    ]}}
+    assert pod_resources(pod) == Resources(1100, 320 * 2**20, 0.0, 384 * 2**20)
+
+
+def _client(sim: SimProcess, context: str = "sim-admin") -> ContextClient:
+    return make_client(load_kubeconfig(sim.kubeconfig), context, KubeOptions())
+
+
+def _metric_requests(sim: SimProcess) -> int:
+    return sum(n for p, n in sim.stats()["by_path"].items() if p.startswith("/apis/metrics.k8s.io"))
+
+
+def test_present_gives_a_sample_and_history(hsim: SimProcess) -> None:
+    c = _client(hsim)
+    try:
+        tracker = MetricsTracker(c)
+        got = tracker.poll()
+        assert isinstance(got, Sample)
+        assert set(got.nodes) == {n["metadata"]["name"] for n in hsim.request("GET", "/api/v1/nodes")["items"]}
+        assert ("scenarios", "not-ready") in got.pods
+        assert tracker.series("nodes", None, "node-1")[-1][1] == got.nodes["node-1"]
+        assert tracker.poll() is got  # not due again within the 15 s window: no request
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("mode, status, words", [("absent", 404, "not installed"),
+                                                 ("unavailable", 503, "not answering")])
+def test_missing_api_is_one_reason_and_no_storm(hsim: SimProcess, metrics_mode: Any, mode: str, status: int,
+                                                words: str) -> None:
+    metrics_mode(mode)
+    c = _client(hsim)
+    try:
+        tracker = MetricsTracker(c)
+        hsim.reset_stats()
+        got = tracker.poll()
+        assert isinstance(got, Unavailable) and got.status == status and words in got.reason
+        for _ in range(5):  # a refresh loop ticking: the reason is kept, the server is not asked again
+            assert tracker.poll() == got
+        assert _metric_requests(hsim) == 1  # one request, never retried
+    finally:
+        c.close()
+
+
+def test_forbidden_is_a_reason(hsim: SimProcess) -> None:
+    c = _client(hsim, "sim-viewer")
+    try:
+        got = MetricsTracker(c).poll()
+        assert isinstance(got, Unavailable) and got.status == 403 and "may not" in got.reason
+    finally:
+        c.close()
