@@ -57,6 +57,7 @@ VIEW_FACTORIES: dict[str, ViewFactory] = {}
 VIEW_MODULES: tuple[str, ...] = (
     "window_views",
     "stream_views",
+    "health_views",
 )
 
 _loaded = False

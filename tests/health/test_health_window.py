@@ -1,0 +1,86 @@
+"""The health pages in the window: overview, diagnosis and fleet tabs opened through the registry's commands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, QUrl
+
+from kube9_desktop.config.store import SettingsStore
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.overview import Ref
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.sim.process import SimProcess
+from kube9_desktop.ui.health_views import DiagnosisPage, FleetPage, OverviewPage, tree_path
+from kube9_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, hsim: SimProcess, run: Any) -> Any:
+    svc = KubeService(load_kubeconfig(hsim.kubeconfig), kubeconfig_path=hsim.kubeconfig)
+
+    def shut_down(w: MainWindow) -> None:
+        w.errors.close_all()
+        run(w.shutdown())
+        run(svc.aclose())
+
+    store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    store.set("live/enabled", False)
+    w = MainWindow(store)
+    qtbot.addWidget(w, before_close_func=shut_down)
+    w.resize(1280, 800)
+    w.show()
+    w.attach_service(svc, context="sim-admin")
+    run(w.model.wait_idle())
+    return w
+
+
+async def _until(pred: Callable[[], bool], timeout: float = 20.0) -> None:
+    end = asyncio.get_running_loop().time() + timeout
+    while not pred():
+        assert asyncio.get_running_loop().time() < end, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def _tab(window: MainWindow, cls: type) -> Any:
+    return next(t for t in window.bottom_dock.tabs() if isinstance(t, cls))
+
+
+def test_overview_tab_and_its_why_link(window: MainWindow, run: Any) -> None:
+    run(window.commands.run_line("overview"))
+    page = _tab(window, OverviewPage)
+    run(_until(lambda: page.overview is not None))
+    html = page.browser.toHtml()
+    assert "Failing pods" in html and "crashy-api" in html and "Capacity" in html
+    assert page.overview is not None and page.overview.nodes_total == 3
+    # Opening it again brings the same tab forward (one overview per context).
+    run(window.commands.run_line("overview"))
+    assert sum(isinstance(t, OverviewPage) for t in window.bottom_dock.tabs()) == 1
+    # "Why?" runs the diagnose command, which opens its own tab.
+    page._on_link(QUrl("why:scenarios/pod/oom-worker"))
+    run(_until(lambda: any(isinstance(t, DiagnosisPage) for t in window.bottom_dock.tabs())))
+    diag = _tab(window, DiagnosisPage)
+    run(_until(lambda: diag.diagnosis is not None))
+    assert diag.diagnosis is not None and diag.diagnosis.findings[0].rule == "crash-loop"
+    assert "OOMKilled" in diag.browser.toPlainText() and "Previous log" in diag.browser.toPlainText()
+
+
+def test_fleet_tab_fills_rows_as_probes_end(window: MainWindow, run: Any) -> None:
+    run(window.commands.run_line("fleet --contexts sim-admin,sim-down,fleet-011"))
+    page = _tab(window, FleetPage)
+    run(_until(lambda: len(page.rows) == 3))
+    cells = {page.table.item(r, 0).text(): page.table.item(r, 1).text() for r in range(3)}
+    assert cells == {"sim-admin": "yes", "sim-down": "no", "fleet-011": "no"}
+    assert "plugin" in page.table.item(2, 7).text()
+    page._open(1, 0)  # double-click opens the context
+    assert window.current_context() == "sim-down"
+
+
+def test_tree_paths() -> None:
+    assert tree_path(Ref("nodes", None, "node-1")) == "Nodes/node-1"
+    assert tree_path(Ref("pods", "team-a", "web-1")) == "Namespaces/team-a/Workloads/Pods/web-1"
+    assert tree_path(Ref("persistentvolumeclaims", "a", "data")) == "Namespaces/a/Storage/PersistentVolumeClaims/data"
