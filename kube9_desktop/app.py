@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop import __version__
@@ -407,36 +407,14 @@ async def _demo_sim(args: argparse.Namespace) -> tuple[Any, str | None]:
     return sim, sim.kubeconfig
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic collection while a kubeconfig is parsed; what it built is then moved out of the collector's sight.
-
-    The collector runs on the GUI thread (ui/gc_driver.py) and a pass walks every object the parse has made so far:
-    with a 10 MB file the passes held the GIL, and so the window, for seconds, though the parse itself ran in a
-    worker thread. The parsed kubeconfig holds no cycles, so nothing is lost by not looking; ``gc.freeze()`` keeps
-    the later full collections from walking it again (the data service freezes at start-up for the same reason).
-    """
-    import gc
-
-    thresholds = gc.get_threshold()
-    gc.set_threshold(1 << 30, *thresholds[1:])  # the GUI thread's collector checks against these too
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.set_threshold(*thresholds)
-
-
 async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubeconfig: str | None) -> KubeService:
     """The data service on the merged kubeconfig, read and parsed in a worker thread: a 10 MB file took 7.5 s, and
     the window must keep painting meanwhile."""
     from kube9_desktop.config import schema
-    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig_async
     from kube9_desktop.kube.service import KubeService
 
-    extra = settings.get("kubeconfig/extra_paths")
-    with _collector_paused():
-        cfg = await asyncio.get_running_loop().run_in_executor(None, lambda: load_kubeconfig(kubeconfig, extra))
+    cfg = await load_kubeconfig_async(kubeconfig, settings.get("kubeconfig/extra_paths"))
     backend = args.backend or settings.get("network/backend")
     return KubeService(cfg, schema.kube_options(settings.values()), backend=backend,
                        kubeconfig_path=kubeconfig)

@@ -202,43 +202,46 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
     model.set_service(service)
     monitor = LoopLagMonitor()
     monitor.start()
-    await asyncio.sleep(0)
-    model.reset_timing()
-    model.set_context(context, user=False)
-    problems = await load_tree(model, args.depth, list(args.expand))
-    load_ms = 0.0
-    if model.first_load_at is not None and model.last_insert_at is not None:
-        load_ms = max(0.0, (model.last_insert_at - model.first_load_at) * 1000)
-    watch_events = None
-    if getattr(args, "live_seconds", 0) > 0:
-        watch_events = await _stay_live(model, args.live_seconds)
-    await monitor.stop()
-    root = model.context_node()
-    assert root is not None
-    stats = service.stats(context)
-    cache = service.cache_stats()
-    # Usage columns: read after the tree's own numbers are taken, so the footer still counts the tree alone.
-    extra = None if root.state is LoadState.FAILED else await usage_columns(service, context, root)
-    lines = format_tree(root, extra)
-    footer = (f"# rows={len(lines)} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "
-              f"cache_misses={cache.misses} connections={stats.connections} "
-              f"max_loop_lag_ms={monitor.max_lag_ms:.1f}")
-    if watch_events is not None:
-        footer += f" watch_events={watch_events}"
-    out.write("\n".join([*lines, footer]) + "\n")
-    out.flush()
-    failed = root.state is LoadState.FAILED
-    if failed and not unknown:
-        error = next((c.label for c in root.children if c.type is NodeType.ERROR), "it failed to load")
-        say(f"context {context!r}: {error}")
-    for problem in problems:
-        say(problem)
-    await model.shutdown()
-    if unknown:
-        return EXIT_NO_CONTEXT
-    if failed:
-        return EXIT_CONTEXT_FAILED
-    return EXIT_PATH_MISSING if problems else EXIT_OK
+    try:  # a signal cancels the run: the sampler and the model's loads still stop
+        await asyncio.sleep(0)
+        model.reset_timing()
+        model.set_context(context, user=False)
+        problems = await load_tree(model, args.depth, list(args.expand))
+        load_ms = 0.0
+        if model.first_load_at is not None and model.last_insert_at is not None:
+            load_ms = max(0.0, (model.last_insert_at - model.first_load_at) * 1000)
+        watch_events = None
+        if getattr(args, "live_seconds", 0) > 0:
+            watch_events = await _stay_live(model, args.live_seconds)
+        await monitor.stop()
+        root = model.context_node()
+        assert root is not None
+        stats = service.stats(context)
+        cache = service.cache_stats()
+        # Usage columns: read after the tree's own numbers are taken, so the footer still counts the tree alone.
+        extra = None if root.state is LoadState.FAILED else await usage_columns(service, context, root)
+        lines = format_tree(root, extra)
+        footer = (f"# rows={len(lines)} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "
+                  f"cache_misses={cache.misses} connections={stats.connections} "
+                  f"max_loop_lag_ms={monitor.max_lag_ms:.1f}")
+        if watch_events is not None:
+            footer += f" watch_events={watch_events}"
+        out.write("\n".join([*lines, footer]) + "\n")
+        out.flush()
+        failed = root.state is LoadState.FAILED
+        if failed and not unknown:
+            error = next((c.label for c in root.children if c.type is NodeType.ERROR), "it failed to load")
+            say(f"context {context!r}: {error}")
+        for problem in problems:
+            say(problem)
+        if unknown:
+            return EXIT_NO_CONTEXT
+        if failed:
+            return EXIT_CONTEXT_FAILED
+        return EXIT_PATH_MISSING if problems else EXIT_OK
+    finally:
+        await monitor.stop()
+        await model.shutdown()
 
 
 async def _stay_live(model: ClusterTreeModel, seconds: float) -> int:

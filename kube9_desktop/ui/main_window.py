@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.startup_ms = 0.0
         self._expanded: dict[str, set[tuple[str, ...]]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._kubeconfig_path: str | None = None  # --kubeconfig, kept for reloads when the extra files change
         self.about_box: QMessageBox | None = None
         self.quit_action: QAction | None = None
         self.setWindowTitle("kube9 Desktop")
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
                        kubeconfig_path: str | None = None, backend: str | None = None) -> None:
         """Start browsing with ``service``; selects ``context`` or the kubeconfig's current context."""
         self.service = service
+        self._kubeconfig_path = kubeconfig_path
         self.commands.attach(service)  # writes anywhere bring the tree up to date
         self.details.service = service
         self.model.set_service(service)
@@ -500,6 +502,32 @@ class MainWindow(QMainWindow):
         elif key == "network/backend":
             self.service.set_backend(self.settings.get("network/backend"))
             self.refresh()
+        elif key == "kubeconfig/extra_paths":
+            task = asyncio.ensure_future(self.reload_kubeconfig())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def reload_kubeconfig(self) -> None:
+        """Read the kubeconfig files again, off the GUI thread (Settings → Extra kubeconfig files changed): new
+        contexts join the list, a broken file is reported and skipped, the context shown stays if it still exists."""
+        from kube9_desktop.kube.kubeconfig import load_kubeconfig_async
+
+        cfg = await load_kubeconfig_async(self._kubeconfig_path, self.settings.get("kubeconfig/extra_paths"))
+        if self.service is None:
+            return
+        self.service.set_kubeconfig(cfg)
+        self.errors.begin_burst()
+        for problem in cfg.problems:
+            self.errors.show(problem)
+        names = cfg.names()
+        current = self.model.current_context
+        was = self.context_box.blockSignals(True)
+        self.context_box.clear()
+        self.context_box.addItems(names)
+        self.context_box.setCurrentIndex(self.context_box.findText(current or ""))
+        self.context_box.blockSignals(was)
+        if names and current not in names:
+            self.context_box.setCurrentIndex(0)  # the context shown is gone: show the first (through the signal)
 
     def _configure_live(self) -> None:
         """Apply the ``live/*`` settings to the model's live updates."""
@@ -543,6 +571,9 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop every load and background task (called once the loop is about to end)."""
         self.status.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.commands.shutdown()
         await self.bottom_dock.close_all()
         # Port forwards outlive their panel (it is only a view of them); quitting ends them: nothing stays listening.
