@@ -22,7 +22,6 @@ meanwhile (refresh, context switch, removal) are dropped by comparing the node's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
@@ -33,6 +32,7 @@ from kube9_desktop.kube.kinds import KINDS, Kind
 from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model import children as child_tables
 from kube9_desktop.model import reconcile as rec
+from kube9_desktop.model.keep_current import KeepCurrent
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.nodes import (
     LoadState,
@@ -69,8 +69,11 @@ class LoadTiming:
         self.last_insert_at = None
 
 
-class TreeLoader:
+class TreeLoader(KeepCurrent):
     """Context → categories → namespaces → resources: decides what to load and applies the results.
+
+    What keeps the tree current once loaded (revisits, recounts, reloads, Refresh, reveal) is
+    :class:`~kube9_desktop.model.keep_current.KeepCurrent`.
 
     Attributes:
         root: The invisible root; its only child is the context shown.
@@ -510,177 +513,3 @@ class TreeLoader:
             return self._service.kubeconfig.context(context).namespace
         except KubeError:
             return None
-
-    # ------------------------------------------------------------------ what the user has open
-
-    def set_expanded(self, node: TreeNode, expanded: bool) -> None:
-        """The view opened or closed ``node``.
-
-        Opening an already loaded list is a lookup like any other: it goes through the cache, so a list older than
-        its TTL (and not kept current by a watch) is fetched again and reconciled in place, and the cache's hit
-        rate counts what the user opened. Opening a list whose prefetch is still in flight joins that fetch.
-        Opening a folder shows its closed lists' counts again: those older than their TTL are fetched again too.
-        """
-        was = node.expanded
-        node.expanded = expanded
-        if expanded and not node.revealed:
-            self.structural(self._surface.reveal, node)
-        if expanded and not was:
-            self.structural(self._show_loading, node)  # opened during its prefetch: "Loading…" until rows come
-            self.revisit(node)
-
-    def revisit(self, node: TreeNode) -> None:
-        """``node`` is open in view (again): look up what it shows through the cache — its rows for a list or an
-        object, its closed lists' counts for a folder (:meth:`_recount`)."""
-        if self._service is None:
-            return
-        if node.type in (NodeType.GROUP, NodeType.CONTEXT):
-            self._recount(node)
-            return
-        if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or stand_in(node):
-            return
-        if node.state is LoadState.LOADING and not node.demand_load:
-            self.spawn(self._join(node.ref))
-        elif node.state is LoadState.LOADED:
-            self.spawn(self._revalidate(node, node.generation))
-
-    def _recount(self, folder: TreeNode) -> None:
-        """``folder`` shows its closed lists' counts: bring those older than their TTL up to date.
-
-        Counted once when they were prefetched, they would otherwise stay as they were until a Refresh, however long
-        the folder stayed closed. Within their TTL the cache answers and nothing is fetched. These are prefetches,
-        not lookups: the lists themselves are not opened.
-        """
-        for n in folder.children:
-            if n.type is NodeType.LIST and n.ref is not None and not n.expanded and n.state is LoadState.LOADED \
-                    and not stand_in(n):
-                self.spawn(self._revalidate(n, n.generation, demand=False))
-
-    async def _join(self, ref: ListRef) -> None:
-        # The rows arrive through the prefetch already filling the node; this only joins it as the user's lookup.
-        with contextlib.suppress(KubeError):
-            await self._list_rows(ref, True)
-
-    async def _revalidate(self, node: TreeNode, gen: int, demand: bool = True) -> None:
-        assert node.ref is not None
-        try:
-            rows, rv, cached = await self._list_rows(node.ref, demand)
-        except KubeError as e:
-            if self.is_live(node, gen):
-                node.note = f"could not update: {e.title}"
-                self.changed(node)
-            return
-        if not self.is_live(node, gen) or node.state is not LoadState.LOADED:
-            return
-        if cached and rv and rv == node.list_rv:
-            return  # exactly what the tree shows
-        self.reconcile(node, rows, self.kind_of(node.ref))
-        node.list_rv = rv
-        node.note = ""
-        node.mark_loaded()
-        self.changed(node)
-
-    def open_node(self, node: TreeNode) -> None:
-        """What a view does when it expands ``node`` without one (headless, :meth:`reveal`): load, mark open."""
-        if node.expandable and node.state is LoadState.UNLOADED:
-            self.start_load(node, user=False)
-        self.set_expanded(node, True)
-
-    async def reveal(self, path: str | Iterable[str],
-                     open_node: Callable[[TreeNode], None] | None = None) -> tuple[TreeNode | None, int]:
-        """Open every node along ``path`` (base labels below the context root), waiting for each to load.
-
-        The caller then selects the node returned; a window passes ``open_node`` to expand its view's rows (the view
-        reports the expansion back through ``fetchMore`` and :meth:`set_expanded`).
-
-        Args:
-            path: A slash-separated path (``Namespaces/team-a/Workloads/Pods/web-1``) or its parts.
-            open_node: How to open one node (default :meth:`open_node`).
-
-        Returns:
-            The node at the end of the path (its ancestors open) or ``None``, and how many parts were found.
-        """
-        parts = [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
-        opener = open_node or self.open_node
-        node = self.context_node()
-        found = 0
-        for part in parts:
-            if node is None:
-                break
-            opener(node)
-            await self.wait_for(node)
-            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
-                        None)
-            if node is not None:
-                found += 1
-        return node, found
-
-    # ------------------------------------------------------------------ user actions
-
-    def reload_node(self, node: TreeNode, *, user: bool = True, demand: bool = True) -> None:
-        """Reload one node: a failed node from scratch, a loaded list in place."""
-        if node.state is LoadState.LOADING or not node.expandable:
-            return
-        svc = self._service
-        if svc is not None and node.ref is not None:
-            svc.invalidate(context=node.context, kind=node.ref.kind, namespace=node.ref.namespace)
-        if node.state is LoadState.FAILED or node.type is NodeType.CONTEXT:
-            node.generation += 1
-            self.clear_children(node)
-            node.state = LoadState.UNLOADED
-            self.start_load(node, user=user, demand=demand)
-        elif node.type is NodeType.GROUP or child_tables.is_folder(node):
-            for child in node.children:
-                self.reload_node(child, user=user, demand=child.expanded)
-        elif node.state is LoadState.LOADED:
-            node.state = LoadState.UNLOADED
-            self.start_load(node, user=user, demand=demand)
-
-    def refresh(self, context: str | None = None) -> bool:
-        """Invalidate ``context``'s cache and reload every loaded node of its tree, in place.
-
-        Presses while a refresh of the same context is in flight are coalesced into it.
-
-        Returns:
-            False when the refresh was coalesced into one already running.
-        """
-        current = self.context_node()
-        context = context or (current.context if current is not None else None)
-        if context is None or self._service is None:
-            return False
-        if context in self._refreshing:
-            return False
-        root = self.contexts.get(context)
-        if root is None:
-            return False
-        self._refreshing.add(context)
-        self._service.invalidate(context=context)
-        self.spawn(self._refresh(root))
-        return True
-
-    async def _refresh(self, root: TreeNode) -> None:
-        try:
-            if root.state in (LoadState.FAILED, LoadState.UNLOADED):
-                self.reload_node(root, user=True)
-            else:
-                svc = self._service
-                assert svc is not None
-                with contextlib.suppress(KubeError):
-                    root.status = await svc.version(root.context)
-                    self.changed(root)
-                for n in root.walk():
-                    if n.type in (NodeType.LIST, NodeType.OBJECT) and n.state in (LoadState.LOADED,
-                                                                                  LoadState.FAILED):
-                        if n.type is NodeType.OBJECT and n.ref is None:
-                            continue
-                        # What is open is reloaded for the user; closed lists only keep their counts current.
-                        self.reload_node(n, user=True, demand=n.expanded)
-            await self.wait_for(root)
-        finally:
-            self._refreshing.discard(root.context)
-
-
-def stand_in(node: TreeNode) -> bool:
-    """A list shown in place of one that could not be listed (namespaces one may not list, a selector-less object):
-    there is nothing to look up for it."""
-    return any(c.type is NodeType.NOTE for c in node.children)

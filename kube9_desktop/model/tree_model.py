@@ -31,14 +31,11 @@ from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import Row
 from kube9_desktop.model import render
 from kube9_desktop.model.live import LiveUpdates
-from kube9_desktop.model.loader import CONTEXT_FATAL, TreeLoader
+from kube9_desktop.model.loader import TreeLoader
 from kube9_desktop.model.nodes import LEAF_KEY_BIT, SHOW_ROWS, LoadState, NodeType, TreeNode
-from kube9_desktop.model.reconcile import row_order
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
-
-__all__ = ["CONTEXT_FATAL", "ClusterTreeModel", "ModelIndex", "row_order"]
 
 _INVALID = QModelIndex()
 #: Expandable rows without children yet that still get an expand arrow: a list being prefetched has no "Loading…"
