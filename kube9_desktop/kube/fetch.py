@@ -113,6 +113,11 @@ class _PageResult:
         self.remaining = remaining
 
 
+#: API groups whose resources moved between versions across supported Kubernetes releases: writes ask discovery
+#: which version a cluster serves before the first write (lists learn it from a 404 instead).
+MOVED_GROUPS = frozenset({"batch", "networking.k8s.io", "policy", "autoscaling"})
+
+
 class ApiBackend:
     """Lists, objects and watches through the official client's pooled connections (backend name ``api``).
 
@@ -190,6 +195,32 @@ class ApiBackend:
     async def _run(self, context: str, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor(context), fn)
+
+    async def run(self, context: str, fn: Callable[[], T]) -> T:
+        """Run blocking ``fn`` on the context's worker threads (writes and reviews share the list workers)."""
+        return await self._run(context, fn)
+
+    def served_kind(self, context: str, kind: Kind) -> Kind:
+        """``kind`` at the version ``context`` serves (blocking: discovery the first time for groups whose
+        resource may be served at another version, e.g. CronJobs as batch/v1beta1 before Kubernetes 1.21)."""
+        key = (context, kind.group, kind.plural)
+        if kind.group and key not in self._served and kind.group in MOVED_GROUPS:
+            self._discover_version(context, kind)
+            if self._served.get(key) is not None:
+                # Another version exists; keep the kind's own if the server serves it too.
+                self._served[key] = self._own_or_other(context, kind, self._served[key])
+        return self._effective(context, kind)
+
+    def _own_or_other(self, context: str, kind: Kind, other: str | None) -> str | None:
+        client = self.client(context)
+        try:
+            doc = client.get_json(f"/apis/{segment(kind.group)}/{segment(kind.version)}",
+                                  info=RequestInfo(verb="get", resource=kind.group, version=kind.version))
+        except KubeError:
+            return other
+        if any(r.get("name") == kind.plural for r in (doc or {}).get("resources") or []):
+            return kind.version
+        return other
 
     # -- lists -----------------------------------------------------------------------------------------------
 

@@ -130,6 +130,14 @@ class KubeService:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}")
         self.backend_name = backend
+        # Imported here: both modules build on this one.
+        from kube9_desktop.kube.access import AccessReviews
+        from kube9_desktop.kube.writes import Writes
+
+        #: Writes (PUT/PATCH/apply/POST/DELETE/scale/evict); always through the API, whichever backend lists.
+        self.writes = Writes(self)
+        #: SelfSubjectAccessReview answers, cached per context for 60 s (the command registry's AccessChecker).
+        self.access = AccessReviews(self)
 
     # -- backends --------------------------------------------------------------------------------------------
 
@@ -145,6 +153,16 @@ class KubeService:
             else:
                 b = ApiBackend(self.kubeconfig, self.options)
             self._backends[self.backend_name] = b
+        return b
+
+    @property
+    def api_backend(self) -> ApiBackend:
+        """The API backend: the active one, or one kept beside the kubectl backend for writes and reviews."""
+        b = self._backends.get("api")
+        if b is None:
+            b = ApiBackend(self.kubeconfig, self.options)
+            self._backends["api"] = b
+        assert isinstance(b, ApiBackend)
         return b
 
     def set_backend(self, name: str) -> None:

@@ -378,6 +378,8 @@ def _transform(
                 "Cannot connect",
                 f"Cannot connect to {server} (connection refused). Is the cluster running?",
                 hint="Start the cluster or tunnel, or check the server address in the kubeconfig.",
+                # Nothing was sent: a write refused here may be retried (kube/writes.py).
+                reason="refused",
                 **base,
             )
     for e in chain:

@@ -1,0 +1,127 @@
+"""May the user do this? SelfSubjectAccessReview answers, cached per context for 60 seconds.
+
+The command registry asks before it offers a write (menus show the command disabled with the reason, ``--run``
+refuses with it); the answer comes from the server's own RBAC, so it is right for any authorizer. Answers are
+kept for :data:`TTL` seconds per (context, verb, group, resource, subresource, namespace, name); concurrent
+questions for the same key share one request. A review that cannot be made (network, a server without the API)
+does not block the command: the write itself then fails with the server's 403, worded the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.status_errors import RequestInfo
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.service import KubeService
+
+log = logging.getLogger(__name__)
+
+#: Seconds an answer is reused.
+TTL = 60.0
+
+Key = tuple[str, str, str, str, str, str, str]
+
+
+class AccessLike(Protocol):
+    """What is asked: the registry's ``Access`` (verb, resource, group, subresource) fits."""
+
+    verb: str
+    resource: str
+    group: str
+    subresource: str
+
+
+def reason_text(verb: str, resource: str, subresource: str, namespace: str | None) -> str:
+    """``You may not delete pods in team-a`` / ``You may not patch nodes``."""
+    what = resource + (f"/{subresource}" if subresource else "")
+    return f"You may not {verb} {what}" + (f" in {namespace}" if namespace else "")
+
+
+class AccessReviews:
+    """Cached SelfSubjectAccessReviews; implements the registry's ``AccessChecker``.
+
+    Args:
+        service: The service whose API backend sends the reviews.
+    """
+
+    def __init__(self, service: KubeService) -> None:
+        self.service = service
+        self._answers: dict[Key, tuple[bool, str, float]] = {}
+        self._pending: dict[Key, asyncio.Future[tuple[bool, str]]] = {}
+        #: Reviews sent (tests and the status bar read it).
+        self.requests = 0
+
+    async def allowed(self, context: str, verb: str, resource: str, group: str = "", subresource: str = "",
+                      namespace: str | None = None, name: str | None = None) -> tuple[bool, str]:
+        """``(allowed, the server's reason)``; raises KubeError when the review itself fails."""
+        key: Key = (context, verb, group, resource, subresource, namespace or "", name or "")
+        hit = self._answers.get(key)
+        if hit is not None and time.monotonic() - hit[2] < TTL:
+            return hit[0], hit[1]
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        self._pending[key] = fut
+        try:
+            answer = await self._review(context, verb, resource, group, subresource, namespace, name)
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # marked retrieved: no "exception was never retrieved" when nobody else waits
+            raise
+        finally:
+            self._pending.pop(key, None)
+        self._answers[key] = (answer[0], answer[1], time.monotonic())
+        fut.set_result(answer)
+        return answer
+
+    async def _review(self, context: str, verb: str, resource: str, group: str, subresource: str,
+                      namespace: str | None, name: str | None) -> tuple[bool, str]:
+        attrs: dict[str, Any] = {"verb": verb, "resource": resource, "group": group}
+        if subresource:
+            attrs["subresource"] = subresource
+        if namespace:
+            attrs["namespace"] = namespace
+        if name:
+            attrs["name"] = name
+        body = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                "spec": {"resourceAttributes": attrs}}
+        backend = self.service.api_backend
+        info = RequestInfo(verb="create", resource="selfsubjectaccessreviews", group="authorization.k8s.io",
+                           version="v1", namespaced=False)
+
+        def job() -> Any:
+            resp = backend.client(context).send(
+                "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=body, info=info)
+            return resp.json()
+
+        self.requests += 1
+        data = await backend.run(context, job)
+        status = (data or {}).get("status") or {}
+        return bool(status.get("allowed")) and not status.get("denied"), str(status.get("reason") or "")
+
+    async def denied(self, context: str, access: AccessLike, namespace: str | None) -> str | None:
+        """``None`` when allowed (or when the server cannot be asked), else "You may not delete pods in team-a"."""
+        try:
+            ok, _ = await self.allowed(context, access.verb, access.resource, access.group, access.subresource,
+                                       namespace)
+        except KubeError as err:
+            log.debug("access review in %s failed: %s", context, err.one_line())
+            return None
+        return None if ok else reason_text(access.verb, access.resource, access.subresource, namespace)
+
+    def forget(self, context: str | None = None) -> None:
+        """Drop cached answers (all, or one context's), e.g. after the kubeconfig's credentials changed."""
+        if context is None:
+            self._answers.clear()
+        else:
+            self._answers = {k: v for k, v in self._answers.items() if k[0] != context}
