@@ -83,3 +83,48 @@ def review_spec(kind: str, body: bytes) -> dict[str, Any]:
         nra = parse(spec[2][0])
         out["nonResourceAttributes"] = {"path": _str(nra, 1), "verb": _str(nra, 2)}
     return out
+
+
+def _map(f: Fields, n: int, as_text: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for entry in f.get(n, []):
+        e = parse(entry)
+        key = _str(e, 1)
+        raw = e.get(2, [b""])[0]
+        out[key] = raw.decode() if as_text else raw
+    return out
+
+
+def _meta(buf: bytes) -> dict[str, Any]:
+    m = parse(buf)
+    md: dict[str, Any] = {}
+    for i, k in ((1, "name"), (2, "generateName"), (3, "namespace")):
+        if _str(m, i):
+            md[k] = _str(m, i)
+    for i, k in ((11, "labels"), (12, "annotations")):
+        if m.get(i):
+            md[k] = _map(m, i)
+    return md
+
+
+#: Kinds whose protobuf bodies the sim reads (what ``kubectl create namespace|configmap|secret`` sends).
+PROTO_KINDS = frozenset({"Namespace", "ConfigMap", "Secret"})
+
+
+def object_from_proto(kind: str, body: bytes) -> dict[str, Any]:
+    """A Namespace, ConfigMap or Secret sent as protobuf, in its JSON form; raises ValueError for other kinds."""
+    if kind not in PROTO_KINDS:
+        raise ValueError(f"kube9-sim reads protobuf bodies only for {', '.join(sorted(PROTO_KINDS))}; send JSON")
+    obj = parse(unwrap(body))
+    out: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": _meta(obj[1][0]) if obj.get(1) else {}}
+    if kind == "ConfigMap":
+        if obj.get(2):
+            out["data"] = _map(obj, 2)
+    elif kind == "Secret":
+        import base64
+
+        if obj.get(2):
+            out["data"] = {k: base64.b64encode(v).decode() for k, v in _map(obj, 2, as_text=False).items()}
+        if _str(obj, 3):
+            out["type"] = _str(obj, 3)
+    return out

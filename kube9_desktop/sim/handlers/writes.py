@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import yaml
 
-from kube9_desktop.sim import managed
+from kube9_desktop.sim import managed, proto
 from kube9_desktop.sim.controllers import Budget, Controllers
 from kube9_desktop.sim.data import Generator, ts
 from kube9_desktop.sim.handlers.base import ResourceRequest, ResourceRoute, obj_not_found, stores_objects
@@ -116,6 +116,12 @@ def _dry_run(req: ResourceRequest, body: dict[str, Any] | None = None) -> bool:
 def _load(req: ResourceRequest, kind: str) -> dict[str, Any]:
     """The request body as an object (JSON, or YAML for YAML content types); 400 with the real wording."""
     ctype = req.conn.headers.get("Content-Type", "")
+    if "protobuf" in ctype:
+        try:
+            return proto.object_from_proto(kind, req.body)
+        except (ValueError, KeyError, IndexError) as e:
+            raise WriteError(415, f"the body of the request was in an unknown format: {e}", "UnsupportedMediaType") \
+                from None
     try:
         data = yaml.safe_load(req.body) if "yaml" in ctype else orjson.loads(req.body)
     except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
