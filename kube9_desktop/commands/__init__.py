@@ -15,6 +15,9 @@ FAMILIES: tuple[str, ...] = (
     "shell",
     "forward",
     "health",
+    "objects",
+    "workloads",
+    "nodes",
 )
 
 _loaded = False

@@ -243,7 +243,7 @@ class ApplyYaml(QWidget):
 
     async def _one(self, index: int, doc: dict[str, Any], kinds: list[Kind], text: str, *, dry: bool,
                    force: bool) -> Outcome:
-        writes = self.service.writes  # type: ignore[attr-defined]
+        writes = self.service.writes
         meta = doc.get("metadata") or {}
         name = str(meta.get("name", ""))
         try:

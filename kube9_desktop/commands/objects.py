@@ -1,0 +1,204 @@
+"""Commands on any object: delete, edit (YAML), apply (server-side, from a file or stdin)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from kube9_desktop.commands.common import failed, grouped, joined, kubectl
+from kube9_desktop.commands.registry import (
+    Access,
+    CommandError,
+    Invocation,
+    Result,
+    Selection,
+    Target,
+    command,
+)
+from kube9_desktop.commands.runner import known_kinds
+from kube9_desktop.kube import edit, manifests
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.writes import FIELD_MANAGER
+
+
+# -- delete ----------------------------------------------------------------------------------------------------------
+def _delete_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--grace-period", type=int, default=None, metavar="N",
+                   help="seconds the pods get to stop (default: each pod's own)")
+    p.add_argument("--force", action="store_true",
+                   help="remove at once, without waiting for the kubelet (a pod stuck Terminating)")
+
+
+def _grace(args: argparse.Namespace) -> int | None:
+    grace: int | None = args.grace_period
+    return 0 if args.force and grace is None else grace
+
+
+def delete_line(targets: list[Target], args: argparse.Namespace) -> str:
+    """``kubectl delete pods/a pods/b -n team-a --context c [--grace-period=N] [--force]``."""
+    grace = _grace(args)
+    flags = [f"--grace-period={grace}"] if grace is not None else []
+    if args.force:
+        flags.append("--force")
+    return joined(kubectl("delete", *[f"{t.kind.kubectl_resource}/{t.name}" for t in ts], *flags, namespace=ns,
+                          context=ts[0].context) for ns, ts in grouped(targets))
+
+
+@command("delete", "Delete…", selection=Selection.MULTI, destructive=True, shortcut="Del", icon="delete",
+         needs=Access("delete"), params=_delete_params, menu="Change", kubectl=delete_line,
+         help="Delete objects (their dependents follow); a namespace asks for its name to be typed.")
+async def delete(inv: Invocation) -> Result:
+    """Delete every target (propagation Background), one request each; failures are reported per object."""
+    grace = _grace(inv.args)
+    if grace is not None and grace < 0:
+        raise CommandError("delete: --grace-period must be 0 or more")
+    for t in inv.targets:
+        if t.kind.key == "namespaces" and not await inv.ui.confirm(
+                f"Delete namespace {t.name} and everything in it? Type {t.name} to confirm.",
+                destructive=True, type_to_confirm=t.name):
+            return Result.failure(f"Delete namespace {t.name}: not confirmed, nothing done")
+    writes = inv.service.writes
+    done: list[str] = []
+    problems: list[str] = []
+    for t in inv.targets:
+        try:
+            obj = await writes.delete(inv.context, t.kind, t.namespace, t.name, grace_period=grace,
+                                      propagation="Background")
+        except KubeError as err:
+            problems.append(failed(t, err))
+            if len(inv.targets) > 1:
+                inv.ui.tell(f"Not deleted: {failed(t, err)}")
+            continue
+        md = obj.get("metadata") or {}
+        note = ""
+        if obj.get("kind") != "Status" and md.get("deletionTimestamp") and grace != 0:
+            secs = md.get("deletionGracePeriodSeconds")
+            note = f" (terminating, {secs} s grace period)" if secs is not None else " (terminating)"
+        done.append(f"Deleted {t.describe()}{note}.")
+        if len(inv.targets) > 1:
+            inv.ui.tell(done[-1])
+    line = delete_line(inv.targets, inv.args)
+    if problems:
+        head = f"Deleted {len(done)} of {len(inv.targets)}; not deleted:" if done else "Nothing deleted:"
+        return Result.failure("\n".join([head, *problems]), kubectl=line)
+    message = done[0] if len(done) == 1 else f"Deleted {len(done)} objects."
+    return Result.success(message, kubectl=line)
+
+
+# -- edit ------------------------------------------------------------------------------------------------------------
+def _edit_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="source", metavar="FILE",
+                   help="replace the object with this YAML (the resourceVersion in it is the precondition; "
+                        "'-' reads stdin); without it the object's YAML is printed for editing")
+
+
+def edit_line(targets: list[Target], args: argparse.Namespace) -> str:
+    """``kubectl edit deployments.apps/api -n team-a --context c``."""
+    t = targets[0]
+    return kubectl("edit", f"{t.kind.kubectl_resource}/{t.name}", namespace=t.namespace, context=t.context)
+
+
+@command("edit", "Edit YAML…", shortcut="E", icon="edit", needs=Access("update"), params=_edit_params,
+         menu="Change", kubectl=edit_line,
+         help="Edit an object's YAML; applied with the resourceVersion it was opened at.")
+async def edit_command(inv: Invocation) -> Result:
+    """Window: the YAML editor. Headless: print the YAML, or put ``--from FILE`` back (409/422 explained)."""
+    t = inv.target
+    line = edit_line(inv.targets, inv.args)
+    if inv.args.source is None:
+        if inv.ui.open_view("edit", t):
+            return Result.success(kubectl=line)
+        doc = await edit.load(inv.service, t.context, t.kind, t.namespace, t.name)
+        return Result.success(doc.text.rstrip("\n"), kubectl=line, data=doc)
+    text = await _read_source(inv.args.source)
+    outcome = await edit.save(inv.service, t.context, t.kind, t.namespace, t.name, text)
+    if outcome.ok:
+        return Result.success(outcome.message, kubectl=line, data=outcome)
+    return Result.failure(outcome.text(), kubectl=line, data=outcome)
+
+
+async def _read_source(source: str) -> str:
+    if source == "-":
+        return await asyncio.to_thread(sys.stdin.read)
+    try:
+        return await asyncio.to_thread(Path(source).read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+# -- apply -----------------------------------------------------------------------------------------------------------
+def _apply_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="a YAML file (several documents allowed), or '-' for stdin")
+    p.add_argument("--force-conflicts", action="store_true",
+                   help="take over fields other managers own (only when you mean to)")
+    p.add_argument("--dry-run", action="store_true", help="only show what would change")
+    p.add_argument("-n", "--namespace", default=None, help="namespace for documents that name none")
+
+
+def apply_line(targets: list[Target], args: argparse.Namespace, context: str | None = None) -> str:
+    """``kubectl apply --server-side --field-manager=kube9-desktop -f FILE [--force-conflicts]``."""
+    flags = ["--force-conflicts"] if args.force_conflicts else []
+    if args.dry_run:
+        flags.append("--dry-run=server")
+    return kubectl("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", args.file, *flags,
+                   namespace=args.namespace, context=context)
+
+
+# No ``needs``: what apply may do depends on each document's kind and namespace; a refused document is reported
+# with the server's 403, worded like every other refusal.
+@command("apply", "Apply YAML file", selection=Selection.NONE, icon="apply", params=_apply_params, menu="Change",
+         kubectl=apply_line,
+         help="Server-side apply of a YAML file: a dry run is shown first, then the change is made.")
+async def apply_command(inv: Invocation) -> Result:
+    """Dry run every document (``dryRun=All``), show the outcome, then apply (fieldManager=kube9-desktop)."""
+    args = inv.args
+    line = apply_line([], args, inv.context)
+    if args.file != "-" and inv.ui.open_view("apply", {"path": args.file, "namespace": args.namespace}):
+        return Result.success(kubectl=line)
+    text = await _read_source(args.file)
+    try:
+        docs = manifests.parse_documents(text)
+    except manifests.ManifestError as err:
+        where = f" (line {err.line})" if err.line else ""
+        return Result.failure(f"{args.file}{where}: {err}", exit_code=2, kubectl=line)
+    if not docs:
+        return Result.failure(f"{args.file}: no objects in it", exit_code=2, kubectl=line)
+    kinds = known_kinds(inv.service, inv.context)
+    if any("." in str(d.get("apiVersion", "")).split("/")[0] for d in docs):
+        try:
+            kinds += await inv.service.custom_kinds(inv.context)
+        except KubeError:
+            pass  # built-in kinds still apply; an unknown one is reported per document
+    namespace = args.namespace or _default_namespace(inv)
+    plan = await edit.apply_all(inv.service, inv.context, docs, kinds, namespace=namespace, dry_run=True,
+                                force=args.force_conflicts, text=text)
+    for step in plan:
+        inv.ui.tell("dry run: " + step.line())
+    if not all(s.ok for s in plan):
+        bad = [s for s in plan if not s.ok]
+        conflict = any(s.status == 409 for s in bad)
+        hint = "\nAdd --force-conflicts to take those fields over." if conflict and not args.force_conflicts else ""
+        return Result.failure(f"Nothing applied: {len(bad)} of {len(plan)} objects would fail.{hint}",
+                              kubectl=line, data=plan)
+    if args.dry_run:
+        return Result.success(f"Dry run: {len(plan)} objects checked, nothing changed.", kubectl=line, data=plan)
+    if not await inv.ui.confirm(f"Apply {len(plan)} object{'s' if len(plan) != 1 else ''} as shown?",
+                                destructive=False):
+        return Result.failure("Not applied (not confirmed).", kubectl=line, data=plan)
+    done = await edit.apply_all(inv.service, inv.context, docs, kinds, namespace=namespace, dry_run=False,
+                                force=args.force_conflicts, text=text)
+    for step in done:
+        inv.ui.tell(step.line())
+    if not all(s.ok for s in done):
+        return Result.failure(f"Applied {sum(s.ok for s in done)} of {len(done)} objects.", kubectl=line, data=done)
+    return Result.success(f"Applied {len(done)} object{'s' if len(done) != 1 else ''}.", kubectl=line, data=done)
+
+
+def _default_namespace(inv: Invocation) -> str:
+    try:
+        return inv.service.kubeconfig.context(inv.context).namespace or "default"
+    except KubeError:
+        return "default"
+

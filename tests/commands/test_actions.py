@@ -1,0 +1,303 @@
+"""The write commands end to end: the registry's runner, the real data layer, kube9-sim over sockets, and the real
+kubectl as the referee of what each command did."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kube9_desktop.commands import load_all
+from kube9_desktop.commands.registry import Result
+from kube9_desktop.commands.runner import run_line
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.sim.process import SimProcess
+
+KUBECTL = shutil.which("kubectl") or shutil.which("kubectl", path="/usr/bin")
+
+
+@pytest.fixture(scope="module")
+def asim() -> Iterator[SimProcess]:
+    """A sim of its own: these tests write."""
+    with SimProcess.start("--pods", "150", "--namespaces", "4", "--nodes", "3") as p:
+        yield p
+
+
+@pytest.fixture
+async def svc(asim: SimProcess) -> AsyncIterator[KubeService]:
+    s = KubeService(load_kubeconfig(asim.kubeconfig), KubeOptions(), kubeconfig_path=asim.kubeconfig)
+    try:
+        yield s
+    finally:
+        await s.aclose()
+
+
+class Port:
+    """A user who answers every question ``answer`` and whose screen is a list."""
+
+    def __init__(self, answer: bool = True, interactive: bool = False, number: int | None = None) -> None:
+        self.answer = answer
+        self.interactive = interactive
+        self.number = number
+        self.questions: list[tuple[str, str | None]] = []
+        self.told: list[str] = []
+        self.views: list[tuple[str, Any]] = []
+
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+        self.questions.append((question, type_to_confirm))
+        return self.answer
+
+    async def ask_int(self, question: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
+        self.questions.append((f"{question} [{default}]", None))
+        return self.number if self.number is not None else default
+
+    def tell(self, text: str) -> None:
+        self.told.append(text)
+
+    def open_view(self, view: str, payload: Any) -> bool:
+        self.views.append((view, payload))
+        return False
+
+
+async def run(svc: KubeService, line: str, port: Port | None = None, context: str = "sim-admin") -> Result:
+    load_all()
+    return await run_line(line, service=svc, context=context, ui=port or Port(), access=svc.access)
+
+
+def kc(sim: SimProcess, *args: str, check: bool = True, stdin: str | None = None) -> str:
+    assert KUBECTL is not None, "kubectl is the referee of these tests and must be installed"
+    r = subprocess.run([KUBECTL, "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args],
+                       capture_output=True, text=True, timeout=60, input=stdin)
+    if check:
+        assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
+    return r.stdout if r.returncode == 0 else r.stderr
+
+
+def jp(sim: SimProcess, what: str, path: str, ns: str | None = "team-a") -> Any:
+    args = ["get", what, "-o", f"jsonpath={path}"] + (["-n", ns] if ns else [])
+    return kc(sim, *args)
+
+
+def deployment(sim: SimProcess, ns: str = "team-a") -> str:
+    items = json.loads(kc(sim, "get", "deploy", "-n", ns, "-o", "json"))["items"]
+    return str(next(d for d in items if d["spec"]["replicas"] >= 2)["metadata"]["name"])
+
+
+def live_pods(sim: SimProcess, selector: str, ns: str = "team-a") -> list[dict[str, Any]]:
+    items = json.loads(kc(sim, "get", "pods", "-n", ns, "-l", selector, "-o", "json"))["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def wait(pred: Any, timeout: float = 15.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return bool(pred())
+
+
+async def test_scale_through_the_subresource(asim: SimProcess, svc: KubeService) -> None:
+    dep = deployment(asim)
+    r = await run(svc, f"scale team-a/deploy/{dep} 4")
+    assert r.ok, r.message
+    assert r.kubectl == f"kubectl scale deployments.apps/{dep} --replicas=4 -n team-a --context sim-admin"
+    assert jp(asim, f"deploy/{dep}", "{.spec.replicas}") == "4"
+    assert wait(lambda: len(live_pods(asim, f"app={dep}")) == 4)
+    # No number: the window asks, prefilled with the current replicas; headless it is a usage error.
+    port = Port(interactive=True, number=2)
+    assert (await run(svc, f"scale team-a/deploy/{dep}", port)).ok
+    assert port.questions[0][0].endswith("[4]") and jp(asim, f"deploy/{dep}", "{.spec.replicas}") == "2"
+    r = await run(svc, f"scale team-a/deploy/{dep}")
+    assert not r.ok and r.exit_code == 2 and "number of replicas (now 2)" in r.message
+    r = await run(svc, f"scale team-a/deploy/{dep} -- -1")
+    assert not r.ok
+
+
+async def test_restart_is_kubectl_rollout_restart(asim: SimProcess, svc: KubeService) -> None:
+    dep = deployment(asim)
+    before = {p["metadata"]["name"] for p in live_pods(asim, f"app={dep}")}
+    r = await run(svc, f"restart team-a/deployments/{dep}")
+    assert r.ok and r.kubectl == f"kubectl rollout restart deployments.apps/{dep} -n team-a --context sim-admin"
+    at = jp(asim, f"deploy/{dep}", r"{.spec.template.metadata.annotations.kubectl\.kubernetes\.io/restartedAt}")
+    assert at and at in r.message
+    assert "successfully rolled out" in kc(asim, "rollout", "status", "-n", "team-a", f"deploy/{dep}",
+                                           "--timeout=20s")
+    assert not ({p["metadata"]["name"] for p in live_pods(asim, f"app={dep}")} & before)
+
+
+async def test_delete_confirms_and_pods_terminate(asim: SimProcess, svc: KubeService) -> None:
+    pods = [p["metadata"]["name"] for p in live_pods(asim, "app")][:2]
+    refused = Port(answer=False)
+    r = await run(svc, f"delete team-a/pod/{pods[0]} team-a/pod/{pods[1]}", refused)
+    assert not r.ok and refused.questions[0][0] == "Delete 2 pods in team-a?"
+    assert jp(asim, f"pod/{pods[0]}", "{.metadata.name}") == pods[0]
+    port = Port()
+    r = await run(svc, f"delete team-a/pod/{pods[0]} team-a/pod/{pods[1]}", port)
+    assert r.ok and r.message == "Deleted 2 objects."
+    assert r.kubectl == f"kubectl delete pods/{pods[0]} pods/{pods[1]} -n team-a --context sim-admin"
+    assert port.told[0] == f"Deleted pod {pods[0]} in team-a (terminating, 30 s grace period)."
+    assert wait(lambda: "NotFound" in kc(asim, "get", f"pod/{pods[0]}", "-n", "team-a", check=False))
+
+
+async def test_force_delete_of_a_pod_stuck_terminating(asim: SimProcess, svc: KubeService) -> None:
+    pod = live_pods(asim, "app")[0]["metadata"]["name"]
+    kc(asim, "annotate", "-n", "team-a", f"pod/{pod}", "sim.kube9.io/stuck-terminating=true")
+    assert (await run(svc, f"delete team-a/pod/{pod}")).ok
+    time.sleep(1.5)
+    assert jp(asim, f"pod/{pod}", "{.metadata.deletionTimestamp}")
+    r = await run(svc, f"delete team-a/pod/{pod} --force")
+    assert r.ok and r.kubectl == f"kubectl delete pods/{pod} --grace-period=0 --force -n team-a --context sim-admin"
+    assert "NotFound" in kc(asim, "get", f"pod/{pod}", "-n", "team-a", check=False)
+
+
+async def test_deleting_a_namespace_makes_the_user_type_its_name(asim: SimProcess, svc: KubeService) -> None:
+    kc(asim, "create", "namespace", "doomed")
+    kc(asim, "create", "configmap", "x", "-n", "doomed", "--from-literal=a=b")
+    port = Port()
+    r = await run(svc, "delete namespace/doomed", port)
+    typed = ("Delete namespace doomed and everything in it? Type doomed to confirm.", "doomed")
+    assert r.ok and typed in port.questions
+    assert wait(lambda: "NotFound" in kc(asim, "get", "namespace", "doomed", check=False))
+    kc(asim, "create", "namespace", "kept")
+    no = Port(answer=False)
+    assert not (await run(svc, "delete namespace/kept", no)).ok
+    assert kc(asim, "get", "namespace", "kept", "-o", "jsonpath={.status.phase}") == "Active"
+
+
+async def test_cordon_uncordon_and_drain_with_a_disruption_budget(asim: SimProcess, svc: KubeService) -> None:
+    r = await run(svc, "cordon node/node-3")
+    assert r.ok and r.kubectl == "kubectl cordon node-3 --context sim-admin"
+    assert jp(asim, "node/node-3", "{.spec.unschedulable}", None) == "true"
+    assert (await run(svc, "uncordon node/node-3")).ok
+    assert jp(asim, "node/node-3", "{.spec.unschedulable}", None) == ""
+    pods = json.loads(kc(asim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-2", "-o", "json"))["items"]
+    victim = next(p for p in pods if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
+                  and p["status"]["phase"] == "Running")
+    app, ns = victim["metadata"]["labels"]["app"], victim["metadata"]["namespace"]
+    kc(asim, "apply", "--validate=false", "-f", "-", stdin=(
+        f"apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: block\n  namespace: {ns}\n"
+        f"spec:\n  minAvailable: '100%'\n  selector:\n    matchLabels:\n      app: {app}\n"))
+    port = Port()
+    r = await run(svc, "drain node/node-2 --timeout 3", port)
+    assert not r.ok and "disruption budget" in r.message and "stays cordoned" in r.message
+    assert any("blocked by its disruption budget" in t and "retrying in 1 s" in t for t in port.told)
+    assert any(t.startswith("skipping ") and "DaemonSet pod" in t for t in port.told)
+    assert jp(asim, "node/node-2", "{.spec.unschedulable}", None) == "true"
+    kc(asim, "delete", "pdb/block", "-n", ns)
+    r = await run(svc, "drain node/node-2 --timeout 30", Port())
+    assert r.ok, r.message
+    assert r.kubectl == ("kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data --timeout=30s "
+                         "--context sim-admin")
+    left = json.loads(kc(asim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-2", "-o", "json"))["items"]
+    assert all(p["metadata"]["ownerReferences"][0]["kind"] == "DaemonSet" for p in left
+               if not p["metadata"].get("deletionTimestamp"))
+    kc(asim, "uncordon", "node-2")
+
+
+async def test_cronjob_suspend_resume_trigger(asim: SimProcess, svc: KubeService) -> None:
+    r = await run(svc, "suspend team-a/cj/nightly-0")
+    assert r.ok and jp(asim, "cronjob/nightly-0", "{.spec.suspend}") == "true"
+    assert (await run(svc, "resume team-a/cronjob/nightly-0")).ok
+    assert jp(asim, "cronjob/nightly-0", "{.spec.suspend}") == "false"
+    r = await run(svc, "trigger team-a/cronjobs/nightly-0 manual-1")
+    assert r.ok and r.kubectl == "kubectl create job manual-1 --from=cronjob/nightly-0 -n team-a --context sim-admin"
+    job = json.loads(kc(asim, "get", "job", "manual-1", "-n", "team-a", "-o", "json"))
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+    assert wait(lambda: jp(asim, "job/manual-1", "{.status.succeeded}") == "1")
+
+
+async def test_apply_dry_run_first_conflicts_and_force(asim: SimProcess, svc: KubeService, tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: team-a\ndata:\n  k: v\n"
+                 "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-2\ndata:\n  k: v\n")
+    port = Port()
+    r = await run(svc, f"apply {f} -n team-a", port)
+    assert r.ok and r.message == "Applied 2 objects."
+    assert port.told[:2] == ["dry run: configmaps team-a/applied: would be created",
+                             "dry run: configmaps team-a/applied-2: would be created"]
+    assert port.told[2] == "configmaps team-a/applied: created"
+    assert jp(asim, "cm/applied-2", "{.data.k}") == "v"
+    assert r.kubectl == (f"kubectl apply --server-side --field-manager=kube9-desktop -f {f} -n team-a "
+                         "--context sim-admin")
+    # Another manager takes the field; our apply conflicts and changes nothing until forced.
+    kc(asim, "apply", "--server-side", "--validate=false", "--field-manager=other", "--force-conflicts", "-f", "-",
+       stdin="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: team-a\ndata:\n  k: theirs\n")
+    f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: team-a\ndata:\n  k: ours\n")
+    port = Port()
+    r = await run(svc, f"apply {f}", port)
+    assert not r.ok and "--force-conflicts" in r.message
+    assert any('.data.k: conflict with "other"' in t for t in port.told)
+    assert jp(asim, "cm/applied", "{.data.k}") == "theirs"
+    assert (await run(svc, f"apply {f} --force-conflicts")).ok
+    assert jp(asim, "cm/applied", "{.data.k}") == "ours"
+
+
+async def test_apply_invalid_shows_field_causes_with_lines(asim: SimProcess, svc: KubeService,
+                                                           tmp_path: Path) -> None:
+    # (A deployment no other test scaled: their Update of spec.replicas would conflict with this apply first.)
+    dep = json.loads(kc(asim, "get", "deploy", deployment(asim, "team-b"), "-n", "team-b", "-o", "json"))
+    f = tmp_path / "d.yaml"
+    f.write_text(f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {dep['metadata']['name']}\n"
+                 "  namespace: team-b\nspec:\n  replicas: -1\n")
+    port = Port()
+    r = await run(svc, f"apply {f}", port)
+    assert not r.ok and "Nothing applied" in r.message
+    assert any("line 7 · spec.replicas: Invalid value: -1: must be greater than or equal to 0" in t
+               for t in port.told), port.told
+
+
+async def test_edit_prints_yaml_and_puts_it_back_with_its_resource_version(asim: SimProcess, svc: KubeService,
+                                                                           tmp_path: Path) -> None:
+    kc(asim, "create", "configmap", "edited", "-n", "team-a", "--from-literal=a=1")
+    port = Port()
+    r = await run(svc, "edit team-a/cm/edited", port)
+    assert r.ok and port.views == [("edit", port.views[0][1])] and "resourceVersion:" in r.message
+    assert r.kubectl == "kubectl edit configmaps/edited -n team-a --context sim-admin"
+    f = tmp_path / "e.yaml"
+    f.write_text(r.message.replace("a: '1'", "a: '2'").replace('a: "1"', 'a: "2"'))
+    assert (await run(svc, f"edit team-a/cm/edited --from {f}")).ok
+    assert jp(asim, "cm/edited", "{.data.a}") == "2"
+    # The file still carries the old resourceVersion: a 409 that overwrites nothing and shows the change.
+    kc(asim, "patch", "cm/edited", "-n", "team-a", "--type=merge", "-p", '{"data":{"a":"3"}}')
+    r = await run(svc, f"edit team-a/cm/edited --from {f}")
+    assert not r.ok and "changed on the server since you opened it" in r.message and "+  a: '3'" in r.message
+    assert jp(asim, "cm/edited", "{.data.a}") == "3"
+
+
+async def test_viewer_is_refused_every_write_with_its_reason(asim: SimProcess, svc: KubeService,
+                                                             tmp_path: Path) -> None:
+    dep = deployment(asim)
+    pod = live_pods(asim, "app")[0]["metadata"]["name"]
+    cases = {
+        f"delete team-a/pod/{pod}": "You may not delete pods in team-a",
+        f"scale team-a/deploy/{dep} 3": "You may not patch deployments/scale in team-a",
+        f"restart team-a/deploy/{dep}": "You may not patch deployments in team-a",
+        f"edit team-a/deploy/{dep}": "You may not update deployments in team-a",
+        "suspend team-a/cj/nightly-0": "You may not patch cronjobs in team-a",
+        "trigger team-a/cj/nightly-0": "You may not create jobs in team-a",
+        "cordon node/node-1": "You may not patch nodes",
+        "drain node/node-1": "You may not create pods/eviction",
+    }
+    for line, reason in cases.items():
+        r = await run(svc, line, context="sim-viewer")
+        assert not r.ok and r.message == reason, (line, r.message)
+    f = tmp_path / "v.yaml"
+    f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\n  namespace: team-a\n")
+    port = Port()
+    r = await run(svc, f"apply {f}", port, context="sim-viewer")
+    assert not r.ok and any("You cannot patch configmaps in namespace team-a" in t for t in port.told)
+    assert "NotFound" in kc(asim, "get", "cm", "nope", "-n", "team-a", check=False)
+    # The answers are cached per context for 60 s: asking again sends no review.
+    sent = svc.access.requests
+    await run(svc, f"delete team-a/pod/{pod}", context="sim-viewer")
+    assert svc.access.requests == sent
