@@ -10,6 +10,7 @@ does not block the command: the write itself then fails with the server's 403, w
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -64,25 +65,21 @@ class AccessReviews:
         hit = self._answers.get(key)
         if hit is not None and time.monotonic() - hit[2] < TTL:
             return hit[0], hit[1]
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
-        self._pending[key] = fut
-        try:
-            answer = await self._review(context, verb, resource, group, subresource, namespace, name)
-        except asyncio.CancelledError:
-            fut.cancel()
-            raise
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # marked retrieved: no "exception was never retrieved" when nobody else waits
-            raise
-        finally:
-            self._pending.pop(key, None)
-        self._answers[key] = (answer[0], answer[1], time.monotonic())
-        fut.set_result(answer)
-        return answer
+        task = self._pending.get(key)
+        if task is None:
+            # One request per key, owned here rather than by the first caller: a caller that is cancelled (a menu
+            # closed) must not cancel the answer others are waiting for.
+            task = asyncio.ensure_future(self._review(context, verb, resource, group, subresource, namespace, name))
+            self._pending[key] = task
+            task.add_done_callback(functools.partial(self._settled, key))
+        return await asyncio.shield(task)
+
+    def _settled(self, key: Key, task: asyncio.Future[tuple[bool, str]]) -> None:
+        if self._pending.get(key) is task:
+            del self._pending[key]
+        if not task.cancelled() and task.exception() is None:
+            ok, reason = task.result()
+            self._answers[key] = (ok, reason, time.monotonic())
 
     async def _review(self, context: str, verb: str, resource: str, group: str, subresource: str,
                       namespace: str | None, name: str | None) -> tuple[bool, str]:
@@ -118,6 +115,12 @@ class AccessReviews:
             log.debug("access review in %s failed: %s", context, err.one_line())
             return None
         return None if ok else reason_text(access.verb, access.resource, access.subresource, namespace)
+
+    def close(self) -> None:
+        """Cancel reviews still in flight (the service is closing)."""
+        for task in list(self._pending.values()):
+            task.cancel()
+        self._pending.clear()
 
     def forget(self, context: str | None = None) -> None:
         """Drop cached answers (all, or one context's), e.g. after the kubeconfig's credentials changed."""
