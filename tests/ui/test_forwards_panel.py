@@ -68,7 +68,8 @@ def test_port_forward_opens_the_panel_which_shows_copies_and_stops_it(
 ) -> None:
     load_all()
     port = WindowPort(host)
-    result = run(run_line("port-forward team-a/svc/api 0:80", service=host.service, context="sim-admin", ui=port))
+    pod = running_pod(sim)  # a pod, not a Service: other tests of the shared sim scale and delete workloads
+    result = run(run_line(f"port-forward team-a/pod/{pod} 0:8080", service=host.service, context="sim-admin", ui=port))
     assert result.ok, result.message
     panel = host.bottom_dock.tab_for("port-forwards")
     assert isinstance(panel, ForwardsPanel)
@@ -76,7 +77,7 @@ def test_port_forward_opens_the_panel_which_shows_copies_and_stops_it(
     fwd = panel.selected()
     assert fwd is not None and fwd.state is ForwardState.ACTIVE and fwd.spec.address == "127.0.0.1"
     row = [panel.model.data(panel.model.index(0, c)) for c in range(6)]
-    assert row[0] == fwd.address and row[1].startswith("team-a/svc/api:80 → pod/") and row[2] == "forwarding"
+    assert row[0] == fwd.address and row[1] == f"team-a/pod/{pod}:8080" and row[2] == "forwarding"
     assert panel.open_button.isEnabled()  # port 8080: HTTP
     with socket.create_connection(("127.0.0.1", fwd.local_port), timeout=5) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
