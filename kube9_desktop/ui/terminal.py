@@ -1,6 +1,7 @@
 """A terminal emulator widget: pyte's VT100/xterm state machine drawn by a QWidget.
 
-:class:`TermScreen` is a ``pyte.HistoryScreen`` with what pyte leaves out: the alternate screen (``?1049``,
+:class:`TermScreen` is a ``pyte.Screen`` with what pyte leaves out: a scrollback (lines scrolled off the top
+are kept; pyte's ``HistoryScreen`` wraps every call and parses 4x slower), the alternate screen (``?1049``,
 ``?1047``, ``?47``: ``vi``/``top`` draw there and leave the shell's screen as it was) and the safety rules: an
 OSC 52 clipboard write never reaches us (pyte only dispatches OSC 0/1/2), a title with control characters is
 ignored, and terminal queries (device attributes, cursor position report) get no reply (``write_process_input`` is
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import unicodedata
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pyte
@@ -67,11 +70,18 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in text)
 
 
-class TermScreen(pyte.HistoryScreen):
-    """pyte's screen with an alternate screen and titles without control characters."""
+@dataclass
+class _History:
+    top: deque[Any]
+
+
+class TermScreen(pyte.Screen):
+    """pyte's screen with a scrollback, an alternate screen and titles without control characters."""
 
     def __init__(self, columns: int, lines: int, history: int = 5000) -> None:
-        super().__init__(columns, lines, history=history, ratio=0.5)
+        self.history = _History(deque(maxlen=history))
+        self.scrolled = 0  # lines pushed into the history so far
+        super().__init__(columns, lines)
         self.alternate = False
         self._saved: tuple[Any, Any, Any] | None = None
         self.title = ""
@@ -127,11 +137,12 @@ class TermScreen(pyte.HistoryScreen):
         self.dirty.update(range(self.lines))
 
     def index(self) -> None:
-        if self.alternate:
-            # The alternate screen keeps no scrollback (like xterm's).
-            pyte.Screen.index(self)
-        else:
-            super().index()
+        top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
+        if self.cursor.y == bottom and top == 0 and not self.alternate:
+            # The top line scrolls off: keep it (the alternate screen keeps no scrollback, like xterm's).
+            self.history.top.append(self.buffer[0])
+            self.scrolled += 1
+        super().index()
 
     def history_lines(self) -> list[Any]:
         """Lines scrolled off the top, oldest first."""
@@ -262,12 +273,12 @@ class TerminalWidget(QWidget):
     def feed(self, data: bytes) -> None:
         """Remote output → screen (GUI thread); only the rows that changed are repainted."""
         s = self.vt
-        before = (s.cursor.y, s.alternate, len(s.history.top))
+        before = (s.cursor.y, s.alternate, s.scrolled)
         s.dirty.clear()
         self.stream.feed(data)
         if self.back and not s.alternate:
             self.back = min(self.back, len(s.history.top))
-        if self.back or before[1] != s.alternate or before[2] != len(s.history.top) or len(s.dirty) > s.lines // 2:
+        if self.back or before[1] != s.alternate or before[2] != s.scrolled or len(s.dirty) > s.lines // 2:
             self.update()
         else:
             # An echoed key changes one row: repainting only it keeps typing fast on a big terminal.

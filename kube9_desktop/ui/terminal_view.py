@@ -12,12 +12,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from kube9_desktop.kube.client import ContextClient
 from kube9_desktop.kube.exec import ExecResult, ExecSession, ExecSpec
 from kube9_desktop.ui.terminal import TerminalWidget
+
+#: Bytes of output parsed per event-loop turn (pyte parses roughly 0.1-1 MB/s: a slice costs tens of ms at most).
+DRAIN_BYTES = 8 * 1024
 
 
 class _Bridge(QObject):
@@ -179,12 +182,22 @@ class TerminalView(QWidget):
             self._scheduled = True
         self.bridge.output.emit()
 
-    def _drain(self) -> None:
+    def _drain(self, everything: bool = False) -> None:
+        """Parses what arrived, at most :data:`DRAIN_BYTES` per event-loop turn (``everything``: all of it).
+
+        pyte parses in the GUI thread; a flood (``yes``, a big ``cat``) is taken in slices so keys (Ctrl-C),
+        repaints and the rest of the window keep their turns in between.
+        """
         with self._buf_lock:
-            data, self._buf = bytes(self._buf), bytearray()
-            self._scheduled = False
+            take = len(self._buf) if everything else min(len(self._buf), DRAIN_BYTES)
+            data = bytes(self._buf[:take])
+            del self._buf[:take]
+            more = bool(self._buf)
+            self._scheduled = more
         if data:
             self.terminal.feed(data)
+        if more:
+            QTimer.singleShot(0, self._drain)
 
     def _on_open(self, gen: int) -> None:
         if gen != self._gen:
@@ -195,7 +208,7 @@ class TerminalView(QWidget):
     def _on_end(self, gen: int, result: ExecResult) -> None:
         if gen != self._gen:
             return  # a session this tab replaced (Reconnect)
-        self._drain()
+        self._drain(everything=True)
         self.result = result
         self.terminal.readonly = True
         if result.error is not None:

@@ -261,3 +261,19 @@ def test_reconnect_replaces_the_session_and_the_old_ones_end_is_ignored(shell: T
     qtbot.keyClicks(t, "echo again")
     qtbot.keyClick(t, Qt.Key.Key_Return)
     wait_screen(qtbot, shell, "\nagain")
+
+
+def test_a_flood_is_parsed_in_slices_so_the_window_keeps_its_turns(qtbot: Any) -> None:
+    from kube9_desktop.ui.terminal_view import DRAIN_BYTES
+
+    view = TerminalView(None, ExecSpec("sim-admin", "team-a", "p", "main", ("sh",)))
+    qtbot.addWidget(view)
+    fed: list[int] = []
+    feed = view.terminal.feed
+    view.terminal.feed = lambda data: (fed.append(len(data)), feed(data))  # type: ignore[method-assign]
+    flood = b"".join(b"%6d flooding the terminal\r\n" % i for i in range(4000))
+    view._output(1, flood)  # what the session's reader thread does
+    qtbot.waitUntil(lambda: sum(fed) == len(flood), timeout=60000)
+    assert max(fed) <= DRAIN_BYTES and len(fed) >= len(flood) // DRAIN_BYTES
+    assert "3999 flooding the terminal" in view.terminal.text()
+    assert len(view.terminal.vt.history.top) > 3000
