@@ -113,7 +113,10 @@ class LogSession:
         self._poller: threading.Thread | None = None
         self._started_at = 0.0
         self._gate_open = False
+        self._start_done = threading.Event()
         self.error: str | None = None
+        #: Every container name the pods have, in order, with ``""``, ``"init"`` or ``"ephemeral"`` (the picker).
+        self.containers: list[tuple[str, str]] = []
 
     @property
     def merged(self) -> bool:
@@ -127,6 +130,18 @@ class LogSession:
 
         A failure to find them is kept in :attr:`error` and as a final notice.
         """
+        try:
+            self._start()
+        finally:
+            self._start_done.set()
+
+    def fail(self, text: str) -> None:
+        """The session could not start (e.g. no client for the context): ``text`` as a final error notice."""
+        self.error = text
+        self._notice(Notice(text, "error", -1, True))
+        self._start_done.set()
+
+    def _start(self) -> None:
         self._started_at = time.monotonic()
         try:
             pods = self._pods()
@@ -162,7 +177,9 @@ class LogSession:
     @property
     def finished(self) -> bool:
         """Every stream has ended (a non-followed read is complete)."""
-        return all(s.done.is_set() for s in self.streams) and (self._poller is None or not self._poller.is_alive())
+        if not self._start_done.is_set() or not all(s.done.is_set() for s in self.streams):
+            return False
+        return self._poller is None or not self._poller.is_alive()
 
     # -- pods -------------------------------------------------------------------------------------------------------
 
@@ -191,6 +208,12 @@ class LogSession:
         return [default_container(pod)] if container_names(pod) else []
 
     def _add_pod(self, pod: dict[str, Any], tail: int | None) -> None:
+        spec = pod.get("spec") or {}
+        for key, what in (("containers", ""), ("initContainers", "init"), ("ephemeralContainers", "ephemeral")):
+            for c in spec.get(key) or []:
+                entry = (str(c.get("name", "")), what)
+                if entry[0] and entry not in self.containers:
+                    self.containers.append(entry)
         md = pod.get("metadata") or {}
         pod_name = str(md.get("name", ""))
         node = str((pod.get("spec") or {}).get("nodeName") or "")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, NAMESPACE_CATEGORIES
+from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, NAMESPACE_CATEGORIES, TtlClass
 from kube9_desktop.kube.rows import ListRef
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, list_node
 from kube9_desktop.model.selectors import selector_of
@@ -36,20 +36,23 @@ ListResolver = Callable[["KubeService", TreeNode], Awaitable[ListRef | None]]
 
 
 def context_children(context: str) -> list[TreeNode]:
-    """A context's top rows: Nodes, Namespaces and the "Cluster resources" folder."""
+    """A context's top rows: Nodes, Namespaces, the "Cluster resources" folder and every namespace's Events."""
     cluster = TreeNode(NodeType.GROUP, "Cluster resources", context=context, state=LoadState.LOADED)
     cluster.add_children([list_node(KINDS[k], context, None) for k in CLUSTER_RESOURCE_KINDS])
-    return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None), cluster]
+    return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None), cluster,
+            list_node(KINDS["events"], context, None)]
 
 
 def namespace_folders(node: TreeNode) -> list[TreeNode]:
-    """A namespace's categories (Workloads, Config, ...), each with its lists."""
+    """A namespace's categories (Workloads, Config, ...), each with its lists, then its Events."""
     ns = node.row.name if node.row is not None else node.label
     groups: list[TreeNode] = []
     for category, keys in NAMESPACE_CATEGORIES:
         g = TreeNode(NodeType.GROUP, category.value, context=node.context, namespace=ns, state=LoadState.LOADED)
         g.add_children([list_node(KINDS[k], node.context, ns) for k in keys])
         groups.append(g)
+    # The namespace's events: a list of its own (loaded when opened; never cached).
+    groups.append(list_node(KINDS["events"], node.context, ns))
     return groups
 
 
@@ -87,6 +90,12 @@ LIST_SOURCES: dict[tuple[str, str], ListResolver] = {
     ("pods", "selector"): pods_by_selector,
     ("custom", "crd"): crd_objects,
 }
+
+
+def never_cached(node: TreeNode) -> bool:
+    """Whether ``node`` lists a never-cached kind (Events): fetched when opened, never just for a count (a count
+    fetched ahead would be stale at once and cost a full list on every visit)."""
+    return node.kind is not None and node.kind.ttl is TtlClass.NEVER
 
 
 def is_folder(node: TreeNode) -> bool:

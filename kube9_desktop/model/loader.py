@@ -288,9 +288,13 @@ class TreeLoader(KeepCurrent):
             self._surface.insert(node, [loading_node(node.context)])
 
     def _load_lists(self, nodes: Iterable[TreeNode], *, user: bool) -> None:
-        """Load lists whose folders are not open yet (to show their counts): prefetches, not cache lookups."""
+        """Load lists whose folders are not open yet (to show their counts): prefetches, not cache lookups.
+
+        Never-cached lists (Events) are left for when they are opened: a count fetched now would be stale at once
+        and cost a full list on every visit.
+        """
         for n in nodes:
-            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED:
+            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED and not child_tables.never_cached(n):
                 self.start_load(n, user=user, demand=False)
 
     def _open_folder(self, node: TreeNode, *, user: bool) -> None:

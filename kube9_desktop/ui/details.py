@@ -20,15 +20,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.events import EventQuery
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import Row
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.ui.events_view import EventsTable
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
@@ -194,13 +197,22 @@ class DetailsPane(QWidget):
         self.yaml_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.yaml_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.highlighter = YamlHighlighter(self.yaml_view.document())
-        layout.addWidget(self.yaml_view, 1)
+        # YAML and the object's live events (never cached), side by side as tabs.
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.yaml_view, "YAML")
+        self.events = EventsTable(self)
+        self.tabs.addTab(self.events, "Events")
+        layout.addWidget(self.tabs, 1)
 
     # ------------------------------------------------------------------ showing things
 
     def clear(self) -> None:
         """Show nothing."""
         self._cancel()
+        self.events.close_streams()
+        self.events.model.set_rows([])
+        self.events.note.hide()
         self._obj = None
         self._kind = None
         self.title.setText("Select a resource to see its details.")
@@ -235,6 +247,10 @@ class DetailsPane(QWidget):
         elif node.type is NodeType.LIST:
             self.title.setText(node.display_label)
             self._set_fields([("Namespace", node.namespace or "all")])
+            if node.kind is not None and node.kind.key == "events" and self.service is not None:
+                # An Events row: the namespace's (or every namespace's) events, live, newest first.
+                self.events.start(self.service, node.context, EventQuery(namespace=node.namespace))
+                self.tabs.setCurrentWidget(self.events)
 
     def show_object(self, context: str, kind: Kind, row: Row) -> None:
         """Fetch and show one object."""
@@ -272,6 +288,10 @@ class DetailsPane(QWidget):
             self.yaml_view.setPlainText(f"# {e.title}\n# {e.message}\n# {e.hint}")
             return
         self._obj = obj
+        uid = str((obj.get("metadata") or {}).get("uid", ""))
+        if uid and kind.key != "events":
+            self.events.start(self.service, context, EventQuery(namespace=row.namespace, object_kind=kind.kind,
+                                                                object_name=row.name, object_uid=uid))
         if is_secret_object(obj) and not (self._kind is not None and self._kind.kind == "Secret"):
             log.warning("asked for %s %s, the server answered with a Secret", kind.kind, row.name)
             self.title.setText(f"Secret (the server's answer for {kind.kind} {row.name})")
@@ -379,9 +399,10 @@ class DetailsPane(QWidget):
                 pass
 
     async def shutdown(self) -> None:
-        """Cancel the pending fetch."""
+        """Cancel the pending fetch and stop the events feed."""
         task = self._task
         self._cancel()
+        self.events.close_streams()
         if task is not None:
             try:
                 await task

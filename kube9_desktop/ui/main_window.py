@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.commands = CommandBridge(self)  # context menu, Actions menu, shortcuts, palette: from the registry
         self.model.load_failed.connect(self._on_load_failed)
         self.details.failed.connect(self.errors.show)
+        self.details.events.reveal_requested.connect(self.reveal_path)
         self.model.busy_changed.connect(self._on_busy)
         self.settings.changed.connect(self._on_setting_changed)
         self._restore_state()
@@ -359,6 +360,24 @@ class MainWindow(QMainWindow):
         for n in root.walk():
             if n.path() in paths and n.children:
                 self.tree.expand(self._view_index(self.model.index_of(n)))
+
+    def reveal_path(self, path: str) -> None:
+        """Open the tree down to ``path`` (``Namespaces/team-a/Workloads/Pods/web-1``) and select that row (an
+        event's object was clicked)."""
+
+        async def run() -> None:
+            node = await self.model.reveal_path(path, self.expand_node)
+            if node is None:
+                self.show_message(f"{path.rsplit('/', 1)[-1]} is not in the tree (deleted?)", 4000)
+                return
+            idx = self._view_index(self.model.index_of(node))
+            if idx.isValid():
+                self.tree.setCurrentIndex(idx)
+                self.tree.scrollTo(idx)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def expand_node(self, node: TreeNode) -> None:
         """Expand ``node`` in the view (used by the screenshot mode)."""

@@ -58,6 +58,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "window_views",
     "stream_views",
     "health_views",
+    "logs_view",
 )
 
 _loaded = False

@@ -91,7 +91,9 @@ def test_since_previous_and_container_controls(lsim: SimProcess, client: Context
     assert 0 < len(recent.ring) < len(everything.ring)
     cutoff = time.time_ns() - 12 * 1_000_000_000
     assert all(ln.ns >= cutoff for ln in recent.ring)
-    multi = next(p for p in pods(lsim) if len(p["spec"]["containers"]) > 1)["metadata"]["name"]
+    multi = next(p for p in pods(lsim) if len(p["spec"]["containers"]) > 1
+                 and "running" in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
+                 )["metadata"]["name"]
     side = read_all(client, multi, container="metrics", tail=3)
     want = kubectl(lsim, "logs", "-n", "team-a", multi, "-c", "metrics", "--tail", "3").stdout.splitlines()
     assert texts(side) == want or texts(side)[:-1] == want[1:]

@@ -1,0 +1,574 @@
+"""The log view: one tab of the bottom dock showing a pod's (or a workload's merged) container log.
+
+The reading happens in :class:`~kube9_desktop.kube.log_session.LogSession`'s threads; this widget only drains what
+arrived, on a timer, and appends it to a :class:`QPlainTextEdit` whose ``maximumBlockCount`` bounds it. Rendering is
+budgeted per tick (a burst of 100,000 lines is shown over several ticks), so the window never stalls on a log.
+
+Lines are untrusted: they are shown through :func:`kube9_desktop.kube.ansi.spans` (colours kept, every other
+control sequence dropped), so neither the view nor the clipboard ever sees an escape sequence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import orjson
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kube9_desktop.kube import ansi
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.kinds import KINDS
+from kube9_desktop.kube.log_session import LogSession, LogSpec, log_client, render_line
+from kube9_desktop.kube.pod_logs import ALL_CONTAINERS, LogLine, LogOptions, LogSource, Notice
+from kube9_desktop.ui.views import ViewHost, register_view
+
+#: How often arrived lines are drained and shown (ms).
+TICK_MS = 100
+#: Time a tick may spend appending lines before it leaves the rest for the next tick (s).
+RENDER_BUDGET_S = 0.025
+SINCE_CHOICES = (("All", None), ("1m", 60), ("5m", 300), ("1h", 3600))
+_ERROR_RE = re.compile(r"\b(error|err|fatal|panic|exception|critical|crit)\b", re.IGNORECASE)
+_WARN_RE = re.compile(r"\b(error|err|fatal|panic|exception|critical|crit|warn|warning)\b", re.IGNORECASE)
+#: Tag colours for merged views (readable on light and dark backgrounds).
+_TAG_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+
+class LogsView(QWidget):
+    """A log tab: controls, the text, notices, and "N new lines — jump to end" while scrolled up.
+
+    Args:
+        service: The data layer (for the context's API client).
+        spec: What to show.
+        max_lines: Lines kept (the ring and the text's block limit).
+    """
+
+    #: A session's start finished in its thread (carried to the GUI thread).
+    started = Signal(object)
+
+    def __init__(self, service: Any, spec: LogSpec, max_lines: int = 100_000, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.spec = spec
+        self.max_lines = max_lines
+        self.session: LogSession | None = None
+        self._threads: list[threading.Thread] = []
+        self._pending: deque[LogLine] = deque()
+        self._shown = 0
+        self._unseen = 0
+        self._formats: dict[ansi.Style, QTextCharFormat] = {}
+        self._notices: list[Notice] = []
+        self._closed = False
+        self.lines_received = 0
+        self.setWindowTitle(spec.title)
+        self.setProperty("dock_key", ("logs", spec.context, spec.namespace, spec.kind, spec.name))
+        self._build()
+        self.started.connect(self._on_started)
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self.restart()
+
+    # -- widgets --------------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        o = self.spec.options
+        self.container = QComboBox()
+        self.container.setToolTip("Which container's log (init and ephemeral containers too)")
+        self.container.addItem("Default container", None)
+        if o.container == ALL_CONTAINERS:
+            self.container.addItem("All containers", ALL_CONTAINERS)
+            self.container.setCurrentIndex(1)
+        elif o.container:
+            self.container.addItem(o.container, o.container)
+            self.container.setCurrentIndex(1)
+        self.follow = QCheckBox("Follow")
+        self.follow.setChecked(o.follow)
+        self.previous = QCheckBox("Previous")
+        self.previous.setToolTip("The log of the container's previous run (why it restarted)")
+        self.previous.setChecked(o.previous)
+        self.since = QComboBox()
+        for label, secs in SINCE_CHOICES:
+            self.since.addItem(label, secs)
+        if o.since_seconds:
+            self.since.addItem(f"{o.since_seconds}s", o.since_seconds)
+            self.since.setCurrentIndex(self.since.count() - 1)
+        self.since.setToolTip("Only lines newer than this")
+        self.tail = QSpinBox()
+        self.tail.setRange(0, 1_000_000)
+        self.tail.setGroupSeparatorShown(True)
+        self.tail.setSpecialValueText("all")
+        self.tail.setValue(o.tail if o.tail is not None else 0)
+        self.tail.setPrefix("tail ")
+        self.tail.setToolTip("Lines of each container to start with (all: the whole log)")
+        self.timestamps = QCheckBox("Timestamps")
+        self.timestamps.setChecked(self.spec.timestamps)
+        self.wrap = QCheckBox("Wrap")
+        self.json = QComboBox()
+        self.json.addItems(["JSON as is", "JSON pretty", "JSON fields"])
+        self.json.setToolTip("Show JSON lines as they are, indented, or as level, message and fields")
+        self.level = QComboBox()
+        self.level.addItems(["All lines", "Warnings and errors", "Errors"])
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy")
+        self.copy_button.setToolTip("Copy the selection (or every shown line) as plain text")
+        self.save_button = QToolButton()
+        self.save_button.setText("Save…")
+        controls = QHBoxLayout()
+        for w in (self.container, self.follow, self.previous, self.since, self.tail, self.timestamps, self.wrap,
+                  self.json, self.level):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        controls.addWidget(self.copy_button)
+        controls.addWidget(self.save_button)
+
+        self.find_edit = QLineEdit()
+        self.find_edit.setPlaceholderText("Find (Ctrl+F)")
+        self.find_edit.setClearButtonEnabled(True)
+        self.regex = QCheckBox("Regex")
+        self.find_prev = QToolButton()
+        self.find_prev.setText("▲")
+        self.find_prev.setToolTip("Previous match (Shift+Enter)")
+        self.find_next = QToolButton()
+        self.find_next.setText("▼")
+        self.find_next.setToolTip("Next match (Enter)")
+        self.matches = QLabel("")
+        finder = QHBoxLayout()
+        finder.addWidget(self.find_edit, 1)
+        finder.addWidget(self.regex)
+        finder.addWidget(self.find_prev)
+        finder.addWidget(self.find_next)
+        finder.addWidget(self.matches)
+
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setUndoRedoEnabled(False)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setMaximumBlockCount(self.max_lines)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setCenterOnScroll(False)
+        self.notice = QLabel("")
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.hide()
+        self.jump = QPushButton("")
+        self.jump.setFlat(True)
+        self.jump.hide()
+        self.status = QLabel("")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.jump)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addLayout(controls)
+        layout.addLayout(finder)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(bottom)
+
+        for w in (self.follow, self.previous):
+            w.toggled.connect(self.restart)
+        self.container.activated.connect(self.restart)
+        self.since.activated.connect(self.restart)
+        self.tail.editingFinished.connect(self._tail_changed)
+        for w in (self.timestamps,):
+            w.toggled.connect(self.rebuild)
+        self.wrap.toggled.connect(self._set_wrap)
+        self.json.currentIndexChanged.connect(self.rebuild)
+        self.level.currentIndexChanged.connect(self.rebuild)
+        self.copy_button.clicked.connect(self.copy)
+        self.save_button.clicked.connect(self.save)
+        self.find_edit.textChanged.connect(self._highlight_all)
+        self.regex.toggled.connect(self._highlight_all)
+        self.find_edit.returnPressed.connect(self.find_forward)
+        self.find_next.clicked.connect(self.find_forward)
+        self.find_prev.clicked.connect(self.find_backward)
+        self.jump.clicked.connect(self.jump_to_end)
+        self.text.verticalScrollBar().valueChanged.connect(self._scrolled)
+        for seq, slot in ((QKeySequence.StandardKey.Find, self.focus_find), ("F3", self.find_forward),
+                          ("Shift+F3", self.find_backward)):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+        back = QShortcut(QKeySequence("Shift+Return"), self.find_edit)
+        back.setContext(Qt.ShortcutContext.WidgetShortcut)
+        back.activated.connect(self.find_backward)
+
+    # -- sessions -------------------------------------------------------------------------------------------------
+
+    def options(self) -> LogOptions:
+        """The read options the controls say."""
+        tail = self.tail.value() or None
+        return LogOptions(container=self.container.currentData(), follow=self.follow.isChecked(),
+                          previous=self.previous.isChecked(), since_seconds=self.since.currentData(), tail=tail)
+
+    def _tail_changed(self) -> None:
+        if self.session is not None and self.options().tail != self.session.options.tail:
+            self.restart()
+
+    def restart(self, *_: object) -> None:
+        """Close the current streams and read again with the controls' options (the text starts over)."""
+        if self._closed:
+            return
+        self._close_session()
+        self.text.clear()
+        self._pending.clear()
+        self._shown = self._unseen = 0
+        self._notices = []
+        self._show_notices()
+        self.jump.hide()
+        kind = KINDS[self.spec.kind]
+        session = LogSession(None, self.spec.namespace, kind, self.spec.name,  # type: ignore[arg-type]
+                             self.options(), self.max_lines)
+        self.session = session
+        self.status.setText("Reading…")
+
+        def start() -> None:
+            try:
+                session.client = log_client(self.service, self.spec.context)
+            except KubeError as err:
+                session.fail(err.message)
+                self.started.emit(session)
+                return
+            session.start()
+            self.started.emit(session)
+
+        t = threading.Thread(target=start, name=f"kube9-logs-start-{self.spec.name}", daemon=True)
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        t.start()
+        self._timer.start()
+
+    def _on_started(self, session: LogSession) -> None:
+        if session is not self.session or self._closed:
+            session.close()
+            return
+        for name, what in session.containers:
+            if self.container.findData(name) < 0:
+                self.container.addItem(f"{name} ({what})" if what else name, name)
+        if session.containers and self.container.findData(ALL_CONTAINERS) < 0:
+            self.container.addItem("All containers", ALL_CONTAINERS)
+
+    def _close_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def close_streams(self) -> None:
+        """Close every stream of this tab at once (the dock calls it when the tab or the window closes)."""
+        self._closed = True
+        self._timer.stop()
+        self._close_session()
+
+    # -- lines in -------------------------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        got = s.drain()
+        self.lines_received += len(got.lines)
+        self._pending.extend(got.lines)
+        if got.notices:
+            self._notices = (self._notices + got.notices)[-4:]
+            self._show_notices()
+        if self._pending:
+            self._render_pending()
+        self._update_status()
+        if s.finished and not self._pending and s.options.follow is False and got.lines == []:
+            # a plain read is complete: drain whatever the merge still held, then stop ticking
+            rest = s.drain(final=True)
+            if rest.lines or rest.notices:
+                self._pending.extend(rest.lines)
+                self._notices = (self._notices + rest.notices)[-4:]
+                self._show_notices()
+                self._render_pending()
+            self._update_status()
+            self._timer.stop()
+
+    def _render_pending(self) -> None:
+        sb = self.text.verticalScrollBar()
+        at_end = sb.value() >= sb.maximum() - 2
+        deadline = time.perf_counter() + RENDER_BUDGET_S
+        cursor = QTextCursor(self.text.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        added = 0
+        s = self.session
+        sources = s.sources if s is not None else []
+        merged = s.merged if s is not None else False
+        while self._pending:
+            chunk = [self._pending.popleft() for _ in range(min(200, len(self._pending)))]
+            for ln in chunk:
+                if self._append(cursor, ln, sources, merged):
+                    added += 1
+            if time.perf_counter() >= deadline:
+                break
+        cursor.endEditBlock()
+        if added:
+            self._shown += added
+            if at_end:
+                sb.setValue(sb.maximum())
+            else:
+                self._unseen += added
+                self.jump.setText(f"{self._unseen:,} new lines — jump to end")
+                self.jump.show()
+            if self.find_edit.text():
+                self._highlight_all()
+
+    def _append(self, cursor: QTextCursor, ln: LogLine, sources: list[LogSource], merged: bool) -> bool:
+        text = ln.text
+        level = self.level.currentIndex()
+        if level and not (_ERROR_RE if level == 2 else _WARN_RE).search(text):
+            return False
+        mode = self.json.currentIndex()
+        if mode and text.startswith("{"):
+            text = _json_text(text, pretty=mode == 1)
+        if self._shown or cursor.position() > 0:
+            cursor.insertBlock()
+        plain = self._format(ansi.PLAIN)
+        if merged and 0 <= ln.src < len(sources):
+            cursor.insertText(f"{sources[ln.src].tag} ", self._tag_format(ln.src))
+        if self.timestamps.isChecked() and ln.stamp:
+            cursor.insertText(ln.stamp + " ", self._stamp_format())
+        if "\x1b" not in text and text.isprintable():
+            cursor.insertText(text, plain)
+        else:
+            for piece, style in ansi.spans(text):
+                cursor.insertText(piece, self._format(style))
+        return True
+
+    def _format(self, style: ansi.Style) -> QTextCharFormat:
+        f = self._formats.get(style)
+        if f is None:
+            f = QTextCharFormat()
+            if style.fg is not None:
+                f.setForeground(QColor(f"#{ansi.rgb(style.fg):06x}"))
+            if style.bg is not None:
+                f.setBackground(QColor(f"#{ansi.rgb(style.bg):06x}"))
+            if style.bold:
+                f.setFontWeight(QFont.Weight.Bold)
+            f.setFontItalic(style.italic)
+            f.setFontUnderline(style.underline)
+            self._formats[style] = f
+        return f
+
+    def _tag_format(self, src: int) -> QTextCharFormat:
+        f = QTextCharFormat()
+        f.setForeground(QColor(_TAG_COLOURS[src % len(_TAG_COLOURS)]))
+        f.setFontWeight(QFont.Weight.Bold)
+        return f
+
+    def _stamp_format(self) -> QTextCharFormat:
+        f = QTextCharFormat()
+        f.setForeground(QColor("#808080"))
+        return f
+
+    def rebuild(self, *_: object) -> None:
+        """Show the held lines again (a display option changed: timestamps, JSON, level filter)."""
+        if self.session is None:
+            return
+        self.text.clear()
+        self._shown = self._unseen = 0
+        self.jump.hide()
+        # The ring holds what was shown; lines still pending follow them.
+        self._pending = deque([*self.session.ring, *self._pending])
+        self._render_pending()
+        self._update_status()
+
+    def _show_notices(self) -> None:
+        if not self._notices:
+            self.notice.hide()
+            return
+        worst = "error" if any(n.level == "error" for n in self._notices) else \
+            "warning" if any(n.level == "warning" for n in self._notices) else "info"
+        colour = {"error": "#b00020", "warning": "#8a5a00", "info": ""}[worst]
+        self.notice.setStyleSheet(f"color: {colour};" if colour else "")
+        self.notice.setText("\n".join(dict.fromkeys(n.text for n in self._notices)))
+        self.notice.show()
+
+    def _update_status(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        parts = [f"{self._shown:,} lines"]
+        if s.ring.dropped:
+            parts.append(f"{s.ring.dropped:,} older lines dropped (limit {self.max_lines:,})")
+        if len(s.sources) > 1:
+            parts.append(f"{len(s.sources)} containers")
+        if s.options.follow and not s.finished:
+            parts.append("following")
+        self.status.setText(" · ".join(parts))
+
+    # -- scrolling, wrap ------------------------------------------------------------------------------------------
+
+    def _scrolled(self, value: int) -> None:
+        if value >= self.text.verticalScrollBar().maximum() - 2 and self._unseen:
+            self._unseen = 0
+            self.jump.hide()
+
+    def jump_to_end(self) -> None:
+        """Scroll to the newest line and resume autoscroll."""
+        sb = self.text.verticalScrollBar()
+        sb.setValue(sb.maximum())
+        self._unseen = 0
+        self.jump.hide()
+
+    def _set_wrap(self, on: bool) -> None:
+        self.text.setLineWrapMode(
+            QPlainTextEdit.LineWrapMode.WidgetWidth if on else QPlainTextEdit.LineWrapMode.NoWrap)
+
+    # -- find -----------------------------------------------------------------------------------------------------
+
+    def focus_find(self) -> None:
+        """Ctrl+F: put the cursor in the find field."""
+        self.find_edit.setFocus()
+        self.find_edit.selectAll()
+
+    def _pattern(self) -> Any:
+        from PySide6.QtCore import QRegularExpression
+
+        text = self.find_edit.text()
+        if not text:
+            return None
+        rx = QRegularExpression(text if self.regex.isChecked() else QRegularExpression.escape(text),
+                                QRegularExpression.PatternOption.CaseInsensitiveOption)
+        return rx if rx.isValid() else None
+
+    def _highlight_all(self, *_: object) -> None:
+        rx = self._pattern()
+        if rx is None:
+            self.text.setExtraSelections([])
+            self.matches.setText("" if not self.find_edit.text() else "bad pattern")
+            return
+        doc = self.text.document()
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#ffe066"))
+        fmt.setForeground(QColor("#000000"))
+        sels: list[QTextEdit.ExtraSelection] = []
+        cursor = doc.find(rx, 0)
+        while not cursor.isNull() and len(sels) < 5000:
+            sel = QTextEdit.ExtraSelection()
+            sel.cursor = cursor
+            sel.format = fmt
+            sels.append(sel)
+            cursor = doc.find(rx, cursor)
+        self.text.setExtraSelections(sels)
+        self.matches.setText(f"{len(sels):,}{'+' if len(sels) >= 5000 else ''} matches")
+
+    def find_forward(self) -> bool:
+        """Select the next match (wrapping around)."""
+        return self._find(backward=False)
+
+    def find_backward(self) -> bool:
+        """Select the previous match (wrapping around)."""
+        return self._find(backward=True)
+
+    def _find(self, backward: bool) -> bool:
+        rx = self._pattern()
+        if rx is None:
+            return False
+        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        if self.text.find(rx, flags):
+            return True
+        cursor = self.text.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
+        self.text.setTextCursor(cursor)
+        return self.text.find(rx, flags)
+
+    # -- copy, save -----------------------------------------------------------------------------------------------
+
+    def shown_text(self) -> str:
+        """The shown lines as plain text (no control sequence can be in it)."""
+        return self.text.toPlainText()
+
+    def copy(self) -> None:
+        """Copy the selection, or every shown line, as plain text."""
+        sel = self.text.textCursor().selectedText().replace("\u2029", "\n")
+        QGuiApplication.clipboard().setText(sel or self.shown_text())
+
+    def save(self) -> None:
+        """Ask where, then write the held lines (plain text) in a background thread."""
+        dialog = QFileDialog(self, "Save log", f"{self.spec.name}.log")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.fileSelected.connect(self.save_to)
+        dialog.open()
+        self._dialog = dialog
+
+    def save_to(self, path: str) -> threading.Thread:
+        """Write the held lines to ``path`` (plain text: colours and control sequences removed)."""
+        s = self.session
+        lines = list(s.ring) if s is not None else []
+        sources = list(s.sources) if s is not None else []
+        merged = s.merged if s is not None else False
+        stamps = self.timestamps.isChecked()
+
+        def write() -> None:
+            with open(path, "w", encoding="utf-8") as f:
+                for ln in lines:
+                    src = sources[ln.src] if 0 <= ln.src < len(sources) else None
+                    f.write(ansi.strip(render_line(ln, src, timestamps=stamps, prefix=merged)) + "\n")
+
+        t = threading.Thread(target=write, name="kube9-logs-save", daemon=True)
+        self._threads.append(t)
+        t.start()
+        return t
+
+
+def _json_text(text: str, pretty: bool) -> str:
+    """A JSON log line indented, or as ``LEVEL message key=value ...``; the line itself when it is not JSON."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+    if not isinstance(obj, dict):
+        return text
+    if pretty:
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode()
+    level = next((str(obj.pop(k)) for k in ("level", "lvl", "severity") if k in obj), "")
+    msg = next((str(obj.pop(k)) for k in ("msg", "message") if k in obj), "")
+    rest = " ".join(f"{k}={v}" for k, v in obj.items())
+    return " ".join(x for x in (level.upper().ljust(5), msg, rest) if x)
+
+
+@register_view("logs")
+def logs_view(host: ViewHost, payload: LogSpec) -> QWidget | None:
+    """A log tab for ``payload``."""
+    settings = getattr(host, "settings", None)
+    max_lines = 100_000
+    if settings is not None:
+        try:
+            max_lines = int(settings.get("logs/max_lines"))
+        except (KeyError, TypeError, ValueError):
+            pass
+    return LogsView(host.service, payload, max_lines)

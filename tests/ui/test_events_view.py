@@ -1,0 +1,113 @@
+"""Events in the window: the live table (model checked by Qt's tester), the details pane's Events tab, the tree's
+Events rows, and a click that selects the event's object."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from kube9_desktop.config.store import SettingsStore
+from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.events import EventQuery, EventRow
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.sim.process import SimProcess
+from kube9_desktop.ui.events_view import EventsModel, EventsTable, tree_path
+from kube9_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture(scope="module")
+def esim() -> Iterator[SimProcess]:
+    p = SimProcess.start("--pods", "120", "--namespaces", "3", "--nodes", "3", "--seed", "3")
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture()
+def service(esim: SimProcess) -> Iterator[KubeService]:
+    svc = KubeService(load_kubeconfig(esim.kubeconfig), KubeOptions(), backend="api", kubeconfig_path=esim.kubeconfig)
+    yield svc
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(svc.aclose())
+    finally:
+        loop.close()
+
+
+def row(uid: str, last: float, type_: str = "Normal", name: str = "x") -> EventRow:
+    return EventRow(uid, f"{name}.{uid}", "team-a", last, type_, "Started", "Pod", name, "team-a", "u", "m", 1)
+
+
+def test_model_keeps_newest_first_through_changes(qtmodeltester: Any) -> None:
+    m = EventsModel()
+    qtmodeltester.check(m)
+    m.set_rows([row("a", 10), row("b", 30), row("c", 20, "Warning")])
+    assert [r.uid for r in m.rows] == ["b", "c", "a"]
+    m.apply("ADDED", row("d", 25))
+    m.apply("MODIFIED", row("a", 40))
+    m.apply("DELETED", row("b", 30))
+    assert [r.uid for r in m.rows] == ["a", "d", "c"]
+    bg = Qt.ItemDataRole.BackgroundRole
+    assert m.data(m.index(2, 2), bg) is not None  # Warning rows highlighted
+    assert m.data(m.index(0, 2), bg) is None
+    assert m.headerData(5, Qt.Orientation.Horizontal) == "Count"
+
+
+def test_tree_paths_of_objects() -> None:
+    assert tree_path(row("a", 1, name="web-1")) == "Namespaces/team-a/Workloads/Pods/web-1"
+    node = EventRow("n", "n", "default", 1, "Normal", "NodeReady", "Node", "node-1", "", "", "", 1)
+    assert tree_path(node) == "Nodes/node-1"
+
+
+def test_events_table_is_live(qtbot: Any, service: KubeService, esim: SimProcess) -> None:
+    t = EventsTable()
+    qtbot.addWidget(t, before_close_func=lambda w: w.close_streams())
+    t.start(service, "sim-admin", EventQuery(namespace="team-a"))
+    want = len(esim.request("GET", "/api/v1/namespaces/team-a/events")["items"])
+    qtbot.waitUntil(lambda: len(t.model.rows) == want, timeout=10000)
+    pod = esim.request("GET", "/api/v1/namespaces/team-a/pods")["items"][0]["metadata"]["name"]
+    base = esim.stats()["open_connections"]
+    esim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{pod}")
+    qtbot.waitUntil(lambda: t.model.rows[0].reason == "Killing" and t.model.rows[0].object_name == pod,
+                    timeout=10000)
+    with qtbot.waitSignal(t.reveal_requested, timeout=2000) as sig:
+        t._activated(t.model.index(0, 3))
+    assert sig.args == [f"Namespaces/team-a/Workloads/Pods/{pod}"]
+    t.close_streams()
+    qtbot.waitUntil(lambda: esim.stats()["open_connections"] < base, timeout=5000)
+
+
+def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim: SimProcess, tmp_path: Path,
+                                         run: Any) -> None:
+    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
+    w.resize(1200, 800)
+    w.show()
+    w.attach_service(service, context="sim-admin")
+    run(w.model.wait_idle())
+    run(load_tree(w.model, 0, ["Namespaces/team-a/Events"], expand_view=w.expand_node))
+    events = w.model.find("Namespaces/team-a/Events")
+    assert events is not None
+    core = esim.request("GET", "/api/v1/namespaces/team-a/events")["items"]
+    assert len([c for c in events.children if c.row is not None]) == len(core)
+    # selecting the Events row shows the namespace's events, live, in the details pane
+    w.tree.setCurrentIndex(w._view_index(w.model.index_of(events)))
+    qtbot.waitUntil(lambda: len(w.details.events.model.rows) >= len(core), timeout=10000)
+    assert w.details.tabs.currentWidget() is w.details.events
+    live = {p["metadata"]["name"] for p in esim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]}
+    at = next(i for i, r in enumerate(w.details.events.model.rows) if r.object_name in live)
+    first = w.details.events.model.rows[at]
+    w.details.events._activated(w.details.events.model.index(at, 3))
+    qtbot.waitUntil(lambda: (n := w.model.node(w.source_index(w.tree.currentIndex()))) is not None
+                    and n.row is not None and n.row.name == first.object_name, timeout=15000)
+    # the object's own events come with it, by uid
+    qtbot.waitUntil(lambda: len(w.details.events.model.rows) > 0
+                    and all(r.object_name == first.object_name for r in w.details.events.model.rows), timeout=10000)
