@@ -557,6 +557,10 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
         add("session cache hit rate", s["hit_rate"], s["hit_rate"] >= TARGETS["session_hit_rate_min"], ">= 0.75")
         per = max(s["tcp_connections_per_context"].values())
         add("session TCP connections per context", per, per <= s["pool_size"], f"<= pool size {s['pool_size']}")
+    if res.get("logs"):
+        import logs_bench
+
+        out.extend(logs_bench.targets(res["logs"]))
     p = res.get("parallel_vs_sequential")
     if p and p["ratio"] is not None:
         add("parallel/sequential top level at 20 ms latency", p["ratio"], p["ratio"] <= TARGETS["parallel_ratio_max"],
@@ -775,6 +779,12 @@ def main(argv: list[str] | None = None) -> int:
             qt.run(service.aclose())
     finally:
         sim.stop()
+
+    # (10) logs: --tail 1000 against kubectl, a followed tab at 5,000 lines/s (stall), 100,000 lines held (RSS).
+    import logs_bench
+
+    log("logs: tail 1000 vs kubectl, a followed tab at 5,000 lines/s, 100,000 lines held")
+    res["logs"] = logs_bench.run(qt, smoke=args.smoke, runs=3 if args.smoke else runs)
 
     qt.close()
     res["targets"] = (

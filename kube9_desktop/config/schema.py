@@ -88,8 +88,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("logs/max_lines", "int", 100_000, "Lines kept per log tab",
             "A log tab holds at most this many lines; the oldest drop first (with a note).", "Logs",
             1000, 5_000_000),
-    Setting("logs/tail", "int", 1000, "Lines read when a log opens",
-            "How many of each container's last lines a new log tab starts with.", "Logs", 0, 1_000_000),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

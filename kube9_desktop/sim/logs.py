@@ -436,7 +436,8 @@ def read_log(
     uid = pod["metadata"].get("uid", "")
     while True:
         rate = book.rate(uid)
-        if stopping(min(0.25, 1.0 / rate) if rate > 0 else 0.25):
+        # New lines go out in batches at most 50 times a second (kubelet also flushes in chunks).
+        if stopping(min(0.25, max(0.02, 1.0 / rate)) if rate > 0 else 0.25):
             return
         pod = get_pod()
         if pod is None:

@@ -1,8 +1,8 @@
 """The log view: one tab of the bottom dock showing a pod's (or a workload's merged) container log.
 
 The reading happens in :class:`~kube9_desktop.kube.log_session.LogSession`'s threads; this widget only drains what
-arrived, on a timer, and appends it to a :class:`QPlainTextEdit` whose ``maximumBlockCount`` bounds it. Rendering is
-budgeted per tick (a burst of 100,000 lines is shown over several ticks), so the window never stalls on a log.
+arrived, on a timer, and appends it to a :class:`~kube9_desktop.ui.log_list.LogCanvas` that paints only the visible
+lines, so following 5,000 lines/s or holding 100,000 lines never stalls the window.
 
 Lines are untrusted: they are shown through :func:`kube9_desktop.kube.ansi.spans` (colours kept, every other
 control sequence dropped), so neither the view nor the clipboard ever sees an escape sequence.
@@ -12,23 +12,11 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import deque
 from typing import Any
 
-import orjson
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontDatabase,
-    QGuiApplication,
-    QKeySequence,
-    QShortcut,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-)
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,10 +24,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -49,18 +35,15 @@ from kube9_desktop.kube import ansi
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.kube.log_session import LogSession, LogSpec, log_client, render_line
-from kube9_desktop.kube.pod_logs import ALL_CONTAINERS, LogLine, LogOptions, LogSource, Notice
+from kube9_desktop.kube.pod_logs import ALL_CONTAINERS, LogLine, LogOptions, Notice
+from kube9_desktop.ui.log_list import LogCanvas, LogLines
 from kube9_desktop.ui.views import ViewHost, register_view
 
 #: How often arrived lines are drained and shown (ms).
 TICK_MS = 100
-#: Time a tick may spend appending lines before it leaves the rest for the next tick (s).
-RENDER_BUDGET_S = 0.025
 SINCE_CHOICES = (("All", None), ("1m", 60), ("5m", 300), ("1h", 3600))
 _ERROR_RE = re.compile(r"\b(error|err|fatal|panic|exception|critical|crit)\b", re.IGNORECASE)
 _WARN_RE = re.compile(r"\b(error|err|fatal|panic|exception|critical|crit|warn|warning)\b", re.IGNORECASE)
-#: Tag colours for merged views (readable on light and dark backgrounds).
-_TAG_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
 class LogsView(QWidget):
@@ -83,9 +66,8 @@ class LogsView(QWidget):
         self.session: LogSession | None = None
         self._threads: list[threading.Thread] = []
         self._pending: deque[LogLine] = deque()
-        self._shown = 0
         self._unseen = 0
-        self._formats: dict[ansi.Style, QTextCharFormat] = {}
+        self._matches = 0
         self._notices: list[Notice] = []
         self._closed = False
         self.lines_received = 0
@@ -169,13 +151,9 @@ class LogsView(QWidget):
         finder.addWidget(self.find_next)
         finder.addWidget(self.matches)
 
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setUndoRedoEnabled(False)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setMaximumBlockCount(self.max_lines)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setCenterOnScroll(False)
+        self.model = LogLines(self.max_lines)
+        self.lines_view = LogCanvas(self.model, QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.lines_view.copy_requested.connect(self.copy)
         self.notice = QLabel("")
         self.notice.setWordWrap(True)
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
@@ -194,7 +172,7 @@ class LogsView(QWidget):
         layout.addLayout(controls)
         layout.addLayout(finder)
         layout.addWidget(self.notice)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.lines_view, 1)
         layout.addLayout(bottom)
 
         for w in (self.follow, self.previous):
@@ -204,7 +182,7 @@ class LogsView(QWidget):
         self.tail.editingFinished.connect(self._tail_changed)
         for w in (self.timestamps,):
             w.toggled.connect(self.rebuild)
-        self.wrap.toggled.connect(self._set_wrap)
+        self.wrap.toggled.connect(self.rebuild)
         self.json.currentIndexChanged.connect(self.rebuild)
         self.level.currentIndexChanged.connect(self.rebuild)
         self.copy_button.clicked.connect(self.copy)
@@ -215,7 +193,7 @@ class LogsView(QWidget):
         self.find_next.clicked.connect(self.find_forward)
         self.find_prev.clicked.connect(self.find_backward)
         self.jump.clicked.connect(self.jump_to_end)
-        self.text.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.lines_view.verticalScrollBar().valueChanged.connect(self._scrolled)
         for seq, slot in ((QKeySequence.StandardKey.Find, self.focus_find), ("F3", self.find_forward),
                           ("Shift+F3", self.find_backward)):
             sc = QShortcut(QKeySequence(seq), self)
@@ -242,9 +220,11 @@ class LogsView(QWidget):
         if self._closed:
             return
         self._close_session()
-        self.text.clear()
+        self.model.lines = []
+        self.lines_view.select(-1)
+        self.lines_view.update_ranges()
         self._pending.clear()
-        self._shown = self._unseen = 0
+        self._unseen = self._matches = 0
         self._notices = []
         self._show_notices()
         self.jump.hide()
@@ -299,6 +279,9 @@ class LogsView(QWidget):
         got = s.drain()
         self.lines_received += len(got.lines)
         self._pending.extend(got.lines)
+        # More waiting than the tab can hold: the oldest would be trimmed on arrival anyway.
+        while len(self._pending) > self.max_lines:
+            self._pending.popleft()
         if got.notices:
             self._notices = (self._notices + got.notices)[-4:]
             self._show_notices()
@@ -316,94 +299,57 @@ class LogsView(QWidget):
             self._update_status()
             self._timer.stop()
 
-    def _render_pending(self) -> None:
-        sb = self.text.verticalScrollBar()
-        at_end = sb.value() >= sb.maximum() - 2
-        deadline = time.perf_counter() + RENDER_BUDGET_S
-        cursor = QTextCursor(self.text.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.beginEditBlock()
-        added = 0
-        s = self.session
-        sources = s.sources if s is not None else []
-        merged = s.merged if s is not None else False
-        while self._pending:
-            chunk = [self._pending.popleft() for _ in range(min(200, len(self._pending)))]
-            for ln in chunk:
-                if self._append(cursor, ln, sources, merged):
-                    added += 1
-            if time.perf_counter() >= deadline:
-                break
-        cursor.endEditBlock()
-        if added:
-            self._shown += added
-            if at_end:
-                sb.setValue(sb.maximum())
-            else:
-                self._unseen += added
-                self.jump.setText(f"{self._unseen:,} new lines — jump to end")
-                self.jump.show()
-            if self.find_edit.text():
-                self._highlight_all()
+    @property
+    def _shown(self) -> int:
+        return len(self.model.lines)
 
-    def _append(self, cursor: QTextCursor, ln: LogLine, sources: list[LogSource], merged: bool) -> bool:
-        text = ln.text
+    def _passes(self, line: LogLine) -> bool:
         level = self.level.currentIndex()
-        if level and not (_ERROR_RE if level == 2 else _WARN_RE).search(text):
-            return False
-        mode = self.json.currentIndex()
-        if mode and text.startswith("{"):
-            text = _json_text(text, pretty=mode == 1)
-        if self._shown or cursor.position() > 0:
-            cursor.insertBlock()
-        plain = self._format(ansi.PLAIN)
-        if merged and 0 <= ln.src < len(sources):
-            cursor.insertText(f"{sources[ln.src].tag} ", self._tag_format(ln.src))
-        if self.timestamps.isChecked() and ln.stamp:
-            cursor.insertText(ln.stamp + " ", self._stamp_format())
-        if "\x1b" not in text and text.isprintable():
-            cursor.insertText(text, plain)
+        return not level or (_ERROR_RE if level == 2 else _WARN_RE).search(line.text) is not None
+
+    def _render_pending(self) -> None:
+        s = self.session
+        if s is not None:
+            self.model.sources = s.sources
+            self.model.merged = s.merged
+        lines = [ln for ln in self._pending if self._passes(ln)] if self.level.currentIndex() else list(self._pending)
+        self._pending.clear()
+        if not lines:
+            return
+        canvas = self.lines_view
+        at_end = canvas.at_end()
+        first = len(self.model.lines)
+        dropped = self.model.append(lines)
+        canvas.shift_selection(dropped)
+        first -= dropped  # rows trimmed at the top shift the new ones up
+        if self.model.find_rx is not None:
+            self._matches += self.model.count_matches(max(0, first))
+            self.matches.setText(f"{self._matches:,} matches")
+        if at_end:
+            canvas.scroll_to_end()
         else:
-            for piece, style in ansi.spans(text):
-                cursor.insertText(piece, self._format(style))
-        return True
-
-    def _format(self, style: ansi.Style) -> QTextCharFormat:
-        f = self._formats.get(style)
-        if f is None:
-            f = QTextCharFormat()
-            if style.fg is not None:
-                f.setForeground(QColor(f"#{ansi.rgb(style.fg):06x}"))
-            if style.bg is not None:
-                f.setBackground(QColor(f"#{ansi.rgb(style.bg):06x}"))
-            if style.bold:
-                f.setFontWeight(QFont.Weight.Bold)
-            f.setFontItalic(style.italic)
-            f.setFontUnderline(style.underline)
-            self._formats[style] = f
-        return f
-
-    def _tag_format(self, src: int) -> QTextCharFormat:
-        f = QTextCharFormat()
-        f.setForeground(QColor(_TAG_COLOURS[src % len(_TAG_COLOURS)]))
-        f.setFontWeight(QFont.Weight.Bold)
-        return f
-
-    def _stamp_format(self) -> QTextCharFormat:
-        f = QTextCharFormat()
-        f.setForeground(QColor("#808080"))
-        return f
+            vs = canvas.verticalScrollBar()
+            keep = max(0, vs.value() - dropped)  # the lines in view stay in view while older ones drop
+            canvas.update_ranges()
+            vs.setValue(keep)
+            self._unseen += len(lines)
+            self.jump.setText(f"{self._unseen:,} new lines — jump to end")
+            self.jump.show()
 
     def rebuild(self, *_: object) -> None:
         """Show the held lines again (a display option changed: timestamps, JSON, level filter)."""
         if self.session is None:
             return
-        self.text.clear()
-        self._shown = self._unseen = 0
+        self.model.timestamps = self.timestamps.isChecked()
+        self.model.json_mode = self.json.currentIndex()
+        self._set_wrap(self.wrap.isChecked())
+        self._unseen = 0
         self.jump.hide()
-        # The ring holds what was shown; lines still pending follow them.
-        self._pending = deque([*self.session.ring, *self._pending])
-        self._render_pending()
+        held = [ln for ln in self.session.ring if self._passes(ln)]
+        self.model.lines = held[-self.max_lines:]
+        self.lines_view.select(-1)
+        self._highlight_all()
+        self.lines_view.scroll_to_end()
         self._update_status()
 
     def _show_notices(self) -> None:
@@ -433,20 +379,25 @@ class LogsView(QWidget):
     # -- scrolling, wrap ------------------------------------------------------------------------------------------
 
     def _scrolled(self, value: int) -> None:
-        if value >= self.text.verticalScrollBar().maximum() - 2 and self._unseen:
+        if self.lines_view.at_end() and self._unseen:
             self._unseen = 0
             self.jump.hide()
 
     def jump_to_end(self) -> None:
         """Scroll to the newest line and resume autoscroll."""
-        sb = self.text.verticalScrollBar()
-        sb.setValue(sb.maximum())
+        self.lines_view.scroll_to_end()
         self._unseen = 0
         self.jump.hide()
 
     def _set_wrap(self, on: bool) -> None:
-        self.text.setLineWrapMode(
-            QPlainTextEdit.LineWrapMode.WidgetWidth if on else QPlainTextEdit.LineWrapMode.NoWrap)
+        # Wrapped or multi-line (pretty JSON) rows have their own heights; otherwise every row is one line high.
+        self.lines_view.wrap = on or self.json.currentIndex() == 1
+        self.lines_view.update_ranges()
+
+    @property
+    def wrapping(self) -> bool:
+        """Whether rows wrap at the view's width."""
+        return self.lines_view.wrap
 
     # -- find -----------------------------------------------------------------------------------------------------
 
@@ -455,67 +406,62 @@ class LogsView(QWidget):
         self.find_edit.setFocus()
         self.find_edit.selectAll()
 
-    def _pattern(self) -> Any:
-        from PySide6.QtCore import QRegularExpression
-
+    def _pattern(self) -> re.Pattern[str] | None:
         text = self.find_edit.text()
         if not text:
             return None
-        rx = QRegularExpression(text if self.regex.isChecked() else QRegularExpression.escape(text),
-                                QRegularExpression.PatternOption.CaseInsensitiveOption)
-        return rx if rx.isValid() else None
+        try:
+            return re.compile(text if self.regex.isChecked() else re.escape(text), re.IGNORECASE)
+        except re.error:
+            return None
 
     def _highlight_all(self, *_: object) -> None:
+        """Highlight every match of the find field in the shown lines and count them."""
         rx = self._pattern()
+        self.model.find_rx = rx
+        self.lines_view.viewport().update()
         if rx is None:
-            self.text.setExtraSelections([])
+            self._matches = 0
             self.matches.setText("" if not self.find_edit.text() else "bad pattern")
             return
-        doc = self.text.document()
-        fmt = QTextCharFormat()
-        fmt.setBackground(QColor("#ffe066"))
-        fmt.setForeground(QColor("#000000"))
-        sels: list[QTextEdit.ExtraSelection] = []
-        cursor = doc.find(rx, 0)
-        while not cursor.isNull() and len(sels) < 5000:
-            sel = QTextEdit.ExtraSelection()
-            sel.cursor = cursor
-            sel.format = fmt
-            sels.append(sel)
-            cursor = doc.find(rx, cursor)
-        self.text.setExtraSelections(sels)
-        self.matches.setText(f"{len(sels):,}{'+' if len(sels) >= 5000 else ''} matches")
+        self._matches = self.model.count_matches()
+        self.matches.setText(f"{self._matches:,} matches")
 
     def find_forward(self) -> bool:
-        """Select the next match (wrapping around)."""
+        """Select the next line with a match (wrapping around)."""
         return self._find(backward=False)
 
     def find_backward(self) -> bool:
-        """Select the previous match (wrapping around)."""
+        """Select the previous line with a match (wrapping around)."""
         return self._find(backward=True)
 
     def _find(self, backward: bool) -> bool:
         rx = self._pattern()
-        if rx is None:
+        n = len(self.model.lines)
+        if rx is None or not n:
             return False
-        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
-        if self.text.find(rx, flags):
-            return True
-        cursor = self.text.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
-        self.text.setTextCursor(cursor)
-        return self.text.find(rx, flags)
+        cur = self.lines_view.current
+        start = cur if 0 <= cur < n else (n if backward else -1)
+        step = -1 if backward else 1
+        for k in range(1, n + 1):
+            row = (start + step * k) % n
+            if rx.search(self.model.plain(row)):
+                self.lines_view.select(row)
+                self.lines_view.scroll_to_row(row)
+                return True
+        return False
 
     # -- copy, save -----------------------------------------------------------------------------------------------
 
     def shown_text(self) -> str:
         """The shown lines as plain text (no control sequence can be in it)."""
-        return self.text.toPlainText()
+        return "\n".join(self.model.plain(i) for i in range(len(self.model.lines)))
 
     def copy(self) -> None:
-        """Copy the selection, or every shown line, as plain text."""
-        sel = self.text.textCursor().selectedText().replace("\u2029", "\n")
-        QGuiApplication.clipboard().setText(sel or self.shown_text())
+        """Copy the selected lines, or every shown line, as plain text."""
+        rows = self.lines_view.selected_rows()
+        text = "\n".join(self.model.plain(r) for r in rows) if rows else self.shown_text()
+        QGuiApplication.clipboard().setText(text)
 
     def save(self) -> None:
         """Ask where, then write the held lines (plain text) in a background thread."""
@@ -543,22 +489,6 @@ class LogsView(QWidget):
         self._threads.append(t)
         t.start()
         return t
-
-
-def _json_text(text: str, pretty: bool) -> str:
-    """A JSON log line indented, or as ``LEVEL message key=value ...``; the line itself when it is not JSON."""
-    try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
-    if not isinstance(obj, dict):
-        return text
-    if pretty:
-        return orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode()
-    level = next((str(obj.pop(k)) for k in ("level", "lvl", "severity") if k in obj), "")
-    msg = next((str(obj.pop(k)) for k in ("msg", "message") if k in obj), "")
-    rest = " ".join(f"{k}={v}" for k, v in obj.items())
-    return " ".join(x for x in (level.upper().ljust(5), msg, rest) if x)
 
 
 @register_view("logs")

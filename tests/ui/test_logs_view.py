@@ -96,22 +96,27 @@ def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, vsim: SimP
     qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v._shown > 0, timeout=10000)
     assert 10 <= v._shown <= 40, "a minute at half a line per second"
     v.wrap.setChecked(True)
-    assert v.text.lineWrapMode() == v.text.LineWrapMode.WidgetWidth
+    assert v.wrapping
+    v.grab()  # paints wrapped rows
 
 
 def test_find_highlights_all_and_moves(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
     v = make(qtbot, service, running(vsim), tail=200)
     qtbot.waitUntil(lambda: v._shown == 200, timeout=10000)
     v.find_edit.setText("seq=1")
-    n = len(v.text.extraSelections())
-    assert n >= 11  # seq=1, seq=10..19, seq=100.. among the last 200
+    n = v._matches
+    assert n >= 11 and v.matches.text() == f"{n:,} matches"  # seq=1, seq=10..19, seq=100.. among the last 200
+    v.grab()  # paints the highlights
     v.regex.setChecked(True)
     v.find_edit.setText(r"seq=\d*7$")
-    assert 0 < len(v.text.extraSelections()) <= 21
-    assert v.find_forward() and v.text.textCursor().selectedText().startswith("seq=")
-    line1 = v.text.textCursor().blockNumber()
-    assert v.find_forward() and v.text.textCursor().blockNumber() > line1
-    assert v.find_backward() and v.text.textCursor().blockNumber() == line1
+    assert 0 < v._matches <= 21
+    assert v.find_forward()
+    line1 = v.lines_view.current
+    assert v.model.plain(line1).rstrip().endswith("7")
+    assert v.find_forward() and v.lines_view.current > line1
+    assert v.find_backward() and v.lines_view.current == line1
+    v.copy()
+    assert QGuiApplication.clipboard().text() == v.model.plain(line1)
     v.find_edit.setText("([")
     assert v.matches.text() == "bad pattern"
 
@@ -147,13 +152,14 @@ def test_merged_deployment_follow_autoscroll_pause_and_close(qtbot: Any, service
         tags = {s.tag for s in v.session.sources}  # type: ignore[union-attr]
         assert all(v.shown_text().splitlines()[i].split(" ", 1)[0] in tags for i in range(5))
         # scrolled up: new lines are counted, not scrolled to
-        sb = v.text.verticalScrollBar()
+        sb = v.lines_view.verticalScrollBar()
         qtbot.waitUntil(lambda: sb.maximum() > 5, timeout=10000)
         sb.setValue(0)
         qtbot.waitUntil(lambda: v.jump.isVisible(), timeout=10000)
         assert "new lines — jump to end" in v.jump.text() and sb.value() == 0
         v.jump.click()
         assert sb.value() == sb.maximum() and not v.jump.isVisible()
+        v.grab()
         qtbot.waitUntil(lambda: vsim.stats()["open_connections"] >= base + 2, timeout=5000)
         # copy and save are plain text
         v.copy()
@@ -176,5 +182,5 @@ def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, vsim: SimProce
     qtbot.addWidget(v, before_close_func=lambda w: w.close_streams())
     qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v._shown > 0, timeout=10000)
     qtbot.waitUntil(lambda: not v._timer.isActive(), timeout=5000)
-    assert v.text.document().blockCount() == 50 and len(v.session.ring) == 50  # type: ignore[union-attr]
+    assert len(v.model) == 50 and len(v.session.ring) == 50  # type: ignore[union-attr]
     assert "older lines dropped (limit 50)" in v.status.text()
