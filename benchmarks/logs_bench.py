@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kube9_desktop.sim.process import SimProcess  # noqa: E402
+from kube9_desktop.sim.process import SimProcess
 
 GOALS = {"tail_ratio_max": 0.3, "stall_ms_max": 50.0, "rss_mb_max": 80.0}
 
@@ -133,7 +133,7 @@ async def follow_in_window(sim: SimProcess, rate: int, seconds: float, hold: int
         await monitor.stop()
         got = view.lines_received - start_lines
         deadline = time.monotonic() + 60
-        while view._shown < hold and time.monotonic() < deadline:  # noqa: SLF001 - the bench reads the view
+        while view.shown_count < hold and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.3)
         gc.collect()

@@ -33,6 +33,9 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
     assert window["rows"] == 50 and window["max_loop_lag_ms"]["n"] == 1
     assert isinstance(data["cold_load"]["50"]["ratio_api_over_kubectl"], float)
     assert isinstance(data["parallel_vs_sequential"]["ratio"], float)
+    logs = data["logs"]
+    assert logs["tail_1000"]["lines"] == 1000 and isinstance(logs["tail_1000"]["ratio_1000_lines"], float)
+    assert logs["follow_5000_per_s"]["lines_held"] == 5000 and logs["follow_5000_per_s"]["lines_received"] > 0
     assert data["targets"] and all({"target", "value", "goal", "met"} <= set(t) for t in data["targets"])
 
 

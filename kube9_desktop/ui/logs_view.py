@@ -300,7 +300,8 @@ class LogsView(QWidget):
             self._timer.stop()
 
     @property
-    def _shown(self) -> int:
+    def shown_count(self) -> int:
+        """Lines shown now (after the level filter)."""
         return len(self.model.lines)
 
     def _passes(self, line: LogLine) -> bool:
@@ -367,7 +368,7 @@ class LogsView(QWidget):
         s = self.session
         if s is None:
             return
-        parts = [f"{self._shown:,} lines"]
+        parts = [f"{self.shown_count:,} lines"]
         if s.ring.dropped:
             parts.append(f"{s.ring.dropped:,} older lines dropped (limit {self.max_lines:,})")
         if len(s.sources) > 1:

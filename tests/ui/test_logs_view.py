@@ -63,7 +63,7 @@ def test_a_pod_log_shows_kubectls_lines_without_control_sequences(qtbot: Any, se
                                                                   vsim: SimProcess) -> None:
     name = running(vsim)
     v = make(qtbot, service, name, tail=30)
-    qtbot.waitUntil(lambda: v._shown == 30, timeout=10000)
+    qtbot.waitUntil(lambda: v.shown_count == 30, timeout=10000)
     text = v.shown_text()
     assert "\x1b" not in text and len(text.splitlines()) == 30
     assert name in text
@@ -75,14 +75,14 @@ def test_a_pod_log_shows_kubectls_lines_without_control_sequences(qtbot: Any, se
 def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
     name = running(vsim)
     v = make(qtbot, service, name, tail=20)
-    qtbot.waitUntil(lambda: v._shown == 20, timeout=10000)
+    qtbot.waitUntil(lambda: v.shown_count == 20, timeout=10000)
     v.timestamps.setChecked(True)
     first = v.shown_text().splitlines()[0]
     assert first[:4].isdigit() and "T" in first.split(" ")[0] and first.split(" ")[0].endswith("Z")
     v.timestamps.setChecked(False)
     v.tail.setValue(5)
     v._tail_changed()
-    qtbot.waitUntil(lambda: v._shown == 5, timeout=10000)
+    qtbot.waitUntil(lambda: v.shown_count == 5, timeout=10000)
     v.level.setCurrentIndex(2)  # errors only
     assert all(("ERROR" in ln or "error" in ln) for ln in v.shown_text().splitlines() if ln)
     v.level.setCurrentIndex(0)
@@ -93,8 +93,8 @@ def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, vsim: SimP
     v.restart()
     v.tail.setValue(0)
     v._tail_changed()
-    qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v._shown > 0, timeout=10000)
-    assert 10 <= v._shown <= 40, "a minute at half a line per second"
+    qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v.shown_count > 0, timeout=10000)
+    assert 10 <= v.shown_count <= 40, "a minute at half a line per second"
     v.wrap.setChecked(True)
     assert v.wrapping
     v.grab()  # paints wrapped rows
@@ -102,7 +102,7 @@ def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, vsim: SimP
 
 def test_find_highlights_all_and_moves(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
     v = make(qtbot, service, running(vsim), tail=200)
-    qtbot.waitUntil(lambda: v._shown == 200, timeout=10000)
+    qtbot.waitUntil(lambda: v.shown_count == 200, timeout=10000)
     v.find_edit.setText("seq=1")
     n = v._matches
     assert n >= 11 and v.matches.text() == f"{n:,} matches"  # seq=1, seq=10..19, seq=100.. among the last 200
@@ -131,7 +131,7 @@ def test_container_picker_previous_and_errors(qtbot: Any, service: KubeService, 
     assert "init-config (init)" in labels and "metrics" in labels
     v.container.setCurrentIndex(v.container.findData(ALL_CONTAINERS))
     v.restart()
-    qtbot.waitUntil(lambda: v._shown == 9, timeout=10000)
+    qtbot.waitUntil(lambda: v.shown_count == 9, timeout=10000)
     assert {ln.split(" ", 1)[0] for ln in v.shown_text().splitlines()} == {"main", "metrics", "init-config"}
     healthy = running(vsim)
     w = make(qtbot, service, healthy, previous=True)
@@ -148,7 +148,7 @@ def test_merged_deployment_follow_autoscroll_pause_and_close(qtbot: Any, service
     try:
         v = make(qtbot, service, d, kind="deployments", tail=5, follow=True)
         qtbot.waitUntil(lambda: v.session is not None and len(v.session.sources) >= 2
-                        and v._shown >= 5 * len(v.session.sources), timeout=15000)
+                        and v.shown_count >= 5 * len(v.session.sources), timeout=15000)
         tags = {s.tag for s in v.session.sources}  # type: ignore[union-attr]
         assert all(v.shown_text().splitlines()[i].split(" ", 1)[0] in tags for i in range(5))
         # scrolled up: new lines are counted, not scrolled to
@@ -180,7 +180,7 @@ def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, vsim: SimProce
     spec = LogSpec("sim-admin", "team-a", "pods", running(vsim), LogOptions(tail=None))
     v = LogsView(service, spec, max_lines=50)
     qtbot.addWidget(v, before_close_func=lambda w: w.close_streams())
-    qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v._shown > 0, timeout=10000)
+    qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v.shown_count > 0, timeout=10000)
     qtbot.waitUntil(lambda: not v._timer.isActive(), timeout=5000)
     assert len(v.model) == 50 and len(v.session.ring) == 50  # type: ignore[union-attr]
     assert "older lines dropped (limit 50)" in v.status.text()
