@@ -93,7 +93,7 @@ def test_errors_fail_with_the_apps_words(sim: Any, service_factory: Any) -> None
 
 def test_events_command(sim: Any, service_factory: Any) -> None:
     svc = service_factory()
-    result, out, _ = run(svc, "events namespace/team-a")
+    result, _, _ = run(svc, "events namespace/team-a")
     want = kubectl(sim, "get", "events", "-n", "team-a", "--no-headers").stdout.splitlines()
     rows = result.message.splitlines()
     assert result.ok and rows[0].split()[:4] == ["LAST", "SEEN", "TYPE", "REASON"] and len(rows) == len(want) + 1
