@@ -168,8 +168,7 @@ def test_pods_appearing_while_following_are_added(lsim: SimProcess, client: Cont
     try:
         s.start()
         before = len(s.sources)
-        lsim.request("PATCH", f"/apis/apps/v1/namespaces/team-b/deployments/{name}/scale",
-                     {"spec": {"replicas": replicas + 2}})
+        kubectl(lsim, "scale", "-n", "team-b", f"deploy/{name}", f"--replicas={replicas + 2}")
         deadline = time.monotonic() + 10
         while len(s.sources) < before + 2 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -179,8 +178,7 @@ def test_pods_appearing_while_following_are_added(lsim: SimProcess, client: Cont
     finally:
         ls.POD_POLL_S = old_poll
         s.close()
-        lsim.request("PATCH", f"/apis/apps/v1/namespaces/team-b/deployments/{name}/scale",
-                     {"spec": {"replicas": replicas}})
+        kubectl(lsim, "scale", "-n", "team-b", f"deploy/{name}", f"--replicas={replicas}")
     s.join()
 
 
