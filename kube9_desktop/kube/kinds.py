@@ -188,7 +188,7 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
     _k("customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False,
        Category.CLUSTER, "CustomResourceDefinitions", C, icon="crd", children=("custom", "crd"),
        short_names=("crd",)),
-    _k("events", "Event", "", "v1", True, Category.EVENTS, "Events", N, status_rule=StatusRule.TEXT,
+    _k("events", "Event", "", "v1", True, Category.EVENTS, "Events", N, status_rule=StatusRule.COLUMN,
        status_column="Type", short_names=("ev",)),
 )
 

@@ -23,7 +23,7 @@ class Severity(IntEnum):
 
 _OK = {"running", "ready", "bound", "active", "available", "complete", "completed", "succeeded", "scheduled"}
 _WARN = {"pending", "progressing", "containercreating", "podinitializing", "notready", "released",
-         "suspended", "terminating", "unavailable", "init", "waiting", "schedulingdisabled"}
+         "suspended", "terminating", "unavailable", "init", "waiting", "schedulingdisabled", "warning"}
 _ERROR = {"failed", "crashloopbackoff", "error", "imagepullbackoff", "errimagepull", "oomkilled",
           "lost", "evicted", "createcontainerconfigerror", "invalidimagename", "deadlineexceeded"}
 
