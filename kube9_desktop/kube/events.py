@@ -252,7 +252,8 @@ class EventFeed:
             except KubeError as err:
                 failures += 1
                 if not err.retriable or failures > 5:
-                    self._on_error(err.message)
+                    if not self._closed.is_set():
+                        self._on_error(err.message)
                     return
                 self._closed.wait(min(2.0 ** failures, 30.0))
                 continue

@@ -9,6 +9,7 @@ asks for its object to be selected in the tree (:attr:`EventsTable.reveal_reques
 from __future__ import annotations
 
 import bisect
+import contextlib
 import threading
 import time
 from typing import Any
@@ -176,13 +177,20 @@ class EventsTable(QWidget):
             try:
                 client = log_client(service, context)
             except KubeError as err:
-                self._error.emit(feed_box, err.message)
+                with contextlib.suppress(RuntimeError):  # the widget may be gone already
+                    self._error.emit(feed_box, err.message)
                 return
             if feed_box[0] is None:
                 return  # closed while the client was being made
-            feed = EventFeed(client, query, lambda rows: self._reset.emit(feed, rows),
-                             lambda kind, row: self._change.emit(feed, kind, row),
-                             lambda text: self._error.emit(feed, text))
+            def post(signal: Any, *args: Any) -> None:
+                try:
+                    signal.emit(*args)
+                except RuntimeError:  # the widget is gone (deleted without close_streams): stop reading
+                    feed.close()
+
+            feed = EventFeed(client, query, lambda rows: post(self._reset, feed, rows),
+                             lambda kind, row: post(self._change, feed, kind, row),
+                             lambda text: post(self._error, feed, text))
             if feed_box[0] is None:
                 return
             feed_box[0] = feed

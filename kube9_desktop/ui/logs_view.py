@@ -239,10 +239,12 @@ class LogsView(QWidget):
                 session.client = log_client(self.service, self.spec.context)
             except KubeError as err:
                 session.fail(err.message)
+            else:
+                session.start()
+            try:
                 self.started.emit(session)
-                return
-            session.start()
-            self.started.emit(session)
+            except RuntimeError:  # the tab is gone (deleted without close_streams): nobody will read this
+                session.close()
 
         t = threading.Thread(target=start, name=f"kube9-logs-start-{self.spec.name}", daemon=True)
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
