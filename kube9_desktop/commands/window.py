@@ -91,7 +91,7 @@ async def reload(inv: Invocation) -> Result:
     return Result.success(f"Cached lists of {len(inv.targets)} object(s) dropped.")
 
 
-@command("apply-yaml", "Create / Apply from YAML…", selection=Selection.NONE, menu="Edit",
+@command("apply-yaml", "Create / Apply from YAML…", selection=Selection.NONE, menu="Change",
          help="Paste YAML or open a file (several documents), see a server-side dry run, then apply (window).",
          kubectl=lambda _targets, _args: "kubectl apply --server-side --field-manager=kube9-desktop -f FILE")
 async def apply_yaml(inv: Invocation) -> Result:

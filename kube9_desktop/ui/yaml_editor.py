@@ -20,7 +20,16 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QKeySequence, QShortcut, QTextCursor, QTextFormat
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QKeySequence,
+    QPainter,
+    QShortcut,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -59,6 +68,42 @@ def kubectl_edit(target: Target) -> str:
     kind = target.kind.plural + (f".{target.kind.group}" if target.kind.group else "")
     ns = f" -n {target.namespace}" if target.namespace else ""
     return f"kubectl edit {kind}/{target.name}{ns} --context {target.context}"
+
+
+class AnnotatedEdit(QPlainTextEdit):
+    """A plain text editor that writes a note at the end of chosen lines (the server's field causes)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.annotations: dict[int, str] = {}  # 1-based line -> note
+
+    def set_annotations(self, notes: dict[int, str]) -> None:
+        """Show ``notes`` beside their lines (an empty dict clears them)."""
+        self.annotations = dict(notes)
+        self.viewport().update()
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        if not self.annotations:
+            return
+        painter = QPainter(self.viewport())
+        font = QFont(self.font())
+        font.setItalic(True)
+        painter.setFont(font)
+        painter.setPen(QColor("#b3261e"))
+        metrics = self.fontMetrics()
+        offset = self.contentOffset()
+        margin = self.document().documentMargin()
+        for line, note in self.annotations.items():
+            block = self.document().findBlockByNumber(line - 1)
+            if not block.isValid() or not block.isVisible():
+                continue
+            geom = self.blockBoundingGeometry(block).translated(offset)
+            if geom.bottom() < 0 or geom.top() > self.viewport().height():
+                continue
+            x = margin + metrics.horizontalAdvance(block.text()) + 3 * metrics.horizontalAdvance(" ")
+            painter.drawText(int(x), int(geom.top() + metrics.ascent() + 1), f"◀ {note}")
+        painter.end()
 
 
 class YamlEditor(QWidget):
@@ -117,7 +162,7 @@ class YamlEditor(QWidget):
         self.apply_button.clicked.connect(self.apply)
         bar.addWidget(self.apply_button)
         layout.addLayout(bar)
-        self.edit = QPlainTextEdit(self)
+        self.edit = AnnotatedEdit(self)
         self.edit.setObjectName("yamlText")
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -164,9 +209,10 @@ class YamlEditor(QWidget):
         split.addWidget(self.edit)
         split.addWidget(self.causes)
         split.addWidget(self.conflict)
-        split.setStretchFactor(0, 3)
+        split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         split.setStretchFactor(2, 2)
+        self.causes.setMaximumHeight(110)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
 
@@ -315,6 +361,7 @@ class YamlEditor(QWidget):
     def _yaml_problem(self, err: manifests.ManifestError) -> None:
         self._mark_lines([err.line] if err.line else [])
         if err.line:
+            self.edit.set_annotations({err.line: str(err)})
             self._go_to_line(err.line)
         self._set_state("invalid", f"Not applied: {err}", error=True)
 
@@ -369,9 +416,12 @@ class YamlEditor(QWidget):
         text = self.text()
         self.causes.clear()
         lines: list[int] = []
+        notes: dict[int, str] = {}
         for cause in causes_of(err):
             field = str(cause.get("field") or "")
             line = manifests.field_line(text, field) if field else None
+            if line:
+                notes[line] = (notes[line] + "; " if line in notes else "") + f"{field}: {cause.get('message', '')}"
             where = f"Line {line}" if line else "Object"
             item = QListWidgetItem(f"{where} · {field or '(object)'}: {cause.get('message', '')}")
             item.setData(Qt.ItemDataRole.UserRole, line)
@@ -383,6 +433,7 @@ class YamlEditor(QWidget):
             self.causes.addItem(err.message)
         self.causes.show()
         self._mark_lines(lines)
+        self.edit.set_annotations(notes)
         if lines:
             self._go_to_line(lines[0])
         self._set_state("invalid", f"Not applied: the server refused the object ({err.message})", error=True)
@@ -403,6 +454,7 @@ class YamlEditor(QWidget):
             selections.append(sel)
         self.edit.setExtraSelections(selections)
         self.marked_lines = sorted(set(lines))
+        self.edit.set_annotations({})
 
     def _go_to_line(self, line: int) -> None:
         block = self.edit.document().findBlockByNumber(line - 1)
