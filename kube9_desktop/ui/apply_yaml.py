@@ -6,14 +6,13 @@
 2. "Apply" is enabled only once the exact text shown has passed a dry run; any edit asks for a new dry run.
 3. "Force" (take over fields other managers own) is off unless the user ticks it.
 
-Writes go through ``service.writes.apply`` (``fieldManager=kube9-desktop``).
+Writes go through ``kube/edit.py``'s ``apply_all`` (``service.writes.apply``, ``fieldManager=kube9-desktop``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,46 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kube9_desktop.commands.address import kind_matches
 from kube9_desktop.commands.runner import known_kinds
+from kube9_desktop.kube import edit as kube_edit
 from kube9_desktop.kube import manifests
-from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.ui.details import YamlHighlighter
-from kube9_desktop.ui.yaml_editor import causes_of
 
 if TYPE_CHECKING:
-    from kube9_desktop.kube.kinds import Kind
     from kube9_desktop.kube.service import KubeService
 
 log = logging.getLogger(__name__)
 
 #: Largest file opened (a manifest bigger than this is a mistake, not a manifest).
 MAX_FILE_BYTES = 5 * 1024 * 1024
-
-
-@dataclass
-class Outcome:
-    """What happened (or would happen) to one document."""
-
-    document: int  # 0-based
-    what: str  # "deployments.apps team-a/api"
-    ok: bool
-    text: str  # "would be created", "configured", ...
-    diff: str = ""
-
-
-def kind_for(doc: dict[str, Any], kinds: list[Kind]) -> Kind:
-    """The kind a document's ``apiVersion``/``kind`` names; raises ManifestError."""
-    api_version = str(doc.get("apiVersion", ""))
-    group = api_version.rpartition("/")[0] if "/" in api_version else ""
-    name = str(doc.get("kind", ""))
-    for k in kinds:
-        if k.kind == name and k.group == group:
-            return k
-    for k in kinds:
-        if kind_matches(k, name) and k.group == group:
-            return k
-    raise manifests.ManifestError(f"this cluster serves no kind {name} in {api_version or 'v1'}")
 
 
 class ApplyYaml(QWidget):
@@ -92,7 +63,7 @@ class ApplyYaml(QWidget):
         self.namespace = namespace or "default"
         self.checked_text: str | None = None  # the text that passed the last dry run
         self._checked_force = False
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[kube_edit.ApplyStep] = []
         self.state = "editing"
         self._tasks: set[asyncio.Future[Any]] = set()
         layout = QVBoxLayout(self)
@@ -218,7 +189,8 @@ class ApplyYaml(QWidget):
             self.dry_button.setEnabled(True)
             return
         kinds = known_kinds(self.service, self.context)
-        outcomes = [await self._one(i, doc, kinds, text, dry=dry, force=force) for i, doc in enumerate(docs)]
+        outcomes = await kube_edit.apply_all(self.service, self.context, docs, kinds, namespace=self.namespace,
+                                             dry_run=dry, force=force, text=text)
         self.outcomes = outcomes
         self.results.setPlainText(self._report(outcomes, dry))
         self.dry_button.setEnabled(True)
@@ -241,62 +213,14 @@ class ApplyYaml(QWidget):
             self.checked_text = None
             self._status(f"Applied {len(outcomes)} objects.")
 
-    async def _one(self, index: int, doc: dict[str, Any], kinds: list[Kind], text: str, *, dry: bool,
-                   force: bool) -> Outcome:
-        writes = self.service.writes
-        meta = doc.get("metadata") or {}
-        name = str(meta.get("name", ""))
-        try:
-            kind = kind_for(doc, kinds)
-        except manifests.ManifestError as err:
-            return Outcome(index, f"{doc.get('kind')} {name}", False, str(err))
-        ns = (meta.get("namespace") or self.namespace) if kind.namespaced else None
-        if kind.namespaced:
-            doc.setdefault("metadata", {})["namespace"] = ns
-        what = f"{kind.kubectl_resource} {ns + '/' if ns else ''}{name}"
-        before: dict[str, Any] | None = None
-        try:
-            before = await writes.get(self.context, kind, ns, name)
-        except KubeError as err:
-            if err.kind is not ErrorKind.NOT_FOUND:
-                return Outcome(index, what, False, err.one_line())
-        try:
-            after = await writes.apply(self.context, kind, ns, name, doc, force=force, dry_run=dry)
-        except KubeError as err:
-            return Outcome(index, what, False, self._refusal(err, text, index))
-        if before is None:
-            return Outcome(index, what, True, "would be created" if dry else "created")
-        old, new = manifests.comparable(before), manifests.comparable(after)
-        if manifests.is_secret(after):
-            old, new = manifests.mask_secret(old), manifests.mask_secret(new)
-        diff = manifests.unified_diff(manifests.to_yaml(old), manifests.to_yaml(new), "on the server",
-                                      "after apply")
-        if not diff:
-            return Outcome(index, what, True, "unchanged")
-        return Outcome(index, what, True, "would be configured" if dry else "configured", diff)
-
     @staticmethod
-    def _refusal(err: KubeError, text: str, index: int) -> str:
-        causes = causes_of(err)
-        if err.status == 409 and causes:
-            lines = [f"conflicts with other field managers ({len(causes)}); tick Force to take them over:"]
-            lines += [f"    {c.get('field', '')}: {c.get('message', '')}" for c in causes]
-            return "\n".join(lines)
-        if causes:
-            lines = [err.message]
-            for c in causes:
-                field = str(c.get("field") or "")
-                line = manifests.field_line(text, field, document=index) if field else None
-                lines.append(f"    {'line ' + str(line) + ' · ' if line else ''}{field}: {c.get('message', '')}")
-            return "\n".join(lines)
-        return err.one_line()
-
-    @staticmethod
-    def _report(outcomes: list[Outcome], dry: bool) -> str:
+    def _report(outcomes: list[kube_edit.ApplyStep], dry: bool) -> str:
         head = "Dry run (nothing changed):" if dry else "Applied:"
         out = [head]
         for o in outcomes:
-            out.append(f"{'✓' if o.ok else '✗'} {o.what}: {o.text}")
+            out.append(f"{'✓' if o.ok else '✗'} {o.line()}")
+            if o.status == 409 and o.causes:
+                out.append("    (tick Force to take these fields over)")
             if o.diff:
                 out.extend("    " + line for line in o.diff.rstrip("\n").splitlines())
         return "\n".join(out)

@@ -9,7 +9,7 @@
 - A 422 lists the server's field causes with the line each field is on, and marks those lines.
 - Malformed YAML is refused with its line before anything is sent; the text is never lost.
 
-Data calls go through ``service.writes`` (kube/writes.py): ``get`` and ``replace``.
+Data calls go through ``kube/edit.py`` (``load``, ``save``: a PUT through ``service.writes``).
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kube9_desktop.kube import edit as kube_edit
 from kube9_desktop.kube import manifests
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.ui.details import YamlHighlighter
 
 if TYPE_CHECKING:
@@ -56,11 +57,11 @@ log = logging.getLogger(__name__)
 ERROR_LINE = QColor("#fde2e1")
 
 
-def causes_of(err: KubeError) -> list[dict[str, str]]:
-    """The ``details.causes`` of the server's Status (a 422's field causes, an apply's conflicts)."""
-    details = err.details.get("details") if isinstance(err.details, dict) else None
-    causes = (details or {}).get("causes") if isinstance(details, dict) else None
-    return [c for c in causes or [] if isinstance(c, dict)]
+def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without ``metadata.managedFields`` (as ``kubectl edit`` shows it)."""
+    out = copy.deepcopy(obj)
+    (out.get("metadata") or {}).pop("managedFields", None)
+    return out
 
 
 def kubectl_edit(target: Target) -> str:
@@ -228,12 +229,6 @@ class YamlEditor(QWidget):
         """The YAML in the editor."""
         return self.edit.toPlainText()
 
-    def _writes(self) -> Any:
-        writes = getattr(self.service, "writes", None)
-        if writes is None:
-            raise KubeError(ErrorKind.UNKNOWN, "Cannot write", "This data layer has no writes.")
-        return writes
-
     def _spawn(self, coro: Any) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -282,12 +277,13 @@ class YamlEditor(QWidget):
         self._set_state("loading", "Loading…")
         self.apply_button.setEnabled(False)
         try:
-            obj = await self._writes().get(t.context, t.kind, t.namespace, t.name)
+            doc = await kube_edit.load(self.service, t.context, t.kind, t.namespace, t.name)
         except KubeError as err:
             self._set_state("failed", f"Could not read {t.describe()}: {err.one_line()}", error=True)
             return
+        obj = _without_managed_fields(doc.obj)
         self.opened = obj
-        self.resource_version = str((obj.get("metadata") or {}).get("resourceVersion", ""))
+        self.resource_version = doc.resource_version
         self.conflict.hide()
         self.causes.hide()
         self._show_object(obj)
@@ -335,27 +331,29 @@ class YamlEditor(QWidget):
             self._set_state("invalid", f"This editor replaces {t.describe()}: its kind, name and namespace cannot "
                             "change here (use Create / Apply from YAML for a new object).", error=True)
             return
-        meta["resourceVersion"] = self.resource_version  # the precondition: never overwrite a newer version
         self._set_state("applying", "Applying…")
         self.apply_button.setEnabled(False)
-        try:
-            answer = await self._writes().replace(t.context, t.kind, t.namespace, t.name, obj)
-        except KubeError as err:
-            self.apply_button.setEnabled(True)
-            if err.status == 409:
-                await self._conflict(obj, err)
-            elif err.status == 422 or (err.status == 400 and causes_of(err)):
-                self._invalid(err)
-            else:
-                self._set_state("failed", f"Not applied: {err.one_line()}", error=True)
-            return
+        # The precondition: the version opened, never whatever is newest (kube/edit.py's save PUTs with it).
+        outcome = await kube_edit.save(self.service, t.context, t.kind, t.namespace, t.name, manifests.to_yaml(obj),
+                                  resource_version=self.resource_version)
         self.apply_button.setEnabled(True)
+        if outcome.status == "conflict":
+            self._conflict(obj, outcome)
+            return
+        if outcome.status == "invalid":
+            self._invalid(outcome)
+            return
+        if not outcome.ok or outcome.obj is None:
+            self._set_state("failed", outcome.message, error=True)
+            return
+        answer = _without_managed_fields(outcome.obj)
         self.opened = answer
         self.resource_version = str((answer.get("metadata") or {}).get("resourceVersion", ""))
         self.conflict.hide()
         self.causes.hide()
         self._show_object(answer)
-        self._set_state("applied", f"Applied: {t.describe()} is now at resourceVersion {self.resource_version}.")
+        self._set_state("applied", f"Applied: {t.describe()} is now at resourceVersion {self.resource_version}."
+                        if outcome.status == "saved" else f"Unchanged: {t.describe()} is as you left it.")
         self.applied.emit(answer)
 
     def _yaml_problem(self, err: manifests.ManifestError) -> None:
@@ -367,14 +365,13 @@ class YamlEditor(QWidget):
 
     # ------------------------------------------------------------------ 409
 
-    async def _conflict(self, edited: dict[str, Any], err: KubeError) -> None:
+    def _conflict(self, edited: dict[str, Any], outcome: kube_edit.EditOutcome) -> None:
         t = self.target
-        try:
-            current = await self._writes().get(t.context, t.kind, t.namespace, t.name)
-        except KubeError as again:
-            self._set_state("conflict", f"The object changed on the server and could not be read again: "
-                            f"{again.one_line()}", error=True)
+        current = outcome.obj
+        if current is None:  # changed, and could not be read again
+            self._set_state("conflict", outcome.message, error=True)
             return
+        current = _without_managed_fields(current)
         self.conflict_current = current
         self.conflict_edited = edited
         rv_now = str((current.get("metadata") or {}).get("resourceVersion", ""))
@@ -390,7 +387,8 @@ class YamlEditor(QWidget):
             f"<b>Not applied: {t.describe()} was changed on the server since you opened it</b> (resourceVersion "
             f"{self.resource_version} → {rv_now}). Nothing was overwritten. What changed there:")
         self.conflict.show()
-        self._set_state("conflict", f"Conflict: {err.message}", error=True)
+        why = outcome.error.message if outcome.error is not None else outcome.message
+        self._set_state("conflict", f"Conflict: {why}", error=True)
 
     def reload_and_reapply(self) -> None:
         """Your changes (since opening) on top of the server's current object, shown for review."""
@@ -412,31 +410,29 @@ class YamlEditor(QWidget):
 
     # ------------------------------------------------------------------ 422
 
-    def _invalid(self, err: KubeError) -> None:
+    def _invalid(self, outcome: kube_edit.EditOutcome) -> None:
         text = self.text()
         self.causes.clear()
         lines: list[int] = []
         notes: dict[int, str] = {}
-        for cause in causes_of(err):
-            field = str(cause.get("field") or "")
-            line = manifests.field_line(text, field) if field else None
+        for cause in outcome.causes:
+            # The lines are looked up again in the editor's own text (what was sent was re-serialised).
+            line = manifests.field_line(text, cause.field) if cause.field else cause.line
             if line:
-                notes[line] = (notes[line] + "; " if line in notes else "") + f"{field}: {cause.get('message', '')}"
-            where = f"Line {line}" if line else "Object"
-            item = QListWidgetItem(f"{where} · {field or '(object)'}: {cause.get('message', '')}")
-            item.setData(Qt.ItemDataRole.UserRole, line)
-            item.setToolTip(str(cause.get("reason", "")))
-            self.causes.addItem(item)
-            if line:
+                notes[line] = (notes[line] + "; " if line in notes else "") + f"{cause.field}: {cause.message}"
                 lines.append(line)
+            where = f"Line {line}" if line else "Object"
+            item = QListWidgetItem(f"{where} · {cause.field or '(object)'}: {cause.message}")
+            item.setData(Qt.ItemDataRole.UserRole, line)
+            self.causes.addItem(item)
         if not self.causes.count():
-            self.causes.addItem(err.message)
+            self.causes.addItem(outcome.message)
         self.causes.show()
         self._mark_lines(lines)
         self.edit.set_annotations(notes)
         if lines:
             self._go_to_line(lines[0])
-        self._set_state("invalid", f"Not applied: the server refused the object ({err.message})", error=True)
+        self._set_state("invalid", outcome.message, error=True)
 
     def _mark_lines(self, lines: list[int]) -> None:
         """Give ``lines`` (1-based) a red background (the problems of the last apply)."""
