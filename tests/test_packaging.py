@@ -221,3 +221,13 @@ def test_build_script() -> None:
     assert "--distpath dist --workpath build/pyinstaller" in text
     assert "dist/kube9-desktop/kube9-desktop" in text and "--version" in text
     subprocess.run(["bash", "-n", str(BUILD_SCRIPT)], check=True)
+
+
+def test_every_package_is_listed_for_setuptools() -> None:
+    """A package missing from [tool.setuptools] packages works from a checkout but is absent from a wheel or a
+    frozen build (kube9_desktop.commands and sim.handlers once were)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "kube9_desktop").rglob("__init__.py")}
+    assert found - listed == set()
