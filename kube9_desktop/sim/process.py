@@ -101,7 +101,9 @@ class SimProcess:
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Authorization", f"Bearer {token or self.admin_token()}")
         if data is not None:
-            req.add_header("Content-Type", "application/json")
+            # A real API server refuses a PATCH sent as plain JSON (415); a dict body is a JSON merge patch.
+            kind = "application/merge-patch+json" if method == "PATCH" else "application/json"
+            req.add_header("Content-Type", kind)
         with urllib.request.urlopen(req, context=self._ssl, timeout=timeout) as resp:
             payload = resp.read()
         return orjson.loads(payload) if payload else None
