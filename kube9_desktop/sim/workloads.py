@@ -133,7 +133,13 @@ def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
         rss.append(current)
     for r in rss:
         wanted = replicas if r["metadata"]["name"] == current["metadata"]["name"] else 0
-        if int((r.get("spec") or {}).get("replicas", 0)) != wanted:
+        had = int((r.get("spec") or {}).get("replicas", 0))
+        if had != wanted:
+            if ctl.events is not None:
+                way = "up" if wanted > had else "down"
+                ctl.events.record(d, "Deployment", "ScalingReplicaSet",
+                                  f"Scaled {way} replica set {r['metadata']['name']} to {wanted}",
+                                  component="deployment-controller", api_version="apps/v1")
             r2 = copy.deepcopy(r)
             r2["spec"]["replicas"] = wanted
             r2["metadata"]["generation"] = int(r2["metadata"].get("generation", 1)) + 1
@@ -170,14 +176,21 @@ def replicaset(ctl: Controllers, ns: str | None, name: str) -> None:
     assert gen is not None
     if len(active) < replicas:
         for _ in range(replicas - len(active)):
-            active.append(ctl.new_pod(ns, f"{name}-{gen.rand(5)}", spec.get("template") or {},
-                                       ctl.owner_ref(d, "apps/v1#ReplicaSet")))
+            pod = ctl.new_pod(ns, f"{name}-{gen.rand(5)}", spec.get("template") or {},
+                              ctl.owner_ref(d, "apps/v1#ReplicaSet"))
+            active.append(pod)
+            if ctl.events is not None:
+                ctl.events.record(d, "ReplicaSet", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
+                                  component="replicaset-controller", api_version="apps/v1")
     elif len(active) > replicas:
         # Like the ReplicaSet controller: not-ready pods go first, then the newest.
         doomed = sorted(active, key=lambda p: (not pod_ready(p), p["metadata"].get("creationTimestamp", "")),
                         reverse=True)[: len(active) - replicas]
         for p in doomed:
             ctl.delete(PODS, ns, p["metadata"]["name"], None, None)
+            if ctl.events is not None:
+                ctl.events.record(d, "ReplicaSet", "SuccessfulDelete", f"Deleted pod: {p['metadata']['name']}",
+                                  component="replicaset-controller", api_version="apps/v1")
         names = {p["metadata"]["name"] for p in doomed}
         active = [p for p in active if p["metadata"]["name"] not in names]
     ready = sum(1 for p in active if pod_ready(p))

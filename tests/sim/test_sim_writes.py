@@ -244,6 +244,9 @@ def test_kubectl_scale_rollout_restart_and_status(wsim: SimProcess, h: Any) -> N
     dep = first_deployment(h)["metadata"]["name"]
     kc(wsim, "scale", "-n", "team-a", f"deploy/{dep}", "--replicas=4")
     assert wsim.wait_until(lambda: len(live_pods(h, "team-a", f"app%3D{dep}")) == 4)
+    # The controllers say what they did, as Events (kubectl describe shows them).
+    events = kc(wsim, "get", "events", "-n", "team-a", f"--field-selector=involvedObject.name={dep}").stdout
+    assert "ScalingReplicaSet" in events and "to 4" in events
     before = {p["metadata"]["name"] for p in live_pods(h, "team-a", f"app%3D{dep}")}
     kc(wsim, "rollout", "restart", "-n", "team-a", f"deploy/{dep}")
     out = kc(wsim, "rollout", "status", "-n", "team-a", f"deploy/{dep}", "--timeout=20s").stdout
