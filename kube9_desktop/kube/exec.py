@@ -12,6 +12,7 @@ on the reader thread (the window forwards them to the GUI thread with a queued s
 from __future__ import annotations
 
 import logging
+import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,14 +86,8 @@ class ExecSpec:
         flags = "-it " if self.tty and self.stdin else "-i " if self.stdin else ""
         c = f" -c {self.container}" if self.container else ""
         verb = "attach" if self.attach else "exec"
-        cmd = "" if self.attach else " -- " + " ".join(_quote(a) for a in self.command)
+        cmd = "" if self.attach else " -- " + " ".join(shlex.quote(a) for a in self.command)
         return f"kubectl --context {self.context} -n {self.namespace} {verb} {flags}{self.pod}{c}{cmd}"
-
-
-def _quote(arg: str) -> str:
-    import shlex
-
-    return shlex.quote(arg)
 
 
 @dataclass

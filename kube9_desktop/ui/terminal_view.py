@@ -8,6 +8,7 @@ command not found", or the error) — the tab stays open for reading. Closing th
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +33,6 @@ class _Bridge(QObject):
 
 
 def _join_command(argv: tuple[str, ...]) -> str:
-    import shlex
-
     return " ".join(shlex.quote(a) for a in argv)
 
 
@@ -140,8 +139,6 @@ class TerminalView(QWidget):
 
     def reconnect(self) -> None:
         """Closes the current session and runs the (possibly changed) command again."""
-        import shlex
-
         try:
             argv = tuple(shlex.split(self.command_edit.text())) or self.spec.command
         except ValueError as exc:
