@@ -156,16 +156,26 @@ async def run_command(svc: Any, line: str) -> None:
 
 
 def set_replicas(sim: Any, ns: str, dep: str, replicas: int) -> None:
-    """Set up (not measured): the Deployment at ``replicas`` and its pods there."""
+    """Set up (not measured): the Deployment at ``replicas`` and exactly that many pods (none Terminating)."""
+    import urllib.parse
+
     body = sim.request("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}/scale")
     body["spec"]["replicas"] = replicas
     sim.request("PUT", f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}/scale", body)
-    deadline = time.monotonic() + 20
+    d = sim.request("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
+    selector = ",".join(f"{k}={v}" for k, v in sorted(d["spec"]["selector"]["matchLabels"].items()))
+    path = f"/api/v1/namespaces/{ns}/pods?labelSelector={urllib.parse.quote(selector)}"
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        d = sim.request("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
-        if (d.get("status") or {}).get("replicas") == replicas:
+        pods = sim.request("GET", path).get("items") or []
+        if len(pods) == replicas:
             return
+        for p in pods:  # pods a scale-down left Terminating: gone now, as if their grace period had passed
+            if (p.get("metadata") or {}).get("deletionTimestamp"):
+                name = p["metadata"]["name"]
+                sim.request("DELETE", f"/api/v1/namespaces/{ns}/pods/{name}", {"gracePeriodSeconds": 0})
         time.sleep(0.05)
+    raise RuntimeError(f"{dep} did not settle at {replicas} pods")
 
 
 async def scale_case(sim: Any, backend: str, ns: str, dep: str) -> float:
