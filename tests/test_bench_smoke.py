@@ -36,6 +36,10 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
     logs = data["logs"]
     assert logs["tail_1000"]["lines"] == 1000 and isinstance(logs["tail_1000"]["ratio_1000_lines"], float)
     assert logs["follow_5000_per_s"]["lines_held"] == 5000 and logs["follow_5000_per_s"]["lines_received"] > 0
+    for case in ("scale", "delete"):  # command to tree, both paths (benchmarks/actions.py)
+        act = data["actions"][case]
+        assert act["api_ms"]["n"] == 1 and act["kubectl_ms"]["n"] == 1, act["errors"]
+        assert isinstance(act["ratio_api_over_kubectl"], float)
     assert data["targets"] and all({"target", "value", "goal", "met"} <= set(t) for t in data["targets"])
 
 
