@@ -184,3 +184,38 @@ def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, vsim: SimProce
     qtbot.waitUntil(lambda: not v._timer.isActive(), timeout=5000)
     assert len(v.model) == 50 and len(v.session.ring) == 50  # type: ignore[union-attr]
     assert "older lines dropped (limit 50)" in v.status.text()
+
+
+def test_l_on_a_pod_opens_a_log_tab_and_quitting_closes_it(qtbot: Any, service: KubeService, vsim: SimProcess,
+                                                           tmp_path: Path, run: Any) -> None:
+    from PySide6.QtCore import QSettings
+
+    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.headless import load_tree
+    from kube9_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
+    w.resize(1200, 800)
+    w.show()
+    w.attach_service(service, context="sim-admin")
+    run(w.model.wait_idle())
+    run(load_tree(w.model, 0, ["Namespaces/team-a/Workloads/Pods"], expand_view=w.expand_node))
+    name = running(vsim)
+    pods = w.model.find("Namespaces/team-a/Workloads/Pods")
+    node = next(c for c in pods.children if c.row is not None and c.row.name == name)
+    w.tree.setCurrentIndex(w._view_index(w.model.index_of(node)))
+    w.tree.setFocus()
+    assert w.commands.shortcut_actions["logs"].shortcut().toString() == "L"
+    w.commands.shortcut_actions["logs"].trigger()
+    qtbot.waitUntil(lambda: any(isinstance(t, LogsView) for t in w.bottom_dock.tabs()), timeout=10000)
+    view = next(t for t in w.bottom_dock.tabs() if isinstance(t, LogsView))
+    assert view.windowTitle() == f"Logs {name}"
+    qtbot.waitUntil(lambda: view.shown_count > 0, timeout=10000)
+    view.follow.setChecked(True)
+    qtbot.waitUntil(lambda: view.session is not None and bool(view.session.streams)
+                    and not view.session.streams[0].done.is_set() and view.session.streams[0].started, timeout=10000)
+    stream = view.session.streams[0]  # type: ignore[union-attr]
+    run(w.shutdown())
+    stream.thread.join(5)
+    assert not stream.thread.is_alive(), "the window's shutdown closed the tab's stream"
