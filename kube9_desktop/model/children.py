@@ -36,11 +36,11 @@ ListResolver = Callable[["KubeService", TreeNode], Awaitable[ListRef | None]]
 
 
 def context_children(context: str) -> list[TreeNode]:
-    """A context's top rows: Nodes, Namespaces, the "Cluster resources" folder and every namespace's Events."""
+    """A context's top rows: Nodes, Namespaces and the "Cluster resources" folder (events are per namespace: a
+    cluster-wide list here would be loaded by every depth-2 load, however large)."""
     cluster = TreeNode(NodeType.GROUP, "Cluster resources", context=context, state=LoadState.LOADED)
     cluster.add_children([list_node(KINDS[k], context, None) for k in CLUSTER_RESOURCE_KINDS])
-    return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None), cluster,
-            list_node(KINDS["events"], context, None)]
+    return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None), cluster]
 
 
 def namespace_folders(node: TreeNode) -> list[TreeNode]:

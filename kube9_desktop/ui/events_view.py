@@ -215,7 +215,8 @@ class EventsTable(QWidget):
         if self.feed is not None:
             self.feed.close()
             self.feed = None
-        self._ages.stop()
+        with contextlib.suppress(RuntimeError):  # shut down after Qt deleted the widget: nothing left to stop
+            self._ages.stop()
 
     def _current(self, feed: Any) -> bool:
         box = getattr(self, "_box", None)

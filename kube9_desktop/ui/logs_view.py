@@ -10,6 +10,7 @@ control sequence dropped), so neither the view nor the clipboard ever sees an es
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections import deque
@@ -269,8 +270,9 @@ class LogsView(QWidget):
     def close_streams(self) -> None:
         """Close every stream of this tab at once (the dock calls it when the tab or the window closes)."""
         self._closed = True
-        self._timer.stop()
         self._close_session()
+        with contextlib.suppress(RuntimeError):  # closed after Qt deleted the widget: the streams are what matters
+            self._timer.stop()
 
     # -- lines in -------------------------------------------------------------------------------------------------
 
