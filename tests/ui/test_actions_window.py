@@ -1,0 +1,161 @@
+"""The action commands through the window, end to end against kube9-sim (kubectl referees): scale from the
+spin box to the tree, delete from the context menu (Terminating at once, gone when the cluster says so), Edit YAML
+from the registry's command, a 403 at run time read well."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from kube9_desktop.config.store import SettingsStore
+from kube9_desktop.headless import load_tree
+from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.ui.ask_dialogs import IntDialog
+from kube9_desktop.ui.main_window import MainWindow
+from kube9_desktop.ui.yaml_editor import YamlEditor
+
+NS = "team-e"
+
+
+def kubectl(sim: Any, *args: str) -> str:
+    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, service_factory: Any, run: Any) -> MainWindow:
+    def shut_down(w: MainWindow) -> None:
+        w.errors.close_all()
+        run(w.shutdown())
+
+    store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    w = MainWindow(store)
+    qtbot.addWidget(w, before_close_func=shut_down)
+    w.resize(1280, 800)
+    w.show()
+    w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
+    run(w.model.wait_idle())
+    return w
+
+
+def open_path(window: MainWindow, run: Any, path: str) -> TreeNode:
+    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
+    node = window.model.find(path)
+    assert node is not None, path
+    window.expand_node(node)
+    run(window.model.wait_idle())
+    return node
+
+
+def pods_of(node: TreeNode) -> list[TreeNode]:
+    return [c for c in node.children if c.type is NodeType.OBJECT and c.row is not None]
+
+
+def wait_dialog(window: MainWindow, qtbot: Any) -> Any:
+    qtbot.waitUntil(lambda: window.port.dialog is not None and window.port.dialog.isVisible(), timeout=5000)
+    return window.port.dialog
+
+
+def test_scale_from_the_spin_box_to_the_tree(window: MainWindow, run: Any, qtbot: Any, sim: Any) -> None:
+    deps = open_path(window, run, f"Namespaces/{NS}/Workloads/Deployments")
+    dep = deps.children[0]
+    name = dep.row.name  # type: ignore[union-attr]
+    dep_node = open_path(window, run, f"Namespaces/{NS}/Workloads/Deployments/{name}")
+    before = int(kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}"))
+    qtbot.waitUntil(lambda: len(pods_of(dep_node)) == before, timeout=10000)
+    window.tree.setCurrentIndex(window.model.index_of(dep_node))
+    task = window.commands.trigger("scale")
+    dialog = wait_dialog(window, qtbot)
+    assert isinstance(dialog, IntDialog) and dialog.spin.value() == before  # prefilled with the current replicas
+    dialog.spin.setValue(before + 2)
+    dialog.accept()
+    qtbot.waitUntil(lambda: task is not None and task.done(), timeout=10000)
+    assert task.result().ok, task.result().message  # type: ignore[union-attr]
+    assert kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}") == str(before + 2)
+    qtbot.waitUntil(lambda: len(pods_of(dep_node)) == before + 2, timeout=5000)  # the tree shows the new pods
+    assert window.model.node(window.tree.currentIndex()) is dep_node  # the selection survived
+    assert window.commands.last_kubectl == (f"kubectl scale deployments.apps/{name} --replicas={before + 2} "
+                                            f"-n {NS} --context sim-admin")
+    kubectl(sim, "scale", f"deployment/{name}", f"--replicas={before}", "-n", NS)
+
+
+def test_delete_from_the_menu_turns_terminating_then_leaves(window: MainWindow, run: Any, qtbot: Any,
+                                                            sim: Any) -> None:
+    pods = open_path(window, run, f"Namespaces/{NS}/Workloads/Pods")
+    victim = pods_of(pods)[0]
+    name = victim.row.name  # type: ignore[union-attr]
+    window.tree.setCurrentIndex(window.model.index_of(victim))
+    menu = window.menu_for(window.model.index_of(victim))
+    assert menu is not None
+    delete = next(a for a in menu.actions() if a.text().split("\t")[0] == "Delete…")
+    qtbot.waitUntil(delete.isEnabled, timeout=5000)
+    assert delete.text().endswith("\tDel")
+    delete.trigger()
+    dialog = wait_dialog(window, qtbot)
+    assert dialog.question_label.text() == f"Delete pod {name} in {NS}?"
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: victim.row is not None and victim.row.status == "Terminating"
+                    or name not in [p.row.name for p in pods_of(pods)], timeout=3000)  # type: ignore[union-attr]
+    obj = json.loads(kubectl(sim, "get", "pod", name, "-n", NS, "-o", "json", "--ignore-not-found") or "{}")
+    assert not obj or obj["metadata"].get("deletionTimestamp")  # the referee agrees: terminating or gone
+    # A pod stuck Terminating: force, from the command line.
+    window.commands.open_command_line(f"delete {NS}/pod/{name} --force")
+    qtbot.keyClick(window.commands.palette.edit, "\r")  # type: ignore[union-attr]
+    confirm = wait_dialog(window, qtbot)
+    confirm.ok_button.click()
+    qtbot.waitUntil(lambda: name not in [p.row.name for p in pods_of(pods)], timeout=5000)  # type: ignore
+    assert kubectl(sim, "get", "pod", name, "-n", NS, "--ignore-not-found") == ""
+
+
+def test_edit_command_opens_the_editor_in_the_dock(window: MainWindow, run: Any, qtbot: Any, sim: Any) -> None:
+    cms = open_path(window, run, f"Namespaces/{NS}/Config/ConfigMaps")
+    node = pods_of(cms)[0]
+    window.tree.setCurrentIndex(window.model.index_of(node))
+    run(window.commands.trigger("edit"))
+    tabs = [t for t in window.bottom_dock.tabs() if isinstance(t, YamlEditor)]
+    assert len(tabs) == 1 and window.bottom_dock.isVisible()
+    editor = tabs[0]
+    run(editor.wait())
+    assert editor.state == "ready" and f"name: {node.row.name}" in editor.text()  # type: ignore[union-attr]
+    run(window.commands.trigger("edit"))  # the same object again: the same tab comes forward
+    assert len([t for t in window.bottom_dock.tabs() if isinstance(t, YamlEditor)]) == 1
+    window.bottom_dock.close_tab(window.bottom_dock.tab_widget.indexOf(editor))
+    assert not window.bottom_dock.isVisible()
+
+
+def test_forbidden_at_run_time_reads_well(window: MainWindow, run: Any, qtbot: Any) -> None:
+    window.context_box.setCurrentText("sim-viewer")
+    run(window.model.wait_idle())
+    result = run(window.commands.run_line("scale team-a/deploy/api 7"))
+    assert not result.ok
+    assert result.message.startswith("You may not ") and "team-a" in result.message
+    assert window.port.toast is not None and window.port.toast.isVisible()
+    assert result.message.splitlines()[-1] in window.port.toast.text()
+
+
+def test_deleting_a_namespace_makes_the_user_type_its_name(window: MainWindow, run: Any, qtbot: Any,
+                                                           sim: Any, qloop: Any) -> None:
+    kubectl(sim, "create", "namespace", "doomed-ns")
+    task = qloop.create_task(window.commands.run_line("delete namespace/doomed-ns"))
+    first = wait_dialog(window, qtbot)
+    assert first.name_edit is None  # the generic question first
+    first.ok_button.click()
+    qtbot.waitUntil(lambda: window.port.dialog is not None and window.port.dialog is not first
+                    and window.port.dialog.isVisible(), timeout=5000)
+    typed = window.port.dialog
+    assert typed.name_edit is not None and not typed.ok_button.isEnabled()  # type: ignore[union-attr]
+    qtbot.keyClicks(typed.name_edit, "doomed-n")  # type: ignore[union-attr]
+    assert not typed.ok_button.isEnabled()  # type: ignore[union-attr]
+    qtbot.keyClicks(typed.name_edit, "s")  # type: ignore[union-attr]
+    typed.ok_button.click()  # type: ignore[union-attr]
+    result = run(task)
+    assert result.ok, result.message
+    phase = kubectl(sim, "get", "namespace", "doomed-ns", "--ignore-not-found", "-o", "jsonpath={.status.phase}")
+    assert phase in ("", "Terminating")
