@@ -89,6 +89,7 @@ async def delete(inv: Invocation) -> Result:
 
 # -- edit ------------------------------------------------------------------------------------------------------------
 def _edit_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reveal", action="store_true", help="print a Secret's values in clear text (asks first)")
     p.add_argument("--from", dest="source", metavar="FILE",
                    help="replace the object with this YAML (the resourceVersion in it is the precondition; "
                         "'-' reads stdin); without it the object's YAML is printed for editing")
@@ -110,7 +111,10 @@ async def edit_command(inv: Invocation) -> Result:
     if inv.args.source is None:
         if inv.ui.open_view("edit", t):
             return Result.success(kubectl=line)
-        doc = await edit.load(inv.service, t.context, t.kind, t.namespace, t.name)
+        if inv.args.reveal and t.kind.kind == "Secret" and not await inv.ui.confirm(
+                "The YAML shows the Secret's values in clear text. Print it anyway?", destructive=False):
+            return Result.failure("Not shown.")
+        doc = await edit.load(inv.service, t.context, t.kind, t.namespace, t.name, reveal=inv.args.reveal)
         return Result.success(doc.text.rstrip("\n"), kubectl=line, data=doc)
     text = await _read_source(inv.args.source)
     outcome = await edit.save(inv.service, t.context, t.kind, t.namespace, t.name, text)

@@ -91,11 +91,16 @@ def _shown(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def load(service: KubeService, context: str, kind: Kind, namespace: str | None, name: str) -> EditDoc:
-    """The object's YAML and the resourceVersion it was read at; raises KubeError."""
+async def load(service: KubeService, context: str, kind: Kind, namespace: str | None, name: str, *,
+               reveal: bool = False) -> EditDoc:
+    """The object's YAML and the resourceVersion it was read at (a Secret's values masked unless ``reveal``;
+    :func:`save` puts masked values back as they were); raises KubeError."""
     obj = await service.writes.get(context, kind, namespace, name)
     rv = str((obj.get("metadata") or {}).get("resourceVersion", ""))
-    return EditDoc(manifests.to_yaml(_shown(obj)), rv, obj)
+    shown = _shown(obj)
+    if manifests.is_secret(shown) and not reveal:
+        shown = manifests.mask_secret(shown)
+    return EditDoc(manifests.to_yaml(shown), rv, obj)
 
 
 def causes_with_lines(err: KubeError, text: str, document: int = 0) -> list[Cause]:
@@ -129,6 +134,15 @@ async def save(service: KubeService, context: str, kind: Kind, namespace: str | 
         return EditOutcome("invalid", "Not applied: metadata.resourceVersion is missing, so a newer version on the "
                                       "server could be overwritten; edit what `edit` printed.")
     writes = service.writes
+    if manifests.is_secret(obj) and manifests.MASK in manifests.to_yaml(obj):
+        # Values left masked (never revealed) are put back from the server's copy of the version edited: if the
+        # Secret moved on since, the PUT below is refused (409) anyway.
+        try:
+            obj = manifests.unmask_secret(obj, await writes.get(context, kind, namespace, name))
+        except manifests.ManifestError as err:
+            return EditOutcome("invalid", f"Not applied: {err}")
+        except KubeError as err:
+            return EditOutcome("failed", f"Not applied: {err.one_line()}", error=err)
     try:
         saved = await writes.replace(context, kind, namespace, name, obj)
     except KubeError as err:

@@ -301,3 +301,18 @@ async def test_viewer_is_refused_every_write_with_its_reason(asim: SimProcess, s
     sent = svc.access.requests
     await run(svc, f"delete team-a/pod/{pod}", context="sim-viewer")
     assert svc.access.requests == sent
+
+
+async def test_edit_masks_secret_values_and_keeps_them_when_saved(asim: SimProcess, svc: KubeService,
+                                                                  tmp_path: Path) -> None:
+    kc(asim, "create", "secret", "generic", "creds", "-n", "team-a", "--from-literal=password=hunter2")
+    stored = jp(asim, "secret/creds", "{.data.password}")
+    r = await run(svc, "edit team-a/secret/creds")
+    assert r.ok and stored not in r.message and "password: ••••••••" in r.message
+    f = tmp_path / "s.yaml"
+    f.write_text(r.message.replace("  name: creds\n", "  name: creds\n  labels:\n    edited: 'yes'\n"))
+    assert (await run(svc, f"edit team-a/secret/creds --from {f}")).ok
+    assert jp(asim, "secret/creds", "{.metadata.labels.edited}") == "yes"
+    assert jp(asim, "secret/creds", "{.data.password}") == stored  # the masked value was kept, not written
+    revealed = await run(svc, "edit team-a/secret/creds --reveal")
+    assert revealed.ok and stored in revealed.message
