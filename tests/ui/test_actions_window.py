@@ -101,7 +101,7 @@ def test_delete_from_the_menu_turns_terminating_then_leaves(window: MainWindow, 
     dialog = wait_dialog(window, qtbot)
     assert dialog.question_label.text() == f"Delete pod {name} in {NS}?"
     dialog.ok_button.click()
-    qtbot.waitUntil(lambda: victim.row is not None and victim.row.status == "Terminating"
+    qtbot.waitUntil(lambda: (victim.row is not None and victim.row.status == "Terminating")
                     or name not in [p.row.name for p in pods_of(pods)], timeout=3000)  # type: ignore[union-attr]
     obj = json.loads(kubectl(sim, "get", "pod", name, "-n", NS, "-o", "json", "--ignore-not-found") or "{}")
     assert not obj or obj["metadata"].get("deletionTimestamp")  # the referee agrees: terminating or gone
