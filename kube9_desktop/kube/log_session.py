@@ -373,9 +373,14 @@ def parse_duration(text: str) -> int:
 
 
 def log_client(service: Any, context: str) -> ContextClient:
-    """The context's API client for streams; raises KubeError when the data layer has none (kubectl backend)."""
+    """The context's API client for streams; raises KubeError when the data layer has none (kubectl backend).
+
+    The backend's watch client when it has one: its pool is sized for long-lived streams (a Deployment's log holds
+    one connection per container; the list client's pool of 8 would discard the extra ones with a warning each).
+    Blocking on first use (it may run an exec plugin): call it off the GUI thread.
+    """
     backend = service.backend
-    client_fn = getattr(backend, "client", None)
+    client_fn = getattr(backend, "_watch_client", None) or getattr(backend, "client", None)
     if client_fn is None:
         raise KubeError(ErrorKind.UNKNOWN, "Logs unavailable",
                         "Logs are read through the API backend; the kubectl backend cannot stream them.",
