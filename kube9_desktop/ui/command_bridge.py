@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QToolBar, QToolButton
 
 from kube9_desktop.commands import load_all
@@ -59,6 +59,11 @@ SETTLE_RELOAD_S = 0.8
 CHECKING = "Checking whether you may…"
 #: Menu groups listed after the others (in this order); the rest keep registration order.
 LAST_GROUPS = ("View", "Copy", "Help")
+
+
+def is_text_shortcut(shortcut: str) -> bool:
+    """A one-character punctuation shortcut (``:``), matched by the text typed rather than the key."""
+    return len(shortcut) == 1 and not shortcut.isalnum() and not shortcut.isspace()
 
 
 def group_rank(group: str) -> int:
@@ -108,6 +113,7 @@ class CommandBridge(QObject):
         self._tasks: set[asyncio.Future[Any]] = set()
         self._answers: dict[tuple[Any, ...], tuple[str | None, float]] = {}
         self.shortcut_actions: dict[str, QAction] = {}
+        self.text_shortcuts: dict[str, Command] = {}
         #: The last run's kubectl equivalent (for "Copy last as kubectl").
         self.last_kubectl: str | None = None
         self.last_result: Result | None = None
@@ -117,6 +123,7 @@ class CommandBridge(QObject):
         self._listening: list[Any] | None = None  # the write listeners list we are in
         window.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.install_shortcuts()
+        window.tree.installEventFilter(self)
         self.install_toolbar()
 
     # ------------------------------------------------------------------ selection
@@ -382,6 +389,10 @@ class CommandBridge(QObject):
         for cmd in self.registry.all():
             if not cmd.shortcut:
                 continue
+            if is_text_shortcut(cmd.shortcut):
+                # ':' is Shift+; on one keyboard and a key of its own on another: matched by the text typed.
+                self.text_shortcuts[cmd.shortcut] = cmd
+                continue
             action = QAction(cmd.title, self.window)
             action.setShortcut(QKeySequence(cmd.shortcut))
             action.setData(cmd.id)
@@ -393,6 +404,17 @@ class CommandBridge(QObject):
                 self.window.tree.addAction(action)
             action.triggered.connect(lambda _checked=False, c=cmd: self.trigger(c))
             self.shortcut_actions[cmd.id] = action
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """Punctuation shortcuts (``:``) by the text the key typed, while the tree has focus."""
+        if obj is self.window.tree and event.type() == QEvent.Type.KeyPress and self.text_shortcuts:
+            assert isinstance(event, QKeyEvent)
+            cmd = self.text_shortcuts.get(event.text())
+            if cmd is not None and not event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier
+                                                             | Qt.KeyboardModifier.KeypadModifier):
+                self.trigger(cmd)
+                return True
+        return super().eventFilter(obj, event)
 
     # ------------------------------------------------------------------ running
 

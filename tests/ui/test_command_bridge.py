@@ -429,3 +429,15 @@ def test_quick_command_shows_no_progress(window: MainWindow, run: Any, qtbot: An
     run(asyncio.sleep(0.7))
     dialog = window.findChild(QDialog, "commandProgress")
     assert dialog is None or not dialog.isVisible()
+
+
+def test_colon_opens_the_command_line(window: MainWindow, run: Any, qtbot: Any) -> None:
+    window.tree.setFocus()
+    qtbot.waitUntil(window.tree.hasFocus, timeout=2000)
+    qtbot.keyClick(window.tree, ":", Qt.KeyboardModifier.ShiftModifier)  # Shift+; on a US keyboard
+    qtbot.waitUntil(lambda: window.commands.palette is not None and window.commands.palette.isVisible(),
+                    timeout=3000)
+    palette = window.commands.palette
+    assert palette is not None and palette.edit.text() == ":"
+    assert palette.model.entries[0].text.startswith("Run:")
+    palette.close()
