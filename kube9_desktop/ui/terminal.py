@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QFontDatabase,
     QFontMetrics,
     QGuiApplication,
+    QInputMethodEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -504,6 +505,13 @@ class TerminalWidget(QWidget):
                 self.update()
             self._sel = None
             self.send(data)
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        # Composed text (dead keys, CJK input methods) arrives here, not as key presses.
+        text = event.commitString()
+        if text and not self.readonly:
+            self.send(text.encode("utf-8"))
+        event.accept()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() // 40

@@ -176,3 +176,27 @@ def test_an_unreachable_kubelet_is_reported_as_such(client: ContextClient, ssim:
 def test_a_missing_pod_is_not_found(client: ContextClient) -> None:
     r = _error(client, ExecSpec("sim-admin", "team-a", "no-such-pod", "main", ("ls",), tty=False, stdin=False))
     assert r.error is not None and r.error.kind is ErrorKind.NOT_FOUND
+
+
+def test_deleting_the_pod_ends_the_shell_with_connection_lost(
+    client: ContextClient, ssim: SimProcess, running_pods: Any
+) -> None:
+    pod = str(running_pods(ssim)[-2]["metadata"]["name"])
+    t = Tty(client, ExecSpec("sim-admin", "team-a", pod, "main", ("sh",)))
+    t.expect(b"/ # ")
+    ssim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{pod}?gracePeriodSeconds=0")
+    result = t.session.wait(10)
+    assert result is not None and result.error is not None
+    assert result.error.title == "Connection lost" and pod in result.error.message
+    t.session.thread.join(5)
+    assert not t.session.thread.is_alive()
+
+
+def test_closing_a_session_ends_its_thread(client: ContextClient, pod: str) -> None:
+    t = Tty(client, ExecSpec("sim-admin", "team-a", pod, "main", ("sh",)))
+    t.expect(b"/ # ")
+    t.session.close()
+    result = t.session.wait(5)
+    assert result is not None and result.message == "closed"
+    t.session.thread.join(5)
+    assert not t.session.thread.is_alive()

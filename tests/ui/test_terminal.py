@@ -277,3 +277,13 @@ def test_a_flood_is_parsed_in_slices_so_the_window_keeps_its_turns(qtbot: Any) -
     assert max(fed) <= DRAIN_BYTES and len(fed) >= len(flood) // DRAIN_BYTES
     assert "3999 flooding the terminal" in view.terminal.text()
     assert len(view.terminal.vt.history.top) > 3000
+
+
+def test_composed_text_from_an_input_method_is_sent(term: Any, qapp: Any) -> None:
+    from PySide6.QtGui import QInputMethodEvent
+
+    w, sent = term
+    ev = QInputMethodEvent()
+    ev.setCommitString("ñé")
+    qapp.sendEvent(w, ev)
+    assert sent == ["ñé".encode()]
