@@ -111,3 +111,16 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     # the object's own events come with it, by uid
     qtbot.waitUntil(lambda: len(w.details.events.model.rows) > 0
                     and all(r.object_name == first.object_name for r in w.details.events.model.rows), timeout=10000)
+    # the events command opens its own live tab for an object
+    from kube9_desktop.commands.registry import Target
+    from kube9_desktop.kube.kinds import KINDS
+    from kube9_desktop.ui.events_view import EventsView
+
+    target = Target("sim-admin", KINDS["pods"], "team-a", first.object_name)
+    task = w.commands.trigger("events", [target])
+    assert task is not None
+    qtbot.waitUntil(lambda: any(isinstance(t, EventsView) for t in w.bottom_dock.tabs()), timeout=10000)
+    tab = next(t for t in w.bottom_dock.tabs() if isinstance(t, EventsView))
+    qtbot.waitUntil(lambda: len(tab.model.rows) > 0, timeout=10000)
+    assert all(r.object_name == first.object_name for r in tab.model.rows)
+    assert tab.windowTitle() == f"Events {first.object_name}"
