@@ -204,3 +204,28 @@ def test_python_client_portforward_gets_the_pod_page_and_an_echo(ssim: SimProces
     assert data.startswith(b"HTTP/1.1 200 OK") and pod.encode() in data
     s.close()
     assert pf.error(8080) is None
+
+
+def test_kubectl_exec_it_in_a_terminal_sends_its_size_and_gets_the_exit_code(ssim: SimProcess) -> None:
+    # `script` gives kubectl a real pseudo-terminal (30 rows, 100 columns), as a user's shell would.
+    pod = running(ssim)
+    cmd = (
+        f"stty cols 100 rows 30; kubectl --kubeconfig {ssim.kubeconfig} --context sim-admin exec -it -n team-a "
+        f"{pod} -- sh"
+    )
+    keys = subprocess.Popen(
+        ["script", "-qfec", cmd, "/dev/null"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert keys.stdin is not None
+    out = b""
+    try:
+        for line in (b"stty size\r", b"hostname\r", b"exit 6\r"):
+            time.sleep(1.0)
+            keys.stdin.write(line)
+            keys.stdin.flush()
+        out, _ = keys.communicate(timeout=30)
+    finally:
+        keys.kill()
+    text = out.decode(errors="replace").replace("\r", "")
+    assert "30 100" in text and pod in text
+    assert keys.returncode == 6, text
