@@ -55,6 +55,8 @@ class LogLines:
         self.json_mode = 0  # 0 as is, 1 pretty, 2 fields
         self.find_rx: re.Pattern[str] | None = None
         self.max_chars = 80
+        #: Lines dropped at the top to stay within ``max_lines`` (shown as a marker above the first line).
+        self.dropped = 0
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -96,6 +98,7 @@ class LogLines:
         excess = len(self.lines) - self.max_lines
         if excess > 0:
             del self.lines[:excess]
+            self.dropped += excess
         longest = max(len(ln.text) for ln in lines[-2000:]) + (30 if self.timestamps else 0) + \
             (16 if self.merged else 0)
         self.max_chars = max(self.max_chars, min(longest, 4000))
@@ -162,7 +165,8 @@ class LogCanvas(QAbstractScrollArea):
         n = len(self.data)
         vs = self.verticalScrollBar()
         vs.setPageStep(self.visible_rows())
-        vs.setRange(0, max(0, n - (1 if self.wrap else self.visible_rows())))
+        marker = 1 if self.data.dropped else 0
+        vs.setRange(0, max(0, n + marker - (1 if self.wrap else self.visible_rows())))
         hs = self.horizontalScrollBar()
         width = 0 if self.wrap else self.data.max_chars * self.char_w + 8
         hs.setPageStep(self.viewport().width())
@@ -216,6 +220,13 @@ class LogCanvas(QAbstractScrollArea):
         y = 0
         row = first
         text_colour = pal.text().color()
+        if first == 0 and self.data.dropped:
+            # The marker above the oldest line held: older lines were dropped to stay within the limit.
+            painter.setFont(self.font_)
+            painter.setPen(pal.placeholderText().color())
+            painter.drawText(QPoint(x0, self.fm.ascent()),
+                             f"… {self.data.dropped:,} older lines dropped (limit {self.data.max_lines:,})")
+            y = self.line_h
         while row < n and y < height:
             h = self._row_height(row, width)
             rect = QRect(0, y, width, h)
@@ -274,6 +285,10 @@ class LogCanvas(QAbstractScrollArea):
     def row_at(self, pos: QPoint) -> int:
         """The row under a viewport position (-1 below the last)."""
         width, y, row = self.viewport().width(), 0, self.verticalScrollBar().value()
+        if row == 0 and self.data.dropped:
+            y = self.line_h  # the dropped-lines marker
+            if pos.y() < y:
+                return -1
         while row < len(self.data):
             h = self._row_height(row, width)
             if pos.y() < y + h:

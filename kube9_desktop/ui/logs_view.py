@@ -222,6 +222,7 @@ class LogsView(QWidget):
             return
         self._close_session()
         self.model.lines = []
+        self.model.dropped = 0
         self.lines_view.select(-1)
         self.lines_view.update_ranges()
         self._pending.clear()
@@ -286,6 +287,7 @@ class LogsView(QWidget):
         # More waiting than the tab can hold: the oldest would be trimmed on arrival anyway.
         while len(self._pending) > self.max_lines:
             self._pending.popleft()
+            self.model.dropped += 1
         if got.notices:
             self._notices = (self._notices + got.notices)[-4:]
             self._show_notices()
@@ -352,6 +354,7 @@ class LogsView(QWidget):
         self.jump.hide()
         held = [ln for ln in self.session.ring if self._passes(ln)]
         self.model.lines = held[-self.max_lines:]
+        self.model.dropped = self.session.ring.dropped
         self.lines_view.select(-1)
         self._highlight_all()
         self.lines_view.scroll_to_end()

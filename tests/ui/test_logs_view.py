@@ -184,6 +184,11 @@ def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, vsim: SimProce
     qtbot.waitUntil(lambda: not v._timer.isActive(), timeout=5000)
     assert len(v.model) == 50 and len(v.session.ring) == 50  # type: ignore[union-attr]
     assert "older lines dropped (limit 50)" in v.status.text()
+    # the text says so too, above the oldest line held
+    assert v.model.dropped == v.session.ring.dropped > 0  # type: ignore[union-attr]
+    v.lines_view.verticalScrollBar().setValue(0)
+    v.grab()
+    assert v.lines_view.row_at(v.lines_view.rect().topLeft()) == -1  # the marker row is not a line
 
 
 def test_l_on_a_pod_opens_a_log_tab_and_quitting_closes_it(qtbot: Any, service: KubeService, vsim: SimProcess,
