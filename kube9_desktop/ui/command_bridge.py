@@ -6,16 +6,14 @@ Nothing here knows a command by name: what a menu shows is ``REGISTRY.applicable
 :class:`~kube9_desktop.ui.window_port.WindowPort`. Commands the user may not run are shown disabled with the reason
 (asked of ``service.access`` when the menu opens; the answers are kept for :data:`ACCESS_TTL` seconds), never hidden.
 
-After a write succeeds, the rows it touched are brought up to date at once: deleted objects turn "Terminating", and
-the lists showing the kinds it affects are reloaded in place unless a watch keeps them current (then the watch
-delivers the change). Selection and expansion survive, as the model reconciles rows in place.
+After a write succeeds, :class:`~kube9_desktop.ui.write_follower.WriteFollower` brings the rows it touched up to
+date at once (Terminating rows, reloads of lists no watch keeps current).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import logging
 import shlex
@@ -24,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QToolBar, QToolButton
 
@@ -40,8 +38,11 @@ from kube9_desktop.commands.registry import (
     Target,
 )
 from kube9_desktop.commands.runner import denied_reason, run_command, run_line, summarize
-from kube9_desktop.model import after_write, render
+from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.ui.write_follower import READ_VERBS, WriteFollower
+
+__all__ = ["READ_VERBS", "CommandBridge", "kubectl_for", "target_of"]
 
 if TYPE_CHECKING:
     from kube9_desktop.ui.main_window import MainWindow
@@ -51,11 +52,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds an access answer is reused for menus (the checker itself caches per context for 60 s).
 ACCESS_TTL = 60.0
-#: Verbs that change nothing: no refresh after them.
-READ_VERBS = frozenset({"get", "list", "watch"})
-#: Seconds after a write when lists without a watch are reloaded a second time (controllers act after the write
-#: returns: a scale's new pods appear a moment later).
-SETTLE_RELOAD_S = 0.8
 CHECKING = "Checking whether you may…"
 #: Menu groups listed after the others (in this order); the rest keep registration order.
 LAST_GROUPS = ("View", "Copy", "Help")
@@ -120,7 +116,7 @@ class CommandBridge(QObject):
         #: The palette shown (one at a time), and the command lines typed, oldest first.
         self.palette: CommandPalette | None = None
         self.history: list[str] = []
-        self._listening: list[Any] | None = None  # the write listeners list we are in
+        self.follower = WriteFollower(window)
         window.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.install_shortcuts()
         window.tree.installEventFilter(self)
@@ -334,7 +330,7 @@ class CommandBridge(QObject):
 
     def refresh_objects(self, targets: Sequence[Target]) -> None:
         """Reload the rows of ``targets`` (the list each is in, what it holds, its details when shown)."""
-        for node in self._object_nodes(targets):
+        for node in self.follower.object_nodes(targets):
             self.window.refresh_row(node)
 
     def actions_menu(self) -> QMenu:
@@ -505,69 +501,12 @@ class CommandBridge(QObject):
     # ------------------------------------------------------------------ the tree after a write
 
     def attach(self, service: Any) -> None:
-        """Follow ``service``'s writes (``service.writes.listeners``): every write made anywhere in the window
-        (commands, the YAML editor, Apply) brings the tree up to date."""
-        writes = getattr(service, "writes", None)
-        listeners = getattr(writes, "listeners", None)
-        if self._listening is not None:
-            with contextlib.suppress(ValueError):
-                self._listening.remove(self._on_write)
-            self._listening = None
-        if isinstance(listeners, list):
-            listeners.append(self._on_write)
-            self._listening = listeners
-
-    def _on_write(self, event: Any) -> None:
-        """A write succeeded (a ``kube.writes.WriteEvent``)."""
-        kinds = tuple(event.kinds)
-        if event.verb == "delete" and event.name and kinds:
-            after_write.mark_terminating(self.window.model, event.context,
-                                         [(kinds[0], event.namespace, event.name)])
-        self._reload_soon(event.context, set(kinds), {event.namespace})
+        """Follow ``service``'s write events (see :class:`~kube9_desktop.ui.write_follower.WriteFollower`)."""
+        self.follower.attach(service)
 
     def after_write(self, cmd: Command, targets: Sequence[Target]) -> None:
-        """A command succeeded. With write events (``attach``) they already did the work; else, by the command's
-        declared access: deleted rows turn Terminating and the lists of the affected kinds are reloaded."""
-        if self._listening is not None:
-            return
-        if cmd.needs is None or cmd.needs.verb in READ_VERBS or not targets:
-            return
-        ctx = targets[0].context
-        if cmd.needs.verb == "delete":
-            self.mark_terminating(targets)
-        kinds: set[str] = set()
-        for t in targets:
-            kinds |= after_write.affected_kinds(t.kind.key)
-        self._reload_soon(ctx, kinds, {t.namespace for t in targets})
-
-    def _reload_soon(self, context: str, kinds: set[str], namespaces: set[str | None]) -> None:
-        """Reload lists without a watch now, and again once controllers have acted."""
-        model = self.window.model
-        after_write.reload_affected(model, context, kinds, namespaces)
-        QTimer.singleShot(int(SETTLE_RELOAD_S * 1000), self,
-                          lambda: shiboken6.isValid(model) and after_write.reload_affected(
-                              model, context, kinds, namespaces))
-
-    def _object_nodes(self, targets: Sequence[Target]) -> list[TreeNode]:
-        if not targets:
-            return []
-        return after_write.object_nodes(self.window.model, targets[0].context,
-                                        [(t.kind.key, t.namespace, t.name) for t in targets])
-
-    def mark_terminating(self, targets: Sequence[Target]) -> None:
-        """Show deleted objects as Terminating at once (the watch or the reload then removes them)."""
-        if targets:
-            after_write.mark_terminating(self.window.model, targets[0].context,
-                                         [(t.kind.key, t.namespace, t.name) for t in targets])
-
-    def reload_affected(self, targets: Sequence[Target]) -> None:
-        """Reload, in place, the loaded lists showing what ``targets`` affect, unless a watch keeps them current."""
-        if not targets:
-            return
-        kinds: set[str] = set()
-        for t in targets:
-            kinds |= after_write.affected_kinds(t.kind.key)
-        after_write.reload_affected(self.window.model, targets[0].context, kinds, {t.namespace for t in targets})
+        """A command succeeded: bring the rows it touched up to date."""
+        self.follower.after_command(cmd, targets)
 
     # ------------------------------------------------------------------ palette and command line
 
@@ -599,10 +538,7 @@ class CommandBridge(QObject):
 
     async def shutdown(self) -> None:
         """Cancel runs still going (their dialogs close) and wait for them."""
-        if self._listening is not None:
-            with contextlib.suppress(ValueError):
-                self._listening.remove(self._on_write)
-            self._listening = None
+        self.follower.detach()
         tasks = list(self._tasks)
         for t in tasks:
             t.cancel()
