@@ -37,7 +37,7 @@ from kube9_desktop.commands.registry import (
     Selection,
     Target,
 )
-from kube9_desktop.commands.runner import denied_reason, run_command, run_line, summarize
+from kube9_desktop.commands.runner import USAGE_ERROR, denied_reason, parse_line, run_command, summarize
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.ui.write_follower import READ_VERBS, WriteFollower
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 #: Seconds an access answer is reused for menus (the checker itself caches per context for 60 s).
 ACCESS_TTL = 60.0
 CHECKING = "Checking whether you may…"
+#: A result longer than this many lines (help, a drain report) also opens in a tab of the bottom dock.
+LONG_RESULT_LINES = 6
 #: Menu groups listed after the others (in this order); the rest keep registration order.
 LAST_GROUPS = ("View", "Copy", "Help")
 
@@ -464,18 +466,15 @@ class CommandBridge(QObject):
         ctx = self.window.current_context()
         if svc is None or ctx is None:
             return Result.failure("No cluster is open.")
-        result = await run_line(line, service=svc, context=ctx, ui=self.window.port, access=self.checker(),
-                                registry=self.registry, default_namespace=self.default_namespace())
         try:
-            from kube9_desktop.commands.runner import parse_line
-
-            cmd, targets, _args = parse_line(line, service=svc, context=ctx, registry=self.registry,
-                                             default_namespace=self.default_namespace())
-        except CommandError:
+            cmd, targets, args = parse_line(line, service=svc, context=ctx, registry=self.registry,
+                                            default_namespace=self.default_namespace())
+        except CommandError as exc:
+            result = Result.failure(str(exc), exit_code=USAGE_ERROR)
             self._show(result)
             self.finished.emit(None, [], result)
             return result
-        return self._finish(cmd, targets, result)
+        return await self.run(cmd, targets, args)
 
     def _finish(self, cmd: Command, targets: list[Target], result: Result, *, kubectl: str | None = None,
                 quiet: bool = False) -> Result:
@@ -483,20 +482,22 @@ class CommandBridge(QObject):
         if result.kubectl or kubectl:
             self.last_kubectl = result.kubectl or kubectl
         if not quiet:
-            self._show(result)
+            self._show(result, cmd.title.rstrip("…"))
         if result.ok:
             self.after_write(cmd, targets)
         self.finished.emit(cmd, targets, result)
         return result
 
-    def _show(self, result: Result) -> None:
-        """A success in the status bar; a failure also in a box that does not block."""
+    def _show(self, result: Result, title: str = "") -> None:
+        """The result in the corner notification and the status bar; a long text also in a tab of its own."""
         if not result.message:
             return
-        if result.ok:
-            self.window.port.tell(result.message)
+        lines = result.message.splitlines()
+        if len(lines) > LONG_RESULT_LINES:
+            self.window.port.open_view("text", {"title": title or "Result", "text": result.message})
+            self.window.port.tell(f"{lines[0]} … ({len(lines)} lines, in the tab below)", error=not result.ok)
             return
-        self.window.port.tell(result.message, error=True)
+        self.window.port.tell(result.message, error=not result.ok)
 
     # ------------------------------------------------------------------ the tree after a write
 

@@ -441,3 +441,11 @@ def test_colon_opens_the_command_line(window: MainWindow, run: Any, qtbot: Any) 
     assert palette is not None and palette.edit.text() == ":"
     assert palette.model.entries[0].text.startswith("Run:")
     palette.close()
+
+
+def test_a_long_result_opens_in_a_tab(window: MainWindow, run: Any) -> None:
+    result = run(window.commands.run_line("help"))
+    assert result.ok and len(result.message.splitlines()) > 6
+    tab = window.bottom_dock.tabs()[-1]
+    assert tab.windowTitle() == "Help: list commands" and "scale" in tab.toPlainText()
+    assert "lines, in the tab below" in window.port.toast.text()  # type: ignore[union-attr]
