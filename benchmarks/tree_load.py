@@ -21,6 +21,9 @@ Every measurement alternates the two backends run by run so machine noise hits b
    is gone), the API path against ``kubectl`` + the kubectl-backed tree, alternated (``benchmarks/actions.py``).
 9. ``exec``: keystroke-to-echo in the shell tab (p50/p95 over 500 keys) and port-forward throughput and first byte
    against ``kubectl port-forward`` on the same sim (``benchmarks/exec_bench.py``).
+11. ``health``: the cluster overview of 10,000 pods (time, requests, lists per kind) against the same facts from
+   kubectl commands, and the fleet of 50 contexts with 10 dead: time to the last live row
+   (``benchmarks/health_bench.py``).
 
 Results go to ``benchmarks/results/latest.json``; with matplotlib installed (the ``bench`` extra) also
 ``benchmarks/results/load_vs_size.png`` and ``session_requests.png``.
@@ -625,6 +628,9 @@ def markdown(res: dict[str, Any]) -> str:
     import exec_bench
 
     lines += exec_bench.markdown_lines(res.get("exec", {}))
+    import health_bench
+
+    lines += health_bench.markdown_lines(res.get("health", {}))
     big = res.get("pods_50000")
     if big:
         lines.append(f"| 50,000 pods opened: peak RSS, longest stall | {big['peak_rss_mb']:.0f} MB, "
@@ -786,9 +792,17 @@ def main(argv: list[str] | None = None) -> int:
     log("logs: tail 1000 vs kubectl, a followed tab at 5,000 lines/s, 100,000 lines held")
     res["logs"] = logs_bench.run(qt, smoke=args.smoke, runs=3 if args.smoke else runs)
 
+    # (11) health: the overview of a 10,000-pod cluster vs kubectl, the fleet of 50 contexts
+    # (benchmarks/health_bench.py).
+    import health_bench
+
+    log("health: overview and fleet")
+    res["health"] = health_bench.run_health_bench(start_sim, smoke=args.smoke, runs=1 if args.smoke else 3)
+
     qt.close()
     res["targets"] = (
         targets(res) + actions.targets(res.get("actions", {})) + exec_bench.targets(res.get("exec", {}))
+        + health_bench.targets(res.get("health", {}))
     )
     res["seconds"] = round(time.perf_counter() - t_all, 1)
     res["plots"] = plots(res, args.out)

@@ -121,6 +121,9 @@ class Overview:
     metrics: Unavailable | None = None
     pvcs: list[Entry] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)
+    #: Objects read per kind (kind key → count), and the page size they were read with.
+    counts: dict[str, int] = field(default_factory=dict)
+    page_size: int = 0
     requests: int = 0
     elapsed_ms: float = 0.0
 
@@ -396,11 +399,13 @@ def gather(service: Any, context: str) -> Overview:
     t0 = time.perf_counter()
     version = str(client.send("GET", "/version", timeout=10).json().get("gitVersion", ""))
     measured = (time.perf_counter() - t0) * 1000
-    objects, problems, sample = collect(client, page_size=max(500, service.options.page_size),
-                                        workers=min(8, max(2, service.options.workers)))
+    page_size = max(500, service.options.page_size)
+    objects, problems, sample = collect(client, page_size=page_size, workers=min(8, max(2, service.options.workers)))
     median = client.stats().median_latency_ms
     ov = build(context, objects, sample, version=version, latency_ms=median or measured)
     ov.problems = problems
+    ov.counts = {k: len(v) for k, v in objects.items()}
+    ov.page_size = page_size
     ov.requests = client.stats().requests - before
     ov.elapsed_ms = (time.perf_counter() - started) * 1000
     return ov

@@ -15,10 +15,15 @@ from PySide6.QtGui import QColor, QIcon
 
 from kube9_desktop.kube.rows import Row, Severity
 from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.model.usage import UsageBook
 from kube9_desktop.text import show_bidi
 
-COLUMNS: tuple[str, ...] = ("Name", "Status", "Ready", "Restarts", "Age")
-COL_NAME, COL_STATUS, COL_READY, COL_RESTARTS, COL_AGE = range(len(COLUMNS))
+COLUMNS: tuple[str, ...] = ("Name", "Status", "Ready", "Restarts", "Age", "CPU", "Memory")
+COL_NAME, COL_STATUS, COL_READY, COL_RESTARTS, COL_AGE, COL_CPU, COL_MEM = range(len(COLUMNS))
+#: The usage columns: figures from metrics.k8s.io (``model/usage.py``), not from the row.
+USAGE_COLUMNS = (COL_CPU, COL_MEM)
+#: Colours of a usage figure past 80 % / 95 %.
+USAGE_COLOURS = {1: QColor("#c98a00"), 2: QColor("#d0342c")}
 
 #: Status colours readable on light and dark palettes alike.
 SEVERITY_COLOURS: dict[Severity, QColor] = {
@@ -130,6 +135,33 @@ def sort_key(row: Row, column: int) -> tuple[Any, str, str]:
     """The key ``row`` sorts by in ``column`` (the name breaks ties)."""
     key = SORT_KEYS.get(column, SORT_KEYS[COL_NAME])
     return (key(row), row.name.casefold(), row.namespace or "")
+
+
+def usage_value(book: UsageBook | None, node: TreeNode, column: int, role: str) -> Any:
+    """A usage cell: ``role`` is ``text``, ``colour`` or ``tooltip`` (None: nothing to show)."""
+    if book is None or node.kind is None or node.context != book.context:
+        return None
+    if book.unavailable is not None:
+        # Said once, on the list's own row (Nodes, Pods), with the reason in the tooltip: never one per row.
+        if node.type is NodeType.LIST and node.kind.key in ("nodes", "pods") and column == COL_CPU:
+            return {"text": "metrics unavailable", "colour": SEVERITY_COLOURS[Severity.UNKNOWN],
+                    "tooltip": book.unavailable.reason}.get(role)
+        return None
+    if node.type is not NodeType.OBJECT or node.row is None:
+        return None
+    cells = book.cells(node.kind.key, node.row.namespace, node.row.name)
+    if cells is None:
+        return None
+    text, lvl = (cells.cpu, cells.cpu_level) if column == COL_CPU else (cells.memory, cells.memory_level)
+    if role == "text":
+        return text
+    if role == "colour":
+        return USAGE_COLOURS.get(lvl)
+    if role == "tooltip":
+        basis = "allocatable" if node.kind.key == "nodes" else "limit (or request)"
+        return f"{'CPU' if column == COL_CPU else 'Memory'} in use: {text} (percent of the {basis}); " \
+               "refreshed every 15 s while shown"
+    return None
 
 
 def _spans_namespaces(parent: TreeNode | None) -> bool:

@@ -33,6 +33,7 @@ from kube9_desktop.model import render
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.loader import TreeLoader
 from kube9_desktop.model.nodes import LEAF_KEY_BIT, SHOW_ROWS, LoadState, NodeType, TreeNode
+from kube9_desktop.model.usage import UsageBook
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
@@ -75,6 +76,8 @@ class ClusterTreeModel(QAbstractItemModel):
         # resolves to an inert placeholder instead of a dangling pointer).
         self._registry: dict[int, TreeNode] = {}
         self._dead = TreeNode(NodeType.NOTE, "")
+        #: CPU/Memory figures of the context shown (the window's metrics refresher sets them; None: empty cells).
+        self.usage: UsageBook | None = None
         self._changing = 0  # > 0 between begin*Rows and end*Rows
 
     # ------------------------------------------------------------------ wiring
@@ -308,6 +311,8 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def _value(self, node: TreeNode, col: int, role: int) -> Any:
         """What ``data()`` answers for ``node``'s cell in column ``col`` (``None`` for nothing)."""
+        if col >= render.COL_CPU:
+            return self._usage_value(node, col, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return render.cell_text(node, col)
         if role == Qt.ItemDataRole.DecorationRole:
@@ -329,6 +334,33 @@ class ClusterTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return render.tooltip(node)
         return None
+
+    def _usage_value(self, node: TreeNode, col: int, role: int) -> Any:
+        """The CPU/Memory cells, from :attr:`usage` (set by the window's metrics refresher)."""
+        if role == Qt.ItemDataRole.DisplayRole:
+            return render.usage_value(self.usage, node, col, "text") or ""
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = render.usage_value(self.usage, node, col, "colour")
+            return QBrush(colour) if colour is not None else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return render.usage_value(self.usage, node, col, "tooltip")
+        return None
+
+    def set_usage(self, book: UsageBook | None) -> None:
+        """New usage figures: the usage cells of every shown list of nodes, pods or workloads (and of the list rows
+        that say "metrics unavailable") are announced changed, one signal per list."""
+        self.usage = book
+        stack = [self._root]
+        while stack:
+            parent = stack.pop()
+            if parent is not self._root and not parent.expanded:
+                continue
+            kids = parent.children[: parent.shown]
+            if kids and any(k.type in (NodeType.OBJECT, NodeType.LIST) for k in kids[:1]):
+                first, last = self.index_of(kids[0], render.COL_CPU), self.index_of(kids[-1], render.COL_MEM)
+                if first.isValid() and last.isValid():
+                    self.dataChanged.emit(first, last)
+            stack.extend(k for k in kids if k.children)
 
     # ------------------------------------------------------------------ tree surgery (signals only when visible)
 

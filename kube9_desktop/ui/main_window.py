@@ -38,6 +38,7 @@ from kube9_desktop.ui.menus import MESSAGE_ROWS
 from kube9_desktop.ui.status_bar import StatusBar
 from kube9_desktop.ui.tree_modes import TreeModes
 from kube9_desktop.ui.tree_view import ClusterTreeView
+from kube9_desktop.ui.usage_panel import UsagePanel
 from kube9_desktop.ui.window_port import WindowPort
 
 #: Context names listed in the "unknown context" hint (a kubeconfig may have 20,000).
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.port = WindowPort(self)
         menus.build_menu_bar(self)
         self.commands = CommandBridge(self)  # context menu, Actions menu, shortcuts, palette: from the registry
+        self.usage = UsagePanel(self)  # CPU/Memory columns every 15 s while shown; the selection's history
         self.model.load_failed.connect(self._on_load_failed)
         self.details.failed.connect(self.errors.show)
         self.details.events.reveal_requested.connect(self.reveal_path)
@@ -181,7 +183,7 @@ class MainWindow(QMainWindow):
         # room to give.
         header.setResizeContentsPrecision(0)
         header.setSectionResizeMode(render.COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (render.COL_STATUS, render.COL_READY, render.COL_RESTARTS, render.COL_AGE):
+        for col in (render.COL_STATUS, render.COL_READY, render.COL_RESTARTS, render.COL_AGE, *render.USAGE_COLUMNS):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.details = DetailsPane(self)
         tree_pane = QWidget(self)
@@ -297,6 +299,7 @@ class MainWindow(QMainWindow):
         self.status_warning.setText("⚠ TLS verification is disabled for this context (insecure-skip-tls-verify)"
                                     if info is not None and info.insecure else "")
         self._update_status()
+        self.usage.refresh_soon()
 
     def current_context(self) -> str | None:
         """The context shown."""
@@ -487,6 +490,7 @@ class MainWindow(QMainWindow):
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         self.modes.on_current_changed(current)
+        self.usage.show_selected(current)  # the selected node's or pod's usage history
 
     # ------------------------------------------------------------------ feedback
 
@@ -590,6 +594,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop every load and background task (called once the loop is about to end)."""
         self.status.stop()
+        self.usage.shutdown()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -84,3 +84,43 @@ def test_tree_paths() -> None:
     assert tree_path(Ref("nodes", None, "node-1")) == "Nodes/node-1"
     assert tree_path(Ref("pods", "team-a", "web-1")) == "Namespaces/team-a/Workloads/Pods/web-1"
     assert tree_path(Ref("persistentvolumeclaims", "a", "data")) == "Namespaces/a/Storage/PersistentVolumeClaims/data"
+
+
+def test_usage_columns_and_history(window: MainWindow, run: Any, hsim: SimProcess, metrics_mode: Any) -> None:
+    from kube9_desktop.headless import load_tree
+    from kube9_desktop.model import render
+
+    run(load_tree(window.model, 0, ["Nodes", "Namespaces/scenarios/Workloads/Pods"], expand_view=window.expand_node))
+    panel = window.usage
+    panel.refresh()
+    run(_until(lambda: window.model.usage is not None and bool(window.model.usage.nodes)))
+    nodes = window.model.find("Nodes")
+    assert nodes is not None
+    first = nodes.children[0]
+    cpu = window.model.data(window.model.index_of(first, render.COL_CPU))
+    mem = window.model.data(window.model.index_of(first, render.COL_MEM))
+    assert cpu.endswith("%") and "m " in cpu and ("Mi " in mem or "Gi " in mem), (cpu, mem)
+    pods = window.model.find("Namespaces/scenarios/Workloads/Pods")
+    assert pods is not None
+    ready = next(c for c in pods.children if c.row is not None and c.row.name == "not-ready")
+
+    def pod_percent() -> bool:
+        panel.refresh()  # a poll started before the pods list opened read no requests for it
+        return str(window.model.data(window.model.index_of(ready, render.COL_CPU))).endswith("%")
+
+    run(_until(pod_percent))  # a pod's usage is a percentage of its limit (or request)
+    # The selected node's history is drawn in the details pane.
+    window.tree.setCurrentIndex(window._view_index(window.model.index_of(first)))
+    assert panel.chart is not None and panel.chart.isVisible()
+    assert "last 15 min" in panel.chart.caption.text()
+    # Metrics gone: said once, on the list row, with the reason as its tooltip; object rows stay empty.
+    metrics_mode("absent")
+    panel.trackers.clear()
+    panel.refresh()
+    run(_until(lambda: window.model.usage is not None and window.model.usage.unavailable is not None))
+    assert window.model.data(window.model.index_of(nodes, render.COL_CPU)) == "metrics unavailable"
+    from PySide6.QtCore import Qt
+
+    assert "not installed" in window.model.data(window.model.index_of(nodes, render.COL_CPU),
+                                                Qt.ItemDataRole.ToolTipRole)
+    assert window.model.data(window.model.index_of(first, render.COL_CPU)) == ""

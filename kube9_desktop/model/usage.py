@@ -1,0 +1,99 @@
+"""The CPU and Memory columns' figures: one metrics sample turned into cell texts and colour levels (Qt-free).
+
+A :class:`UsageBook` is rebuilt from each sample (every 15 s while the window shows usage) and only read while rows
+paint, so lookups are O(1): nodes and pods by name, workloads by the names their pods derive from (a Deployment's
+pod is ``<deployment>-<template hash>-<5>``, a DaemonSet's or ReplicaSet's ``<owner>-<5>``, a StatefulSet's
+``<owner>-<ordinal>``), summed when the book is built.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kube9_desktop.kube.metrics import (
+    ZERO,
+    Resources,
+    Sample,
+    Unavailable,
+    Usage,
+    level,
+    pod_percent_bases,
+    usage_cells,
+)
+
+_SUFFIX = re.compile(r"^(.+)-[a-z0-9]{5}$")
+_HASH = re.compile(r"^(.+)-[a-z0-9]{6,10}$")
+_ORDINAL = re.compile(r"^(.+)-\d+$")
+WORKLOAD_KINDS = frozenset({"deployments", "statefulsets", "daemonsets", "replicasets"})
+
+
+@dataclass(frozen=True, slots=True)
+class Cells:
+    """The CPU and Memory texts of a row and their levels (0 normal, 1 past 80 %, 2 past 95 %)."""
+
+    cpu: str
+    memory: str
+    cpu_level: int = 0
+    memory_level: int = 0
+
+
+def owners(pod_name: str) -> list[str]:
+    """Names of the workloads a pod's name could come from (ReplicaSet/DaemonSet, Deployment, StatefulSet)."""
+    out = []
+    m = _SUFFIX.match(pod_name)
+    if m:
+        out.append(m.group(1))
+        h = _HASH.match(m.group(1))
+        if h:
+            out.append(h.group(1))
+    o = _ORDINAL.match(pod_name)
+    if o:
+        out.append(o.group(1))
+    return out
+
+
+@dataclass
+class UsageBook:
+    """What the usage columns show for one context."""
+
+    context: str = ""
+    nodes: dict[str, Cells] = field(default_factory=dict)
+    pods: dict[tuple[str, str], Cells] = field(default_factory=dict)
+    workloads: dict[tuple[str, str], Cells] = field(default_factory=dict)
+    unavailable: Unavailable | None = None
+    at: float = 0.0
+
+    @classmethod
+    def build(cls, context: str, got: Sample | Unavailable, allocatable: dict[str, Usage],
+              resources: dict[tuple[str, str], Resources]) -> UsageBook:
+        """A book from a sample (or the reason there is none)."""
+        if isinstance(got, Unavailable):
+            return cls(context, unavailable=got)
+        book = cls(context, at=got.at)
+        for name, u in got.nodes.items():
+            a = allocatable.get(name, ZERO)
+            cpu, mem, cp, mp = usage_cells(u, a.cpu, a.memory)
+            book.nodes[name] = Cells(cpu, mem, level(cp), level(mp))
+        sums: dict[tuple[str, str], Usage] = {}
+        for (ns, name), u in got.pods.items():
+            res = resources.get((ns, name))
+            cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
+            cpu, mem, cp, mp = usage_cells(u, cpu_of, mem_of)
+            book.pods[(ns, name)] = Cells(cpu, mem, level(cp), level(mp))
+            for owner in owners(name):
+                sums[(ns, owner)] = sums.get((ns, owner), ZERO) + u
+        for key, u in sums.items():
+            cpu, mem, _, _ = usage_cells(u, 0, 0)
+            book.workloads[key] = Cells(cpu, mem)
+        return book
+
+    def cells(self, kind: str, namespace: str | None, name: str) -> Cells | None:
+        """The figures of one row, if the sample has them."""
+        if kind == "nodes":
+            return self.nodes.get(name)
+        if kind == "pods":
+            return self.pods.get((namespace or "", name))
+        if kind in WORKLOAD_KINDS:
+            return self.workloads.get((namespace or "", name))
+        return None

@@ -1,0 +1,208 @@
+"""CPU/Memory usage in the window: the tree's usage columns, refreshed every 15 s only while the window shows a list
+that has them, and a 15-minute history of the selected node or pod drawn in the details pane.
+
+The history is plotted with pyqtgraph: it draws on PySide6-Essentials (QtCharts would need PySide6-Addons, a few
+hundred MB more installed) and is a ~10 MB pure-Python package on numpy; it is imported the first time a chart is
+shown, so start-up does not pay for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.metrics import (
+    MetricsTracker,
+    Resources,
+    Sample,
+    Unavailable,
+    Usage,
+    format_cpu,
+    format_memory,
+    node_allocatable,
+    pod_resources,
+)
+from kube9_desktop.kube.overview import api_client, list_all
+from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.model.usage import WORKLOAD_KINDS, UsageBook
+
+if TYPE_CHECKING:
+    from kube9_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+REFRESH_MS = 15_000
+#: Seconds the nodes' allocatable and the pods' requests/limits are reused (they change rarely; usage never is).
+SPEC_TTL_S = 300.0
+_USAGE_KINDS = frozenset({"nodes", "pods"}) | WORKLOAD_KINDS
+
+
+class UsageChart(QWidget):
+    """Two sparklines (CPU, memory) of one object's last 15 minutes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyqtgraph as pg  # here, not at module import: the window starts without numpy and pyqtgraph
+
+        pg.setConfigOptions(antialias=True, background=None, foreground="#6b7280")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.caption = QLabel()
+        lay.addWidget(self.caption)
+        self.plots = []
+        for colour in ("#5b8def", "#2e9d4c"):
+            w = pg.PlotWidget()
+            w.setFixedHeight(56)
+            w.hideAxis("bottom")
+            w.getAxis("left").setWidth(44)
+            w.setMouseEnabled(x=False, y=False)
+            w.hideButtons()
+            curve = w.plot(pen=pg.mkPen(colour, width=2))
+            self.plots.append((w, curve))
+            lay.addWidget(w)
+
+    def show_series(self, title: str, series: list[tuple[float, Usage]]) -> None:
+        """Plot ``series`` (oldest first); x is minutes before now."""
+        now = time.time()
+        xs = [(t - now) / 60 for t, _ in series]
+        cpu = [u.cpu for _, u in series]
+        mem = [u.memory / 2**20 for _, u in series]
+        last = series[-1][1] if series else None
+        self.caption.setText(f"<b>{title}</b> — last 15 min: CPU {format_cpu(last.cpu) if last else '—'}, "
+                             f"memory {format_memory(last.memory) if last else '—'} ({len(series)} samples)")
+        for (w, curve), ys, unit in zip(self.plots, (cpu, mem), ("m", "Mi"), strict=True):
+            curve.setData(xs, ys)
+            w.setXRange(-15, 0, padding=0)
+            w.getAxis("left").setLabel(units=None, text=unit)
+
+
+class UsagePanel:
+    """Owns the metrics trackers of the window's contexts, the refresh timer and the details pane's chart."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.trackers: dict[str, MetricsTracker] = {}
+        self._alloc: dict[str, tuple[float, dict[str, Usage]]] = {}
+        self._res: dict[tuple[str, str], tuple[float, dict[tuple[str, str], Resources]]] = {}
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self.chart: UsageChart | None = None
+        self.timer = QTimer(window)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.polls = 0
+        # A list opened (or a context shown) gets its figures soon, not at the next tick.
+        self._soon = QTimer(window)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(300)
+        self._soon.timeout.connect(self.refresh)
+        window.tree.expanded.connect(lambda _i: self._soon.start())
+
+    def refresh_soon(self) -> None:
+        """Refresh shortly (coalesced): the context changed or a list opened."""
+        self._soon.start()
+
+    # -- what is shown -------------------------------------------------------------------------------------------
+    def shown_lists(self) -> list[TreeNode]:
+        """The open lists of the shown context whose rows have usage columns."""
+        root = self.window.model.context_node()
+        if root is None:
+            return []
+        return [n for n in root.walk() if n.type is NodeType.LIST and n.expanded and n.kind is not None
+                and n.kind.key in _USAGE_KINDS]
+
+    def refresh(self) -> None:
+        """One refresh, if the window is on screen, shows a list with usage and no poll is running."""
+        w = self.window
+        if self._tasks or not w.isVisible() or w.isMinimized() or w.service is None:
+            return
+        ctx = w.current_context()
+        lists = self.shown_lists()
+        if ctx is None or not lists:
+            return
+        namespaces = sorted({n.ref.namespace for n in lists if n.kind is not None and n.kind.key == "pods"
+                             and n.ref is not None and n.ref.namespace})
+        task = asyncio.ensure_future(self._poll(ctx, namespaces))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _poll(self, ctx: str, namespaces: list[str]) -> None:
+        service = self.window.service
+        if service is None:
+            return
+        try:
+            got, alloc, res = await asyncio.to_thread(self._read, service, ctx, namespaces)
+        except KubeError as err:
+            got, alloc, res = Unavailable(f"metrics could not be read: {err.message}"), {}, {}
+        self.polls += 1
+        if self.window.current_context() != ctx:
+            return
+        self.window.model.set_usage(UsageBook.build(ctx, got, alloc, res))
+        self.show_selected()
+
+    def _read(self, service: Any, ctx: str, namespaces: list[str]) -> tuple[
+            Sample | Unavailable, dict[str, Usage], dict[tuple[str, str], Resources]]:
+        """Worker thread: a sample (or the reason), the nodes' allocatable, the shown pods' requests/limits."""
+        tracker = self.trackers.get(ctx)
+        if tracker is None:
+            tracker = self.trackers[ctx] = MetricsTracker(api_client(service, ctx))
+        got = tracker.poll()
+        if isinstance(got, Unavailable):
+            return got, {}, {}
+        now = time.time()
+        cached = self._alloc.get(ctx)
+        if cached is None or now - cached[0] > SPEC_TTL_S:
+            nodes = list_all(tracker.client, "/api/v1/nodes", "", "nodes")
+            cached = self._alloc[ctx] = (now, {str(n["metadata"]["name"]): node_allocatable(n) for n in nodes})
+        res: dict[tuple[str, str], Resources] = {}
+        for ns in namespaces:
+            entry = self._res.get((ctx, ns))
+            if entry is None or now - entry[0] > SPEC_TTL_S:
+                pods = list_all(tracker.client, f"/api/v1/namespaces/{ns}/pods", "", "pods")
+                entry = self._res[(ctx, ns)] = (now, {(ns, str(p["metadata"]["name"])): pod_resources(p)
+                                                      for p in pods})
+            res.update(entry[1])
+        return got, cached[1], res
+
+    # -- the details pane's chart ----------------------------------------------------------------------------------
+    def show_selected(self, index: QModelIndex | None = None) -> None:
+        """Show the history of the selected node or pod under the details pane's title (hide it otherwise)."""
+        w = self.window
+        idx = index if index is not None else w.tree.currentIndex()
+        node = w.model.node(w.source_index(idx)) if idx is not None and idx.isValid() else None
+        ctx = w.current_context()
+        tracker = self.trackers.get(ctx or "")
+        if node is None or node.row is None or node.kind is None or node.kind.key not in ("nodes", "pods") \
+                or tracker is None:
+            if self.chart is not None:
+                self.chart.hide()
+            return
+        series = tracker.series(node.kind.key, node.row.namespace, node.row.name)
+        if not series:
+            if self.chart is not None:
+                self.chart.hide()
+            return
+        if self.chart is None:
+            try:
+                self.chart = UsageChart(w.details)
+            except ImportError:  # pyqtgraph missing: the columns still work
+                log.warning("pyqtgraph is not installed: no usage history chart")
+                return
+            layout = w.details.layout()
+            if isinstance(layout, QVBoxLayout):
+                layout.insertWidget(1, self.chart)
+        self.chart.show_series(f"{node.kind.kind} {node.row.name}", series)
+        self.chart.show()
+
+    def shutdown(self) -> None:
+        """Stop the timer and the running poll (the window is closing)."""
+        self.timer.stop()
+        for t in list(self._tasks):
+            t.cancel()
