@@ -13,7 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kube9_desktop.kube.errors import KubeError
@@ -83,10 +83,16 @@ class UsageChart(QWidget):
             w.getAxis("left").setLabel(units=None, text=unit)
 
 
-class UsagePanel:
+#: The tree must be at least this wide to show the usage columns: narrower, names keep the width (issue 14 item 21)
+#: and the selection's history in the details pane still shows usage.
+MIN_TREE_WIDTH = 700
+
+
+class UsagePanel(QObject):
     """Owns the metrics trackers of the window's contexts, the refresh timer and the details pane's chart."""
 
     def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
         self.window = window
         self.trackers: dict[str, MetricsTracker] = {}
         self._alloc: dict[str, tuple[float, dict[str, Usage]]] = {}
@@ -104,6 +110,27 @@ class UsagePanel:
         self._soon.setInterval(300)
         self._soon.timeout.connect(self.refresh)
         window.tree.expanded.connect(lambda _i: self._soon.start())
+        window.tree.installEventFilter(self)
+        self.sync_columns()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """The tree was resized: show or hide the usage columns."""
+        if event.type() == QEvent.Type.Resize:
+            self.sync_columns()
+        return False
+
+    def sync_columns(self) -> None:
+        """Usage columns only with figures (or a reason) to show and room for them beside whole names."""
+        from kube9_desktop.model import render
+
+        book = self.window.model.usage
+        has = book is not None and (book.unavailable is not None or bool(book.nodes or book.pods))
+        show = has and self.window.tree.width() >= MIN_TREE_WIDTH
+        header = self.window.tree.header()
+        for col in render.USAGE_COLUMNS:
+            hidden = not show or (col == render.COL_MEM and book is not None and book.unavailable is not None)
+            if header.isSectionHidden(col) != hidden:
+                header.setSectionHidden(col, hidden)
 
     def refresh_soon(self) -> None:
         """Refresh shortly (coalesced): the context changed or a list opened."""
@@ -145,6 +172,7 @@ class UsagePanel:
         if self.window.current_context() != ctx:
             return
         self.window.model.set_usage(UsageBook.build(ctx, got, alloc, res))
+        self.sync_columns()
         self.show_selected()
 
     def _read(self, service: Any, ctx: str, namespaces: list[str]) -> tuple[
