@@ -327,6 +327,9 @@ async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Sto
     try:
         sim, kubeconfig = await _demo_sim(args)
         service = await _make_service(args, settings, kubeconfig)
+        if args.print_tree:
+            # The context's client is built in a worker while the tree model is set up.
+            service.prepare(args.context or service.kubeconfig.current_context or "")
         try:
             if args.run:
                 from kube9_desktop.headless_run import run_commands

@@ -463,6 +463,13 @@ class KubeService:
             except Exception:
                 log.debug("prefetch %s failed", ref, exc_info=True)
 
+    def prepare(self, context: str) -> None:
+        """Get ready to load ``context`` without a request: the API backend builds its client in a worker
+        thread (see :meth:`.ApiBackend.prepare`), so the window or the model being set up meanwhile overlaps it.
+        Unknown contexts are ignored (the load itself says what is wrong)."""
+        if context in self.kubeconfig.names() and isinstance(self.backend, ApiBackend):
+            self.backend.prepare(context)
+
     def warm(self, context: str) -> None:
         """Prefetch the context's top level: nodes, namespaces and the cluster-scoped kinds."""
         keys = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)

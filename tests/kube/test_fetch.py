@@ -129,6 +129,22 @@ async def test_parallel_lists_share_the_pool(sim: SimProcess, kubeconfig: Kubeco
     assert "Connection pool is full" not in caplog.text
 
 
+async def test_prepare_builds_the_client_without_a_request(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                           make_service: Make) -> None:
+    svc = make_service(kubeconfig)
+    sim.reset_stats()
+    svc.prepare(ADMIN)
+    svc.prepare("no-such-context")  # ignored: the load itself reports an unknown context
+    backend = svc.backend
+    assert isinstance(backend, ApiBackend)
+    await asyncio.wrap_future(backend._preparing[ADMIN])
+    assert ADMIN in backend._clients and "no-such-context" not in backend._preparing
+    assert svc.stats(ADMIN).requests == 0 and svc.stats(ADMIN).connections == 0
+    assert sim.stats()["requests"] <= 1  # the stats request itself
+    assert (await svc.version(ADMIN)).startswith("v1.")
+    assert svc.stats(ADMIN).connections == 1
+
+
 async def test_get_version_and_custom_kinds(kubeconfig: Kubeconfig, make_service: Make) -> None:
     svc = make_service(kubeconfig)
     assert (await svc.version(ADMIN)).startswith("v1.")
