@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kube9_desktop.commands import load_all
 from kube9_desktop.commands.registry import AccessChecker
 from kube9_desktop.commands.runner import run_line
+from kube9_desktop.text import escape_output
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
@@ -41,7 +42,7 @@ class HeadlessPort:
         if self.yes:
             return True
         if destructive:
-            print(f"kube9-desktop: {question} Refused: add --yes to confirm.", file=self.err)
+            print(f"kube9-desktop: {escape_output(question)} Refused: add --yes to confirm.", file=self.err)
             return False
         return True
 
@@ -51,7 +52,7 @@ class HeadlessPort:
 
     def tell(self, text: str) -> None:
         """Print a line for the user."""
-        print(text, file=self.out, flush=True)
+        print(escape_output(text), file=self.out, flush=True)
 
     def open_view(self, view: str, payload: Any) -> bool:
         """No views headless: the handler prints instead."""
@@ -70,9 +71,9 @@ async def run_commands(service: KubeService, args: argparse.Namespace, out: Text
         result = await run_line(line, service=service, context=context, ui=port, access=access)
         if result.message:
             if result.ok:
-                print(result.message, file=out, flush=True)
+                print(escape_output(result.message), file=out, flush=True)
             else:
-                print(f"kube9-desktop: {result.message}", file=err, flush=True)
+                print(f"kube9-desktop: {escape_output(result.message)}", file=err, flush=True)
         if not result.ok:
             return result.exit_code or 1
     return 0

@@ -33,3 +33,22 @@ def escape_controls(text: str) -> str:
 def show_bidi(text: str) -> str:
     """``text`` for the window: each bidi control as a visible ``⟨U+202E⟩`` instead of reordering the text."""
     return _BIDI.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
+# SGR (colour and style) sequences: the only control sequences a headless command passes through, as kubectl logs
+# does, so a coloured log line prints the same as kubectl's.
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+_OUTPUT_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+
+
+def escape_output(text: str) -> str:
+    """``text`` for a command's output on a terminal: lines and tabs kept, colour (SGR) sequences kept, every other
+    control character (ESC of a cursor, title or clipboard sequence, CR, bidi controls) as a visible escape."""
+    out: list[str] = []
+    pos = 0
+    for m in _SGR.finditer(text):
+        out.append(_OUTPUT_UNSAFE.sub(_escape, text[pos:m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(_OUTPUT_UNSAFE.sub(_escape, text[pos:]))
+    return "".join(out)
