@@ -28,7 +28,7 @@ async def _until(pred: object, timeout: float = 30.0) -> None:
 
 
 async def shoot(out: Path) -> None:
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, Qt
 
     from kube9_desktop.config.store import SettingsStore
     from kube9_desktop.headless import load_tree
@@ -43,18 +43,27 @@ async def shoot(out: Path) -> None:
     try:
         store = SettingsStore(QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat))
         w = MainWindow(store)
-        w.resize(1400, 950)
+        w.resize(1700, 1000)
         w.show()
         svc = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
         w.attach_service(svc, context="sim-admin")
         await w.model.wait_idle()
-        await load_tree(w.model, 1, ["Namespaces/scenarios/Workloads/Pods"], expand_view=w.expand_node)
+        await load_tree(w.model, 1, ["Nodes", "Namespaces/scenarios/Workloads/Pods"], expand_view=w.expand_node)
+        # Two usage samples a window apart, so the selected node's history is a line.
+        w.usage.refresh()
+        await _until(lambda: w.model.usage is not None and bool(w.model.usage.nodes))
+        await asyncio.sleep(16)
+        w.usage.trackers["sim-admin"].latest.at = 0  # type: ignore[union-attr]  # due now
+        w.usage.refresh()
+        await _until(lambda: w.usage.polls >= 2)
+        nodes = w.model.find("Nodes")
+        assert nodes is not None
+        w.tree.setCurrentIndex(w._view_index(w.model.index_of(nodes.children[1])))
+        await asyncio.sleep(0.5)
         await w.commands.run_line("overview")
         page = next(t for t in w.bottom_dock.tabs() if isinstance(t, OverviewPage))
         await _until(lambda: page.overview is not None)
-        w.bottom_dock.resize(w.bottom_dock.width(), 560)
-        w.resizeDocks([w.bottom_dock], [560], w.bottom_dock.orientation() if False else __import__(
-            "PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Vertical)
+        w.resizeDocks([w.bottom_dock], [540], Qt.Orientation.Vertical)
         await asyncio.sleep(1.0)
         w.grab().save(str(out / "overview.png"), "PNG")
         await w.commands.run_line("diagnose scenarios/pod/oom-worker")

@@ -59,28 +59,33 @@ class UsageChart(QWidget):
         self.plots = []
         for colour in ("#5b8def", "#2e9d4c"):
             w = pg.PlotWidget()
-            w.setFixedHeight(56)
+            w.setFixedHeight(40)
             w.hideAxis("bottom")
-            w.getAxis("left").setWidth(44)
+            w.hideAxis("left")  # a sparkline: the caption carries the figures
             w.setMouseEnabled(x=False, y=False)
             w.hideButtons()
-            curve = w.plot(pen=pg.mkPen(colour, width=2))
-            self.plots.append((w, curve))
+            curve = w.plot(pen=pg.mkPen(colour, width=2), fillLevel=0, brush=pg.mkBrush(colour + "33"))
+            label = QLabel()
+            self.plots.append((w, curve, label))
+            lay.addWidget(label)
             lay.addWidget(w)
 
     def show_series(self, title: str, series: list[tuple[float, Usage]]) -> None:
-        """Plot ``series`` (oldest first); x is minutes before now."""
+        """Plot ``series`` (oldest first); x is minutes before now, over the history so far (at most 15 min)."""
         now = time.time()
         xs = [(t - now) / 60 for t, _ in series]
         cpu = [u.cpu for _, u in series]
-        mem = [u.memory / 2**20 for _, u in series]
-        last = series[-1][1] if series else None
-        self.caption.setText(f"<b>{title}</b> — last 15 min: CPU {format_cpu(last.cpu) if last else '—'}, "
-                             f"memory {format_memory(last.memory) if last else '—'} ({len(series)} samples)")
-        for (w, curve), ys, unit in zip(self.plots, (cpu, mem), ("m", "Mi"), strict=True):
+        mem = [u.memory for _, u in series]
+        self.caption.setText(f"<b>{title}</b> — usage over the last {max(1, round(-xs[0])) if xs else 0} min "
+                             f"({len(series)} samples, every 15 s)")
+        span = max(1.0, -xs[0]) if xs else 1.0
+        for (w, curve, label), ys, fmt, name in zip(self.plots, (cpu, mem), (format_cpu, format_memory),
+                                                     ("CPU", "Memory"), strict=True):
             curve.setData(xs, ys)
-            w.setXRange(-15, 0, padding=0)
-            w.getAxis("left").setLabel(units=None, text=unit)
+            w.setXRange(-span, 0, padding=0)
+            w.setYRange(0, max(ys) * 1.15 if ys and max(ys) > 0 else 1, padding=0)
+            if ys:
+                label.setText(f"{name} {fmt(ys[-1])} (min {fmt(min(ys))}, max {fmt(max(ys))})")
 
 
 #: The tree must be at least this wide to show the usage columns: narrower, names keep the width (issue 14 item 21)

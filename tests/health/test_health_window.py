@@ -112,7 +112,7 @@ def test_usage_columns_and_history(window: MainWindow, run: Any, hsim: SimProces
     # The selected node's history is drawn in the details pane.
     window.tree.setCurrentIndex(window._view_index(window.model.index_of(first)))
     assert panel.chart is not None and panel.chart.isVisible()
-    assert "last 15 min" in panel.chart.caption.text()
+    assert "usage over the last" in panel.chart.caption.text()
     # Metrics gone: said once, on the list row, with the reason as its tooltip; object rows stay empty.
     metrics_mode("absent")
     panel.trackers.clear()
