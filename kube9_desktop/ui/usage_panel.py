@@ -104,6 +104,8 @@ class UsagePanel(QObject):
         self._res: dict[tuple[str, str], tuple[float, dict[tuple[str, str], Resources]]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self.chart: UsageChart | None = None
+        self._last_context: TreeNode | None = None
+        self._tasks_ui: set[asyncio.Future[Any]] = set()
         self.timer = QTimer(window)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -211,6 +213,14 @@ class UsagePanel(QObject):
         idx = index if index is not None else w.tree.currentIndex()
         node = w.model.node(w.source_index(idx)) if idx is not None and idx.isValid() else None
         ctx = w.current_context()
+        if index is not None and node is not None and node.type is NodeType.CONTEXT and node is not self._last_context:
+            # Selecting the cluster's own row opens its overview (through the registry, like the menu does).
+            self._last_context = node
+            task = asyncio.ensure_future(w.commands.run_line("overview"))
+            self._tasks_ui.add(task)
+            task.add_done_callback(self._tasks_ui.discard)
+        elif index is not None and node is not None and node.type is not NodeType.CONTEXT:
+            self._last_context = None
         tracker = self.trackers.get(ctx or "")
         if node is None or node.row is None or node.kind is None or node.kind.key not in ("nodes", "pods") \
                 or tracker is None:
@@ -237,5 +247,5 @@ class UsagePanel(QObject):
     def shutdown(self) -> None:
         """Stop the timer and the running poll (the window is closing)."""
         self.timer.stop()
-        for t in list(self._tasks):
+        for t in [*self._tasks, *self._tasks_ui]:
             t.cancel()

@@ -124,3 +124,12 @@ def test_usage_columns_and_history(window: MainWindow, run: Any, hsim: SimProces
     assert "not installed" in window.model.data(window.model.index_of(nodes, render.COL_CPU),
                                                 Qt.ItemDataRole.ToolTipRole)
     assert window.model.data(window.model.index_of(first, render.COL_CPU)) == ""
+
+
+def test_selecting_the_context_row_opens_its_overview(window: MainWindow, run: Any) -> None:
+    root = window.model.context_node()
+    assert root is not None
+    window.tree.setCurrentIndex(window._view_index(window.model.index_of(root)))
+    run(_until(lambda: any(isinstance(t, OverviewPage) for t in window.bottom_dock.tabs())))
+    page = _tab(window, OverviewPage)
+    assert page.context == "sim-admin"
