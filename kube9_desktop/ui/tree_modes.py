@@ -163,6 +163,35 @@ class TreeModes(QObject):
                 break  # message rows sort first: the rest of an insert are objects
             w.tree.setFirstColumnSpanned(r, parent, True)
 
+    # ------------------------------------------------------------------ reveal a path and select it
+
+    async def reveal_and_select(self, path: str) -> TreeNode | None:
+        """Open every row along ``path`` (``Namespaces/team-a/Workloads/Pods/web-1``) as the user would, then select
+        the last one and scroll to it; returns it, or ``None`` when a part of the path does not exist.
+
+        The view expands each row itself (so it loads through ``fetchMore`` and watches start as for a click);
+        while the filter hides a row on the path, the filter is cleared first.
+        """
+        w = self.w
+        if w.proxy.filtering:
+            w.filter_box.clear()
+
+        def open_row(node: TreeNode) -> None:
+            idx = w._view_index(w.model.index_of(node))
+            if idx.isValid():
+                w.tree.expand(idx)
+            else:
+                w.model.loader.open_node(node)
+
+        node = await w.model.reveal_path(path, open_row)
+        if node is None:
+            return None
+        idx = w._view_index(w.model.index_of(node))
+        if idx.isValid():
+            w.tree.setCurrentIndex(idx)
+            w.tree.scrollTo(idx)
+        return node
+
     # ------------------------------------------------------------------ the details pane follows its row
 
     def on_current_changed(self, current: QModelIndex) -> None:

@@ -190,3 +190,20 @@ def test_details_clear_when_their_row_is_filtered_away_or_removed(window: MainWi
     window.model.reload_node(root, user=True)  # a context reloads from scratch: the row goes with its ancestors
     assert window.details.title.text().startswith("Select a resource")
     run(window.model.wait_idle())
+
+
+def test_reveal_and_select_opens_the_path_and_shows_its_details(window: MainWindow, run: Any, sim: Any) -> None:
+    """The "reveal a path and select" API (for quick open and drill-downs): each row on the path is expanded in
+    the view, the last is selected and its details shown."""
+    name = sorted(i["metadata"]["name"] for i in sim.request("GET", "/api/v1/namespaces/team-b/pods")["items"])[-1]
+    node = run(window.modes.reveal_and_select(f"Namespaces/team-b/Workloads/Pods/{name}"), 30)
+    assert node is not None and node.row is not None and node.row.name == name
+    idx = window.tree.currentIndex()
+    assert window.model.node(window.source_index(idx)) is node
+    parent = idx.parent()
+    while parent.isValid():
+        assert window.tree.isExpanded(parent)
+        parent = parent.parent()
+    run(window.wait_details())
+    assert window.details.title.text() == f"Pod {name}"
+    assert run(window.modes.reveal_and_select("Namespaces/team-b/Workloads/Pods/no-such-pod"), 30) is None
