@@ -58,8 +58,10 @@ from kube9_desktop.sim.process import SimProcess  # noqa: E402
 FOOTER = re.compile(r"^# rows=(\d+) load_ms=([\d.]+) requests=(\d+) cache_hits=(\d+) cache_misses=(\d+) "
                     r"connections=(\d+) max_loop_lag_ms=([\d.]+)")
 TARGETS = {
-    "cold_ratio_max": 0.10,
-    "cold_api_ms_max": 100.0,
+    # Round 2 (issue 15): twenty times kubectl and < 15 ms on the sim; top level in parallel <= 0.25 of one worker;
+    # 50,000 pods < 200 MB and no stall over 50 ms.
+    "cold_ratio_max": 0.05,
+    "cold_api_ms_max": 15.0,
     "cached_ms_max": 5.0,
     "ns10k_first_row_ms_max": 150.0,
     "ns10k_last_row_ms_max": 1500.0,
@@ -67,9 +69,9 @@ TARGETS = {
     # Strict counting: a Refresh re-lists what is open, and those are misses (issue 9 restated the goal as >= 0.75;
     # the kube9 plan asked > 0.60). 28/36 = 0.78 is the most this scripted session can reach.
     "session_hit_rate_min": 0.75,
-    "parallel_ratio_max": 0.40,
-    "pods50k_stall_ms_max": 100.0,
-    "pods50k_rss_mb_max": 400.0,
+    "parallel_ratio_max": 0.25,
+    "pods50k_stall_ms_max": 50.0,
+    "pods50k_rss_mb_max": 200.0,
 }
 
 
@@ -533,8 +535,8 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     if cold:
         r, a = cold["ratio_api_over_kubectl"], cold["api"]["load_ms"]["median"]
         add("cold depth-2 load api/kubectl ratio (2,000 pods)", r, r is not None and r <= TARGETS["cold_ratio_max"],
-            "<= 0.10")
-        add("cold depth-2 load api median ms (2,000 pods)", a, a < TARGETS["cold_api_ms_max"], "< 100 ms")
+            "<= 0.05")
+        add("cold depth-2 load api median ms (2,000 pods)", a, a < TARGETS["cold_api_ms_max"], "< 15 ms")
     ns = res.get("namespace_open", {})
     any_ns = next(iter(ns.values()), None)
     if any_ns:
@@ -563,18 +565,26 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     if res.get("logs"):
         import logs_bench
 
-        out.extend(logs_bench.targets(res["logs"]))
+        out.extend({"issue": 11, **t} for t in logs_bench.targets(res["logs"]))
     p = res.get("parallel_vs_sequential")
     if p and p["ratio"] is not None:
         add("parallel/sequential top level at 20 ms latency", p["ratio"], p["ratio"] <= TARGETS["parallel_ratio_max"],
-            "<= 0.4")
+            "<= 0.25")
     big = res.get("pods_50000")
     if big:
         add("50,000 pods max loop stall ms", big["max_loop_lag_ms"],
-            big["max_loop_lag_ms"] <= TARGETS["pods50k_stall_ms_max"], "<= 100 ms")
+            big["max_loop_lag_ms"] <= TARGETS["pods50k_stall_ms_max"], "<= 50 ms")
         add("50,000 pods peak RSS MB", big["peak_rss_mb"], big["peak_rss_mb"] < TARGETS["pods50k_rss_mb_max"],
-            "< 400 MB")
+            "< 200 MB")
     return out
+
+
+def window_stall_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    if not res:
+        return []
+    import window_stall
+
+    return window_stall.targets(res)
 
 
 def markdown(res: dict[str, Any]) -> str:
@@ -631,6 +641,9 @@ def markdown(res: dict[str, Any]) -> str:
     import health_bench
 
     lines += health_bench.markdown_lines(res.get("health", {}))
+    import startup_bench
+
+    lines += startup_bench.markdown_lines(res.get("startup", {}))
     big = res.get("pods_50000")
     if big:
         lines.append(f"| 50,000 pods opened: peak RSS, longest stall | {big['peak_rss_mb']:.0f} MB, "
@@ -726,6 +739,11 @@ def main(argv: list[str] | None = None) -> int:
                 res["session"] = {b: qt.run(session(sim, b)) for b in ("api", "kubectl")}
             log(f"cold depth-2 load, {n} pods, {runs} runs per backend")
             res["cold_load"][str(n)] = cold_load(sim, runs)
+            if n == cluster_sizes[0] and not args.smoke:
+                import startup_bench
+
+                log("cold start: window shown, whole --print-tree processes, --run help")
+                res["startup"] = startup_bench.run(sim.kubeconfig, runs=runs if args.full else 3)
             if n == 50000:
                 log("50,000 pods: every namespace opened in one --print-tree process (peak RSS, loop stalls)")
                 # The sim's 12 namespaces: default, kube-system, team-a … team-j.
@@ -750,6 +768,13 @@ def main(argv: list[str] | None = None) -> int:
             res["namespace_open"][str(n)] = namespace_open(qt, sim, n_runs)
         finally:
             sim.stop()
+
+    if args.full:
+        # Issue 15 goal 3: the window opening 10,000 pods with 0, 1 and 2 processes spinning beside it.
+        import window_stall
+
+        log("window stall, 10,000 pods, 0/1/2 busy neighbours, 3 windows each")
+        res["window_stall"] = window_stall.run(10000, 3, [0, 1, 2], qt)
 
     # (7) parallel vs sequential with a remote-like 20 ms per request.
     sim = start_sim("--pods", "50" if args.smoke else "2000", "--namespaces", "12", "--nodes", "5",
@@ -800,18 +825,25 @@ def main(argv: list[str] | None = None) -> int:
     res["health"] = health_bench.run_health_bench(start_sim, smoke=args.smoke, runs=1 if args.smoke else 3)
 
     qt.close()
+    import startup_bench
+    from summary_table import tag
+
+    # The guide's issue numbers: 10 actions, 11 logs, 12 exec, 13 health, 15 performance (this script's own).
     res["targets"] = (
-        targets(res) + actions.targets(res.get("actions", {})) + exec_bench.targets(res.get("exec", {}))
-        + health_bench.targets(res.get("health", {}))
+        tag(targets(res), 15) + tag(actions.targets(res.get("actions", {})), 10)
+        + tag(exec_bench.targets(res.get("exec", {})), 12) + tag(health_bench.targets(res.get("health", {})), 13)
+        + tag(startup_bench.targets(res.get("startup", {})), 15)
+        + tag(window_stall_targets(res.get("window_stall", {})), 15)
     )
+    res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     res["seconds"] = round(time.perf_counter() - t_all, 1)
     res["plots"] = plots(res, args.out)
     path = args.out / "latest.json"
     path.write_text(json.dumps(res, indent=2) + "\n")
     (args.out / "summary.md").write_text(markdown(res))
-    for t in res["targets"]:
-        mark = "met" if t["met"] else "NOT met"
-        print(f"{mark:8} {t['target']}: {t['value']} (goal {t['goal']})")
+    import summary_table
+
+    print(summary_table.render(res))
     print(f"wrote {path} in {res['seconds']} s")
     return 0
 

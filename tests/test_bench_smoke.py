@@ -45,7 +45,9 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
 
 def test_window_stall_script_runs() -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "window_stall.py"), "--pods", "50", "--windows", "2"]
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "window_stall.py"), "--pods", "50", "--windows", "2",
+           "--busy", "0", "--busy", "1"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "50 pods, 2 windows: longest stall median" in proc.stdout, proc.stdout
+    for busy in (0, 1):  # a mode with a spinning neighbour process too
+        assert f"50 pods, 2 windows, {busy} busy: longest stall median" in proc.stdout, proc.stdout
