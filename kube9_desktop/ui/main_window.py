@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -31,6 +30,7 @@ from kube9_desktop.model.proxy import TreeProxy
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui import menus
 from kube9_desktop.ui.bottom_dock import BottomDock
+from kube9_desktop.ui.column_fit import ColumnFitter
 from kube9_desktop.ui.command_bridge import CommandBridge
 from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorBanner, ErrorNotices, bounded
@@ -176,15 +176,13 @@ class MainWindow(QMainWindow):
         bar = self.tree.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(lambda _lo, _hi: self._on_scrolled())
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        # Name takes the spare width; Status, Ready, Restarts and Age fit their contents (the rows on screen: the
-        # width never costs a pass over a 10,000-row list), so a narrower window shortens no name while they have
-        # room to give.
-        header.setResizeContentsPrecision(0)
-        header.setSectionResizeMode(render.COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (render.COL_STATUS, render.COL_READY, render.COL_RESTARTS, render.COL_AGE, *render.USAGE_COLUMNS):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Name takes the spare width; Status, Ready, Restarts, Age and usage fit the rows on screen, so a narrower
+        # window shortens no name while they have room to give (ui/column_fit.py: fitted after painting, never on
+        # every layout).
+        self.tree.header().setResizeContentsPrecision(0)
+        self.column_fit = ColumnFitter(self.tree, render.COL_NAME, (render.COL_STATUS, render.COL_READY,
+                                                                    render.COL_RESTARTS, render.COL_AGE,
+                                                                    *render.USAGE_COLUMNS))
         self.details = DetailsPane(self)
         tree_pane = QWidget(self)
         tree_pane.setObjectName("treePane")

@@ -133,8 +133,10 @@ def test_name_takes_the_spare_width_and_other_columns_fit(sim: Any, make_window:
                                                            qtbot: Any) -> None:
     window = make_window([sim.kubeconfig], width=800)
     expand(window, run, "Namespaces/team-a/Workloads/Pods")
-    qtbot.wait(50)
     tree, header = window.tree, window.tree.header()
+    fits = window.column_fit.fits
+    qtbot.waitUntil(lambda: window.column_fit.fits > fits, timeout=3000)
+    qtbot.wait(300)  # a fit that changed widths repaints, and fits once more
     for col in (render.COL_STATUS, render.COL_READY, render.COL_RESTARTS, render.COL_AGE):
         fit = max(tree.sizeHintForColumn(col), header.sectionSizeHint(col))
         assert header.sectionSize(col) == fit, (col, header.sectionSize(col), fit)
