@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube9_desktop.sim import more_objects
 from kube9_desktop.sim.resources import BY_NAME
 from kube9_desktop.sim.store import Store
 
@@ -78,6 +79,7 @@ class Generator:
         self.node_names = [f"node-{i + 1}" for i in range(max(1, self.nodes))]
         self.pod_seq = 0
         self.events_per_ns: dict[str, int] = {}
+        self.ready_ips: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def uid(self) -> str:
@@ -143,6 +145,7 @@ class Generator:
             self._fill_namespace(
                 ns, shares.get(ns, 0), ds_pods if ns == "kube-system" else 0, dns if ns == "kube-system" else 0
             )
+        more_objects.build(self, ns_names)
 
     def _shares(self, ns_names: list[str], budget: int) -> dict[str, int]:
         """Splits the pod budget: team-a gets a fifth (a decent share), the rest is spread over the others."""
@@ -1043,6 +1046,9 @@ class Generator:
         if load:
             self.store.load(BY_NAME["pods"], pod)
             self._pod_events(pod, kind)
+            if "podIP" in status and cs.get("ready"):
+                # Endpoints of the Services selecting it (sim/more_objects.py), without re-reading 50,000 pods.
+                self.ready_ips.setdefault((ns, labels.get("app", "")), []).append((name, status["podIP"]))
         return pod
 
     @staticmethod

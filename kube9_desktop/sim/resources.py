@@ -27,7 +27,7 @@ class ResourceType:
     @property
     def custom(self) -> bool:
         """Whether this is a CustomResourceDefinition-backed resource."""
-        return self.group == "example.com"
+        return self.group == "example.com" or self.group.endswith(".example.com")
 
     @property
     def api_version(self) -> str:
@@ -95,6 +95,25 @@ RESOURCES: list[ResourceType] = [
         "customresourcedefinitions", "CustomResourceDefinition", "apiextensions.k8s.io", "v1", False, ("crd", "crds")
     ),
     ResourceType("widgets", "Widget", "example.com", "v1", True, (), (), "widget"),
+    # Served at two versions (v1 preferred and stored); both list the same objects.
+    ResourceType("backups", "Backup", "stable.example.com", "v1", True, ("bk",), (), "backup"),
+    ResourceType("backups", "Backup", "stable.example.com", "v1beta1", True, ("bk",), (), "backup"),
+    ResourceType("clusterpolicies", "ClusterPolicy", "policy.example.com", "v1", False, ("cpol",), (), "clusterpolicy"),
+    # The rest of a v1.19 cluster's everyday kinds (objects from sim/more_objects.py).
+    ResourceType("serviceaccounts", "ServiceAccount", "", "v1", True, ("sa",)),
+    ResourceType("endpoints", "Endpoints", "", "v1", True, ("ep",)),
+    ResourceType("resourcequotas", "ResourceQuota", "", "v1", True, ("quota",)),
+    ResourceType("limitranges", "LimitRange", "", "v1", True, ("limits",)),
+    ResourceType("roles", "Role", "rbac.authorization.k8s.io", "v1", True),
+    ResourceType("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", True),
+    ResourceType("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", False),
+    ResourceType("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", False),
+    ResourceType("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True, ("netpol",)),
+    ResourceType("ingressclasses", "IngressClass", "networking.k8s.io", "v1", False),
+    ResourceType("horizontalpodautoscalers", "HorizontalPodAutoscaler", "autoscaling", "v1", True, ("hpa",), ("all",)),
+    ResourceType("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1beta1", True),
+    ResourceType("leases", "Lease", "coordination.k8s.io", "v1", True),
+    ResourceType("priorityclasses", "PriorityClass", "scheduling.k8s.io", "v1", False, ("pc",)),
     # Access reviews let clients (kubectl auth can-i, the GUI) ask what they may do without trial and error.
     ResourceType(
         "selfsubjectaccessreviews", "SelfSubjectAccessReview", "authorization.k8s.io", "v1", False, verbs=("create",)

@@ -543,3 +543,7 @@ def render_cells(row: Cells, ages: Ages, now: float) -> Cells:
     for idx, ts in ages:
         out[idx] = human_duration(now - ts) if ts else NONE
     return out
+
+
+# The kinds added for "every kind" register their printers from their own module (this one is past its budget).
+from kube9_desktop.sim import tables_extra  # noqa: E402,F401
