@@ -18,6 +18,7 @@ FAMILIES: tuple[str, ...] = (
     "objects",
     "workloads",
     "nodes",
+    "navigate",
 )
 
 _loaded = False

@@ -69,6 +69,8 @@ class Category(StrEnum):
     CONFIG = "Config"
     STORAGE = "Storage"
     EVENTS = "Events"
+    ACCESS = "Access control"
+    OTHER = "Other"
     CUSTOM = "Custom resources"
 
 
@@ -190,20 +192,81 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
        short_names=("crd",)),
     _k("events", "Event", "", "v1", True, Category.EVENTS, "Events", N, status_rule=StatusRule.COLUMN,
        status_column="Type", short_names=("ev",)),
+    _k("horizontalpodautoscalers", "HorizontalPodAutoscaler", "autoscaling", "v1", True, W,
+       "HorizontalPodAutoscalers", S, icon="hpa", status_rule=StatusRule.TEXT, status_column="Targets",
+       short_names=("hpa",)),
+    _k("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", True, W, "PodDisruptionBudgets", S,
+       icon="pdb", status_rule=StatusRule.TEXT, status_column="Allowed Disruptions", short_names=("pdb",)),
+    _k("endpoints", "Endpoints", "", "v1", True, Category.NETWORK, "Endpoints", V, short_names=("ep",)),
+    _k("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", True, Category.NETWORK, "EndpointSlices", V,
+       icon="endpoints"),
+    _k("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True, Category.NETWORK, "NetworkPolicies", S,
+       icon="netpol", short_names=("netpol",)),
+    _k("resourcequotas", "ResourceQuota", "", "v1", True, Category.CONFIG, "ResourceQuotas", S, icon="quota",
+       short_names=("quota",)),
+    _k("limitranges", "LimitRange", "", "v1", True, Category.CONFIG, "LimitRanges", S, icon="limits",
+       short_names=("limits",)),
+    _k("serviceaccounts", "ServiceAccount", "", "v1", True, Category.ACCESS, "ServiceAccounts", S, icon="sa",
+       short_names=("sa",)),
+    _k("roles", "Role", "rbac.authorization.k8s.io", "v1", True, Category.ACCESS, "Roles", S),
+    _k("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", True, Category.ACCESS, "RoleBindings", S,
+       status_rule=StatusRule.TEXT, status_column="Role"),
+    _k("leases", "Lease", "coordination.k8s.io", "v1", True, Category.OTHER, "Leases", V,
+       status_rule=StatusRule.TEXT, status_column="Holder"),
+    _k("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", False, Category.ACCESS, "ClusterRoles", C,
+       icon="role"),
+    _k("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", False, Category.ACCESS,
+       "ClusterRoleBindings", C, icon="rolebinding", status_rule=StatusRule.TEXT, status_column="Role"),
+    _k("ingressclasses", "IngressClass", "networking.k8s.io", "v1", False, Category.OTHER, "IngressClasses", C,
+       status_rule=StatusRule.TEXT, status_column="Controller"),
+    _k("priorityclasses", "PriorityClass", "scheduling.k8s.io", "v1", False, Category.OTHER, "PriorityClasses", C,
+       status_rule=StatusRule.TEXT, status_column="Value", short_names=("pc",)),
 )
 
 KINDS: dict[str, Kind] = {k.key: k for k in BUILTIN_KINDS}
 
 #: Categories under a namespace, in display order, with their kinds in display order.
 NAMESPACE_CATEGORIES: tuple[tuple[Category, tuple[str, ...]], ...] = (
-    (Category.WORKLOADS, ("pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")),
-    (Category.NETWORK, ("services", "ingresses")),
-    (Category.CONFIG, ("configmaps", "secrets")),
+    (Category.WORKLOADS, ("pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs",
+                          "horizontalpodautoscalers", "poddisruptionbudgets")),
+    (Category.NETWORK, ("services", "ingresses", "endpoints", "endpointslices", "networkpolicies")),
+    (Category.CONFIG, ("configmaps", "secrets", "resourcequotas", "limitranges")),
     (Category.STORAGE, ("persistentvolumeclaims",)),
+    (Category.ACCESS, ("serviceaccounts", "roles", "rolebindings")),
+    (Category.OTHER, ("leases",)),
 )
 
-#: Kinds listed under "Cluster resources", in display order.
+#: Kinds listed under "Cluster resources", in display order (counted as soon as the context opens).
 CLUSTER_RESOURCE_KINDS: tuple[str, ...] = ("persistentvolumes", "storageclasses", "customresourcedefinitions")
+
+#: Sub-folders of "Cluster resources", counted only when opened (the context's first load stays as small as it was).
+CLUSTER_FOLDERS: tuple[tuple[Category, tuple[str, ...]], ...] = (
+    (Category.ACCESS, ("clusterroles", "clusterrolebindings")),
+    (Category.OTHER, ("ingressclasses", "priorityclasses")),
+)
+
+
+def builtin_for(group: str, plural: str) -> Kind | None:
+    """The built-in kind served as ``plural`` in ``group``, or ``None``."""
+    k = KINDS.get(plural)
+    return k if k is not None and k.group == group else None
+
+
+def shadowed(group: str, plural: str) -> bool:
+    """Whether a served resource repeats a built-in under another group (``events.events.k8s.io``, the
+    ``pods`` of ``metrics.k8s.io``): the built-in row already shows those objects."""
+    k = KINDS.get(plural)
+    return k is not None and k.group != group
+
+
+def discovered_kind(group: str, version: str, plural: str, kind_name: str, namespaced: bool,
+                    short_names: tuple[str, ...] = ()) -> Kind:
+    """A :class:`Kind` for a served resource the table does not know: listed under "Custom resources" (or under
+    "Other" for a Kubernetes API group), labelled by its plural, with the server's Table columns."""
+    k8s = not group or "." not in group or group.endswith(".k8s.io")
+    return Kind(key=f"{plural}.{group}" if group else plural, kind=kind_name, group=group, version=version,
+                plural=plural, namespaced=namespaced, category=Category.OTHER if k8s else Category.CUSTOM,
+                label=plural, ttl=TtlClass.STABLE, icon="custom", short_names=short_names)
 
 
 def kind(key: str) -> Kind:

@@ -26,9 +26,11 @@ from typing import Any
 
 from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
 from kube9_desktop.kube.cache import CacheStats, ListCache
+from kube9_desktop.kube.discovery import info as discovery_info
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.fetch import ApiBackend
 from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind, TtlClass
+from kube9_desktop.kube.known_kinds import KnownKinds
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
 from kube9_desktop.kube.names import check_namespace, check_object_ref
 from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
@@ -122,6 +124,8 @@ class KubeService:
         self._backends: dict[str, Backend] = {}
         self._inflight: dict[ListRef, _InFlight] = {}
         self._custom: dict[str, dict[str, Kind]] = {}
+        #: What each context serves (discovery joined with the built-in table), cached like cluster lists.
+        self._known = KnownKinds(lambda: self._cache.ttl(TtlClass.CLUSTER))
         # context → (server version, monotonic time fetched): cached like cluster-scoped lists, dropped on Refresh.
         self._versions: dict[str, tuple[str, float]] = {}
         self._prefetch_tasks: set[asyncio.Task[None]] = set()
@@ -198,7 +202,7 @@ class KubeService:
 
     def kind(self, context: str, key: str) -> Kind:
         """A built-in kind, or a custom kind discovered for ``context``; raises KubeError NOT_FOUND."""
-        k = KINDS.get(key) or self._custom.get(context, {}).get(key)
+        k = self._known.lookup(context, key) or KINDS.get(key) or self._custom.get(context, {}).get(key)
         if k is None:
             raise KubeError(
                 ErrorKind.NOT_FOUND,
@@ -209,8 +213,36 @@ class KubeService:
             )
         return k
 
+    def known_kinds(self, context: str) -> builtins.list[Kind]:
+        """The kinds ``context`` serves as far as known now (no I/O): discovered ones once :meth:`discover` ran,
+        else the built-in table and the custom kinds seen so far (the command registry's address parser)."""
+        found = self._known.peek(context)
+        if found is not None:
+            return found
+        return [*KINDS.values(), *self._custom.get(context, {}).values()]
+
+    def discovered(self, context: str) -> builtins.list[Kind] | None:
+        """The kinds discovery found for ``context`` if fresh, else ``None`` (no I/O)."""
+        return self._known.peek(context)
+
+    def discovery_mode(self, context: str) -> str:
+        """How ``context``'s kinds were found: ``aggregated``, ``classic`` or ``""``."""
+        return self._known.mode(context)
+
+    async def discover(self, context: str) -> builtins.list[Kind]:
+        """Every kind ``context`` serves (API discovery joined with the built-in table, cached per context for the
+        cluster TTL; concurrent callers share one discovery); raises KubeError."""
+        self._check_context(context)
+        api = self.api_backend
+
+        async def fetch(path: str, accept: str) -> Any:
+            return await api.run(context, lambda: api.client(context).get_json(path, accept=accept,
+                                                                               info=discovery_info(path)))
+
+        return await self._known.get(context, fetch)
+
     async def _resolve(self, context: str, key: str) -> Kind:
-        if key in KINDS or key in self._custom.get(context, {}):
+        if key in KINDS or key in self._custom.get(context, {}) or self._known.lookup(context, key):
             return self.kind(context, key)
         if "." in key and context not in self._custom:
             await self.custom_kinds(context)
@@ -404,6 +436,7 @@ class KubeService:
                 self._versions.clear()
             else:
                 self._versions.pop(context, None)
+            self._known.forget(context)
 
     def cache_stats(self, context: str | None = None) -> CacheStats:
         """Cache hits, misses, evictions, entries and hit rate: of every context, or of ``context`` alone."""
@@ -481,6 +514,7 @@ class KubeService:
         """Forget a context: its cached lists, custom kinds, clients and worker threads."""
         self._cache.invalidate(context=context)
         self._custom.pop(context, None)
+        self._known.forget(context)
         self._versions.pop(context, None)
         for b in self._backends.values():
             b.drop_context(context)

@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, NAMESPACE_CATEGORIES, TtlClass
+from kube9_desktop.kube.kinds import (
+    CLUSTER_FOLDERS,
+    CLUSTER_RESOURCE_KINDS,
+    KINDS,
+    NAMESPACE_CATEGORIES,
+    Category,
+    Kind,
+    TtlClass,
+)
 from kube9_desktop.kube.rows import ListRef
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, list_node
 from kube9_desktop.model.selectors import selector_of
@@ -31,28 +39,87 @@ TOP_LIST_KINDS: tuple[str, ...] = ("nodes", "namespaces", *CLUSTER_RESOURCE_KIND
 #: The note an object shows when its one list could not be named (a selector-less Service, an unknown CRD).
 NO_LIST_NOTE = "Selects no pods (no selector)."
 
-FolderBuilder = Callable[[TreeNode], list[TreeNode]]
+#: Builds a folder's child nodes from the object node and the kinds its context serves (``None``: not known, use
+#: the built-in table).
+FolderBuilder = Callable[[TreeNode, "list[Kind] | None"], list[TreeNode]]
 ListResolver = Callable[["KubeService", TreeNode], Awaitable[ListRef | None]]
 
 
 def context_children(context: str) -> list[TreeNode]:
     """A context's top rows: Nodes, Namespaces and the "Cluster resources" folder (events are per namespace: a
-    cluster-wide list here would be loaded by every depth-2 load, however large)."""
+    cluster-wide list here would be loaded by every depth-2 load, however large).
+
+    "Cluster resources" holds the lists counted at once (:data:`CLUSTER_RESOURCE_KINDS`), then folders counted
+    when opened: Access control, Other, and Custom resources (filled from discovery when opened).
+    """
     cluster = TreeNode(NodeType.GROUP, "Cluster resources", context=context, state=LoadState.LOADED)
     cluster.add_children([list_node(KINDS[k], context, None) for k in CLUSTER_RESOURCE_KINDS])
+    for category, keys in CLUSTER_FOLDERS:
+        g = TreeNode(NodeType.GROUP, category.value, context=context, state=LoadState.UNLOADED)
+        g.add_children([list_node(KINDS[k], context, None) for k in keys])
+        cluster.add_children([g])
+    cluster.add_children([TreeNode(NodeType.GROUP, Category.CUSTOM.value, context=context,
+                                   state=LoadState.UNLOADED)])
     return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None), cluster]
 
 
-def namespace_folders(node: TreeNode) -> list[TreeNode]:
-    """A namespace's categories (Workloads, Config, ...), each with its lists, then its Events."""
+def by_api_group(kinds: list[Kind], context: str, namespace: str | None) -> list[TreeNode]:
+    """One folder per API group (``stable.example.com``) holding a list per kind, groups and kinds sorted."""
+    groups: dict[str, list[Kind]] = {}
+    for k in kinds:
+        groups.setdefault(k.group or "core", []).append(k)
+    out = []
+    for name in sorted(groups):
+        g = TreeNode(NodeType.GROUP, name, context=context, namespace=namespace, state=LoadState.LOADED)
+        g.add_children([list_node(k, context, namespace) for k in sorted(groups[name], key=lambda k: k.plural)])
+        out.append(g)
+    return out
+
+
+def cluster_dynamic(node: TreeNode, kinds: list[Kind] | None) -> list[TreeNode]:
+    """The children of a "Cluster resources" folder filled from discovery: its built-in lists the server serves,
+    and the cluster-scoped kinds the table does not know (in "Other", or "Custom resources" by API group)."""
+    known = {k.key: k for k in kinds} if kinds is not None else None
+    category = next((c for c in Category if c.value == node.label), Category.OTHER)
+    if category is Category.CUSTOM:  # every custom kind, namespaced ones across all namespaces
+        return by_api_group([k for k in kinds or [] if k.category is category], node.context, None)
+    extra = [k for k in (kinds or []) if not k.namespaced and k.category is category and k.key not in KINDS]
+    # Fresh nodes (never the old ones again: views may hold indexes of the rows being replaced), at the served
+    # version, without the built-ins the server does not serve.
+    builtins = [c.kind for c in node.children if c.kind is not None]
+    keep = builtins if known is None else [known[k.key] for k in builtins if k.key in known]
+    return [list_node(k, node.context, None) for k in [*keep, *sorted(extra, key=lambda k: k.plural)]]
+
+
+def namespace_folders(node: TreeNode, kinds: list[Kind] | None = None) -> list[TreeNode]:
+    """A namespace's categories (Workloads, Config, ...), each with its lists, then Custom resources by API group,
+    then its Events.
+
+    With ``kinds`` (what the context serves), kinds the server does not serve are left out, built-ins are listed
+    at the served version, and namespaced kinds the table does not know are added ("Other" for Kubernetes API
+    groups, "Custom resources" for the rest).
+    """
     ns = node.row.name if node.row is not None else node.label
+    ctx = node.context
+    known = {k.key: k for k in kinds} if kinds is not None else None
     groups: list[TreeNode] = []
     for category, keys in NAMESPACE_CATEGORIES:
-        g = TreeNode(NodeType.GROUP, category.value, context=node.context, namespace=ns, state=LoadState.LOADED)
-        g.add_children([list_node(KINDS[k], node.context, ns) for k in keys])
+        ks = [KINDS[k] for k in keys] if known is None else [known[k] for k in keys if k in known]
+        if category is Category.OTHER and kinds is not None:
+            ks += sorted((k for k in kinds if k.namespaced and k.category is Category.OTHER and k.key not in KINDS),
+                         key=lambda k: k.plural)
+        if not ks:
+            continue
+        g = TreeNode(NodeType.GROUP, category.value, context=ctx, namespace=ns, state=LoadState.LOADED)
+        g.add_children([list_node(k, ctx, ns) for k in ks])
+        groups.append(g)
+    custom = [k for k in kinds or [] if k.namespaced and k.category is Category.CUSTOM and k.key not in KINDS]
+    if custom:
+        g = TreeNode(NodeType.GROUP, Category.CUSTOM.value, context=ctx, namespace=ns, state=LoadState.LOADED)
+        g.add_children(by_api_group(custom, ctx, ns))
         groups.append(g)
     # The namespace's events: a list of its own (loaded when opened; never cached).
-    groups.append(list_node(KINDS["events"], node.context, ns))
+    groups.append(list_node(known.get("events", KINDS["events"]) if known else KINDS["events"], ctx, ns))
     return groups
 
 
@@ -92,6 +159,14 @@ LIST_SOURCES: dict[tuple[str, str], ListResolver] = {
 }
 
 
+def fills_from_discovery(node: TreeNode) -> bool:
+    """Whether ``node`` is a folder of "Cluster resources" whose children depend on what the server serves (they
+    are settled by :func:`cluster_dynamic` when the folder is first opened)."""
+    parent = node.parent
+    return (node.type is NodeType.GROUP and node.namespace is None and parent is not None
+            and parent.type is NodeType.GROUP and parent.label == "Cluster resources")
+
+
 def never_cached(node: TreeNode) -> bool:
     """Whether ``node`` lists a never-cached kind (Events): fetched when opened, never just for a count (a count
     fetched ahead would be stale at once and cost a full list on every visit)."""
@@ -108,3 +183,23 @@ async def resolve_list(svc: KubeService, node: TreeNode) -> ListRef | None:
     mode = node.kind.children if node.kind is not None else None
     resolver = LIST_SOURCES.get(mode) if mode is not None else None
     return await resolver(svc, node) if resolver is not None else None
+
+
+def tree_path(kind: Kind, namespace: str | None, name: str) -> tuple[str, ...]:
+    """Where an object of ``kind`` shows in the tree (base labels below the context root), as the folders above
+    build it: ``Namespaces/team-a/Workloads/Pods/web-1``, ``Cluster resources/Access control/ClusterRoles/admin``,
+    ``Namespaces/team-a/Custom resources/stable.example.com/backups/db``."""
+    if kind.category is Category.TOP:
+        return (kind.label, name)
+    if kind.namespaced and namespace:
+        head: tuple[str, ...] = ("Namespaces", namespace)
+        if kind.category is Category.EVENTS:
+            return (*head, kind.label, name)
+        if kind.category is Category.CUSTOM:
+            return (*head, Category.CUSTOM.value, kind.group or "core", kind.label, name)
+        return (*head, kind.category.value, kind.label, name)
+    if kind.category is Category.CUSTOM:
+        return ("Cluster resources", Category.CUSTOM.value, kind.group or "core", kind.label, name)
+    if kind.key in CLUSTER_RESOURCE_KINDS:
+        return ("Cluster resources", kind.label, name)
+    return ("Cluster resources", kind.category.value, kind.label, name)

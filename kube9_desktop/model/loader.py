@@ -266,6 +266,8 @@ class TreeLoader(KeepCurrent):
         gen = node.generation
         if node.type is NodeType.CONTEXT:
             self.spawn(self._load_context(node, gen, user))
+        elif node.type is NodeType.GROUP and child_tables.fills_from_discovery(node):
+            self.spawn(self._open_discovered(node, gen, user, child_tables.cluster_dynamic))
         elif node.type is NodeType.GROUP:
             node.mark_loaded()
             self.structural(self._load_lists, node.children, user=user)
@@ -298,13 +300,41 @@ class TreeLoader(KeepCurrent):
                 self.start_load(n, user=user, demand=False)
 
     def _open_folder(self, node: TreeNode, *, user: bool) -> None:
-        """An object that opens as a folder (a namespace) shows its child nodes at once and counts its lists."""
+        """An object that opens as a folder (a namespace) shows its child nodes at once and counts its lists.
+
+        What a folder holds depends on the kinds the server serves: known (cached discovery), it opens at once;
+        else after discovery (a failed discovery falls back to the built-in table).
+        """
         assert node.kind is not None and node.kind.children is not None
-        groups = child_tables.FOLDERS[node.kind.children](node)
+        build = child_tables.FOLDERS[node.kind.children]
+        kinds = self._service.discovered(node.context) if self._service is not None else None
+        if kinds is None and self._service is not None:
+            self.spawn(self._open_discovered(node, node.generation, user, build))
+            return
+        self._fill_folder(node, build(node, kinds), user=user)
+
+    def _fill_folder(self, node: TreeNode, groups: list[TreeNode], *, user: bool) -> None:
         self.replace_children(node, groups)
         node.mark_loaded()
         for g in groups:
-            self._load_lists([g, *g.children], user=user)
+            # Lists in open sub-folders too (Custom resources → API group → kinds): counted like the others.
+            self._load_lists(g.walk() if g.state is LoadState.LOADED else [g], user=user)
+
+    async def _open_discovered(self, node: TreeNode, gen: int, user: bool,
+                               build: child_tables.FolderBuilder) -> None:
+        """Discover what the context serves, then fill ``node`` with what ``build`` makes of it."""
+        svc = self._service
+        assert svc is not None
+        if not node.children:
+            self.structural(self._show_loading, node)
+        try:
+            kinds: list[Kind] | None = await svc.discover(node.context)
+        except KubeError as err:
+            # Kinds are still listable from the built-in table; each list then says what is wrong.
+            log.info("discovery for %s failed: %s", node.context, err.one_line())
+            kinds = None
+        if self.is_live(node, gen):
+            self.structural(self._fill_folder, node, build(node, kinds), user=user)
 
     async def _load_context(self, node: TreeNode, gen: int, user: bool) -> None:
         svc = self._service

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--metrics", choices=("available", "unavailable", "absent"), default="available",
                    help="metrics.k8s.io: served, registered but failing (503), or not installed (404)")
+    p.add_argument("--discovery", choices=("classic", "aggregated"), default="classic",
+                   help="API discovery as v1.19 serves it (classic) or also aggregated (apidiscovery.k8s.io v2)")
     p.add_argument("--contexts", type=int, default=0, metavar="N",
                    help="add N fleet-NNN contexts to the kubeconfig (some dead, slow or with a missing plugin)")
     p.add_argument("--scenarios", action="store_true",
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         kubeconfig_out=args.kubeconfig_out,
         faults=faults,
         metrics=args.metrics,
+        discovery=args.discovery,
         contexts=args.contexts,
         scenarios=args.scenarios,
     )

@@ -184,6 +184,14 @@ def group_doc() -> dict[str, Any]:
     return {"kind": "APIGroup", "apiVersion": "v1", "name": GROUP, "versions": [v], "preferredVersion": v}
 
 
+def aggregated_item() -> dict[str, Any]:
+    """The group's item in an aggregated ``/apis`` document."""
+    res = [{"resource": r["name"], "responseKind": {"group": "", "version": "", "kind": r["kind"]},
+            "scope": "Namespaced" if r["namespaced"] else "Cluster", "singularResource": "", "verbs": r["verbs"]}
+           for r in resource_list_doc()["resources"]]
+    return {"metadata": {"name": GROUP}, "versions": [{"version": VERSION, "resources": res, "freshness": "Current"}]}
+
+
 def resource_list_doc() -> dict[str, Any]:
     """``/apis/metrics.k8s.io/v1beta1`` as metrics-server serves it."""
     return {

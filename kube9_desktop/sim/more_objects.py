@@ -90,7 +90,7 @@ def _crd(gen: Generator, group: str, kind: str, plural: str, scope: str, short: 
     from kube9_desktop.sim.data import ts
 
     created = gen.t0 + 4000
-    names = {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"}
+    names: dict[str, Any] = {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"}
     if short:
         names["shortNames"] = short
     _load(gen, "customresourcedefinitions", {

@@ -144,6 +144,10 @@ class SimProcess:
         """``metrics.k8s.io``: ``available``, ``unavailable`` (503) or ``absent`` (404)."""
         self.request("POST", "/simz/metrics", {"mode": mode})
 
+    def set_discovery(self, mode: str) -> None:
+        """API discovery: ``classic`` (v1.19) or ``aggregated`` (also ``APIGroupDiscoveryList``)."""
+        self.request("POST", "/simz/discovery", {"mode": mode})
+
     def set_log_rate(self, rate: float, namespace: str | None = None, pod: str | None = None) -> None:
         """Lines per second every container writes (of one pod when ``pod`` is given)."""
         body: dict[str, Any] = {"rate": rate}

@@ -199,3 +199,47 @@ def resource_list_doc(group: str, version: str) -> dict[str, Any] | None:
     doc["groupVersion"] = f"{group}/{version}" if group else version
     doc["resources"] = resources
     return doc
+
+
+def _aggregated_resource(r: ResourceType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": r.name,
+        "responseKind": {"group": "", "version": "", "kind": r.kind},
+        "scope": "Namespaced" if r.namespaced else "Cluster",
+        "singularResource": r.singular or r.kind.lower(),
+        "verbs": list(r.verbs) if r.verbs else _RW,
+    }
+    if r.short_names:
+        entry["shortNames"] = list(r.short_names)
+    if r.categories:
+        entry["categories"] = list(r.categories)
+    subs = []
+    for sub, sgroup, sversion, skind, verbs in r.subresources:
+        sentry: dict[str, Any] = {"subresource": sub, "verbs": list(verbs)}
+        sentry["responseKind"] = {"group": sgroup, "version": sversion, "kind": skind}
+        subs.append(sentry)
+    if subs:
+        entry["subresources"] = subs
+    return entry
+
+
+def aggregated_doc(core: bool, api_version: str, extra_groups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``GET /api`` (``core``) or ``/apis`` as an ``APIGroupDiscoveryList`` (aggregated discovery, Kubernetes
+    1.26+): every group with its versions, preferred first, each with its resources and their subresources.
+
+    Args:
+        core: The core group (``/api``) rather than the named groups (``/apis``).
+        api_version: ``apidiscovery.k8s.io/v2`` or ``.../v2beta1`` (the document is the same shape).
+        extra_groups: Items to append (an aggregated API server's group, like metrics.k8s.io).
+    """
+    items = []
+    groups = {"": ["v1"]} if core else group_versions()
+    for group, versions in groups.items():
+        vs = []
+        for v in versions:
+            res = [_aggregated_resource(r) for r in RESOURCES if r.group == group and r.version == v]
+            vs.append({"version": v, "resources": res, "freshness": "Current"})
+        item: dict[str, Any] = {"metadata": {"name": group} if group else {}, "versions": vs}
+        items.append(item)
+    items.extend(extra_groups or [])
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": api_version, "metadata": {}, "items": items}

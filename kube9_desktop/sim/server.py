@@ -49,6 +49,7 @@ class SimServer(SimState):
         metrics: ``metrics.k8s.io`` availability: ``available``, ``unavailable`` (503) or ``absent`` (404).
         contexts: Extra ``fleet-NNN`` contexts in the kubeconfig (for a fleet view): most reach this sim, every
             fifth a dead port, every seventh a port that never answers, every eleventh a missing exec plugin.
+        discovery: ``classic`` (v1.19) or ``aggregated`` (also ``APIGroupDiscoveryList``, as Kubernetes 1.26+).
         scenarios: Add the pods and workloads that exercise every diagnose rule (namespace ``scenarios``).
     """
 
@@ -65,11 +66,13 @@ class SimServer(SimState):
         faults: list[Fault] | None = None,
         areas: Iterable[ModuleType] = AREAS,
         metrics: str = "available",
+        discovery: str = "classic",
         contexts: int = 0,
         scenarios: bool = False,
     ) -> None:
         super().__init__(seed, port, latency_ms, churn, faults)
         self.metrics.set_mode(metrics)
+        self.discovery = discovery
         self.extra_contexts = max(0, contexts)
         self.scenarios = scenarios
         self.tarpit: Tarpit | None = None

@@ -64,6 +64,9 @@ class SimState:
         self.controllers = Controllers(self.store, events=self.events)
         #: metrics.k8s.io: usage model and availability switch (``--metrics``, ``/simz/metrics``).
         self.metrics = MetricsState()
+        #: ``classic`` (v1.19: per-group documents only) or ``aggregated`` (also ``APIGroupDiscoveryList`` for
+        #: clients asking for it, as Kubernetes 1.26+); ``--discovery``, ``POST /simz/discovery``.
+        self.discovery = "classic"
 
     @property
     def url(self) -> str:

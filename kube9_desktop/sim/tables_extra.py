@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kube9_desktop.sim import tables
-from kube9_desktop.sim.tables import NONE, Ages, Cells, _age, _col, _created, _NAME_COL, _selector
+from kube9_desktop.sim.tables import _NAME_COL, NONE, Ages, Cells, _age, _col, _created, _selector
 
 _CREATED_AT = _col("Created At", "", "date")
 

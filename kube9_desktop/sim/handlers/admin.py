@@ -111,6 +111,17 @@ def revoke(req: Request, data: Any) -> None:
     req.conn.send_json(200, {"revoked": req.sim.auth.revoke(str(data.get("token", "")))})
 
 
+def discovery(req: Request, data: Any) -> None:
+    """``/simz/discovery``: GET the discovery mode; POST ``{"mode": "classic"|"aggregated"}`` to switch it."""
+    if req.method == "POST":
+        mode = data.get("mode")
+        if mode not in ("classic", "aggregated"):
+            req.conn.send_status(400, 'mode must be "classic" or "aggregated"')
+            return
+        req.sim.discovery = mode
+    req.conn.send_json(200, {"mode": req.sim.discovery})
+
+
 def unknown(req: Request, data: Any) -> None:
     """Any other /simz path or method."""
     not_found(req)
@@ -141,6 +152,7 @@ ROUTES = [
     _route("/simz/tokens", add_token, _POST),
     _route("/simz/revoke", revoke, _POST),
     _route("/simz/logs", logs.admin),
+    _route("/simz/discovery", discovery, frozenset({"GET", "POST"})),
     # Last: the whole /simz prefix is admin-only (403 before 404), like the single handler it replaced.
     _route("/simz.*", unknown),
 ]

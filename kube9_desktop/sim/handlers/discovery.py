@@ -48,13 +48,45 @@ def health(req: Request) -> None:
     req.conn.send_bytes(200, text.encode(), "text/plain; charset=utf-8", {"X-Content-Type-Options": "nosniff"})
 
 
+def aggregated_version(req: Request) -> str | None:
+    """The ``apidiscovery.k8s.io`` version to answer ``/api`` or ``/apis`` with, or ``None`` for the classic
+    documents: only when the sim serves aggregated discovery (``--discovery aggregated``) and the client's Accept
+    asks for an ``APIGroupDiscoveryList`` (the first such entry it lists wins, as kube-apiserver picks)."""
+    if req.sim.discovery != "aggregated":
+        return None
+    for part in req.conn.headers.get("Accept", "").split(","):
+        params = dict(p.strip().partition("=")[::2] for p in part.split(";")[1:])
+        if params.get("g") == "apidiscovery.k8s.io" and params.get("as") == "APIGroupDiscoveryList":
+            if params.get("v") in ("v2", "v2beta1"):
+                return params["v"]
+    return None
+
+
+def _send_aggregated(req: Request, version: str, core: bool) -> None:
+    extra = []
+    if not core and req.sim.metrics.mode != "absent":
+        extra = [metrics.aggregated_item()]
+    doc = resources.aggregated_doc(core, f"apidiscovery.k8s.io/{version}", extra)
+    ctype = f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+    req.conn.send_bytes(200, orjson.dumps(doc), ctype, {"Vary": "Accept"})
+
+
 def api_versions(req: Request) -> None:
-    """``/api``: the core APIVersions document."""
+    """``/api``: the core APIVersions document (or the aggregated core group)."""
+    agg = aggregated_version(req)
+    if agg:
+        _send_aggregated(req, agg, core=True)
+        return
     req.conn.send_json(200, resources.api_versions_doc(req.sim.port))
 
 
 def api_groups(req: Request) -> None:
-    """``/apis``: the APIGroupList (with ``metrics.k8s.io`` while its APIService is registered)."""
+    """``/apis``: the APIGroupList (with ``metrics.k8s.io`` while its APIService is registered), or every group's
+    resources at once as an aggregated ``APIGroupDiscoveryList``."""
+    agg = aggregated_version(req)
+    if agg:
+        _send_aggregated(req, agg, core=False)
+        return
     doc = resources.api_group_list_doc()
     if req.sim.metrics.mode != "absent":
         doc["groups"].append(metrics.group_doc())

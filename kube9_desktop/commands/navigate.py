@@ -1,0 +1,69 @@
+"""Getting to an object fast: ``open`` (quick open, Ctrl+P).
+
+In the window, ``open`` shows the quick-open box (``ui/quick_open.py``): names of every object loaded in the context
+and, for kinds not loaded, the server's lists searched as the user types; Enter reveals the object in the tree.
+Headless (``--run 'open web-1'``), the same search runs over the context's lists of :data:`SEARCHED_KINDS` across all
+namespaces (served from the cache when fresh) and prints the best matches with their tree paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from kube9_desktop.commands.registry import Invocation, Result, Selection, command
+from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.kinds import Kind
+from kube9_desktop.kube.rows import ListRef
+from kube9_desktop.model.children import tree_path
+from kube9_desktop.model.quick_index import Entry, QuickIndex
+
+log = logging.getLogger(__name__)
+
+#: Kinds searched by name across namespaces when they are not loaded yet (what users jump to most).
+SEARCHED_KINDS: tuple[str, ...] = ("pods", "deployments", "statefulsets", "daemonsets", "jobs", "cronjobs",
+                                   "services", "ingresses", "configmaps", "secrets", "persistentvolumeclaims",
+                                   "nodes", "namespaces")
+
+
+def _params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="a name or part of one (letters in order also match)")
+    p.add_argument("--limit", type=int, default=10, help="how many matches to print (default 10)")
+
+
+async def entries_of(inv: Invocation, kind: Kind) -> list[Entry]:
+    """Every object of ``kind`` in the context (all namespaces), as quick-open entries; ``[]`` when the list fails
+    (a kind the user may not list is simply not searched)."""
+    try:
+        rows = await inv.service.list_all(ListRef(inv.context, kind.key, None))
+    except KubeError as err:
+        log.info("quick open: %s not searched: %s", kind.key, err.one_line())
+        return []
+    return [Entry(r.name, r.namespace, kind.key, tree_path(kind, r.namespace, r.name)) for r in rows]
+
+
+async def search_context(inv: Invocation, query: str, limit: int) -> list[Entry]:
+    """The best matches for ``query`` among the context's objects of :data:`SEARCHED_KINDS` and its custom
+    resources (lists fetched in parallel, cached lists reused)."""
+    try:
+        served = {k.key: k for k in await inv.service.discover(inv.context)}
+    except KubeError:
+        served = {k.key: k for k in inv.service.known_kinds(inv.context)}
+    kinds = [served[k] for k in SEARCHED_KINDS if k in served]
+    kinds += [k for k in served.values() if k.category.value == "Custom resources"]
+    found = await asyncio.gather(*(entries_of(inv, k) for k in kinds))
+    index = QuickIndex(e for es in found for e in es)
+    return index.search(query, limit)
+
+
+@command("open", "Go to object…", selection=Selection.NONE, menu="View", shortcut="Ctrl+P", params=_params,
+         help="Find an object by (part of) its name in every namespace and go to it in the tree: open web-1.")
+async def open_object(inv: Invocation) -> Result:
+    """Quick open: the window's search box; headless, the best matches with their tree paths."""
+    if inv.ui.open_view("quick-open", inv.args.name):
+        return Result.success()
+    matches = await search_context(inv, inv.args.name, max(1, inv.args.limit))
+    if not matches:
+        return Result.failure(f"No object named like {inv.args.name!r} in {inv.context}.")
+    return Result.success("\n".join(f"{e.name}\t{e.path_text}" for e in matches), data=matches)
