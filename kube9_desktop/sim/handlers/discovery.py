@@ -56,9 +56,9 @@ def aggregated_version(req: Request) -> str | None:
         return None
     for part in req.conn.headers.get("Accept", "").split(","):
         params = dict(p.strip().partition("=")[::2] for p in part.split(";")[1:])
-        if params.get("g") == "apidiscovery.k8s.io" and params.get("as") == "APIGroupDiscoveryList":
-            if params.get("v") in ("v2", "v2beta1"):
-                return params["v"]
+        if (params.get("g") == "apidiscovery.k8s.io" and params.get("as") == "APIGroupDiscoveryList"
+                and params.get("v") in ("v2", "v2beta1")):
+            return params["v"]
     return None
 
 
