@@ -1,0 +1,199 @@
+"""Every kind the server offers has a place in the tree, with kubectl's objects and columns; quick open finds
+objects by a fragment of their name. kubectl (and its aggregated discovery) referees the sim."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kube9_desktop.kube.kinds import KINDS, Category, shadowed
+from kube9_desktop.model.children import tree_path
+from kube9_desktop.model.quick_index import Entry, QuickIndex
+from kube9_desktop.sim.process import SimProcess
+
+
+@pytest.fixture(scope="module")
+def ksim() -> Iterator[SimProcess]:
+    s = SimProcess.start("--pods", "60", "--namespaces", "4", "--nodes", "2")
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def kubectl(sim: SimProcess, *args: str) -> str:
+    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def app(sim: SimProcess, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "kube9_desktop", "--kubeconfig", sim.kubeconfig, "--context",
+                          "sim-admin", *args], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def discover(sim: SimProcess) -> tuple[list[Any], str]:
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+
+    async def go() -> tuple[list[Any], str]:
+        svc = KubeService(load_kubeconfig(sim.kubeconfig))
+        try:
+            kinds = await svc.discover("sim-admin")
+            return kinds, svc.discovery_mode("sim-admin")
+        finally:
+            await svc.aclose()
+
+    return asyncio.run(go())
+
+
+def kubectl_resources(sim: SimProcess, *flags: str) -> list[tuple[str, str]]:
+    """(plural, group) of what ``kubectl api-resources --verbs=list`` lists."""
+    names = kubectl(sim, "api-resources", "--verbs=list", "-o", "name", *flags).split()
+    return [(n.split(".", 1)[0], n.split(".", 1)[1] if "." in n else "") for n in names]
+
+
+@pytest.mark.parametrize("mode", ["classic", "aggregated"])
+def test_discovery_finds_every_kind_kubectl_lists(ksim: SimProcess, mode: str) -> None:
+    ksim.set_discovery(mode)
+    try:
+        kinds, how = discover(ksim)
+        assert how == mode
+        ours = {(k.plural, k.group) for k in kinds}
+        want = kubectl_resources(ksim)
+        assert len(want) >= 30
+        # A resource repeating a built-in under another group (events.k8s.io, metrics.k8s.io) is shown by the
+        # built-in row; every other one is a kind of ours, at the version kubectl uses.
+        missing = [w for w in want if w not in ours and not shadowed(w[1], w[0])]
+        assert not missing
+        versions = {(k.plural, k.group): k.version for k in kinds}
+        wide = kubectl(ksim, "api-resources", "--verbs=list", "--no-headers")
+        for line in wide.splitlines():
+            parts = line.split()
+            plural, gv = parts[0], next(p for p in parts if "/" in p or p == "v1")
+            group = gv.rsplit("/", 1)[0] if "/" in gv else ""
+            if (plural, group) in versions:
+                assert versions[(plural, group)] == gv.rsplit("/", 1)[-1], plural
+    finally:
+        ksim.set_discovery("classic")
+
+
+def test_aggregated_discovery_is_two_requests_for_kubectl(ksim: SimProcess, tmp_path: Any) -> None:
+    ksim.set_discovery("aggregated")
+    try:
+        out = subprocess.run(["kubectl", "--kubeconfig", ksim.kubeconfig, "--cache-dir", str(tmp_path), "-v=6",
+                              "api-resources"], capture_output=True, text=True, timeout=60)
+        gets = re.findall(r"GET https://\S+", out.stderr)
+        assert out.returncode == 0 and len(gets) == 2, gets
+        assert "backups" in out.stdout and "clusterpolicies" in out.stdout
+    finally:
+        ksim.set_discovery("classic")
+
+
+def test_tree_has_every_namespaced_kind_with_kubectls_objects(ksim: SimProcess) -> None:
+    tree = app(ksim, "--print-tree", "--depth", "1", "--expand", "Namespaces/team-a")
+    lines = tree.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip().split("\t")[0] == "team-a")
+    depth = len(lines[start]) - len(lines[start].lstrip(" "))
+    sub: list[tuple[int, str]] = []
+    for ln in lines[start + 1:]:
+        d = len(ln) - len(ln.lstrip(" "))
+        if d <= depth or ln.startswith("#"):
+            break
+        sub.append((d, ln.strip().split("\t")[0]))
+    labels = {re.sub(r"\s*\(\d+\)$", "", label).replace(" ", "").lower() for _d, label in sub}
+    for plural, group in kubectl_resources(ksim, "--namespaced=true"):
+        assert plural in labels, f"{plural}.{group} has no folder under team-a"
+    # Each list holds kubectl's objects (kinds new in this tree, a custom resource among them).
+    for label, resource in (("Roles", "roles"), ("Endpoints", "endpoints"), ("backups", "backups"),
+                            ("ServiceAccounts", "serviceaccounts"), ("Leases", "leases")):
+        i = next(n for n, (_d, lab) in enumerate(sub) if re.sub(r"\s*\(\d+\)$", "", lab) == label)
+        d0 = sub[i][0]
+        names = []
+        for d, lab in sub[i + 1:]:
+            if d <= d0:
+                break
+            if d == d0 + 2:
+                names.append(lab)
+        want = kubectl(ksim, "get", resource, "-n", "team-a", "-o", "name").split()
+        assert sorted(names) == sorted(w.split("/", 1)[1] for w in want), label
+        assert sub[i][1].endswith(f"({len(want)})")
+
+
+def test_custom_resource_columns_are_kubectls(ksim: SimProcess) -> None:
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.rows import ListRef
+    from kube9_desktop.kube.service import KubeService
+
+    async def rows() -> list[Any]:
+        svc = KubeService(load_kubeconfig(ksim.kubeconfig))
+        try:
+            await svc.discover("sim-admin")
+            return await svc.list_all(ListRef("sim-admin", "backups.stable.example.com", "team-a"))
+        finally:
+            await svc.aclose()
+
+    got = asyncio.run(rows())
+    table = kubectl(ksim, "get", "backups", "-n", "team-a").splitlines()
+    header = re.split(r"\s{2,}", table[0].strip())
+    assert header == ["NAME", "SCHEDULE", "PHASE", "RETENTION", "AGE"]
+    by_name = {r.name: r for r in got}
+    assert len(by_name) == len(table) - 1
+    for line in table[1:]:
+        # Cells are found by the header's offsets (a missing Phase is a blank in kubectl's table).
+        starts = [table[0].index(h) for h in header]
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        row = by_name[cells[0]]
+        assert [h.upper() for h in row.cells][:4] == header[:4]
+        assert str(row.cells["Schedule"]) == cells[1]
+        assert (row.cells["Phase"] or "") == cells[2].replace("<none>", "")
+        assert str(row.cells["Retention"]) == cells[3]
+
+
+def test_kubectl_gets_every_new_kind(ksim: SimProcess) -> None:
+    for resource in ("sa", "ep", "endpointslices", "quota", "limits", "roles", "rolebindings", "netpol", "hpa",
+                     "leases", "backups", "backups.v1beta1.stable.example.com", "widgets"):
+        out = kubectl(ksim, "get", resource, "-n", "team-a")
+        assert out.splitlines()[0].startswith("NAME"), resource
+        assert len(out.splitlines()) > 1, resource
+    for resource in ("clusterroles", "clusterrolebindings", "ingressclasses", "priorityclasses", "clusterpolicies"):
+        assert len(kubectl(ksim, "get", resource).splitlines()) > 1, resource
+
+
+def test_quick_open_finds_a_pod_by_a_fragment_with_its_tree_path(ksim: SimProcess) -> None:
+    pods = [p.split("/", 1)[1] for p in kubectl(ksim, "get", "pods", "-n", "team-a", "-o", "name").split()]
+    pod = pods[len(pods) // 2]
+    out = app(ksim, "--run", f"open {pod[:-3]}").splitlines()
+    name, path = out[0].split("\t")
+    assert name == pod
+    assert path == f"Namespaces/team-a/Workloads/Pods/{pod}"
+    # The path is one the tree has: print-tree expands it.
+    tree = app(ksim, "--print-tree", "--depth", "1", "--expand", path)
+    assert any(ln.strip().split("\t")[0] == pod for ln in tree.splitlines())
+
+
+def test_quick_index_ranks_prefix_then_word_then_substring_then_letters_in_order() -> None:
+    names = ["xweb-1", "web-2", "my-web", "backend-9", "backup-db", "frontend-a"]
+    idx = QuickIndex(Entry(n, "ns", "pods", ("Namespaces", "ns", "Workloads", "Pods", n)) for n in names)
+    assert [e.name for e in idx.search("web")] == ["web-2", "my-web", "xweb-1"]
+    assert [e.name for e in idx.search("frntnd")] == ["frontend-a"]
+    assert idx.search("bckp")[0].name == "backup-db"
+    assert idx.search("zzz") == [] and idx.search("  ") == []
+
+
+def test_tree_paths_follow_the_folders() -> None:
+    assert tree_path(KINDS["pods"], "team-a", "p") == ("Namespaces", "team-a", "Workloads", "Pods", "p")
+    assert tree_path(KINDS["clusterroles"], None, "admin") == ("Cluster resources", "Access control",
+                                                               "ClusterRoles", "admin")
+    assert tree_path(KINDS["nodes"], None, "n1") == ("Nodes", "n1")
+    assert tree_path(KINDS["events"], "team-a", "e") == ("Namespaces", "team-a", "Events", "e")
+    assert KINDS["leases"].category is Category.OTHER
