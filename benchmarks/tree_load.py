@@ -24,6 +24,8 @@ Every measurement alternates the two backends run by run so machine noise hits b
 11. ``health``: the cluster overview of 10,000 pods (time, requests, lists per kind) against the same facts from
    kubectl commands, and the fleet of 50 contexts with 10 dead: time to the last live row
    (``benchmarks/health_bench.py``).
+12. ``kinds``: quick open per keystroke over 50,000 names (p95), revealing a pod in an unopened namespace, and the
+   cold top level with discovery alongside vs without (``benchmarks/kinds_bench.py``).
 
 Results go to ``benchmarks/results/latest.json``; with matplotlib installed (the ``bench`` extra) also
 ``benchmarks/results/load_vs_size.png`` and ``session_requests.png``.
@@ -644,6 +646,9 @@ def markdown(res: dict[str, Any]) -> str:
     import startup_bench
 
     lines += startup_bench.markdown_lines(res.get("startup", {}))
+    import kinds_bench
+
+    lines += kinds_bench.markdown_lines(res.get("kinds", {}))
     big = res.get("pods_50000")
     if big:
         lines.append(f"| 50,000 pods opened: peak RSS, longest stall | {big['peak_rss_mb']:.0f} MB, "
@@ -824,16 +829,24 @@ def main(argv: list[str] | None = None) -> int:
     log("health: overview and fleet")
     res["health"] = health_bench.run_health_bench(start_sim, smoke=args.smoke, runs=1 if args.smoke else 3)
 
+    # (12) every kind: quick open per keystroke over 50,000 names, reveal in an unopened namespace, discovery's
+    # cost on the cold top level (benchmarks/kinds_bench.py).
+    import kinds_bench
+
+    res["kinds"] = kinds_bench.run(qt, start_sim, make_service, make_model, smoke=args.smoke,
+                                   runs=1 if args.smoke else runs)
+
     qt.close()
     import startup_bench
     from summary_table import tag
 
-    # The guide's issue numbers: 10 actions, 11 logs, 12 exec, 13 health, 15 performance (this script's own).
+    # The guide's issue numbers: 10 actions, 11 logs, 12 exec, 13 health, 14 kinds, 15 performance (this script's own).
     res["targets"] = (
         tag(targets(res), 15) + tag(actions.targets(res.get("actions", {})), 10)
         + tag(exec_bench.targets(res.get("exec", {})), 12) + tag(health_bench.targets(res.get("health", {})), 13)
         + tag(startup_bench.targets(res.get("startup", {})), 15)
         + tag(window_stall_targets(res.get("window_stall", {})), 15)
+        + tag(kinds_bench.targets(res.get("kinds", {})), 14)
     )
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     res["seconds"] = round(time.perf_counter() - t_all, 1)

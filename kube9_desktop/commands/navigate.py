@@ -27,11 +27,6 @@ SEARCHED_KINDS: tuple[str, ...] = ("pods", "deployments", "statefulsets", "daemo
                                    "nodes", "namespaces")
 
 
-def _params(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", help="a name or part of one (letters in order also match)")
-    p.add_argument("--limit", type=int, default=10, help="how many matches to print (default 10)")
-
-
 async def entries_of(inv: Invocation, kind: Kind) -> list[Entry]:
     """Every object of ``kind`` in the context (all namespaces), as quick-open entries; ``[]`` when the list fails
     (a kind the user may not list is simply not searched)."""
@@ -57,12 +52,19 @@ async def search_context(inv: Invocation, query: str, limit: int) -> list[Entry]
     return index.search(query, limit)
 
 
-@command("open", "Go to object…", selection=Selection.NONE, menu="View", shortcut="Ctrl+P", params=_params,
+def _open_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", default="", help="a name or part of one (letters in order also match)")
+    p.add_argument("--limit", type=int, default=10, help="how many matches to print (default 10)")
+
+
+@command("open", "Go to object…", selection=Selection.NONE, menu="View", shortcut="Ctrl+P", params=_open_params,
          help="Find an object by (part of) its name in every namespace and go to it in the tree: open web-1.")
 async def open_object(inv: Invocation) -> Result:
     """Quick open: the window's search box; headless, the best matches with their tree paths."""
     if inv.ui.open_view("quick-open", inv.args.name):
         return Result.success()
+    if not inv.args.name.strip():
+        return Result.failure("open needs a name or part of one: open web-1", exit_code=2)
     matches = await search_context(inv, inv.args.name, max(1, inv.args.limit))
     if not matches:
         return Result.failure(f"No object named like {inv.args.name!r} in {inv.context}.")

@@ -59,6 +59,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "stream_views",
     "health_views",
     "logs_view",
+    "quick_open",
 )
 
 _loaded = False

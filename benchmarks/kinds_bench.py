@@ -1,0 +1,173 @@
+"""Every-kind benchmark (issue 19): quick-open latency per keystroke, reveal-in-tree, discovery's cost.
+
+1. ``quick_open``: per-keystroke search time (p50/p95) over 50,000 object names, typing real pod names of the sim
+   one letter at a time (and a few with a typo, which take the subsequence path). Names are the sim's shapes
+   (``deployment-hash-suffix``); the index is :class:`~kube9_desktop.model.quick_index.QuickIndex`. Goal p95 <= 16 ms.
+2. ``reveal``: revealing a pod of a namespace not opened yet (``model.reveal_path``: opens Namespaces, the
+   namespace, Workloads, Pods as a view would, waits for each) in a fresh model whose top level is loaded.
+   Goal <= 300 ms.
+3. ``discovery``: the cold top level (nodes, namespaces, cluster resources listed by a fresh service) with and
+   without API discovery (classic, the v1.19 worst case: a document per group version) run alongside. The tree
+   itself discovers only when a namespace or a discovered folder opens; this measures what running it at once
+   would cost. Goal: with <= 1.2 x without.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import string
+import time
+from collections.abc import Callable
+from typing import Any
+
+GOALS = {"quick_open_p95_ms": 16.0, "reveal_ms": 300.0, "discovery_ratio": 1.2}
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def quick_open_bench(names_total: int = 50_000, words: int = 20) -> dict[str, Any]:
+    """Per-keystroke search times over ``names_total`` names."""
+    from kube9_desktop.model.quick_index import Entry, QuickIndex
+    from kube9_desktop.sim.data import APP_NAMES
+
+    rng = random.Random(7)
+    alnum = string.ascii_lowercase + string.digits
+    names = []
+    for i in range(names_total):
+        app = APP_NAMES[i % len(APP_NAMES)]
+        names.append(f"{app}-{''.join(rng.choices(alnum, k=10))}-{''.join(rng.choices(alnum, k=5))}")
+    index = QuickIndex(Entry(n, f"team-{i % 40}", "pods", ("Namespaces", f"team-{i % 40}", "Workloads", "Pods", n))
+                       for i, n in enumerate(names))
+    index.search("warm-up")
+    times: list[float] = []
+    found = 0
+    for w in range(words):
+        target = names[rng.randrange(len(names))]
+        typed = target if w % 4 else target[:4] + target[5:]  # every fourth with a letter skipped
+        hit = False
+        for k in range(1, len(typed) + 1):
+            t0 = time.perf_counter()
+            res = index.search(typed[:k])
+            times.append((time.perf_counter() - t0) * 1000)
+            hit = hit or any(e.name == target for e in res[:3])
+        found += hit
+    return {"names": names_total, "keystrokes": len(times), "p50_ms": round(_pct(times, 50), 2),
+            "p95_ms": round(_pct(times, 95), 2), "max_ms": round(max(times), 2), "found_in_top3": found,
+            "words": words}
+
+
+def reveal_bench(qt: Any, sim: Any, make_service: Callable[..., Any], make_model: Callable[[Any], Any],
+                 runs: int) -> dict[str, Any]:
+    """Reveal a pod of an unopened namespace in a fresh model (top level loaded first), ``runs`` times."""
+    pods = [p for p in sim.request("GET", "/api/v1/namespaces/team-b/pods")["items"]]
+    name = pods[len(pods) // 2]["metadata"]["name"]
+    times: list[float] = []
+    for _ in range(runs):
+        svc = make_service(sim, "api")
+        model = make_model(svc)
+
+        async def go(model: Any = model) -> float:
+            model.set_context("sim-admin", user=False)
+            await model.wait_idle()
+            t0 = time.perf_counter()
+            node = await model.reveal_path(f"Namespaces/team-b/Workloads/Pods/{name}")
+            assert node is not None and node.row is not None and node.row.name == name
+            return (time.perf_counter() - t0) * 1000
+
+        try:
+            times.append(qt.run(go()))
+        finally:
+            qt.run(model.shutdown())
+            qt.run(svc.aclose())
+    return {"pod": name, "runs": runs, "ms_median": round(statistics.median(times), 1),
+            "ms_max": round(max(times), 1)}
+
+
+def discovery_bench(qt: Any, sim: Any, make_service: Callable[..., Any], runs: int) -> dict[str, Any]:
+    """Cold top-level lists by a fresh service, without and with discovery alongside (alternated)."""
+    from kube9_desktop.kube.rows import ListRef
+    from kube9_desktop.model.children import TOP_LIST_KINDS
+
+    async def top(svc: Any, with_discovery: bool) -> float:
+        t0 = time.perf_counter()
+        jobs = [svc.list_all(ListRef("sim-admin", k)) for k in TOP_LIST_KINDS]
+        if with_discovery:
+            jobs.append(svc.discover("sim-admin"))
+        await asyncio.gather(*jobs)
+        return (time.perf_counter() - t0) * 1000
+
+    res: dict[bool, list[float]] = {False: [], True: []}
+    for i in range(runs + 1):
+        for flag in ((False, True) if i % 2 == 0 else (True, False)):
+            svc = make_service(sim, "api")
+            try:
+                ms = qt.run(top(svc, flag))
+            finally:
+                qt.run(svc.aclose())
+            if i:  # the first round warms disk caches and imports
+                res[flag].append(ms)
+    without, with_ = statistics.median(res[False]), statistics.median(res[True])
+    return {"without_ms": round(without, 1), "with_ms": round(with_, 1), "ratio": round(with_ / without, 3),
+            "runs": runs, "discovery": "classic"}
+
+
+def run(qt: Any, start_sim: Callable[..., Any], make_service: Callable[..., Any],
+        make_model: Callable[[Any], Any], smoke: bool = False, runs: int = 5) -> dict[str, Any]:
+    """All three measurements."""
+    res: dict[str, Any] = {}
+    log("kinds: quick open over 50,000 names")
+    res["quick_open"] = quick_open_bench(5_000 if smoke else 50_000, 4 if smoke else 20)
+    sim = start_sim("--pods", "300" if smoke else "2000", "--namespaces", "12", "--nodes", "5")
+    try:
+        log("kinds: reveal a pod in an unopened namespace")
+        res["reveal"] = reveal_bench(qt, sim, make_service, make_model, 1 if smoke else runs)
+        log("kinds: cold top level with and without discovery")
+        res["discovery"] = discovery_bench(qt, sim, make_service, 1 if smoke else runs)
+    finally:
+        sim.stop()
+    return res
+
+
+def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goals, met or not."""
+    out: list[dict[str, Any]] = []
+    q = res.get("quick_open")
+    if q:
+        out.append({"target": f"quick open per keystroke over {q['names']} names, p95 ms", "value": q["p95_ms"],
+                    "goal": f"<= {GOALS['quick_open_p95_ms']:.0f} ms",
+                    "met": q["p95_ms"] <= GOALS["quick_open_p95_ms"]})
+    r = res.get("reveal")
+    if r:
+        out.append({"target": "reveal a pod in an unopened namespace, ms", "value": r["ms_median"],
+                    "goal": f"<= {GOALS['reveal_ms']:.0f} ms", "met": r["ms_median"] <= GOALS["reveal_ms"]})
+    d = res.get("discovery")
+    if d:
+        out.append({"target": "cold top level with/without discovery", "value": d["ratio"],
+                    "goal": f"<= {GOALS['discovery_ratio']}", "met": d["ratio"] <= GOALS["discovery_ratio"]})
+    return out
+
+
+def markdown_lines(res: dict[str, Any]) -> list[str]:
+    """Rows for the bench summary table."""
+    lines = []
+    q = res.get("quick_open")
+    if q:
+        lines.append(f"| Quick open, {q['names']} names, per keystroke p50 / p95 ({q['keystrokes']} keys) | "
+                     f"{q['p50_ms']} / {q['p95_ms']} ms | |")
+    r = res.get("reveal")
+    if r:
+        lines.append(f"| Reveal a pod in an unopened namespace | {r['ms_median']:.0f} ms | |")
+    d = res.get("discovery")
+    if d:
+        lines.append(f"| Cold top level without / with discovery ({d['discovery']}) | {d['without_ms']:.0f} / "
+                     f"{d['with_ms']:.0f} ms = {d['ratio']} | |")
+    return lines
