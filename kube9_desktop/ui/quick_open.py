@@ -74,7 +74,8 @@ class QuickOpen(QDialog):
         entries = []
         for n in root.walk():
             if n.type is NodeType.OBJECT and n.row is not None:
-                entries.append(Entry(n.row.name, n.row.namespace, n.kind.key if n.kind else "", n.path()))
+                # Paths below the context row, as reveal_path takes them.
+                entries.append(Entry(n.row.name, n.row.namespace, n.kind.key if n.kind else "", n.path()[1:]))
         self.index.add(entries)
 
     def _fetch_lists(self) -> None:
