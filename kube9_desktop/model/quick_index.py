@@ -18,6 +18,8 @@ from rapidfuzz import fuzz, process
 
 #: Candidates ranked per tier at most (a one-letter query hits most names; the best are among the first few).
 SCAN_CAP = 1000
+#: Names starting with the text ranked at most (enough to pick the shortest few among thousands).
+PREFIX_CAP = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class QuickIndex:
         self._blob = ""
         self._starts: list[int] = []
         self._dirty = False
+        self._last_fuzzy: tuple[str, dict[int, str] | None] = ("", None)
         self.add(entries)
 
     def __len__(self) -> int:
@@ -67,13 +70,15 @@ class QuickIndex:
 
     def _build(self) -> None:
         names = [e.name.lower().replace("\n", " ") for e in self._entries]
-        self._blob = "\n".join(names) + "\n"
-        starts, pos = [], 0
+        # A newline before every name: a prefix hit is a find of "\n" + text.
+        self._blob = "\n" + "\n".join(names) + "\n"
+        starts, pos = [], 1
         for n in names:
             starts.append(pos)
             pos += len(n) + 1
         self._starts = starts
         self._dirty = False
+        self._last_fuzzy = ("", None)
 
     def _line(self, pos: int) -> int:
         return bisect.bisect_right(self._starts, pos) - 1
@@ -87,13 +92,27 @@ class QuickIndex:
             self._build()
         blob, starts, entries = self._blob, self._starts, self._entries
         ranked: list[tuple[int, int, str, int]] = []
+        # Names starting with the text first: when there are enough of them (a short text), they are the answer
+        # and the scan stops after PREFIX_CAP of them.
+        pos = blob.find("\n" + q)
+        while pos >= 0:
+            i = self._line(pos + 1)
+            name = entries[i].name
+            ranked.append((0, len(name), name, i))
+            if len(ranked) >= PREFIX_CAP:
+                break
+            pos = blob.find("\n" + q, pos + 1)
+        if len(ranked) >= limit:
+            ranked.sort()
+            return [entries[i] for *_, i in ranked[:limit]]
+        prefixed = {i for *_, i in ranked}
         pos = blob.find(q)
         while pos >= 0 and len(ranked) < SCAN_CAP:
             i = self._line(pos)
             off = pos - starts[i]
-            name = entries[i].name
-            tier = 0 if off == 0 else (1 if not name[off - 1].isalnum() else 2)
-            ranked.append((tier, len(name), name, i))
+            if i not in prefixed:
+                name = entries[i].name
+                ranked.append((1 if not name[off - 1].isalnum() else 2, len(name), name, i))
             # The next hit in a later line (a name counts once, at its first hit).
             pos = blob.find(q, starts[i + 1]) if i + 1 < len(starts) else -1
         if ranked:
@@ -104,12 +123,19 @@ class QuickIndex:
         pattern = re.compile("".join(f"{re.escape(c)}[^\n{re.escape(q[n + 1])}]*+" for n, c in enumerate(q[:-1]))
                              + re.escape(q[-1]))
         fuzzy: dict[int, str] = {}
-        for m in pattern.finditer(blob):
-            i = self._line(m.start())
-            if i not in fuzzy:
-                fuzzy[i] = entries[i].name.lower()
-                if len(fuzzy) >= SCAN_CAP:
-                    break
+        last_q, last = self._last_fuzzy
+        if last is not None and q.startswith(last_q):
+            # Typing on: the names holding the longer text's letters in order are among the shorter text's.
+            fuzzy = {i: n for i, n in last.items() if pattern.search(n)}
+        else:
+            for m in pattern.finditer(blob):
+                i = self._line(m.start())
+                if i not in fuzzy:
+                    fuzzy[i] = entries[i].name.lower()
+                    if len(fuzzy) >= SCAN_CAP:
+                        break
+        # Remembered only when complete (a capped set could miss names the longer text matches).
+        self._last_fuzzy = (q, fuzzy if len(fuzzy) < SCAN_CAP else None)
         # ratio (not partial_ratio): "bckp" is nearer "backup-db" than a long "backend-…" holding the same letters.
         best = process.extract(q, fuzzy, scorer=fuzz.ratio, limit=None)
         best.sort(key=lambda t: (-t[1], len(t[0]), t[0]))
