@@ -197,3 +197,17 @@ def test_tree_paths_follow_the_folders() -> None:
     assert tree_path(KINDS["nodes"], None, "n1") == ("Nodes", "n1")
     assert tree_path(KINDS["events"], "team-a", "e") == ("Namespaces", "team-a", "Events", "e")
     assert KINDS["leases"].category is Category.OTHER
+
+
+def test_typing_on_gives_what_a_fresh_search_gives() -> None:
+    import random
+    import string
+
+    rng = random.Random(3)
+    names = [f"{rng.choice(['api', 'web', 'frontend'])}-{''.join(rng.choices(string.ascii_lowercase, k=8))}"
+             for _ in range(3000)]
+    typing = QuickIndex(Entry(n, "ns", "pods", ("P", n)) for n in names)
+    for word in ("frntxd", "wbqz", "apizz", names[5][:3] + names[5][4:]):
+        for k in range(1, len(word) + 1):
+            fresh = QuickIndex(Entry(n, "ns", "pods", ("P", n)) for n in names)
+            assert [e.name for e in typing.search(word[:k])] == [e.name for e in fresh.search(word[:k])], word[:k]
