@@ -55,6 +55,10 @@ def _split_ready(text: str) -> tuple[int, int] | None:
         return None
 
 
+#: Columns a ``printer`` status leaves out: the row's own name and times the tree shows elsewhere.
+_NOT_PRINTED = frozenset({"Name", "Age", "Created At"})
+
+
 def apply_status(kind: Kind, row: Row) -> None:
     """Fill ``row.status``/``severity``/``ready``/``restarts`` from ``row.cells`` by the kind's StatusRule."""
     cells = row.cells
@@ -97,6 +101,11 @@ def apply_status(kind: Kind, row: Row) -> None:
             row.status, row.severity = "Complete", Severity.OK
         else:
             row.status, row.severity = "Running", Severity.WARN
+    elif rule is StatusRule.PRINTER:
+        shown = [str(v) for k, v in cells.items() if k not in _NOT_PRINTED and v not in (None, "", "<none>")]
+        row.status = " · ".join(shown)
+        state = next((str(cells[k]) for k in ("Status", "Phase", "State", "Ready") if cells.get(k)), "")
+        row.severity = severity_of(state) if state else Severity.NONE
     elif rule is StatusRule.CRONJOB:
         if cells.get("Suspend", "").lower() == "true":
             row.status = "Suspended"

@@ -48,6 +48,8 @@ class StatusRule(StrEnum):
     ``completions``: jobs, "1/1" → Complete, else Running.
     ``cronjob``: Suspended when ``Suspend`` is True, Active when jobs run, else Scheduled.
     ``text``: the ``status_column`` cell as plain information (service type, provisioner ...), no severity.
+    ``printer``: the server's own columns after Name (a custom resource's ``additionalPrinterColumns``), joined
+    with `` · ``; a Status/Phase/State column gives the severity.
     ``none``: no status.
     """
 
@@ -56,6 +58,7 @@ class StatusRule(StrEnum):
     COMPLETIONS = "completions"
     CRONJOB = "cronjob"
     TEXT = "text"
+    PRINTER = "printer"
     NONE = "none"
 
 
@@ -266,7 +269,8 @@ def discovered_kind(group: str, version: str, plural: str, kind_name: str, names
     k8s = not group or "." not in group or group.endswith(".k8s.io")
     return Kind(key=f"{plural}.{group}" if group else plural, kind=kind_name, group=group, version=version,
                 plural=plural, namespaced=namespaced, category=Category.OTHER if k8s else Category.CUSTOM,
-                label=plural, ttl=TtlClass.STABLE, icon="custom", short_names=short_names)
+                label=plural, ttl=TtlClass.STABLE, icon="custom", status_rule=StatusRule.PRINTER,
+                short_names=short_names)
 
 
 def kind(key: str) -> Kind:

@@ -211,3 +211,21 @@ def test_typing_on_gives_what_a_fresh_search_gives() -> None:
         for k in range(1, len(word) + 1):
             fresh = QuickIndex(Entry(n, "ns", "pods", ("P", n)) for n in names)
             assert [e.name for e in typing.search(word[:k])] == [e.name for e in fresh.search(word[:k])], word[:k]
+
+
+def test_print_tree_shows_a_custom_resources_printer_columns(ksim: SimProcess) -> None:
+    path = "Namespaces/team-a/Custom resources/stable.example.com/backups"
+    tree = app(ksim, "--print-tree", "--depth", "1", "--expand", path)
+    shown = {}
+    for ln in tree.splitlines():
+        label, _, status = ln.strip().partition("\t")
+        if label.startswith("backup-"):
+            shown[label] = status
+    table = kubectl(ksim, "get", "backups", "-n", "team-a").splitlines()
+    header = re.split(r"\s{2,}", table[0].strip())
+    starts = [table[0].index(h) for h in header]
+    want = {}
+    for line in table[1:]:
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        want[cells[0]] = " · ".join(c for c in cells[1:-1] if c and c != "<none>")  # without Name and Age
+    assert shown == want
