@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-async def shoot(out: Path, query: str, context: str) -> None:
+async def shoot(sim: object, out: Path, query: str, context: str) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QPainter
 
@@ -28,17 +28,16 @@ async def shoot(out: Path, query: str, context: str) -> None:
     from kube9_desktop.headless import load_tree
     from kube9_desktop.kube.kubeconfig import load_kubeconfig
     from kube9_desktop.kube.service import KubeService
-    from kube9_desktop.sim.process import SimProcess
     from kube9_desktop.ui.main_window import MainWindow
 
-    sim = SimProcess.start("--pods", "300", "--namespaces", "6", "--nodes", "3")
     tmp = tempfile.TemporaryDirectory()
     try:
         store = SettingsStore(QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat))
         w = MainWindow(store)
         w.resize(1280, 800)
         w.show()
-        svc = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
+        kubeconfig = str(sim.kubeconfig)  # type: ignore[attr-defined]
+        svc = KubeService(load_kubeconfig(kubeconfig), kubeconfig_path=kubeconfig)
         w.attach_service(svc, context=context)
         await w.model.wait_idle()
         await load_tree(w.model, 0, ["Namespaces/team-a/Workloads/Deployments"], expand_view=w.expand_node)
@@ -60,7 +59,6 @@ async def shoot(out: Path, query: str, context: str) -> None:
         await w.shutdown()
         await svc.aclose()
     finally:
-        sim.stop()
         tmp.cleanup()
 
 
@@ -77,8 +75,14 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)  # closing the window at the end must not stop the loop first
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(shoot(Path(args.out), args.query, args.context))
+    from kube9_desktop.sim.process import SimProcess
+
+    sim = SimProcess.start("--pods", "300", "--namespaces", "6", "--nodes", "3")
+    try:  # the sim stops however the run ends (a loop stopped early never reaches the coroutine's finally)
+        with loop:
+            loop.run_until_complete(shoot(sim, Path(args.out), args.query, args.context))
+    finally:
+        sim.stop()
     print(f"wrote {args.out}")
     return 0
 
