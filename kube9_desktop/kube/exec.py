@@ -16,15 +16,18 @@ import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from kube9_desktop.kube.client import ContextClient
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
 from kube9_desktop.kube.wschannel import ChannelSocket, open_channel
+
+if TYPE_CHECKING:  # types only: the client pulls in the kubernetes package (~0.5 s), which the window's
+    # first paint must not wait for (the command families import this module)
+    from kube9_desktop.kube.client import ContextClient
 
 log = logging.getLogger(__name__)
 

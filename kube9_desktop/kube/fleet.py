@@ -12,14 +12,17 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.kube.backend import KubeOptions
-from kube9_desktop.kube.client import TABLE_ACCEPT, ContextClient, make_client
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.events import event_row
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.rows import Severity, severity_of
+
+if TYPE_CHECKING:  # a type only: the client pulls in the kubernetes package (~0.5 s), which the window's
+    # first paint must not wait for (the command families import this module)
+    from kube9_desktop.kube.client import ContextClient
 
 MAX_PARALLEL = 64
 #: Seconds for one probe's TCP+TLS connect and for each read.
@@ -95,6 +98,7 @@ def _table_rows(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 def probe(client: ContextClient, context: str, now: float | None = None) -> FleetRow:
     """Probe one context with its client (blocking); never raises."""
+    from kube9_desktop.kube.client import TABLE_ACCEPT
     started = time.perf_counter()
     t = time.time() if now is None else now
     try:
@@ -147,6 +151,7 @@ def probe(client: ContextClient, context: str, now: float | None = None) -> Flee
 
 def probe_context(kubeconfig: Kubeconfig, context: str, options: KubeOptions) -> FleetRow:
     """Build an isolated client for ``context``, probe, close (blocking); never raises."""
+    from kube9_desktop.kube.client import make_client
     started = time.perf_counter()
     try:
         client = make_client(kubeconfig, context, options)

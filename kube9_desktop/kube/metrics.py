@@ -11,10 +11,13 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.kube.client import ContextClient
 from kube9_desktop.kube.errors import ErrorKind, KubeError
+
+if TYPE_CHECKING:  # a type only: importing the client pulls in the kubernetes package, which the window's first
+    # paint must not wait for (the tree's usage columns import this module)
+    from kube9_desktop.kube.client import ContextClient
 
 GROUP_VERSION = "metrics.k8s.io/v1beta1"
 #: Seconds between samples (metrics-server's scrape period; the window's refresh while visible).

@@ -14,9 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.kube.client import ContextClient
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import EventRow, age, event_row
 from kube9_desktop.kube.metrics import (
@@ -33,6 +32,10 @@ from kube9_desktop.kube.metrics import (
     unavailable_from,
 )
 from kube9_desktop.kube.status_errors import RequestInfo
+
+if TYPE_CHECKING:  # a type only: the client pulls in the kubernetes package, which the window's first paint must
+    # not wait for (the details pane's usage panel imports this module)
+    from kube9_desktop.kube.client import ContextClient
 
 #: Pending for longer than this is a failure worth listing.
 PENDING_S = 5 * 60

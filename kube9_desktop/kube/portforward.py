@@ -23,13 +23,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.kube.client import ContextClient
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
 from kube9_desktop.kube.wschannel import ChannelSocket, open_channel
+
+if TYPE_CHECKING:  # types only: the client pulls in the kubernetes package (~0.5 s), which the window's
+    # first paint must not wait for (the command families import this module)
+    from kube9_desktop.kube.client import ContextClient
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,6 @@ from urllib.parse import urlsplit
 
 import orjson
 import urllib3
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
@@ -310,6 +308,12 @@ def _transform(
         if not exc.context:
             exc.context = context
         return exc
+    # Imported here: ``kubernetes/__init__`` loads its whole client and config packages (~0.25-0.5 s), and this
+    # module is imported by the window's modules, which must not wait for it before the window is first shown. An
+    # exception of the library means the library is loaded already.
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+
     opts = options or KubeOptions()
     base: dict[str, Any] = {"context": context, "details": {"error": type(exc).__name__, "server": server}}
     if isinstance(exc, ApiException):

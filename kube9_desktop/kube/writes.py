@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from kube9_desktop.kube.client import Response
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import KINDS, Kind
 from kube9_desktop.kube.names import segment
+from kube9_desktop.kube.responses import Response
 from kube9_desktop.kube.status_errors import RequestInfo
 
 if TYPE_CHECKING:

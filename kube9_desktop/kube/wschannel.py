@@ -17,13 +17,16 @@ import threading
 import urllib.parse
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import websocket
 
-from kube9_desktop.kube.client import ConnectSettings, ContextClient
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.status_errors import RequestInfo, error_from_status
+
+if TYPE_CHECKING:  # types only: the client pulls in the kubernetes package (~0.5 s), which the window's
+    # first paint must not wait for (the command families import this module)
+    from kube9_desktop.kube.client import ConnectSettings, ContextClient
 
 _CONTEXTS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], ssl.SSLContext]] = weakref.WeakKeyDictionary()
 _CONTEXTS_LOCK = threading.Lock()

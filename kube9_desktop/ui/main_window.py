@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.portforward import FORWARDS
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.proxy import TreeProxy
@@ -599,6 +598,10 @@ class MainWindow(QMainWindow):
         await self.commands.shutdown()
         await self.bottom_dock.close_all()
         # Port forwards outlive their panel (it is only a view of them); quitting ends them: nothing stays listening.
+        # Imported here, not at the top: it pulls in the kubernetes package (~0.5 s), which the window must not
+        # wait for before it is first shown.
+        from kube9_desktop.kube.portforward import FORWARDS
+
         await asyncio.to_thread(FORWARDS.stop_all)
         await self.model.shutdown()
         await self.details.shutdown()

@@ -9,15 +9,18 @@ only the object itself must be readable.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from kube9_desktop.kube.client import ContextClient
 from kube9_desktop.kube.diagnose.model import Facts
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.events import EventQuery, event_rows, list_events
 from kube9_desktop.kube.metrics import GROUP_VERSION, parse_pod_metrics
 from kube9_desktop.kube.overview import Ref, pod_failure
+
+if TYPE_CHECKING:  # a type only: the client pulls in the kubernetes package (~0.5 s), which the window's
+    # first paint must not wait for (the command families import this module)
+    from kube9_desktop.kube.client import ContextClient
 
 MAX_PODS = 3
 LOG_LINES = 10
