@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from kube9_desktop.commands.common import failed, grouped, joined, kubectl
 from kube9_desktop.commands.registry import (
+    REGISTRY,
     Access,
     CommandError,
     Invocation,
@@ -17,7 +19,7 @@ from kube9_desktop.commands.registry import (
     Target,
     command,
 )
-from kube9_desktop.commands.runner import known_kinds
+from kube9_desktop.commands.runner import known_kinds, summarize
 from kube9_desktop.kube import edit, manifests
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.writes import FIELD_MANAGER
@@ -46,19 +48,27 @@ def delete_line(targets: list[Target], args: argparse.Namespace) -> str:
                           context=ts[0].context) for ns, ts in grouped(targets))
 
 
+def delete_question(targets: Sequence[Target]) -> tuple[str, str | None]:
+    """The delete confirmation: a namespace takes everything in it, so its name must be typed."""
+    spaces = [t.name for t in targets if t.kind.key == "namespaces"]
+    if not spaces:
+        return summarize(REGISTRY.get("delete"), targets) + "?", None
+    names = " ".join(spaces)
+    what = f"namespace {names}" if len(spaces) == 1 else f"{len(spaces)} namespaces ({names})"
+    others = len(targets) - len(spaces)
+    more = f" and {others} other object{'s' if others != 1 else ''}" if others else ""
+    pronoun = "it" if len(spaces) == 1 else "them"
+    return f"Delete {what}{more} and everything in {pronoun}? Type {names} to confirm.", names
+
+
 @command("delete", "Delete…", selection=Selection.MULTI, destructive=True, shortcut="Del", icon="delete",
-         needs=Access("delete"), params=_delete_params, menu="Change", kubectl=delete_line,
+         needs=Access("delete"), params=_delete_params, menu="Change", kubectl=delete_line, question=delete_question,
          help="Delete objects (their dependents follow); a namespace asks for its name to be typed.")
 async def delete(inv: Invocation) -> Result:
     """Delete every target (propagation Background), one request each; failures are reported per object."""
     grace = _grace(inv.args)
     if grace is not None and grace < 0:
         raise CommandError("delete: --grace-period must be 0 or more")
-    for t in inv.targets:
-        if t.kind.key == "namespaces" and not await inv.ui.confirm(
-                f"Delete namespace {t.name} and everything in it? Type {t.name} to confirm.",
-                destructive=True, type_to_confirm=t.name):
-            return Result.failure(f"Delete namespace {t.name}: not confirmed, nothing done")
     writes = inv.service.writes
     done: list[str] = []
     problems: list[str] = []

@@ -223,6 +223,7 @@ class Command:
     when: Callable[[Target], bool] | None = None
     palette: bool = True
     aliases: tuple[str, ...] = field(default=())
+    question: Callable[[Sequence[Target]], tuple[str, str | None]] | None = None
     kubectl: Callable[[list[Target], argparse.Namespace], str | None] | None = None
 
     def applies_to(self, targets: Sequence[Target]) -> bool:

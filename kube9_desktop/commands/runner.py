@@ -140,8 +140,11 @@ async def run_command(cmd: Command, targets: list[Target], args: argparse.Namesp
     reason = await denied_reason(cmd, targets, context, access)
     if reason:
         return Result.failure(reason)
-    if cmd.destructive and not confirmed and not await ui.confirm(summarize(cmd, targets) + "?", destructive=True):
-        return Result.failure(f"{summarize(cmd, targets)}: not confirmed, nothing done", exit_code=1)
+    if cmd.destructive and not confirmed:
+        question, typed = (cmd.question(targets) if cmd.question is not None
+                           else (summarize(cmd, targets) + "?", None))
+        if not await ui.confirm(question, destructive=True, type_to_confirm=typed):
+            return Result.failure(f"{summarize(cmd, targets)}: not confirmed, nothing done", exit_code=1)
     inv = Invocation(command=cmd, service=service, context=context, targets=targets, args=args, ui=ui)
     try:
         return await cmd.handler(inv)
