@@ -15,6 +15,7 @@ import hashlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kube9_desktop.sim.data import ts
@@ -59,6 +60,11 @@ def _fractions(seed: str) -> tuple[float, float, int]:
     return h[0] / 256 + h[1] / 65536, h[2] / 256, h[3]
 
 
+#: A running pod's (uid, name, namespace, labels, running containers with requests/limits).
+_PodInfo = tuple[str, str, str, dict[str, str], tuple[tuple[str, float, float, float], ...]]
+_MISSING = object()
+
+
 class MetricsState:
     """The switch and the usage model (thread-safe: the mode is one attribute)."""
 
@@ -69,6 +75,7 @@ class MetricsState:
         self._lock = threading.Lock()
         # (pod key, resourceVersion) -> [(container, cpu request m, mem request B, mem limit B)]
         self._shapes: dict[tuple[str, int], list[tuple[str, float, float, float]]] = {}
+        self._infos: dict[tuple[str, int], _PodInfo | None] = {}
 
     def set_mode(self, mode: str) -> None:
         """Switch availability; raises ValueError for an unknown mode."""
@@ -121,30 +128,50 @@ class MetricsState:
             self._shapes[(key, rv)] = out
         return out
 
-    def pod_item(self, pod: dict[str, Any], key: str, rv: int, t: float) -> dict[str, Any] | None:
-        """One PodMetrics, or None for a pod metrics-server would not report (not running on a node)."""
-        md = pod.get("metadata") or {}
-        status = pod.get("status") or {}
-        if status.get("phase") != "Running" or not (pod.get("spec") or {}).get("nodeName"):
+    def _info(self, key: str, rv: int, pod: dict[str, Any] | Callable[[], dict[str, Any]]) -> _PodInfo | None:
+        """What a pod's metrics need, parsed once per resourceVersion (a 10,000-pod list is then cheap math)."""
+        with self._lock:
+            hit = self._infos.get((key, rv), _MISSING)
+        if hit is not _MISSING:
+            return hit  # type: ignore[return-value]
+        d = pod() if callable(pod) else pod
+        md, status = d.get("metadata") or {}, d.get("status") or {}
+        info: _PodInfo | None = None
+        if status.get("phase") == "Running" and (d.get("spec") or {}).get("nodeName"):
+            running = {cs.get("name") for cs in status.get("containerStatuses") or []
+                       if "running" in (cs.get("state") or {})}
+            conts = tuple(c for c in self.shape(key, rv, d) if c[0] in running)
+            if conts:
+                info = (str(md.get("uid", key)), str(md.get("name")), str(md.get("namespace")),
+                        dict(md.get("labels") or {}), conts)
+        with self._lock:
+            if len(self._infos) > 200_000:
+                self._infos.clear()
+            self._infos[(key, rv)] = info
+        return info
+
+    def pod_item(self, pod: dict[str, Any] | Callable[[], dict[str, Any]], key: str, rv: int,
+                 t: float) -> dict[str, Any] | None:
+        """One PodMetrics, or None for a pod metrics-server would not report (not running on a node).
+
+        ``pod`` may be a function returning the pod: it is called only when this resourceVersion was not seen.
+        """
+        info = self._info(key, rv, pod)
+        if info is None:
             return None
-        running = {cs.get("name") for cs in status.get("containerStatuses") or []
-                   if "running" in (cs.get("state") or {})}
-        uid = str(md.get("uid", key))
+        uid, name, ns, labels, conts = info
         containers = []
-        for name, cpu_req, mem_req, mem_lim in self.shape(key, rv, pod):
-            if name not in running:
-                continue
-            cpu, mem = self.container_usage(uid, name, cpu_req, mem_req, mem_lim, t)
-            containers.append({"name": name, "usage": {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"}})
-        if not containers:
-            return None
+        for cname, cpu_req, mem_req, mem_lim in conts:
+            cpu, mem = self.container_usage(uid, cname, cpu_req, mem_req, mem_lim, t)
+            usage = {"cpu": f"{int(cpu * 1e6)}n", "memory": f"{int(mem // 1024)}Ki"}
+            containers.append({"name": cname, "usage": usage})
         return {
             "metadata": {
-                "name": md.get("name"),
-                "namespace": md.get("namespace"),
-                "selfLink": f"/apis/{GROUP_VERSION}/namespaces/{md.get('namespace')}/pods/{md.get('name')}",
+                "name": name,
+                "namespace": ns,
+                "selfLink": f"/apis/{GROUP_VERSION}/namespaces/{ns}/pods/{name}",
                 "creationTimestamp": ts(time.time()),
-                **({"labels": md["labels"]} if md.get("labels") else {}),
+                **({"labels": labels} if labels else {}),
             },
             "timestamp": ts(t),
             "window": "30s",

@@ -94,7 +94,7 @@ def _pod_items(req: Request, pods: list[Obj], t: float) -> list[dict[str, Any]]:
     st = _state(req)
     out = []
     for o in pods:
-        item = st.pod_item(o.to_dict(), o.key, o.rv, t)
+        item = st.pod_item(o.to_dict, o.key, o.rv, t)
         if item is not None:
             out.append(item)
     return out
