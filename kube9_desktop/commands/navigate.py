@@ -69,3 +69,21 @@ async def open_object(inv: Invocation) -> Result:
     if not matches:
         return Result.failure(f"No object named like {inv.args.name!r} in {inv.context}.")
     return Result.success("\n".join(f"{e.name}\t{e.path_text}" for e in matches), data=matches)
+
+
+@command("back", "Back", selection=Selection.NONE, menu="View", shortcut="Alt+Left",
+         help="Select the row selected before (window only).")
+async def back(inv: Invocation) -> Result:
+    """Go back through the selections."""
+    if inv.ui.open_view("history", -1):
+        return Result.success()
+    return Result.failure("Back and Forward are part of the window.")
+
+
+@command("forward", "Forward", selection=Selection.NONE, menu="View", shortcut="Alt+Right",
+         help="Select the row selected after this one, after going back (window only).")
+async def forward(inv: Invocation) -> Result:
+    """Go forward through the selections."""
+    if inv.ui.open_view("history", 1):
+        return Result.success()
+    return Result.failure("Back and Forward are part of the window.")

@@ -27,7 +27,7 @@ from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.proxy import TreeProxy
 from kube9_desktop.model.tree_model import ClusterTreeModel
-from kube9_desktop.ui import menus
+from kube9_desktop.ui import history, menus
 from kube9_desktop.ui.bottom_dock import BottomDock
 from kube9_desktop.ui.column_fit import ColumnFitter
 from kube9_desktop.ui.command_bridge import CommandBridge
@@ -488,6 +488,7 @@ class MainWindow(QMainWindow):
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         self.modes.on_current_changed(current)
         self.usage.show_selected(current)  # the selected node's or pod's usage history
+        history.record_current(self, self.model.node(self.source_index(current)) if current.isValid() else None)
 
     # ------------------------------------------------------------------ feedback
 

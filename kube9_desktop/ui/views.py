@@ -60,6 +60,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "health_views",
     "logs_view",
     "quick_open",
+    "history",
 )
 
 _loaded = False
