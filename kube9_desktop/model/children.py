@@ -92,8 +92,8 @@ def cluster_dynamic(node: TreeNode, kinds: list[Kind] | None) -> list[TreeNode]:
 
 
 def namespace_folders(node: TreeNode, kinds: list[Kind] | None = None) -> list[TreeNode]:
-    """A namespace's categories (Workloads, Config, ...), each with its lists, then Custom resources by API group,
-    then its Events.
+    """A namespace's categories (Workloads, Config, ...), each with its lists, then Custom resources by API group
+    (with the group's cluster-scoped kinds), then its Events.
 
     With ``kinds`` (what the context serves), kinds the server does not serve are left out, built-ins are listed
     at the served version, and namespaced kinds the table does not know are added ("Other" for Kubernetes API
@@ -113,7 +113,9 @@ def namespace_folders(node: TreeNode, kinds: list[Kind] | None = None) -> list[T
         g = TreeNode(NodeType.GROUP, category.value, context=ctx, namespace=ns, state=LoadState.LOADED)
         g.add_children([list_node(k, ctx, ns) for k in ks])
         groups.append(g)
-    custom = [k for k in kinds or [] if k.namespaced and k.category is Category.CUSTOM and k.key not in KINDS]
+    # Cluster-scoped custom kinds too, beside the namespaced ones of their API group (an operator's Issuers and
+    # ClusterIssuers side by side, as kubectl get -n shows both); their one cluster-wide list is shared (cached).
+    custom = [k for k in kinds or [] if k.category is Category.CUSTOM and k.key not in KINDS]
     if custom:
         g = TreeNode(NodeType.GROUP, Category.CUSTOM.value, context=ctx, namespace=ns, state=LoadState.LOADED)
         g.add_children(by_api_group(custom, ctx, ns))
