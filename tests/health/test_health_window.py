@@ -133,3 +133,17 @@ def test_selecting_the_context_row_opens_its_overview(window: MainWindow, run: A
     run(_until(lambda: any(isinstance(t, OverviewPage) for t in window.bottom_dock.tabs())))
     page = _tab(window, OverviewPage)
     assert page.context == "sim-admin"
+
+
+def test_a_link_selects_the_object_in_the_tree(window: MainWindow, run: Any) -> None:
+    run(window.commands.run_line("overview"))
+    page = _tab(window, OverviewPage)
+    run(_until(lambda: page.overview is not None))
+    page._on_link(QUrl("select:Namespaces/scenarios/Workloads/Pods/crashy-api"))
+
+    def selected() -> bool:
+        idx = window.tree.currentIndex()
+        node = window.model.node(window.source_index(idx)) if idx.isValid() else None
+        return node is not None and node.row is not None and node.row.name == "crashy-api"
+
+    run(_until(selected))
