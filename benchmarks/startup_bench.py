@@ -41,8 +41,9 @@ def _env(offscreen: bool) -> dict[str, str]:
 def _stats(values: list[float]) -> dict[str, Any]:
     if not values:
         return {"median": None, "min": None, "max": None, "n": 0}
-    return {"median": round(statistics.median(values), 1), "min": round(min(values), 1),
-            "max": round(max(values), 1), "n": len(values)}
+    # Three decimals: seconds (whole processes) as well as milliseconds.
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "n": len(values)}
 
 
 def window_ms(kubeconfig: str, xvfb: bool = False) -> float | None:
