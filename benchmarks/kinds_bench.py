@@ -151,7 +151,10 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
                     "goal": f"<= {GOALS['reveal_ms']:.0f} ms", "met": r["ms_median"] <= GOALS["reveal_ms"]})
     d = res.get("discovery")
     if d:
-        out.append({"target": "cold top level with/without discovery", "value": d["ratio"],
+        # The tree itself defers discovery to the first namespace or discovered folder opened (its cold top level
+        # makes no discovery request); this is the cost were discovery run alongside.
+        out.append({"target": "cold top level with/without classic discovery run alongside (the tree defers it)",
+                    "value": d["ratio"],
                     "goal": f"<= {GOALS['discovery_ratio']}", "met": d["ratio"] <= GOALS["discovery_ratio"]})
     return out
 
