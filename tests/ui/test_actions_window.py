@@ -144,12 +144,7 @@ def test_deleting_a_namespace_makes_the_user_type_its_name(window: MainWindow, r
                                                            sim: Any, qloop: Any) -> None:
     kubectl(sim, "create", "namespace", "doomed-ns")
     task = qloop.create_task(window.commands.run_line("delete namespace/doomed-ns"))
-    first = wait_dialog(window, qtbot)
-    assert first.name_edit is None  # the generic question first
-    first.ok_button.click()
-    qtbot.waitUntil(lambda: window.port.dialog is not None and window.port.dialog is not first
-                    and window.port.dialog.isVisible(), timeout=5000)
-    typed = window.port.dialog
+    typed = wait_dialog(window, qtbot)  # one question: type the name (no generic question before it)
     assert typed.name_edit is not None and not typed.ok_button.isEnabled()  # type: ignore[union-attr]
     qtbot.keyClicks(typed.name_edit, "doomed-n")  # type: ignore[union-attr]
     assert not typed.ok_button.isEnabled()  # type: ignore[union-attr]
