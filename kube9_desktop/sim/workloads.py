@@ -89,15 +89,26 @@ def selector_matches(selector: dict[str, Any] | None, labels: dict[str, str]) ->
     return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
 
 
-def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
-    rt, rs_rt = BY_NAME["deployments"], BY_NAME["replicasets"]
+def _live(ctl: Controllers, plural: str, ns: str | None,
+          name: str) -> tuple[Any, dict[str, Any], dict[str, Any]] | None:
+    """``(resource type, object, copy as it was)`` of a namespaced controller object that exists and is not being
+    deleted, else ``None`` (nothing for its controller to do)."""
+    rt = BY_NAME[plural]
     obj = ctl.store.get(rt, ns, name)
     if obj is None or ns is None:
-        return
+        return None
     d = obj.to_dict()
     if terminating(d):
+        return None
+    return rt, d, copy.deepcopy(d)
+
+
+def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
+    rs_rt = BY_NAME["replicasets"]
+    live = _live(ctl, "deployments", ns, name)
+    if live is None or ns is None:
         return
-    before = copy.deepcopy(d)
+    rt, d, before = live
     uid, spec = d["metadata"]["uid"], d.get("spec") or {}
     replicas = int(spec.get("replicas", 1))
     tmpl = spec.get("template") or {}
@@ -161,14 +172,10 @@ def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
     ctl.put_if_changed(rt, before, d)
 
 def replicaset(ctl: Controllers, ns: str | None, name: str) -> None:
-    rt = BY_NAME["replicasets"]
-    obj = ctl.store.get(rt, ns, name)
-    if obj is None or ns is None:
+    live = _live(ctl, "replicasets", ns, name)
+    if live is None or ns is None:
         return
-    d = obj.to_dict()
-    if terminating(d):
-        return
-    before = copy.deepcopy(d)
+    rt, d, before = live
     uid, spec = d["metadata"]["uid"], d.get("spec") or {}
     replicas = int(spec.get("replicas", 1))
     active = [p for p in ctl.owned_pods(ns, uid) if not terminating(p)]
@@ -203,14 +210,10 @@ def replicaset(ctl: Controllers, ns: str | None, name: str) -> None:
             ctl.kick("deployments", ns, ref.get("name", ""))
 
 def statefulset(ctl: Controllers, ns: str | None, name: str) -> None:
-    rt = BY_NAME["statefulsets"]
-    obj = ctl.store.get(rt, ns, name)
-    if obj is None or ns is None:
+    live = _live(ctl, "statefulsets", ns, name)
+    if live is None or ns is None:
         return
-    d = obj.to_dict()
-    if terminating(d):
-        return
-    before = copy.deepcopy(d)
+    rt, d, before = live
     uid, spec = d["metadata"]["uid"], d.get("spec") or {}
     replicas = int(spec.get("replicas", 1))
     tmpl = spec.get("template") or {}
@@ -241,14 +244,10 @@ def statefulset(ctl: Controllers, ns: str | None, name: str) -> None:
     ctl.put_if_changed(rt, before, d)
 
 def daemonset(ctl: Controllers, ns: str | None, name: str) -> None:
-    rt = BY_NAME["daemonsets"]
-    obj = ctl.store.get(rt, ns, name)
-    if obj is None or ns is None:
+    live = _live(ctl, "daemonsets", ns, name)
+    if live is None or ns is None:
         return
-    d = obj.to_dict()
-    if terminating(d):
-        return
-    before = copy.deepcopy(d)
+    rt, d, before = live
     uid, tmpl = d["metadata"]["uid"], (d.get("spec") or {}).get("template") or {}
     pods = ctl.owned_pods(ns, uid)
     gen = ctl.generator
