@@ -102,6 +102,12 @@ def make_http(p: SimProcess) -> HttpFn:
 
 
 @pytest.fixture(scope="session")
+def http_for() -> Callable[[SimProcess], HttpFn]:
+    """Builds the raw HTTPS request function for any sim (tests that start a sim of their own)."""
+    return make_http
+
+
+@pytest.fixture(scope="session")
 def http(sim: SimProcess) -> HttpFn:
     """Raw HTTPS requests against the read-only sim."""
     return make_http(sim)

@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 import pytest
+from test_sim_kubectl import KUBECTL, kc, lines  # tests/sim is on sys.path (pytest's prepend import mode)
 
 from kube9_desktop.sim.process import SimProcess
-from tests.sim.test_sim_kubectl import KUBECTL, kc, lines
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (not on PATH nor /usr/bin)")
 

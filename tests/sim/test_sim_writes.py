@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from kube9_desktop.sim.process import SimProcess
-from tests.sim.conftest import make_http
 
 KUBECTL = shutil.which("kubectl") or shutil.which("kubectl", path="/usr/bin")
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -29,8 +28,8 @@ def wsim() -> Iterator[SimProcess]:
 
 
 @pytest.fixture(scope="module")
-def h(wsim: SimProcess) -> Any:
-    return make_http(wsim)
+def h(wsim: SimProcess, http_for: Any) -> Any:
+    return http_for(wsim)
 
 
 def kc(sim: SimProcess, *args: str, context: str = "sim-admin", check: bool = True,
