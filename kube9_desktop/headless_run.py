@@ -65,7 +65,7 @@ async def run_commands(service: KubeService, args: argparse.Namespace, out: Text
     load_all()
     context = args.context or service.kubeconfig.current_context or ""
     if access is None:
-        access = _access_checker(service)
+        access = service.access
     port = HeadlessPort(yes=bool(args.yes), out=out, err=err)
     for line in args.run:
         result = await run_line(line, service=service, context=context, ui=port, access=access)
@@ -77,9 +77,3 @@ async def run_commands(service: KubeService, args: argparse.Namespace, out: Text
         if not result.ok:
             return result.exit_code or 1
     return 0
-
-
-def _access_checker(service: KubeService) -> AccessChecker | None:
-    """The service's SelfSubjectAccessReview checker, where the data layer has one."""
-    checker = getattr(service, "access", None)
-    return checker if checker is not None and hasattr(checker, "denied") else None

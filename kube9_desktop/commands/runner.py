@@ -40,12 +40,7 @@ USAGE_ERROR = 2
 
 def known_kinds(service: KubeService, context: str) -> list[Kind]:
     """The kinds addresses may name in ``context``: the service's table for it (built-ins, discovered kinds)."""
-    fn = getattr(service, "known_kinds", None)
-    if callable(fn):
-        return list(fn(context))
-    from kube9_desktop.kube.kinds import KINDS
-
-    return list(KINDS.values())
+    return list(service.known_kinds(context))
 
 
 def split_line(line: str) -> list[str]:

@@ -32,10 +32,15 @@ Key = tuple[str, str, str, str, str, str, str]
 class AccessLike(Protocol):
     """What is asked: the registry's ``Access`` (verb, resource, group, subresource) fits."""
 
-    verb: str
-    resource: str
-    group: str
-    subresource: str
+    # Read-only: the registry's Access is a frozen dataclass.
+    @property
+    def verb(self) -> str: ...
+    @property
+    def resource(self) -> str: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def subresource(self) -> str: ...
 
 
 def reason_text(verb: str, resource: str, subresource: str, namespace: str | None) -> str:
