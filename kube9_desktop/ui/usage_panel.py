@@ -55,6 +55,7 @@ class UsageChart(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         self.caption = QLabel()
+        self.caption.setWordWrap(True)  # the pane may be narrower than the caption (it was cut mid-word)
         lay.addWidget(self.caption)
         self.plots = []
         for colour in ("#5b8def", "#2e9d4c"):
