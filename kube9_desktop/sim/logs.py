@@ -49,14 +49,20 @@ _STACK = [
 _STYLES = ("plain", "json", "ansi", "mixed")
 
 
-def parse_time(text: str) -> float:
-    """RFC 3339 (with or without fractional seconds, ``Z``) to Unix seconds; raises ValueError."""
+def parse_time_ns(text: str) -> int:
+    """RFC 3339 (with or without fractional seconds, ``Z``) to Unix nanoseconds, exactly; raises ValueError.
+
+    Exact because a client resumes with ``sinceTime`` set to its last line's own timestamp: through float seconds
+    (about 256 ns of precision today) that line's instant could round past itself and the line be lost.
+    """
     text = text.strip()
     if not text.endswith("Z"):
         raise ValueError(f"not an RFC 3339 UTC time: {text!r}")
     base, _, frac = text[:-1].partition(".")
+    if frac and not (frac.isdigit() and len(frac) <= 9):
+        raise ValueError(f"not an RFC 3339 UTC time: {text!r}")
     secs = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
-    return secs + (float("0." + frac) if frac else 0.0)
+    return secs * 1_000_000_000 + (int(frac.ljust(9, "0")) if frac else 0)
 
 
 def format_time_ns(ns: int) -> str:
@@ -236,7 +242,7 @@ def _when(text: Any) -> float | None:
     if not text:
         return None
     try:
-        return parse_time(str(text))
+        return parse_time_ns(str(text)) / 1e9  # a container state's time: second precision is plenty
     except ValueError:
         return None
 
@@ -311,7 +317,7 @@ class LogQuery:
     follow: bool = False
     previous: bool = False
     timestamps: bool = False
-    since: float | None = None  # Unix seconds; lines at or after it
+    since_ns: int | None = None  # Unix nanoseconds; lines at or after it
     tail: int | None = None
     limit: int | None = None
 
@@ -358,10 +364,10 @@ class LogQuery:
             if secs < 1:
                 raise LogError(422, f"PodLogOptions \"\" is invalid: sinceSeconds: Invalid value: {secs}: "
                                "must be greater than 0", "Invalid")
-            q.since = now - secs
+            q.since_ns = int((now - secs) * 1e9)
         elif since_time:
             try:
-                q.since = parse_time(since_time)
+                q.since_ns = parse_time_ns(since_time)
             except ValueError:
                 raise LogError(400, f"sinceTime: Invalid value: \"{since_time}\": not an RFC 3339 time") from None
         q.tail = number("tailLines")
@@ -415,9 +421,8 @@ def read_log(
     if inst is None:
         raise LogError(400, why_not(pod, q.container, q.previous))
     lines = book.lines(inst, now)
-    if q.since is not None:
-        since_ns = int(q.since * 1e9)
-        lines = [ln for ln in lines if ln[0] >= since_ns]
+    if q.since_ns is not None:
+        lines = [ln for ln in lines if ln[0] >= q.since_ns]
     if q.tail is not None:
         lines = lines[-q.tail:] if q.tail else []
     left = q.limit
