@@ -153,8 +153,16 @@ class KeepCurrent:
 
     def reload_node(self, node: TreeNode, *, user: bool = True, demand: bool = True) -> None:
         """Reload one node: a failed node from scratch, a loaded list in place."""
-        if node.state is LoadState.LOADING or not node.expandable:
+        if not node.expandable:
             return
+        if node.state is LoadState.LOADING:
+            if node.type is not NodeType.LIST or not any(c.type is NodeType.OBJECT for c in node.children):
+                return  # a first load in flight: it will bring what is there now
+            # An in-place reload in flight started before the change that asks for this one (a second delete of
+            # a multi-delete): its rows may predate that change, so they must not land (a Terminating row would
+            # flip back to Running). Start over.
+            node.generation += 1
+            node.state = LoadState.LOADED
         svc = self._service
         if svc is not None and node.ref is not None:
             svc.invalidate(context=node.context, kind=node.ref.kind, namespace=node.ref.namespace)

@@ -46,9 +46,11 @@ def test_tail_timestamps_and_since(sim: SimProcess) -> None:
     # the same lines with their timestamps (the log may have grown by a line in between)
     assert [line.split(" ", 1)[1] for line in again][:6] == out.splitlines()[-6:] or \
         [line.split(" ", 1)[1] for line in again] == out.splitlines()
-    everything = kc(sim, "logs", "-n", "team-a", name).stdout.splitlines()
+    # recent first: the log grows while the test runs, so everything read after it holds every recent line
     recent = kc(sim, "logs", "-n", "team-a", name, "--since", "20s").stdout.splitlines()
+    everything = kc(sim, "logs", "-n", "team-a", name).stdout.splitlines()
     assert 0 < len(recent) < len(everything) and recent[-1] in everything[-3:]
+    assert recent == everything[everything.index(recent[0]):][:len(recent)]
     # kubelet's sinceTime is inclusive: asking from a line's own timestamp starts with that line
     t = again[3].split(" ", 1)[0]
     body = sim_get(sim, f"/api/v1/namespaces/team-a/pods/{name}/log?timestamps=true&sinceTime={t}")
