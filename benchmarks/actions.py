@@ -179,7 +179,7 @@ def set_replicas(sim: Any, ns: str, dep: str, replicas: int) -> None:
 
 
 async def scale_case(sim: Any, backend: str, ns: str, dep: str) -> float:
-    """ms from the scale command to 5 pod rows under the Deployment's row."""
+    """ms from the scale command to 5 pod rows under the Deployment's ReplicaSet's row."""
     from kube9_desktop.model import after_write
 
     set_replicas(sim, ns, dep, 3)
@@ -187,7 +187,12 @@ async def scale_case(sim: Any, backend: str, ns: str, dep: str) -> float:
     try:
         model.set_context(CONTEXT, user=True)
         await model.wait_idle()
-        node = await open_path(model, f"Namespaces/{ns}/Workloads/Deployments/{dep}")
+        owner = await open_path(model, f"Namespaces/{ns}/Workloads/Deployments/{dep}")
+        # The Deployment drills down to its ReplicaSet, which holds the pods (one ReplicaSet: nothing rolls here).
+        rs = pod_rows(owner)
+        if len(rs) != 1:
+            raise RuntimeError(f"{dep} shows {len(rs)} ReplicaSets, not 1")
+        node = await open_path(model, f"Namespaces/{ns}/Workloads/Deployments/{dep}/{rs[0]}")
         await watched(model, node)
         if len(pod_rows(node)) != 3:
             raise RuntimeError(f"{dep} shows {len(pod_rows(node))} pods before scaling, not 3")

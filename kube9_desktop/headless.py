@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
+from kube9_desktop.model.children import relation
 from kube9_desktop.model.lag import LoopLagMonitor
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
@@ -87,7 +88,23 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
             if callable(expand_view):
                 expand_view(node)
             await model.wait_idle()
+            await _drill_down(model, node, expand_view)
     return problems
+
+
+async def _drill_down(model: ClusterTreeModel, node: TreeNode, expand_view: object | None) -> None:
+    """An expanded owner shows its whole chain of related objects (a Deployment its ReplicaSets and their pods,
+    a CronJob its Jobs and their pods): each related object below it that drills down further is expanded too."""
+    if relation(node.kind) is None or node.type is not NodeType.OBJECT:
+        return
+    level = [node]
+    while level:
+        level = [c for n in level for c in n.children if c.type is NodeType.OBJECT and relation(c.kind) is not None]
+        for c in level:
+            expand_row(model, c)
+            if callable(expand_view):
+                expand_view(c)
+        await model.wait_idle()
 
 
 def format_tree(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) -> list[str]:

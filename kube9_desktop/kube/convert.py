@@ -146,6 +146,9 @@ def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str) -> 
         labels=meta.get("labels") or {},
         resource_version=meta.get("resourceVersion") or "",
     )
+    refs = meta.get("ownerReferences")
+    if refs:
+        row.owners = tuple(r["uid"] for r in refs if isinstance(r, dict) and r.get("uid"))
     apply_status(kind, row)
     if kind.key == "pods" and cells.get("Node") not in (None, "", "<none>"):
         row.extra["node"] = cells["Node"]
@@ -325,8 +328,14 @@ def object_cells(kind: Kind, obj: dict[str, Any]) -> dict[str, str]:
             }
         )
     elif key == "services":
+        sel = spec.get("selector") or {}
         cells.update(
-            {"Type": spec.get("type") or "ClusterIP", "Cluster-IP": spec.get("clusterIP") or "<none>"}
+            {
+                "Type": spec.get("type") or "ClusterIP",
+                "Cluster-IP": spec.get("clusterIP") or "<none>",
+                # As the server's Table prints it (labels.FormatLabels): the tree finds the pods behind it by it.
+                "Selector": ",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>",
+            }
         )
     elif key == "ingresses":
         hosts = [r.get("host") for r in spec.get("rules") or [] if r.get("host")]

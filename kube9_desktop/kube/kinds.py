@@ -97,7 +97,10 @@ class Kind:
         ready_column: Table column holding "ready/total" or the ready count.
         desired_column: Table column holding the desired count, when ready is a bare number.
         restarts_column: Table column holding restarts.
-        children: What expanding one object shows: ``("pods", "selector")`` → its pods by label selector,
+        children: What expanding one object shows, as (child kind, how it is found): ``("replicasets", "owner")``
+            → the ReplicaSets whose ownerReferences name it, ``("pods", "selector")`` → the pods its selector
+            matches, ``("persistentvolumes", "volume")`` → the volume a claim is bound to (these three are
+            relations, found among the child kind's cached list: see ``model/children.py``'s ``RELATIONS``),
             ``("pods", "node")`` → the pods on a node, ``("categories", "namespace")`` → the namespace's kind
             categories, ``("custom", "crd")`` → the custom resources a CRD defines; ``None`` → a leaf.
         short_names: kubectl short names (used by the kubectl backend and the filter).
@@ -165,17 +168,17 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
     _k("pods", "Pod", "", "v1", True, W, "Pods", V, status_rule=StatusRule.COLUMN, status_column="Status",
        ready_column="Ready", restarts_column="Restarts", short_names=("po",)),
     _k("deployments", "Deployment", "apps", "v1", True, W, "Deployments", S, status_rule=StatusRule.READY,
-       ready_column="Ready", children=("pods", "selector"), short_names=("deploy",)),
+       ready_column="Ready", children=("replicasets", "owner"), short_names=("deploy",)),
     _k("statefulsets", "StatefulSet", "apps", "v1", True, W, "StatefulSets", S, status_rule=StatusRule.READY,
-       ready_column="Ready", children=("pods", "selector"), short_names=("sts",)),
+       ready_column="Ready", children=("pods", "owner"), short_names=("sts",)),
     _k("daemonsets", "DaemonSet", "apps", "v1", True, W, "DaemonSets", S, status_rule=StatusRule.READY,
-       ready_column="Ready", desired_column="Desired", children=("pods", "selector"), short_names=("ds",)),
+       ready_column="Ready", desired_column="Desired", children=("pods", "owner"), short_names=("ds",)),
     _k("replicasets", "ReplicaSet", "apps", "v1", True, W, "ReplicaSets", V, status_rule=StatusRule.READY,
-       ready_column="Ready", desired_column="Desired", children=("pods", "selector"), short_names=("rs",)),
+       ready_column="Ready", desired_column="Desired", children=("pods", "owner"), short_names=("rs",)),
     _k("jobs", "Job", "batch", "v1", True, W, "Jobs", V, status_rule=StatusRule.COMPLETIONS,
-       ready_column="Completions", children=("pods", "selector")),
+       ready_column="Completions", children=("pods", "owner")),
     _k("cronjobs", "CronJob", "batch", "v1", True, W, "CronJobs", S, status_rule=StatusRule.CRONJOB,
-       short_names=("cj",)),
+       children=("jobs", "owner"), short_names=("cj",)),
     _k("services", "Service", "", "v1", True, Category.NETWORK, "Services", S, status_rule=StatusRule.TEXT,
        status_column="Type", children=("pods", "selector"), short_names=("svc",)),
     _k("ingresses", "Ingress", "networking.k8s.io", "v1", True, Category.NETWORK, "Ingresses", S,
@@ -185,7 +188,7 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
        status_column="Type"),
     _k("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", True, Category.STORAGE,
        "PersistentVolumeClaims", S, icon="pvc", status_rule=StatusRule.COLUMN, status_column="Status",
-       short_names=("pvc",)),
+       children=("persistentvolumes", "volume"), short_names=("pvc",)),
     _k("persistentvolumes", "PersistentVolume", "", "v1", False, Category.CLUSTER, "PersistentVolumes", C,
        icon="pv", status_rule=StatusRule.COLUMN, status_column="Status", short_names=("pv",)),
     _k("storageclasses", "StorageClass", "storage.k8s.io", "v1", False, Category.CLUSTER, "StorageClasses", C,

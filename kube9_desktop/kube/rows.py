@@ -76,6 +76,8 @@ class Row:
         labels: ``metadata.labels``.
         resource_version: ``metadata.resourceVersion`` (watch reconciliation uses it).
         extra: Small kind-specific facts the tree needs (e.g. ``node`` for pods).
+        owners: The uids of ``metadata.ownerReferences`` (a pod's ReplicaSet, a ReplicaSet's Deployment): the tree
+            finds an owner's dependents among a cached list by them, without a request.
     """
 
     uid: str
@@ -91,6 +93,7 @@ class Row:
     labels: dict[str, str] = field(default_factory=dict)
     resource_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    owners: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -6,8 +6,11 @@ Two kinds of expandable object, chosen by the kind's ``Kind.children`` mode (see
   loader prefetches every list among them for its count. A namespace is one (its categories). An Events folder, or a
   custom-resource folder per CRD group, is one more entry.
 * **One list** (:data:`LIST_SOURCES`): the object's children are the rows of one list, found by an async resolver
-  (a Deployment's pods by its selector, the pods on a node, a CRD's objects). An owner drill-down (a ReplicaSet's
-  pods by ``ownerReferences``) is one more entry.
+  (the pods on a node, a CRD's objects).
+* **Relations** (:data:`RELATIONS`): the object's children are some rows of the child kind's list in its namespace
+  (a Deployment's ReplicaSets by ``ownerReferences``, a Service's pods by its selector, a claim's volume), picked
+  by a predicate built from the owner's own row. That list is the one the namespace shows and the cache holds, so
+  a drill-down under an opened namespace makes no request; otherwise it makes that one list, which is then cached.
 
 The loader looks the mode up here and never switches on kind names.
 """
@@ -26,9 +29,9 @@ from kube9_desktop.kube.kinds import (
     Kind,
     TtlClass,
 )
-from kube9_desktop.kube.rows import ListRef
+from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, list_node
-from kube9_desktop.model.selectors import selector_of
+from kube9_desktop.model.selectors import selector_labels, selector_of
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
@@ -38,6 +41,9 @@ TOP_LIST_KINDS: tuple[str, ...] = ("nodes", "namespaces", *CLUSTER_RESOURCE_KIND
 
 #: The note an object shows when its one list could not be named (a selector-less Service, an unknown CRD).
 NO_LIST_NOTE = "Selects no pods (no selector)."
+
+#: The note of a relation that names nothing, by how it is found (a claim not bound yet).
+RELATION_NOTES: dict[str, str] = {"volume": "Not bound to a volume yet."}
 
 #: Builds a folder's child nodes from the object node and the kinds its context serves (``None``: not known, use
 #: the built-in table).
@@ -139,6 +145,81 @@ async def pods_by_selector(svc: KubeService, node: TreeNode) -> ListRef | None:
     return ListRef(node.context, "pods", node.row.namespace, label_selector=sel) if sel else None
 
 
+RowFilter = Callable[[Row], bool]
+
+
+def by_owner(owner: Row) -> RowFilter | None:
+    """The rows whose ``ownerReferences`` name ``owner`` (matched by uid, as the garbage collector does)."""
+    uid = owner.uid
+    return lambda r: uid in r.owners
+
+
+def by_selector(owner: Row) -> RowFilter | None:
+    """The rows whose labels the owner's selector matches (a Service's ``Selector`` cell; ``None``: no selector)."""
+    want = selector_labels(owner.cells.get("Selector"))
+    if want is None:
+        return None
+    items = tuple(want.items())
+    return lambda r: all(r.labels.get(k) == v for k, v in items)
+
+
+def by_volume(owner: Row) -> RowFilter | None:
+    """The volume a claim is bound to (its ``Volume`` cell, ``spec.volumeName``; ``None``: not bound)."""
+    volume = owner.cells.get("Volume") or ""
+    if volume in ("", "<none>"):
+        return None
+    return lambda r: r.name == volume
+
+
+#: How a relation's children are picked from the child kind's list, by the second part of ``Kind.children``
+#: (``("replicasets", "owner")``): owner row → predicate over the child rows, ``None`` when it names none.
+RELATIONS: dict[str, Callable[[Row], RowFilter | None]] = {
+    "owner": by_owner,
+    "selector": by_selector,
+    "volume": by_volume,
+}
+
+
+def relation(kind: Kind | None) -> tuple[str, str] | None:
+    """``(child kind, how)`` when objects of ``kind`` drill down to related objects (see :data:`RELATIONS`)."""
+    mode = kind.children if kind is not None else None
+    return mode if mode is not None and mode[1] in RELATIONS else None
+
+
+async def related(svc: KubeService, node: TreeNode) -> ListRef | None:
+    """The list an owner's related objects are picked from; sets ``node.match`` to the predicate picking them.
+
+    The list is the child kind's whole list in the owner's namespace (cluster-wide for a cluster-scoped child):
+    the very list, and cache entry, the namespace shows. A Service row without a ``Selector`` cell (a server whose
+    Table lacks it) falls back to asking the server for the pods its selector matches.
+    """
+    mode = relation(node.kind)
+    assert mode is not None and node.row is not None
+    child, how = mode
+    if how == "selector" and "Selector" not in node.row.cells:
+        node.match = None
+        return await pods_by_selector(svc, node)
+    match = RELATIONS[how](node.row)
+    if match is None:
+        return None
+    namespaced = _namespaced(svc, node.context, child)
+    node.match = match
+    return ListRef(node.context, child, node.row.namespace if namespaced else None)
+
+
+def _namespaced(svc: KubeService, context: str, key: str) -> bool:
+    kind = KINDS.get(key)
+    if kind is None:
+        kind = svc.kind(context, key)
+    return kind.namespaced
+
+
+def no_list_note(node: TreeNode) -> str:
+    """What an expandable object with nothing to list says (a selector-less Service, an unbound claim)."""
+    mode = node.kind.children if node.kind is not None else None
+    return RELATION_NOTES.get(mode[1], NO_LIST_NOTE) if mode is not None else NO_LIST_NOTE
+
+
 async def crd_objects(svc: KubeService, node: TreeNode) -> ListRef | None:
     """The objects of the custom resource a CRD defines (all namespaces)."""
     assert node.row is not None
@@ -156,7 +237,6 @@ FOLDERS: dict[tuple[str, str], FolderBuilder] = {
 #: ``Kind.children`` modes whose objects open as the rows of one list.
 LIST_SOURCES: dict[tuple[str, str], ListResolver] = {
     ("pods", "node"): pods_on_node,
-    ("pods", "selector"): pods_by_selector,
     ("custom", "crd"): crd_objects,
 }
 
@@ -181,10 +261,19 @@ def is_folder(node: TreeNode) -> bool:
 
 
 async def resolve_list(svc: KubeService, node: TreeNode) -> ListRef | None:
-    """The list an expandable object's children come from, or ``None`` when there is none."""
+    """The list an expandable object's children come from, or ``None`` when there is none (a relation also sets
+    ``node.match``, see :func:`related`)."""
+    if relation(node.kind) is not None:
+        return await related(svc, node)
     mode = node.kind.children if node.kind is not None else None
     resolver = LIST_SOURCES.get(mode) if mode is not None else None
     return await resolver(svc, node) if resolver is not None else None
+
+
+def picked(node: TreeNode, rows: list[Row]) -> list[Row]:
+    """The rows of ``node.ref``'s list that are ``node``'s children (all of them unless it is a drill-down)."""
+    match = node.match
+    return rows if match is None else [r for r in rows if match(r)]
 
 
 def tree_path(kind: Kind, namespace: str | None, name: str) -> tuple[str, ...]:

@@ -322,7 +322,7 @@ class LiveUpdates:
     def _release(self, w: _Watch) -> None:
         w.healthy = False
         svc = self._host.service
-        if svc is not None:
+        if svc is not None and w.node.match is None:
             svc.cache.keep_fresh(w.ref, False)
 
     def _alive(self, w: _Watch) -> bool:
@@ -387,8 +387,10 @@ class LiveUpdates:
             entry = svc.cache.peek(w.ref)
             if entry is not None and entry.resource_version:
                 rows = [c.row for c in w.node.children if c.row is not None]
+                match = w.node.match
+                want = entry.rows if match is None else [r for r in entry.rows if match(r)]
                 # Usually the very Row objects the node was built from; otherwise bring the node up to the entry.
-                if len(rows) != len(entry.rows) or any(a is not b for a, b in zip(rows, entry.rows, strict=True)):
+                if len(rows) != len(want) or any(a is not b for a, b in zip(rows, want, strict=True)):
                     self._host.reconcile(w.node, entry.rows, w.kind)
                     self._host.changed(w.node)
                 w.rv = w.applied_rv = entry.resource_version
@@ -436,7 +438,9 @@ class LiveUpdates:
         w.failures = 0
         if not w.healthy:
             w.healthy = True
-            if not svc.cache.keep_fresh(w.ref, True):
+            if w.node.match is not None:
+                pass  # a drill-down shows part of the list: the namespace's whole list keeps the entry, not it
+            elif not svc.cache.keep_fresh(w.ref, True):
                 rows = [c.row for c in w.node.children if c.row is not None]
                 svc.cache.put(w.ref, w.kind, rows, w.applied_rv)
                 svc.cache.keep_fresh(w.ref, True)
@@ -502,8 +506,8 @@ class LiveUpdates:
             w.mirror_handle = None
         w.last_mirror = time.monotonic()
         svc = self._host.service
-        if svc is None or not self._alive(w) or w.node.state is not LoadState.LOADED:
-            return
+        if svc is None or not self._alive(w) or w.node.state is not LoadState.LOADED or w.node.match is not None:
+            return  # (a drill-down's rows are part of the entry's list: they never replace it)
         rows = [c.row for c in w.node.children if c.row is not None]
         # The position the rows stand at: a watch resumed from the entry then replays nothing and misses nothing.
         if not svc.cache.touch(w.ref, rows, w.applied_rv):

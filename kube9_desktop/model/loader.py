@@ -174,11 +174,16 @@ class TreeLoader(KeepCurrent):
         self._surface.insert(node, nodes)
 
     def reconcile(self, node: TreeNode, rows: list[Row], kind: Kind) -> None:
-        """Make ``node``'s children match ``rows`` with minimal changes (:func:`.reconcile.reconcile`)."""
-        rec.reconcile(self._surface, node, rows, kind)
+        """Make ``node``'s children match ``rows`` — those of them that are its own, for an owner's drill-down — with
+        minimal changes (:func:`.reconcile.reconcile`)."""
+        rec.reconcile(self._surface, node, child_tables.picked(node, rows), kind)
 
     def apply_changes(self, node: TreeNode, changes: Iterable[tuple[str, Row]], kind: Kind) -> None:
-        """Apply coalesced watch events in place (:func:`.reconcile.apply_changes`)."""
+        """Apply coalesced watch events in place (:func:`.reconcile.apply_changes`). Under an owner's drill-down, a
+        row that is not (or no longer) the owner's counts as deleted."""
+        match = node.match
+        if match is not None:
+            changes = [(t if t == "DELETED" or match(r) else "DELETED", r) for t, r in changes]
         rec.apply_changes(self._surface, node, changes, kind)
 
     # ------------------------------------------------------------------ tasks
@@ -391,7 +396,7 @@ class TreeLoader(KeepCurrent):
                 if not self.is_live(node, gen):
                     return
                 if node.ref is None:
-                    self.replace_children(node, [note_node(child_tables.NO_LIST_NOTE, ctx)])
+                    self.replace_children(node, [note_node(child_tables.no_list_note(node), ctx)])
                     node.mark_loaded()
                     return
             ref = node.ref
@@ -406,10 +411,11 @@ class TreeLoader(KeepCurrent):
                 if placeholder:
                     self.clear_children(node)
                     placeholder = False
-                count += len(page.rows)
-                node.count = count if page.last else count + (page.remaining or 0)
+                rows = child_tables.picked(node, page.rows)
+                count += len(rows)
+                node.count = count if page.last or node.match is not None else count + (page.remaining or 0)
                 self.changed(node)
-                pending += page.rows
+                pending += rows
                 if self._rows_due(node, len(pending)):
                     rows, pending = pending, []
                     await self._append_rows(node, gen, rows, kind)

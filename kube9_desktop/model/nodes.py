@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
@@ -68,6 +69,9 @@ class TreeNode:
         note: A short suffix note ("live updates paused — retrying").
         shown: How many children views see; the model exposes a long list a window at a time.
         revealed: Whether views have been told of the node's rows (see the field's comment).
+        match: An owner's drill-down (a Deployment's ReplicaSets): which rows of ``ref`` — the child kind's whole
+            list in the namespace, shared with the cache and the namespace's own list — are its children.
+            ``None``: every row of ``ref``.
     """
 
     type: NodeType
@@ -95,6 +99,7 @@ class TreeNode:
     #: children and lays out the whole tree again when any row anywhere is removed: a namespace opening its twenty
     #: lists made a dozen 25-40 ms repaints and relayouts for rows nobody could see.
     revealed: bool = True
+    match: Callable[[Row], bool] | None = None
     #: The QModelIndex internalId: unique, and odd for rows that can never have children, so the model answers
     #: ``hasChildren()`` — asked for every shown row on each view layout — from the index alone, without looking
     #: the node up.

@@ -31,3 +31,21 @@ def selector_of(obj: dict[str, Any]) -> str | None:
         elif op == "DoesNotExist":
             parts.append(f"!{key}")
     return ",".join(parts) or None
+
+
+def selector_labels(text: str | None) -> dict[str, str] | None:
+    """The labels a Service's printed selector (``app=web,tier=db``, the server Table's ``Selector`` cell) requires,
+    or ``None`` when it selects nothing (``<none>``, empty, or not a plain equality selector).
+
+    A Service's selector is a plain map, printed by the server as ``k=v`` pairs joined with commas.
+    """
+    if not text or text == "<none>":
+        return None
+    labels: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or not key or key.endswith("!"):
+            return None
+        labels[key] = value.strip().removeprefix("=")  # "k==v" is the same equality
+    return labels or None

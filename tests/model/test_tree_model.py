@@ -123,16 +123,17 @@ def test_namespace_pods_deployments_and_selectors(service_factory: Any, run: Any
     # Every kind of the namespace was counted when it opened.
     config = model.find("Namespaces/team-a/Config/ConfigMaps")
     assert config is not None and config.count == len(sim_names("/api/v1/namespaces/team-a/configmaps"))
-    # A deployment expands to the pods its selector matches.
+    # A deployment expands to its ReplicaSets (their ownerReferences name it; tests/kinds/test_owners.py has more).
     deploys = model.find("Namespaces/team-a/Workloads/Deployments")
     assert deploys is not None and deploys.children
     dep = deploys.children[0]
     assert dep.row is not None
     open_path(model, run, f"Namespaces/team-a/Workloads/Deployments/{dep.row.name}")
     obj = sim.request("GET", f"/apis/apps/v1/namespaces/team-a/deployments/{dep.row.name}")
-    sel = ",".join(f"{k}={v}" for k, v in obj["spec"]["selector"]["matchLabels"].items())
-    assert child_names(dep) == sim_names(f"/api/v1/namespaces/team-a/pods?labelSelector={sel}")
-    assert dep.children and all(c.kind is not None and c.kind.key == "pods" for c in dep.children)
+    owned = sorted(rs["metadata"]["name"] for rs in sim.request("GET", "/apis/apps/v1/namespaces/team-a/replicasets")
+                   ["items"] if any(o["uid"] == obj["metadata"]["uid"] for o in rs["metadata"]["ownerReferences"]))
+    assert owned and child_names(dep) == owned
+    assert all(c.kind is not None and c.kind.key == "replicasets" for c in dep.children)
 
 
 def test_node_expands_to_its_pods(service_factory: Any, run: Any, sim_names: Any) -> None:

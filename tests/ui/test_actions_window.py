@@ -69,7 +69,11 @@ def test_scale_from_the_spin_box_to_the_tree(window: MainWindow, run: Any, qtbot
     name = dep.row.name  # type: ignore[union-attr]
     dep_node = open_path(window, run, f"Namespaces/{NS}/Workloads/Deployments/{name}")
     before = int(kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}"))
-    qtbot.waitUntil(lambda: len(pods_of(dep_node)) == before, timeout=10000)
+
+    def dep_pods() -> int:  # the Deployment's ReplicaSets (opened with it) hold its pods
+        return sum(len(pods_of(rs)) for rs in pods_of(dep_node))
+
+    qtbot.waitUntil(lambda: dep_pods() == before, timeout=10000)
     window.tree.setCurrentIndex(window.model.index_of(dep_node))
     task = window.commands.trigger("scale")
     dialog = wait_dialog(window, qtbot)
@@ -79,7 +83,7 @@ def test_scale_from_the_spin_box_to_the_tree(window: MainWindow, run: Any, qtbot
     qtbot.waitUntil(lambda: task is not None and task.done(), timeout=10000)
     assert task.result().ok, task.result().message  # type: ignore[union-attr]
     assert kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}") == str(before + 2)
-    qtbot.waitUntil(lambda: len(pods_of(dep_node)) == before + 2, timeout=5000)  # the tree shows the new pods
+    qtbot.waitUntil(lambda: dep_pods() == before + 2, timeout=5000)  # the tree shows the new pods
     assert window.model.node(window.tree.currentIndex()) is dep_node  # the selection survived
     assert window.commands.last_kubectl == (f"kubectl scale deployments.apps/{name} --replicas={before + 2} "
                                             f"-n {NS} --context sim-admin")
