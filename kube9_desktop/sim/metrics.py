@@ -11,6 +11,7 @@ discovery, its URLs answer 503 like kube-apiserver's aggregator); ``absent`` (no
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -55,6 +56,7 @@ def mem_bytes(q: str) -> float:
     return float(q)
 
 
+@functools.lru_cache(maxsize=65536)
 def _fractions(seed: str) -> tuple[float, float, int]:
     h = hashlib.blake2b(seed.encode(), digest_size=8).digest()
     return h[0] / 256 + h[1] / 65536, h[2] / 256, h[3]
@@ -76,6 +78,10 @@ class MetricsState:
         # (pod key, resourceVersion) -> [(container, cpu request m, mem request B, mem limit B)]
         self._shapes: dict[tuple[str, int], list[tuple[str, float, float, float]]] = {}
         self._infos: dict[tuple[str, int], _PodInfo | None] = {}
+        # One window's pod totals (pod key, resourceVersion) -> (millicores, bytes): node metrics sum 10,000 pods
+        # on every read, and metrics-server's figures do not change within a window.
+        self._totals: dict[tuple[str, int], tuple[float, float] | None] = {}
+        self._totals_t = -1.0
 
     def set_mode(self, mode: str) -> None:
         """Switch availability; raises ValueError for an unknown mode."""
@@ -177,6 +183,30 @@ class MetricsState:
             "window": "30s",
             "containers": containers,
         }
+
+    def pod_total(self, pod: Callable[[], dict[str, Any]], key: str, rv: int, t: float) -> tuple[float, float] | None:
+        """A pod's summed usage at window ``t`` (None when metrics-server would not report it), memoised per window."""
+        with self._lock:
+            if self._totals_t != t:
+                self._totals, self._totals_t = {}, t
+            hit = self._totals.get((key, rv), _MISSING)
+        if hit is not _MISSING:
+            return hit  # type: ignore[return-value]
+        info = self._info(key, rv, pod)
+        total: tuple[float, float] | None = None
+        if info is not None:
+            cpu = mem = 0.0
+            for cname, cpu_req, mem_req, mem_lim in info[4]:
+                c, m = self.container_usage(info[0], cname, cpu_req, mem_req, mem_lim, t)
+                # The figures as a PodMetrics reports them (whole nanocores, whole KiB), so node and pod metrics add
+                # up the same way.
+                cpu += int(c * 1e6) / 1e6
+                mem += (m // 1024) * 1024
+            total = (cpu, mem)
+        with self._lock:
+            if self._totals_t == t:
+                self._totals[(key, rv)] = total
+        return total
 
     @staticmethod
     def node_item(node: dict[str, Any], pods_usage: tuple[float, float], t: float) -> dict[str, Any]:

@@ -19,9 +19,7 @@ from kube9_desktop.sim.metrics import (
     MODES,
     UNAVAILABLE_MESSAGE,
     MetricsState,
-    cpu_milli,
     group_doc,
-    mem_bytes,
     resource_list_doc,
 )
 from kube9_desktop.sim.resources import BY_NAME
@@ -153,13 +151,15 @@ def nodes(req: Request) -> None:
         return
     wanted = {o.name for o in objs}
     sums: dict[str, list[float]] = {n: [0.0, 0.0] for n in wanted}
-    for item, o in ((_pod_items(req, [p], t), p) for p in _all(req, _PODS, None)):
+    st = _state(req)
+    for o in _all(req, _PODS, None):
         node_name = o.fields.get("spec.nodeName", "")
-        if not item or node_name not in sums:
+        if node_name not in sums:
             continue
-        for c in item[0]["containers"]:
-            sums[node_name][0] += cpu_milli(c["usage"]["cpu"])
-            sums[node_name][1] += mem_bytes(c["usage"]["memory"])
+        total = st.pod_total(o.to_dict, o.key, o.rv, t)
+        if total is not None:
+            sums[node_name][0] += total[0]
+            sums[node_name][1] += total[1]
     items = [_state(req).node_item(o.to_dict(), (sums[o.name][0], sums[o.name][1]), t) for o in objs]
     if name:
         req.conn.send_json(200, _item_doc("NodeMetrics", items[0]))

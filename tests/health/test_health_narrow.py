@@ -1,0 +1,77 @@
+"""kube/narrow.py and overview.list_pods: the narrow decoding reads what the full objects say, page by page."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import orjson
+from health_recorded import recorded
+
+from kube9_desktop.kube import narrow
+from kube9_desktop.kube.client import ContextClient
+from kube9_desktop.kube.metrics import pod_resources
+from kube9_desktop.kube.overview import list_pods, pod_failure
+from kube9_desktop.sim.process import SimProcess
+
+
+def test_small_pages_list_every_pod_once_like_kubectl(hsim: SimProcess, hclient: ContextClient, kubectl: Any) -> None:
+    hsim.reset_stats()
+    pods = list_pods(hclient, page_size=37)
+    # One list, paged: ceil(N / 37) requests, each asked for with the previous page's token.
+    assert hsim.stats()["by_path"]["/api/v1/pods"] == -(-len(pods) // 37)
+    out = kubectl("get", "pods", "-A", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    theirs = json.loads(out.stdout)["items"]
+    # The sim churns: compare names present in both reads only when the counts agree; names are stable.
+    keys = [(p.metadata.namespace, p.metadata.name) for p in pods]
+    assert len(keys) == len(set(keys))
+    assert len(keys) > 37 * 3
+    common = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in theirs} & set(keys)
+    assert len(common) >= 0.9 * len(keys)
+
+
+def test_narrow_page_reads_the_same_as_full_objects(hclient: ContextClient) -> None:
+    body = hclient.request("/api/v1/pods", [("limit", 200)]).body
+    full = orjson.loads(body)
+    items, cont = narrow.pod_page(body)
+    assert cont == full["metadata"].get("continue", "")
+    assert narrow.continue_token(body) == cont
+    now = time.time()
+    assert len(items) == len(full["items"]) > 0
+    for small, whole in zip(items, full["items"], strict=True):
+        assert small.metadata.name == whole["metadata"]["name"]
+        assert small == narrow.pod(whole)
+        assert pod_failure(small, now) == pod_failure(whole, now)
+        assert pod_resources(small) == pod_resources(whole)
+        assert [c.restartCount for c in small.status.containerStatuses] == [
+            c.get("restartCount", 0) for c in whole["status"].get("containerStatuses", [])]
+
+
+def test_token_from_the_head_or_none_when_items_come_first() -> None:
+    head_first = b'{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc"},"items":[{"metadata":{}}]}'
+    assert narrow.continue_token(head_first) == "abc"
+    items_first = b'{"items":[],"metadata":{"continue":"abc"}}'
+    assert narrow.continue_token(items_first) is None
+    assert narrow.pod_page(items_first) == ([], "abc")
+
+
+def test_recorded_failing_pods_are_named_from_the_narrow_fields() -> None:
+    want = {"crashy-api": ("CrashLoopBackOff", "last exit code 1 (Error), 17 restarts"),
+            "oom-worker": ("CrashLoopBackOff", "last exit code 137 (OOMKilled)"),
+            "image-typo": ("ImagePullBackOff", "container main"),
+            "init-stuck": ("Init:CrashLoopBackOff", "container migrate: last exit code 2"),
+            "too-big": ("Pending", "2 Insufficient memory."),
+            "evicted-report": ("Evicted", "The node was low on resource: memory.")}
+    for name, (status, detail) in want.items():
+        rec = recorded(name)
+        got = pod_failure(narrow.pod(rec["obj"]), rec["now"])
+        assert got is not None and got[0] == status and detail in got[1], (name, got)
+    rec = recorded("not-ready")
+    assert pod_failure(narrow.pod(rec["obj"]), rec["now"]) is None
+
+
+def test_a_malformed_pod_keeps_its_name() -> None:
+    p = narrow.pod({"metadata": {"name": "x", "namespace": "a"}, "spec": {"containers": "not a list"}})
+    assert (p.metadata.namespace, p.metadata.name) == ("a", "x")
