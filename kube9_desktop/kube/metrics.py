@@ -169,6 +169,39 @@ def unavailable_from(err: KubeError) -> Unavailable:
     return Unavailable(why, err.status)
 
 
+APISERVICE = "v1beta1.metrics.k8s.io"
+
+
+def apiservice_condition(client: ContextClient, timeout: float = 5.0) -> str | None:
+    """What the aggregator says about metrics-server's APIService: ``Available=False (MissingEndpoints): endpoints
+    for service/metrics-server ...`` (None when it cannot be read: not registered, or not allowed). Blocking."""
+    try:
+        doc = client.send("GET", f"/apis/apiregistration.k8s.io/v1/apiservices/{APISERVICE}", timeout=timeout).json()
+    except (KubeError, ValueError):
+        return None
+    for c in (doc.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Available":
+            reason = f" ({c['reason']})" if c.get("reason") else ""
+            message = f": {c['message']}" if c.get("message") else ""
+            return f"Available={c.get('status')}{reason}{message}"
+    return None
+
+
+def explain_unavailable(client: ContextClient, err: KubeError) -> Unavailable:
+    """:func:`unavailable_from`, with the APIService's own condition when the API answered 503 (blocking).
+
+    The 503 says only "the server is currently unable to handle the request"; the APIService's Available condition
+    says why (metrics-server's endpoints missing, its discovery check failing ...), which is what the user can fix.
+    """
+    why = unavailable_from(err)
+    if why.status != 503:
+        return why
+    cond = apiservice_condition(client)
+    if cond is None:
+        return why
+    return Unavailable(f"{why.reason}; APIService {APISERVICE}: {cond}", why.status)
+
+
 @dataclass
 class Sample:
     """One reading of the metrics API.
@@ -262,7 +295,7 @@ class MetricsTracker:
         try:
             sample = read_sample(self.client)
         except KubeError as err:
-            self.unavailable = unavailable_from(err)
+            self.unavailable = explain_unavailable(self.client, err)
             self._unavailable_at = time.time()
             self.latest = None
             return self.unavailable
@@ -314,5 +347,5 @@ def tree_figures(client: ContextClient, want_pods: bool) -> tuple[Sample, dict[s
         sample = read_sample(client, pods=want_pods)
         nodes = client.send("GET", "/api/v1/nodes", timeout=10).json().get("items") or []
     except KubeError as err:
-        return unavailable_from(err)
+        return explain_unavailable(client, err)
     return sample, {str((n.get("metadata") or {}).get("name")): node_allocatable(n) for n in nodes}

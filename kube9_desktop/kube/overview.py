@@ -24,13 +24,13 @@ from kube9_desktop.kube.metrics import (
     Sample,
     Unavailable,
     Usage,
+    explain_unavailable,
     format_cpu,
     format_memory,
     node_allocatable,
     percent,
     pod_resources,
     read_sample,
-    unavailable_from,
 )
 from kube9_desktop.kube.status_errors import RequestInfo
 
@@ -215,7 +215,7 @@ def collect(client: ContextClient, page_size: int = 500, workers: int = 4,
             # Cluster usage is the nodes' sum: the pods' metrics (a list as long as the pods') are not needed here.
             return read_sample(client, pods=False)
         except KubeError as err:
-            return unavailable_from(err)
+            return explain_unavailable(client, err)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kube9-overview") as pool:
         futs = [pool.submit(one, *spec) for spec in LISTS]

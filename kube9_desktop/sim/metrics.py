@@ -74,6 +74,8 @@ class MetricsState:
         if mode not in MODES:
             raise ValueError(f"metrics mode must be one of {', '.join(MODES)}")
         self.mode = mode
+        #: Called with the new mode on every switch (the sim keeps the metrics APIService's condition in step).
+        self.on_change: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         # (pod key, resourceVersion) -> [(container, cpu request m, mem request B, mem limit B)]
         self._shapes: dict[tuple[str, int], list[tuple[str, float, float, float]]] = {}
@@ -88,6 +90,8 @@ class MetricsState:
         if mode not in MODES:
             raise ValueError(f"metrics mode must be one of {', '.join(MODES)}")
         self.mode = mode
+        if self.on_change is not None:
+            self.on_change(mode)
 
     @staticmethod
     def window(now: float | None = None) -> float:

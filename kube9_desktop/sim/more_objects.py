@@ -32,7 +32,10 @@ def _load(gen: Generator, kind: str, obj: dict[str, Any]) -> None:
 
 
 def _cluster(gen: Generator) -> None:
+    from kube9_desktop.sim import apiservices
     from kube9_desktop.sim.data import ts
+
+    apiservices.build(gen)
 
     born = gen.t0 + 30
     for name, rules in (

@@ -114,6 +114,8 @@ RESOURCES: list[ResourceType] = [
     ResourceType("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1beta1", True),
     ResourceType("leases", "Lease", "coordination.k8s.io", "v1", True),
     ResourceType("priorityclasses", "PriorityClass", "scheduling.k8s.io", "v1", False, ("pc",)),
+    # The aggregator's registrations (sim/apiservices.py): local groups and metrics-server's, with availability.
+    ResourceType("apiservices", "APIService", "apiregistration.k8s.io", "v1", False, (), ("api-extensions",)),
     # Access reviews let clients (kubectl auth can-i, the GUI) ask what they may do without trial and error.
     ResourceType(
         "selfsubjectaccessreviews", "SelfSubjectAccessReview", "authorization.k8s.io", "v1", False, verbs=("create",)

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from kube9_desktop.sim import apiservices
 from kube9_desktop.sim.certs import Pki, generate_pki
 from kube9_desktop.sim.connection import Connection, HTTPServer
 from kube9_desktop.sim.data import Generator
@@ -100,6 +101,7 @@ class SimServer(SimState):
             if self.scenarios:
                 add_scenarios(self.generator, self.store, self.events)
             self.store.finish_load()
+            apiservices.sync(self.store, self.metrics.mode)
         finally:
             gc.enable()
         gc.freeze()

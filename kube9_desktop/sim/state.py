@@ -7,12 +7,13 @@ handlers are typed against this class so that no handler module imports the serv
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import socket
 import threading
 from typing import Any
 
-from kube9_desktop.sim import auth
+from kube9_desktop.sim import apiservices, auth
 from kube9_desktop.sim.churn import Churner
 from kube9_desktop.sim.controllers import Controllers
 from kube9_desktop.sim.events import EventRecorder
@@ -64,6 +65,7 @@ class SimState:
         self.controllers = Controllers(self.store, events=self.events)
         #: metrics.k8s.io: usage model and availability switch (``--metrics``, ``/simz/metrics``).
         self.metrics = MetricsState()
+        self.metrics.on_change = functools.partial(apiservices.sync, self.store)
         #: ``classic`` (v1.19: per-group documents only) or ``aggregated`` (also ``APIGroupDiscoveryList`` for
         #: clients asking for it, as Kubernetes 1.26+); ``--discovery``, ``POST /simz/discovery``.
         self.discovery = "classic"
