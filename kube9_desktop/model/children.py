@@ -51,9 +51,23 @@ FolderBuilder = Callable[[TreeNode, "list[Kind] | None"], list[TreeNode]]
 ListResolver = Callable[["KubeService", TreeNode], Awaitable[ListRef | None]]
 
 
+#: The folder of lists across every namespace, under the context.
+ALL_NAMESPACES = "All namespaces"
+#: What it lists, in display order: each list is loaded only when opened (never counted ahead: 10,000 pods).
+ALL_NAMESPACE_KINDS: tuple[str, ...] = ("pods", "deployments", "services", "events")
+
+
+def all_namespaces(context: str) -> TreeNode:
+    """The "All namespaces" folder: Pods, Deployments, Services and Events of every namespace, each one list
+    (paged like any other) loaded when it is opened; a user who may not list one cluster-wide gets a note there."""
+    group = TreeNode(NodeType.GROUP, ALL_NAMESPACES, context=context, state=LoadState.LOADED)
+    group.add_children([list_node(KINDS[k], context, None) for k in ALL_NAMESPACE_KINDS])
+    return group
+
+
 def context_children(context: str) -> list[TreeNode]:
-    """A context's top rows: Nodes, Namespaces and the "Cluster resources" folder (events are per namespace: a
-    cluster-wide list here would be loaded by every depth-2 load, however large).
+    """A context's top rows: Nodes, Namespaces, "All namespaces" (its lists loaded when opened) and the "Cluster
+    resources" folder.
 
     "Cluster resources" holds the lists counted at once (:data:`CLUSTER_RESOURCE_KINDS`), then folders counted
     when opened: Access control, Other, and Custom resources (filled from discovery when opened).
@@ -66,7 +80,8 @@ def context_children(context: str) -> list[TreeNode]:
         cluster.add_children([g])
     cluster.add_children([TreeNode(NodeType.GROUP, Category.CUSTOM.value, context=context,
                                    state=LoadState.UNLOADED)])
-    return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None), cluster]
+    return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None),
+            all_namespaces(context), cluster]
 
 
 def by_api_group(kinds: list[Kind], context: str, namespace: str | None) -> list[TreeNode]:
@@ -253,6 +268,26 @@ def never_cached(node: TreeNode) -> bool:
     """Whether ``node`` lists a never-cached kind (Events): fetched when opened, never just for a count (a count
     fetched ahead would be stale at once and cost a full list on every visit)."""
     return node.kind is not None and node.kind.ttl is TtlClass.NEVER
+
+
+def across_namespaces(node: TreeNode) -> bool:
+    """Whether ``node`` is a list of the "All namespaces" folder."""
+    parent = node.parent
+    return (node.type is NodeType.LIST and parent is not None and parent.type is NodeType.GROUP
+            and parent.label == ALL_NAMESPACES and parent.parent is not None
+            and parent.parent.type is NodeType.CONTEXT)
+
+
+def opened_only(node: TreeNode) -> bool:
+    """Whether ``node`` is a list loaded only when opened, never ahead for its count: a never-cached kind, or a
+    list across all namespaces (10,000 pods are not fetched to show a number nobody asked for)."""
+    return never_cached(node) or across_namespaces(node)
+
+
+def forbidden_everywhere_note(node: TreeNode) -> str:
+    """What a list across all namespaces says to a user who may not list its kind cluster-wide."""
+    what = node.kind.label.lower() if node.kind is not None else "these objects"
+    return f"You may not list {what} in all namespaces — open them per namespace under Namespaces"
 
 
 def is_folder(node: TreeNode) -> bool:

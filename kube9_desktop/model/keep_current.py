@@ -87,7 +87,7 @@ class KeepCurrent:
         """
         for n in folder.children:
             if n.type is NodeType.LIST and n.ref is not None and not n.expanded and n.state is LoadState.LOADED \
-                    and not stand_in(n) and not child_tables.never_cached(n):
+                    and not stand_in(n) and not child_tables.opened_only(n):
                 self.spawn(self._revalidate(n, n.generation, demand=False))
 
     async def _join(self, ref: ListRef) -> None:

@@ -301,7 +301,7 @@ class TreeLoader(KeepCurrent):
         and cost a full list on every visit.
         """
         for n in nodes:
-            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED and not child_tables.never_cached(n):
+            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED and not child_tables.opened_only(n):
                 self.start_load(n, user=user, demand=False)
 
     def _open_folder(self, node: TreeNode, *, user: bool) -> None:
@@ -518,6 +518,9 @@ class TreeLoader(KeepCurrent):
         if node.type is NodeType.LIST and node.kind is KINDS["namespaces"] and error.kind is ErrorKind.FORBIDDEN:
             self._partial_namespaces(node, error)
             return
+        if error.kind is ErrorKind.FORBIDDEN and child_tables.across_namespaces(node):
+            self._forbidden_everywhere(node, error)
+            return
         # A node that already showed this very error (retry, refresh) does not announce it again.
         repeated = any(c.error is not None and c.error.identity == error.identity for c in node.children)
         node.count = None
@@ -526,6 +529,17 @@ class TreeLoader(KeepCurrent):
         node.state = LoadState.FAILED
         self.changed(node)
         self._surface.notify_failed(error, user and not (repeated and node.type is not NodeType.CONTEXT))
+
+    def _forbidden_everywhere(self, node: TreeNode, error: KubeError) -> None:
+        """A list across all namespaces the user may not list: one quiet note in its place (the 403 in its tooltip
+        and the details pane), no dialog — the user is expected to browse per namespace."""
+        note = note_node(child_tables.forbidden_everywhere_note(node), node.context)
+        note.error = error
+        self.replace_children(node, [note])
+        self._surface.reveal(node)
+        node.count = None
+        node.mark_loaded()
+        self.changed(node)
 
     def _partial_namespaces(self, node: TreeNode, error: KubeError) -> None:
         """Listing namespaces is forbidden: show the ones the user can reach, and say the list is partial."""

@@ -103,7 +103,7 @@ def test_top_level_matches_the_cluster(service_factory: Any, run: Any, sim_names
     open_path(model, run, depth=2)
     root = model.context_node()
     assert root is not None and root.status == "v1.19.0"
-    assert [c.label for c in root.children] == ["Nodes", "Namespaces", "Cluster resources"]
+    assert [c.label for c in root.children] == ["Nodes", "Namespaces", "All namespaces", "Cluster resources"]
     assert child_names(model.find("Nodes")) == sim_names("/api/v1/nodes")
     assert child_names(model.find("Namespaces")) == sim_names("/api/v1/namespaces")
     nodes = model.find("Nodes")

@@ -1,0 +1,143 @@
+"""The "All namespaces" folder: Pods, Deployments, Services and Events of every namespace, each list loaded only
+when opened and paged like the others; a user who may not list a kind cluster-wide gets one quiet note, not an
+error storm. kubectl referees the sim."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.errors import ErrorKind
+from kube9_desktop.kube.rows import ListRef
+from kube9_desktop.model.children import ALL_NAMESPACE_KINDS, ALL_NAMESPACES
+from kube9_desktop.model.nodes import LoadState, NodeType
+from kube9_desktop.model.tree_model import ClusterTreeModel
+from kube9_desktop.sim.process import SimProcess
+
+LABELS = {"pods": "Pods", "deployments": "Deployments", "services": "Services", "events": "Events"}
+
+
+@pytest.fixture(scope="module")
+def asim() -> Iterator[SimProcess]:
+    s = SimProcess.start("--pods", "60", "--namespaces", "4", "--nodes", "2")
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def kubectl(sim: SimProcess, context: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", context, *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def make(sim: SimProcess, context: str, failures: list[Any], **opts: Any) -> tuple[Any, ClusterTreeModel]:
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+
+    svc = KubeService(load_kubeconfig(sim.kubeconfig), KubeOptions(**opts))
+    model = ClusterTreeModel()
+    model.load_failed.connect(lambda e, user: failures.append((e, user)))
+    model.set_service(svc)
+    model.set_context(context, user=True)
+    return svc, model
+
+
+def referee(sim: SimProcess, kind: str) -> set[tuple[str, str]]:
+    """(namespace, name) of what ``kubectl get KIND -A`` lists."""
+    body = json.loads(kubectl(sim, "sim-admin", "get", kind, "-A", "-o", "json").stdout)
+    return {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in body["items"]}
+
+
+def cluster_paths(stats: dict[str, Any], kind: str) -> int:
+    paths = {"pods": "/api/v1/pods", "deployments": "/apis/apps/v1/deployments", "services": "/api/v1/services",
+             "events": "/api/v1/events"}
+    return int(stats["by_path"].get(paths[kind], 0))
+
+
+def test_each_list_loads_only_when_opened_and_equals_kubectls(asim: SimProcess, run: Any) -> None:
+    failures: list[Any] = []
+    asim.reset_stats()
+    # Small pages: every list arrives in several pages, as 10,000 pods do in 500s.
+    svc, model = make(asim, "sim-admin", failures, page_size=7)
+    try:
+        run(load_tree(model, 2, []), 60)  # the context, and every folder under it, open
+        group = model.find(ALL_NAMESPACES)
+        assert group is not None and group.parent is model.context_node()
+        assert [c.label for c in group.children] == [LABELS[k] for k in ALL_NAMESPACE_KINDS]
+        stats = asim.stats()
+        for kind in ALL_NAMESPACE_KINDS:  # not one cluster-wide list was fetched to show a count
+            assert cluster_paths(stats, kind) == 0, kind
+        assert all(c.state is LoadState.UNLOADED and c.count is None for c in group.children)
+        for kind in ALL_NAMESPACE_KINDS:
+            path = f"{ALL_NAMESPACES}/{LABELS[kind]}"
+            before = cluster_paths(asim.stats(), kind)
+            earlier = referee(asim, kind)
+            run(load_tree(model, 0, [path]), 60)
+            later = referee(asim, kind)
+            node = model.find(path)
+            assert node is not None and node.ref == ListRef("sim-admin", kind, None)
+            got = {(c.row.namespace, c.row.name) for c in node.children if c.row is not None}
+            # The sim lives (events are added as it runs): what kubectl listed before and still lists after is
+            # shown, and nothing is shown that kubectl never listed.
+            assert got and earlier & later <= got <= earlier | later, kind
+            assert node.count == len(got) == len(node.children)
+            pages = cluster_paths(asim.stats(), kind) - before
+            assert pages >= -(-len(got) // 7), (kind, pages)  # page by page (events: the list is never cached)
+        # Rows from every namespace say which one they are in (names repeat across namespaces).
+        pods = model.find(f"{ALL_NAMESPACES}/Pods")
+        assert pods is not None
+        first = pods.children[0]
+        assert first.row is not None
+        assert model.data(model.index_of(first)) == f"{first.row.name}  · {first.row.namespace}"
+        assert len({c.row.namespace for c in pods.children if c.row is not None}) > 1
+        assert not failures
+    finally:
+        run(model.shutdown())
+        run(svc.aclose())
+
+
+def test_a_restricted_user_gets_one_quiet_note_per_list(asim: SimProcess, run: Any) -> None:
+    failures: list[Any] = []
+    svc, model = make(asim, "sim-viewer", failures)
+    try:
+        run(load_tree(model, 1, []), 60)
+        failures.clear()  # (the context's own forbidden lists: not what this test is about)
+        forbidden = 0
+        for kind in ALL_NAMESPACE_KINDS:
+            path = f"{ALL_NAMESPACES}/{LABELS[kind]}"
+            before = cluster_paths(asim.stats(), kind)
+            run(load_tree(model, 0, [path]), 60)
+            node = model.find(path)
+            assert node is not None and node.state is LoadState.LOADED
+            asked = cluster_paths(asim.stats(), kind) - before
+            # Opened again (the view collapses and expands it): nothing is asked again, nothing is reported.
+            model.set_expanded(node, False)
+            model.set_expanded(node, True)
+            run(model.wait_idle(), 30)
+            asked_again = cluster_paths(asim.stats(), kind) - before - asked
+            allowed = kubectl(asim, "sim-viewer", "auth", "can-i", "list", kind, "-A").stdout.strip() == "yes"
+            listed = kubectl(asim, "sim-viewer", "get", kind, "-A")
+            assert (listed.returncode == 0) == allowed  # kubectl agrees on what the viewer may list
+            if allowed:
+                assert all(c.type is NodeType.OBJECT for c in node.children)
+                continue
+            forbidden += 1
+            assert [c.type for c in node.children] == [NodeType.NOTE]
+            note = node.children[0]
+            assert note.label.startswith(f"You may not list {LABELS[kind].lower()} in all namespaces")
+            assert note.error is not None and note.error.kind is ErrorKind.FORBIDDEN
+            assert (asked, asked_again) == (1, 0), kind  # one request, no retries
+        assert forbidden >= 2  # (the sim's viewer may list pods, services and events in team-a only)
+        assert not any(user for _e, user in failures)  # no dialog for any of it
+        assert not failures
+        assert not any(model.live.watching(n) for n in model.find(ALL_NAMESPACES).children)  # type: ignore[union-attr]
+    finally:
+        run(model.shutdown())
+        run(svc.aclose())
