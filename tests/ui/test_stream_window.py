@@ -24,15 +24,19 @@ def window(qtbot: Any, tmp_path: Path, service_factory: Any, run: Any) -> Any:
     store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     store.set("live/enabled", False)
     w = MainWindow(store)
-    qtbot.addWidget(w)
+
+    def shut_down(win: MainWindow) -> None:
+        # Here, not after the yield: pytest-qt closes and deletes its widgets before fixtures are torn down.
+        if not getattr(win, "_shut", False):
+            win.errors.close_all()
+            run(win.shutdown())
+
+    qtbot.addWidget(w, before_close_func=shut_down)
     w.resize(1280, 800)
     w.show()
     w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
     run(w.model.wait_idle())
     yield w
-    if not getattr(w, "_shut", False):
-        w.errors.close_all()
-        run(w.shutdown())
 
 
 def running_pod_node(window: MainWindow, run: Any, sim: Any) -> Any:
