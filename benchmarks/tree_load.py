@@ -16,7 +16,8 @@ Every measurement alternates the two backends run by run so machine noise hits b
    TCP connections opened (sim) vs kubectl processes spawned.
 5. ``max_loop_lag_ms``: the longest event-loop stall during each load (``LoopLagMonitor``).
 6. ``peak_rss``: peak RSS of a ``--print-tree`` process holding 50,000 pods (``--full`` only).
-7. ``parallel_vs_sequential``: the top level with ``--latency-ms 20``, with the normal worker pool vs one worker.
+7. ``parallel_vs_sequential``: the top level with ``--latency-ms 20``, with the normal worker pool vs one worker,
+   each context prepared as its load starts (as the window does when it shows a context).
 8. ``actions``: time from a command to the tree showing its result (scale 3→5 until 5 pod rows, delete until the row
    is gone), the API path against ``kubectl`` + the kubectl-backed tree, alternated (``benchmarks/actions.py``).
 9. ``exec``: keystroke-to-echo in the shell tab (p50/p95 over 500 keys) and port-forward throughput and first byte
@@ -502,6 +503,8 @@ async def top_level(sim: SimProcess, workers: int) -> float:
     svc = make_service(sim, "api", workers=workers)
     try:
         model = make_model(svc)
+        # As the window shows a context: its client and connections are prepared as its load starts (no lead).
+        svc.prepare("sim-admin")
         r = await load_top(model)
         await model.shutdown()
         return r["load_ms"]
@@ -533,12 +536,13 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, value: Any, ok: bool | None, goal: str) -> None:
         out.append({"target": name, "value": value, "goal": goal, "met": ok})
 
-    cold = res.get("cold_load", {}).get("2000")
-    if cold:
+    for size, cold in res.get("cold_load", {}).items():  # goal 1: 2,000 pods (bench), also 10,000 (bench-full)
+        if size not in ("2000", "10000"):
+            continue
         r, a = cold["ratio_api_over_kubectl"], cold["api"]["load_ms"]["median"]
-        add("cold depth-2 load api/kubectl ratio (2,000 pods)", r, r is not None and r <= TARGETS["cold_ratio_max"],
-            "<= 0.05")
-        add("cold depth-2 load api median ms (2,000 pods)", a, a < TARGETS["cold_api_ms_max"], "< 15 ms")
+        add(f"cold depth-2 load api/kubectl ratio ({int(size):,} pods)", r,
+            r is not None and r <= TARGETS["cold_ratio_max"], "<= 0.05")
+        add(f"cold depth-2 load api median ms ({int(size):,} pods)", a, a < TARGETS["cold_api_ms_max"], "< 15 ms")
     ns = res.get("namespace_open", {})
     any_ns = next(iter(ns.values()), None)
     if any_ns:

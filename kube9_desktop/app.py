@@ -326,7 +326,7 @@ async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Sto
     sim = None
     try:
         sim, kubeconfig = await _demo_sim(args)
-        service = await _make_service(args, settings, kubeconfig)
+        service = await _make_service(args, settings, kubeconfig, need_client=bool(args.print_tree))
         if args.print_tree:
             # The context's client is built in a worker while the tree model is set up.
             service.prepare(args.context or service.kubeconfig.current_context or "")
@@ -339,9 +339,9 @@ async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Sto
 
             return await print_tree(service, args, settings)
         finally:
-            from kube9_desktop.kube.portforward import FORWARDS
-
-            await asyncio.to_thread(FORWARDS.stop_all)
+            forwards = sys.modules.get("kube9_desktop.kube.portforward")  # none was started if it is not loaded
+            if forwards is not None:
+                await asyncio.to_thread(forwards.FORWARDS.stop_all)
             await service.aclose()
     except asyncio.CancelledError:
         if stop.signum is None:
@@ -410,17 +410,60 @@ async def _demo_sim(args: argparse.Namespace) -> tuple[Any, str | None]:
     return sim, sim.kubeconfig
 
 
-async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubeconfig: str | None) -> KubeService:
+async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubeconfig: str | None,
+                        need_client: bool = True) -> KubeService:
     """The data service on the merged kubeconfig, read and parsed in a worker thread: a 10 MB file took 7.5 s, and
-    the window must keep painting meanwhile."""
+    the window must keep painting meanwhile.
+
+    With ``need_client`` (and the API backend) the API client's modules are imported in another worker meanwhile:
+    they bring the ``kubernetes`` package, 0.25-0.5 s of imports that would otherwise run on the GUI thread at the
+    first request (the window frozen that long). ``--run`` does not: its commands import what they use.
+    """
     from kube9_desktop.config import schema
     from kube9_desktop.kube.kubeconfig import load_kubeconfig_async
     from kube9_desktop.kube.service import KubeService
 
-    cfg = await load_kubeconfig_async(kubeconfig, settings.get("kubeconfig/extra_paths"))
     backend = args.backend or settings.get("network/backend")
+    read = load_kubeconfig_async(kubeconfig, settings.get("kubeconfig/extra_paths"))
+    if need_client and backend == "api":
+        import importlib
+
+        cfg, _ = await asyncio.gather(read, asyncio.to_thread(importlib.import_module, "kube9_desktop.kube.fetch"))
+    else:
+        cfg = await read
     return KubeService(cfg, schema.kube_options(settings.values()), backend=backend,
                        kubeconfig_path=kubeconfig)
+
+
+def watch_first_paint(window: Any, done: Callable[[float], None]) -> None:
+    """Call ``done(ms after process start)`` once ``window`` is first painted (the whole paint pass of its first
+    expose, which shows it on screen): measured one loop turn after its first paint event."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and obj.window() is window:
+                qapp = QApplication.instance()
+                if qapp is not None:
+                    qapp.removeEventFilter(self)
+                QTimer.singleShot(0, lambda: done(process_age_ms()))
+                self.deleteLater()
+            return False
+
+    qapp = QApplication.instance()
+    if qapp is not None:
+        qapp.installEventFilter(FirstPaint(window))  # parented to the window: lives as long as it
+
+
+async def _report_top_level(window: Any) -> None:
+    """``toplevel_ms=``: when the context's top level (its root's lists, as the window opens it) was loaded."""
+    model = window.model
+    await model.wait_idle()
+    ms = process_age_ms()
+    if model.last_insert_at is not None:
+        ms -= (time.monotonic() - model.last_insert_at) * 1000
+    print(f"toplevel_ms={ms:.0f}", file=sys.stderr, flush=True)
 
 
 async def _run_window(args: argparse.Namespace, app: QApplication, settings: SettingsStore, stop: Stop) -> int:
@@ -436,12 +479,19 @@ async def _run_window(args: argparse.Namespace, app: QApplication, settings: Set
         closed.set()
     if args.screenshot:
         window.resize(1280, 800)
+    report = bool(os.environ.get("KUBE9_REPORT_STARTUP"))
+
+    def painted(ms: float) -> None:
+        log.info("window on screen (first paint) %.0f ms after process start", ms)
+        if report:
+            print(f"startup_ms={ms:.0f}", file=sys.stderr, flush=True)
+        window.startup_ms = ms
+
+    watch_first_paint(window, painted)
     window.show()
     shown_ms = process_age_ms()
-    log.info("window shown %.0f ms after process start", shown_ms)
-    if os.environ.get("KUBE9_REPORT_STARTUP"):
-        print(f"startup_ms={shown_ms:.0f}", file=sys.stderr, flush=True)
-    window.startup_ms = shown_ms
+    if report:
+        print(f"shown_ms={shown_ms:.0f}", file=sys.stderr, flush=True)
     app.setQuitOnLastWindowClosed(False)
     sim = None
     service = None
@@ -460,6 +510,8 @@ async def _run_window(args: argparse.Namespace, app: QApplication, settings: Set
             return 0
         service = await _make_service(args, settings, kubeconfig)
         window.attach_service(service, context=args.context, kubeconfig_path=kubeconfig, backend=args.backend)
+        if report:
+            await _report_top_level(window)
         if args.screenshot:
             from kube9_desktop.headless import screenshot
 

@@ -4,8 +4,11 @@ loaded behind the window, with the data layer, never by the window's own modules
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 CHECK = """
 import sys
@@ -24,8 +27,45 @@ def test_window_modules_and_command_families_do_not_import_kubernetes() -> None:
     assert proc.stdout.strip() == "[]", proc.stdout[:500]
 
 
-def test_the_data_layer_still_imports_it() -> None:
-    """The check above can fail: the service's client module does import the package."""
-    code = "import sys, kube9_desktop.kube.service; print('kubernetes' in sys.modules)"
+def test_the_api_backend_still_imports_it() -> None:
+    """The checks here can fail: the API backend's client module does import the package."""
+    code = "import sys, kube9_desktop.kube.fetch; print('kubernetes' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "True", proc.stderr[-2000:]
+
+
+REPORT = """
+import atexit, os, sys
+atexit.register(lambda: os.write(2, ("imported:" + ",".join(sorted(
+    m for m in sys.modules if m == "kubernetes" or m.startswith(("kubernetes.", "kube9_desktop.kube.fetch",
+                                                                 "kube9_desktop.kube.client"))))).encode()))
+from kube9_desktop.app import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_run_help_imports_no_data_layer(tmp_path: Path) -> None:
+    """``--run help`` needs no cluster: neither the API client nor the ``kubernetes`` package is imported (the
+    service is still made: the registry's commands take it, and it makes no client until a request)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KUBECONFIG=str(tmp_path / "none"))
+    proc = subprocess.run([sys.executable, "-c", REPORT, "--run", "help"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "scale" in proc.stdout  # it did list the commands
+    assert proc.stderr.rstrip().endswith("imported:"), proc.stderr[-2000:]
+
+
+def test_the_window_reports_first_paint_and_top_level_loaded(sim: Any, tmp_path: Path) -> None:
+    """``KUBE9_REPORT_STARTUP=1`` (what benchmarks/startup_bench.py reads): the window's first paint comes after
+    ``show()`` returned and before the top level was loaded, and the top level did load (its lists are in the
+    screenshot's tree). The numbers themselves are the benchmark's business."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KUBE9_REPORT_STARTUP="1")
+    shot = tmp_path / "w.png"
+    proc = subprocess.run([sys.executable, "-m", "kube9_desktop", "--kubeconfig", sim.kubeconfig, "--context",
+                           "sim-admin", "--settings-file", str(tmp_path / "s.ini"), "--screenshot", str(shot)],
+                          capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    said = {k: float(v) for k, v in re.findall(r"(startup|shown|toplevel)_ms=(\d+)", proc.stderr)}
+    assert set(said) == {"startup", "shown", "toplevel"}, proc.stderr[-2000:]
+    assert 0 < said["shown"] <= said["startup"] <= said["toplevel"]
+    assert shot.stat().st_size > 0

@@ -45,10 +45,12 @@ from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredenti
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.pool import (
     PoolStats,
+    connect_spare,
     counting_pool_classes,
     request_deadline,
     share_ssl_context,
     speaks_tls,
+    take_spares,
 )
 from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
 from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, with_scheme, wrong_scheme_error
@@ -280,6 +282,21 @@ class ContextClient:
         """Record the latency of one list page request."""
         with self._stats.lock:
             self._stats.latencies.append(ms)
+
+    def take_spares(self, count: int) -> list[tuple[Any, Any]]:
+        """Up to ``count`` connections to open ahead of the first requests (see :func:`.pool.take_spares`); each
+        is opened with :meth:`connect_spare`, in parallel, and the requests that come meanwhile wait for them."""
+        try:
+            pool = self._api.rest_client.pool_manager.connection_from_url(self.server)
+        except Exception:  # a URL urllib3 refuses: the first request reports it
+            return []
+        return [(pool, conn) for conn in take_spares(pool, count, self.options.connect_timeout)]
+
+    def connect_spare(self, spare: tuple[Any, Any]) -> bool:
+        """Open one connection from :meth:`take_spares` (TCP and TLS handshake, no request); blocking."""
+        pool, conn = spare
+        return connect_spare(pool, conn, self.options.connect_timeout)
+
 
     def _timeout(self, read: float | None = None) -> tuple[float, float]:
         return (self.options.connect_timeout, read if read is not None else self.options.read_timeout)

@@ -141,6 +141,8 @@ class ApiBackend:
         self._client_errors: dict[str, tuple[KubeError, float]] = {}
         # Client builds started ahead of the first request (:meth:`prepare`), kept until the context is dropped.
         self._preparing: dict[str, Future[None]] = {}
+        self._want_spares: dict[str, int] = {}  # connections prepare() asked for, opened with the client
+        self._spare_jobs: dict[str, list[threading.Thread]] = {}  # the threads opening them
         # (context, group, plural) → the API version the cluster actually serves, learned from discovery after
         # a 404 (e.g. CronJobs are batch/v1beta1 before Kubernetes 1.21, Ingresses networking.k8s.io/v1beta1
         # before 1.19); None when discovery found no other version.
@@ -193,14 +195,35 @@ class ApiBackend:
                     self._client_errors[context] = (err, time.monotonic())
                 raise
             with self._lock:
+                want = self._want_spares.pop(context, 0)
+            # Taken before the client is published: a request that comes next waits for these connections
+            # rather than open its own.
+            spares = c.take_spares(min(want, max(1, self.options.workers))) if want else []
+            with self._lock:
                 self._clients[context] = c
                 self._client_errors.pop(context, None)
+                if spares:
+                    # Threads of their own, not the workers: requests queued for a worker may be waiting for them.
+                    threads = [threading.Thread(target=c.connect_spare, args=(sp,), name=f"kube9-connect-{i}",
+                                                daemon=True) for i, sp in enumerate(spares)]
+                    self._spare_jobs[context] = threads
+                    for t in threads:
+                        t.start()
             return c
 
-    def prepare(self, context: str) -> None:
-        """Build ``context``'s client in a worker thread now, without a request (kubeconfig parsing, TLS
-        context, CA and client-certificate loading: ~5 ms of CPU, 15-20 ms on a loaded machine), so the first
-        load does not wait for it. A failure is left for the first request to raise again."""
+    def prepare(self, context: str, connections: int = 0) -> None:
+        """Get ready for ``context``'s first load without a request: build its client in a worker thread
+        (kubeconfig parsing, TLS context, CA and client-certificate loading: ~5 ms of CPU, 15-20 ms on a loaded
+        machine) and open ``connections`` pooled connections beside it (each a TCP connect and a TLS handshake,
+        2-3 ms of CPU here and as much on the server; they were most of a cold top level's time). Requests made
+        meanwhile wait for those connections rather than open more. A failure is left for the first request to
+        meet again.
+
+        Args:
+            context: The context.
+            connections: Connections to open (at most the pool's size): the requests the first load makes at
+                once.
+        """
 
         def build() -> None:
             try:
@@ -211,6 +234,8 @@ class ApiBackend:
         with self._lock:
             if context in self._clients or context in self._preparing:
                 return
+            if connections:
+                self._want_spares[context] = connections
             self._preparing[context] = self._executor_locked(context).submit(build)
 
     async def _run(self, context: str, fn: Callable[[], T]) -> T:
@@ -663,6 +688,8 @@ class ApiBackend:
             ex = self._executors.pop(context, None)
             self._client_errors.pop(context, None)
             self._preparing.pop(context, None)
+            self._spare_jobs.pop(context, None)
+            self._want_spares.pop(context, None)
             for key in [k for k in self._served if k[0] == context]:
                 del self._served[key]
         for client in (c, wc):

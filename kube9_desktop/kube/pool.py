@@ -60,13 +60,49 @@ class PoolStats(StatsRecorder):
         return dataclasses.replace(super().snapshot(), open_connections=self.open_connections())
 
 
+class Warming:
+    """Connections a pool is opening ahead of its first requests (:func:`open_spare`), and what they came to.
+
+    A request that finds no idle connection while some are being opened waits for one of them instead of
+    opening yet another (the pool would hold more connections than it has room for, and each one costs a TLS
+    handshake on both sides). If the spare connections fail, the waiting request fails with their error, as it
+    would have failed itself: a server that does not answer is not waited for twice.
+
+    Attributes:
+        pending: Connections being opened now.
+        error: The failure of the last spare connection that failed, ``None`` once one succeeded.
+    """
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.pending = 0
+        self.error: BaseException | None = None
+        self.timeout = 0.0  # the spare connections' connect timeout: a request waits for them no longer
+
+
+def _idle(pool: Any) -> bool:
+    """Whether ``pool`` holds an idle connection (urllib3's queue is pre-filled with ``None`` slots; the idle
+    connections are put on top)."""
+    q = pool.pool
+    if q is None:
+        return True  # closed: let urllib3 say so
+    with q.mutex:
+        return bool(q.queue) and q.queue[-1] is not None
+
+
 def counting_pool_classes(stats: PoolStats) -> dict[str, type]:
-    """Pool classes that count new TCP connections into ``stats`` (urllib3 has no hook for it), and bound every
-    connection handed out inside :func:`request_deadline` by that deadline."""
+    """Pool classes that count new TCP connections into ``stats`` (urllib3 has no hook for it), bound every
+    connection handed out inside :func:`request_deadline` by that deadline, and hand out the spare connections
+    :func:`open_spare` opens (see :class:`Warming`)."""
 
     def make(base: type) -> type:
+        base_init = base.__init__  # type: ignore[misc]
         base_new_conn = base._new_conn  # type: ignore[attr-defined]
         base_get_conn = base._get_conn  # type: ignore[attr-defined]
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            base_init(self, *args, **kwargs)
+            self.warming = Warming()
 
         def _new_conn(self: Any) -> Any:
             conn = base_new_conn(self)
@@ -76,15 +112,97 @@ def counting_pool_classes(stats: PoolStats) -> dict[str, type]:
             return conn
 
         def _get_conn(self: Any, timeout: float | None = None) -> Any:
+            w: Warming = self.warming
+            if w.pending:
+                with w.cond:
+                    waited = False
+                    until = time.monotonic() + w.timeout  # no longer than one of them may take
+                    while w.pending and not _idle(self) and time.monotonic() < until:
+                        waited = True
+                        w.cond.wait(min(1.0, max(0.0, until - time.monotonic())))
+                    if waited and w.error is not None and not _idle(self):
+                        raise w.error
             conn = base_get_conn(self, timeout)
             d: Deadline | None = getattr(_current, "deadline", None)
             if d is not None:
                 d.attach(conn)
             return conn
 
-        return type(f"Counting{base.__name__}", (base,), {"_new_conn": _new_conn, "_get_conn": _get_conn})
+        return type(f"Counting{base.__name__}", (base,),
+                    {"__init__": __init__, "_new_conn": _new_conn, "_get_conn": _get_conn,
+                     "_get_slot": base_get_conn})
 
     return {"http": make(HTTPConnectionPool), "https": make(HTTPSConnectionPool)}
+
+
+def take_spares(pool: Any, count: int, connect_timeout: float) -> list[Any]:
+    """Up to ``count`` new connections of ``pool``, not yet connected, for :func:`connect_spare` to open ahead of
+    the first requests; none when the pool already holds a connection or is reached through a proxy (whose
+    tunnel urllib3 sets up with the request). Each one holds a slot of the pool until it is connected (or fails)
+    and goes back; meanwhile a request that finds no idle connection waits for it (:class:`Warming`).
+
+    Args:
+        pool: A pool of :func:`counting_pool_classes`.
+        count: How many.
+        connect_timeout: Seconds each may take to connect (a request waits for them no longer).
+    """
+    if getattr(pool, "proxy", None) is not None or _idle(pool):
+        return []
+    w: Warming = pool.warming
+    taken: list[Any] = []
+    with w.cond:
+        for _ in range(count):
+            try:
+                conn = pool._get_slot()  # a new connection in a free slot (the pool holds no idle one)
+            except Exception:  # closed meanwhile
+                break
+            if getattr(conn, "sock", None) is not None:  # a request's connection came back meanwhile
+                pool._put_conn(conn)
+                break
+            taken.append(conn)
+        w.pending += len(taken)
+        w.timeout = connect_timeout
+    return taken
+
+
+def connect_spare(pool: Any, conn: Any, connect_timeout: float) -> bool:
+    """Open ``conn`` (from :func:`take_spares`): TCP connect and TLS handshake, verified as every connection is,
+    without a request; blocking. It then goes back to the pool, idle. False when it failed (the requests then
+    meet the failure again and report it).
+
+    Args:
+        pool: The pool ``conn`` came from.
+        conn: The connection.
+        connect_timeout: Seconds it may take (the requests' own connect timeout).
+    """
+    w: Warming = pool.warming
+    try:
+        conn.timeout = connect_timeout
+        conn.connect()
+    except Exception as exc:  # whatever it is, the requests meet it again and report it
+        log.debug("opening a spare connection to %s failed: %s", getattr(pool, "host", "?"), exc)
+        give_back(pool, conn, exc)
+        return False
+    with w.cond:
+        w.error = None
+    pool._put_conn(conn)
+    with w.cond:
+        w.pending -= 1
+        w.cond.notify_all()
+    return True
+
+
+def give_back(pool: Any, conn: Any, error: BaseException | None = None) -> None:
+    """Close a connection from :func:`take_spares` unused and give its slot back (empty: a waiting request must
+    not take it for a connection); ``error`` is why, for the requests waiting for it."""
+    w: Warming = pool.warming
+    conn.close()
+    pool._put_conn(None)
+    with w.cond:
+        if error is not None:
+            w.error = error
+        w.pending -= 1
+        w.cond.notify_all()
 
 
 def share_ssl_context(pool_kw: dict[str, Any]) -> None:

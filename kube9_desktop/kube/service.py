@@ -22,22 +22,27 @@ import gc
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
 from kube9_desktop.kube.cache import CacheStats, ListCache
 from kube9_desktop.kube.discovery import info as discovery_info
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.fetch import ApiBackend
 from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind, TtlClass
 from kube9_desktop.kube.known_kinds import KnownKinds
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
 from kube9_desktop.kube.names import check_namespace, check_object_ref
 from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
 
+if TYPE_CHECKING:
+    from kube9_desktop.kube.fetch import ApiBackend
+
 log = logging.getLogger(__name__)
 
 BACKENDS = ("api", "kubectl")
+
+#: The lists of a context's top level (loaded with the server version when the context opens).
+TOP_LEVEL_KINDS = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
 
 #: Prefetch lists allowed in flight at once (low priority: leaves the workers to what the user asked for).
 PREFETCH_CONCURRENCY = 2
@@ -155,19 +160,25 @@ class KubeService:
 
                 b = KubectlBackend(self.kubeconfig_path, self.kubeconfig, self.options)
             else:
-                b = ApiBackend(self.kubeconfig, self.options)
+                b = self._new_api_backend()
             self._backends[self.backend_name] = b
         return b
+
+    def _new_api_backend(self) -> ApiBackend:
+        # Imported on first use: the API backend brings the ``kubernetes`` package (~0.25 s to import), which
+        # ``--run help``, the kubectl backend's lists and the window's first paint do not need.
+        from kube9_desktop.kube.fetch import ApiBackend
+
+        return ApiBackend(self.kubeconfig, self.options)
 
     @property
     def api_backend(self) -> ApiBackend:
         """The API backend: the active one, or one kept beside the kubectl backend for writes and reviews."""
         b = self._backends.get("api")
         if b is None:
-            b = ApiBackend(self.kubeconfig, self.options)
+            b = self._new_api_backend()
             self._backends["api"] = b
-        assert isinstance(b, ApiBackend)
-        return b
+        return b  # type: ignore[return-value]  # the "api" key only ever holds an ApiBackend
 
     def set_backend(self, name: str) -> None:
         """Switch between ``api`` and ``kubectl``; cached lists are dropped so the next lists use the new
@@ -393,7 +404,8 @@ class KubeService:
 
     def watch_threads(self) -> int:
         """Watch reader threads still running (0 once every watch has been closed)."""
-        return sum(b.watch_threads() for b in self._backends.values() if isinstance(b, ApiBackend))
+        api = self._backends.get("api")
+        return api.watch_threads() if api is not None else 0  # type: ignore[attr-defined]
 
     # -- single requests -------------------------------------------------------------------------------------
 
@@ -497,16 +509,16 @@ class KubeService:
                 log.debug("prefetch %s failed", ref, exc_info=True)
 
     def prepare(self, context: str) -> None:
-        """Get ready to load ``context`` without a request: the API backend builds its client in a worker
-        thread (see :meth:`.ApiBackend.prepare`), so the window or the model being set up meanwhile overlaps it.
-        Unknown contexts are ignored (the load itself says what is wrong)."""
-        if context in self.kubeconfig.names() and isinstance(self.backend, ApiBackend):
-            self.backend.prepare(context)
+        """Get ready to load ``context`` without a request: the API backend builds its client and opens the
+        connections the top level's first load uses at once (the version and its lists) in worker threads (see
+        :meth:`.ApiBackend.prepare`), so the window or the model being set up meanwhile overlaps them. Unknown
+        contexts are ignored (the load itself says what is wrong)."""
+        if context in self.kubeconfig.names() and self.backend_name == "api":
+            self.api_backend.prepare(context, connections=len(TOP_LEVEL_KINDS) + 1)
 
     def warm(self, context: str) -> None:
         """Prefetch the context's top level: nodes, namespaces and the cluster-scoped kinds."""
-        keys = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
-        self.prefetch(ListRef(context=context, kind=k) for k in keys)
+        self.prefetch(ListRef(context=context, kind=k) for k in TOP_LEVEL_KINDS)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 

@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
         if current is not None:
             self._expanded[current] = self._expanded_paths()
         self.details.clear()
+        self.service.prepare(name)  # a new context's client and connections, opened together (no-op if known)
         root = self.model.set_context(name, user=True)
         if root.state is LoadState.LOADING and not self.status.times.pending(name):
             self.status.times.start(name, root)  # its own load, measured on its own (others may still load)

@@ -16,7 +16,7 @@ from kube9_desktop.kube.fetch import ApiBackend
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.rows import ListRef, Page, Severity
-from kube9_desktop.kube.service import KubeService
+from kube9_desktop.kube.service import TOP_LEVEL_KINDS, KubeService
 from kube9_desktop.sim.process import SimProcess
 
 SIM_PODS = 300  # matches the session sim in conftest.py
@@ -129,20 +129,61 @@ async def test_parallel_lists_share_the_pool(sim: SimProcess, kubeconfig: Kubeco
     assert "Connection pool is full" not in caplog.text
 
 
-async def test_prepare_builds_the_client_without_a_request(sim: SimProcess, kubeconfig: Kubeconfig,
-                                                           make_service: Make) -> None:
+async def _prepared(backend: ApiBackend, context: str) -> None:
+    """Wait for everything ``prepare`` started: the client, then its spare connections."""
+    await asyncio.wrap_future(backend._preparing[context])
+    await asyncio.to_thread(lambda: [t.join(30) for t in backend._spare_jobs.get(context, [])])
+
+
+async def test_prepare_builds_the_client_and_opens_the_top_levels_connections_without_a_request(
+        sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make, caplog: pytest.LogCaptureFixture) -> None:
     svc = make_service(kubeconfig)
     sim.reset_stats()
     svc.prepare(ADMIN)
     svc.prepare("no-such-context")  # ignored: the load itself reports an unknown context
     backend = svc.backend
     assert isinstance(backend, ApiBackend)
-    await asyncio.wrap_future(backend._preparing[ADMIN])
+    await _prepared(backend, ADMIN)
     assert ADMIN in backend._clients and "no-such-context" not in backend._preparing
-    assert svc.stats(ADMIN).requests == 0 and svc.stats(ADMIN).connections == 0
+    top = 1 + len(TOP_LEVEL_KINDS)  # the version and the top level's lists, requested at once
+    assert svc.stats(ADMIN).requests == 0 and svc.stats(ADMIN).connections == top
     assert sim.stats()["requests"] <= 1  # the stats request itself
-    assert (await svc.version(ADMIN)).startswith("v1.")
-    assert svc.stats(ADMIN).connections == 1
+    # The context's first load, all at once as the tree makes it, opens no connection of its own.
+    version, *lists = await asyncio.gather(svc.version(ADMIN),
+                                           *(svc.list_all(ListRef(ADMIN, k)) for k in TOP_LEVEL_KINDS))
+    assert version.startswith("v1.") and all(lists[:2])
+    assert svc.stats(ADMIN).connections == top and svc.stats(ADMIN).requests == top
+    assert "Connection pool is full" not in caplog.text
+
+
+async def test_requests_made_while_the_spare_connections_open_wait_for_them(
+        sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make, caplog: pytest.LogCaptureFixture) -> None:
+    """No lead time (a context chosen and loaded at once): the requests take the connections being opened
+    instead of opening more (the pool would overflow and drop them)."""
+    for workers in (8, 8, 2, 1):  # the race goes either way on a given run; fewer workers than requests too
+        svc = make_service(kubeconfig, KubeOptions(workers=workers))
+        svc.prepare(ADMIN)
+        refs = [ListRef(ADMIN, k) for k in TOP_LEVEL_KINDS]
+        results = await asyncio.wait_for(asyncio.gather(svc.version(ADMIN), *(svc.list_all(r) for r in refs)), 30)
+        assert results[0].startswith("v1.") and results[1] and results[2]
+        assert svc.stats(ADMIN).connections <= min(workers, 1 + len(TOP_LEVEL_KINDS))
+        await svc.aclose()
+    assert "Connection pool is full" not in caplog.text
+
+
+async def test_spare_connections_to_a_server_that_is_down_leave_the_error_to_the_load(
+        kubeconfig: Kubeconfig, make_service: Make) -> None:
+    svc = make_service(kubeconfig, KubeOptions(retries=0))
+    svc.prepare("sim-down")
+    started = time.monotonic()
+    with pytest.raises(KubeError) as ei:
+        await svc.version("sim-down")
+    assert ei.value.kind is ErrorKind.UNREACHABLE
+    assert time.monotonic() - started < 10
+    with pytest.raises(KubeError) as ei:
+        await svc.list_all(ListRef("sim-down", "nodes"))
+    assert ei.value.kind is ErrorKind.UNREACHABLE
+    assert svc.stats("sim-down").requests >= 2
 
 
 async def test_get_version_and_custom_kinds(kubeconfig: Kubeconfig, make_service: Make) -> None:
