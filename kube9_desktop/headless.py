@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
+from kube9_desktop.kube.kinds import StatusRule
 from kube9_desktop.model.children import relation
 from kube9_desktop.model.lag import LoopLagMonitor
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
@@ -130,7 +131,8 @@ def format_tree(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) 
         else:
             status = esc(node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else ""))
             label = esc(node.display_label + (f" [{node.note}]" if node.note else ""))
-            more = extra(node) if extra is not None and node.row is not None else ""
+            fields = [*kind_fields(node), extra(node) if extra is not None and node.row is not None else ""]
+            more = "\t".join(f for f in fields if f)
             if more:
                 lines.append(f"{indent}{label}\t{status}\t{more}")
             else:
@@ -140,6 +142,17 @@ def format_tree(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) 
 
     emit(root, 0)
     return lines
+
+
+def kind_fields(node: TreeNode) -> list[str]:
+    """An object row's kind columns as ``Column: cell`` fields (``Up-to-date: 3``, ``Cluster-IP: 10.96.0.12``),
+    the ones the window shows after Status. A custom resource's status already is its printer columns, so they are
+    not printed twice."""
+    row = node.row
+    if row is None or node.type is not NodeType.OBJECT or node.kind is None \
+            or node.kind.status_rule is StatusRule.PRINTER:
+        return []
+    return [escape_controls(f"{c.name}: {row.cells.get(c.name, '')}".rstrip()) for c in row.columns]
 
 
 def _walk(node: TreeNode) -> Iterator[TreeNode]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from kube9_desktop.kube.kinds import Kind, StatusRule
-from kube9_desktop.kube.rows import Row, Severity, severity_of
+from kube9_desktop.kube.rows import Column, Row, Severity, severity_of
 
 
 def parse_time(value: Any) -> float | None:
@@ -116,7 +116,41 @@ def apply_status(kind: Kind, row: Row) -> None:
         row.severity = severity_of(row.status)
 
 
-def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any]) -> Row:
+#: Columns the tree shows in its own generic columns, never among a kind's own.
+_GENERIC_COLUMNS = frozenset({"Name", "Age"})
+#: One tuple per distinct (kind, Table columns): every row of every page of a list shares it, and the tree's header
+#: compares them by identity.
+_TREE_COLUMNS: dict[tuple[Any, ...], tuple[Column, ...]] = {}
+
+
+def status_shown(kind: Kind) -> str | None:
+    """The Table column the tree's Status column shows as it is (``Status`` for pods, ``Type`` for services), or
+    ``None`` when the status is derived from several cells (deployments' ready counts, jobs' completions)."""
+    if kind.status_rule in (StatusRule.COLUMN, StatusRule.TEXT):
+        return kind.status_column or "Status"
+    return None
+
+
+def tree_columns(kind: Kind, definitions: list[dict[str, Any]]) -> tuple[Column, ...]:
+    """The kind's own columns the tree shows after Status, from a Table's ``columnDefinitions``.
+
+    What ``kubectl get`` prints (priority 0) and the kind's :attr:`~Kind.wide_columns`, in the server's order,
+    less the columns the tree shows anyway: Name, Age and the one Status shows (see :func:`status_shown`).
+    """
+    key = (kind.key, tuple((d.get("name"), d.get("type"), d.get("priority")) for d in definitions))
+    got = _TREE_COLUMNS.get(key)
+    if got is None:
+        skip = _GENERIC_COLUMNS | {status_shown(kind)}
+        got = tuple(Column(str(d.get("name") or ""), str(d.get("type") or "string"), int(d.get("priority") or 0))
+                    for d in definitions
+                    if d.get("name") and d.get("name") not in skip
+                    and (not d.get("priority") or d.get("name") in kind.wide_columns))
+        _TREE_COLUMNS[key] = got
+    return got
+
+
+def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any],
+                   shown: tuple[Column, ...] = ()) -> Row:
     """One Table row (``{"cells": [...], "object": {...metadata...}}``) as a Row.
 
     Args:
@@ -125,15 +159,17 @@ def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any]) ->
         table_row: The row; its ``object`` is PartialObjectMetadata (``includeObject=Metadata``), a full
             object,
             or absent (``includeObject=None``).
+        shown: The kind's own columns the tree shows (:func:`tree_columns` of the Table).
     """
     raw = table_row.get("cells") or []
     # Most cells are strings already: this runs for every cell of every row in the worker threads.
     cells = {name: value if type(value) is str else cell_text(value) for name, value in zip(columns, raw, strict=False)}
     meta = (table_row.get("object") or {}).get("metadata") or {}
-    return _row(kind, meta, cells, meta.get("name") or cells.get("Name", ""))
+    return _row(kind, meta, cells, meta.get("name") or cells.get("Name", ""), shown)
 
 
-def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str) -> Row:
+def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str,
+         shown: tuple[Column, ...] = ()) -> Row:
     """The Row for an object's metadata and display cells (both list paths end here, so they agree)."""
     namespace = meta.get("namespace") if kind.namespaced else None
     row = Row(
@@ -145,6 +181,7 @@ def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str) -> 
         created=parse_time(meta.get("creationTimestamp")),
         labels=meta.get("labels") or {},
         resource_version=meta.get("resourceVersion") or "",
+        columns=shown,
     )
     refs = meta.get("ownerReferences")
     if refs:
@@ -360,12 +397,15 @@ def object_cells(kind: Kind, obj: dict[str, Any]) -> dict[str, str]:
 def row_from_object(kind: Kind, obj: dict[str, Any]) -> Row:
     """A full object (plain dict) as a Row with the same status/ready/restarts as the Table path."""
     meta = obj.get("metadata") or {}
-    return _row(kind, meta, object_cells(kind, obj), meta.get("name") or "")
+    cells = object_cells(kind, obj)
+    return _row(kind, meta, cells, meta.get("name") or "", tree_columns(kind, [{"name": c} for c in cells]))
 
 
 def rows_from_list(kind: Kind, body: dict[str, Any]) -> list[Row]:
     """Rows from a list response: a Table (fast path) or a plain ``...List`` of objects (fallback)."""
     if body.get("kind") == "Table":
-        columns = [c.get("name", "") for c in body.get("columnDefinitions") or []]
-        return [row_from_table(kind, columns, r) for r in body.get("rows") or []]
+        definitions = body.get("columnDefinitions") or []
+        columns = [c.get("name", "") for c in definitions]
+        shown = tree_columns(kind, definitions)
+        return [row_from_table(kind, columns, r, shown) for r in body.get("rows") or []]
     return [row_from_object(kind, o) for o in body.get("items") or []]

@@ -37,13 +37,13 @@ from kube9_desktop.kube.client import (
     make_client,
     transform_exception,
 )
-from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_from_list
+from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_from_list, tree_columns
 from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import PluginProcesses
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.names import segment
-from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
+from kube9_desktop.kube.rows import Column, ListRef, Page, Row, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -579,6 +579,7 @@ class ApiBackend:
             self._watch_threads.add(thread)
         thread.start()
         columns: list[str] = []
+        shown: tuple[Column, ...] = ()
         try:
             while True:
                 what, payload = await queue.get()
@@ -610,6 +611,7 @@ class ApiBackend:
                 if obj.get("kind") == "Table":
                     if obj.get("columnDefinitions"):
                         columns = [c.get("name", "") for c in obj["columnDefinitions"]]
+                        shown = tree_columns(kind, obj["columnDefinitions"])
                     rows = obj.get("rows") or []
                     rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
                     if etype == "BOOKMARK" or not rows:
@@ -618,7 +620,7 @@ class ApiBackend:
                         yield WatchEvent(type=etype, row=None, resource_version=rv)
                         continue
                     for r in rows:
-                        row = row_from_table(kind, columns, r)
+                        row = row_from_table(kind, columns, r, shown)
                         yield WatchEvent(type=etype, row=row, resource_version=row.resource_version or rv)
                 else:
                     rv = (obj.get("metadata") or {}).get("resourceVersion") or ""

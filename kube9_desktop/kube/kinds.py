@@ -104,6 +104,8 @@ class Kind:
             ``("pods", "node")`` → the pods on a node, ``("categories", "namespace")`` → the namespace's kind
             categories, ``("custom", "crd")`` → the custom resources a CRD defines; ``None`` → a leaf.
         short_names: kubectl short names (used by the kubectl backend and the filter).
+        wide_columns: Table columns of priority > 0 (``kubectl get -o wide``) the tree shows too, after the
+            ones ``kubectl get`` prints (an Event's Count).
     """
 
     key: str
@@ -123,6 +125,7 @@ class Kind:
     restarts_column: str | None = None
     children: tuple[str, str] | None = None
     short_names: tuple[str, ...] = field(default=())
+    wide_columns: tuple[str, ...] = field(default=())
 
     @property
     def api_version(self) -> str:
@@ -197,7 +200,7 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
        Category.CLUSTER, "CustomResourceDefinitions", C, icon="crd", children=("custom", "crd"),
        short_names=("crd",)),
     _k("events", "Event", "", "v1", True, Category.EVENTS, "Events", N, status_rule=StatusRule.COLUMN,
-       status_column="Type", short_names=("ev",)),
+       status_column="Type", short_names=("ev",), wide_columns=("Count",)),
     _k("horizontalpodautoscalers", "HorizontalPodAutoscaler", "autoscaling", "v1", True, W,
        "HorizontalPodAutoscalers", S, icon="hpa", status_rule=StatusRule.TEXT, status_column="Targets",
        short_names=("hpa",)),

@@ -57,6 +57,22 @@ def severity_of(status: str) -> Severity:
     return worst
 
 
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One of a kind's own Table columns the tree shows after Status (``Up-to-date``, ``Cluster-IP``).
+
+    Attributes:
+        name: The Table column's name (``row.cells`` is keyed by it; kubectl prints it upper-cased).
+        type: The Table column's type: ``string``, ``integer``, ``number``, ``boolean`` or ``date`` (a CRD's
+            date column: the server already renders it as an age such as ``5d``).
+        priority: 0 for the columns ``kubectl get`` prints, more for the ``-o wide`` ones.
+    """
+
+    name: str
+    type: str = "string"
+    priority: int = 0
+
+
 @dataclass(slots=True)
 class Row:
     """One object, as a tree row.
@@ -78,6 +94,8 @@ class Row:
         extra: Small kind-specific facts the tree needs (e.g. ``node`` for pods).
         owners: The uids of ``metadata.ownerReferences`` (a pod's ReplicaSet, a ReplicaSet's Deployment): the tree
             finds an owner's dependents among a cached list by them, without a request.
+        columns: The kind's own columns the tree shows after Status, in the server's order (one tuple shared by
+            every row of a list: see :func:`kube9_desktop.kube.convert.tree_columns`).
     """
 
     uid: str
@@ -94,6 +112,7 @@ class Row:
     resource_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     owners: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
 
 
 @dataclass(slots=True)

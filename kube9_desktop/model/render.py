@@ -5,6 +5,7 @@ Kept apart from the model so the model stays a thin adapter and the look can cha
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from functools import cache
@@ -13,17 +14,34 @@ from typing import Any
 
 from PySide6.QtGui import QColor, QIcon
 
-from kube9_desktop.kube.rows import Row, Severity
+from kube9_desktop.kube.rows import Column, Row, Severity
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.model.usage import UsageBook
 from kube9_desktop.text import show_bidi
 
-COLUMNS: tuple[str, ...] = ("Name", "Status", "Ready", "Restarts", "Age", "CPU", "Memory")
-COL_NAME, COL_STATUS, COL_READY, COL_RESTARTS, COL_AGE, COL_CPU, COL_MEM = range(len(COLUMNS))
+#: Columns a kind's own Table columns are shown in, after Status (Deployments: Ready, Up-to-date, Available;
+#: Services: Cluster-IP, External-IP, Port(s); a custom resource: its printer columns). Each object row fills them
+#: from its own kind's columns by position (``Row.columns``); the header names the current list's (see
+#: :func:`header_labels`), and the window hides the ones it leaves empty.
+KIND_SLOTS = 8
+COL_NAME, COL_STATUS = 0, 1
+COL_KIND = 2  # the first kind column
+#: For pods the first two kind columns are Ready and Restarts (the names the tree's columns had before).
+COL_READY, COL_RESTARTS = COL_KIND, COL_KIND + 1
+COL_AGE = COL_KIND + KIND_SLOTS
+COL_CPU, COL_MEM = COL_AGE + 1, COL_AGE + 2
+KIND_COLUMNS = tuple(range(COL_KIND, COL_AGE))
+#: The header's titles while no list is current (a pod's kind columns).
+DEFAULT_KIND_LABELS: tuple[str, ...] = ("Ready", "Restarts")
+COLUMNS: tuple[str, ...] = ("Name", "Status", *DEFAULT_KIND_LABELS,
+                            *([""] * (KIND_SLOTS - len(DEFAULT_KIND_LABELS))), "Age", "CPU", "Memory")
 #: The usage columns: figures from metrics.k8s.io (``model/usage.py``), not from the row.
 USAGE_COLUMNS = (COL_CPU, COL_MEM)
 #: Colours of a usage figure past 80 % / 95 %.
 USAGE_COLOURS = {1: QColor("#c98a00"), 2: QColor("#d0342c")}
+
+#: A row that offers an action (``TreeNode.command``): a link's colour, readable on light and dark palettes.
+ACTION_COLOUR = QColor("#2f6fd6")
 
 #: Status colours readable on light and dark palettes alike.
 SEVERITY_COLOURS: dict[Severity, QColor] = {
@@ -85,54 +103,96 @@ def cell_text(node: TreeNode, column: int) -> str:
     row = node.row
     if row is None:
         return ""
+    if COL_KIND <= column < COL_AGE:
+        return kind_cell(row, column)
     cell = ROW_CELLS.get(column)
     return cell(row) if cell is not None else ""
 
 
-#: The text of each column after Name for an object row: one entry per column (a new column is a title in
-#: :data:`COLUMNS` and an entry here; a per-kind column reads its cell from the row and is empty for other kinds).
+def kind_column(row: Row, column: int) -> Column | None:
+    """The row's own kind column shown in ``column`` (``None``: the kind has no column there)."""
+    i = column - COL_KIND
+    return row.columns[i] if 0 <= i < len(row.columns) else None
+
+
+def kind_cell(row: Row, column: int) -> str:
+    """The text of a kind column: the row's own Table cell at that position.
+
+    A row made without Table columns (a test's, a fallback) shows its ready and restart counts where a pod's are.
+    """
+    col = kind_column(row, column)
+    if col is not None:
+        return show_bidi(row.cells.get(col.name, ""))
+    if not row.columns:
+        if column == COL_READY:
+            return row.ready
+        if column == COL_RESTARTS:
+            return row.restarts
+    return ""
+
+
+#: The text of the generic columns after Name for an object row (the kind columns are :func:`kind_cell`).
 ROW_CELLS: dict[int, Callable[[Row], str]] = {
     COL_STATUS: lambda row: show_bidi(row.status),
-    COL_READY: lambda row: row.ready,
-    COL_RESTARTS: lambda row: row.restarts,
     COL_AGE: lambda row: format_age(row.created),
 }
 
 
-def _leading_int(text: str) -> int | None:
-    digits = ""
-    for ch in text.strip():
-        if not ch.isdigit():
-            break
-        digits += ch
-    return int(digits) if digits else None
+def header_labels(columns: tuple[Column, ...] | None, status: str = "Status") -> tuple[str, ...]:
+    """The header's titles when the current list's kind columns are ``columns`` (``None``: no list current yet)."""
+    labels = list(COLUMNS)
+    labels[COL_STATUS] = status
+    if columns is not None:
+        names = [c.name for c in columns[:KIND_SLOTS]]
+        labels[COL_KIND:COL_AGE] = names + [""] * (KIND_SLOTS - len(names))
+    return tuple(labels)
 
 
-def _ready_key(row: Row) -> tuple[int, float, int]:
-    a, sep, b = row.ready.partition("/")
-    if sep and a.isdigit() and b.isdigit():
-        return (0, int(a) / int(b) if int(b) else 1.0, int(a))
-    return (1, 0.0, 0)  # no ready count: after the rows that have one
+_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DURATION_UNITS = (365 * 86400, 86400, 3600, 60, 1)
+_PIECES = re.compile(r"(\d+)")
 
 
-def _restarts_key(row: Row) -> tuple[int, int]:
-    n = _leading_int(row.restarts)  # "3 (5m ago)"
-    return (0, n) if n is not None else (1, 0)
+def duration_seconds(text: str) -> int | None:
+    """kubectl's short duration (``45s``, ``3d4h``, ``2y``) in seconds; ``None`` if ``text`` is not one."""
+    m = _DURATION.fullmatch(text.strip())
+    if m is None or not any(m.groups()):
+        return None
+    return sum(int(g) * unit for g, unit in zip(m.groups(), _DURATION_UNITS, strict=True) if g)
 
 
-#: How a column sorts object rows (clicking its header sorts each list by it; folders keep their order). Ties fall
-#: back to the name. Age sorts by creation time, so ascending is youngest first, as the column reads.
+def cell_sort_key(text: str) -> tuple[Any, ...]:
+    """How a kind column's cell sorts: a duration as seconds (``9m`` before ``1h``), anything else in natural
+    order, numbers inside it as numbers (``9`` before ``10``, ``1/3`` before ``2/3``, ``10.0.0.9`` before
+    ``10.0.0.10``, ``3 (5m ago)`` before ``12``); empty and ``<none>`` cells last."""
+    t = text.strip()
+    if not t or t in ("<none>", "<unknown>", "<pending>"):
+        return (2,)
+    secs = duration_seconds(t)
+    if secs is not None:
+        return (0, float(secs))
+    try:
+        return (1, ((0, float(t), ""),))  # a number column (a CRD's ``number``: 0.25 before 0.5)
+    except ValueError:
+        pass
+    parts = tuple((0, float(p), "") if i % 2 else (1, 0.0, p.casefold())
+                  for i, p in enumerate(_PIECES.split(t)) if p)
+    return (1, parts)
+
+
+#: How a generic column sorts object rows (clicking its header sorts each list by it; folders keep their order).
+#: Ties fall back to the name. Age sorts by creation time, so ascending is youngest first, as the column reads.
 SORT_KEYS: dict[int, Callable[[Row], Any]] = {
     COL_NAME: lambda row: (row.name.casefold(), row.namespace or ""),
     COL_STATUS: lambda row: row.status.casefold(),
-    COL_READY: _ready_key,
-    COL_RESTARTS: _restarts_key,
     COL_AGE: lambda row: -(row.created or 0.0),
 }
 
 
 def sort_key(row: Row, column: int) -> tuple[Any, str, str]:
-    """The key ``row`` sorts by in ``column`` (the name breaks ties)."""
+    """The key ``row`` sorts by in ``column`` (the name breaks ties); a kind column by :func:`cell_sort_key`."""
+    if COL_KIND <= column < COL_AGE:
+        return (cell_sort_key(kind_cell(row, column)), row.name.casefold(), row.namespace or "")
     key = SORT_KEYS.get(column, SORT_KEYS[COL_NAME])
     return (key(row), row.name.casefold(), row.namespace or "")
 
@@ -196,7 +256,7 @@ def node_icon(node: TreeNode) -> QIcon:
     if t is NodeType.LOADING:
         return icon("loading")
     if t is NodeType.NOTE:
-        return icon("info")
+        return icon("add" if node.command else "info")
     return QIcon()
 
 
@@ -217,6 +277,9 @@ def tooltip(node: TreeNode) -> str:
             parts.append(f"<i>{_esc(e.hint)}</i>")
         parts.append("Double-click to retry.")
         return "<br>".join(parts)
+    if node.type is NodeType.NOTE and node.command:
+        return f"{_esc(node.label)}<br>Double-click (or Enter) to name a namespace you may use; it is checked, then " \
+               "shown here and remembered for this context."
     if node.type is NodeType.NOTE and node.error is not None:
         return f"{_esc(node.label)}<br><b>Why:</b> {_esc(node.error.one_line())}"
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:

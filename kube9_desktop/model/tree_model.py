@@ -26,9 +26,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QFont
 
+from kube9_desktop.kube.convert import status_shown
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Kind
-from kube9_desktop.kube.rows import Row
+from kube9_desktop.kube.rows import Column, Row
 from kube9_desktop.model import render
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.loader import TreeLoader
@@ -58,11 +59,14 @@ class ClusterTreeModel(QAbstractItemModel):
             (context switch, refresh, retry), in which case the window shows a dialog.
         activity(): some load finished (the status bar refreshes its numbers).
         busy_changed(bool): loads started / all loads finished.
+        header_changed(): the header names another kind's columns (:meth:`follow_kind`).
     """
 
     load_failed = Signal(object, bool)
     activity = Signal()
     busy_changed = Signal(bool)
+    #: The header now names another kind's columns (the window shows the kind columns it fills, hides the rest).
+    header_changed = Signal()
 
     #: Rows a long list shows more of each time its last shown row scrolls into view (see SHOW_ROWS).
     show_step = SHOW_ROWS
@@ -79,6 +83,9 @@ class ClusterTreeModel(QAbstractItemModel):
         #: CPU/Memory figures of the context shown (the window's metrics refresher sets them; None: empty cells).
         self.usage: UsageBook | None = None
         self._changing = 0  # > 0 between begin*Rows and end*Rows
+        #: The header's titles: the generic ones, and the kind columns of the list last made current.
+        self.header_columns: tuple[Column, ...] | None = None
+        self._headers = render.header_labels(None)
 
     # ------------------------------------------------------------------ wiring
 
@@ -285,9 +292,27 @@ class ClusterTreeModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(render.COLUMNS):
-            return render.COLUMNS[section]
+                and 0 <= section < len(self._headers):
+            return self._headers[section]
         return None
+
+    def follow_kind(self, node: TreeNode) -> bool:
+        """Name ``node``'s kind columns in the header (an object's own, a list's rows'); returns whether they
+        changed. A row that has none (a folder, a namespace) leaves the header as it is: the lists open below it
+        are still what the columns show."""
+        row = node.row if node.type is NodeType.OBJECT else None
+        if node.type is NodeType.LIST:
+            row = next((c.row for c in node.children if c.row is not None), None)
+        if row is None or node.kind is None or not row.columns:
+            return False
+        headers = render.header_labels(row.columns, status_shown(node.kind) or "Status")
+        if headers == self._headers:
+            return False
+        self.header_columns = row.columns
+        self._headers = headers
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, _COLUMNS - 1)
+        self.header_changed.emit()
+        return True
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # The roles we never answer return before the node lookup.
@@ -322,6 +347,8 @@ class ClusterTreeModel(QAbstractItemModel):
                 return render.status_icon(node)
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
+            if node.command:
+                return QBrush(render.ACTION_COLOUR)
             if node.type is NodeType.ERROR:
                 return QBrush(render.SEVERITY_COLOURS[node.severity])
             if col == render.COL_STATUS and node.severity in render.SEVERITY_COLOURS:
@@ -329,9 +356,16 @@ class ClusterTreeModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.FontRole and node.type in (NodeType.LOADING, NodeType.NOTE):
             font = QFont()
-            font.setItalic(True)
+            if node.command:  # an action: reads as a link, not as a remark
+                font.setUnderline(True)
+            else:
+                font.setItalic(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
+            if render.COL_KIND <= col < render.COL_AGE and node.row is not None:
+                # The header names the current list's columns: a row of another kind says which one this is.
+                c = render.kind_column(node.row, col)
+                return f"{c.name}: {render.kind_cell(node.row, col)}" if c is not None else None
             return render.tooltip(node)
         return None
 

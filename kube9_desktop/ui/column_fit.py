@@ -53,7 +53,7 @@ class ColumnFitter(QObject):
         self.fits += 1
         header = self.tree.header()
         for col in self.fitted:
-            if col >= header.count():
+            if col >= header.count() or header.isSectionHidden(col):
                 continue
             width = max(self.tree.sizeHintForColumn(col), header.sectionSizeHint(col))
             if header.sectionSize(col) != width:
