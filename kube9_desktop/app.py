@@ -334,7 +334,8 @@ async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Sto
             if args.run:
                 from kube9_desktop.headless_run import run_commands
 
-                return await run_commands(service, args)
+                # Headless runs keep no settings of the user's: only a settings file given remembers anything.
+                return await run_commands(service, args, settings=settings if args.settings_file else None)
             from kube9_desktop.headless import print_tree
 
             return await print_tree(service, args, settings)

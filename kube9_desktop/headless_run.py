@@ -17,6 +17,7 @@ from kube9_desktop.commands.runner import run_line
 from kube9_desktop.text import escape_output
 
 if TYPE_CHECKING:
+    from kube9_desktop.config.store import SettingsStore
     from kube9_desktop.kube.service import KubeService
 
 
@@ -32,10 +33,12 @@ class HeadlessPort:
 
     interactive = False
 
-    def __init__(self, yes: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    def __init__(self, yes: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+                 settings: SettingsStore | None = None) -> None:
         self.yes = yes
         self.out = out
         self.err = err
+        self.settings = settings
 
     async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
         """``--yes`` answers; without it a destructive question is refused with a note on stderr."""
@@ -55,18 +58,24 @@ class HeadlessPort:
         print(escape_output(text), file=self.out, flush=True)
 
     def open_view(self, view: str, payload: Any) -> bool:
-        """No views headless: the handler prints instead."""
+        """No views headless: the handler prints instead. The one exception keeps no widget: ``remember-namespace``
+        (``(context, namespace)``) saves to the settings file, where there is one."""
+        if view == "remember-namespace" and self.settings is not None:
+            context, namespace = payload
+            self.settings.add_accessible_namespace(context, namespace)
+            return True
         return False
 
 
 async def run_commands(service: KubeService, args: argparse.Namespace, out: TextIO = sys.stdout,
-                       err: TextIO = sys.stderr, access: AccessChecker | None = None) -> int:
+                       err: TextIO = sys.stderr, access: AccessChecker | None = None,
+                       settings: SettingsStore | None = None) -> int:
     """Run every ``--run`` line in order; returns 0, or the first failure's exit status."""
     load_all()
     context = args.context or service.kubeconfig.current_context or ""
     if access is None:
         access = service.access
-    port = HeadlessPort(yes=bool(args.yes), out=out, err=err)
+    port = HeadlessPort(yes=bool(args.yes), out=out, err=err, settings=settings)
     for line in args.run:
         result = await run_line(line, service=service, context=context, ui=port, access=access)
         if result.message:

@@ -19,6 +19,7 @@ FAMILIES: tuple[str, ...] = (
     "workloads",
     "nodes",
     "navigate",
+    "namespaces",
 )
 
 _loaded = False

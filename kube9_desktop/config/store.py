@@ -85,3 +85,17 @@ class SettingsStore(QObject):
     def accessible_namespaces(self, context: str) -> list[str]:
         """Namespaces the user listed for ``context``."""
         return list(self._values["kubeconfig/accessible_namespaces"].get(context, []))
+
+    def add_accessible_namespace(self, context: str, namespace: str) -> bool:
+        """Remember ``namespace`` for ``context`` (the tree's "Add a namespace…"); False if it was already there.
+
+        Raises:
+            ValueError: The setting refuses the value (a name it cannot hold), with a user-facing message.
+        """
+        current = dict(self._values["kubeconfig/accessible_namespaces"])
+        names = list(current.get(context, []))
+        if namespace in names:
+            return False
+        current[context] = [*names, namespace]
+        self.set("kubeconfig/accessible_namespaces", current)
+        return True

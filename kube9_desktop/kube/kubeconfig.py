@@ -58,6 +58,7 @@ class ContextInfo:
         auth: How the user authenticates: one of :data:`AUTH_METHODS`.
         exec_command: The exec credential plugin's command, when ``auth == "exec"``.
         source: The kubeconfig file that defined the context.
+        namespace_set: Whether the context names its namespace (else ``namespace`` is kubectl's ``default``).
     """
 
     name: str
@@ -69,6 +70,7 @@ class ContextInfo:
     auth: str = "none"
     exec_command: str | None = None
     source: str = ""
+    namespace_set: bool = True
 
 
 @dataclass
@@ -421,6 +423,7 @@ def load_kubeconfig(path: str | None = None, extra_paths: Sequence[str] = ()) ->
                 auth=auth_method(user),
                 exec_command=str(exec_cfg.get("command")) if exec_cfg and exec_cfg.get("command") else None,
                 source=src,
+                namespace_set=bool(ctx.get("namespace")),
             )
         )
     if current and current not in {c.name for c in contexts}:

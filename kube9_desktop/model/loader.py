@@ -69,6 +69,10 @@ class LoadTiming:
         self.last_insert_at = None
 
 
+#: The row under a partial Namespaces list that adds a namespace (the ``add-namespace`` command).
+ADD_NAMESPACE_LABEL = "Add a namespace…"
+
+
 class TreeLoader(KeepCurrent):
     """Context → categories → namespaces → resources: decides what to load and applies the results.
 
@@ -552,18 +556,27 @@ class TreeLoader(KeepCurrent):
         kind = KINDS["namespaces"]
         rows = [object_node(Row(uid=f"ns/{n}", name=n, namespace=None, kind=kind.key), kind, ctx) for n in names]
         # The point first, and short enough to read whole in the tree; why (the 403) is in its tooltip and the
-        # details pane (the note keeps the error).
-        note = note_node("Partial list — showing your default namespace and Settings → Accessible namespaces", ctx)
+        # details pane (the note keeps the error). Right below it, the way in: a namespace the user names is checked
+        # and remembered for the context (with no default namespace it is the only way in).
+        if rows:
+            note = note_node("Partial list — showing your default namespace and the namespaces you added", ctx)
+        else:
+            note = note_node("You may not list namespaces: add one you can use", ctx)
         note.error = error
-        self.replace_children(node, [note, *rows])
+        add = note_node(ADD_NAMESPACE_LABEL, ctx)
+        add.command = "add-namespace"
+        self.replace_children(node, [note, add, *rows])
         node.count = len(rows)
         node.mark_loaded()
         self.changed(node)
 
     def _default_namespace(self, context: str) -> str | None:
+        """The namespace the context names (kubectl's fallback ``default`` is not shown to a user who may not
+        list namespaces: it is rarely theirs)."""
         if self._service is None:
             return None
         try:
-            return self._service.kubeconfig.context(context).namespace
+            info = self._service.kubeconfig.context(context)
         except KubeError:
             return None
+        return info.namespace if info.namespace_set else None

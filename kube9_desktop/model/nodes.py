@@ -67,6 +67,7 @@ class TreeNode:
         status: CONTEXT: server version; NOTE/ERROR: unused.
         generation: Bumped whenever the node's children are reset, so late results of an older load are dropped.
         note: A short suffix note ("live updates paused — retrying").
+        command: A NOTE row that offers an action: the command activating it runs (``add-namespace``).
         shown: How many children views see; the model exposes a long list a window at a time.
         revealed: Whether views have been told of the node's rows (see the field's comment).
         match: An owner's drill-down (a Deployment's ReplicaSets): which rows of ``ref`` — the child kind's whole
@@ -89,6 +90,8 @@ class TreeNode:
     status: str = ""
     generation: int = 0
     note: str = ""
+    #: NOTE rows that offer an action: the registry command activating the row runs (``add-namespace``).
+    command: str = ""
     loaded_at: float = 0.0
     expanded: bool = False  # open in the view (the view reports it; headless modes set it as they expand)
     demand_load: bool = False  # the load in flight was asked for by opening this node (not a prefetch)

@@ -27,12 +27,13 @@ from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.proxy import TreeProxy
 from kube9_desktop.model.tree_model import ClusterTreeModel
-from kube9_desktop.ui import history, menus
+from kube9_desktop.ui import add_namespace, history, menus
 from kube9_desktop.ui.bottom_dock import BottomDock
 from kube9_desktop.ui.column_fit import ColumnFitter
 from kube9_desktop.ui.command_bridge import CommandBridge
 from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorBanner, ErrorNotices, bounded
+from kube9_desktop.ui.kind_columns import KindColumns
 from kube9_desktop.ui.menus import MESSAGE_ROWS
 from kube9_desktop.ui.status_bar import StatusBar
 from kube9_desktop.ui.tree_modes import TreeModes
@@ -179,9 +180,10 @@ class MainWindow(QMainWindow):
         # window shortens no name while they have room to give (ui/column_fit.py: fitted after painting, never on
         # every layout).
         self.tree.header().setResizeContentsPrecision(0)
-        self.column_fit = ColumnFitter(self.tree, render.COL_NAME, (render.COL_STATUS, render.COL_READY,
-                                                                    render.COL_RESTARTS, render.COL_AGE,
-                                                                    *render.USAGE_COLUMNS))
+        self.column_fit = ColumnFitter(self.tree, render.COL_NAME, (render.COL_STATUS, *render.KIND_COLUMNS,
+                                                                    render.COL_AGE, *render.USAGE_COLUMNS))
+        self.kind_columns = KindColumns(self)  # the header names the current list's kind columns
+        add_namespace.open_when_empty(self)  # no namespace to show: the offer to add one is in sight
         self.details = DetailsPane(self)
         tree_pane = QWidget(self)
         tree_pane.setObjectName("treePane")
@@ -338,6 +340,7 @@ class MainWindow(QMainWindow):
         node = self.model.node(self._source(index))
         self.model.set_expanded(node, True)
         self.model.live.note_expanded(node)
+        self.kind_columns.follow_node(node)
 
     def _remember_collapsed(self, index: QModelIndex) -> None:
         node = self.model.node(self._source(index))
@@ -457,6 +460,8 @@ class MainWindow(QMainWindow):
         node = self.model.node(self._source(index))
         if node.type is NodeType.ERROR:
             self.retry(self._source(index))
+        elif node.command:  # a row offering an action ("Add a namespace…")
+            self.commands.trigger(node.command)
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = self.menu_for(self.tree.indexAt(pos))
@@ -488,6 +493,7 @@ class MainWindow(QMainWindow):
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         self.modes.on_current_changed(current)
+        self.kind_columns.follow(current)
         self.usage.show_selected(current)  # the selected node's or pod's usage history
         history.record_current(self, self.model.node(self.source_index(current)) if current.isValid() else None)
 

@@ -61,6 +61,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "logs_view",
     "quick_open",
     "history",
+    "add_namespace",
 )
 
 _loaded = False
