@@ -2,22 +2,26 @@
 
 In the window, ``open`` shows the quick-open box (``ui/quick_open.py``): names of every object loaded in the context
 and, for kinds not loaded, the server's lists searched as the user types; Enter reveals the object in the tree.
-Headless (``--run 'open web-1'``), the same search runs over the context's lists of :data:`SEARCHED_KINDS` across all
-namespaces (served from the cache when fresh) and prints the best matches with their tree paths.
+Headless (``--run 'open web-1'``), the same server search runs over the names of :data:`SEARCHED_KINDS` across all
+namespaces (names only, paged: :mod:`kube9_desktop.kube.name_search`) and prints the best matches with their tree
+paths.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from kube9_desktop.commands.registry import Invocation, Result, Selection, command
 from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.kinds import Kind
-from kube9_desktop.kube.rows import ListRef
+from kube9_desktop.kube.kinds import Category, Kind
+from kube9_desktop.kube.name_search import NameCatalogue
 from kube9_desktop.model.children import tree_path
 from kube9_desktop.model.quick_index import Entry, QuickIndex
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.service import KubeService
 
 log = logging.getLogger(__name__)
 
@@ -27,28 +31,27 @@ SEARCHED_KINDS: tuple[str, ...] = ("pods", "deployments", "statefulsets", "daemo
                                    "nodes", "namespaces")
 
 
-async def entries_of(inv: Invocation, kind: Kind) -> list[Entry]:
-    """Every object of ``kind`` in the context (all namespaces), as quick-open entries; ``[]`` when the list fails
-    (a kind the user may not list is simply not searched)."""
+async def searched_kinds(service: KubeService, context: str) -> list[Kind]:
+    """The kinds quick open searches on the server: :data:`SEARCHED_KINDS` and the custom resources the context
+    serves (the kinds known without a request when discovery fails)."""
     try:
-        rows = await inv.service.list_all(ListRef(inv.context, kind.key, None))
-    except KubeError as err:
-        log.info("quick open: %s not searched: %s", kind.key, err.one_line())
-        return []
-    return [Entry(r.name, r.namespace, kind.key, tree_path(kind, r.namespace, r.name)) for r in rows]
+        served = {k.key: k for k in await service.discover(context)}
+    except KubeError:
+        served = {k.key: k for k in service.known_kinds(context)}
+    kinds = [served[k] for k in SEARCHED_KINDS if k in served]
+    return kinds + [k for k in served.values() if k.category is Category.CUSTOM]
 
 
 async def search_context(inv: Invocation, query: str, limit: int) -> list[Entry]:
-    """The best matches for ``query`` among the context's objects of :data:`SEARCHED_KINDS` and its custom
-    resources (lists fetched in parallel, cached lists reused)."""
-    try:
-        served = {k.key: k for k in await inv.service.discover(inv.context)}
-    except KubeError:
-        served = {k.key: k for k in inv.service.known_kinds(inv.context)}
-    kinds = [served[k] for k in SEARCHED_KINDS if k in served]
-    kinds += [k for k in served.values() if k.category.value == "Custom resources"]
-    found = await asyncio.gather(*(entries_of(inv, k) for k in kinds))
-    index = QuickIndex(e for es in found for e in es)
+    """The best matches for ``query`` among the names of the context's searched kinds (names only, paged:
+    :class:`~kube9_desktop.kube.name_search.NameCatalogue`)."""
+    catalogue = NameCatalogue(inv.service, inv.context, await searched_kinds(inv.service, inv.context))
+    index = QuickIndex()
+
+    def found(kind: Kind, names: list[tuple[str, str | None]]) -> None:
+        index.add(Entry(n, ns, kind.key, tree_path(kind, ns, n)) for n, ns in names)
+
+    await catalogue.fill(found)
     return index.search(query, limit)
 
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from kube9_desktop.kube.client import JSON
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.fetch import list_info
 from kube9_desktop.kube.kinds import KINDS
 
 if TYPE_CHECKING:
@@ -48,6 +46,10 @@ async def check_namespace(service: KubeService, context: str, name: str) -> tupl
     problem = name_problem(name)
     if problem is not None:
         return False, problem
+    # Here, not at the top: the command families load before the window shows, the data layer behind it.
+    from kube9_desktop.kube.client import JSON
+    from kube9_desktop.kube.fetch import list_info
+
     api = service.api_backend
     namespaces, pods = KINDS["namespaces"], KINDS["pods"]
 

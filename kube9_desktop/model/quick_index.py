@@ -92,12 +92,23 @@ class QuickIndex:
             self._build()
         blob, starts, entries = self._blob, self._starts, self._entries
         ranked: list[tuple[int, int, str, int]] = []
-        # Names starting with the text first: when there are enough of them (a short text), they are the answer
-        # and the scan stops after PREFIX_CAP of them.
+        # The name itself first (the same app in every namespace: "api" among thousands of "api-…" pods, which
+        # would fill PREFIX_CAP before it), then names starting with the text: when there are enough of them (a
+        # short text), they are the answer and the scan stops after PREFIX_CAP of them.
+        exact: set[int] = set()
+        pos = blob.find("\n" + q + "\n")
+        while pos >= 0 and len(exact) < limit:
+            i = self._line(pos + 1)
+            exact.add(i)
+            ranked.append((-1, len(q), entries[i].name, i))
+            pos = blob.find("\n" + q + "\n", pos + 1)
         pos = blob.find("\n" + q)
         while pos >= 0:
             i = self._line(pos + 1)
             name = entries[i].name
+            if i in exact:
+                pos = blob.find("\n" + q, pos + 1)
+                continue
             ranked.append((0, len(name), name, i))
             if len(ranked) >= PREFIX_CAP:
                 break

@@ -1,11 +1,17 @@
 """Quick open (Ctrl+P): type part of a name, Enter goes to the object in the tree.
 
-The box searches every object loaded in the context's tree at once, and the context's lists of
-:data:`~kube9_desktop.commands.navigate.SEARCHED_KINDS` across all namespaces (and its custom resources) as they
-arrive: fetched in the background when the box opens (cached lists cost no request), their names added to the
-index, the results refreshed. Every keystroke searches the index in memory (:class:`QuickIndex`, a few ms for
-50,000 names); the fetches are cancelled when the box closes. Enter (or a double-click) reveals the match
-(``host.reveal_path``: the tree opens the path, loading what it must, and selects the row).
+Two sources, merged per keystroke:
+
+* **Loaded**: every object row loaded in the context's tree (no request), searched in memory per keystroke
+  (:class:`QuickIndex`: a few ms for 50,000 names). These matches come first.
+* **Server**: the names of the kinds quick open searches (:func:`~kube9_desktop.commands.navigate.searched_kinds`)
+  across all namespaces, from :class:`~kube9_desktop.kube.name_search.NameCatalogue`: names only, paged in the
+  background from the moment the box opens and kept while it is open, matched as pages arrive; and, while that is
+  incomplete, the text typed looked up as an exact name (a short pause after the last keystroke; each keystroke
+  cancels the previous lookup). Their matches follow the loaded ones, marked "server", without repeating one.
+
+Enter (or a double-click) reveals the match (``host.reveal_path``: the tree opens the path, loading what it must, and
+selects the row). Closing the box cancels what it still has running.
 """
 
 from __future__ import annotations
@@ -14,12 +20,12 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.rows import ListRef
+from kube9_desktop.kube.kinds import Kind
+from kube9_desktop.kube.name_search import NameCatalogue
 from kube9_desktop.model.children import tree_path
 from kube9_desktop.model.nodes import NodeType
 from kube9_desktop.model.quick_index import Entry, QuickIndex
@@ -39,12 +45,17 @@ class QuickOpen(QDialog):
         text: Initial text.
     """
 
+    #: Pause after the last keystroke before the exact-name lookup (typing on cancels it first).
+    LOOKUP_DELAY_MS = 150
+
     def __init__(self, host: Any, context: str, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Go to object")
         self.setModal(False)
         self.host, self.context = host, context
-        self.index = QuickIndex()
+        self.index = QuickIndex()  # rows loaded in the tree
+        self.server = QuickIndex()  # names from the server's lists
+        self.catalogue: NameCatalogue | None = None
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Name or part of it (letters in order also match)")
         self.results = QListWidget(self)
@@ -55,14 +66,25 @@ class QuickOpen(QDialog):
         lay.addWidget(self.status)
         self.resize(640, 420)
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._pending = 0
-        self.edit.textChanged.connect(self.search)
+        self._lookup: asyncio.Future[Any] | None = None
+        self._lookup_timer = QTimer(self)
+        self._lookup_timer.setSingleShot(True)
+        self._lookup_timer.setInterval(self.LOOKUP_DELAY_MS)
+        self._lookup_timer.timeout.connect(self._start_lookup)
+        self.lookups = 0  # exact-name lookups started (tests)
+        self.edit.textChanged.connect(self._typed)
         self.edit.returnPressed.connect(self.go)
         self.results.itemActivated.connect(lambda _item: self.go())
         self._add_loaded()
-        self._fetch_lists()
+        self._spawn(self._fill())
         self.edit.setText(text)
         self.search()
+
+    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- index ---------------------------------------------------------------------------------------------
     def _add_loaded(self) -> None:
@@ -78,45 +100,64 @@ class QuickOpen(QDialog):
                 entries.append(Entry(n.row.name, n.row.namespace, n.kind.key if n.kind else "", n.path()[1:]))
         self.index.add(entries)
 
-    def _fetch_lists(self) -> None:
-        from kube9_desktop.commands.navigate import SEARCHED_KINDS
+    def _found(self, kind: Kind, names: list[tuple[str, str | None]]) -> None:
+        self.server.add(Entry(n, ns, kind.key, tree_path(kind, ns, n)) for n, ns in names)
+        self.search()
+
+    async def _fill(self) -> None:
+        """The server's names, paged in while the box is open."""
+        from kube9_desktop.commands.navigate import searched_kinds
 
         svc = self.host.service
         if svc is None:
             return
-        served = {k.key: k for k in svc.known_kinds(self.context)}
-        kinds = [served[k] for k in SEARCHED_KINDS if k in served]
-        kinds += [k for k in served.values() if k.category.value == "Custom resources"]
-        for kind in kinds:
-            self._pending += 1
-            task = asyncio.ensure_future(self._fetch(svc, kind))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _fetch(self, svc: Any, kind: Any) -> None:
-        try:
-            rows = await svc.list_all(ListRef(self.context, kind.key, None))
-        except KubeError as err:
-            log.info("quick open: %s not searched: %s", kind.key, err.one_line())
-            rows = []
-        finally:
-            self._pending -= 1
-        self.index.add(Entry(r.name, r.namespace, kind.key, tree_path(kind, r.namespace, r.name)) for r in rows)
+        self.catalogue = NameCatalogue(svc, self.context, await searched_kinds(svc, self.context))
+        self.search()
+        await self.catalogue.fill(self._found)
         self.search()
 
+    def _typed(self) -> None:
+        """A keystroke: search what is here at once; cancel the previous lookup and start another after a pause."""
+        self.search()
+        if self._lookup is not None:
+            self._lookup.cancel()
+            self._lookup = None
+        self._lookup_timer.start()
+
+    def _start_lookup(self) -> None:
+        text = self.edit.text().strip()
+        if not text or self.catalogue is None or self.catalogue.complete:
+            return
+        self.lookups += 1
+        self._lookup = self._spawn(self.catalogue.exact(text, self._found))
+
     # -- search and go -------------------------------------------------------------------------------------
+    def matches(self) -> list[tuple[Entry, bool]]:
+        """The matches shown: loaded ones first, then the server's not already among them (flag: from the
+        server)."""
+        text = self.edit.text()
+        loaded = self.index.search(text, SHOWN)
+        seen = {(e.name, e.namespace, e.kind) for e in loaded}
+        server = [e for e in self.server.search(text, SHOWN) if (e.name, e.namespace, e.kind) not in seen]
+        return [(e, False) for e in loaded] + [(e, True) for e in server[: SHOWN - len(loaded)]]
+
     def search(self) -> None:
         """Show the best matches for the text typed."""
-        matches = self.index.search(self.edit.text(), SHOWN)
+        found = self.matches()
         self.results.clear()
-        for e in matches:
-            item = QListWidgetItem(f"{e.name}    {e.path_text}")
+        for e, from_server in found:
+            item = QListWidgetItem(f"{e.name}    {e.path_text}" + ("    · server" if from_server else ""))
             item.setData(Qt.ItemDataRole.UserRole, e.path_text)
+            if from_server:
+                item.setForeground(QColor("#6b7280"))
+                item.setToolTip("Found in the server's lists (not loaded in the tree yet): Enter loads its path.")
             self.results.addItem(item)
-        if matches:
+        if found:
             self.results.setCurrentRow(0)
-        more = f" — searching {self._pending} more kinds…" if self._pending > 0 else ""
-        self.status.setText(f"{len(self.index)} names{more}")
+        pending = self.catalogue.pending if self.catalogue is not None else None
+        more = " — listing the server's names…" if pending is None else \
+            f" — listing {pending} more kinds on the server…" if pending else ""
+        self.status.setText(f"{len(self.index):,} loaded, {len(self.server):,} from the server{more}")
 
     def go(self) -> None:
         """Reveal the current match in the tree and close."""
@@ -139,6 +180,7 @@ class QuickOpen(QDialog):
 
     def done(self, result: int) -> None:
         """Closing cancels the fetches still running."""
+        self._lookup_timer.stop()
         for t in list(self._tasks):
             t.cancel()
         super().done(result)
