@@ -33,7 +33,10 @@ from kube9_desktop.ui.views import ViewHost, register_view
 
 log = logging.getLogger(__name__)
 
+#: Loaded matches listed at most, and the server's listed below them (always room for some: a short text matches
+#: many loaded rows).
 SHOWN = 30
+SERVER_SHOWN = 15
 
 
 class QuickOpen(QDialog):
@@ -138,8 +141,9 @@ class QuickOpen(QDialog):
         text = self.edit.text()
         loaded = self.index.search(text, SHOWN)
         seen = {(e.name, e.namespace, e.kind) for e in loaded}
-        server = [e for e in self.server.search(text, SHOWN) if (e.name, e.namespace, e.kind) not in seen]
-        return [(e, False) for e in loaded] + [(e, True) for e in server[: SHOWN - len(loaded)]]
+        server = [e for e in self.server.search(text, SHOWN + SERVER_SHOWN)
+                  if (e.name, e.namespace, e.kind) not in seen]
+        return [(e, False) for e in loaded] + [(e, True) for e in server[:SERVER_SHOWN]]
 
     def search(self) -> None:
         """Show the best matches for the text typed."""
