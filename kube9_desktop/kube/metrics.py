@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.kube import narrow
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 
 if TYPE_CHECKING:  # a type only: importing the client pulls in the kubernetes package, which the window's first
     # paint must not wait for (the tree's usage columns import this module)
+    from kube9_desktop.kube import narrow
     from kube9_desktop.kube.client import ContextClient
 
 GROUP_VERSION = "metrics.k8s.io/v1beta1"
@@ -125,6 +125,8 @@ def pod_resources(pod: dict[str, Any] | narrow.Pod) -> Resources:
     """Sum of the pod's regular containers' requests and limits (a limit missing on any container: no limit)."""
     cr = mr = cl = ml = 0.0
     cl_all = ml_all = True
+    from kube9_desktop.kube import narrow  # msgspec: not before the window is first shown
+
     for c in narrow.pod(pod).spec.containers:
         res = c.resources
         req, lim = (res.requests, res.limits) if res is not None else ({}, {})

@@ -19,18 +19,20 @@ import os
 import re
 import socket
 import ssl
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-import urllib3
 
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError, forbidden_error
-from kube9_desktop.kube.kubeconfig import Kubeconfig, default_paths
 from kube9_desktop.kube.redact import bounded_text, redact, scrub
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.kubeconfig import Kubeconfig
 
 __all__ = [
     "RequestInfo",
@@ -308,11 +310,13 @@ def _transform(
         if not exc.context:
             exc.context = context
         return exc
-    # Imported here: ``kubernetes/__init__`` loads its whole client and config packages (~0.25-0.5 s), and this
-    # module is imported by the window's modules, which must not wait for it before the window is first shown. An
-    # exception of the library means the library is loaded already.
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.config.config_exception import ConfigException
+    # The libraries' classes are looked up, not imported: ``kubernetes/__init__`` loads its whole client and config
+    # packages (~0.25-0.5 s) and urllib3 ~0.05 s, this module is imported by the window's modules (which must not
+    # wait for them before the window is first shown) and by the kubectl backend (which never loads them). An
+    # exception of a library means the library is loaded already.
+    ApiException: Any = _loaded("kubernetes.client.exceptions", "ApiException")
+    ConfigException: Any = _loaded("kubernetes.config.config_exception", "ConfigException")
+    urllib3: Any = _Urllib3()
 
     opts = options or KubeOptions()
     base: dict[str, Any] = {"context": context, "details": {"error": type(exc).__name__, "server": server}}
@@ -529,6 +533,26 @@ def too_large_error(server: str, limit: int, context: str, info: RequestInfo | N
     )
 
 
+class _Never(Exception):
+    """Stands for an exception class of a library that is not loaded: nothing is an instance of it."""
+
+
+def _loaded(module: str, name: str) -> type[BaseException]:
+    """The class ``module.name`` if ``module`` is loaded, else :class:`_Never`."""
+    cls = getattr(sys.modules.get(module), name, None)
+    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else _Never
+
+
+class _Urllib3:
+    """``urllib3.exceptions`` as :func:`transform_exception` reads it: :class:`_Never` while urllib3 is not loaded."""
+
+    def __init__(self) -> None:
+        self.exceptions = self
+        for name in ("SSLError", "ProxyError", "ConnectTimeoutError", "NewConnectionError", "ReadTimeoutError",
+                     "ProtocolError"):
+            setattr(self, name, _loaded("urllib3.exceptions", name))
+
+
 def kubectl_kubeconfig(kubeconfig: Kubeconfig, context: str) -> str | None:
     """The file kubectl needs as ``--kubeconfig`` to find ``context``: None when it is in a file kubectl reads by
     default (``KUBECONFIG``, else ``~/.kube/config``), else the absolute path of the file that defines it."""
@@ -538,6 +562,8 @@ def kubectl_kubeconfig(kubeconfig: Kubeconfig, context: str) -> str | None:
         return None
     if not source:
         return None
+    from kube9_desktop.kube.kubeconfig import default_paths  # (yaml: not before the window is shown)
+
     path = os.path.abspath(os.path.expanduser(source))
     defaults = {os.path.abspath(os.path.expanduser(p)) for p in default_paths()}
     return None if path in defaults else path

@@ -6,11 +6,11 @@ import asyncio
 import base64
 import binascii
 import copy
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
@@ -62,16 +62,24 @@ class _Block(str):
     """A multi-line text that YAML shows as a literal block (``|``), as it reads in a file."""
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+@functools.cache
+def _dumper() -> type:
+    """PyYAML's dumper with literal blocks (yaml imported on first use: not before the window is first shown)."""
+    import yaml
 
+    class Dumper(yaml.SafeDumper):
+        pass
 
-_Dumper.add_representer(_Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="|"))
+    Dumper.add_representer(_Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="|"))
+    return Dumper
 
 
 def to_yaml(obj: dict[str, Any]) -> str:
     """Block-style YAML, keys in the server's order (like ``kubectl get -o yaml``)."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    import yaml
+
+    return yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=120)
 
 
 def is_secret_object(obj: dict[str, Any]) -> bool:

@@ -28,7 +28,6 @@ from kube9_desktop.kube.metrics import (
     node_allocatable,
     pod_resources,
 )
-from kube9_desktop.kube.overview import api_client, list_all
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.model.usage import WORKLOAD_KINDS, UsageBook
 
@@ -186,6 +185,8 @@ class UsagePanel(QObject):
     def _read(self, service: Any, ctx: str, namespaces: list[str]) -> tuple[
             Sample | Unavailable, dict[str, Usage], dict[tuple[str, str], Resources]]:
         """Worker thread: a sample (or the reason), the nodes' allocatable, the shown pods' requests/limits."""
+        from kube9_desktop.kube.overview import api_client, list_all  # (msgspec: not before the first paint)
+
         tracker = self.trackers.get(ctx)
         if tracker is None:
             tracker = self.trackers[ctx] = MetricsTracker(api_client(service, ctx))
