@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from kube9_desktop.kube.kinds import StatusRule
+from kube9_desktop.model import children as child_tables
 from kube9_desktop.model.children import relation
 from kube9_desktop.model.lag import LoopLagMonitor
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
@@ -64,12 +65,14 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
     level = [root]
     for _ in range(depth):
         for n in level:
-            if n.expandable:
+            # What loads only when opened by name (the cluster's Events, a pod's containers) is not opened by
+            # depth: --expand names it.
+            if n.expandable and not child_tables.on_demand(n):
                 expand_row(model, n)
                 if callable(expand_view):
                     expand_view(n)
         await model.wait_idle()
-        level = [c for n in level for c in n.children if c.expandable]
+        level = [c for n in level for c in n.children if c.expandable and not child_tables.on_demand(c)]
     for path in paths:
         node: TreeNode | None = root
         parts = [p for p in path.split("/") if p]

@@ -79,7 +79,7 @@ def kubectl_logs(spec: LogSpec) -> str:
 
 
 @command("logs", "Logs", kinds=LOG_KINDS, shortcut="L", icon="logs", menu="Inspect",
-         needs=Access("get", "pods", "", "log"), params=_logs_params,
+         needs=Access("get", "pods", "", "log"), params=_logs_params, containers=True,
          help="Show a pod's container log, or every pod of a workload merged by time (follow, previous, since, "
               "tail).")
 async def logs(inv: Invocation) -> Result:

@@ -206,6 +206,8 @@ class Command:
         aliases: Other ids it answers to.
         kubectl: Optional function ``(targets, args) -> str`` giving the exact equivalent kubectl command line
             *before* running (the window's "Copy as kubectl"); :attr:`Result.kubectl` says it after a run.
+        containers: Whether it acts on one container of a pod (logs, shell): the commands offered on a container
+            row of the tree, whose target names the container (:attr:`Target.container`).
     """
 
     id: str
@@ -225,6 +227,7 @@ class Command:
     aliases: tuple[str, ...] = field(default=())
     question: Callable[[Sequence[Target]], tuple[str, str | None]] | None = None
     kubectl: Callable[[list[Target], argparse.Namespace], str | None] | None = None
+    containers: bool = False
 
     def applies_to(self, targets: Sequence[Target]) -> bool:
         """Whether the command can act on this selection (kinds and count; not permissions)."""
@@ -232,6 +235,8 @@ class Command:
             return True
         if not targets or (self.selection is Selection.SINGLE and len(targets) != 1):
             return False
+        if not self.containers and any(t.container for t in targets):
+            return False  # a container row offers what acts on a container, not what acts on its pod
         return not self.kinds or all(t.kind.key in self.kinds for t in targets)
 
     def parser(self) -> argparse.ArgumentParser:

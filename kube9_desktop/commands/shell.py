@@ -49,6 +49,7 @@ def containers(pod: dict[str, Any]) -> list[str]:
     menu="Streams",
     help="Open a shell in a container (window), or run a command and exit with its status: exec ns/pod/x -- ls /",
     aliases=("shell",),
+    containers=True,
 )
 async def exec_command(inv: Invocation) -> Result:
     """Open a terminal on the container, or run the command headless."""

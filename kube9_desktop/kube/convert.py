@@ -15,6 +15,8 @@ Both run in worker threads; they only touch plain dicts and lists.
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +32,44 @@ def parse_time(value: Any) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def human_age(seconds: float) -> str:
+    """kubectl's short age format (apimachinery's ``HumanDuration``): ``45s``, ``5m30s``, ``12m``, ``5h``, ``3d4h``,
+    ``2y``."""
+    secs = max(0, int(seconds))
+    if secs < 120:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 10:
+        return f"{mins}m{secs % 60}s" if secs % 60 else f"{mins}m"
+    if mins < 180:
+        return f"{mins}m"
+    hours = mins // 60
+    if hours < 8:
+        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 8:
+        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
+    if days < 365 * 2:
+        return f"{days}d"
+    return f"{days // 365}y"
+
+
+_AGE_PART = re.compile(r"(\d+)([ydhms])")
+_AGE_UNITS = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_age(text: str) -> float | None:
+    """An age as kubectl prints it (``65s``, ``5m30s``, ``3d4h``, ``2y``) in seconds; ``None`` if it is not one
+    (``<unknown>``, empty)."""
+    text = text.strip()
+    parts = _AGE_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return float(sum(int(n) * _AGE_UNITS[u] for n, u in parts))
 
 
 def cell_text(value: Any) -> str:
@@ -187,6 +227,11 @@ def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str,
     if refs:
         row.owners = tuple(r["uid"] for r in refs if isinstance(r, dict) and r.get("uid"))
     apply_status(kind, row)
+    if kind.seen_column is not None:
+        # When it last happened, as a time: an age ("65s") is relative to the moment it was read, and rows read
+        # at different moments (a list, later watch events) are ordered together.
+        age = parse_age(cells.get(kind.seen_column, ""))
+        row.extra["seen_at"] = round(time.time() - age) if age is not None else (row.created or 0.0)
     if kind.key == "pods" and cells.get("Node") not in (None, "", "<none>"):
         row.extra["node"] = cells["Node"]
     return row
@@ -384,11 +429,18 @@ def object_cells(kind: Kind, obj: dict[str, Any]) -> dict[str, str]:
     elif key == "storageclasses":
         cells["Provisioner"] = obj.get("provisioner") or ""
     elif key == "events":
+        inv = obj.get("involvedObject") or obj.get("regarding") or {}
+        series = obj.get("series") or {}
+        last = (parse_time(series.get("lastObservedTime")) or parse_time(obj.get("lastTimestamp"))
+                or parse_time(obj.get("eventTime")) or parse_time(meta.get("creationTimestamp")))
         cells.update(
             {
+                "Last Seen": human_age(time.time() - last) if last is not None else "<unknown>",
                 "Type": obj.get("type") or "",
                 "Reason": obj.get("reason") or "",
-                "Message": obj.get("message") or "",
+                "Object": f"{str(inv.get('kind') or '').lower()}/{inv.get('name') or ''}",
+                "Message": obj.get("message") or obj.get("note") or "",
+                "Count": str(series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1),
             }
         )
     return cells

@@ -102,10 +102,13 @@ class Kind:
             matches, ``("persistentvolumes", "volume")`` → the volume a claim is bound to (these three are
             relations, found among the child kind's cached list: see ``model/children.py``'s ``RELATIONS``),
             ``("pods", "node")`` → the pods on a node, ``("categories", "namespace")`` → the namespace's kind
-            categories, ``("custom", "crd")`` → the custom resources a CRD defines; ``None`` → a leaf.
+            categories, ``("custom", "crd")`` → the custom resources a CRD defines, ``("containers", "pod")`` →
+            the pod's containers (from one GET of the pod); ``None`` → a leaf.
         short_names: kubectl short names (used by the kubectl backend and the filter).
         wide_columns: Table columns of priority > 0 (``kubectl get -o wide``) the tree shows too, after the
             ones ``kubectl get`` prints (an Event's Count).
+        seen_column: The Table column holding when an object last happened, as an age (``65s``, kubectl's
+            "Last Seen"): its lists show newest first by it. ``None``: the server's order (etcd key order).
     """
 
     key: str
@@ -126,6 +129,7 @@ class Kind:
     children: tuple[str, str] | None = None
     short_names: tuple[str, ...] = field(default=())
     wide_columns: tuple[str, ...] = field(default=())
+    seen_column: str | None = None
 
     @property
     def api_version(self) -> str:
@@ -169,7 +173,7 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
        status_rule=StatusRule.COLUMN, status_column="Status", children=("categories", "namespace"),
        short_names=("ns",)),
     _k("pods", "Pod", "", "v1", True, W, "Pods", V, status_rule=StatusRule.COLUMN, status_column="Status",
-       ready_column="Ready", restarts_column="Restarts", short_names=("po",)),
+       ready_column="Ready", restarts_column="Restarts", children=("containers", "pod"), short_names=("po",)),
     _k("deployments", "Deployment", "apps", "v1", True, W, "Deployments", S, status_rule=StatusRule.READY,
        ready_column="Ready", children=("replicasets", "owner"), short_names=("deploy",)),
     _k("statefulsets", "StatefulSet", "apps", "v1", True, W, "StatefulSets", S, status_rule=StatusRule.READY,
@@ -200,7 +204,7 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
        Category.CLUSTER, "CustomResourceDefinitions", C, icon="crd", children=("custom", "crd"),
        short_names=("crd",)),
     _k("events", "Event", "", "v1", True, Category.EVENTS, "Events", N, status_rule=StatusRule.COLUMN,
-       status_column="Type", short_names=("ev",), wide_columns=("Count",)),
+       status_column="Type", short_names=("ev",), wide_columns=("Count",), seen_column="Last Seen"),
     _k("horizontalpodautoscalers", "HorizontalPodAutoscaler", "autoscaling", "v1", True, W,
        "HorizontalPodAutoscalers", S, icon="hpa", status_rule=StatusRule.TEXT, status_column="Targets",
        short_names=("hpa",)),

@@ -11,6 +11,8 @@ Two kinds of expandable object, chosen by the kind's ``Kind.children`` mode (see
   (a Deployment's ReplicaSets by ``ownerReferences``, a Service's pods by its selector, a claim's volume), picked
   by a predicate built from the owner's own row. That list is the one the namespace shows and the cache holds, so
   a drill-down under an opened namespace makes no request; otherwise it makes that one list, which is then cached.
+* **Parts** (:data:`PARTS`): the object's children are pieces of the object itself, built from one GET of it when
+  it is opened (a Pod's containers, with their states).
 
 The loader looks the mode up here and never switches on kind names.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from kube9_desktop.kube.containers import container_row, containers_of
 from kube9_desktop.kube.kinds import (
     CLUSTER_FOLDERS,
     CLUSTER_RESOURCE_KINDS,
@@ -30,7 +33,7 @@ from kube9_desktop.kube.kinds import (
     TtlClass,
 )
 from kube9_desktop.kube.rows import ListRef, Row
-from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, list_node
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, container_node, list_node
 from kube9_desktop.model.selectors import selector_labels, selector_of
 
 if TYPE_CHECKING:
@@ -49,6 +52,8 @@ RELATION_NOTES: dict[str, str] = {"volume": "Not bound to a volume yet."}
 #: the built-in table).
 FolderBuilder = Callable[[TreeNode, "list[Kind] | None"], list[TreeNode]]
 ListResolver = Callable[["KubeService", TreeNode], Awaitable[ListRef | None]]
+#: Builds an object's parts (child nodes) from the object, fetched once when it is opened.
+PartsBuilder = Callable[["KubeService", TreeNode], Awaitable[list[TreeNode]]]
 
 
 #: The folder of lists across every namespace, under the context.
@@ -66,11 +71,13 @@ def all_namespaces(context: str) -> TreeNode:
 
 
 def context_children(context: str) -> list[TreeNode]:
-    """A context's top rows: Nodes, Namespaces, "All namespaces" (its lists loaded when opened) and the "Cluster
-    resources" folder.
+    """A context's top rows: Nodes, Namespaces, "All namespaces" (its lists loaded when opened), the "Cluster
+    resources" folder and the cluster's Events.
 
     "Cluster resources" holds the lists counted at once (:data:`CLUSTER_RESOURCE_KINDS`), then folders counted
-    when opened: Access control, Other, and Custom resources (filled from discovery when opened).
+    when opened: Access control, Other, and Custom resources (filled from discovery when opened). Events (every
+    namespace's) are listed only when opened, never for a count (:func:`on_demand`): a cluster's events can be many
+    thousands, and the context's first load would list them all each time.
     """
     cluster = TreeNode(NodeType.GROUP, "Cluster resources", context=context, state=LoadState.LOADED)
     cluster.add_children([list_node(KINDS[k], context, None) for k in CLUSTER_RESOURCE_KINDS])
@@ -81,7 +88,7 @@ def context_children(context: str) -> list[TreeNode]:
     cluster.add_children([TreeNode(NodeType.GROUP, Category.CUSTOM.value, context=context,
                                    state=LoadState.UNLOADED)])
     return [list_node(KINDS["nodes"], context, None), list_node(KINDS["namespaces"], context, None),
-            all_namespaces(context), cluster]
+            all_namespaces(context), cluster, list_node(KINDS["events"], context, None)]
 
 
 def by_api_group(kinds: list[Kind], context: str, namespace: str | None) -> list[TreeNode]:
@@ -244,6 +251,13 @@ async def crd_objects(svc: KubeService, node: TreeNode) -> ListRef | None:
     return None
 
 
+async def pod_containers(svc: KubeService, node: TreeNode) -> list[TreeNode]:
+    """A Pod's containers (init, regular, ephemeral), each with its state, from one GET of the pod."""
+    assert node.row is not None
+    pod = await svc.get(node.context, "pods", node.row.namespace, node.row.name)
+    return [container_node(container_row(c, pod), node.context) for c in containers_of(pod)]
+
+
 #: ``Kind.children`` modes whose objects open as folders of fixed child nodes.
 FOLDERS: dict[tuple[str, str], FolderBuilder] = {
     ("categories", "namespace"): namespace_folders,
@@ -253,6 +267,12 @@ FOLDERS: dict[tuple[str, str], FolderBuilder] = {
 LIST_SOURCES: dict[tuple[str, str], ListResolver] = {
     ("pods", "node"): pods_on_node,
     ("custom", "crd"): crd_objects,
+}
+
+
+#: ``Kind.children`` modes whose objects open as their own parts.
+PARTS: dict[tuple[str, str], PartsBuilder] = {
+    ("containers", "pod"): pod_containers,
 }
 
 
@@ -288,6 +308,17 @@ def forbidden_everywhere_note(node: TreeNode) -> str:
     """What a list across all namespaces says to a user who may not list its kind cluster-wide."""
     what = node.kind.label.lower() if node.kind is not None else "these objects"
     return f"You may not list {what} in all namespaces — open them per namespace under Namespaces"
+
+
+def has_parts(node: TreeNode) -> bool:
+    """Whether ``node`` is an object that opens as its own parts (see :data:`PARTS`)."""
+    return node.type is NodeType.OBJECT and node.kind is not None and node.kind.children in PARTS
+
+
+def on_demand(node: TreeNode) -> bool:
+    """Whether ``node`` is opened only when someone opens it by name, never by "open everything to depth N": a
+    never-cached list across all namespaces (the cluster's Events) or an object opening as parts (a GET per pod)."""
+    return (never_cached(node) and node.namespace is None) or has_parts(node)
 
 
 def is_folder(node: TreeNode) -> bool:

@@ -71,6 +71,10 @@ class KeepCurrent:
         if node.type in (NodeType.GROUP, NodeType.CONTEXT):
             self._recount(node)
             return
+        if child_tables.has_parts(node):
+            if node.state is LoadState.LOADED:  # a pod's containers: its state now (one GET)
+                self.reload_node(node, user=False)
+            return
         if node.ref is None or node.type not in (NodeType.LIST, NodeType.OBJECT) or stand_in(node):
             return
         if node.state is LoadState.LOADING and not node.demand_load:
@@ -213,7 +217,7 @@ class KeepCurrent:
                 for n in root.walk():
                     if n.type in (NodeType.LIST, NodeType.OBJECT) and n.state in (LoadState.LOADED,
                                                                                   LoadState.FAILED):
-                        if n.type is NodeType.OBJECT and n.ref is None:
+                        if n.type is NodeType.OBJECT and n.ref is None and not child_tables.has_parts(n):
                             continue
                         # What is open is reloaded for the user; closed lists only keep their counts current.
                         self.reload_node(n, user=True, demand=n.expanded)

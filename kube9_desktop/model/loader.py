@@ -100,6 +100,8 @@ class TreeLoader(KeepCurrent):
         self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
         self.timing = LoadTiming()
         self.live = LiveUpdates(self)
+        #: Objects whose parts are shown (a pod's containers), with the row they were fetched for.
+        self._parts_rows: dict[TreeNode, Row] = {}
 
     # ------------------------------------------------------------------ state
 
@@ -140,6 +142,7 @@ class TreeLoader(KeepCurrent):
     def detached(self, node: TreeNode) -> None:
         """``node`` left the tree (the surface removed it): drop late results, stop its watch, unlink it."""
         node.generation += 1
+        self._parts_rows.pop(node, None)
         if node.ref is not None:
             self.live.untrack(node)  # its watch must not outlive its place in the tree
         # Parent and children point at each other: unlinked, a removed subtree (a reloaded list, a forgotten
@@ -181,6 +184,7 @@ class TreeLoader(KeepCurrent):
         """Make ``node``'s children match ``rows`` — those of them that are its own, for an owner's drill-down — with
         minimal changes (:func:`.reconcile.reconcile`)."""
         rec.reconcile(self._surface, node, child_tables.picked(node, rows), kind)
+        self._parts_follow(node)
 
     def apply_changes(self, node: TreeNode, changes: Iterable[tuple[str, Row]], kind: Kind) -> None:
         """Apply coalesced watch events in place (:func:`.reconcile.apply_changes`). Under an owner's drill-down, a
@@ -189,6 +193,14 @@ class TreeLoader(KeepCurrent):
         if match is not None:
             changes = [(t if t == "DELETED" or match(r) else "DELETED", r) for t, r in changes]
         rec.apply_changes(self._surface, node, changes, kind)
+        self._parts_follow(node)
+
+    def _parts_follow(self, parent: TreeNode) -> None:
+        """Objects of ``parent`` open as parts (a pod's containers) whose row changed (a watch event, a re-list):
+        their parts are fetched again (one GET each), so a container row never contradicts its pod's row."""
+        for node, row in list(self._parts_rows.items()):
+            if node.parent is parent and node.row is not row and node.state is LoadState.LOADED:
+                self.reload_node(node, user=False, demand=False)
 
     # ------------------------------------------------------------------ tasks
 
@@ -282,6 +294,8 @@ class TreeLoader(KeepCurrent):
             self.structural(self._load_lists, node.children, user=user)
         elif child_tables.is_folder(node):
             self.structural(self._open_folder, node, user=user)
+        elif child_tables.has_parts(node):
+            self.spawn(self._load_parts(node, gen, user))
         else:
             if demand or node.expanded:
                 if not node.revealed:
@@ -321,6 +335,38 @@ class TreeLoader(KeepCurrent):
             self.spawn(self._open_discovered(node, node.generation, user, build))
             return
         self._fill_folder(node, build(node, kinds), user=user)
+
+    async def _load_parts(self, node: TreeNode, gen: int, user: bool) -> None:
+        """An object that opens as its own parts (a pod's containers): one GET of it, then its parts as rows.
+
+        Parts shown already (a reload) are updated in place when they are the same parts, so a selected
+        container row stays selected.
+        """
+        svc = self._service
+        assert svc is not None and node.kind is not None and node.kind.children is not None
+        if not node.children:
+            self.structural(self._show_loading, node)
+        row = node.row
+        try:
+            parts = await child_tables.PARTS[node.kind.children](svc, node)
+        except KubeError as e:
+            if self.is_live(node, gen):
+                self.fail(node, e, user)
+            return
+        if not self.is_live(node, gen):
+            return
+        old = node.children
+        if [c.row.uid if c.row is not None else None for c in old] == [p.row.uid if p.row else "" for p in parts]:
+            for c, p in zip(old, parts, strict=True):
+                if c.row != p.row:
+                    c.row = p.row
+                    self.changed(c)
+        else:
+            self.replace_children(node, parts)
+        node.mark_loaded()
+        if row is not None:
+            self._parts_rows[node] = row
+        self.changed(node)
 
     def _fill_folder(self, node: TreeNode, groups: list[TreeNode], *, user: bool) -> None:
         self.replace_children(node, groups)
@@ -405,6 +451,8 @@ class TreeLoader(KeepCurrent):
                     return
             ref = node.ref
             kind = self.kind_of(ref)
+            # A list shown in an order of its own (Events, newest first) is sorted whole before it shows.
+            ordered = kind.seen_column is not None
             placeholder = True
             count = 0
             pending: list[Row] = []
@@ -420,13 +468,13 @@ class TreeLoader(KeepCurrent):
                 node.count = count if page.last or node.match is not None else count + (page.remaining or 0)
                 self.changed(node)
                 pending += rows
-                if self._rows_due(node, len(pending)):
+                if not ordered and self._rows_due(node, len(pending)):
                     rows, pending = pending, []
                     await self._append_rows(node, gen, rows, kind)
             if not self.is_live(node, gen):
                 return
             if pending:
-                await self._append_rows(node, gen, pending, kind)
+                await self._append_rows(node, gen, rec.in_order(pending, kind), kind)
                 if not self.is_live(node, gen):
                     return
             if placeholder:

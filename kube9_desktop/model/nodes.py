@@ -33,6 +33,7 @@ class NodeType(Enum):
     GROUP = auto()  # a static grouping ("Cluster resources", "Workloads")
     LIST = auto()  # a listable kind ("Pods (123)")
     OBJECT = auto()  # one resource
+    CONTAINER = auto()  # one container of a pod (its parent): row.status is its state, row.cells its image
     ERROR = auto()  # a failed load, with retry
     LOADING = auto()  # "Loading…" placeholder
     NOTE = auto()  # an informational line ("partial list")
@@ -131,6 +132,10 @@ class TreeNode:
         """The label as shown: lists carry their count once known (``Pods (123)``)."""
         if self.type is NodeType.LIST and self.count is not None:
             return f"{self.label} ({self.count})"
+        if self.type is NodeType.CONTAINER and self.row is not None:
+            role = self.row.cells.get("Role", "")
+            marked = f"{self.label} ({role})" if role in ("init", "ephemeral") else self.label
+            return f"{marked} · {self.row.cells.get('Image', '')}"
         return self.label
 
     @property
@@ -203,6 +208,12 @@ class TreeNode:
 def object_node(row: Row, kind: Kind, context: str) -> TreeNode:
     """An OBJECT node for ``row``."""
     return TreeNode(NodeType.OBJECT, row.name, context=context, kind=kind, namespace=row.namespace, row=row)
+
+
+def container_node(row: Row, context: str) -> TreeNode:
+    """A CONTAINER row (a child of its pod's OBJECT row) for ``row`` (see ``kube/containers.py``)."""
+    return TreeNode(NodeType.CONTAINER, row.name, context=context, namespace=row.namespace, row=row,
+                    state=LoadState.LOADED)
 
 
 def list_node(kind: Kind, context: str, namespace: str | None) -> TreeNode:

@@ -7,12 +7,16 @@ selection survive; only the rows that changed emit signals.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import Row
 from kube9_desktop.model.nodes import NodeType, TreeNode, object_node
 from kube9_desktop.model.ports import TreeSurface
+
+#: A row sorting before any other (non-object rows compare as it: they only show in lists being replaced).
+_FIRST = Row(uid="", name="", namespace=None, kind="", extra={"seen_at": float("inf")})
 
 
 def row_order(row: Row) -> str:
@@ -20,17 +24,29 @@ def row_order(row: Row) -> str:
     return f"{row.namespace}/{row.name}" if row.namespace else row.name
 
 
-def _child_order(node: TreeNode) -> str:
-    return row_order(node.row) if node.row is not None else ""
+def newest_order(row: Row) -> tuple[float, str]:
+    """Where a row of a kind with a ``seen_column`` (Events) sits: newest first, then in the server's order."""
+    return (-float(row.extra.get("seen_at") or 0.0), row_order(row))
+
+
+def order_of(kind: Kind) -> Callable[[Row], Any]:
+    """The key a list of ``kind`` is ordered by (the server's order unless the kind says otherwise)."""
+    return newest_order if kind.seen_column is not None else row_order
+
+
+def in_order(rows: list[Row], kind: Kind) -> list[Row]:
+    """``rows`` (as a list response has them) in the order the tree shows ``kind``."""
+    return sorted(rows, key=newest_order) if kind.seen_column is not None else rows
 
 
 def apply_changes(surface: TreeSurface, node: TreeNode, changes: Iterable[tuple[str, Row]], kind: Kind) -> None:
     """Apply a few row changes (coalesced watch events) to a loaded list in place.
 
-    A list's rows are in the API server's order (etcd key order: namespace/name), so rows are found and new rows
-    placed by binary search: a change costs O(log n) plus its own signal, never a pass over a 5,000-row list as
-    :func:`reconcile` makes (that is what keeps a churning list smooth). Changed rows keep their node and emit
-    ``dataChanged``; deleted rows are removed, new rows inserted where a re-list would put them.
+    A list's rows are in the API server's order (etcd key order: namespace/name), or newest first for a kind that
+    says so (:func:`order_of`), so rows are found and new rows placed by binary search: a change costs O(log n)
+    plus its own signal, never a pass over a 5,000-row list as :func:`reconcile` makes (that is what keeps a
+    churning list smooth). Changed rows keep their node and emit ``dataChanged`` (and move if their place in the
+    order changed); deleted rows are removed, new rows inserted where a re-list would put them.
 
     Args:
         surface: Where the changes are made and announced.
@@ -39,11 +55,15 @@ def apply_changes(surface: TreeSurface, node: TreeNode, changes: Iterable[tuple[
         kind: The rows' kind (for new nodes).
     """
     children = node.children
+    order = order_of(kind)
+
+    def child_order(c: TreeNode) -> Any:
+        return order(c.row) if c.row is not None else order(_FIRST)
 
     def find(r: Row, scan: bool) -> int:
-        k = row_order(r)
-        i = bisect.bisect_left(children, k, key=_child_order)
-        while i < len(children) and _child_order(children[i]) == k:
+        k = order(r)
+        i = bisect.bisect_left(children, k, key=child_order)
+        while i < len(children) and child_order(children[i]) == k:
             row = children[i].row
             if row is not None and row.uid == r.uid:
                 return i
@@ -59,6 +79,18 @@ def apply_changes(surface: TreeSurface, node: TreeNode, changes: Iterable[tuple[
         if etype == "DELETED":
             if i >= 0:
                 surface.remove(node, i, i)
+        elif i >= 0 and order(r) != child_order(children[i]):
+            # It moved in the order (an event seen again goes to the top).
+            at = bisect.bisect_right(children, order(r), key=child_order)
+            c = children[i]
+            if at <= i + 1:  # up, or where it was: the node moves (its selection stays with it)
+                c.row, c.label = r, r.name
+                if at < i:
+                    surface.move(node, i, at)
+                surface.changed(c)
+            else:
+                surface.remove(node, i, i)
+                surface.insert(node, [object_node(r, kind, node.context)], at=at - 1)
         elif i >= 0:
             c = children[i]
             if c.row != r:
@@ -67,7 +99,7 @@ def apply_changes(surface: TreeSurface, node: TreeNode, changes: Iterable[tuple[
                 c._pos = i  # known: spares position() a renumbering after earlier inserts and removals
                 surface.changed(c)
         else:
-            i = bisect.bisect_right(children, row_order(r), key=_child_order)
+            i = bisect.bisect_right(children, order(r), key=child_order)
             surface.insert(node, [object_node(r, kind, node.context)], at=i)
     node.count = len(children)
 
@@ -76,8 +108,10 @@ def reconcile(surface: TreeSurface, node: TreeNode, rows: list[Row], kind: Kind)
     """Make ``node``'s children match ``rows`` with minimal changes.
 
     Rows whose uid is unchanged keep their node (so their expansion and selection survive) and only emit
-    ``dataChanged`` when their content changed; vanished rows are removed, new rows inserted in place.
+    ``dataChanged`` when their content changed; vanished rows are removed, new rows inserted in place. ``rows`` are
+    as a list response has them; they are shown in the kind's order (:func:`in_order`).
     """
+    rows = in_order(rows, kind)
     wanted = {r.uid for r in rows}
     children = node.children
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor, QIcon
 
+from kube9_desktop.kube.convert import human_age
 from kube9_desktop.kube.rows import Column, Row, Severity
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.model.usage import UsageBook
@@ -63,27 +64,7 @@ def format_age(created: float | None, now: float | None = None) -> str:
     """kubectl's short age format: ``45s``, ``12m``, ``5h``, ``3d4h``, ``2y``."""
     if created is None:
         return ""
-    secs = int((now if now is not None else time.time()) - created)
-    if secs < 0:
-        secs = 0
-    if secs < 120:
-        return f"{secs}s"
-    mins = secs // 60
-    if mins < 10:
-        return f"{mins}m{secs % 60}s" if secs % 60 else f"{mins}m"
-    if mins < 180:
-        return f"{mins}m"
-    hours = mins // 60
-    if hours < 8:
-        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    days = hours // 24
-    if days < 8:
-        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
-    if days < 365 * 2:
-        return f"{days}d"
-    return f"{days // 365}y"
+    return human_age((now if now is not None else time.time()) - created)
 
 
 def cell_text(node: TreeNode, column: int) -> str:
@@ -251,6 +232,8 @@ def node_icon(node: TreeNode) -> QIcon:
         return icon(node.kind.icon)
     if t is NodeType.OBJECT and node.kind is not None:
         return icon(node.kind.icon)
+    if t is NodeType.CONTAINER:
+        return icon("container")
     if t is NodeType.ERROR:
         return icon("error")
     if t is NodeType.LOADING:
@@ -263,7 +246,7 @@ def node_icon(node: TreeNode) -> QIcon:
 def status_icon(node: TreeNode) -> QIcon | None:
     """The decoration of the Status column (a coloured dot), or ``None``."""
     sev = node.severity
-    if node.type is NodeType.OBJECT and sev in SEVERITY_ICONS:
+    if node.type in (NodeType.OBJECT, NodeType.CONTAINER) and sev in SEVERITY_ICONS:
         return icon(SEVERITY_ICONS[sev])
     return None
 
@@ -284,6 +267,8 @@ def tooltip(node: TreeNode) -> str:
         return f"{_esc(node.label)}<br><b>Why:</b> {_esc(node.error.one_line())}"
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:
         return show_bidi(f"{node.row.namespace}/{node.row.name}")
+    if node.type is NodeType.CONTAINER and node.row is not None:
+        return show_bidi(f"{node.display_label}\n{node.row.status}\nDouble-click for its log")
     if node.hidden_rows and node.revealed:
         return (f"{show_bidi(node.display_label)}: the first {node.shown:,} are shown; scroll to the last one to show "
                 "more. The filter searches them all.")

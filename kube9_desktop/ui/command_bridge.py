@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import functools
 import logging
 import shlex
@@ -70,7 +71,11 @@ def group_rank(group: str) -> int:
 
 
 def target_of(node: TreeNode) -> Target | None:
-    """The :class:`Target` an object row stands for (``None`` for lists, groups, messages)."""
+    """The :class:`Target` an object row stands for: a container row stands for its pod with the container
+    named (``None`` for lists, groups, messages)."""
+    if node.type is NodeType.CONTAINER and node.parent is not None and node.row is not None:
+        pod = target_of(node.parent)
+        return dataclasses.replace(pod, container=node.row.name) if pod is not None else None
     if node.type is not NodeType.OBJECT or node.kind is None or node.row is None:
         return None
     return Target(context=node.context, kind=node.kind, namespace=node.row.namespace, name=node.row.name)

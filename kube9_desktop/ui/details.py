@@ -248,6 +248,19 @@ class DetailsPane(QWidget):
                 except KubeError:
                     pass
             self._set_fields(fields)
+        elif node.type is NodeType.CONTAINER and node.row is not None:
+            # A pod's container: its state as the pod reported it; double-click opens its log.
+            r = node.row
+            role = r.cells.get("Role", "container")
+            self.title.setText(f"{'Container' if role == 'container' else role.title() + ' container'} {r.name}")
+            fields = [("Pod", r.cells.get("Pod", "")), ("Namespace", r.namespace or "—"), ("State", r.status),
+                      ("Ready", "yes" if r.ready == "1/1" else "no"), ("Restarts", r.restarts),
+                      ("Image", r.cells.get("Image", ""))]
+            if r.cells.get("Last State"):
+                fields.append(("Last state", r.cells["Last State"]))
+            if r.created is not None:
+                fields.append(("Since", render.format_age(r.created)))
+            self._set_fields(fields)
         elif node.type is NodeType.NOTE:
             self.title.setText("Note")
             why = [("Why", node.error.one_line())] if node.error is not None else []

@@ -30,7 +30,7 @@ from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui import add_namespace, history, menus
 from kube9_desktop.ui.bottom_dock import BottomDock
 from kube9_desktop.ui.column_fit import ColumnFitter
-from kube9_desktop.ui.command_bridge import CommandBridge
+from kube9_desktop.ui.command_bridge import CommandBridge, target_of
 from kube9_desktop.ui.details import DetailsPane
 from kube9_desktop.ui.error_dialog import ErrorBanner, ErrorNotices, bounded
 from kube9_desktop.ui.kind_columns import KindColumns
@@ -462,6 +462,12 @@ class MainWindow(QMainWindow):
             self.retry(self._source(index))
         elif node.command:  # a row offering an action ("Add a namespace…")
             self.commands.trigger(node.command)
+        elif node.type is NodeType.CONTAINER:
+            # That container's log, through the registry like the menu's "Logs" (a container row's target names
+            # its container).
+            target = target_of(node)
+            if target is not None:
+                self.commands.trigger("logs", [target])
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = self.menu_for(self.tree.indexAt(pos))

@@ -103,7 +103,11 @@ def test_top_level_matches_the_cluster(service_factory: Any, run: Any, sim_names
     open_path(model, run, depth=2)
     root = model.context_node()
     assert root is not None and root.status == "v1.19.0"
-    assert [c.label for c in root.children] == ["Nodes", "Namespaces", "All namespaces", "Cluster resources"]
+    assert [c.label for c in root.children] == ["Nodes", "Namespaces", "All namespaces", "Cluster resources",
+                                                "Events"]
+    # The cluster's events are listed only when opened: not by a depth-2 load, not for a count.
+    events = model.find("Events")
+    assert events is not None and events.state is LoadState.UNLOADED and events.count is None
     assert child_names(model.find("Nodes")) == sim_names("/api/v1/nodes")
     assert child_names(model.find("Namespaces")) == sim_names("/api/v1/namespaces")
     nodes = model.find("Nodes")
@@ -541,7 +545,8 @@ def test_has_children_from_the_index_agrees_with_the_node(service_factory: Any, 
     from PySide6.QtCore import Qt
 
     model = make_model(service_factory())
-    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Nodes/node-1", depth=2)
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Config/ConfigMaps",
+              "Namespaces/team-a/Events", "Nodes/node-1", depth=2)
     root = model.context_node()
     assert root is not None
     seen = {True: 0, False: 0}

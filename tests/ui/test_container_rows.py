@@ -1,0 +1,78 @@
+"""Container rows in the window: double-click opens that container's log through the registry's ``logs`` command,
+the context menu offers what acts on a container, and the details pane shows its state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from kube9_desktop.config.store import SettingsStore
+from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.backend import KubeOptions
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
+from kube9_desktop.kube.service import KubeService
+from kube9_desktop.model.nodes import NodeType
+from kube9_desktop.sim.process import SimProcess
+from kube9_desktop.ui.logs_view import LogsView
+from kube9_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture(scope="module")
+def rsim() -> Iterator[SimProcess]:
+    p = SimProcess.start("--pods", "60", "--namespaces", "3", "--nodes", "2", "--churn", "0")
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture()
+def service(rsim: SimProcess) -> Iterator[KubeService]:
+    svc = KubeService(load_kubeconfig(rsim.kubeconfig), KubeOptions(), backend="api", kubeconfig_path=rsim.kubeconfig)
+    yield svc
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(svc.aclose())
+    finally:
+        loop.close()
+
+
+def test_container_row_double_click_menu_and_details(qtbot: Any, service: KubeService, rsim: SimProcess,
+                                                     tmp_path: Path, run: Any) -> None:
+    items = rsim.request("GET", "/api/v1/pods")["items"]
+    pod = next(p for p in items if len(p["spec"]["containers"]) >= 2)  # a pod with a sidecar (and an init)
+    ns, name, side = pod["metadata"]["namespace"], pod["metadata"]["name"], pod["spec"]["containers"][1]["name"]
+    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
+    w.resize(1200, 800)
+    w.show()
+    w.attach_service(service, context="sim-admin")
+    run(w.model.wait_idle())
+    path = f"Namespaces/{ns}/Workloads/Pods/{name}"
+    run(load_tree(w.model, 0, [path], expand_view=w.expand_node))
+    node = w.model.find(f"{path}/{side}")
+    assert node is not None and node.type is NodeType.CONTAINER
+    index = w._view_index(w.model.index_of(node))
+    assert index.isValid() and w.tree.isExpanded(index.parent())
+    # The details pane shows the container's state.
+    w.tree.setCurrentIndex(index)
+    assert w.details.title.text() == f"Container {side}"
+    # Its menu: logs and shell for that container, not what acts on the whole pod.
+    menu = w.menu_for(index)
+    assert menu is not None
+    texts = [a.text().split("\t")[0] for a in menu.actions() if a.text()]
+    assert "Logs" in texts and "Shell…" in texts
+    assert not any(t.startswith(("Delete", "Evict", "Edit")) for t in texts), texts
+    menu.deleteLater()
+    # Double-click: the logs tab of exactly that container.
+    w._on_double_click(index)
+    qtbot.waitUntil(lambda: any(isinstance(t, LogsView) for t in w.bottom_dock.tabs()), timeout=10000)
+    view = next(t for t in w.bottom_dock.tabs() if isinstance(t, LogsView))
+    assert view.spec.name == name and view.spec.options.container == side
+    assert view.container.currentData() == side
+    qtbot.waitUntil(lambda: view.shown_count > 0, timeout=15000)
