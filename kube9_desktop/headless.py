@@ -149,11 +149,11 @@ def format_tree(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) 
 
 def kind_fields(node: TreeNode) -> list[str]:
     """An object row's kind columns as ``Column: cell`` fields (``Up-to-date: 3``, ``Cluster-IP: 10.96.0.12``),
-    the ones the window shows after Status. A custom resource's status already is its printer columns, so they are
-    not printed twice."""
+    the ones the window shows after Status (a container row's Ready and Restarts too). A custom resource's status
+    already is its printer columns, so they are not printed twice."""
     row = node.row
-    if row is None or node.type is not NodeType.OBJECT or node.kind is None \
-            or node.kind.status_rule is StatusRule.PRINTER:
+    if row is None or (node.type is not NodeType.CONTAINER and (
+            node.type is not NodeType.OBJECT or node.kind is None or node.kind.status_rule is StatusRule.PRINTER)):
         return []
     return [escape_controls(f"{c.name}: {row.cells.get(c.name, '')}".rstrip()) for c in row.columns]
 

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kube9_desktop.kube.convert import parse_time
-from kube9_desktop.kube.rows import Row, Severity, severity_of
+from kube9_desktop.kube.rows import Column, Row, Severity, severity_of
+
+#: A container row's own columns: where a pod's Ready and Restarts are (the tree's first kind columns under Pods).
+CONTAINER_COLUMNS = (Column("Ready"), Column("Restarts", "integer"))
 
 #: (spec field, status field, role) in the order the tree lists them: init containers run first.
 _SECTIONS = (
@@ -101,10 +104,12 @@ def containers_of(pod: dict[str, Any]) -> list[ContainerInfo]:
 def container_row(info: ContainerInfo, pod: dict[str, Any]) -> Row:
     """A :class:`Row` for one container (kind ``containers``): its state as the status, its image as a cell."""
     meta = pod.get("metadata") or {}
-    cells = {"Image": info.image, "Role": info.role or "container", "Pod": str(meta.get("name") or "")}
+    ready = "1/1" if info.ready else "0/1"
+    cells = {"Image": info.image, "Role": info.role or "container", "Pod": str(meta.get("name") or ""),
+             "Ready": ready, "Restarts": str(info.restarts)}
     if info.last:
         cells["Last State"] = f"Terminated: {info.last}"
     return Row(uid=f"{meta.get('uid') or meta.get('name')}/{info.role or 'container'}/{info.name}",
                name=info.name, namespace=meta.get("namespace"), kind="containers", cells=cells, status=info.state,
-               severity=info.severity, ready="1/1" if info.ready else "0/1",
-               restarts=str(info.restarts), created=info.started)
+               severity=info.severity, ready=ready, restarts=str(info.restarts), created=info.started,
+               columns=CONTAINER_COLUMNS)
