@@ -27,6 +27,17 @@ def test_window_modules_and_command_families_do_not_import_kubernetes() -> None:
     assert proc.stdout.strip() == "[]", proc.stdout[:500]
 
 
+def test_the_window_module_imports_no_http_yaml_or_decoder_library() -> None:
+    """The main window's own modules (built before its first paint) leave urllib3, PyYAML, msgspec, rapidfuzz and
+    websocket-client to the code that uses them (together ~0.1-0.2 s of imports before the window showed)."""
+    code = ("import sys, kube9_desktop.app, kube9_desktop.ui.main_window; print(sorted(m for m in sys.modules if "
+            "m.split('.')[0] in ('kubernetes', 'urllib3', 'yaml', 'msgspec', 'rapidfuzz', 'websocket')))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]", proc.stdout[:500]
+
+
 def test_the_api_backend_still_imports_it() -> None:
     """The checks here can fail: the API backend's client module does import the package."""
     code = "import sys, kube9_desktop.kube.fetch; print('kubernetes' in sys.modules)"

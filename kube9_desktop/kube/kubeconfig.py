@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 
 #: Auth methods a context can use, as shown in the UI.
@@ -184,9 +182,17 @@ def _resolve(base: Path, value: Any) -> Any:
 #: kubectl's files are a few KB; a file past this is not a kubeconfig (and ``/dev/zero`` would read forever).
 MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024
 
-#: libyaml's loader is about ten times faster than the pure-Python one on a large file; fall back when PyYAML was
-#: built without it.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The YAML loader to use instead of the default (benchmarks/kubeconfig_load.py compares them); None: the default.
+_YAML_LOADER: Any = None
+
+
+def _yaml_loader() -> Any:
+    """libyaml's loader, about ten times faster than the pure-Python one on a large file (that one when PyYAML was
+    built without it). PyYAML is imported here, when a file is read (in a worker thread): the window's first
+    paint does not wait for it."""
+    import yaml
+
+    return _YAML_LOADER or getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read_text(path: str, p: Path, problems: list[KubeError], required: bool) -> str | None:
@@ -233,8 +239,10 @@ def _read_file(path: str, problems: list[KubeError], required: bool) -> dict[str
     text = _read_text(path, p, problems, required)
     if text is None:
         return None
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader, C or Python
+        data = yaml.load(text, Loader=_yaml_loader())  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

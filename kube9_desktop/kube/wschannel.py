@@ -19,14 +19,16 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import websocket
-
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.status_errors import RequestInfo, error_from_status
 
 if TYPE_CHECKING:  # types only: the client pulls in the kubernetes package (~0.5 s), which the window's
     # first paint must not wait for (the command families import this module)
+    import websocket
+
     from kube9_desktop.kube.client import ConnectSettings, ContextClient
+
+# ``websocket`` (~40 ms) is imported by the functions that use it, for the same reason.
 
 _CONTEXTS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], ssl.SSLContext]] = weakref.WeakKeyDictionary()
 _CONTEXTS_LOCK = threading.Lock()
@@ -72,6 +74,8 @@ class ChannelSocket:
 
     def send(self, channel: int, data: bytes) -> bool:
         """Sends one message on ``channel``; False when the connection is gone."""
+        import websocket
+
         try:
             self.ws.send_bytes(bytes([channel]) + data)
             return True
@@ -80,6 +84,8 @@ class ChannelSocket:
 
     def send_raw(self, data: bytes) -> bool:
         """Sends one message as is (the channel byte already in front)."""
+        import websocket
+
         try:
             self.ws.send_bytes(data)
             return True
@@ -88,6 +94,8 @@ class ChannelSocket:
 
     def recv(self) -> tuple[int, bytes] | None:
         """The next data message as (channel, payload); None when the connection closed or broke."""
+        import websocket
+
         while True:
             try:
                 opcode, data = self.ws.recv_data()
@@ -138,6 +146,8 @@ def open_channel(
         info: What the request is for (wording of 403/404 errors).
         timeout: Connect/handshake timeout (the client's connect timeout when None).
     """
+    import websocket
+
     settings = client.connect_settings()
     ctx = ssl_context(settings, client)
     url = ws_url(settings.server, path, query)

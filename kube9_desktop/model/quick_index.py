@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-
 #: Candidates ranked per tier at most (a one-letter query hits most names; the best are among the first few).
 SCAN_CAP = 1000
 #: Names starting with the text ranked at most (enough to pick the shortest few among thousands).
@@ -130,7 +128,10 @@ class QuickIndex:
             ranked.sort()
             return [entries[i] for *_, i in ranked[:limit]]
         # No name contains the text: names holding its letters in order (a typo, a skipped letter), scored by
-        # rapidfuzz (only the candidates found, never every name). Possessive classes: no backtracking.
+        # rapidfuzz (only the candidates found, never every name). Possessive classes: no backtracking. rapidfuzz is
+        # imported here: the window's first paint does not wait for it.
+        from rapidfuzz import fuzz, process
+
         pattern = re.compile("".join(f"{re.escape(c)}[^\n{re.escape(q[n + 1])}]*+" for n, c in enumerate(q[:-1]))
                              + re.escape(q[-1]))
         fuzzy: dict[int, str] = {}

@@ -191,4 +191,4 @@ def test_large_kubeconfig_uses_the_c_loader() -> None:
     """libyaml's loader (when PyYAML has it) parses a 10 MB kubeconfig about ten times faster than the Python one."""
     from kube9_desktop.kube import kubeconfig
 
-    assert kubeconfig._YAML_LOADER is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+    assert kubeconfig._yaml_loader() is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
