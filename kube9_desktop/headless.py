@@ -165,39 +165,43 @@ def _walk(node: TreeNode) -> Iterator[TreeNode]:
 
 
 async def usage_columns(service: KubeService, context: str, root: TreeNode) -> Callable[[TreeNode], str] | None:
-    """CPU and MEM columns for the Nodes and pod rows (``250m 6%``, ``512Mi 3%``), from one metrics sample.
+    """CPU and MEM columns for node, pod and workload rows (``250m 6%``, ``512Mi 3%``), from one metrics sample.
 
-    Where the API is missing, one line on stderr says why (never one per row) and the rows stay as they were.
+    The percentages are the window's (:class:`~kube9_desktop.model.usage.UsageBook`): a node's of its allocatable, a
+    pod's of its limits (else requests), a workload's (its pods' sum) of its pods' requests; the requests come from
+    one narrow pod list per namespace shown. Where the API is missing, one line on stderr says why (never one per
+    row) and the rows stay as they were.
     """
     from kube9_desktop.kube.errors import KubeError
-    from kube9_desktop.kube.metrics import Unavailable, tree_figures, usage_cells
-    from kube9_desktop.kube.overview import api_client
+    from kube9_desktop.kube.metrics import Unavailable, tree_figures
+    from kube9_desktop.kube.overview import api_client, pod_requests
+    from kube9_desktop.model.usage import WORKLOAD_KINDS, UsageBook
 
-    kinds = {n.kind.key for n in _walk(root) if n.row is not None and n.kind is not None}
-    if not kinds & {"nodes", "pods"}:
+    rows = [n for n in _walk(root) if n.row is not None and n.kind is not None]
+    kinds = {n.kind.key for n in rows if n.kind is not None}
+    if not kinds & ({"nodes", "pods"} | WORKLOAD_KINDS):
         return None
+    want_pods = bool(kinds & ({"pods"} | WORKLOAD_KINDS))
+    namespaces = sorted({n.row.namespace for n in rows if n.row is not None and n.row.namespace
+                         and n.kind is not None and n.kind.key in {"pods"} | WORKLOAD_KINDS})
     try:
         client = await asyncio.to_thread(api_client, service, context)
-        got = await asyncio.to_thread(tree_figures, client, "pods" in kinds)
+        got = await asyncio.to_thread(tree_figures, client, want_pods)
+        if isinstance(got, Unavailable):
+            say(f"metrics unavailable: {got.reason}")
+            return None
+        requests = await asyncio.to_thread(pod_requests, client, namespaces) if namespaces else {}
     except KubeError as err:
         say(f"metrics unavailable: {err.message}")
         return None
-    if isinstance(got, Unavailable):
-        say(f"metrics unavailable: {got.reason}")
-        return None
     sample, alloc = got
+    book = UsageBook.build(context, sample, alloc, requests)
 
     def cells(node: TreeNode) -> str:
         if node.kind is None or node.row is None:
             return ""
-        if node.kind.key == "nodes":
-            a = alloc.get(node.row.name)
-            cpu, mem, _, _ = usage_cells(sample.nodes.get(node.row.name), a.cpu if a else 0, a.memory if a else 0)
-        elif node.kind.key == "pods":
-            cpu, mem, _, _ = usage_cells(sample.pods.get((node.row.namespace or "", node.row.name)), 0, 0)
-        else:
-            return ""
-        return f"cpu {cpu}\tmem {mem}" if cpu else ""
+        c = book.cells(node.kind.key, node.row.namespace, node.row.name)
+        return f"cpu {c.cpu}\tmem {c.memory}" if c is not None and c.cpu else ""
 
     return cells
 

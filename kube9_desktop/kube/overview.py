@@ -21,6 +21,7 @@ from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import EventRow, age, event_row
 from kube9_desktop.kube.metrics import (
     ZERO,
+    Resources,
     Sample,
     Unavailable,
     Usage,
@@ -150,19 +151,20 @@ def list_all(client: ContextClient, path: str, group: str, resource: str, page_s
             return items
 
 
-def list_pods(client: ContextClient, page_size: int = 500) -> list[narrow.Pod]:
-    """Every pod of the cluster, narrowed while decoding (one list, paged); raises KubeError.
+def list_pods(client: ContextClient, page_size: int = 500, namespace: str | None = None) -> list[narrow.Pod]:
+    """Every pod of the cluster (or of ``namespace``), narrowed while decoding (one list, paged); raises KubeError.
 
     The next page is asked for as soon as a page's bytes arrive (its token is in the page's head) and the page is
     decoded meanwhile: the server prepares page N+1 while we decode page N.
     """
-    info = RequestInfo(verb="list", resource="pods", group="", version="v1")
+    info = RequestInfo(verb="list", resource="pods", group="", version="v1", namespace=namespace)
+    path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
 
     def fetch(cont: str) -> bytes:
         q: list[tuple[str, Any]] = [("limit", page_size)]
         if cont:
             q.append(("continue", cont))
-        return client.request("/api/v1/pods", q, info=info).body
+        return client.request(path, q, info=info).body
 
     out: list[narrow.Pod] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kube9-overview-pods") as pool:
@@ -176,6 +178,14 @@ def list_pods(client: ContextClient, page_size: int = 500) -> list[narrow.Pod]:
             if early is None and cont:  # the head did not give the token: ask now, in order
                 pending = pool.submit(fetch, cont)
     return out
+
+
+def pod_requests(client: ContextClient, namespaces: list[str]) -> dict[tuple[str, str], Resources]:
+    """The requests and limits of the pods of ``namespaces`` (one narrow list each; all pods when more than a few
+    namespaces: one list instead of many); raises KubeError."""
+    pods = (list_pods(client) if len(namespaces) > 4 else
+            [p for ns in namespaces for p in list_pods(client, namespace=ns)])
+    return {(p.metadata.namespace, p.metadata.name): pod_resources(p) for p in pods}
 
 
 def collect(client: ContextClient, page_size: int = 500, workers: int = 4,

@@ -120,8 +120,8 @@ class TreeLoader(KeepCurrent):
         return self._surface.changing
 
     def context_node(self) -> TreeNode | None:
-        """The visible context root node."""
-        return self.root.children[0] if self.root.children else None
+        """The visible context root node (the root's rows also hold the "All clusters" row above it)."""
+        return next((c for c in self.root.children if c.type is NodeType.CONTEXT), None)
 
     def attached(self, node: TreeNode) -> bool:
         """Whether ``node`` is in the tree shown."""

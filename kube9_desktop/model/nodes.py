@@ -30,6 +30,7 @@ class NodeType(Enum):
 
     ROOT = auto()  # invisible root
     CONTEXT = auto()  # a kubeconfig context
+    FLEET = auto()  # "All clusters": the top row, above the context; selecting it shows every context's health
     GROUP = auto()  # a static grouping ("Cluster resources", "Workloads")
     LIST = auto()  # a listable kind ("Pods (123)")
     OBJECT = auto()  # one resource

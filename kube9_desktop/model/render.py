@@ -226,6 +226,8 @@ def node_icon(node: TreeNode) -> QIcon:
     t = node.type
     if t is NodeType.CONTEXT:
         return icon("context")
+    if t is NodeType.FLEET:
+        return icon("fleet")
     if t is NodeType.GROUP:
         return icon("category")
     if t is NodeType.LIST and node.kind is not None:
@@ -263,6 +265,8 @@ def tooltip(node: TreeNode) -> str:
     if node.type is NodeType.NOTE and node.command:
         return f"{_esc(node.label)}<br>Double-click (or Enter) to name a namespace you may use; it is checked, then " \
                "shown here and remembered for this context."
+    if node.type is NodeType.FLEET:
+        return "Every context of the kubeconfig side by side: reachable, version, nodes, failing pods, warnings."
     if node.type is NodeType.NOTE and node.error is not None:
         return f"{_esc(node.label)}<br><b>Why:</b> {_esc(node.error.one_line())}"
     if node.type is NodeType.OBJECT and node.row is not None and node.row.namespace:

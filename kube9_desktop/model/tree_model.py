@@ -51,6 +51,10 @@ _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole,
                     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole})
 
 
+#: The label of the top row that shows every context's health.
+FLEET_LABEL = "All clusters"
+
+
 class ClusterTreeModel(QAbstractItemModel):
     """Context → categories → namespaces → resources, loaded lazily through ``fetchMore``.
 
@@ -80,6 +84,9 @@ class ClusterTreeModel(QAbstractItemModel):
         # resolves to an inert placeholder instead of a dangling pointer).
         self._registry: dict[int, TreeNode] = {}
         self._dead = TreeNode(NodeType.NOTE, "")
+        #: The "All clusters" row, above the context row: selecting it shows the fleet (every context's health).
+        self._fleet = TreeNode(NodeType.FLEET, FLEET_LABEL)
+        self._root.add_children([self._fleet])
         #: CPU/Memory figures of the context shown (the window's metrics refresher sets them; None: empty cells).
         self.usage: UsageBook | None = None
         self._changing = 0  # > 0 between begin*Rows and end*Rows
@@ -150,13 +157,20 @@ class ClusterTreeModel(QAbstractItemModel):
             self._detach_subtree(ctx)
         self._contexts.clear()
         self._root.children = []
+        self._root.add_children([self._fleet])
         if views:
             self.endResetModel()
 
     @property
     def current_context(self) -> str | None:
         """The context shown, if any."""
-        return self._root.children[0].context if self._root.children else None
+        node = self.context_node()
+        return node.context if node is not None else None
+
+    @property
+    def fleet_node(self) -> TreeNode:
+        """The "All clusters" row (always the first top-level row)."""
+        return self._fleet
 
     def context_node(self) -> TreeNode | None:
         """The visible context root node."""
@@ -178,7 +192,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if old is not None:
             old.parent = None
         self._root.children = []
-        self._root.add_children([node])
+        self._root.add_children([self._fleet, node])
         self.endResetModel()
         if old is not None and old is not node:
             # Hidden like a collapse: its watches stop after the grace period (the view re-expands it on return).
@@ -199,6 +213,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if node is not None and node is self.context_node():
             self.beginResetModel()
             self._root.children = []
+            self._root.add_children([self._fleet])
             self.endResetModel()
         if node is not None:
             self._detach_subtree(node)

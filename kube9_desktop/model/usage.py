@@ -3,7 +3,8 @@
 A :class:`UsageBook` is rebuilt from each sample (every 15 s while the window shows usage) and only read while rows
 paint, so lookups are O(1): nodes and pods by name, workloads by the names their pods derive from (a Deployment's
 pod is ``<deployment>-<template hash>-<5>``, a DaemonSet's or ReplicaSet's ``<owner>-<5>``, a StatefulSet's
-``<owner>-<ordinal>``), summed when the book is built.
+``<owner>-<ordinal>``), summed when the book is built. Percentages: a node's of its allocatable, a pod's of its
+limits (else requests), a workload's of its pods' summed requests.
 """
 
 from __future__ import annotations
@@ -76,16 +77,24 @@ class UsageBook:
             cpu, mem, cp, mp = usage_cells(u, a.cpu, a.memory)
             book.nodes[name] = Cells(cpu, mem, level(cp), level(mp))
         sums: dict[tuple[str, str], Usage] = {}
+        # A workload's pods' summed requests, None once one of its pods' requests is unknown (a percentage of
+        # part of the pods would mislead).
+        asked: dict[tuple[str, str], Usage | None] = {}
         for (ns, name), u in got.pods.items():
             res = resources.get((ns, name))
             cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
             cpu, mem, cp, mp = usage_cells(u, cpu_of, mem_of)
             book.pods[(ns, name)] = Cells(cpu, mem, level(cp), level(mp))
             for owner in owners(name):
-                sums[(ns, owner)] = sums.get((ns, owner), ZERO) + u
+                key = (ns, owner)
+                sums[key] = sums.get(key, ZERO) + u
+                before = asked.get(key, ZERO)
+                asked[key] = (before + Usage(res.cpu_request, res.memory_request)
+                              if before is not None and res is not None else None)
         for key, u in sums.items():
-            cpu, mem, _, _ = usage_cells(u, 0, 0)
-            book.workloads[key] = Cells(cpu, mem)
+            base = asked.get(key)
+            cpu, mem, cp, mp = usage_cells(u, base.cpu if base else 0, base.memory if base else 0)
+            book.workloads[key] = Cells(cpu, mem, level(cp), level(mp))
         return book
 
     def cells(self, kind: str, namespace: str | None, name: str) -> Cells | None:

@@ -261,6 +261,12 @@ class DetailsPane(QWidget):
             if r.created is not None:
                 fields.append(("Since", render.format_age(r.created)))
             self._set_fields(fields)
+        elif node.type is NodeType.FLEET:
+            self.title.setText(node.label)
+            names = self.service.kubeconfig.names() if self.service is not None else []
+            self._set_fields([("Contexts", str(len(names))),
+                              ("Shown", "in the All clusters tab below: each context probed on its own; "
+                                        "click a context's name there to open it")])
         elif node.type is NodeType.NOTE:
             self.title.setText("Note")
             why = [("Why", node.error.one_line())] if node.error is not None else []

@@ -4,7 +4,8 @@ failing?).
 Payloads:
 
 - ``overview``: ``{"context": str}`` - the cluster's page, refreshed every 15 s while it is the tab shown.
-- ``fleet``: ``{"contexts": list[str]}`` - one row per context, filled as each probe ends; double-click opens it.
+- ``fleet``: ``{"contexts": list[str]}`` - one row per context, filled as each probe ends; a click on its name (or
+  a double-click) opens it.
 - ``diagnose``: ``{"context", "kind", "namespace", "name"}`` - the findings with their evidence.
 
 Every object on a page is a link: it selects the object in the tree (the window's ``reveal_path``); a failing pod
@@ -282,11 +283,21 @@ def render_diagnosis(d: dx.Diagnosis) -> str:
     return "".join(out)
 
 
+def _link_item(text: str) -> QTableWidgetItem:
+    """A context's name cell: blue and underlined like a link (a click opens the context)."""
+    item = QTableWidgetItem(text)
+    font = item.font()
+    font.setUnderline(True)
+    item.setFont(font)
+    item.setForeground(QColor("#2453b8"))
+    return item
+
+
 FLEET_COLUMNS = ("Context", "Reachable", "Version", "Nodes", "Failing pods", "Warnings", "Latency", "Problem")
 
 
 class FleetPage(QWidget):
-    """Every context as a row, filled as each probe ends; double-click opens the context."""
+    """Every context as a row, filled as each probe ends; a click on its name (or a double-click) opens it."""
 
     def __init__(self, host: ViewHost, contexts: list[str]) -> None:
         super().__init__()
@@ -302,8 +313,10 @@ class FleetPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.cellDoubleClicked.connect(self._open)
+        # A click on a context's name opens it (the name is drawn as a link); elsewhere a click only selects.
+        self.table.cellClicked.connect(lambda row, col: self._open(row, col) if col == 0 else None)
         for i, name in enumerate(contexts):
-            self.table.setItem(i, 0, QTableWidgetItem(name))
+            self.table.setItem(i, 0, _link_item(name))
             self.table.setItem(i, 1, QTableWidgetItem("…"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -327,14 +340,14 @@ class FleetPage(QWidget):
                  f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "—", r.problem]
         colour = QColor(_RED) if not r.reachable else QColor(_AMBER) if r.auth_problem or r.failing_pods else None
         for c, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            item.setToolTip(text)
+            item = _link_item(text) if c == 0 else QTableWidgetItem(text)
+            item.setToolTip(f"Open {text}" if c == 0 else text)
             if colour is not None and c in (1, 4, 7):
                 item.setForeground(colour)
             self.table.setItem(i, c, item)
         done = len(self.rows)
         self.status.setText(f"{done}/{len(self.contexts)} contexts probed in "
-                            f"{time.monotonic() - self._started:.1f} s · double-click a row to open it")
+                            f"{time.monotonic() - self._started:.1f} s · click a context's name to open it")
 
     def _open(self, row: int, _col: int) -> None:
         box = getattr(self.host, "context_box", None)

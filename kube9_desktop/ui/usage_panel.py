@@ -76,12 +76,18 @@ class UsageChart(QWidget):
         xs = [(t - now) / 60 for t, _ in series]
         cpu = [u.cpu for _, u in series]
         mem = [u.memory for _, u in series]
-        self.caption.setText(f"<b>{title}</b> — usage over the last {max(1, round(-xs[0])) if xs else 0} min "
-                             f"({len(series)} samples, every 15 s)")
+        if len(series) > 1:
+            self.caption.setText(f"<b>{title}</b> — usage over the last {max(1, round(-xs[0]))} min "
+                                 f"({len(series)} samples, every 15 s)")
+        else:
+            self.caption.setText(f"<b>{title}</b> — first sample; the history grows every 15 s")
         span = max(1.0, -xs[0]) if xs else 1.0
         for (w, curve, label), ys, fmt, name in zip(self.plots, (cpu, mem), (format_cpu, format_memory),
                                                      ("CPU", "Memory"), strict=True):
-            curve.setData(xs, ys)
+            # One sample is no line (a line needs two points): it is drawn as a dot at "now" until the next one.
+            colour = curve.opts["pen"].color()
+            curve.setData(xs, ys, symbol="o" if len(ys) == 1 else None, symbolSize=7, symbolPen=None,
+                          symbolBrush=colour)
             w.setXRange(-span, 0, padding=0)
             w.setYRange(0, max(ys) * 1.15 if ys and max(ys) > 0 else 1, padding=0)
             if ys:
@@ -215,13 +221,15 @@ class UsagePanel(QObject):
         idx = index if index is not None else w.tree.currentIndex()
         node = w.model.node(w.source_index(idx)) if idx is not None and idx.isValid() else None
         ctx = w.current_context()
-        if index is not None and node is not None and node.type is NodeType.CONTEXT and node is not self._last_context:
-            # Selecting the cluster's own row opens its overview (through the registry, like the menu does).
+        page = {NodeType.CONTEXT: "overview", NodeType.FLEET: "fleet"}
+        if index is not None and node is not None and node.type in page and node is not self._last_context:
+            # Selecting the cluster's own row opens its overview, the "All clusters" row the fleet (through the
+            # registry, like the menu does).
             self._last_context = node
-            task = asyncio.ensure_future(w.commands.run_line("overview"))
+            task = asyncio.ensure_future(w.commands.run_line(page[node.type]))
             self._tasks_ui.add(task)
             task.add_done_callback(self._tasks_ui.discard)
-        elif index is not None and node is not None and node.type is not NodeType.CONTEXT:
+        elif index is not None and node is not None and node.type not in page:
             self._last_context = None
         tracker = self.trackers.get(ctx or "")
         if node is None or node.row is None or node.kind is None or node.kind.key not in ("nodes", "pods") \

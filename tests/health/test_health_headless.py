@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -53,3 +54,44 @@ def test_print_tree_carries_usage_on_nodes(hsim: SimProcess, metrics_mode: Any) 
     assert r.returncode == 0
     assert "\tcpu " not in r.stdout
     assert r.stderr.count("metrics unavailable") == 1 and "not installed" in r.stderr
+
+
+def _cpu_m(q: str) -> float:
+    return float(q[:-1]) if q.endswith("m") else float(q) * 1000
+
+
+def test_print_tree_pods_and_workloads_carry_usage_with_percentages(hsim: SimProcess, kubectl: Any) -> None:
+    r = app("--kubeconfig", hsim.kubeconfig, "--context", "sim-admin", "--print-tree", "--depth", "0",
+            "--expand", "Namespaces/team-a/Workloads/Pods", "--expand", "Namespaces/team-a/Workloads/Deployments")
+    assert r.returncode == 0, r.stderr
+    cell = re.compile(r"^ {10}(\S+)\t[^\t]*\tcpu (\d+)m (\d+)%\tmem \d+(?:\.\d)?(?:Ki|Mi|Gi) \d+%$")
+    rows = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in map(cell.match, r.stdout.splitlines()) if m}
+    out = kubectl("get", "pods", "-n", "team-a", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    pods = json.loads(out.stdout)["items"]
+    deploys = json.loads(kubectl("get", "deployments", "-n", "team-a", "-o", "json").stdout)["items"]
+    assert deploys and sum(1 for p in pods if p["metadata"]["name"] in rows) >= 10
+    # A pod's percentage is of its CPU limit, else its request (the spec, read with kubectl).
+    for p in pods:
+        name = p["metadata"]["name"]
+        if name not in rows:
+            continue
+        res = [c.get("resources") or {} for c in p["spec"]["containers"]]
+        limits = [x.get("limits", {}).get("cpu") for x in res]
+        base = (sum(_cpu_m(q) for q in limits) if all(limits)
+                else sum(_cpu_m(x.get("requests", {}).get("cpu", "0")) for x in res))
+        used, pct = rows[name]
+        assert abs(used * 100 / base - pct) <= 1 + 100 / base, (name, used, pct, base)
+    # A Deployment's figure is its pods' sum, as a percentage of their summed requests.
+    checked = 0
+    for d in deploys:
+        name = d["metadata"]["name"]
+        mine = [p for p in pods if p["metadata"]["name"].startswith(name + "-") and p["metadata"]["name"] in rows]
+        if name not in rows or not mine or len(mine) != d["status"].get("readyReplicas", -1):
+            continue
+        used, pct = rows[name]
+        assert abs(used - sum(rows[p["metadata"]["name"]][0] for p in mine)) <= len(mine)  # rounding per pod
+        asked = sum(_cpu_m(c["resources"]["requests"]["cpu"]) for p in mine for c in p["spec"]["containers"])
+        assert abs(used * 100 / asked - pct) <= 1.5, (name, used, pct, asked)
+        checked += 1
+    assert checked >= 1

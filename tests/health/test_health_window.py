@@ -147,3 +147,40 @@ def test_a_link_selects_the_object_in_the_tree(window: MainWindow, run: Any) -> 
         return node is not None and node.row is not None and node.row.name == "crashy-api"
 
     run(_until(selected))
+
+
+def test_all_clusters_row_above_the_context_opens_the_fleet(window: MainWindow, run: Any, qtbot: Any) -> None:
+    # The model with this row passes qtmodeltester in tests/model/test_tree_model.py (as sim-viewer: the tester
+    # opens every row, which as sim-admin takes minutes).
+    from PySide6.QtCore import QModelIndex, Qt
+
+    from kube9_desktop.model.nodes import NodeType
+
+    model = window.model
+    assert model.rowCount(QModelIndex()) == 2
+    top, ctx = (model.node(model.index(r, 0, QModelIndex())) for r in range(2))
+    assert (top.type, top.label, ctx.type, ctx.context) == (NodeType.FLEET, "All clusters", NodeType.CONTEXT,
+                                                              "sim-admin")
+    assert model.context_node() is ctx and model.current_context == "sim-admin" and not model.hasChildren(
+        model.index(0, 0, QModelIndex()))
+    # Paths still start below the context row; refresh still reloads the context.
+    node = run(model.reveal_path("Nodes/node-1"))
+    assert node is not None and node.row is not None and node.row.name == "node-1"
+    assert model.refresh() is True
+    run(model.wait_idle(), timeout=90)
+    # Selecting the row opens the All clusters tab with every context of the kubeconfig.
+    window.tree.setCurrentIndex(window._view_index(model.index_of(top)))
+    run(_until(lambda: any(isinstance(t, FleetPage) for t in window.bottom_dock.tabs())))
+    page = _tab(window, FleetPage)
+    assert page.contexts == window.service.kubeconfig.names()  # type: ignore[union-attr]
+    assert window.details.title.text() == "All clusters"
+    row = page.contexts.index("sim-cert")
+    run(_until(lambda: "sim-cert" in page.rows))
+    # A click on a context's name switches to it; the All clusters row stays on top.
+    rect = page.table.visualItemRect(page.table.item(row, 0))
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    run(_until(lambda: window.current_context() == "sim-cert"))
+    assert window.context_box.currentText() == "sim-cert"
+    assert model.node(model.index(0, 0, QModelIndex())) is top
+    assert model.node(model.index(1, 0, QModelIndex())).context == "sim-cert"
+    assert model.context_node() is not None and model.context_node().context == "sim-cert"  # type: ignore[union-attr]

@@ -58,6 +58,8 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     # quadratic in the rows it reaches. As sim-viewer (team-a only; cluster lists forbidden) it reaches one
     # namespace's ~30 kinds instead of every namespace's and every cluster kind (10 minutes as sim-admin).
     model.set_context("sim-viewer", user=False)
+    # The "All clusters" row sits above the context row (checked by the tester through the switch above).
+    assert [n.type for n in model.loader.root.children] == [NodeType.FLEET, NodeType.CONTEXT]
     open_path(model, run, "Namespaces/team-a/Workloads", timeout=240)
     pods = model.find("Namespaces/team-a/Workloads/Pods")
     assert pods is not None
