@@ -64,7 +64,8 @@ def test_print_tree_pods_and_workloads_carry_usage_with_percentages(hsim: SimPro
     r = app("--kubeconfig", hsim.kubeconfig, "--context", "sim-admin", "--print-tree", "--depth", "0",
             "--expand", "Namespaces/team-a/Workloads/Pods", "--expand", "Namespaces/team-a/Workloads/Deployments")
     assert r.returncode == 0, r.stderr
-    cell = re.compile(r"^ {10}(\S+)\t[^\t]*\tcpu (\d+)m (\d+)%\tmem \d+(?:\.\d)?(?:Ki|Mi|Gi) \d+%$")
+    # name, status, any other fields (Ready: 1/1 ...), then the usage columns
+    cell = re.compile(r"^ {10}(\S+)\t.*\tcpu (\d+)m (\d+)%\tmem \d+(?:\.\d)?(?:Ki|Mi|Gi) \d+%$")
     rows = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in map(cell.match, r.stdout.splitlines()) if m}
     out = kubectl("get", "pods", "-n", "team-a", "-o", "json")
     assert out.returncode == 0, out.stderr
