@@ -64,3 +64,16 @@ def test_the_unavailable_reason_names_the_apiservice_condition(hsim: SimProcess,
     metrics_mode("absent")
     gone = MetricsTracker(hclient).poll()
     assert isinstance(gone, Unavailable) and gone.status == 404 and "not installed" in gone.reason
+
+
+def test_a_diagnosis_names_the_apiservice_when_metrics_are_down(hclient: ContextClient, metrics_mode: Any) -> None:
+    from kube9_desktop.kube import diagnose as dx
+    from kube9_desktop.kube.diagnose.facts import gather as gather_facts
+
+    metrics_mode("unavailable")
+    d = dx.diagnose(gather_facts(hclient, "pods", "scenarios", "oom-worker"))
+    evidence = [e for f in d.findings for e in f.evidence]
+    assert any("metrics unavailable" in e and "MissingEndpoints" in e and MISSING in e for e in evidence), evidence
+    metrics_mode("available")
+    d = dx.diagnose(gather_facts(hclient, "pods", "scenarios", "oom-worker"))
+    assert not any("metrics unavailable" in e for f in d.findings for e in f.evidence)

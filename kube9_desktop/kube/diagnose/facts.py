@@ -15,7 +15,7 @@ from urllib.parse import quote
 from kube9_desktop.kube.diagnose.model import Facts
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.events import EventQuery, event_rows, list_events
-from kube9_desktop.kube.metrics import GROUP_VERSION, parse_pod_metrics
+from kube9_desktop.kube.metrics import GROUP_VERSION, explain_unavailable, parse_pod_metrics
 from kube9_desktop.kube.overview import Ref, pod_failure
 
 if TYPE_CHECKING:  # a type only: the client pulls in the kubernetes package (~0.5 s), which the window's
@@ -71,8 +71,11 @@ def pod_facts(client: ContextClient, pod: dict[str, Any], now: float) -> Facts:
                           timeout=5).json()
         _, per = parse_pod_metrics({"items": [doc]})
         f.usage = per.get((ns, name), {})
-    except KubeError:
-        pass  # no metrics: the OOM rule says less
+    except KubeError as err:
+        # No metrics: the OOM rule says less. A 404 is a pod metrics-server does not report (not running); a 503
+        # or 403 is the API itself, said once with its reason (the APIService's condition after a 503).
+        if err.status in (403, 503):
+            f.metrics_problem = explain_unavailable(client, err).reason
     for vol in (pod.get("spec") or {}).get("volumes") or []:
         claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
         if claim:

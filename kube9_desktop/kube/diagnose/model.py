@@ -21,6 +21,8 @@ class Facts:
         events: Events about it, newest first.
         previous_logs: Container → the last lines of its previous (terminated) run's log.
         usage: Container → current usage (metrics), when metrics are available.
+        metrics_problem: Why there is no usage when the metrics API itself failed (503, 403): the reason the
+            usage columns show, naming the metrics APIService's condition after a 503. Empty otherwise.
         pvcs: Claim name → the PersistentVolumeClaim, for the claims a pod mounts.
         replicasets: A Deployment's ReplicaSets.
         rs_events: Events about those ReplicaSets.
@@ -33,6 +35,7 @@ class Facts:
     events: list[EventRow] = field(default_factory=list)
     previous_logs: dict[str, list[str]] = field(default_factory=dict)
     usage: dict[str, Usage] = field(default_factory=dict)
+    metrics_problem: str = ""
     pvcs: dict[str, dict[str, Any]] = field(default_factory=dict)
     replicasets: list[dict[str, Any]] = field(default_factory=list)
     rs_events: list[EventRow] = field(default_factory=list)

@@ -93,6 +93,8 @@ def crash_loop(f: Facts) -> list[Finding]:
                     pct = percent(use.memory, memory_bytes(limit))
                     ev.append(f"memory in use now {format_memory(use.memory)}"
                               + (f" ({pct:.0f}% of the limit)" if pct is not None else ""))
+                elif f.metrics_problem:
+                    ev.append(f"memory in use now: unknown, metrics unavailable — {f.metrics_problem}")
             else:
                 ev.append("no memory limit on the container: the node itself ran out of memory")
             steps += ["Raise the container's memory limit (and request) or reduce its memory use.",
