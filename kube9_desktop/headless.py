@@ -186,7 +186,9 @@ async def usage_columns(service: KubeService, context: str, root: TreeNode) -> C
                          and n.kind is not None and n.kind.key in {"pods"} | WORKLOAD_KINDS})
     try:
         client = await asyncio.to_thread(api_client, service, context)
-        got = await asyncio.to_thread(tree_figures, client, want_pods)
+        # The pods' metrics of the namespaces whose rows are printed, not of the whole cluster (150,000 pods'
+        # metrics as one response were most of a 630 MB peak).
+        got = await asyncio.to_thread(tree_figures, client, want_pods, frozenset(namespaces))
         if isinstance(got, Unavailable):
             say(f"metrics unavailable: {got.reason}")
             return None

@@ -219,6 +219,14 @@ class Sample:
     nodes: dict[str, Usage] = field(default_factory=dict)
     pods: dict[tuple[str, str], Usage] = field(default_factory=dict)
     containers: dict[tuple[str, str], dict[str, Usage]] = field(default_factory=dict)
+    #: The namespaces whose pods were read (``None``: every namespace).
+    scope: frozenset[str] | None = None
+
+    def covers(self, namespaces: frozenset[str] | None) -> bool:
+        """Whether this sample read the pods of every namespace in ``namespaces`` (``None``: all of them)."""
+        if self.scope is None:
+            return True
+        return namespaces is not None and namespaces <= self.scope
 
 
 def _usage(u: dict[str, Any]) -> Usage:
@@ -252,19 +260,33 @@ def parse_pod_metrics(doc: dict[str, Any]) -> tuple[dict[PodKey, Usage], dict[Po
 
 
 def read_sample(client: ContextClient, namespace: str | None = None, timeout: float = 10.0,
-                nodes: bool = True, pods: bool = True) -> Sample:
+                nodes: bool = True, pods: bool = True, namespaces: frozenset[str] | None = None) -> Sample:
     """Read node and pod metrics once (blocking: call in a worker); raises KubeError.
 
     One request per resource, never retried (a 503 repeated would be the error storm the caller avoids).
+
+    Args:
+        client: The context's client.
+        namespace: Pods of this namespace only (default: every namespace).
+        timeout: Seconds per request.
+        nodes: Read the nodes' metrics.
+        pods: Read the pods' metrics.
+        namespaces: Pods of these namespaces only, one request each (overrides ``namespace``). A window showing one
+            namespace of a 150,000-pod cluster reads its pods, not 150,000.
     """
     sample = Sample(time.time())
     if nodes:
         resp = client.send("GET", f"/apis/{GROUP_VERSION}/nodes", timeout=timeout)
         sample.nodes = parse_node_metrics(resp.json())
     if pods:
-        path = f"/apis/{GROUP_VERSION}" + (f"/namespaces/{namespace}" if namespace else "") + "/pods"
-        resp = client.send("GET", path, timeout=timeout)
-        sample.pods, sample.containers = parse_pod_metrics(resp.json())
+        scopes: list[str | None] = [*sorted(namespaces)] if namespaces is not None else [namespace]
+        for ns in scopes:
+            path = f"/apis/{GROUP_VERSION}" + (f"/namespaces/{ns}" if ns else "") + "/pods"
+            resp = client.send("GET", path, timeout=timeout)
+            got, conts = parse_pod_metrics(resp.json())
+            sample.pods.update(got)
+            sample.containers.update(conts)
+        sample.scope = namespaces if namespaces is not None else frozenset({namespace}) if namespace else None
     return sample
 
 
@@ -290,12 +312,19 @@ class MetricsTracker:
             return t - self._unavailable_at >= RETRY_UNAVAILABLE_S
         return self.latest is None or t - self.latest.at >= REFRESH_S - 0.5
 
-    def poll(self, force: bool = False) -> Sample | Unavailable:
-        """Read a sample (blocking) unless not due; returns it or the Unavailable reason. Never raises KubeError."""
-        if not force and not self.due():
+    def poll(self, force: bool = False, namespaces: frozenset[str] | None = None) -> Sample | Unavailable:
+        """Read a sample (blocking) unless not due; returns it or the Unavailable reason. Never raises KubeError.
+
+        Args:
+            force: Read even if the latest sample is recent.
+            namespaces: Read the pods of these namespaces only (``None``: every namespace). A recent sample that did
+                not read one of them is not reused.
+        """
+        covered = self.latest is None or self.latest.covers(namespaces)
+        if not force and not self.due() and (covered or self.unavailable is not None):
             return self.unavailable or self.latest or Sample(time.time())
         try:
-            sample = read_sample(self.client)
+            sample = read_sample(self.client, namespaces=namespaces)
         except KubeError as err:
             self.unavailable = explain_unavailable(self.client, err)
             self._unavailable_at = time.time()
@@ -343,11 +372,17 @@ def pod_percent_bases(res: Resources) -> tuple[float, float]:
     return (res.cpu_limit or res.cpu_request, res.memory_limit or res.memory_request)
 
 
-def tree_figures(client: ContextClient, want_pods: bool) -> tuple[Sample, dict[str, Usage]] | Unavailable:
-    """A sample (nodes, and pods when asked) and the nodes' allocatable, for usage columns (blocking)."""
+def tree_figures(client: ContextClient, want_pods: bool,
+                 namespaces: frozenset[str] | None = None) -> tuple[Sample, dict[str, Usage]] | Unavailable:
+    """A sample (nodes, and pods when asked: of ``namespaces``, ``None`` for all) and the nodes' allocatable, for
+    usage columns (blocking)."""
+    from kube9_desktop.kube.overview import iter_pages  # overview imports this module
+
     try:
-        sample = read_sample(client, pods=want_pods)
-        nodes = client.send("GET", "/api/v1/nodes", timeout=10).json().get("items") or []
+        sample = read_sample(client, pods=want_pods, namespaces=namespaces)
+        # Page by page, keeping each node's allocatable only: 5,000 nodes as one response were ~400 MB at peak.
+        alloc = {str((n.get("metadata") or {}).get("name")): node_allocatable(n)
+                 for page in iter_pages(client, "/api/v1/nodes", "", "nodes") for n in page}
     except KubeError as err:
         return explain_unavailable(client, err)
-    return sample, {str((n.get("metadata") or {}).get("name")): node_allocatable(n) for n in nodes}
+    return sample, alloc

@@ -101,3 +101,24 @@ def test_forbidden_is_a_reason(hsim: SimProcess) -> None:
         assert isinstance(got, Unavailable) and got.status == 403 and "may not" in got.reason
     finally:
         c.close()
+
+
+def test_a_poll_reads_the_pods_of_the_namespaces_asked(hsim: SimProcess) -> None:
+    """A window showing one namespace reads that namespace's pods' metrics, not the cluster's; a sample that did not
+    read a namespace now asked for is not reused."""
+    c = _client(hsim)
+    try:
+        tracker = MetricsTracker(c)
+        got = tracker.poll(namespaces=frozenset({"scenarios"}))
+        assert isinstance(got, Sample) and got.pods
+        assert {ns for ns, _ in got.pods} == {"scenarios"}
+        assert got.nodes  # the nodes' figures are read whatever the scope
+        assert tracker.poll(namespaces=frozenset({"scenarios"})) is got  # covered and recent: no request
+        wider = tracker.poll(namespaces=frozenset({"scenarios", "default"}))
+        assert wider is not got and isinstance(wider, Sample)
+        assert {ns for ns, _ in wider.pods} == {"scenarios", "default"}
+        everything = tracker.poll(namespaces=None)
+        assert everything is not wider and isinstance(everything, Sample) and everything.scope is None
+        assert tracker.poll(namespaces=frozenset({"kube-system"})) is everything  # all namespaces cover any
+    finally:
+        c.close()
