@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from kube9_desktop.kube.kinds import Kind, StatusRule
@@ -202,16 +203,50 @@ def row_from_table(kind: Kind, columns: list[str], table_row: dict[str, Any],
         shown: The kind's own columns the tree shows (:func:`tree_columns` of the Table).
     """
     raw = table_row.get("cells") or []
-    # Most cells are strings already: this runs for every cell of every row in the worker threads.
-    cells = {name: value if type(value) is str else cell_text(value) for name, value in zip(columns, raw, strict=False)}
+    # Most cells are strings already: this runs for every cell of every row in the worker threads. Interned: a
+    # column's values repeat from row to row ("1/1", "Running", "node-7", "<none>"), and the parser gives every row
+    # its own copy (~50 bytes each, ~8 per pod).
+    cells = {name: intern(value) if type(value) is str else intern(cell_text(value))
+             for name, value in zip(columns, raw, strict=False)}
     meta = (table_row.get("object") or {}).get("metadata") or {}
-    return _row(kind, meta, cells, meta.get("name") or cells.get("Name", ""), shown)
+    name = meta.get("name") or cells.get("Name", "")
+    if cells.get("Name") == name:
+        cells["Name"] = name  # one string for the row's name, not two
+    return _row(kind, meta, cells, name, shown)
+
+
+#: Label sets already seen, so rows with the same labels share one dict (the pods of one ReplicaSet all carry the
+#: same two or three). Cleared when it grows past :data:`_LABEL_SETS_MAX` entries.
+_LABEL_SETS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+_LABEL_SETS_MAX = 20_000
+
+
+def shared_labels(labels: dict[str, str] | None) -> dict[str, str]:
+    """``labels`` as a dict shared by every row with the same labels (treat a row's labels as read-only).
+
+    Runs in the worker threads: every dict operation here is atomic under the GIL, and a race at worst stores the
+    same set twice.
+    """
+    if not labels:
+        return _NO_LABELS
+    key = tuple(labels.items())
+    got = _LABEL_SETS.get(key)
+    if got is None:
+        if len(_LABEL_SETS) >= _LABEL_SETS_MAX:
+            _LABEL_SETS.clear()
+        got = _LABEL_SETS[key] = {intern(k): intern(v) if type(v) is str else v for k, v in labels.items()}
+    return got
+
+
+_NO_LABELS: dict[str, str] = {}
 
 
 def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str,
          shown: tuple[Column, ...] = ()) -> Row:
     """The Row for an object's metadata and display cells (both list paths end here, so they agree)."""
     namespace = meta.get("namespace") if kind.namespaced else None
+    if namespace:
+        namespace = intern(namespace)
     row = Row(
         uid=meta.get("uid") or f"{namespace or ''}/{name}",
         name=name,
@@ -219,9 +254,10 @@ def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str,
         kind=kind.key,
         cells=cells,
         created=parse_time(meta.get("creationTimestamp")),
-        labels=meta.get("labels") or {},
+        labels=shared_labels(meta.get("labels")),
         resource_version=meta.get("resourceVersion") or "",
         columns=shown,
+        extra=_NO_EXTRA,
     )
     refs = meta.get("ownerReferences")
     if refs:
@@ -231,10 +267,26 @@ def _row(kind: Kind, meta: dict[str, Any], cells: dict[str, str], name: str,
         # When it last happened, as a time: an age ("65s") is relative to the moment it was read, and rows read
         # at different moments (a list, later watch events) are ordered together.
         age = parse_age(cells.get(kind.seen_column, ""))
-        row.extra["seen_at"] = round(time.time() - age) if age is not None else (row.created or 0.0)
+        row.extra = {**row.extra, "seen_at": round(time.time() - age) if age is not None else (row.created or 0.0)}
     if kind.key == "pods" and cells.get("Node") not in (None, "", "<none>"):
-        row.extra["node"] = cells["Node"]
+        # Shared between the pods on one node unless the row has facts of its own (a new dict then: never written
+        # into a shared one).
+        row.extra = _on_node(cells["Node"]) if row.extra is _NO_EXTRA else {**row.extra, "node": cells["Node"]}
     return row
+
+
+_NO_EXTRA: dict[str, Any] = {}
+#: ``{"node": name}`` per node: the pods on one node share it (a dict per pod was ~180 bytes).
+_ON_NODE: dict[str, dict[str, Any]] = {}
+
+
+def _on_node(node: str) -> dict[str, Any]:
+    got = _ON_NODE.get(node)
+    if got is None:
+        if len(_ON_NODE) >= _LABEL_SETS_MAX:
+            _ON_NODE.clear()
+        got = _ON_NODE[node] = {"node": intern(node)}
+    return got
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -89,9 +89,10 @@ class Row:
         ready: The "ready/total" text where the kind has one, else ``""``.
         restarts: Restart count text where the kind has one, else ``""``.
         created: ``metadata.creationTimestamp`` as epoch seconds, or ``None``.
-        labels: ``metadata.labels``.
+        labels: ``metadata.labels``, read-only: rows with the same labels share one dict (memory at 150,000 pods).
         resource_version: ``metadata.resourceVersion`` (watch reconciliation uses it).
-        extra: Small kind-specific facts the tree needs (e.g. ``node`` for pods).
+        extra: Small kind-specific facts the tree needs (e.g. ``node`` for pods); read-only, shared like ``labels``
+            (set a new dict to change it).
         owners: The uids of ``metadata.ownerReferences`` (a pod's ReplicaSet, a ReplicaSet's Deployment): the tree
             finds an owner's dependents among a cached list by them, without a request.
         columns: The kind's own columns the tree shows after Status, in the server's order (one tuple shared by

@@ -49,7 +49,8 @@ class LoadState(Enum):
     FAILED = auto()
 
 
-@dataclass(eq=False)
+# Slots: an object row's attributes in a __dict__ were ~140 bytes more per row (50,000 pods: ~7 MB).
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class TreeNode:
     """One row of the tree.
 

@@ -118,3 +118,25 @@ def test_retry_after_and_redaction() -> None:
     err = error_from_status(429, b"", {"Retry-After": "2"}, context="c", server="https://x")
     assert err.kind is ErrorKind.THROTTLED and err.retry_after == 2.0
     assert redact("header b'Bearer abc.def'") == "header b'Bearer <redacted>'"
+
+
+def test_rows_of_one_list_share_what_repeats() -> None:
+    """Compact rows: values that repeat from row to row are one object (memory at 150,000 pods), yet every row
+    reads as before."""
+
+    def table_row(i: int) -> dict:
+        name = f"web-{i}"
+        return {"cells": [name, "1/1", "Running", 0, f"10.0.0.{i}", "node-1"],
+                "object": {"metadata": {"name": name, "namespace": "team-a", "uid": f"u{i}",
+                                        "labels": {"app": "web", "pod-template-hash": "5f7b"}}}}
+
+    cols = [{"name": n} for n in ("Name", "Ready", "Status", "Restarts", "IP", "Node")]
+    # Each row parsed on its own, as pages are: the parser gives every row its own copies.
+    a, b = (rows_from_list(KINDS["pods"], orjson.loads(orjson.dumps({"kind": "Table", "columnDefinitions": cols,
+                                                                      "rows": [table_row(i)]})))[0] for i in (1, 2))
+    assert (a.name, a.status, a.ready, a.restarts, a.namespace, a.extra, a.labels) == (
+        "web-1", "Running", "1/1", "0", "team-a", {"node": "node-1"}, {"app": "web", "pod-template-hash": "5f7b"})
+    assert b.name == "web-2" and b.cells["IP"] == "10.0.0.2"
+    assert a.labels is b.labels and a.extra is b.extra and a.namespace is b.namespace
+    assert a.cells["Status"] is b.cells["Status"] and a.cells["Node"] is b.cells["Node"]
+    assert a.cells["Name"] is a.name
