@@ -246,21 +246,24 @@ def parse_node_metrics(doc: dict[str, Any]) -> dict[str, Usage]:
 PodKey = tuple[str, str]
 
 
-def parse_pod_metrics(doc: dict[str, Any]) -> tuple[dict[PodKey, Usage], dict[PodKey, dict[str, Usage]]]:
-    """A PodMetricsList → (pod totals, per-container usage)."""
+def parse_pod_metrics(doc: dict[str, Any], containers: bool = True) -> tuple[
+        dict[PodKey, Usage], dict[PodKey, dict[str, Usage]]]:
+    """A PodMetricsList → (pod totals, per-container usage; empty unless ``containers``)."""
     pods: dict[tuple[str, str], Usage] = {}
     conts: dict[tuple[str, str], dict[str, Usage]] = {}
     for item in doc.get("items") or []:
         md = item.get("metadata") or {}
         key = (str(md.get("namespace", "")), str(md.get("name", "")))
         per = {str(c.get("name", "")): _usage(c.get("usage") or {}) for c in item.get("containers") or []}
-        conts[key] = per
+        if containers:
+            conts[key] = per
         pods[key] = sum(per.values(), ZERO)
     return pods, conts
 
 
 def read_sample(client: ContextClient, namespace: str | None = None, timeout: float = 10.0,
-                nodes: bool = True, pods: bool = True, namespaces: frozenset[str] | None = None) -> Sample:
+                nodes: bool = True, pods: bool = True, namespaces: frozenset[str] | None = None,
+                containers: bool = True) -> Sample:
     """Read node and pod metrics once (blocking: call in a worker); raises KubeError.
 
     One request per resource, never retried (a 503 repeated would be the error storm the caller avoids).
@@ -273,6 +276,7 @@ def read_sample(client: ContextClient, namespace: str | None = None, timeout: fl
         pods: Read the pods' metrics.
         namespaces: Pods of these namespaces only, one request each (overrides ``namespace``). A window showing one
             namespace of a 150,000-pod cluster reads its pods, not 150,000.
+        containers: Keep each pod's per-container usage too (``Sample.containers``).
     """
     sample = Sample(time.time())
     if nodes:
@@ -283,7 +287,7 @@ def read_sample(client: ContextClient, namespace: str | None = None, timeout: fl
         for ns in scopes:
             path = f"/apis/{GROUP_VERSION}" + (f"/namespaces/{ns}" if ns else "") + "/pods"
             resp = client.send("GET", path, timeout=timeout)
-            got, conts = parse_pod_metrics(resp.json())
+            got, conts = parse_pod_metrics(resp.json(), containers)
             sample.pods.update(got)
             sample.containers.update(conts)
         sample.scope = namespaces if namespaces is not None else frozenset({namespace}) if namespace else None
@@ -379,7 +383,7 @@ def tree_figures(client: ContextClient, want_pods: bool,
     from kube9_desktop.kube.overview import iter_pages  # overview imports this module
 
     try:
-        sample = read_sample(client, pods=want_pods, namespaces=namespaces)
+        sample = read_sample(client, pods=want_pods, namespaces=namespaces, containers=False)
         # Page by page, keeping each node's allocatable only: 5,000 nodes as one response were ~400 MB at peak.
         alloc = {str((n.get("metadata") or {}).get("name")): node_allocatable(n)
                  for page in iter_pages(client, "/api/v1/nodes", "", "nodes") for n in page}
