@@ -593,6 +593,14 @@ def window_stall_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     return window_stall.targets(res)
 
 
+def big_cluster_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    if not res:
+        return []
+    import big_cluster
+
+    return big_cluster.targets(res)
+
+
 def markdown(res: dict[str, Any]) -> str:
     """A small Markdown table of the headline numbers (pasted into the README's Performance section)."""
     m = res["machine"]
@@ -657,6 +665,12 @@ def markdown(res: dict[str, Any]) -> str:
     if big:
         lines.append(f"| 50,000 pods opened: peak RSS, longest stall | {big['peak_rss_mb']:.0f} MB, "
                      f"{big['max_loop_lag_ms']:.0f} ms | |")
+    import big_cluster
+
+    lines += big_cluster.markdown_lines(res.get("big_cluster", {}))
+    for m in res.get("window_stall", {}).get("modes", []):
+        lines.append(f"| Window opening {res['window_stall']['pods']:,} pods, {m['busy']} busy neighbour(s): "
+                     f"longest stall median / worst | {m['median_ms']:.0f} / {m['worst_ms']:.0f} ms | |")
     lines += ["", "| Target | Measured | Goal | Met |", "|---|---|---|---|"]
     for t in res.get("targets", []):
         lines.append(f"| {t['target']} | {t['value']} | {t['goal']} | {'yes' if t['met'] else '**no**'} |")
@@ -784,6 +798,11 @@ def main(argv: list[str] | None = None) -> int:
 
         log("window stall, 10,000 pods, 0/1/2 busy neighbours, 3 windows each")
         res["window_stall"] = window_stall.run(10000, 3, [0, 1, 2], qt)
+        # Issue 15 goal 6: the largest supported cluster in the window, in a fresh process (its own peak RSS).
+        import big_cluster
+
+        log("150,000 pods / 5,000 nodes: the sim's cost, then top level, Nodes, the biggest namespace, all pods")
+        res["big_cluster"] = big_cluster.run()
 
     # (7) parallel vs sequential with a remote-like 20 ms per request.
     sim = start_sim("--pods", "50" if args.smoke else "2000", "--namespaces", "12", "--nodes", "5",
@@ -850,11 +869,14 @@ def main(argv: list[str] | None = None) -> int:
         + tag(exec_bench.targets(res.get("exec", {})), 12) + tag(health_bench.targets(res.get("health", {})), 13)
         + tag(startup_bench.targets(res.get("startup", {})), 15)
         + tag(window_stall_targets(res.get("window_stall", {})), 15)
+        + tag(big_cluster_targets(res.get("big_cluster", {})), 15)
         + tag(kinds_bench.targets(res.get("kinds", {})), 14)
     )
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     res["seconds"] = round(time.perf_counter() - t_all, 1)
-    res["plots"] = plots(res, args.out)
+    import goal_plots
+
+    res["plots"] = plots(res, args.out) + goal_plots.plot(res, args.out)
     path = args.out / "latest.json"
     path.write_text(json.dumps(res, indent=2) + "\n")
     (args.out / "summary.md").write_text(markdown(res))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ def _spin() -> None:
 
 def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0) -> dict[str, Any]:
     """Open the namespace ``windows`` + 1 times (the first left out) with ``busy`` spinning processes."""
+    load = os.getloadavg()[0]  # before the spinners: the machine's own load
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
     for p in spinners:
         p.start()
@@ -50,7 +52,8 @@ def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0) -> d
         for p in spinners:
             p.kill()
             p.join()
-    return {"busy": busy, "windows": len(lags), "stall_ms": sorted(round(x, 1) for x in lags),
+    return {"busy": busy, "loadavg_before": round(load, 2), "windows": len(lags),
+            "stall_ms": sorted(round(x, 1) for x in lags),
             "median_ms": round(statistics.median(lags), 1), "worst_ms": round(max(lags), 1),
             "first_row_ms": round(statistics.median(firsts), 1), "last_row_ms": round(statistics.median(lasts), 1)}
 
@@ -91,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     res = run(args.pods, args.windows, args.busy or [0])
     for r in res["modes"]:
         every = ", ".join(str(round(x)) for x in r["stall_ms"])
-        print(f"{args.pods:,} pods, {r['windows']} windows, {r['busy']} busy: longest stall median "
+        print(f"{args.pods:,} pods, {r['windows']} windows, {r['busy']} busy (load average before "
+              f"{r['loadavg_before']:.2f}): longest stall median "
               f"{r['median_ms']:.0f} ms, worst {r['worst_ms']:.0f} ms (all: {every}); "
               f"first row {r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms (medians)")
     return 0
