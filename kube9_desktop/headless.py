@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from kube9_desktop.kube.kinds import StatusRule
-from kube9_desktop.memory import release_freed_memory
 from kube9_desktop.model import children as child_tables
 from kube9_desktop.model.children import relation
 from kube9_desktop.model.lag import LoopLagMonitor
@@ -259,11 +257,7 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
         assert root is not None
         stats = service.stats(context)
         cache = service.cache_stats()
-        # Usage columns: read after the tree's own numbers are taken, so the footer still counts the tree alone. The
-        # heap's holes left by the load's pages go back to the system first: the figures would grow the resident
-        # size past the tree's own high-water mark (50,000 pods: ~200 MB instead of ~170).
-        gc.collect()
-        release_freed_memory()
+        # Usage columns: read after the tree's own numbers are taken, so the footer still counts the tree alone.
         extra = None if root.state is LoadState.FAILED else await usage_columns(service, context, root)
         lines = format_tree(root, extra)
         footer = (f"# rows={len(lines)} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "

@@ -41,25 +41,3 @@ def limit_malloc_arenas(arenas: int = ARENA_MAX) -> bool:
     ok = bool(mallopt(M_ARENA_MAX, arenas))
     log.debug("malloc arenas capped at %d: %s", arenas, ok)
     return ok
-
-
-def release_freed_memory() -> bool:
-    """Give memory freed inside the heap back to the system (glibc's ``malloc_trim``); a no-op elsewhere.
-
-    After a big load the heap is full of holes left by the pages parsed on the way (freed, but kept by malloc), and
-    the resident size stays at its high-water mark. Walks the heap (milliseconds): call it between phases, not in a
-    loop.
-
-    Returns:
-        Whether anything was released.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return False
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return bool(trim(0))
