@@ -169,6 +169,7 @@ def child(kubeconfig: str, namespace: str) -> dict[str, Any]:
     import tree_load
 
     qt = tree_load.Qt()
+    qt.app.setQuitOnLastWindowClosed(False)  # the warm-up window closes before the measured one opens
     try:
         return dict(qt.run(_session(kubeconfig, namespace), timeout=1800))
     finally:
