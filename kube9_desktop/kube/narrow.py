@@ -27,11 +27,19 @@ class Meta(msgspec.Struct, gc=False):
     creationTimestamp: str = ""
 
 
-class Resources(msgspec.Struct, gc=False):
-    """A container's requests and limits (quantity strings)."""
+class Quantities(msgspec.Struct, frozen=True, gc=False):
+    """CPU and memory of a container's requests or limits (quantity strings; None: not set)."""
 
-    requests: dict[str, str | int | float] = {}
-    limits: dict[str, str | int | float] = {}
+    cpu: str | int | float | None = None
+    memory: str | int | float | None = None
+
+
+class Resources(msgspec.Struct, frozen=True, gc=False):
+    """A container's requests and limits. Frozen (hashable): the figures of a cluster's few distinct shapes are
+    computed once each (:func:`kube9_desktop.kube.metrics.pod_resources`)."""
+
+    requests: Quantities | None = None
+    limits: Quantities | None = None
 
 
 class Container(msgspec.Struct, gc=False):
