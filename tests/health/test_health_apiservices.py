@@ -77,3 +77,21 @@ def test_a_diagnosis_names_the_apiservice_when_metrics_are_down(hclient: Context
     metrics_mode("available")
     d = dx.diagnose(gather_facts(hclient, "pods", "scenarios", "oom-worker"))
     assert not any("metrics unavailable" in e for f in d.findings for e in f.evidence)
+
+
+def test_the_official_client_reads_the_apiservices(hsim: SimProcess, metrics_mode: Any) -> None:
+    from kubernetes import client, config
+
+    api = client.ApiregistrationV1Api(config.new_client_from_config(config_file=hsim.kubeconfig,
+                                                                    context="sim-admin"))
+    try:
+        items = {s.metadata.name: s for s in api.list_api_service().items}
+        assert items["v1.apps"].spec.group == "apps" and items["v1.apps"].spec.service is None
+        metrics_mode("unavailable")
+        svc = api.read_api_service("v1beta1.metrics.k8s.io")
+        assert svc.spec.service.namespace == "kube-system" and svc.spec.service.name == "metrics-server"
+        cond = svc.status.conditions[0]
+        assert (cond.type, cond.status, cond.reason, cond.message) == ("Available", "False", "MissingEndpoints",
+                                                                        MISSING)
+    finally:
+        api.api_client.close()
