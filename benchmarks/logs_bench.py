@@ -153,6 +153,7 @@ async def follow_in_window(sim: SimProcess, rate: int, seconds: float, hold: int
         await svc.aclose()
     return {"rate_lines_per_s": rate, "seconds": seconds, "lines_received": got,
             "received_per_s": round(got / seconds), "max_loop_lag_ms": round(monitor.max_lag_ms, 1),
+            "max_loop_cpu_ms": round(monitor.max_cpu_ms, 1),
             "idle_max_loop_lag_ms": round(idle.max_lag_ms, 1),
             "lines_held": held, "rss_growth_mb": round(rss1 - rss0, 1)}
 
@@ -185,7 +186,9 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     f = res.get("follow_5000_per_s")
     if f:
         out.append({"target": "followed log tab at 5,000 lines/s: max loop stall ms", "value": f["max_loop_lag_ms"],
-                    "goal": "<= 50 ms", "met": f["max_loop_lag_ms"] <= GOALS["stall_ms_max"]})
+                    "goal": "<= 50 ms", "met": f["max_loop_lag_ms"] <= GOALS["stall_ms_max"],
+                    "note": f"idle loop {f['idle_max_loop_lag_ms']} ms on this machine; the GUI thread's own CPU in "
+                            f"the longest sample {f.get('max_loop_cpu_ms', '?')} ms"})
         out.append({"target": f"log tab holding {f['lines_held']:,} lines: RSS growth MB", "value": f["rss_growth_mb"],
                     "goal": "<= 80 MB", "met": f["rss_growth_mb"] <= GOALS["rss_mb_max"]})
     return out
@@ -204,7 +207,8 @@ def main() -> int:
         qt.close()
     print(json.dumps(res, indent=2))
     for t in targets(res):
-        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']})")
+        note = f" [{t['note']}]" if t.get("note") else ""
+        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']}){note}")
     return 0
 
 

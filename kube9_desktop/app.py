@@ -201,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
+    from kube9_desktop.memory import stop_source_caching
+
+    stop_source_caching()  # PySide6 would keep the source of every module imported from now on
     app.setApplicationName("kube9-desktop")
     app.setOrganizationName("kube9")
     app.setApplicationVersion(__version__)

@@ -41,3 +41,37 @@ def limit_malloc_arenas(arenas: int = ARENA_MAX) -> bool:
     ok = bool(mallopt(M_ARENA_MAX, arenas))
     log.debug("malloc arenas capped at %d: %s", arenas, ok)
     return ok
+
+
+def stop_source_caching() -> bool:
+    """Keep PySide6 from caching the source of every module imported after it.
+
+    PySide6 checks each module imported after it for ``from __feature__ import`` by reading its source with
+    ``inspect.getsource``, which keeps every line of every such module in ``linecache`` for the life of the process.
+    Our data layer and its libraries (urllib3, ssl, the official client's parts) are imported lazily, so that was
+    ~37 MB of source text held from the first list or log tab on (``benchmarks/logs_bench.py`` saw it as most of a
+    log tab's memory). The check is the same — does the module's source mention PySide6? — read from the file,
+    with nothing cached. Call it once PySide6 is imported.
+
+    Returns:
+        Whether the check was replaced (False when this PySide6 has no such check).
+    """
+    try:
+        import shibokensupport.feature as feature  # PySide6's embedded support (no stubs: Any)
+    except ImportError:
+        return False
+    if not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return False
+
+    def uses_pyside(module: object) -> bool:
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str) or not path.endswith(".py"):
+            return False
+        try:
+            with open(path, "rb") as f:
+                return b"PySide6" in f.read()
+        except OSError:
+            return False
+
+    feature._mod_uses_pyside = uses_pyside
+    return True

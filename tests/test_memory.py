@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -38,3 +40,33 @@ def arenas(mode: str) -> int:
 def test_worker_threads_share_two_malloc_arenas() -> None:
     assert arenas("default") > 2  # each new thread gets its own arena up to 8 per core: what the cap is for
     assert arenas("cap") <= 2
+
+
+SOURCE_PROBE = r"""
+import linecache, sys
+from PySide6.QtCore import QCoreApplication
+sys.path.insert(0, sys.argv[2])
+if sys.argv[1] == "stop":
+    from kube9_desktop.memory import stop_source_caching
+    assert stop_source_caching()
+import shibokensupport.feature as feature
+import k9_probe_plain, k9_probe_qt
+print(sum(1 for f in linecache.cache if "k9_probe_" in f), "k9_probe_qt" in feature.pyside_feature_dict,
+      "k9_probe_plain" in feature.pyside_feature_dict)
+"""
+
+
+def test_modules_imported_after_pyside_are_not_kept_as_source(tmp_path: Any) -> None:
+    """PySide6 reads every module imported after it for ``__feature__`` use; by default the source stays in
+    linecache for good (~37 MB once the data layer's libraries are imported). Stopped, PySide6 marks the same
+    modules and nothing is cached."""
+    (tmp_path / "k9_probe_plain.py").write_text("X = 1\n" * 2000)
+    (tmp_path / "k9_probe_qt.py").write_text("import PySide6.QtCore\nY = 2\n")
+    got = {}
+    for mode in ("default", "stop"):
+        out = subprocess.run([sys.executable, "-c", SOURCE_PROBE, mode, str(tmp_path)], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        assert out.returncode == 0, out.stderr
+        got[mode] = out.stdout.split()
+    assert got["default"][0] == "2" and got["stop"][0] == "0"
+    assert got["default"][1:] == got["stop"][1:]  # the same modules count as using PySide6

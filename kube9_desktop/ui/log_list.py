@@ -14,8 +14,18 @@ import re
 from typing import Any
 
 import orjson
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from kube9_desktop.kube import ansi
@@ -145,6 +155,11 @@ class LogCanvas(QAbstractScrollArea):
         self.fm = QFontMetrics(self.font_)
         self.line_h = self.fm.height()
         self.char_w = max(1, self.fm.horizontalAdvance("M"))
+        self.fmf = QFontMetricsF(self.font_)
+        self.cell_w = self.fmf.horizontalAdvance("M")
+        probe = "MiW._{}|il0"
+        #: Every ASCII character one cell wide (so a row's widths are counted, not measured: measuring shapes text).
+        self.monospace = abs(self.fmf.horizontalAdvance(probe) - len(probe) * self.cell_w) < 0.01
 
     # -- geometry -------------------------------------------------------------------------------------------------
 
@@ -207,6 +222,8 @@ class LogCanvas(QAbstractScrollArea):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self.viewport())
+        self._painted_font: QFont | None = None  # set on the painter only when they change (most rows: never)
+        self._painted_pen: QColor | None = None
         pal = self.palette()
         painter.fillRect(self.viewport().rect(), pal.base())
         n = len(self.data)
@@ -244,28 +261,47 @@ class LogCanvas(QAbstractScrollArea):
             row += 1
         painter.end()
 
-    def _paint_row(self, painter: QPainter, row: int, x: int, y: int, base: QColor, selected: bool) -> None:
+    def _paint_row(self, painter: QPainter, row: int, x0: int, y: int, base: QColor, selected: bool) -> None:
+        x = float(x0)
         rx = self.data.find_rx
         if rx is not None:
             plain = self.data.plain(row)
             for m in rx.finditer(plain):
                 if m.end() > m.start():
-                    mx = x + self.fm.horizontalAdvance(plain[:m.start()])
-                    painter.fillRect(QRect(mx, y, self.fm.horizontalAdvance(m.group()), self.line_h), _MATCH)
+                    mx = x + self._advance(plain[:m.start()])
+                    painter.fillRect(QRectF(mx, y, self._advance(m.group()), self.line_h), _MATCH)
         baseline = y + self.fm.ascent()
         right = self.viewport().width()
+        cell = self.cell_w
         for piece, style in self.data.spans(row):
-            fg, bg, bold = self._look(style)
-            w = self.fm.horizontalAdvance(piece)
-            if x + w >= 0:
-                painter.setFont(self.bold if bold else self.font_)
-                if bg is not None and not selected:
-                    painter.fillRect(QRect(x, y, w, self.line_h), bg)
-                painter.setPen(base if selected or fg is None else fg)
-                painter.drawText(QPoint(x, baseline), piece)
-            x += w
-            if x > right:
+            if x >= right:
                 break
+            if self.monospace and piece.isascii():
+                if x < 0:  # scrolled right: what is left of the view is not drawn
+                    skip = min(len(piece), int(-x // cell))
+                    piece, x = piece[skip:], x + skip * cell
+                if x + len(piece) * cell > right + cell:
+                    # Past the right edge: only what fits is laid out (shaping is most of a row's cost).
+                    piece = piece[:int((right - x) // cell) + 1]
+            fg, bg, bold = self._look(style)
+            w = self._advance(piece)
+            if x + w >= 0:
+                font = self.bold if bold else self.font_
+                if font is not self._painted_font:
+                    painter.setFont(font)
+                    self._painted_font = font
+                if bg is not None and not selected:
+                    painter.fillRect(QRectF(x, y, w, self.line_h), bg)
+                pen = base if selected or fg is None else fg
+                if pen is not self._painted_pen:
+                    painter.setPen(pen)
+                    self._painted_pen = pen
+                painter.drawText(QPointF(x, baseline), piece)
+            x += w
+
+    def _advance(self, text: str) -> float:
+        """The width of ``text``: plain ASCII in a monospace font is its length in cells (measuring it shapes it)."""
+        return len(text) * self.cell_w if self.monospace and text.isascii() else self.fmf.horizontalAdvance(text)
 
     def _look(self, style: ansi.Style | int) -> tuple[QColor | None, QColor | None, bool]:
         look = self._looks.get(style)
