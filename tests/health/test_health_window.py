@@ -57,6 +57,8 @@ def test_overview_tab_and_its_why_link(window: MainWindow, run: Any) -> None:
     html = page.browser.toHtml()
     assert "Failing pods" in html and "crashy-api" in html and "Capacity" in html
     assert page.overview is not None and page.overview.nodes_total == 3
+    # The next refresh waits for the page's cost: 15 s, or 20 times what the page took when that is longer.
+    assert page.timer.interval() == max(15_000, int(page.overview.elapsed_ms * 20))
     # Opening it again brings the same tab forward (one overview per context).
     run(window.commands.run_line("overview"))
     assert sum(isinstance(t, OverviewPage) for t in window.bottom_dock.tabs()) == 1
