@@ -46,6 +46,10 @@ TOP_LEVEL_KINDS = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
 
 #: Prefetch lists allowed in flight at once (low priority: leaves the workers to what the user asked for).
 PREFETCH_CONCURRENCY = 2
+#: Discovery documents in flight at once (the same reason; aggregated discovery is two requests anyway).
+DISCOVERY_CONCURRENCY = 2
+#: Longest a discovery waits for the lists the user is waiting for before it starts (seconds).
+DISCOVERY_YIELD_S = 1.0
 
 #: Cyclic-GC thresholds while big lists are held (CPython's default is (700, 10, 10)); see :func:`tune_gc`.
 GC_THRESHOLDS = (3_000, 5, 10)
@@ -245,10 +249,26 @@ class KubeService:
         cluster TTL; concurrent callers share one discovery); raises KubeError."""
         self._check_context(context)
         api = self.api_backend
+        # Low priority, like prefetches: the classic documents (one per group version, ~25 on a v1.19 server) would
+        # otherwise take every worker while lists the user is waiting for queue behind them. And off the critical
+        # path: discovery starts once the lists the user waits for are in (a context's top level, a namespace's
+        # Pods), or after DISCOVERY_YIELD_S however long they take.
+        slots = asyncio.Semaphore(DISCOVERY_CONCURRENCY)
+        started = False
 
         async def fetch(path: str, accept: str) -> Any:
-            return await api.run(context, lambda: api.client(context).get_json(path, accept=accept,
-                                                                               info=discovery_info(path)))
+            nonlocal started
+            if not started:
+                started = True
+                # A turn of the loop first: lists asked for in the same turn (a namespace opening) start theirs.
+                await asyncio.sleep(0.02)
+                for _ in range(int(DISCOVERY_YIELD_S / 0.02)):
+                    if not self._user_active:
+                        break
+                    await asyncio.sleep(0.02)
+            async with slots:
+                return await api.run(context, lambda: api.client(context).get_json(path, accept=accept,
+                                                                                   info=discovery_info(path)))
 
         return await self._known.get(context, fetch)
 

@@ -24,7 +24,7 @@ from kube9_desktop.text import show_bidi
 #: Services: Cluster-IP, External-IP, Port(s); a custom resource: its printer columns). Each object row fills them
 #: from its own kind's columns by position (``Row.columns``); the header names the current list's (see
 #: :func:`header_labels`), and the window hides the ones it leaves empty.
-KIND_SLOTS = 8
+KIND_SLOTS = 6
 COL_NAME, COL_STATUS = 0, 1
 COL_KIND = 2  # the first kind column
 #: For pods the first two kind columns are Ready and Restarts (the names the tree's columns had before).

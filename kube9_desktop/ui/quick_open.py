@@ -116,6 +116,8 @@ class QuickOpen(QDialog):
             return
         self.catalogue = NameCatalogue(svc, self.context, await searched_kinds(svc, self.context))
         self.search()
+        if self.edit.text().strip() and not self._lookup_timer.isActive() and self._lookup is None:
+            self._start_lookup()  # typed while the kinds were being found: look it up now
         await self.catalogue.fill(self._found)
         self.search()
 

@@ -100,9 +100,10 @@ def test_box_lists_server_matches_below_loaded_ones_marked(sim: Any, qtbot: Any,
     qtbot.waitUntil(lambda: box.catalogue is not None and box.catalogue.complete, timeout=30000)
     texts = [box.results.item(i).text() for i in range(box.results.count())]
     marked = [t.endswith("· server") for t in texts]
-    assert texts[0] == f"{name}    Namespaces/team-a/Workloads/Deployments/{name}"  # loaded: first, unmarked
-    assert True in marked and marked == sorted(marked)  # every loaded match, then the server's
-    assert len(set(texts)) == len(texts)  # a loaded object is not listed again from the server
+    # Loaded first, unmarked (the name itself ranks first: the deployment, then the service of that name).
+    assert texts[0] == f"{name}    Namespaces/team-a/Workloads/Deployments/{name}", texts
+    assert True in marked and marked == sorted(marked), texts  # every loaded match, then the server's
+    assert len(set(texts)) == len(texts), texts  # a loaded object is not listed again from the server
     # The server's are the other namespaces' deployments of that name (as kubectl lists them), among others.
     elsewhere = {f"{name}    Namespaces/{ns}/Workloads/Deployments/{name}    · server"
                  for ns, n in kubectl_names(sim, "deployments") if n == name and ns != "team-a"}
@@ -132,13 +133,13 @@ def test_each_keystroke_cancels_the_previous_lookup(sim: Any, qtbot: Any, tmp_pa
         for text in ("w", "we", "web"):  # typed faster than the pause: no lookup yet
             box.edit.setText(text)
         assert box.lookups == 0
-        qtbot.waitUntil(lambda: box.lookups == 1, timeout=10000)
+        qtbot.waitUntil(lambda: box.lookups == 1, timeout=30000)
         first = box._lookup
         assert first is not None and not first.done()
         box.edit.setText("web-")  # the next keystroke cancels the lookup in flight
         qtbot.waitUntil(first.done, timeout=5000)
         assert first.cancelled()
-        qtbot.waitUntil(lambda: box.lookups == 2, timeout=10000)
+        qtbot.waitUntil(lambda: box.lookups == 2, timeout=30000)
         assert box.catalogue is not None and not box.catalogue.complete
         box.close()
         qtbot.waitUntil(lambda: not box._tasks, timeout=10000)  # closing cancels the fill and the lookups
