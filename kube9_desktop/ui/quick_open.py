@@ -79,7 +79,7 @@ class QuickOpen(QDialog):
         self.edit.returnPressed.connect(self.go)
         self.results.itemActivated.connect(lambda _item: self.go())
         self._add_loaded()
-        self._spawn(self._fill())
+        self.fill_task = self._spawn(self._fill())  # done when every searched kind's names are in
         self.edit.setText(text)
         self.search()
 

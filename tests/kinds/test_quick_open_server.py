@@ -97,7 +97,8 @@ def test_box_lists_server_matches_below_loaded_ones_marked(sim: Any, qtbot: Any,
     name = sorted(deployments & others)[0]  # the same app deployed in several namespaces
     assert w.port.open_view("quick-open", name)
     box = next(b for b in QApplication.topLevelWidgets() if isinstance(b, QuickOpen) and b.isVisible())
-    qtbot.waitUntil(lambda: box.catalogue is not None and box.catalogue.complete, timeout=30000)
+    qtbot.waitUntil(box.fill_task.done, timeout=30000)  # every page's names in the index and the list
+    assert box.catalogue is not None and box.catalogue.complete
     texts = [box.results.item(i).text() for i in range(box.results.count())]
     marked = [t.endswith("· server") for t in texts]
     # Loaded first, unmarked (the name itself ranks first: the deployment, then the service of that name).
