@@ -191,3 +191,26 @@ def test_all_clusters_row_above_the_context_opens_the_fleet(window: MainWindow, 
     assert model.node(model.index(0, 0, QModelIndex())) is top
     assert model.node(model.index(1, 0, QModelIndex())).context == "sim-cert"
     assert model.context_node() is not None and model.context_node().context == "sim-cert"  # type: ignore[union-attr]
+
+
+def test_usage_waits_for_an_open_list_to_arrive_and_reads_its_namespace_only(window: MainWindow, run: Any) -> None:
+    """No usage poll while an open list's pages still arrive (it would parse beside them, sharing the GIL with the
+    window); once in, the poll reads the pods' metrics of the namespace shown, not the cluster's."""
+    from kube9_desktop.headless import load_tree
+    from kube9_desktop.model.nodes import LoadState
+
+    run(load_tree(window.model, 0, ["Namespaces/scenarios/Workloads/Pods"], expand_view=window.expand_node))
+    panel = window.usage
+    run(_until(lambda: not panel._tasks))  # a poll the expansion started is over
+    pods = window.model.find("Namespaces/scenarios/Workloads/Pods")
+    assert pods is not None
+    polls = panel.polls
+    pods.state = LoadState.LOADING  # as while its pages arrive
+    panel.refresh()
+    assert not panel._tasks and panel._soon.isActive()  # asked again shortly, not now
+    pods.state = LoadState.LOADED
+    panel.refresh()
+    run(_until(lambda: panel.polls > polls))
+    sample = panel.trackers["sim-admin"].latest
+    assert sample is not None and sample.scope == frozenset({"scenarios"})
+    assert sample.pods and {ns for ns, _ in sample.pods} == {"scenarios"}
