@@ -20,6 +20,7 @@ FAMILIES: tuple[str, ...] = (
     "nodes",
     "navigate",
     "namespaces",
+    "pins",
 )
 
 _loaded = False

@@ -85,6 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kubeconfig/accessible_namespaces", "map", {}, "Accessible namespaces",
             "Per context, namespaces to show when you may not list namespaces (one line per context: "
             "context=ns1,ns2).", "Clusters"),
+    Setting("tree/pins", "map", {}, "Pinned objects",
+            "Per context, the objects and namespaces shown in the Pinned group at the top of the tree (one line "
+            "per context: context=namespace/kind/name,kind/name); Pin and Unpin in a row's menu edit it.", "Tree"),
     Setting("logs/max_lines", "int", 100_000, "Lines kept per log tab",
             "A log tab holds at most this many lines; the oldest drop first (with a note).", "Logs",
             1000, 5_000_000),
@@ -136,7 +139,7 @@ def validate(key: str, value: Any) -> Any:
         elif s.type == "paths":
             out = parse_paths(value)
         elif s.type == "map":
-            out = parse_namespace_map(value)
+            out = parse_namespace_map(value, s.label)
         else:  # pragma: no cover - schema error
             raise AssertionError(s.type)
     except (TypeError, ValueError) as exc:
@@ -165,8 +168,8 @@ def parse_paths(value: Any) -> list[str]:
     return [str(p) for p in value if str(p).strip()]
 
 
-def parse_namespace_map(value: Any) -> dict[str, list[str]]:
-    """``{"ctx": ["ns1", "ns2"]}`` from a dict or lines of ``ctx=ns1,ns2``.
+def parse_namespace_map(value: Any, label: str = "Accessible namespaces") -> dict[str, list[str]]:
+    """``{"ctx": ["ns1", "ns2"]}`` from a dict or lines of ``ctx=ns1,ns2`` (``label``: the setting, for messages).
 
     Raises:
         ValueError: for a line without ``=`` or with an empty context name.
@@ -180,7 +183,8 @@ def parse_namespace_map(value: Any) -> dict[str, list[str]]:
             continue
         ctx, sep, rest = line.partition("=")
         if not sep or not ctx.strip():
-            raise ValueError(f"Accessible namespaces: '{line.strip()}' should look like context=ns1,ns2.")
+            example = "ns1,ns2" if label == "Accessible namespaces" else "a,b"
+            raise ValueError(f"{label}: '{line.strip()}' should look like context={example}.")
         out[ctx.strip()] = [n.strip() for n in rest.split(",") if n.strip()]
     return out
 

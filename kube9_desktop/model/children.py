@@ -34,6 +34,7 @@ from kube9_desktop.kube.kinds import (
 )
 from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, container_node, list_node
+from kube9_desktop.model.pins import PINNED
 from kube9_desktop.model.selectors import selector_labels, selector_of
 
 if TYPE_CHECKING:
@@ -59,15 +60,29 @@ PartsBuilder = Callable[["KubeService", TreeNode], Awaitable[list[TreeNode]]]
 #: The folder of lists across every namespace, under the context.
 ALL_NAMESPACES = "All namespaces"
 #: What it lists, in display order: each list is loaded only when opened (never counted ahead: 10,000 pods).
-ALL_NAMESPACE_KINDS: tuple[str, ...] = ("pods", "deployments", "services", "events")
+#: Every namespace's Events are the context's own Events row (one list, not two).
+ALL_NAMESPACE_KINDS: tuple[str, ...] = ("pods", "deployments", "services")
 
 
 def all_namespaces(context: str) -> TreeNode:
-    """The "All namespaces" folder: Pods, Deployments, Services and Events of every namespace, each one list
-    (paged like any other) loaded when it is opened; a user who may not list one cluster-wide gets a note there."""
+    """The "All namespaces" folder: Pods, Deployments and Services of every namespace, each one list (paged like
+    any other) loaded when it is opened; a user who may not list one cluster-wide gets a note there. (Every
+    namespace's Events: the context's Events row.)"""
     group = TreeNode(NodeType.GROUP, ALL_NAMESPACES, context=context, state=LoadState.LOADED)
     group.add_children([list_node(KINDS[k], context, None) for k in ALL_NAMESPACE_KINDS])
     return group
+
+
+def pinned_group(context: str) -> TreeNode:
+    """The "Pinned" group (the first row under a context with pins; its rows: :mod:`.pinned_rows`)."""
+    return TreeNode(NodeType.GROUP, PINNED, context=context, state=LoadState.UNLOADED)
+
+
+def is_pinned_group(node: TreeNode) -> bool:
+    """Whether ``node`` is a context's "Pinned" group."""
+    parent = node.parent
+    return (node.type is NodeType.GROUP and node.label == PINNED and parent is not None
+            and parent.type is NodeType.CONTEXT)
 
 
 def context_children(context: str) -> list[TreeNode]:
@@ -317,8 +332,9 @@ def has_parts(node: TreeNode) -> bool:
 
 def on_demand(node: TreeNode) -> bool:
     """Whether ``node`` is opened only when someone opens it by name, never by "open everything to depth N": a
-    never-cached list across all namespaces (the cluster's Events) or an object opening as parts (a GET per pod)."""
-    return (never_cached(node) and node.namespace is None) or has_parts(node)
+    never-cached list across all namespaces (the cluster's Events), a list of "All namespaces" (10,000 pods) or an
+    object opening as parts (a GET per pod)."""
+    return (never_cached(node) and node.namespace is None) or across_namespaces(node) or has_parts(node)
 
 
 def is_folder(node: TreeNode) -> bool:

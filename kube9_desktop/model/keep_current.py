@@ -44,6 +44,7 @@ class KeepCurrent:
         def context_node(self) -> TreeNode | None: ...
         async def wait_for(self, root: TreeNode) -> None: ...
         async def _list_rows(self, ref: ListRef, demand: bool) -> tuple[list[Row], str, bool]: ...
+        async def load_pinned(self, group: TreeNode, gen: int, demand: bool) -> None: ...
 
     # ------------------------------------------------------------------ what the user has open
 
@@ -67,6 +68,10 @@ class KeepCurrent:
         """``node`` is open in view (again): look up what it shows through the cache — its rows for a list or an
         object, its closed lists' counts for a folder (:meth:`_recount`)."""
         if self._service is None:
+            return
+        if child_tables.is_pinned_group(node):
+            if node.state is LoadState.LOADED:
+                self.spawn(self.load_pinned(node, node.generation, demand=True))
             return
         if node.type in (NodeType.GROUP, NodeType.CONTEXT):
             self._recount(node)
@@ -170,6 +175,10 @@ class KeepCurrent:
         svc = self._service
         if svc is not None and node.ref is not None:
             svc.invalidate(context=node.context, kind=node.ref.kind, namespace=node.ref.namespace)
+        if child_tables.is_pinned_group(node):
+            if node.state is LoadState.LOADED:  # its rows looked up again (what is open below them: by Refresh)
+                self.spawn(self.load_pinned(node, node.generation, demand=demand))
+            return
         if node.state is LoadState.FAILED or node.type is NodeType.CONTEXT:
             node.generation += 1
             self.clear_children(node)
@@ -215,6 +224,9 @@ class KeepCurrent:
                     root.status = await svc.version(root.context)
                     self.changed(root)
                 for n in root.walk():
+                    if child_tables.is_pinned_group(n):
+                        self.reload_node(n, user=True, demand=n.expanded)  # (only its rows: below, the rest)
+                        continue
                     if n.type in (NodeType.LIST, NodeType.OBJECT) and n.state in (LoadState.LOADED,
                                                                                   LoadState.FAILED):
                         if n.type is NodeType.OBJECT and n.ref is None and not child_tables.has_parts(n):

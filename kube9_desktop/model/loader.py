@@ -43,6 +43,8 @@ from kube9_desktop.model.nodes import (
     note_node,
     object_node,
 )
+from kube9_desktop.model.pinned_rows import PinnedRows
+from kube9_desktop.model.pins import Pin
 from kube9_desktop.model.ports import TreeSurface
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ class LoadTiming:
 ADD_NAMESPACE_LABEL = "Add a namespace…"
 
 
-class TreeLoader(KeepCurrent):
+class TreeLoader(KeepCurrent, PinnedRows):
     """Context → categories → namespaces → resources: decides what to load and applies the results.
 
     What keeps the tree current once loaded (revisits, recounts, reloads, Refresh, reveal) is
@@ -98,6 +100,7 @@ class TreeLoader(KeepCurrent):
         self._tasks: set[asyncio.Future[Any]] = set()
         self._refreshing: set[str] = set()
         self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
+        self.pins: Callable[[str], list[Pin]] = lambda context: []
         self.timing = LoadTiming()
         self.live = LiveUpdates(self)
         #: Objects whose parts are shown (a pod's containers), with the row they were fetched for.
@@ -287,6 +290,10 @@ class TreeLoader(KeepCurrent):
         gen = node.generation
         if node.type is NodeType.CONTEXT:
             self.spawn(self._load_context(node, gen, user))
+        elif child_tables.is_pinned_group(node):
+            if demand or node.expanded:
+                self.structural(self._show_loading, node)
+            self.spawn(self.load_pinned(node, gen, demand))
         elif node.type is NodeType.GROUP and child_tables.fills_from_discovery(node):
             self.spawn(self._open_discovered(node, gen, user, child_tables.cluster_dynamic))
         elif node.type is NodeType.GROUP:
@@ -421,10 +428,14 @@ class TreeLoader(KeepCurrent):
         node.status = version
         self.changed(node)
         top = child_tables.context_children(ctx)
+        if self.pins(ctx):
+            top.insert(0, child_tables.pinned_group(ctx))
         self.replace_children(node, top)
         node.mark_loaded()
         # Only the context's own failure is the user's action; a list the user may not see stays an inline row.
         self._load_lists([n for t in top for n in (t, *t.children)], user=False)
+        if child_tables.is_pinned_group(top[0]):
+            self.start_load(top[0], user=False, demand=False)  # pinned to be at hand: their rows come at once
 
     def kind_of(self, ref: ListRef) -> Kind:
         """The kind a list's rows are (custom kinds included)."""

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QIcon
 
 from kube9_desktop.kube.convert import human_age
 from kube9_desktop.kube.rows import Column, Row, Severity
+from kube9_desktop.model.children import is_pinned_group
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.model.usage import UsageBook
 from kube9_desktop.text import show_bidi
@@ -206,8 +207,10 @@ def usage_value(book: UsageBook | None, node: TreeNode, column: int, role: str) 
 
 
 def _spans_namespaces(parent: TreeNode | None) -> bool:
-    """Whether ``parent``'s children come from a list across all namespaces."""
-    return parent is not None and parent.ref is not None and parent.ref.namespace is None
+    """Whether ``parent``'s children come from a list across all namespaces (or are pins from anywhere)."""
+    if parent is None:
+        return False
+    return (parent.ref is not None and parent.ref.namespace is None) or is_pinned_group(parent)
 
 
 @cache

@@ -34,6 +34,7 @@ from kube9_desktop.model import render
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.loader import TreeLoader
 from kube9_desktop.model.nodes import LEAF_KEY_BIT, SHOW_ROWS, LoadState, NodeType, TreeNode
+from kube9_desktop.model.pins import Pin
 from kube9_desktop.model.usage import UsageBook
 
 if TYPE_CHECKING:
@@ -124,6 +125,19 @@ class ClusterTreeModel(QAbstractItemModel):
     @accessible_namespaces.setter
     def accessible_namespaces(self, fn: Callable[[str], list[str]]) -> None:
         self._loader.accessible_namespaces = fn
+
+    @property
+    def pins(self) -> Callable[[str], list[Pin]]:
+        """Settings → a context's pins (shown in a "Pinned" group at the top of its tree)."""
+        return self._loader.pins
+
+    @pins.setter
+    def pins(self, fn: Callable[[str], list[Pin]]) -> None:
+        self._loader.pins = fn
+
+    def update_pins(self, context: str) -> None:
+        """``context``'s pins changed: show them (see :meth:`TreeLoader.update_pins`)."""
+        self._loader.update_pins(context)
 
     @property
     def insert_batch(self) -> int:

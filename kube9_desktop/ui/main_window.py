@@ -27,7 +27,7 @@ from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.proxy import TreeProxy
 from kube9_desktop.model.tree_model import ClusterTreeModel
-from kube9_desktop.ui import add_namespace, history, menus
+from kube9_desktop.ui import add_namespace, history, menus, pins_ui
 from kube9_desktop.ui.bottom_dock import BottomDock
 from kube9_desktop.ui.column_fit import ColumnFitter
 from kube9_desktop.ui.command_bridge import CommandBridge, target_of
@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         menus.build_menu_bar(self)
         self.commands = CommandBridge(self)  # context menu, Actions menu, shortcuts, palette: from the registry
         self.usage = UsagePanel(self)  # CPU/Memory columns every 15 s while shown; the selection's history
+        pins_ui.install(self)  # the "Pinned" group from the settings' pins; Pin / Unpin keep them there
         self.model.load_failed.connect(self._on_load_failed)
         self.details.failed.connect(self.errors.show)
         self.details.events.reveal_requested.connect(self.reveal_path)

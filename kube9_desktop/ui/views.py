@@ -62,6 +62,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "quick_open",
     "history",
     "add_namespace",
+    "pins_ui",
 )
 
 _loaded = False

@@ -1,4 +1,4 @@
-"""The "All namespaces" folder: Pods, Deployments, Services and Events of every namespace, each list loaded only
+"""The "All namespaces" folder: Pods, Deployments and Services of every namespace, each list loaded only
 when opened and paged like the others; a user who may not list a kind cluster-wide gets one quiet note, not an
 error storm. kubectl referees the sim."""
 
@@ -71,6 +71,11 @@ def test_each_list_loads_only_when_opened_and_equals_kubectls(asim: SimProcess, 
         group = model.find(ALL_NAMESPACES)
         assert group is not None and group.parent is model.context_node()
         assert [c.label for c in group.children] == [LABELS[k] for k in ALL_NAMESPACE_KINDS]
+        # Every namespace's events are the context's own Events row: one list, not a second one here.
+        root = model.context_node()
+        assert root is not None
+        events = [c for c in root.children if c.ref == ListRef("sim-admin", "events", None)]
+        assert len(events) == 1 and "Events" not in [c.label for c in group.children]
         stats = asim.stats()
         for kind in ALL_NAMESPACE_KINDS:  # not one cluster-wide list was fetched to show a count
             assert cluster_paths(stats, kind) == 0, kind
@@ -134,7 +139,7 @@ def test_a_restricted_user_gets_one_quiet_note_per_list(asim: SimProcess, run: A
             assert note.label.startswith(f"You may not list {LABELS[kind].lower()} in all namespaces")
             assert note.error is not None and note.error.kind is ErrorKind.FORBIDDEN
             assert (asked, asked_again) == (1, 0), kind  # one request, no retries
-        assert forbidden >= 2  # (the sim's viewer may list pods, services and events in team-a only)
+        assert forbidden >= 2  # (the sim's viewer may list pods and services in team-a only)
         assert not any(user for _e, user in failures)  # no dialog for any of it
         assert not failures
         assert not any(model.live.watching(n) for n in model.find(ALL_NAMESPACES).children)  # type: ignore[union-attr]

@@ -57,10 +57,29 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     # The tester fetches every row it can reach and re-checks the whole tree on every change: slow by design, and
     # quadratic in the rows it reaches. As sim-viewer (team-a only; cluster lists forbidden) it reaches one
     # namespace's ~30 kinds instead of every namespace's and every cluster kind (10 minutes as sim-admin).
+    from kube9_desktop.model.pins import PINNED, Pin
+
+    dep = tiny_sim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments")["items"][0]["metadata"]["name"]
+    pins = [Pin("deployments", "team-a", dep), Pin("pods", "team-a", "gone"), Pin("nodes", None, "node-1")]
+    model.pins = lambda ctx: list(pins)  # a "Pinned" group first: a drill-down, a missing pod, a forbidden list
     model.set_context("sim-viewer", user=False)
     # The "All clusters" row sits above the context row (checked by the tester through the switch above).
     assert [n.type for n in model.loader.root.children] == [NodeType.FLEET, NodeType.CONTEXT]
-    open_path(model, run, "Namespaces/team-a/Workloads", timeout=240)
+    open_path(model, run, "Namespaces/team-a/Workloads", f"{PINNED}/{dep}", timeout=240)
+    pinned = model.find(PINNED)
+    assert pinned is not None and [c.type for c in pinned.children] == [NodeType.OBJECT, NodeType.NOTE,
+                                                                        NodeType.NOTE]
+    pins[:] = [Pin("pods", "team-a", "gone"), Pin("deployments", "team-a", dep)]  # rows move, leave, come
+    model.update_pins("sim-viewer")
+    run(model.wait_idle(), 240)
+    pins[:] = []
+    model.update_pins("sim-viewer")
+    run(model.wait_idle(), 240)
+    assert model.find(PINNED) is None
+    pins[:] = [Pin("deployments", "team-a", dep)]
+    model.update_pins("sim-viewer")
+    run(model.wait_idle(), 240)
+    assert model.find(PINNED) is not None
     pods = model.find("Namespaces/team-a/Workloads/Pods")
     assert pods is not None
     pods.shown = model.show_step = 1  # a long list's window, in small: rows wait behind it, then are shown
