@@ -254,18 +254,21 @@ class KubeService:
         # path: discovery starts once the lists the user waits for are in (a context's top level, a namespace's
         # Pods), or after DISCOVERY_YIELD_S however long they take.
         slots = asyncio.Semaphore(DISCOVERY_CONCURRENCY)
-        started = False
+        gate: asyncio.Future[None] | None = None
+
+        async def after_user_lists() -> None:
+            # A turn of the loop first: lists asked for in the same turn (a namespace opening) start theirs.
+            await asyncio.sleep(0.02)
+            for _ in range(int(DISCOVERY_YIELD_S / 0.02)):
+                if not self._user_active:
+                    return
+                await asyncio.sleep(0.02)
 
         async def fetch(path: str, accept: str) -> Any:
-            nonlocal started
-            if not started:
-                started = True
-                # A turn of the loop first: lists asked for in the same turn (a namespace opening) start theirs.
-                await asyncio.sleep(0.02)
-                for _ in range(int(DISCOVERY_YIELD_S / 0.02)):
-                    if not self._user_active:
-                        break
-                    await asyncio.sleep(0.02)
+            nonlocal gate
+            if gate is None:  # one wait for every document of this discovery (/api and /apis start together)
+                gate = asyncio.ensure_future(after_user_lists())
+            await asyncio.shield(gate)
             async with slots:
                 return await api.run(context, lambda: api.client(context).get_json(path, accept=accept,
                                                                                    info=discovery_info(path)))
