@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     res = run(args.pods, args.windows, args.busy or [0])
     for r in res["modes"]:
         every = ", ".join(str(round(x)) for x in r["stall_ms"])
-        print(f"{args.pods:,} pods, {r['windows']} windows, {r['busy']} busy (load average before "
-              f"{r['loadavg_before']:.2f}): longest stall median "
+        print(f"{args.pods:,} pods, {r['windows']} windows, {r['busy']} busy: longest stall median "
               f"{r['median_ms']:.0f} ms, worst {r['worst_ms']:.0f} ms (all: {every}); "
-              f"first row {r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms (medians)")
+              f"first row {r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms (medians); "
+              f"load average before {r['loadavg_before']:.2f}")
     return 0
 
 
