@@ -99,8 +99,10 @@ class QuickOpen(QDialog):
         entries = []
         for n in root.walk():
             if n.type is NodeType.OBJECT and n.row is not None:
-                # Paths below the context row, as reveal_path takes them.
-                entries.append(Entry(n.row.name, n.row.namespace, n.kind.key if n.kind else "", n.path()[1:]))
+                # Paths below the context row, as reveal_path takes them: the object's own place, not the copy met
+                # first (a pinned row, a Deployment's drill-down, "All namespaces" show it too; the index keeps one).
+                path = tree_path(n.kind, n.row.namespace, n.row.name) if n.kind is not None else n.path()[1:]
+                entries.append(Entry(n.row.name, n.row.namespace, n.kind.key if n.kind else "", path))
         self.index.add(entries)
 
     def _found(self, kind: Kind, names: list[tuple[str, str | None]]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QSettings
+from PySide6.QtWidgets import QApplication
 
 from kube9_desktop.commands.registry import REGISTRY
 from kube9_desktop.config import schema
@@ -22,6 +23,7 @@ from kube9_desktop.model.pins import PINNED, Pin, PinBook, parse_all
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.ui.main_window import MainWindow
+from kube9_desktop.ui.quick_open import QuickOpen
 
 CTX = "sim-admin"
 
@@ -163,6 +165,12 @@ def test_pin_from_the_menu_survives_a_restart(psim: SimProcess, qtbot: Any, tmp_
     qtbot.waitUntil(lambda: root.children[0].label == PINNED and bool(rows_of(root.children[0])), timeout=20000)
     pinned = root.children[0].children[0]
     w.expand_node(root.children[0])
+    # Quick open finds the pod (met first as the pinned row) in its own place.
+    assert w.port.open_view("quick-open", pod)
+    box = next(b for b in QApplication.topLevelWidgets() if isinstance(b, QuickOpen) and b.isVisible())
+    hits = [e for e in box.index.search(pod, 5) if e.name == pod]
+    assert hits and hits[0].path == ("Namespaces", "team-b", "Workloads", "Pods", pod)
+    box.close()
     idx = w._view_index(w.model.index_of(pinned))
     flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
     w.tree.selectionModel().setCurrentIndex(idx, flags)  # (the pinned row alone, whatever keys earlier tests left)
