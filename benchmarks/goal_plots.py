@@ -76,11 +76,13 @@ def plot(res: dict[str, Any], outdir: Path) -> list[str]:
                 ax.scatter(xs, [window_stall.WORST_MS_MAX[m["busy"]] for m in data], marker="_", s=900,
                            color="#333", zorder=4, label="goal (worst)")
                 ax.set_ylabel("longest loop stall, ms")
-                ax.set_title(f"Opening {ws.get('pods', 0):,} pods in the window, busy neighbours", fontsize=9)
+                loads = ", ".join(f"{m['loadavg_before']:.1f}" for m in data if "loadavg_before" in m)
+                ax.set_title(f"Opening {ws.get('pods', 0):,} pods in the window, busy neighbours"
+                             + (f" (load average before: {loads})" if loads else ""), fontsize=9)
             else:
                 import big_cluster
 
-                xs = [s["path"].replace("Namespaces/", "").replace("/Workloads", "") for s in data]
+                xs = [s["path"].replace("Namespaces/", "").replace("/Workloads/", "/…/") for s in data]
                 pos = range(len(xs))
                 ax.bar([p - 0.2 for p in pos], [s["first_row_ms"] for s in data], width=0.4, color="#1f77b4",
                        label="first row")
