@@ -118,6 +118,16 @@ def tree_path(row: EventRow) -> str | None:
     return f"Namespaces/{row.object_namespace}/{kind.category.value}/{kind.label}/{row.object_name}"
 
 
+def object_cell_path(namespace: str | None, cell: str) -> str | None:
+    """The tree path of the object an event row of the tree names in its Object cell (``pod/web-1``, as the
+    server's Table prints it), or None."""
+    kind_name, _, name = cell.partition("/")
+    kind = next((k for k in BUILTIN_KINDS if k.kind.lower() == kind_name.lower()), None)
+    return tree_path(EventRow(uid="", name="", namespace=namespace or "", last_seen=0, type="", reason="",
+                              object_kind=kind.kind, object_name=name, object_namespace=namespace or "",
+                              object_uid="", message="", count=0)) if kind is not None and name else None
+
+
 class EventsTable(QWidget):
     """A live events table for one query.
 

@@ -463,6 +463,13 @@ class MainWindow(QMainWindow):
             self.retry(self._source(index))
         elif node.command:  # a row offering an action ("Add a namespace…")
             self.commands.trigger(node.command)
+        elif node.type is NodeType.OBJECT and node.row is not None and node.row.cells.get("Object"):
+            # An event row (its Table names the object it is about): select that object.
+            from kube9_desktop.ui.events_view import object_cell_path
+
+            path = object_cell_path(node.row.namespace, node.row.cells["Object"])
+            if path is not None:
+                self.reveal_path(path)
         elif node.type is NodeType.CONTAINER:
             # That container's log, through the registry like the menu's "Logs" (a container row's target names
             # its container).

@@ -76,3 +76,27 @@ def test_container_row_double_click_menu_and_details(qtbot: Any, service: KubeSe
     assert view.spec.name == name and view.spec.options.container == side
     assert view.container.currentData() == side
     qtbot.waitUntil(lambda: view.shown_count > 0, timeout=15000)
+
+
+def test_double_clicking_an_event_row_selects_its_object(qtbot: Any, service: KubeService, rsim: SimProcess,
+                                                         tmp_path: Path, run: Any) -> None:
+    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
+    w.resize(1200, 800)
+    w.show()
+    w.attach_service(service, context="sim-admin")
+    run(w.model.wait_idle())
+    run(load_tree(w.model, 0, ["Events"], expand_view=w.expand_node))
+    events = w.model.find("Events")
+    assert events is not None
+    pods = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in rsim.request("GET", "/api/v1/pods")["items"]}
+    row = next(c for c in events.children if c.row is not None and c.row.cells.get("Object", "").startswith("pod/")
+               and (c.row.namespace, c.row.cells["Object"][4:]) in pods)
+    assert row.row is not None
+    name = row.row.cells["Object"][4:]
+    w._on_double_click(w._view_index(w.model.index_of(row)))
+    qtbot.waitUntil(lambda: (n := w.model.node(w.source_index(w.tree.currentIndex()))) is not None
+                    and n.row is not None and n.row.name == name and n.kind is not None and n.kind.key == "pods",
+                    timeout=15000)
+    current = w.model.node(w.source_index(w.tree.currentIndex()))
+    assert current.path()[1:] == ("Namespaces", row.row.namespace, "Workloads", "Pods", name)
