@@ -575,7 +575,14 @@ class ClusterTreeModel(QAbstractItemModel):
             # viewport (20-30 ms with the window full of rows), and a loading list's label (its count) changes with
             # every page: twenty full repaints while 10,000 pods arrive.
             row, key = node.position(), self._key(node)
-            for col in range(_COLUMNS):
+            # Only an object's row (and the context's status) has more than a name: a list's, a folder's or a note's
+            # change (its count, note, loading state) is its first cell. Fewer signals: a loading list's count
+            # changes with every page.
+            if node.row is not None:
+                cols: Iterable[int] = range(_COLUMNS)
+            else:
+                cols = (render.COL_NAME, render.COL_STATUS) if node.type is NodeType.CONTEXT else (render.COL_NAME,)
+            for col in cols:
                 cell = self.createIndex(row, col, key)
                 self.dataChanged.emit(cell, cell)
 

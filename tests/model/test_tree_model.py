@@ -284,6 +284,12 @@ def test_changes_are_announced_cell_by_cell(service_factory: Any, run: Any) -> N
     open_path(model, run, "Namespaces/team-a/Workloads/Pods")
     assert len(changes) > 10
     assert all((r1, c1) == (r2, c2) for r1, c1, r2, c2 in changes), changes[:5]
+    # A list's change (its count while it loads) is its name cell alone; only object rows change more.
+    assert {c for _, c, _, _ in changes} == {render.COL_NAME, render.COL_STATUS}
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    changes.clear()
+    model.changed(pods.children[0])  # an object's row: every cell may have changed
     assert {c for _, c, _, _ in changes} == set(range(model.columnCount()))
 
 
