@@ -17,6 +17,30 @@ from PySide6.QtWidgets import QHeaderView, QTreeView
 FIT_DELAY_MS = 150
 
 
+#: The narrowest a fitted column is made when space is short (a few characters and the elision mark).
+MIN_COLUMN = 48
+
+
+def name_width(wanted: int, viewport: int) -> int:
+    """The width Name keeps before other columns get theirs: its rows' width, up to a third of the view (at least
+    200 px). A 1280 px window with the details pane open showed names as "…" (the fitted columns took it all)."""
+    return min(wanted, max(200, viewport // 3))
+
+
+def share(wanted: dict[int, int], room: int) -> dict[int, int]:
+    """Widths for columns wanting ``wanted`` in ``room`` pixels: all they want if it fits, else water-filling
+    (narrow columns keep their width, the wide ones share the rest equally, none under :data:`MIN_COLUMN`)."""
+    if sum(wanted.values()) <= room:
+        return dict(wanted)
+    out: dict[int, int] = {}
+    left, cols = room, sorted(wanted, key=wanted.__getitem__)
+    for i, col in enumerate(cols):
+        fair = left // (len(cols) - i)
+        out[col] = max(MIN_COLUMN, min(wanted[col], fair))
+        left -= out[col]
+    return out
+
+
 class ColumnFitter(QObject):
     """Keeps ``stretch`` taking the spare width and ``fitted`` as wide as their contents on screen.
 
@@ -30,6 +54,7 @@ class ColumnFitter(QObject):
         super().__init__(tree)
         self.tree = tree
         self.fitted = tuple(fitted)
+        self.stretch = stretch
         self.fits = 0  # measurements made (tests and benchmarks)
         header = tree.header()
         header.setStretchLastSection(False)
@@ -49,13 +74,19 @@ class ColumnFitter(QObject):
         return False
 
     def fit(self) -> None:
-        """Size each fitted column to the rows on screen and its header (no change, no layout)."""
+        """Size each fitted column to the rows on screen and its header (no change, no layout); when they do not
+        all fit beside the names, the widest are narrowed (their text elides, the tooltip has it) so Name keeps
+        :func:`name_width`."""
         self.fits += 1
         header = self.tree.header()
+        wanted: dict[int, int] = {}
         for col in self.fitted:
             if col >= header.count() or header.isSectionHidden(col):
                 continue
-            width = max(self.tree.sizeHintForColumn(col), header.sectionSizeHint(col))
+            wanted[col] = max(self.tree.sizeHintForColumn(col), header.sectionSizeHint(col))
+        room = self.tree.viewport().width() - name_width(self.tree.sizeHintForColumn(self.stretch),
+                                                         self.tree.viewport().width())
+        for col, width in share(wanted, room).items():
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
 

@@ -151,6 +151,38 @@ def test_name_takes_the_spare_width_and_other_columns_fit(sim: Any, make_window:
                                                                                header.sectionSize(0))
 
 
+def test_deployment_names_stay_whole_beside_the_kind_and_usage_columns(sim: Any, make_window: Any, run: Any,
+                                                                        qtbot: Any) -> None:
+    """Deployments add three kind columns and the usage columns their sums: at 1280 px with the details pane the
+    names showed as "…" (the fitted columns took all the width); now the widest columns give way to Name. (Here
+    with a wider details pane: this sim's short values leave more room than the demo's.)"""
+    window = make_window([sim.kubeconfig], width=1280)
+    window.splitter.setSizes([560, 720])  # the user widened the details pane
+    deps = expand(window, run, "Namespaces/team-a/Workloads/Deployments")
+    tree, header = window.tree, window.tree.header()
+    window.tree.setCurrentIndex(window.model.index_of(deps.children[0]))
+    # The usage sums arrive (they widen CPU and Memory), then the columns are fitted to them.
+    qtbot.waitUntil(lambda: bool(window.model.data(window.model.index_of(deps.children[0]).siblingAtColumn(
+        render.COL_CPU))), timeout=15000)
+    qtbot.wait(300)  # painted with the sums
+    window.column_fit.fit()
+    fm = tree.fontMetrics()
+    first = window.model.index_of(deps.children[0])
+    widest = max(fm.horizontalAdvance(c.label) for c in deps.children[:10])
+    assert tree.visualRect(first).left() + 16 + 8 + widest <= header.sectionSize(render.COL_NAME)
+    shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+    assert sum(header.sectionSize(c) for c in shown) <= tree.viewport().width() + 1  # no column pushed out
+
+
+def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
+    from kube9_desktop.ui.column_fit import MIN_COLUMN, name_width, share
+
+    assert share({1: 50, 2: 80}, 500) == {1: 50, 2: 80}
+    assert share({1: 50, 2: 300, 3: 400}, 450) == {1: 50, 2: 200, 3: 200}
+    assert share({1: 400, 2: 400}, 20) == {1: MIN_COLUMN, 2: MIN_COLUMN}
+    assert name_width(100, 760) == 100 and name_width(500, 760) == 253 and name_width(500, 450) == 200
+
+
 def test_a_narrow_window_overflows_the_toolbar_and_keeps_the_filter(sim: Any, make_window: Any, run: Any,
                                                                       qtbot: Any) -> None:
     window = make_window([sim.kubeconfig], width=420)
