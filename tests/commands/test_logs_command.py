@@ -97,6 +97,9 @@ def test_events_command(sim: Any, service_factory: Any) -> None:
     want = kubectl(sim, "get", "events", "-n", "team-a", "--no-headers").stdout.splitlines()
     rows = result.message.splitlines()
     assert result.ok and rows[0].split()[:4] == ["LAST", "SEEN", "TYPE", "REASON"] and len(rows) == len(want) + 1
-    obj = sim.request("GET", "/api/v1/namespaces/team-a/events")["items"][0]["involvedObject"]["name"]
+    # An event about a pod that still exists (other tests of this session's sim delete team-a pods).
+    alive = {p["metadata"]["name"] for p in sim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]}
+    obj = next(e["involvedObject"]["name"] for e in sim.request("GET", "/api/v1/namespaces/team-a/events")["items"]
+               if e["involvedObject"].get("kind") == "Pod" and e["involvedObject"]["name"] in alive)
     result, _, _ = run(svc, f"events team-a/pod/{obj}")
     assert result.ok and all(f"pod/{obj}" in r for r in result.message.splitlines()[1:])
