@@ -222,6 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _finish(loop)
     except KeyboardInterrupt:  # Ctrl+C before the handlers were installed: nothing was started yet
         return 130
+    except BrokenPipeError:
+        # Headless output piped into a reader that stopped (`--run help | head`): what was asked is done or
+        # cancelled; no traceback. Python's own flush of stdout at exit must not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     finally:
         stop.uninstall()
         collector.stop()

@@ -198,3 +198,19 @@ def test_run_help_lists_commands_headless() -> None:
     r = subprocess.run([sys.executable, "-m", "kube9_desktop", "--run", "no-such-command"], capture_output=True,
                        text=True, timeout=60, check=False)
     assert r.returncode == 2 and "unknown command 'no-such-command'" in r.stderr
+
+
+def test_run_help_into_a_closed_pipe_ends_without_a_traceback() -> None:
+    """``kube9-desktop --run help | head -1``: the reader stops early; the run ends with SIGPIPE's status, quietly."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line is written
+    try:
+        r = subprocess.run([sys.executable, "-m", "kube9_desktop", "--run", "help"], stdout=write,
+                           stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    finally:
+        os.close(write)
+    assert r.returncode == 141 and "Traceback" not in r.stderr, r.stderr
