@@ -88,6 +88,8 @@ class _InFlight:
         self.error: KubeError | None = None
         self.changed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        #: Invalidated while in flight: its answer may predate a write, so it is neither joined nor cached.
+        self.stale = False
 
     def publish(self) -> None:
         old, self.changed = self.changed, asyncio.Event()
@@ -132,6 +134,7 @@ class KubeService:
         self._cache = ListCache(self.options)
         self._backends: dict[str, Backend] = {}
         self._inflight: dict[ListRef, _InFlight] = {}
+        self._stale_flights: set[_InFlight] = set()  # invalidated, still running for whoever follows them
         self._custom: dict[str, dict[str, Kind]] = {}
         #: What each context serves (discovery joined with the built-in table), cached like cluster lists.
         self._known = KnownKinds(lambda: self._cache.ttl(TtlClass.CLUSTER))
@@ -342,7 +345,7 @@ class KubeService:
                 rv = page.resource_version or rv
                 flight.pages.append(page)
                 flight.publish()
-            if backend is self.backend:  # the backend was not switched meanwhile
+            if backend is self.backend and not flight.stale:  # not switched nor invalidated meanwhile
                 self._cache.put(ref, kind, rows, rv)
         except KubeError as err:
             if not err.context:
@@ -362,6 +365,7 @@ class KubeService:
             flight.done = True
             if self._inflight.get(ref) is flight:
                 del self._inflight[ref]
+            self._stale_flights.discard(flight)
             flight.publish()
 
     async def list_all(self, ref: ListRef, *, demand: bool = True) -> builtins.list[Row]:
@@ -464,8 +468,19 @@ class KubeService:
     def invalidate(
         self, context: str | None = None, kind: str | None = None, namespace: str | None = None
     ) -> None:
-        """Drop cached lists (all, one context, or one kind / namespace) — on Refresh and after mutations."""
+        """Drop cached lists (all, one context, or one kind / namespace) — on Refresh and after mutations.
+
+        A matching list in flight is detached too: a request started before a write may answer with the state
+        before it, so later requests start their own instead of joining it, and its answer is not cached (two
+        deletes in a row: the second's reload joined the first's and a deleted pod showed Running again).
+        """
         self._cache.invalidate(context, kind, namespace)
+        for ref, flight in list(self._inflight.items()):
+            if ((context is None or ref.context == context) and (kind is None or ref.kind == kind)
+                    and (namespace is None or ref.namespace == namespace)):
+                flight.stale = True
+                del self._inflight[ref]
+                self._stale_flights.add(flight)
         if kind is None and namespace is None:
             if context is None:
                 self._versions.clear()
@@ -559,7 +574,8 @@ class KubeService:
         close = getattr(self.access, "close", None)  # (tests may put another checker in its place)
         if close is not None:
             close()
-        tasks = [*self._prefetch_tasks, *(f.task for f in self._inflight.values() if f.task is not None)]
+        tasks = [*self._prefetch_tasks, *(f.task for f in [*self._inflight.values(), *self._stale_flights]
+                                          if f.task is not None)]
         for t in tasks:
             t.cancel()
         if tasks:

@@ -87,6 +87,28 @@ async def test_inflight_dedupe(sim: SimProcess, kubeconfig: Kubeconfig, make_ser
     assert _requests(sim, "/api/v1/pods") == 3  # one paged list (3 pages), not two
 
 
+async def test_invalidate_detaches_a_list_in_flight(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                    make_service: Make) -> None:
+    """A list started before a write may answer with the state before it: after ``invalidate`` a new request
+    starts its own list instead of joining it, and the older answer is not cached."""
+    svc = make_service(kubeconfig, KubeOptions(page_size=1000))
+    sim.set_faults([{"path": r"^/api/v1/pods$", "latency_ms": 300}])
+    ref = ListRef(ADMIN, "pods")
+    sim.reset_stats()
+    await svc.list_all(ref)
+    one = _requests(sim, "/api/v1/pods")  # the requests of one whole list (its pages)
+    svc.invalidate(context=ADMIN, kind="pods")
+    sim.reset_stats()
+    before = asyncio.ensure_future(svc.list_all(ref))
+    await asyncio.sleep(0.1)  # the first request is on its way
+    svc.invalidate(context=ADMIN, kind="pods")
+    after = await svc.list_all(ref)
+    await before
+    assert _requests(sim, "/api/v1/pods") == 2 * one  # not joined
+    cached = svc.cache.get(ref, count=False)
+    assert cached is not None and [r.uid for r in cached.rows] == [r.uid for r in after]
+
+
 async def test_late_consumer_gets_earlier_pages(sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make) -> None:
     svc = make_service(kubeconfig, KubeOptions(page_size=100))
     sim.set_faults([{"path": r"^/api/v1/pods$", "latency_ms": 150}])

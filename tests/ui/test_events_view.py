@@ -109,7 +109,12 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     w.tree.setCurrentIndex(w._view_index(w.model.index_of(events)))
     qtbot.waitUntil(lambda: len(w.details.events.model.rows) >= len(core), timeout=10000)
     assert w.details.tabs.currentWidget() is w.details.events
-    live = {p["metadata"]["name"] for p in esim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]}
+    # An event about a pod that exists now, this very pod (by uid: a StatefulSet's pod keeps its name when it is
+    # replaced, and the events of the one before do not belong to it).
+    uids = {p["metadata"]["name"]: p["metadata"]["uid"]
+            for p in esim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]}
+    live = {e["involvedObject"]["name"] for e in core if e["involvedObject"].get("kind") == "Pod"
+            and uids.get(e["involvedObject"]["name"]) == e["involvedObject"].get("uid")}
     at = next(i for i, r in enumerate(w.details.events.model.rows) if r.object_name in live)
     first = w.details.events.model.rows[at]
     w.details.events._activated(w.details.events.model.index(at, 3))
