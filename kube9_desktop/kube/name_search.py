@@ -120,6 +120,10 @@ class NameCatalogue:
     async def fill(self, on_names: OnNames) -> None:
         """Page every unfinished kind in, calling ``on_names`` with each page's names (see the module docstring)."""
         async def one(state: _KindState) -> None:
+            if state.inflight is not None and state.inflight.done():
+                # A page that an earlier, cancelled fill left in flight has arrived since: its names are in
+                # state.names (replayed below); awaiting it again would deliver them twice.
+                state.inflight = None
             if state.names:
                 on_names(state.kind, list(state.names))  # what an earlier fill already has
             while not state.done:

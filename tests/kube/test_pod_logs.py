@@ -280,7 +280,9 @@ def test_close_ends_streams_at_once(lsim: SimProcess, client: ContextClient) -> 
     base = lsim.stats()["open_connections"]
     s = LogSession(client, "team-a", KINDS["deployments"], deploy, LogOptions(follow=True, tail=1))
     s.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 15  # every pod's stream opened (slow on a loaded machine)
+    while lsim.stats()["open_connections"] < base + len(s.sources) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert lsim.stats()["open_connections"] >= base + len(s.sources)
     t0 = time.monotonic()
     s.close()

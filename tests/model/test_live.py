@@ -303,7 +303,7 @@ def test_a_silent_watch_says_paused_then_relists(live_model: Any, live_sim: Any,
     assert model.live.silences >= 1 and model.live.relists >= 1
     assert pods.note == PAUSED_NOTE and not model.live.healthy(pods)  # the new watch is silent too: still paused
     live_sim.clear_faults()  # the held watch is noticed first (1 s + margin), then a new one must deliver
-    assert run(until(lambda: pods.note == "" and model.live.healthy(pods), timeout=30), 35)
+    assert run(until(lambda: pods.note == "" and model.live.healthy(pods), timeout=60), 65)
     live_sim.request("DELETE", f"{PODS_API}/{next(iter(rows_of(pods)))}?gracePeriodSeconds=0")
     run(quiesce(live_sim, model))
     assert rows_of(pods) == sim_rows(live_sim, PODS_API)  # live again: events arrive

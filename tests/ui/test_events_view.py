@@ -107,7 +107,7 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     assert len([c for c in events.children if c.row is not None]) == len(core)
     # selecting the Events row shows the namespace's events, live, in the details pane
     w.tree.setCurrentIndex(w._view_index(w.model.index_of(events)))
-    qtbot.waitUntil(lambda: len(w.details.events.model.rows) >= len(core), timeout=10000)
+    qtbot.waitUntil(lambda: len(w.details.events.model.rows) >= len(core), timeout=30000)
     assert w.details.tabs.currentWidget() is w.details.events
     # An event about a pod that exists now, this very pod (by uid: a StatefulSet's pod keeps its name when it is
     # replaced, and the events of the one before do not belong to it).
@@ -119,10 +119,10 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     first = w.details.events.model.rows[at]
     w.details.events._activated(w.details.events.model.index(at, 3))
     qtbot.waitUntil(lambda: (n := w.model.node(w.source_index(w.tree.currentIndex()))) is not None
-                    and n.row is not None and n.row.name == first.object_name, timeout=15000)
+                    and n.row is not None and n.row.name == first.object_name, timeout=30000)
     # the object's own events come with it, by uid
     qtbot.waitUntil(lambda: len(w.details.events.model.rows) > 0
-                    and all(r.object_name == first.object_name for r in w.details.events.model.rows), timeout=10000)
+                    and all(r.object_name == first.object_name for r in w.details.events.model.rows), timeout=30000)
     # the events command opens its own live tab for an object
     from kube9_desktop.commands.registry import Target
     from kube9_desktop.kube.kinds import KINDS
@@ -131,8 +131,8 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     target = Target("sim-admin", KINDS["pods"], "team-a", first.object_name)
     task = w.commands.trigger("events", [target])
     assert task is not None
-    qtbot.waitUntil(lambda: any(isinstance(t, EventsView) for t in w.bottom_dock.tabs()), timeout=10000)
+    qtbot.waitUntil(lambda: any(isinstance(t, EventsView) for t in w.bottom_dock.tabs()), timeout=30000)
     tab = next(t for t in w.bottom_dock.tabs() if isinstance(t, EventsView))
-    qtbot.waitUntil(lambda: len(tab.model.rows) > 0, timeout=10000)
+    qtbot.waitUntil(lambda: len(tab.model.rows) > 0, timeout=30000)
     assert all(r.object_name == first.object_name for r in tab.model.rows)
     assert tab.windowTitle() == f"Events {first.object_name}"
