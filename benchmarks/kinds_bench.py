@@ -40,7 +40,7 @@ def _pct(values: list[float], p: float) -> float:
 def quick_open_bench(names_total: int = 50_000, words: int = 20) -> dict[str, Any]:
     """Per-keystroke search times over ``names_total`` names."""
     from kube9_desktop.model.quick_index import Entry, QuickIndex
-    from kube9_desktop.sim.data import APP_NAMES
+    from kube9_desktop.sim.gen.base import APP_NAMES
 
     rng = random.Random(7)
     alnum = string.ascii_lowercase + string.digits

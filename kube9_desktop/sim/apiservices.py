@@ -15,12 +15,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.sim import tables
-from kube9_desktop.sim.data import ts
+from kube9_desktop.sim.gen.base import ts
 from kube9_desktop.sim.resources import BY_NAME, group_versions
 from kube9_desktop.sim.tables import _NAME_COL, Ages, Cells, _age, _col, _created
 
 if TYPE_CHECKING:
-    from kube9_desktop.sim.data import Generator
+    from kube9_desktop.sim.gen.generator import Generator
     from kube9_desktop.sim.store import Store
 
 GROUP = "apiregistration.k8s.io"

@@ -27,8 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kube9_desktop.sim.data import Generator, ts
 from kube9_desktop.sim.events import EventRecorder
+from kube9_desktop.sim.gen.base import ts
+from kube9_desktop.sim.gen.generator import Generator
 from kube9_desktop.sim.resources import BY_NAME, RESOURCES, ResourceType
 from kube9_desktop.sim.store import Obj, Store
 from kube9_desktop.sim.workloads import (

@@ -15,7 +15,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from kube9_desktop.sim.data import ts
+from kube9_desktop.sim.gen.base import ts
 from kube9_desktop.sim.resources import BY_NAME
 from kube9_desktop.sim.store import Store
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kube9_desktop.sim.data import ts
+from kube9_desktop.sim.gen.base import ts
 
 GROUP = "metrics.k8s.io"
 VERSION = "v1beta1"

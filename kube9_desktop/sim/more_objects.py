@@ -2,7 +2,7 @@
 limit ranges, network policies, autoscalers, leases, ingress and priority classes, and the
 custom resources of two more CRDs (one served at two versions, one cluster-scoped), each with printer columns.
 
-Called by :meth:`kube9_desktop.sim.data.Generator.build` after the namespaces are filled (Endpoints follow the
+Called by :meth:`kube9_desktop.sim.gen.generator.Generator.build` after the namespaces are filled (Endpoints follow the
 Services and their ready pods).
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kube9_desktop.sim.resources import BY_NAME
 
 if TYPE_CHECKING:
-    from kube9_desktop.sim.data import Generator
+    from kube9_desktop.sim.gen.generator import Generator
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -33,7 +33,7 @@ def _load(gen: Generator, kind: str, obj: dict[str, Any]) -> None:
 
 def _cluster(gen: Generator) -> None:
     from kube9_desktop.sim import apiservices
-    from kube9_desktop.sim.data import ts
+    from kube9_desktop.sim.gen.base import ts
 
     apiservices.build(gen)
 
@@ -90,7 +90,7 @@ def _cluster(gen: Generator) -> None:
 
 def _crd(gen: Generator, group: str, kind: str, plural: str, scope: str, short: list[str],
          versions: list[dict[str, Any]]) -> None:
-    from kube9_desktop.sim.data import ts
+    from kube9_desktop.sim.gen.base import ts
 
     created = gen.t0 + 4000
     names: dict[str, Any] = {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"}

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kube9_desktop.sim.data import Generator, ts
 from kube9_desktop.sim.events import EventRecorder
+from kube9_desktop.sim.gen.base import ts
+from kube9_desktop.sim.gen.generator import Generator
 from kube9_desktop.sim.resources import BY_NAME
 from kube9_desktop.sim.store import Store
 

@@ -22,8 +22,8 @@ import yaml
 from kube9_desktop.sim import apiservices
 from kube9_desktop.sim.certs import Pki, generate_pki
 from kube9_desktop.sim.connection import Connection, HTTPServer
-from kube9_desktop.sim.data import Generator
 from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.gen.generator import Generator
 from kube9_desktop.sim.handlers import AREAS
 from kube9_desktop.sim.router import Router
 from kube9_desktop.sim.scenarios import add_scenarios

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.sim.data import ts
+from kube9_desktop.sim.gen.base import ts
 from kube9_desktop.sim.resources import BY_NAME
 
 if TYPE_CHECKING:

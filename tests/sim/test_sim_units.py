@@ -12,8 +12,8 @@ import time
 import pytest
 import yaml
 
-from kube9_desktop.sim.data import Generator
 from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.gen.generator import Generator
 from kube9_desktop.sim.handlers.read import decode_continue, encode_continue
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.sim.resources import BY_NAME

@@ -22,7 +22,8 @@ import yaml
 
 from kube9_desktop.sim import managed, proto
 from kube9_desktop.sim.controllers import Budget, Controllers
-from kube9_desktop.sim.data import Generator, ts
+from kube9_desktop.sim.gen.base import ts
+from kube9_desktop.sim.gen.generator import Generator
 from kube9_desktop.sim.handlers.base import ResourceRequest, ResourceRoute, obj_not_found, stores_objects
 from kube9_desktop.sim.patching import PatchError, json_merge_patch, json_patch, strategic_merge_patch
 from kube9_desktop.sim.resources import BY_NAME, ResourceType
