@@ -1,9 +1,7 @@
-"""The context client: one pooled, authenticated ``kubernetes`` ``ApiClient`` per kubeconfig context.
+"""The context client: requests through one pooled, authenticated ``kubernetes`` ``ApiClient`` per context.
 
-One :class:`ContextClient` per kubeconfig context wraps one official ``ApiClient`` built by the official
-per-context loader into a fresh ``Configuration`` (never the process-global default, which races between
-contexts). Its urllib3 pool is sized to the number of worker threads, so parallel lists reuse connections and
-urllib3 never logs "Connection pool is full". Every request carries a (connect, read) timeout; responses are read
+:class:`ContextClient` (built and authenticated by :class:`~kube9_desktop.kube.client_auth.AuthenticatedApi`)
+makes every request of one kubeconfig context. Every request carries a (connect, read) timeout; responses are read
 raw (``_preload_content=False``) and parsed with orjson by the calling worker thread.
 
 Requests: :meth:`ContextClient.request` / :meth:`ContextClient.get_json` are the retried GETs that lists, gets and
@@ -14,10 +12,11 @@ a request whose body is read as it arrives (watches, log follows) and returns a 
 ``close``.
 
 The client is split into one module per job, and ``kubernetes`` / ``urllib3`` are imported by those modules only:
-this module alone builds and calls ``ApiClient`` (the ``kubernetes`` loader and request machinery);
-:mod:`.pool` alone extends urllib3's pools (connection counting, the shared TLS context); :mod:`.status_errors`
-alone maps their exceptions and ``Status`` bodies into :class:`~kube9_desktop.kube.errors.KubeError`;
-:mod:`.exec_plugin` runs exec credential plugins (no HTTP library). No exception of either library leaves them.
+:mod:`.client_auth` alone builds ``ApiClient`` (the ``kubernetes`` loader) and this module alone calls it (its
+request machinery); :mod:`.pool` alone extends urllib3's pools (connection counting, the shared TLS context);
+:mod:`.status_errors` alone maps their exceptions and ``Status`` bodies into
+:class:`~kube9_desktop.kube.errors.KubeError`; :mod:`.exec_plugin` runs exec credential plugins (no HTTP library).
+No exception of either library leaves them.
 """
 
 from __future__ import annotations
@@ -25,40 +24,26 @@ from __future__ import annotations
 import logging
 import random
 import socket
-import threading
 import time
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 import urllib3
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config.kube_config import new_client_from_config_dict
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
-from kube9_desktop.kube.credentials import user_credentials, with_exec_credential
+from kube9_desktop.kube.client_auth import AuthenticatedApi, ConnectSettings
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses
+from kube9_desktop.kube.exec_plugin import ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import (
-    PoolStats,
-    connect_spare,
-    counting_pool_classes,
-    request_deadline,
-    share_ssl_context,
-    speaks_tls,
-    take_spares,
-)
+from kube9_desktop.kube.pool import connect_spare, request_deadline, speaks_tls, take_spares
 from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
-from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, with_scheme, wrong_scheme_error
+from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, wrong_scheme_error
 from kube9_desktop.kube.status_errors import (
     RequestInfo,
     deadline_error,
     error_from_status,
-    kubectl_kubeconfig,
     redact,
     too_large_error,
     transform_exception,
@@ -92,185 +77,12 @@ TABLE_ACCEPT = (
 )
 
 
-@dataclass(frozen=True)
-class ConnectSettings:
-    """What a connection outside the pool (exec/port-forward WebSockets) needs to reach the server as this client.
-
-    Attributes:
-        server: The API server URL (``https://host:port``, maybe with a path prefix).
-        verify: Verify the server certificate (False only when the kubeconfig says insecure-skip-tls-verify).
-        ca_file: CA bundle file (the loader writes ``certificate-authority-data`` to one).
-        ca_data: CA certificates in PEM, when given as data.
-        cert_file: Client certificate file, if any.
-        key_file: Client key file, if any.
-        server_name: ``tls-server-name``: the name to verify instead of the URL's host.
-        headers: Authentication headers (never logged).
-    """
-
-    server: str
-    verify: bool
-    ca_file: str | None
-    ca_data: str | None
-    cert_file: str | None
-    key_file: str | None
-    server_name: str | None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class ContextClient:
+class ContextClient(AuthenticatedApi):
     """One pooled, authenticated client for one kubeconfig context; thread-safe.
 
-    Args:
-        kubeconfig: The merged kubeconfig.
-        context: The context name.
-        options: Timeouts, pool size, retries, exec timeout.
-        exec_auth: The context's shared exec credential (another client of the same context passes its own
-            :attr:`exec_auth`); a new one when None and the user has an ``exec`` plugin.
-        plugins: The owner's running exec plugins (killed when the owner closes); for a new ``exec_auth``.
+    Built and authenticated by :class:`~kube9_desktop.kube.client_auth.AuthenticatedApi` (same arguments); this
+    class makes the requests.
     """
-
-    def __init__(self, kubeconfig: Kubeconfig, context: str, options: KubeOptions,
-                 exec_auth: ExecAuth | None = None, plugins: PluginProcesses | None = None) -> None:
-        self.context = context
-        self.options = options
-        info = kubeconfig.context(context)  # raises KubeError KUBECONFIG
-        self.auth = info.auth
-        self._config_dict = kubeconfig.config_for(context)
-        user = self._config_dict["users"][0]["user"] if self._config_dict["users"] else {}
-        #: The file kubectl needs as --kubeconfig to find this context (None: it finds it by default).
-        self.kubectl_kubeconfig = kubectl_kubeconfig(kubeconfig, context)
-        cluster = (self._config_dict["clusters"][0] or {}).get("cluster") or {} if self._config_dict["clusters"] \
-            else {}
-        self.server, self._assumed_scheme = with_scheme(info.server.rstrip("/"))
-        if self._assumed_scheme and isinstance(cluster, dict):
-            cluster["server"] = self.server
-        # Whether an http:// server answered a TLS handshake (checked once, after a failure that suggests it).
-        self._speaks_tls: bool | None = None
-        self._exec_cfg: dict[str, Any] | None = user.get("exec") if isinstance(user.get("exec"), dict) else None
-        self.exec_command = str(self._exec_cfg.get("command")) if self._exec_cfg else None
-        self.exec_auth: ExecAuth | None = None
-        if self._exec_cfg is not None:
-            self.exec_auth = exec_auth or ExecAuth(self._exec_cfg, context, self.server, plugins)
-        self._stats = PoolStats()
-        self._lock = threading.RLock()
-        self._auth_lock = threading.Lock()
-        self._cred: ExecCredential | None = None  # the exec credential this client's ApiClient is using
-        self._retired: list[ApiClient] = []
-        self._closed = False
-        self._api = self._build()
-
-    # -- construction ----------------------------------------------------------------------------------------
-
-    def _build(self) -> ApiClient:
-        """Build a fresh ApiClient (runs the exec plugin if the user has one); raises KubeError."""
-        config_dict = user_credentials(self._config_dict, self.context)
-        if self.exec_auth is not None:
-            cred = self.exec_auth.get(self.options.exec_timeout)
-            self._cred = cred
-            config_dict = with_exec_credential(self._config_dict, cred)
-        cfg = Configuration()
-        # Sized to the worker threads so parallel requests never wait for (or discard) a pooled connection.
-        cfg.connection_pool_maxsize = max(1, self.options.workers)
-        # No urllib3-level retries: our own loop retries with backoff, Retry-After and correct error mapping.
-        cfg.retries = False
-        try:
-            api = new_client_from_config_dict(
-                config_dict=config_dict, context=self.context, persist_config=False, client_configuration=cfg
-            )
-        except Exception as exc:  # ConfigException, OSError (missing cert file), ValueError ...
-            err = transform_exception(exc, context=self.context, server=self.server, options=self.options)
-            if err.kind in (ErrorKind.UNREACHABLE, ErrorKind.UNKNOWN, ErrorKind.PROTOCOL):
-                err = KubeError(
-                    ErrorKind.KUBECONFIG,
-                    "Kubeconfig problem",
-                    f"The kubeconfig entry for context {self.context} cannot be used: {exc}"[:400],
-                    hint="Check the file paths and base64 data of the cluster and user entries.",
-                    context=self.context,
-                    details={"error": type(exc).__name__},
-                )
-            raise err from None
-        if self.exec_auth is not None:
-            # The loader installs a hook that re-applies its own (stale) token before every request; we manage
-            # exec tokens ourselves.
-            cfg.refresh_api_key_hook = None
-        if not cfg.verify_ssl:
-            # The user chose insecure-skip-tls-verify for this cluster (kubectl stays quiet about it too);
-            # urllib3 would otherwise warn on every single request.
-            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
-        pool_manager = api.rest_client.pool_manager
-        pool_manager.pool_classes_by_scheme = counting_pool_classes(self._stats)
-        share_ssl_context(pool_manager.connection_pool_kw)
-        api.user_agent = "kube9-desktop"
-        return api
-
-    @property
-    def api(self) -> ApiClient:
-        """The current official ApiClient."""
-        return self._api
-
-    def connect_settings(self) -> ConnectSettings:
-        """The TLS settings and current auth headers for a connection of our own (renews exec credentials)."""
-        self._sync_exec()
-        cfg = self._api.configuration
-        if cfg.refresh_api_key_hook is not None:
-            cfg.refresh_api_key_hook(cfg)
-        headers: dict[str, str] = {}
-        token = cfg.get_api_key_with_prefix("BearerToken") or cfg.get_api_key_with_prefix("authorization")
-        if token:
-            headers["Authorization"] = token
-        elif cfg.username or cfg.password:
-            headers["Authorization"] = cfg.get_basic_auth_token()
-        return ConnectSettings(
-            server=self.server,
-            verify=bool(cfg.verify_ssl),
-            ca_file=cfg.ssl_ca_cert or None,
-            ca_data=cfg.ca_cert_data or None,
-            cert_file=cfg.cert_file or None,
-            key_file=cfg.key_file or None,
-            server_name=cfg.tls_server_name or None,
-            headers=headers,
-        )
-
-    def _sync_exec(self) -> None:
-        """Use the context's newest exec credential: renewed first when it is about to expire, or taken over
-        when the context's other client already renewed it."""
-        if self.exec_auth is None:
-            return
-        cred = self.exec_auth.current
-        if cred is not None and cred.expires is not None and time.time() >= cred.expires - EXPIRY_MARGIN:
-            cred = self.exec_auth.renew(cred, self.options.exec_timeout, rejected=False)
-        if cred is not None and cred is not self._cred:
-            self._adopt(cred)
-
-    def _adopt(self, cred: ExecCredential) -> None:
-        with self._auth_lock:
-            if cred is self._cred:
-                return
-            if cred.token and self._cred is not None and self._cred.token:
-                self._api.configuration.api_key["BearerToken"] = f"Bearer {cred.token}"
-                self._cred = cred
-                return
-        self._rebuild()  # client certificates from a plugin: a new client (it reads exec_auth's current one)
-
-    def _rebuild(self) -> None:
-        new = self._build()
-        with self._lock:
-            self._retired.append(self._api)
-            self._api = new
-
-    def _reauthenticate(self, seen: ExecCredential | None) -> bool:
-        """After a 401: a newer exec credential (another client's or a new plugin run), or a rebuilt client for
-        other auth (OIDC refreshes expired id-tokens on load, tokenFile is re-read). False when there is nothing
-        newer worth a retry."""
-        if self.exec_auth is not None:
-            cred = self.exec_auth.renew(seen, self.options.exec_timeout, rejected=True)
-            if cred is None or cred is seen:
-                return False
-            self._adopt(cred)
-            return True
-        with self._auth_lock:
-            self._rebuild()
-        return True
 
     # -- requests --------------------------------------------------------------------------------------------
 

@@ -1,18 +1,14 @@
 """The ``api`` backend: async lists of Rows, objects and watches over pooled per-context clients.
 
-Blocking client calls run in a bounded ``ThreadPoolExecutor`` per context (``options.workers`` threads, the
-same
-as the connection pool size) via ``loop.run_in_executor``, which works the same under plain asyncio and
-qasync.
-Each worker does the request, reads the raw bytes, parses them with orjson and builds the Rows, so the event
-loop
-(the GUI thread under qasync) only receives finished pages.
+Blocking client calls run in a bounded ``ThreadPoolExecutor`` per context (``options.workers`` threads, the same as
+the connection pool size) via ``loop.run_in_executor``, which works the same under plain asyncio and qasync. Each
+worker does the request, reads the raw bytes, parses them with orjson and builds the Rows, so the event loop (the
+GUI thread under qasync) only receives finished pages.
 
-Lists ask for the server-side Table (the same columns kubectl prints, without downloading whole objects), page
-with
-``limit``/``continue`` and request the next page while the current one is being shown. A 410 on a continue
-token
-resumes from the token the server offers, or restarts the list and skips rows already delivered.
+Lists ask for the server-side Table (the same columns kubectl prints, without downloading whole objects), page with
+``limit``/``continue`` and request the next page while the current one is being shown. A 410 on a continue token
+resumes from the token the server offers, or restarts the list and skips rows already delivered. Watches are
+:mod:`.watches`' job (their own clients and reader threads); this module owns the list clients and workers.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from kube9_desktop.kube.backend import ContextStats, KubeOptions, watch_silence_limit
+from kube9_desktop.kube.backend import ContextStats, KubeOptions
 from kube9_desktop.kube.client import (
     JSON,
     TABLE_ACCEPT,
@@ -37,13 +33,15 @@ from kube9_desktop.kube.client import (
     make_client,
     transform_exception,
 )
-from kube9_desktop.kube.convert import row_from_object, row_from_table, rows_from_list, tree_columns
-from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
+from kube9_desktop.kube.convert import rows_from_list
+from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import PluginProcesses
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
+from kube9_desktop.kube.list_request import list_info, list_query
 from kube9_desktop.kube.names import segment
-from kube9_desktop.kube.rows import Column, ListRef, Page, Row, WatchEvent
+from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
+from kube9_desktop.kube.watches import WatchStreams
 
 log = logging.getLogger(__name__)
 
@@ -57,51 +55,6 @@ FIRST_PAGE_LIMIT = 100
 
 #: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
 UNKNOWN_VERSION = "version unknown"
-
-#: Connection pool size of the per-context watch client (one connection per concurrent watch).
-WATCH_POOL_SIZE = 64
-
-
-def list_info(kind: Kind, namespace: str | None, verb: str = "list") -> RequestInfo:
-    """The RequestInfo for listing ``kind`` (used to word errors)."""
-    return RequestInfo(
-        verb=verb,
-        resource=kind.plural,
-        group=kind.group,
-        version=kind.version,
-        namespace=namespace if kind.namespaced else None,
-        namespaced=kind.namespaced,
-    )
-
-
-def watch_silent_error(ref: ListRef, kind: Kind, timeout_s: int, silence: float) -> KubeError:
-    """The error for a watch that went silent (see :data:`~kube9_desktop.kube.errors.WATCH_SILENT`)."""
-    where = f" in namespace {ref.namespace}" if ref.namespace and kind.namespaced else ""
-    return KubeError(
-        ErrorKind.TIMEOUT,
-        "Watch went silent",
-        f"The watch of {kind.plural}{where} sent nothing for {silence:.0f} s although the server was asked to end "
-        f"it within {timeout_s} s: the connection is open, but no updates arrive.",
-        "kube9 lists it again and re-opens the watch; a proxy or load balancer between you and the API server "
-        "may be holding the stream.",
-        reason=WATCH_SILENT,
-        context=ref.context,
-    )
-
-
-def list_query(ref: ListRef, limit: int | None, cont: str | None) -> list[tuple[str, Any]]:
-    """Query parameters of one list page request."""
-    q: list[tuple[str, Any]] = [("includeObject", "Metadata")]
-    if limit:
-        q.append(("limit", int(limit)))
-    if cont:
-        q.append(("continue", cont))
-    if ref.label_selector:
-        q.append(("labelSelector", ref.label_selector))
-    if ref.field_selector:
-        q.append(("fieldSelector", ref.field_selector))
-    return q
-
 
 class _PageResult:
     __slots__ = ("cont", "remaining", "resource_version", "rows")
@@ -149,13 +102,18 @@ class ApiBackend:
         self._served: dict[tuple[str, str, str], str | None] = {}
         # Watches get their own client (and so their own connection pool) per context: a long-lived stream
         # holds its connection for minutes, and sharing the list pool would leave user lists waiting for one.
-        self._watch_clients: dict[str, ContextClient] = {}
-        self._watch_threads: set[threading.Thread] = set()
         # The exec credential plugins this backend runs: killed (process groups and all) when it closes, and none
         # started after, so quitting never waits for a hung plugin's timeout, nor runs one.
         self._plugins = PluginProcesses()
+        self._watches = WatchStreams(kubeconfig, options, self._plugins, self.client, self._server_of)
 
     # -- plumbing --------------------------------------------------------------------------------------------
+
+    def _server_of(self, context: str) -> str:
+        """The server of ``context``'s list client, "" before it exists (no I/O)."""
+        with self._lock:
+            c = self._clients.get(context)
+        return c.server if c is not None else ""
 
     def _executor(self, context: str) -> ThreadPoolExecutor:
         with self._lock:
@@ -459,206 +417,23 @@ class ApiBackend:
     # -- watch -----------------------------------------------------------------------------------------------
 
     async def watch(self, ref: ListRef, kind: Kind, resource_version: str) -> AsyncIterator[WatchEvent]:
-        """Stream watch events for ``ref`` from ``resource_version`` (Table rows, bookmarks on).
-
-        The stream ends when the server closes it (``timeoutSeconds``); the caller re-watches from the last
-        event's resource version. A dedicated thread reads the stream so long watches never occupy list
-        workers.
+        """Stream watch events for ``ref`` from ``resource_version`` (see :meth:`.WatchStreams.watch`).
 
         Raises:
             KubeError: ``GONE`` when the resource version is too old (410), or any request failure.
         """
-        loop = asyncio.get_running_loop()
-        kind = self._effective(ref.context, kind)
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        stop = threading.Event()
-        holder: dict[str, Any] = {}
+        async for event in self._watches.watch(ref, self._effective(ref.context, kind), resource_version):
+            yield event
 
-        def put(item: tuple[str, Any]) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-            except RuntimeError:  # the loop is closed: nobody will read this stream again
-                stop.set()
+    def watch_client(self, context: str) -> ContextClient:
+        """The context's watch client (blocking on first use: may run an exec plugin); raises KubeError.
 
-        # A short timeoutSeconds with bookmarks: a healthy server ends the stream by then, so silence past it
-        # (plus a margin) is a watch that stopped delivering with its connection still open.
-        timeout_s = max(1, round(self.options.watch_timeout))
-        silence = watch_silence_limit(timeout_s)
-        streaming = threading.Event()
-
-        def reader() -> None:
-            try:
-                client = self._watch_client(ref.context)
-                q = list_query(ref, None, None)
-                q += [
-                    ("watch", "true"),
-                    ("resourceVersion", resource_version),
-                    ("allowWatchBookmarks", "true"),
-                    ("timeoutSeconds", timeout_s),
-                ]
-                raw = client.open(
-                    kind.list_path(ref.namespace),
-                    q,
-                    TABLE_ACCEPT,
-                    read_timeout=silence,
-                )
-                holder["raw"] = raw
-                if stop.is_set():  # the consumer left while the request was starting
-                    raw.release_conn()
-                    put(("end", None))
-                    return
-                if raw.status >= 300:
-                    body = raw.data
-                    raw.release_conn()
-                    from kube9_desktop.kube.status_errors import error_from_status
-
-                    put(
-                        (
-                            "error",
-                            error_from_status(
-                                raw.status,
-                                body,
-                                raw.headers,
-                                context=ref.context,
-                                server=client.server,
-                                info=list_info(kind, ref.namespace, "watch"),
-                                kubeconfig=client.kubectl_kubeconfig,
-                            ),
-                        )
-                    )
-                    return
-                def parsed(line: bytes) -> bool:
-                    # Parsed here, off the event loop, like list pages; a malformed line ends the stream.
-                    try:
-                        event = orjson.loads(line)
-                        if not isinstance(event, dict):
-                            raise ValueError("a watch event is not a JSON object")
-                    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
-                        put(("malformed", exc))
-                        return False
-                    put(("event", event))
-                    return True
-
-                buf = b""
-                streaming.set()
-                for chunk in raw.stream(64 * 1024, decode_content=True):
-                    if stop.is_set():
-                        break
-                    buf += chunk
-                    while b"\n" in buf:
-                        line, buf = buf.split(b"\n", 1)
-                        if line.strip() and not parsed(line):
-                            raw.close()  # the rest of this stream is not to be trusted: never reuse it
-                            raw.release_conn()
-                            return
-                if buf.strip() and not stop.is_set() and not parsed(buf):
-                    raw.close()
-                    raw.release_conn()
-                    return
-                raw.release_conn()
-                put(("end", None))
-            except Exception as exc:
-                if stop.is_set():
-                    put(("end", None))
-                    return
-                server = self._clients[ref.context].server if ref.context in self._clients else ""
-                err = transform_exception(exc, context=ref.context, server=server, options=self.options)
-                if streaming.is_set() and err.kind is ErrorKind.TIMEOUT:
-                    err = watch_silent_error(ref, kind, timeout_s, silence)
-                put(("error", err))
-
-        def run_reader() -> None:
-            try:
-                reader()
-            finally:
-                with self._lock:
-                    self._watch_threads.discard(threading.current_thread())
-
-        thread = threading.Thread(target=run_reader, name=f"kube9-watch-{ref.kind}", daemon=True)
-        with self._lock:
-            self._watch_threads.add(thread)
-        thread.start()
-        columns: list[str] = []
-        shown: tuple[Column, ...] = ()
-        try:
-            while True:
-                what, payload = await queue.get()
-                if what == "end":
-                    return
-                if what == "error":
-                    raise payload
-                if what == "malformed":
-                    # A malformed watch line is a protocol error the user can read, like a malformed list.
-                    c = self._clients.get(ref.context)
-                    raise transform_exception(payload, context=ref.context, server=c.server if c else "",
-                                              options=self.options) from None
-                event = payload
-                etype = event.get("type", "")
-                obj = event.get("object") or {}
-                if etype == "ERROR":
-                    from kube9_desktop.kube.status_errors import error_from_status, kubectl_kubeconfig
-
-                    code = int(obj.get("code") or 500)
-                    raise error_from_status(
-                        code,
-                        orjson.dumps(obj),
-                        None,
-                        context=ref.context,
-                        server="",
-                        info=list_info(kind, ref.namespace, "watch"),
-                        kubeconfig=kubectl_kubeconfig(self.kubeconfig, ref.context),
-                    )
-                if obj.get("kind") == "Table":
-                    if obj.get("columnDefinitions"):
-                        columns = [c.get("name", "") for c in obj["columnDefinitions"]]
-                        shown = tree_columns(kind, obj["columnDefinitions"])
-                    rows = obj.get("rows") or []
-                    rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
-                    if etype == "BOOKMARK" or not rows:
-                        if not rv and rows:
-                            rv = ((rows[0].get("object") or {}).get("metadata") or {}).get("resourceVersion", "")
-                        yield WatchEvent(type=etype, row=None, resource_version=rv)
-                        continue
-                    for r in rows:
-                        row = row_from_table(kind, columns, r, shown)
-                        yield WatchEvent(type=etype, row=row, resource_version=row.resource_version or rv)
-                else:
-                    rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
-                    if etype == "BOOKMARK":
-                        yield WatchEvent(type=etype, row=None, resource_version=rv)
-                    else:
-                        yield WatchEvent(type=etype, row=row_from_object(kind, obj), resource_version=rv)
-        finally:
-            stop.set()
-            raw = holder.get("raw")
-            if raw is not None:
-                try:
-                    raw.shutdown() if hasattr(raw, "shutdown") else raw.close()
-                except RuntimeError:
-                    pass  # the stream already ended and its connection went back to the pool: nothing to stop
-                except Exception:
-                    log.debug("closing watch stream failed", exc_info=True)
-
-    def _watch_client(self, context: str) -> ContextClient:
-        """The context's watch client (blocking on first use: may run an exec plugin); raises KubeError."""
-        with self._lock:
-            c = self._watch_clients.get(context)
-        if c is not None:
-            return c
-        # Same exec credential as the list client: a login plugin runs once per context, not once per client.
-        shared = self.client(context).exec_auth
-        c = make_client(self.kubeconfig, context, dataclasses.replace(self.options, workers=WATCH_POOL_SIZE),
-                        shared, self._plugins)
-        with self._lock:
-            other = self._watch_clients.setdefault(context, c)
-        if other is not c:
-            c.close()
-        return other
+        Its pool is sized for long-lived streams (watches, log follows)."""
+        return self._watches.client(context)
 
     def watch_threads(self) -> int:
         """How many watch reader threads are still running (they end shortly after their watch is closed)."""
-        with self._lock:
-            return sum(1 for t in self._watch_threads if t.is_alive())
+        return self._watches.threads()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -666,7 +441,7 @@ class ApiBackend:
         """Counters for ``context`` (zeros before its first request)."""
         with self._lock:
             c = self._clients.get(context)
-            wc = self._watch_clients.get(context)
+        wc = self._watches.existing(context)
         if c is None:
             return self._dropped.get(context, ContextStats())
         stats = c.stats()
@@ -677,6 +452,7 @@ class ApiBackend:
     def set_options(self, options: KubeOptions) -> None:
         """Apply new options; a new worker count takes effect for new contexts / after drop_context."""
         self.options = options
+        self._watches.options = options
         with self._lock:
             clients = list(self._clients.values())
         for c in clients:
@@ -686,7 +462,6 @@ class ApiBackend:
         """Close the context's client and worker threads."""
         with self._lock:
             c = self._clients.pop(context, None)
-            wc = self._watch_clients.pop(context, None)
             ex = self._executors.pop(context, None)
             self._client_errors.pop(context, None)
             self._preparing.pop(context, None)
@@ -694,6 +469,7 @@ class ApiBackend:
             self._want_spares.pop(context, None)
             for key in [k for k in self._served if k[0] == context]:
                 del self._served[key]
+        wc = self._watches.drop(context)
         for client in (c, wc):
             if client is not None:
                 client.close()
@@ -704,6 +480,7 @@ class ApiBackend:
         """Close every client and worker pool; stop running exec plugins and start no more."""
         self._plugins.close()
         with self._lock:
-            contexts = set(self._clients) | set(self._executors) | set(self._watch_clients)
+            contexts = set(self._clients) | set(self._executors)
+        contexts |= self._watches.contexts()
         for ctx in contexts:
             self.drop_context(ctx)

@@ -380,7 +380,7 @@ def log_client(service: Any, context: str) -> ContextClient:
     Blocking on first use (it may run an exec plugin): call it off the GUI thread.
     """
     backend = service.backend
-    client_fn = getattr(backend, "_watch_client", None) or getattr(backend, "client", None)
+    client_fn = getattr(backend, "watch_client", None) or getattr(backend, "client", None)
     if client_fn is None:
         raise KubeError(ErrorKind.UNKNOWN, "Logs unavailable",
                         "Logs are read through the API backend; the kubectl backend cannot stream them.",

@@ -93,7 +93,7 @@ class NameCatalogue:
 
     def _get(self, kind: Kind, query: list[tuple[str, Any]]) -> Any:
         """One names-only list request across all namespaces (blocking; a worker thread runs it)."""
-        from kube9_desktop.kube.fetch import list_info  # the data layer loads behind the window, not with it
+        from kube9_desktop.kube.list_request import list_info  # the data layer loads behind the window, not with it
 
         api = self.service.api_backend
         resp = api.client(self.context).request(kind.list_path(None), query, NAMES_ACCEPT, list_info(kind, None))

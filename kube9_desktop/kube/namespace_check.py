@@ -48,7 +48,7 @@ async def check_namespace(service: KubeService, context: str, name: str) -> tupl
         return False, problem
     # Here, not at the top: the command families load before the window shows, the data layer behind it.
     from kube9_desktop.kube.client import JSON
-    from kube9_desktop.kube.fetch import list_info
+    from kube9_desktop.kube.list_request import list_info
 
     api = service.api_backend
     namespaces, pods = KINDS["namespaces"], KINDS["pods"]

@@ -7,9 +7,10 @@ into one error each, with a message and a hint for the user. :func:`~kube9_deskt
 credentials out of every message and bounds it.
 
 Who owns ``kubernetes`` and ``urllib3``: the API client is split into one module per job, and these libraries are
-imported by those modules only, each for its own job. :mod:`.client` alone builds and calls ``ApiClient``;
-:mod:`.pool` alone extends urllib3's connection pools; this module alone *recognises* their exception classes (it
-imports them for ``isinstance`` and never makes a request). Nothing outside these three imports either library,
+imported by those modules only, each for its own job. :mod:`.client_auth` alone builds ``ApiClient`` and
+:mod:`.client` alone calls it; :mod:`.pool` alone extends urllib3's connection pools; this module alone *recognises*
+their exception classes (it imports them for ``isinstance`` and never makes a request). Nothing outside these
+imports either library,
 and no exception of theirs leaves them.
 """
 

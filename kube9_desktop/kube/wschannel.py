@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # types only: the client pulls in the kubernetes package (~0.
     # first paint must not wait for (the command families import this module)
     import websocket
 
-    from kube9_desktop.kube.client import ConnectSettings, ContextClient
+    from kube9_desktop.kube.client import ContextClient
+    from kube9_desktop.kube.client_auth import ConnectSettings
 
 # ``websocket`` (~40 ms) is imported by the functions that use it, for the same reason.
 

@@ -1,12 +1,10 @@
-"""Lists, pagination, Table/JSON, selectors, parallelism, objects and watches against the sim."""
+"""Lists, pagination, Table/JSON, selectors, parallelism and objects against the sim (watches: test_watches.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
@@ -200,65 +198,6 @@ async def test_get_version_and_custom_kinds(kubeconfig: Kubeconfig, make_service
     with pytest.raises(KubeError) as ei:
         await svc.get(ADMIN, "pods", "team-a", "does-not-exist")
     assert ei.value.kind is ErrorKind.NOT_FOUND and "does-not-exist" in ei.value.message
-
-
-async def test_watch_streams_rows_and_gone(sim: SimProcess, kubeconfig: Kubeconfig) -> None:
-    backend = ApiBackend(kubeconfig, KubeOptions())
-    ref = ListRef(ADMIN, "pods")
-    try:
-        pages = [p async for p in backend.list_pages(ref, KINDS["pods"])]
-        rv = pages[-1].resource_version
-        sim.set_churn(50)
-        events = []
-        async with asyncio.timeout(10):
-            async for ev in backend.watch(ref, KINDS["pods"], rv):
-                events.append(ev)
-                if sum(e.row is not None for e in events) >= 3:
-                    break
-        sim.set_churn(0)
-        assert {e.type for e in events} <= {"ADDED", "MODIFIED", "DELETED", "BOOKMARK"}
-        assert all(e.row is not None and e.row.kind == "pods" for e in events if e.type != "BOOKMARK")
-        assert all(e.row is None for e in events if e.type == "BOOKMARK")
-        assert int(events[-1].resource_version) > int(rv)
-        sim.compact()
-        with pytest.raises(KubeError) as ei:
-            async with asyncio.timeout(10):
-                async for _ in backend.watch(ref, KINDS["pods"], "1"):
-                    pass
-        assert ei.value.kind is ErrorKind.GONE
-    finally:
-        await backend.aclose()
-
-
-async def test_watch_events_are_parsed_off_the_event_loop(kubeconfig: Kubeconfig,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-
-    from kube9_desktop.kube import fetch
-
-    parsers: list[str] = []
-    real_loads = fetch.orjson.loads
-
-    def loads(data: Any) -> Any:
-        parsers.append(threading.current_thread().name)
-        return real_loads(data)
-
-    monkeypatch.setattr(fetch.orjson, "loads", loads)
-    backend = ApiBackend(kubeconfig, KubeOptions())
-    ref = ListRef(ADMIN, "pods")
-    try:
-        # From resourceVersion 0 the server starts with an ADDED event per pod: events without changing the
-        # shared sim's pods (other tests count them).
-        rows = 0
-        async with asyncio.timeout(10), contextlib.aclosing(backend.watch(ref, KINDS["pods"], "0")) as events:
-            async for ev in events:
-                rows += ev.row is not None
-                if rows >= 5:
-                    break
-        seen = list(parsers)
-    finally:
-        await backend.aclose()
-    assert len(seen) >= 5 and threading.current_thread().name not in seen, seen
 
 
 async def test_older_api_version_found_by_discovery(kubeconfig: Kubeconfig, make_service: Make) -> None:
