@@ -133,3 +133,62 @@ def service_factory(sim: Any) -> Iterator[Callable[..., Any]]:
             loop.run_until_complete(svc.aclose())
     finally:
         loop.close()
+
+
+@pytest.fixture
+def make_window(qtbot: Any, tmp_path: Any, service_factory: Any, run: Any) -> Callable[..., Any]:
+    """``make_window(store=None, live=True, service=None)``: a shown MainWindow at its default size (1280x800),
+    attached as ``sim-admin`` to ``service`` (default: one on the session sim) with its first load done; settings in
+    an ini file in ``tmp_path`` unless ``store`` is given, live updates off with ``live=False``.
+
+    The window is shut down (watches, loads, timers) in pytest-qt's ``before_close_func``: pytest-qt closes and
+    deletes its widgets before fixtures are torn down.
+    """
+    from PySide6.QtCore import QSettings
+
+    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.ui.main_window import MainWindow
+
+    def shut_down(w: Any) -> None:
+        w.errors.close_all()
+        run(w.shutdown())
+
+    def _make(store: Any = None, live: bool = True, service: Any = None) -> Any:
+        if store is None:
+            store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        if not live:
+            store.set("live/enabled", False)
+        w = MainWindow(store)
+        qtbot.addWidget(w, before_close_func=shut_down)
+        w.resize(1280, 800)
+        w.show()
+        if service is None:
+            service = service_factory(connect_timeout=2.0)
+        w.attach_service(service, context="sim-admin")
+        run(w.model.wait_idle())
+        return w
+
+    return _make
+
+
+@pytest.fixture
+def window(make_window: Callable[..., Any]) -> Any:
+    """A MainWindow on the session sim (see :func:`make_window`); modules that need another override it."""
+    return make_window()
+
+
+@pytest.fixture
+def open_in_window(window: Any, run: Any) -> Callable[[str], Any]:
+    """``open_in_window(path)``: loads the tree down to ``path``, expands that node in ``window``'s view, waits for
+    its children and returns the node."""
+    from kube9_desktop.headless import load_tree
+
+    def _open(path: str) -> Any:
+        run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
+        node = window.model.find(path)
+        assert node is not None, path
+        window.expand_node(node)
+        run(window.model.wait_idle())
+        return node
+
+    return _open

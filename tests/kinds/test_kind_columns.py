@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import format_tree, load_tree
 from kube9_desktop.model import render
-from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.model.nodes import NodeType
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui.main_window import MainWindow
 
@@ -115,40 +114,17 @@ def test_cells_sort_as_numbers_and_durations() -> None:
     assert render.duration_seconds("3d4h") == 3 * 86400 + 4 * 3600 and render.duration_seconds("web") is None
 
 
-@pytest.fixture
-def window(qtbot: Any, tmp_path: Path, service_factory: Any, run: Any) -> Any:
-    def shut_down(w: MainWindow) -> None:
-        w.errors.close_all()
-        run(w.shutdown())
-
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)
-    w.show()
-    w.attach_service(service_factory(), context="sim-admin")
-    run(w.model.wait_idle())
-    return w
-
-
-def _open(window: MainWindow, run: Any, path: str) -> TreeNode:
-    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
-    node = window.model.find(path)
-    assert node is not None, path
-    window.expand_node(node)
-    run(window.model.wait_idle())
-    return node
-
-
-def test_header_follows_the_current_list(window: MainWindow, run: Any, qtbot: Any, tmp_path: Path) -> None:
+def test_header_follows_the_current_list(open_in_window: Any,
+                                         window: MainWindow, run: Any, qtbot: Any, tmp_path: Path) -> None:
     tree, header = window.tree, window.tree.header()
 
     def shown() -> list[str]:
         return [str(window.model.headerData(c, Qt.Orientation.Horizontal)) for c in range(header.count())
                 if not header.isSectionHidden(c)]
 
-    pods = _open(window, run, "Namespaces/team-a/Workloads/Pods")
-    deployments = _open(window, run, "Namespaces/team-a/Workloads/Deployments")
-    services = _open(window, run, "Namespaces/team-a/Network/Services")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
+    deployments = open_in_window("Namespaces/team-a/Workloads/Deployments")
+    services = open_in_window("Namespaces/team-a/Network/Services")
     for node, want in ((pods, ["Name", "Status", "Ready", "Restarts", "Age"]),
                        (deployments, ["Name", "Status", "Ready", "Up-to-date", "Available", "Age"]),
                        (services, ["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age"])):
@@ -166,8 +142,8 @@ def test_header_follows_the_current_list(window: MainWindow, run: Any, qtbot: An
     window.grab().save(str(tmp_path / "columns.png"))
 
 
-def test_a_kind_column_sorts_by_its_values(window: MainWindow, run: Any, qtbot: Any) -> None:
-    events = _open(window, run, "Namespaces/team-a/Events")
+def test_a_kind_column_sorts_by_its_values(open_in_window: Any, window: MainWindow, run: Any, qtbot: Any) -> None:
+    events = open_in_window("Namespaces/team-a/Events")
     row = next(c for c in events.children if c.type is NodeType.OBJECT)
     window.tree.setCurrentIndex(window._view_index(window.model.index_of(row)))
     labels = [window.model.headerData(c, Qt.Orientation.Horizontal) for c in range(render.COL_AGE)]

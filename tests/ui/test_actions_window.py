@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QSettings
-
-from kube9_desktop.config.store import SettingsStore
-from kube9_desktop.headless import load_tree
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.ui.ask_dialogs import IntDialog
 from kube9_desktop.ui.main_window import MainWindow
@@ -29,31 +23,6 @@ def kubectl(sim: Any, *args: str) -> str:
     return out.stdout
 
 
-@pytest.fixture
-def window(qtbot: Any, tmp_path: Path, service_factory: Any, run: Any) -> MainWindow:
-    def shut_down(w: MainWindow) -> None:
-        w.errors.close_all()
-        run(w.shutdown())
-
-    store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    w = MainWindow(store)
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)
-    w.show()
-    w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
-    run(w.model.wait_idle())
-    return w
-
-
-def open_path(window: MainWindow, run: Any, path: str) -> TreeNode:
-    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
-    node = window.model.find(path)
-    assert node is not None, path
-    window.expand_node(node)
-    run(window.model.wait_idle())
-    return node
-
-
 def pods_of(node: TreeNode) -> list[TreeNode]:
     return [c for c in node.children if c.type is NodeType.OBJECT and c.row is not None]
 
@@ -63,11 +32,12 @@ def wait_dialog(window: MainWindow, qtbot: Any) -> Any:
     return window.port.dialog
 
 
-def test_scale_from_the_spin_box_to_the_tree(window: MainWindow, run: Any, qtbot: Any, sim: Any) -> None:
-    deps = open_path(window, run, f"Namespaces/{NS}/Workloads/Deployments")
+def test_scale_from_the_spin_box_to_the_tree(open_in_window: Any,
+                                             window: MainWindow, run: Any, qtbot: Any, sim: Any) -> None:
+    deps = open_in_window(f"Namespaces/{NS}/Workloads/Deployments")
     dep = deps.children[0]
     name = dep.row.name  # type: ignore[union-attr]
-    dep_node = open_path(window, run, f"Namespaces/{NS}/Workloads/Deployments/{name}")
+    dep_node = open_in_window(f"Namespaces/{NS}/Workloads/Deployments/{name}")
     before = int(kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}"))
 
     def dep_pods() -> int:  # the Deployment's ReplicaSets (opened with it) hold its pods
@@ -90,9 +60,10 @@ def test_scale_from_the_spin_box_to_the_tree(window: MainWindow, run: Any, qtbot
     kubectl(sim, "scale", f"deployment/{name}", f"--replicas={before}", "-n", NS)
 
 
-def test_delete_from_the_menu_turns_terminating_then_leaves(window: MainWindow, run: Any, qtbot: Any,
+def test_delete_from_the_menu_turns_terminating_then_leaves(open_in_window: Any,
+                                                            window: MainWindow, run: Any, qtbot: Any,
                                                             sim: Any) -> None:
-    pods = open_path(window, run, f"Namespaces/{NS}/Workloads/Pods")
+    pods = open_in_window(f"Namespaces/{NS}/Workloads/Pods")
     victim = pods_of(pods)[0]
     name = victim.row.name  # type: ignore[union-attr]
     window.tree.setCurrentIndex(window.model.index_of(victim))
@@ -118,8 +89,9 @@ def test_delete_from_the_menu_turns_terminating_then_leaves(window: MainWindow, 
     assert kubectl(sim, "get", "pod", name, "-n", NS, "--ignore-not-found") == ""
 
 
-def test_edit_command_opens_the_editor_in_the_dock(window: MainWindow, run: Any, qtbot: Any, sim: Any) -> None:
-    cms = open_path(window, run, f"Namespaces/{NS}/Config/ConfigMaps")
+def test_edit_command_opens_the_editor_in_the_dock(open_in_window: Any,
+                                                   window: MainWindow, run: Any, qtbot: Any, sim: Any) -> None:
+    cms = open_in_window(f"Namespaces/{NS}/Config/ConfigMaps")
     node = pods_of(cms)[0]
     window.tree.setCurrentIndex(window.model.index_of(node))
     run(window.commands.trigger("edit"))

@@ -3,56 +3,23 @@ the context menu offers what acts on a container, and the details pane shows its
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QSettings
-
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
-from kube9_desktop.kube.backend import KubeOptions
-from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.model.nodes import NodeType
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.ui.logs_view import LogsView
-from kube9_desktop.ui.main_window import MainWindow
+
+SIM_ARGS = ("--pods", "60", "--namespaces", "3", "--nodes", "2", "--churn", "0")
 
 
-@pytest.fixture(scope="module")
-def rsim() -> Iterator[SimProcess]:
-    p = SimProcess.start("--pods", "60", "--namespaces", "3", "--nodes", "2", "--churn", "0")
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture()
-def service(rsim: SimProcess) -> Iterator[KubeService]:
-    svc = KubeService(load_kubeconfig(rsim.kubeconfig), KubeOptions(), backend="api", kubeconfig_path=rsim.kubeconfig)
-    yield svc
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(svc.aclose())
-    finally:
-        loop.close()
-
-
-def test_container_row_double_click_menu_and_details(qtbot: Any, service: KubeService, rsim: SimProcess,
-                                                     tmp_path: Path, run: Any) -> None:
-    items = rsim.request("GET", "/api/v1/pods")["items"]
+def test_container_row_double_click_menu_and_details(qtbot: Any, service: KubeService, module_sim: SimProcess,
+                                                     make_window: Any, run: Any) -> None:
+    items = module_sim.request("GET", "/api/v1/pods")["items"]
     pod = next(p for p in items if len(p["spec"]["containers"]) >= 2)  # a pod with a sidecar (and an init)
     ns, name, side = pod["metadata"]["namespace"], pod["metadata"]["name"], pod["spec"]["containers"][1]["name"]
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
-    w.resize(1200, 800)
-    w.show()
-    w.attach_service(service, context="sim-admin")
-    run(w.model.wait_idle())
+    w = make_window(service=service)
     path = f"Namespaces/{ns}/Workloads/Pods/{name}"
     run(load_tree(w.model, 0, [path], expand_view=w.expand_node))
     node = w.model.find(f"{path}/{side}")
@@ -78,18 +45,14 @@ def test_container_row_double_click_menu_and_details(qtbot: Any, service: KubeSe
     qtbot.waitUntil(lambda: view.shown_count > 0, timeout=15000)
 
 
-def test_double_clicking_an_event_row_selects_its_object(qtbot: Any, service: KubeService, rsim: SimProcess,
-                                                         tmp_path: Path, run: Any) -> None:
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
-    w.resize(1200, 800)
-    w.show()
-    w.attach_service(service, context="sim-admin")
-    run(w.model.wait_idle())
+def test_double_clicking_an_event_row_selects_its_object(qtbot: Any, service: KubeService, module_sim: SimProcess,
+                                                         make_window: Any, run: Any) -> None:
+    w = make_window(service=service)
     run(load_tree(w.model, 0, ["Events"], expand_view=w.expand_node))
     events = w.model.find("Events")
     assert events is not None
-    pods = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in rsim.request("GET", "/api/v1/pods")["items"]}
+    items = module_sim.request("GET", "/api/v1/pods")["items"]
+    pods = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in items}
     row = next(c for c in events.children if c.row is not None and c.row.cells.get("Object", "").startswith("pod/")
                and (c.row.namespace, c.row.cells["Object"][4:]) in pods)
     assert row.row is not None

@@ -3,8 +3,6 @@ Events rows, and a click that selects the event's object."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,33 +11,18 @@ from PySide6.QtCore import QSettings, Qt
 
 from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
-from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.events import EventQuery, EventRow
-from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.ui.events_view import EventsModel, EventsTable, tree_path
 from kube9_desktop.ui.main_window import MainWindow
 
+SIM_ARGS = ("--pods", "120", "--namespaces", "3", "--nodes", "3", "--seed", "3")
+
 
 @pytest.fixture(scope="module")
-def esim() -> Iterator[SimProcess]:
-    p = SimProcess.start("--pods", "120", "--namespaces", "3", "--nodes", "3", "--seed", "3")
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture()
-def service(esim: SimProcess) -> Iterator[KubeService]:
-    svc = KubeService(load_kubeconfig(esim.kubeconfig), KubeOptions(), backend="api", kubeconfig_path=esim.kubeconfig)
-    yield svc
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(svc.aclose())
-    finally:
-        loop.close()
+def esim(module_sim: SimProcess) -> SimProcess:
+    return module_sim
 
 
 def row(uid: str, last: float, type_: str = "Normal", name: str = "x") -> EventRow:

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtGui import QGuiApplication
 
-from kube9_desktop.kube.backend import KubeOptions
-from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.log_session import LogSpec
 from kube9_desktop.kube.pod_logs import ALL_CONTAINERS, LogOptions
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.ui.logs_view import LogsView
 
-
-@pytest.fixture(scope="module")
-def vsim() -> Iterator[SimProcess]:
-    p = SimProcess.start("--pods", "120", "--namespaces", "3", "--nodes", "3", "--seed", "9")
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture()
-def service(vsim: SimProcess) -> Iterator[KubeService]:
-    svc = KubeService(load_kubeconfig(vsim.kubeconfig), KubeOptions(), backend="api", kubeconfig_path=vsim.kubeconfig)
-    yield svc
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(svc.aclose())
-    finally:
-        loop.close()
+SIM_ARGS = ("--pods", "120", "--namespaces", "3", "--nodes", "3", "--seed", "9")
 
 
 def pods(sim: SimProcess) -> list[dict[str, Any]]:
@@ -60,8 +37,8 @@ def make(qtbot: Any, service: KubeService, name: str, kind: str = "pods", **opts
 
 
 def test_a_pod_log_shows_kubectls_lines_without_control_sequences(qtbot: Any, service: KubeService,
-                                                                  vsim: SimProcess) -> None:
-    name = running(vsim)
+                                                                  module_sim: SimProcess) -> None:
+    name = running(module_sim)
     v = make(qtbot, service, name, tail=30)
     qtbot.waitUntil(lambda: v.shown_count == 30, timeout=10000)
     text = v.shown_text()
@@ -72,8 +49,8 @@ def test_a_pod_log_shows_kubectls_lines_without_control_sequences(qtbot: Any, se
     assert "30 lines" in v.status.text()
 
 
-def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
-    name = running(vsim)
+def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, module_sim: SimProcess) -> None:
+    name = running(module_sim)
     v = make(qtbot, service, name, tail=20)
     qtbot.waitUntil(lambda: v.shown_count == 20, timeout=10000)
     v.timestamps.setChecked(True)
@@ -100,8 +77,8 @@ def test_controls_restart_or_redraw(qtbot: Any, service: KubeService, vsim: SimP
     v.grab()  # paints wrapped rows
 
 
-def test_find_highlights_all_and_moves(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
-    v = make(qtbot, service, running(vsim), tail=200)
+def test_find_highlights_all_and_moves(qtbot: Any, service: KubeService, module_sim: SimProcess) -> None:
+    v = make(qtbot, service, running(module_sim), tail=200)
     qtbot.waitUntil(lambda: v.shown_count == 200, timeout=10000)
     v.find_edit.setText("seq=1")
     n = v._matches
@@ -121,8 +98,8 @@ def test_find_highlights_all_and_moves(qtbot: Any, service: KubeService, vsim: S
     assert v.matches.text() == "bad pattern"
 
 
-def test_container_picker_previous_and_errors(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
-    multi = next(p for p in pods(vsim) if len(p["spec"]["containers"]) > 1
+def test_container_picker_previous_and_errors(qtbot: Any, service: KubeService, module_sim: SimProcess) -> None:
+    multi = next(p for p in pods(module_sim) if len(p["spec"]["containers"]) > 1
                  and "running" in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
                  )["metadata"]["name"]
     v = make(qtbot, service, multi, tail=3)
@@ -133,18 +110,18 @@ def test_container_picker_previous_and_errors(qtbot: Any, service: KubeService, 
     v.restart()
     qtbot.waitUntil(lambda: v.shown_count == 9, timeout=10000)
     assert {ln.split(" ", 1)[0] for ln in v.shown_text().splitlines()} == {"main", "metrics", "init-config"}
-    healthy = running(vsim)
+    healthy = running(module_sim)
     w = make(qtbot, service, healthy, previous=True)
     qtbot.waitUntil(lambda: w.notice.isVisible(), timeout=10000)
     assert w.notice.text().startswith("No previous log") and "b00020" in w.notice.styleSheet()
 
 
 def test_merged_deployment_follow_autoscroll_pause_and_close(qtbot: Any, service: KubeService,
-                                                            vsim: SimProcess, tmp_path: Path) -> None:
-    deploys = vsim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments")["items"]
+                                                            module_sim: SimProcess, tmp_path: Path) -> None:
+    deploys = module_sim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments")["items"]
     d = max(deploys, key=lambda d: d["spec"]["replicas"])["metadata"]["name"]
-    base = vsim.stats()["open_connections"]
-    vsim.set_log_rate(10)
+    base = module_sim.stats()["open_connections"]
+    module_sim.set_log_rate(10)
     try:
         v = make(qtbot, service, d, kind="deployments", tail=5, follow=True)
         qtbot.waitUntil(lambda: v.session is not None and len(v.session.sources) >= 2
@@ -160,7 +137,7 @@ def test_merged_deployment_follow_autoscroll_pause_and_close(qtbot: Any, service
         v.jump.click()
         assert sb.value() == sb.maximum() and not v.jump.isVisible()
         v.grab()
-        qtbot.waitUntil(lambda: vsim.stats()["open_connections"] >= base + 2, timeout=5000)
+        qtbot.waitUntil(lambda: module_sim.stats()["open_connections"] >= base + 2, timeout=5000)
         # copy and save are plain text
         v.copy()
         assert "\x1b" not in QGuiApplication.clipboard().text()
@@ -170,14 +147,14 @@ def test_merged_deployment_follow_autoscroll_pause_and_close(qtbot: Any, service
         assert len(saved) == len(v.session.ring) and saved[0].startswith("[pod/")  # type: ignore[union-attr]
         t0 = time.monotonic()
         v.close_streams()
-        qtbot.waitUntil(lambda: vsim.stats()["open_connections"] <= base + 1, timeout=5000)
+        qtbot.waitUntil(lambda: module_sim.stats()["open_connections"] <= base + 1, timeout=5000)
         assert time.monotonic() - t0 < 5
     finally:
-        vsim.set_log_rate(0.5)
+        module_sim.set_log_rate(0.5)
 
 
-def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, vsim: SimProcess) -> None:
-    spec = LogSpec("sim-admin", "team-a", "pods", running(vsim), LogOptions(tail=None))
+def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, module_sim: SimProcess) -> None:
+    spec = LogSpec("sim-admin", "team-a", "pods", running(module_sim), LogOptions(tail=None))
     v = LogsView(service, spec, max_lines=50)
     qtbot.addWidget(v, before_close_func=lambda w: w.close_streams())
     qtbot.waitUntil(lambda: v.session is not None and v.session.finished and v.shown_count > 0, timeout=10000)
@@ -191,7 +168,7 @@ def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, vsim: SimProce
     assert v.lines_view.row_at(v.lines_view.rect().topLeft()) == -1  # the marker row is not a line
 
 
-def test_l_on_a_pod_opens_a_log_tab_and_quitting_closes_it(qtbot: Any, service: KubeService, vsim: SimProcess,
+def test_l_on_a_pod_opens_a_log_tab_and_quitting_closes_it(qtbot: Any, service: KubeService, module_sim: SimProcess,
                                                            tmp_path: Path, run: Any) -> None:
     from PySide6.QtCore import QSettings
 
@@ -206,7 +183,7 @@ def test_l_on_a_pod_opens_a_log_tab_and_quitting_closes_it(qtbot: Any, service: 
     w.attach_service(service, context="sim-admin")
     run(w.model.wait_idle())
     run(load_tree(w.model, 0, ["Namespaces/team-a/Workloads/Pods"], expand_view=w.expand_node))
-    name = running(vsim)
+    name = running(module_sim)
     pods = w.model.find("Namespaces/team-a/Workloads/Pods")
     node = next(c for c in pods.children if c.row is not None and c.row.name == name)
     w.tree.setCurrentIndex(w._view_index(w.model.index_of(node)))

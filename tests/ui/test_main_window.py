@@ -26,20 +26,8 @@ def store(tmp_path: Path) -> SettingsStore:
 
 
 @pytest.fixture
-def window(qtbot: Any, store: SettingsStore, service_factory: Any, run: Any) -> Any:
-    def shut_down(w: MainWindow) -> None:
-        w.errors.close_all()
-        run(w.shutdown())
-
-    w = MainWindow(store)
-    # pytest-qt closes and deletes its widgets before fixtures are torn down: the window must be shut down
-    # (watches, loads, timers) first, not after Qt may already have deleted it.
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)
-    w.show()
-    w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
-    run(w.model.wait_idle())
-    return w
+def window(make_window: Any, store: SettingsStore) -> Any:
+    return make_window(store=store)
 
 
 def expand(window: MainWindow, run: Any, path: str) -> Any:

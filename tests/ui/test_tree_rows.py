@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontMetrics
 
-from kube9_desktop.config.store import SettingsStore
-from kube9_desktop.headless import load_tree
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot: Any, tmp_path: Path, service_factory: Any, run: Any) -> Any:
-    def shut_down(w: MainWindow) -> None:
-        w.errors.close_all()
-        run(w.shutdown())
-
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)  # the window's default size
-    w.show()
-    w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
-    run(w.model.wait_idle())
-    return w
-
-
-def expand(window: MainWindow, run: Any, path: str) -> TreeNode:
-    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
-    node = window.model.find(path)
-    assert node is not None, path
-    window.expand_node(node)
-    run(window.model.wait_idle())
-    return node
 
 
 def reads_whole(window: MainWindow, node: TreeNode) -> bool:
@@ -52,14 +24,15 @@ def reads_whole(window: MainWindow, node: TreeNode) -> bool:
     return right - rect.left() >= needed
 
 
-def test_message_rows_read_whole_at_the_default_size(window: MainWindow, run: Any, qtbot: Any) -> None:
+def test_message_rows_read_whole_at_the_default_size(open_in_window: Any,
+                                                     window: MainWindow, run: Any, qtbot: Any) -> None:
     """Item 24: an error row was cut at the Name column, and the "Partial list" note before its point (what is
     shown). Each reads whole in the default window; why a list is partial is in its tooltip and details."""
     window.context_box.setCurrentText("sim-viewer")
     run(window.model.wait_idle())
-    expand(window, run, "Nodes")
-    namespaces = expand(window, run, "Namespaces")
-    expand(window, run, "Namespaces/team-a/Config/Secrets")
+    open_in_window("Nodes")
+    namespaces = open_in_window("Namespaces")
+    open_in_window("Namespaces/team-a/Config/Secrets")
     messages = [n for n in window.model.context_node().walk()  # type: ignore[union-attr]
                 if n.type in (NodeType.ERROR, NodeType.NOTE) and window._view_index(
                     window.model.index_of(n)).isValid() and n.parent is not None and n.parent.expanded]
@@ -92,13 +65,14 @@ def click_header(window: MainWindow, qtbot: Any, column: int) -> None:
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
 
 
-def test_header_click_sorts_each_list_and_folders_keep_their_order(window: MainWindow, run: Any, qtbot: Any,
+def test_header_click_sorts_each_list_and_folders_keep_their_order(open_in_window: Any,
+                                                                   window: MainWindow, run: Any, qtbot: Any,
                                                                   sim: Any) -> None:
     """Item 26: clicking a column header sorts the rows of every list by it (again: descending, a third time: the
     server's order); folders, lists and the context's rows keep their order."""
     from kube9_desktop.model import render
 
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     workloads = pods.parent
     assert workloads is not None
     root = window.model.context_node()
@@ -134,9 +108,9 @@ def test_header_click_sorts_each_list_and_folders_keep_their_order(window: MainW
     assert window.tree.isExpanded(window.model.index_of(pods))
 
 
-def test_filtering_lists_say_how_many_of_their_rows_match(window: MainWindow, run: Any) -> None:
+def test_filtering_lists_say_how_many_of_their_rows_match(open_in_window: Any, window: MainWindow, run: Any) -> None:
     """Item 26: while filtering, a list says "Pods (3 of 4)": its matching rows of all."""
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     names = [c.row.name for c in pods.children if c.row is not None]
     prefix = names[0].rsplit("-", 2)[0]  # a deployment's pods share its name
     matching = [n for n in names if prefix in n]
@@ -156,9 +130,10 @@ def test_filtering_lists_say_how_many_of_their_rows_match(window: MainWindow, ru
     assert window.model.data(window.model.index_of(pods)) == f"Pods ({len(names)})"
 
 
-def test_details_clear_when_their_row_is_filtered_away_or_removed(window: MainWindow, run: Any, sim: Any) -> None:
+def test_details_clear_when_their_row_is_filtered_away_or_removed(open_in_window: Any,
+                                                                  window: MainWindow, run: Any, sim: Any) -> None:
     """Item 26: the details pane shows the selected row only while the view shows that row."""
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     objects = [c for c in pods.children if c.row is not None]
     target = objects[1]
     assert target.row is not None
