@@ -33,6 +33,7 @@ from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model import children as child_tables
 from kube9_desktop.model import reconcile as rec
 from kube9_desktop.model.keep_current import KeepCurrent
+from kube9_desktop.model.list_pages import ListPages
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.nodes import (
     LoadState,
@@ -75,11 +76,12 @@ class LoadTiming:
 ADD_NAMESPACE_LABEL = "Add a namespace…"
 
 
-class TreeLoader(KeepCurrent, PinnedRows):
+class TreeLoader(KeepCurrent, PinnedRows, ListPages):
     """Context → categories → namespaces → resources: decides what to load and applies the results.
 
     What keeps the tree current once loaded (revisits, recounts, reloads, Refresh, reveal) is
-    :class:`~kube9_desktop.model.keep_current.KeepCurrent`.
+    :class:`~kube9_desktop.model.keep_current.KeepCurrent`; how a list's pages become rows is
+    :class:`~kube9_desktop.model.list_pages.ListPages`.
 
     Attributes:
         root: The invisible root; its only child is the context shown.
@@ -87,10 +89,8 @@ class TreeLoader(KeepCurrent, PinnedRows):
         live: Watches of the lists the user has open (issue 8).
         timing: Load-time measurement.
         accessible_namespaces: Settings → the namespaces to show a user who may not list them.
-        insert_batch: Rows built per loop turn while a list arrives.
+        insert_batch: Rows built per loop turn while a list arrives (:class:`ListPages`).
     """
-
-    insert_batch = 500
 
     def __init__(self, surface: TreeSurface) -> None:
         self._surface = surface
@@ -441,138 +441,6 @@ class TreeLoader(KeepCurrent, PinnedRows):
         """The kind a list's rows are (custom kinds included)."""
         assert self._service is not None
         return self._service.kind(ref.context, ref.kind)
-
-    async def _load_list(self, node: TreeNode, gen: int, user: bool, demand: bool = True) -> None:
-        svc = self._service
-        assert svc is not None
-        ctx = node.context
-        if any(c.type is not NodeType.LOADING for c in node.children):
-            await self._reload_list(node, gen, user, demand)
-            return
-        if demand or node.expanded:
-            self._show_loading(node)
-        try:
-            if node.ref is None:
-                node.ref = await child_tables.resolve_list(svc, node)
-                if not self.is_live(node, gen):
-                    return
-                if node.ref is None:
-                    self.replace_children(node, [note_node(child_tables.no_list_note(node), ctx)])
-                    node.mark_loaded()
-                    return
-            ref = node.ref
-            kind = self.kind_of(ref)
-            # A list shown in an order of its own (Events, newest first) is sorted whole before it shows.
-            ordered = kind.seen_column is not None
-            placeholder = True
-            count = 0
-            pending: list[Row] = []
-            async for page in svc.list(ref, demand=demand):
-                if not self.is_live(node, gen):
-                    return
-                node.list_rv = page.resource_version or node.list_rv
-                if placeholder:
-                    self.clear_children(node)
-                    placeholder = False
-                rows = child_tables.picked(node, page.rows)
-                count += len(rows)
-                node.count = count if page.last or node.match is not None else count + (page.remaining or 0)
-                self.changed(node)
-                pending += rows
-                if not ordered and self._rows_due(node, len(pending)):
-                    rows, pending = pending, []
-                    await self._append_rows(node, gen, rows, kind)
-            if not self.is_live(node, gen):
-                return
-            if pending:
-                await self._append_rows(node, gen, rec.in_order(pending, kind), kind)
-                if not self.is_live(node, gen):
-                    return
-            if placeholder:
-                self.clear_children(node)
-            node.count = count
-            node.note = ""
-            # Loaded before it is announced: a view re-reads whether the row has children when its label changes,
-            # and a list still LOADING "may have children" (an empty list kept its expand arrow after a Refresh).
-            node.mark_loaded()
-            self.changed(node)
-            self.timing.last_insert_at = time.monotonic()
-            self.live.track(node)
-        except KubeError as e:
-            if self.is_live(node, gen):
-                self.fail(node, e, user)
-
-    def _rows_due(self, node: TreeNode, rows: int) -> bool:
-        """Whether ``rows`` rows held back for a loading ``node`` should be inserted now.
-
-        Every insert that views see under an expanded row costs a layout of all the row's shown rows and a repaint
-        (together 30-50 ms for 2,000 rows). So a list open in a view gets its first rows at once, then the rest
-        of its shown window in one insert, and after that rows as they come (views do not see them). A list no
-        view has open costs no layout: its rows go in as they come.
-        """
-        if not node.children or not node.expanded:
-            return True
-        room = node.shown - len(node.children)
-        return room <= 0 or rows >= room
-
-    async def _append_rows(self, node: TreeNode, gen: int, rows: list[Row], kind: Kind) -> None:
-        """Append rows, giving the event loop a turn every :attr:`insert_batch` rows so the window stays smooth.
-
-        Building a row's node costs a few microseconds, so nodes are built :attr:`insert_batch` at a time, one
-        loop turn each; they are inserted as :meth:`_rows_due` says (a list open in a view gets the rest of its
-        shown window in one insert).
-        """
-        ctx = node.context
-        batch: list[TreeNode] = []
-        for start in range(0, len(rows), self.insert_batch):
-            if start:
-                await asyncio.sleep(0)
-                if not self.is_live(node, gen):
-                    return
-            batch += [object_node(r, kind, ctx) for r in rows[start:start + self.insert_batch]]
-            if self._rows_due(node, len(batch)):
-                self._surface.insert(node, batch)
-                batch = []
-        if batch:
-            self._surface.insert(node, batch)
-
-    async def _list_rows(self, ref: ListRef, demand: bool) -> tuple[list[Row], str, bool]:
-        """A whole list: (rows, resourceVersion, served from the cache)."""
-        assert self._service is not None
-        rows: list[Row] = []
-        rv, cached = "", True
-        async for page in self._service.list(ref, demand=demand):
-            rows.extend(page.rows)
-            rv = page.resource_version or rv
-            cached = cached and page.from_cache
-        return rows, rv, cached
-
-    async def _reload_list(self, node: TreeNode, gen: int, user: bool, demand: bool = True) -> None:
-        """Re-list a loaded node and reconcile its rows in place (expansion and selection survive)."""
-        svc = self._service
-        assert svc is not None and node.ref is not None
-        try:
-            rows, rv, _ = await self._list_rows(node.ref, demand)
-        except KubeError as e:
-            if not self.is_live(node, gen):
-                return
-            if any(c.type is NodeType.OBJECT for c in node.children):
-                # Keep what the user sees; say the refresh failed.
-                node.note = f"refresh failed: {e.title}"
-                node.mark_loaded()
-                self.changed(node)
-                self._surface.notify_failed(e, user)
-            else:
-                self.fail(node, e, user)
-            return
-        if not self.is_live(node, gen):
-            return
-        self.reconcile(node, rows, self.kind_of(node.ref))
-        node.list_rv = rv
-        node.note = ""
-        node.mark_loaded()
-        self.changed(node)
-        self.live.track(node)
 
     def fail(self, node: TreeNode, error: KubeError, user: bool) -> None:
         """``node`` could not be loaded: an error row (or a partial list) in place of its children."""

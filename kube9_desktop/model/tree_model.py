@@ -1,6 +1,7 @@
 """The cluster tree as a ``QAbstractItemModel``: the Qt adapter over :mod:`.nodes`, driven by :mod:`.loader`.
 
-This module only adapts: it answers Qt's questions about the nodes (``index``, ``data``, ...), and it is the
+This module only adapts: it answers Qt's questions about the nodes (``index``, ``data``, ...) and hands the loader's
+work to it. Its base :class:`~kube9_desktop.model.shown_rows.ShownRowsModel` is the
 :class:`~kube9_desktop.model.ports.TreeSurface` through which the :class:`~kube9_desktop.model.loader.TreeLoader`
 changes the tree, announcing each change to views (``begin/end*Rows``) and keeping long lists to a shown window
 (see ``SHOW_ROWS``). What to load, when, and how results become rows is the loader's job (Qt-free); what a node's
@@ -9,13 +10,11 @@ children are is :mod:`.children`'s tables; how rows are brought up to date is :m
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import shiboken6
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QModelIndex,
     QModelRoleData,
     QModelRoleDataSpan,
@@ -33,8 +32,9 @@ from kube9_desktop.kube.rows import Column, Row
 from kube9_desktop.model import render
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.loader import TreeLoader
-from kube9_desktop.model.nodes import LEAF_KEY_BIT, SHOW_ROWS, LoadState, NodeType, TreeNode
+from kube9_desktop.model.nodes import LEAF_KEY_BIT, LoadState, NodeType, TreeNode
 from kube9_desktop.model.pins import Pin
+from kube9_desktop.model.shown_rows import ShownRowsModel
 from kube9_desktop.model.usage import UsageBook
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole,
 FLEET_LABEL = "All clusters"
 
 
-class ClusterTreeModel(QAbstractItemModel):
+class ClusterTreeModel(ShownRowsModel):
     """Context → categories → namespaces → resources, loaded lazily through ``fetchMore``.
 
     Signals:
@@ -73,24 +73,17 @@ class ClusterTreeModel(QAbstractItemModel):
     #: The header now names another kind's columns (the window shows the kind columns it fills, hides the rest).
     header_changed = Signal()
 
-    #: Rows a long list shows more of each time its last shown row scrolls into view (see SHOW_ROWS).
-    show_step = SHOW_ROWS
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._loader = TreeLoader(self)
         self._root = self._loader.root
         self._contexts = self._loader.contexts
-        # internalId -> node for every node an index was made for; detached nodes are removed (a stale index then
-        # resolves to an inert placeholder instead of a dangling pointer).
-        self._registry: dict[int, TreeNode] = {}
         self._dead = TreeNode(NodeType.NOTE, "")
         #: The "All clusters" row, above the context row: selecting it shows the fleet (every context's health).
         self._fleet = TreeNode(NodeType.FLEET, FLEET_LABEL)
         self._root.add_children([self._fleet])
         #: CPU/Memory figures of the context shown (the window's metrics refresher sets them; None: empty cells).
         self.usage: UsageBook | None = None
-        self._changing = 0  # > 0 between begin*Rows and end*Rows
         #: The header's titles: the generic ones, and the kind columns of the list last made current.
         self.header_columns: tuple[Column, ...] | None = None
         self._headers = render.header_labels(None)
@@ -239,16 +232,6 @@ class ClusterTreeModel(QAbstractItemModel):
         if not index.isValid():
             return self._root
         return self._registry.get(index.internalId(), self._dead)
-
-    def _key(self, node: TreeNode) -> int:
-        self._registry[node.key] = node
-        return node.key
-
-    def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
-        """The index of ``node`` (invalid for the root or a node not in the visible tree)."""
-        if node is self._root or node.parent is None or not self._exposed(node):
-            return QModelIndex()
-        return self.createIndex(node.position(), column, self._key(node))
 
     def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:
         # A view layout asks this for every shown row (5,000 times for a long list), so it makes one call into Qt:
@@ -425,189 +408,7 @@ class ClusterTreeModel(QAbstractItemModel):
                     self.dataChanged.emit(first, last)
             stack.extend(k for k in kids if k.children)
 
-    # ------------------------------------------------------------------ tree surgery (signals only when visible)
-
-    def _exposed(self, node: TreeNode) -> bool:
-        """Whether views know ``node``: it is in the current tree and inside the shown rows of every ancestor."""
-        n = node
-        while n is not self._root:
-            p = n.parent
-            if p is None or n.position() >= p.shown:
-                return False
-            n = p
-        return True
-
-    def _insert(self, parent: TreeNode, nodes: list[TreeNode], at: int | None = None) -> None:
-        n = len(nodes)
-        if not n:
-            return
-        at = len(parent.children) if at is None else at
-        # Views hear only of rows that land inside the shown window (see SHOW_ROWS). Rows inserted among shown
-        # ones are all shown (the window grows, so no shown row is pushed out of it); rows appended at the
-        # window's end fill it up; the rest wait, silently, for show_more.
-        visible = min(len(parent.children), parent.shown)
-        shown = parent.shown
-        if at < visible:
-            entering = n
-            shown = max(shown, visible + n)
-        elif at == visible:
-            entering = max(0, min(n, shown - visible))
-        else:
-            entering = 0
-        if entering and self._exposed(parent):
-            self._changing += 1
-            self.beginInsertRows(self.index_of(parent), at, at + entering - 1)
-            parent.add_children(nodes, at)
-            parent.shown = shown  # only now: until endInsertRows views must still count the rows as before
-            self.endInsertRows()
-            self._changing -= 1
-        else:
-            parent.add_children(nodes, at)
-            parent.shown = shown
-        self._loader.timing.last_insert_at = time.monotonic()
-
-    def _reveal(self, node: TreeNode) -> None:
-        """Tell views of an opened list's rows (one loaded while closed keeps them from views: TreeNode.revealed)."""
-        if node.revealed:
-            return
-        node.revealed = True
-        if node.hidden_rows:
-            self.show_more(node, self.show_step)
-        else:
-            node.shown = max(node.shown, self.show_step)  # no rows yet: they show as they arrive
-
-    def show_more(self, node: TreeNode, rows: int | None = None) -> int:
-        """Show views up to ``rows`` (default :attr:`show_step`) more of ``node``'s waiting children; returns how
-        many were added."""
-        more = min(self.show_step if rows is None else rows, node.hidden_rows)
-        if more <= 0:
-            return 0
-        node.revealed = True
-        first = node.shown
-        if self._exposed(node):
-            self._changing += 1
-            self.beginInsertRows(self.index_of(node), first, first + more - 1)
-            node.shown += more
-            self.endInsertRows()
-            self._changing -= 1
-        else:
-            node.shown += more
-        if not node.hidden_rows:
-            node.shown = max(node.shown, self.show_step)  # all shown: rows still to come show as they arrive
-        return more
-
-    def show_everything(self) -> int:
-        """Show every waiting row of every loaded tree (the filter searches what views see); returns the count."""
-        added = 0
-        for root in list(self._contexts.values()):
-            for node in root.walk():
-                if node.hidden_rows:
-                    added += self.show_more(node, node.hidden_rows)
-        return added
-
-    def _remove(self, parent: TreeNode, first: int, last: int) -> None:
-        if last < first:
-            return
-        removed = parent.children[first:last + 1]
-        # Views hear only of the shown rows removed. While rows wait behind the window it shrinks by as many, so
-        # they stay waiting (views are not told of them); otherwise the window keeps its size.
-        shown_removed = max(0, min(last, parent.shown - 1) - first + 1)
-        shrink = shown_removed if len(parent.children) > parent.shown else 0
-        if shown_removed and self._exposed(parent):
-            self._changing += 1
-            self.beginRemoveRows(self.index_of(parent), first, first + shown_removed - 1)
-            del parent.children[first:last + 1]
-            parent.shown -= shrink
-            self.endRemoveRows()
-            self._changing -= 1
-        else:
-            del parent.children[first:last + 1]
-            parent.shown -= shrink
-        for n in removed:
-            self._detach_subtree(n)
-        if not parent.revealed:
-            return  # views see none of its rows until it is opened
-        if not parent.hidden_rows:
-            # Nothing waits: the window is back to its full size (views see the same rows either way), so a list
-            # emptied for a reload or an error row shows what comes next.
-            parent.shown = max(parent.shown, self.show_step)
-        elif parent.shown <= 0:
-            self.show_more(parent)  # every shown row went: show the waiting ones, or the list looks empty
-
-    def move(self, parent: TreeNode, src: int, dst: int) -> None:
-        """Move ``parent``'s child at ``src`` to ``dst`` (``dst < src``), telling views what they can see of it."""
-        exposed = self._exposed(parent)
-        if src < parent.shown:  # a move inside the shown window
-            if exposed:
-                pidx = self.index_of(parent)
-                self.beginMoveRows(pidx, src, src, pidx, dst)
-            parent.children.insert(dst, parent.children.pop(src))
-            if exposed:
-                self.endMoveRows()
-        elif dst < parent.shown:
-            # A waiting row moves into the shown window: for views it is an insertion, and the window grows
-            # by one so the last shown row stays shown.
-            if exposed:
-                self.beginInsertRows(self.index_of(parent), dst, dst)
-            parent.children.insert(dst, parent.children.pop(src))
-            parent.shown += 1
-            if exposed:
-                self.endInsertRows()
-        else:
-            parent.children.insert(dst, parent.children.pop(src))
-
-    def _detach_subtree(self, node: TreeNode) -> None:
-        registry = self._registry
-        for n in node.walk():
-            registry.pop(n.key, None)
-            self._loader.detached(n)
-
-    def _clear_children(self, node: TreeNode) -> None:
-        self._remove(node, 0, len(node.children) - 1)
-
-    def _replace_children(self, node: TreeNode, nodes: list[TreeNode]) -> None:
-        self._clear_children(node)
-        self._insert(node, nodes)
-
-    def _changed(self, node: TreeNode) -> None:
-        if node.parent is not None and self._exposed(node):
-            # One signal per cell: a view repaints just those cells. Given a range, QTreeView repaints its whole
-            # viewport (20-30 ms with the window full of rows), and a loading list's label (its count) changes with
-            # every page: twenty full repaints while 10,000 pods arrive.
-            row, key = node.position(), self._key(node)
-            # Only an object's row (and the context's status) has more than a name: a list's, a folder's or a note's
-            # change (its count, note, loading state) is its first cell. Fewer signals: a loading list's count
-            # changes with every page.
-            if node.row is not None:
-                cols: Iterable[int] = range(_COLUMNS)
-            else:
-                cols = (render.COL_NAME, render.COL_STATUS) if node.type is NodeType.CONTEXT else (render.COL_NAME,)
-            for col in cols:
-                cell = self.createIndex(row, col, key)
-                self.dataChanged.emit(cell, cell)
-
-    # ------------------------------------------------------------------ the loader's surface (ports.TreeSurface)
-
-    @property
-    def changing(self) -> bool:
-        """Whether a change is being announced to views right now."""
-        return bool(self._changing)
-
-    def insert(self, parent: TreeNode, nodes: list[TreeNode], at: int | None = None) -> None:
-        """Insert ``nodes`` under ``parent`` (see :meth:`_insert`)."""
-        self._insert(parent, nodes, at)
-
-    def remove(self, parent: TreeNode, first: int, last: int) -> None:
-        """Remove ``parent``'s children ``first..last`` (see :meth:`_remove`)."""
-        self._remove(parent, first, last)
-
-    def changed(self, node: TreeNode) -> None:
-        """``node``'s own row changed (see :meth:`_changed`)."""
-        self._changed(node)
-
-    def reveal(self, node: TreeNode) -> None:
-        """Tell views of an opened list's rows (see :meth:`_reveal`)."""
-        self._reveal(node)
+    # ------------------------------------------------------------------ the loader's surface: its notifications
 
     def notify_failed(self, error: KubeError, user: bool) -> None:
         """Emit :attr:`load_failed`."""

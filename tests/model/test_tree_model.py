@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from kube9_desktop.headless import format_tree, load_tree
-from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LEAF_KEY_BIT, LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
 
@@ -181,116 +177,6 @@ def test_crd_expands_to_custom_resources(service_factory: Any, run: Any, sim_nam
     open_path(model, run, "Cluster resources/CustomResourceDefinitions/widgets.example.com")
     got = child_names(model.find("Cluster resources/CustomResourceDefinitions/widgets.example.com"))
     assert got and got == sim_names("/apis/example.com/v1/widgets")
-
-
-@contextlib.contextmanager
-def team_a_pods_unloaded(model: ClusterTreeModel, sim: Any, latency_ms: int) -> Iterator[TreeNode]:
-    """team-a's loaded Pods list, back to UNLOADED with the cache dropped; until the block ends the sim delays
-    that one list by ``latency_ms`` (so its next load is seen in flight)."""
-    pods = model.find("Namespaces/team-a/Workloads/Pods")
-    assert pods is not None
-    sim.set_faults([{"path": "^/api/v1/namespaces/team-a/pods$", "latency_ms": latency_ms, "rate": 1.0}])
-    try:
-        model.service.invalidate()  # type: ignore[union-attr]
-        pods.generation += 1
-        model._clear_children(pods)
-        pods.state = LoadState.UNLOADED
-        yield pods
-    finally:
-        sim.clear_faults()
-
-
-def test_fetch_more_returns_at_once_and_shows_loading(service_factory: Any, run: Any, sim: Any) -> None:
-    model = make_model(service_factory())
-    open_path(model, run, "Namespaces/team-a", depth=1)
-    with team_a_pods_unloaded(model, sim, latency_ms=400) as pods:
-        idx = model.index_of(pods)
-        assert model.canFetchMore(idx)
-        t0 = time.perf_counter()
-        model.fetchMore(idx)
-        assert time.perf_counter() - t0 < 0.05, "fetchMore must not block"
-        assert pods.state is LoadState.LOADING
-        assert not model.canFetchMore(idx), "canFetchMore must be false while a load is in flight"
-        assert [c.type for c in pods.children] == [NodeType.LOADING]
-        assert model.data(model.index(0, 0, idx)) == "Loading…"
-        run(model.wait_idle())
-        assert pods.state is LoadState.LOADED and pods.children[0].type is NodeType.OBJECT
-
-
-def test_a_list_open_while_it_loads_shows_its_first_page_then_fills_its_window_in_one_insert(
-        service_factory: Any, run: Any, sim: Any, sim_names: Any) -> None:
-    """Every insert a view sees under an open row costs it a layout of all that row's shown rows and a repaint: a
-    list opened while it loads gets its first page at once, then the rest of its shown window in one insert; rows
-    past the window wait (views are not told of them) until the user scrolls on."""
-    model = make_model(service_factory(page_size=10))
-    model.show_step = 25
-    inserts: list[int] = []
-
-    def on_insert(parent: Any, first: int, last: int) -> None:
-        if model.node(parent).label == "Pods" and model.node(parent).namespace == "team-a":
-            inserts.append(last - first + 1)
-
-    model.rowsInserted.connect(on_insert)
-    open_path(model, run, "Namespaces/team-a/Workloads", depth=1)
-    with team_a_pods_unloaded(model, sim, latency_ms=150) as pods:
-        inserts.clear()
-        index = model.index_of(pods)
-        model.fetchMore(index)  # the view opens it: it loads while open
-        model.set_expanded(pods, True)
-        run(model.wait_idle())
-    want = sim_names("/api/v1/namespaces/team-a/pods")
-    assert len(want) > 40
-    assert child_names(pods) == want
-    assert inserts == [1, 10, 15], inserts  # "Loading…", the first page, the rest of the window
-    assert model.rowCount(index) == 25 and pods.hidden_rows == len(want) - 25
-    assert model.show_more(pods) == min(25, len(want) - 25) and inserts[-1] == min(25, len(want) - 25)
-
-
-def test_a_list_no_view_has_open_keeps_its_rows_from_views_until_it_is_opened(service_factory: Any,
-                                                                               run: Any) -> None:
-    """QTreeView repaints its whole viewport when a closed row gets its first children and lays the whole tree out
-    again when any row anywhere is removed. A list loaded only for its count tells views nothing of its rows, nor of
-    their changes, until it is opened; then they appear in one insert."""
-    model = make_model(service_factory(page_size=10))
-    model.show_step = 10
-    inserts: list[int] = []
-    removes: list[int] = []
-    model.rowsInserted.connect(lambda p, first, last: inserts.append(last - first + 1)
-                               if model.node(p).label == "Pods" else None)
-    model.rowsRemoved.connect(lambda p, first, last: removes.append(last - first + 1)
-                              if model.node(p).label == "Pods" else None)
-    open_path(model, run, "Namespaces/team-b", depth=1)
-    pods = model.find("Namespaces/team-b/Workloads/Pods")
-    assert pods is not None and not pods.expanded and pods.state is LoadState.LOADED
-    index = model.index_of(pods)
-    assert len(pods.children) > 15 and pods.count == len(pods.children)
-    assert inserts == [] and model.rowCount(index) == 0 and model.hasChildren(index)
-    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(pods.children)})"  # no "first 0 shown"
-    model._remove(pods, 0, 0)  # a pod deleted while the list is closed: views hear nothing of it
-    assert removes == [] and model.rowCount(index) == 0
-    model.set_expanded(pods, True)
-    run(model.wait_idle())
-    assert inserts == [10] and model.rowCount(index) == 10
-    assert render.cell_text(pods, render.COL_NAME).endswith("first 10 shown")
-
-
-def test_changes_are_announced_cell_by_cell(service_factory: Any, run: Any) -> None:
-    """Given a range of cells, QTreeView repaints its whole viewport (20-30 ms full of rows); a loading list's
-    count changes with every page, so changes are announced one cell at a time (a view then repaints that row)."""
-    model = make_model(service_factory(page_size=10))
-    changes: list[tuple[int, int, int, int]] = []
-    model.dataChanged.connect(lambda tl, br, roles=None: changes.append((tl.row(), tl.column(), br.row(),
-                                                                          br.column())))
-    open_path(model, run, "Namespaces/team-a/Workloads/Pods")
-    assert len(changes) > 10
-    assert all((r1, c1) == (r2, c2) for r1, c1, r2, c2 in changes), changes[:5]
-    # A list's change (its count while it loads) is its name cell alone; only object rows change more.
-    assert {c for _, c, _, _ in changes} == {render.COL_NAME, render.COL_STATUS}
-    pods = model.find("Namespaces/team-a/Workloads/Pods")
-    assert pods is not None
-    changes.clear()
-    model.changed(pods.children[0])  # an object's row: every cell may have changed
-    assert {c for _, c, _, _ in changes} == set(range(model.columnCount()))
 
 
 def test_unreachable_context_is_one_error_row_and_others_still_work(service_factory: Any, run: Any) -> None:
@@ -646,63 +532,6 @@ def test_multi_data_answers_what_data_answers(service_factory: Any, run: Any) ->
                 assert same(rd.data()) == same(expected), (node.label, col, role)
                 answered += expected is not None
     assert answered > 100
-
-
-@pytest.fixture(scope="module")
-def window_sim() -> Any:
-    """A sim of our own: the windowed-list test deletes pods."""
-    from kube9_desktop.sim.process import SimProcess
-
-    s = SimProcess.start("--pods", "90", "--namespaces", "3", "--nodes", "1")
-    yield s
-    s.stop()
-
-
-def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any) -> None:
-    """Views see ``children[:shown]`` of a long list, while rows inside and behind the window are removed and
-    re-listed, more rows are shown, and then all of them (Qt's model tester watches the same in
-    test_model_passes_qt_model_tester_while_loading)."""
-    from kube9_desktop.kube.kubeconfig import load_kubeconfig
-    from kube9_desktop.kube.service import KubeService
-    from kube9_desktop.model import render
-
-    svc = KubeService(load_kubeconfig(window_sim.kubeconfig))
-    model = ClusterTreeModel()
-    model.set_service(svc)
-    model.set_context("sim-admin", user=False)
-    open_path(model, run, "Namespaces/team-a/Workloads", depth=1, timeout=120)
-    pods = model.find("Namespaces/team-a/Workloads/Pods")
-    assert pods is not None
-    assert pods.state is LoadState.LOADED and model.rowCount(model.index_of(pods)) == 0  # loaded, never opened
-    model.show_step = 6
-    open_path(model, run, "Namespaces/team-a/Workloads/Pods", timeout=120)  # opened: its first 6 rows show
-    index = model.index_of(pods)
-    names = [c.row.name for c in pods.children if c.row is not None]
-    assert len(names) > 14 and model.rowCount(index) == 6 and pods.hidden_rows == len(names) - 6
-    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(names)})  — first 6 shown"
-    assert model.index_of(pods.children[5]).isValid() and not model.index_of(pods.children[6]).isValid()
-    # Delete a shown pod and two waiting ones; Refresh re-lists and reconciles in place.
-    for victim in (names[1], names[10], names[-1]):
-        window_sim.remove_pod("team-a", victim)
-    model.refresh()
-    run(model.wait_idle(), 120)
-    left = [c.row.name for c in pods.children if c.row is not None]
-    assert sorted(left) == sorted(set(names) - {names[1], names[10], names[-1]})
-    assert model.rowCount(index) == 5  # the shown pod went; the waiting ones stay waiting
-    assert model.show_more(pods) == 6 and model.rowCount(index) == 11
-    waiting = sum(n.hidden_rows for n in model.context_node().walk())  # type: ignore[union-attr]
-    assert pods.hidden_rows == len(left) - 11 and waiting > pods.hidden_rows  # and lists never opened
-    assert model.show_everything() == waiting and model.rowCount(index) == len(left)
-    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(left)})"
-    # A windowed list whose reload fails: its rows make way for one error row, which views see.
-    from kube9_desktop.kube.errors import ErrorKind, KubeError
-
-    pods.shown = 3
-    model._fail(pods, KubeError(ErrorKind.SERVER, "Server error", "The server failed."), user=False)
-    assert [c.type for c in pods.children] == [NodeType.ERROR] and model.rowCount(index) == 1
-    assert pods.shown >= 3 and model.index_of(pods.children[0]).isValid()
-    run(model.shutdown())
-    run(svc.aclose())
 
 
 def test_reveal_path_opens_each_node_and_returns_the_last(service_factory: Any, run: Any, sim_names: Any) -> None:

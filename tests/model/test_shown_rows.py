@@ -1,0 +1,135 @@
+"""The shown window of the tree against a running kube9-sim (:mod:`kube9_desktop.model.shown_rows`): views hear
+only of the rows they can see, changes are announced cell by cell, long lists grow window by window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kube9_desktop.headless import load_tree
+from kube9_desktop.model import render
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.tree_model import ClusterTreeModel
+
+
+def child_names(node: TreeNode | None) -> list[str]:
+    assert node is not None
+    return sorted(c.row.name for c in node.children if c.type is NodeType.OBJECT and c.row is not None)
+
+
+def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1, timeout: float = 30) -> None:
+    run(load_tree(model, depth, list(paths)), timeout)
+
+
+def make_model(service: Any, context: str = "sim-admin", failures: list[Any] | None = None) -> ClusterTreeModel:
+    model = ClusterTreeModel()
+    if failures is not None:
+        model.load_failed.connect(lambda e, user: failures.append((e, user)))
+    model.set_service(service)
+    model.set_context(context, user=True)
+    return model
+
+
+def test_a_list_no_view_has_open_keeps_its_rows_from_views_until_it_is_opened(service_factory: Any,
+                                                                               run: Any) -> None:
+    """QTreeView repaints its whole viewport when a closed row gets its first children and lays the whole tree out
+    again when any row anywhere is removed. A list loaded only for its count tells views nothing of its rows, nor of
+    their changes, until it is opened; then they appear in one insert."""
+    model = make_model(service_factory(page_size=10))
+    model.show_step = 10
+    inserts: list[int] = []
+    removes: list[int] = []
+    model.rowsInserted.connect(lambda p, first, last: inserts.append(last - first + 1)
+                               if model.node(p).label == "Pods" else None)
+    model.rowsRemoved.connect(lambda p, first, last: removes.append(last - first + 1)
+                              if model.node(p).label == "Pods" else None)
+    open_path(model, run, "Namespaces/team-b", depth=1)
+    pods = model.find("Namespaces/team-b/Workloads/Pods")
+    assert pods is not None and not pods.expanded and pods.state is LoadState.LOADED
+    index = model.index_of(pods)
+    assert len(pods.children) > 15 and pods.count == len(pods.children)
+    assert inserts == [] and model.rowCount(index) == 0 and model.hasChildren(index)
+    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(pods.children)})"  # no "first 0 shown"
+    model._remove(pods, 0, 0)  # a pod deleted while the list is closed: views hear nothing of it
+    assert removes == [] and model.rowCount(index) == 0
+    model.set_expanded(pods, True)
+    run(model.wait_idle())
+    assert inserts == [10] and model.rowCount(index) == 10
+    assert render.cell_text(pods, render.COL_NAME).endswith("first 10 shown")
+
+
+def test_changes_are_announced_cell_by_cell(service_factory: Any, run: Any) -> None:
+    """Given a range of cells, QTreeView repaints its whole viewport (20-30 ms full of rows); a loading list's
+    count changes with every page, so changes are announced one cell at a time (a view then repaints that row)."""
+    model = make_model(service_factory(page_size=10))
+    changes: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda tl, br, roles=None: changes.append((tl.row(), tl.column(), br.row(),
+                                                                          br.column())))
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods")
+    assert len(changes) > 10
+    assert all((r1, c1) == (r2, c2) for r1, c1, r2, c2 in changes), changes[:5]
+    # A list's change (its count while it loads) is its name cell alone; only object rows change more.
+    assert {c for _, c, _, _ in changes} == {render.COL_NAME, render.COL_STATUS}
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    changes.clear()
+    model.changed(pods.children[0])  # an object's row: every cell may have changed
+    assert {c for _, c, _, _ in changes} == set(range(model.columnCount()))
+
+
+@pytest.fixture(scope="module")
+def window_sim() -> Any:
+    """A sim of our own: the windowed-list test deletes pods."""
+    from kube9_desktop.sim.process import SimProcess
+
+    s = SimProcess.start("--pods", "90", "--namespaces", "3", "--nodes", "1")
+    yield s
+    s.stop()
+
+
+def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any) -> None:
+    """Views see ``children[:shown]`` of a long list, while rows inside and behind the window are removed and
+    re-listed, more rows are shown, and then all of them (Qt's model tester watches the same in
+    test_model_passes_qt_model_tester_while_loading)."""
+    from kube9_desktop.kube.kubeconfig import load_kubeconfig
+    from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.model import render
+
+    svc = KubeService(load_kubeconfig(window_sim.kubeconfig))
+    model = ClusterTreeModel()
+    model.set_service(svc)
+    model.set_context("sim-admin", user=False)
+    open_path(model, run, "Namespaces/team-a/Workloads", depth=1, timeout=120)
+    pods = model.find("Namespaces/team-a/Workloads/Pods")
+    assert pods is not None
+    assert pods.state is LoadState.LOADED and model.rowCount(model.index_of(pods)) == 0  # loaded, never opened
+    model.show_step = 6
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", timeout=120)  # opened: its first 6 rows show
+    index = model.index_of(pods)
+    names = [c.row.name for c in pods.children if c.row is not None]
+    assert len(names) > 14 and model.rowCount(index) == 6 and pods.hidden_rows == len(names) - 6
+    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(names)})  — first 6 shown"
+    assert model.index_of(pods.children[5]).isValid() and not model.index_of(pods.children[6]).isValid()
+    # Delete a shown pod and two waiting ones; Refresh re-lists and reconciles in place.
+    for victim in (names[1], names[10], names[-1]):
+        window_sim.remove_pod("team-a", victim)
+    model.refresh()
+    run(model.wait_idle(), 120)
+    left = [c.row.name for c in pods.children if c.row is not None]
+    assert sorted(left) == sorted(set(names) - {names[1], names[10], names[-1]})
+    assert model.rowCount(index) == 5  # the shown pod went; the waiting ones stay waiting
+    assert model.show_more(pods) == 6 and model.rowCount(index) == 11
+    waiting = sum(n.hidden_rows for n in model.context_node().walk())  # type: ignore[union-attr]
+    assert pods.hidden_rows == len(left) - 11 and waiting > pods.hidden_rows  # and lists never opened
+    assert model.show_everything() == waiting and model.rowCount(index) == len(left)
+    assert render.cell_text(pods, render.COL_NAME) == f"Pods ({len(left)})"
+    # A windowed list whose reload fails: its rows make way for one error row, which views see.
+    from kube9_desktop.kube.errors import ErrorKind, KubeError
+
+    pods.shown = 3
+    model._fail(pods, KubeError(ErrorKind.SERVER, "Server error", "The server failed."), user=False)
+    assert [c.type for c in pods.children] == [NodeType.ERROR] and model.rowCount(index) == 1
+    assert pods.shown >= 3 and model.index_of(pods.children[0]).isValid()
+    run(model.shutdown())
+    run(svc.aclose())
