@@ -4,38 +4,13 @@ kept across a refresh, message rows spanning the row, long lists growing as they
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
 
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
 from kube9_desktop.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SettingsStore:
-    return SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def window(qtbot: Any, store: SettingsStore, service_factory: Any, run: Any) -> Any:
-    def shut_down(w: MainWindow) -> None:
-        w.errors.close_all()
-        run(w.shutdown())
-
-    w = MainWindow(store)
-    # pytest-qt closes and deletes its widgets before fixtures are torn down: the window must be shut down
-    # (watches, loads, timers) first, not after Qt may already have deleted it.
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)
-    w.show()
-    w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
-    run(w.model.wait_idle())
-    return w
 
 
 def expand(window: MainWindow, run: Any, path: str) -> Any:
