@@ -22,17 +22,26 @@ MIN_COLUMN = 48
 
 
 def name_width(wanted: int, viewport: int) -> int:
-    """The width Name keeps before other columns get theirs: its rows' width, up to a third of the view (at least
-    200 px). A 1280 px window with the details pane open showed names as "…" (the fitted columns took it all)."""
-    return min(wanted, max(200, viewport // 3))
+    """The width Name keeps before other columns get theirs: its rows' width, up to two fifths of the view (at least
+    200 px). A 1280 px window with the details pane open showed names as "…" (the fitted columns took it all); with a
+    third, pod names five levels deep still lost their distinguishing tail (the view now elides the middle)."""
+    return min(wanted, max(200, viewport * 2 // 5))
 
 
-def share(wanted: dict[int, int], room: int) -> dict[int, int]:
+def share(wanted: dict[int, int], room: int, keep: Sequence[int] = ()) -> dict[int, int]:
     """Widths for columns wanting ``wanted`` in ``room`` pixels: all they want if it fits, else water-filling
-    (narrow columns keep their width, the wide ones share the rest equally, none under :data:`MIN_COLUMN`)."""
+    (narrow columns keep their width, the wide ones share the rest equally, none under :data:`MIN_COLUMN`).
+
+    Columns in ``keep`` get their width first (up to half the room): a status elided to "Cra…Off" hid the one word
+    a user scans the column for, while a roles or image column reads fine shortened."""
     if sum(wanted.values()) <= room:
         return dict(wanted)
     out: dict[int, int] = {}
+    for col in keep:
+        if col in wanted:
+            out[col] = max(MIN_COLUMN, min(wanted[col], room // 2))
+            room -= out[col]
+    wanted = {col: w for col, w in wanted.items() if col not in out}
     left, cols = room, sorted(wanted, key=wanted.__getitem__)
     for i, col in enumerate(cols):
         fair = left // (len(cols) - i)
@@ -48,12 +57,14 @@ class ColumnFitter(QObject):
         tree: The view.
         stretch: The column that takes the spare width (Name).
         fitted: The columns sized to their contents.
+        keep: Fitted columns that keep their width when space is short (Status; see :func:`share`).
     """
 
-    def __init__(self, tree: QTreeView, stretch: int, fitted: Sequence[int]) -> None:
+    def __init__(self, tree: QTreeView, stretch: int, fitted: Sequence[int], keep: Sequence[int] = ()) -> None:
         super().__init__(tree)
         self.tree = tree
         self.fitted = tuple(fitted)
+        self.keep = tuple(keep)
         self.stretch = stretch
         self.fits = 0  # measurements made (tests and benchmarks)
         header = tree.header()
@@ -86,7 +97,7 @@ class ColumnFitter(QObject):
             wanted[col] = max(self.tree.sizeHintForColumn(col), header.sectionSizeHint(col))
         room = self.tree.viewport().width() - name_width(self.tree.sizeHintForColumn(self.stretch),
                                                          self.tree.viewport().width())
-        for col, width in share(wanted, room).items():
+        for col, width in share(wanted, room, self.keep).items():
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
 

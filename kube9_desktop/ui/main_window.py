@@ -182,7 +182,8 @@ class MainWindow(WindowRows, QMainWindow):
         # every layout).
         self.tree.header().setResizeContentsPrecision(0)
         self.column_fit = ColumnFitter(self.tree, render.COL_NAME, (render.COL_STATUS, *render.KIND_COLUMNS,
-                                                                    render.COL_AGE, *render.USAGE_COLUMNS))
+                                                                    render.COL_AGE, *render.USAGE_COLUMNS),
+                                       keep=(render.COL_STATUS,))
         self.kind_columns = KindColumns(self)  # the header names the current list's kind columns
         add_namespace.open_when_empty(self)  # no namespace to show: the offer to add one is in sight
         self.details = DetailsPane(self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeView, QWidget
 
 
@@ -15,6 +16,9 @@ class ClusterTreeView(QTreeView):
         self.setUniformRowHeights(True)
         # Pods sit five levels deep: 16 px a level (Qt's default is 20) leaves their names 20 px more.
         self.setIndentation(16)
+        # Generated names differ at their end (api-6mcr8fz25n-4x7qk, api-6mcr8fz25n-7b2lp): eliding the middle keeps
+        # the part that tells them apart. Set on the view, not by a delegate, so painting stays in C++.
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
     def lay_out_now(self) -> None:
         """Do a pending layout now; the window calls this just before it paints.

@@ -169,6 +169,8 @@ def test_deployment_names_stay_whole_beside_the_kind_and_usage_columns(sim: Any,
     assert tree.visualRect(first).left() + 16 + 8 + widest <= header.sectionSize(render.COL_NAME)
     shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
     assert sum(header.sectionSize(c) for c in shown) <= tree.viewport().width() + 1  # no column pushed out
+    # A name too long for its column keeps its distinguishing tail (generated names differ at the end).
+    assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle
 
 
 def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
@@ -177,7 +179,9 @@ def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
     assert share({1: 50, 2: 80}, 500) == {1: 50, 2: 80}
     assert share({1: 50, 2: 300, 3: 400}, 450) == {1: 50, 2: 200, 3: 200}
     assert share({1: 400, 2: 400}, 20) == {1: MIN_COLUMN, 2: MIN_COLUMN}
-    assert name_width(100, 760) == 100 and name_width(500, 760) == 253 and name_width(500, 450) == 200
+    assert share({1: 130, 2: 300, 3: 400}, 450, keep=(1,)) == {1: 130, 2: 160, 3: 160}  # Status stays whole
+    assert share({1: 400, 2: 100}, 300, keep=(1,)) == {1: 150, 2: 100}  # ... up to half the room
+    assert name_width(100, 760) == 100 and name_width(500, 760) == 304 and name_width(500, 450) == 200
 
 
 def test_a_narrow_window_overflows_the_toolbar_and_keeps_the_filter(sim: Any, make_window: Any, run: Any,
