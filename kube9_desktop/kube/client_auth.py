@@ -2,7 +2,8 @@
 
 :class:`AuthenticatedApi` wraps one official ``ApiClient`` built by the official per-context loader into a fresh
 ``Configuration`` (never the process-global default, which races between contexts). Its urllib3 pool is sized to the
-number of worker threads, so parallel lists reuse connections and urllib3 never logs "Connection pool is full".
+number of worker threads (plus a few for side readers), so parallel lists reuse connections and urllib3 never logs
+"Connection pool is full".
 Exec credentials are shared per context (:class:`~kube9_desktop.kube.exec_plugin.ExecAuth`): renewed before they
 expire, taken over when another client of the context renewed them, re-run once after a 401. OIDC and token files
 re-authenticate by rebuilding the client. :class:`ConnectSettings` hands the TLS settings and auth headers to
@@ -34,6 +35,9 @@ from kube9_desktop.kube.server_url import with_scheme
 from kube9_desktop.kube.status_errors import kubectl_kubeconfig, transform_exception
 
 __all__ = ["AuthenticatedApi", "ConnectSettings"]
+
+#: Pooled connections kept beyond the worker threads, for readers running beside the tree (see ``_build``).
+SIDE_READERS = 4
 
 @dataclass(frozen=True)
 class ConnectSettings:
@@ -114,8 +118,11 @@ class AuthenticatedApi:
             self._cred = cred
             config_dict = with_exec_credential(self._config_dict, cred)
         cfg = Configuration()
-        # Sized to the worker threads so parallel requests never wait for (or discard) a pooled connection.
-        cfg.connection_pool_maxsize = max(1, self.options.workers)
+        # Sized to the worker threads so parallel requests never wait for (or discard) a pooled connection, plus
+        # room for the readers that run beside the tree's workers (the usage poller, the overview, the details
+        # pane's get): with exactly ``workers`` the demo logged "Connection pool is full, discarding connection"
+        # and paid a fresh TLS handshake for each discarded one. The tree alone still uses at most ``workers``.
+        cfg.connection_pool_maxsize = max(1, self.options.workers) + SIDE_READERS
         # No urllib3-level retries: our own loop retries with backoff, Retry-After and correct error mapping.
         cfg.retries = False
         try:

@@ -36,3 +36,28 @@ def test_a_missing_client_certificate_file_is_a_kubeconfig_problem(write_config:
     with pytest.raises(KubeError) as ei:
         make_client(kc, "test", KubeOptions())
     assert ei.value.kind is ErrorKind.KUBECONFIG and ei.value.context == "test", ei.value
+
+
+def test_readers_beside_the_workers_do_not_overflow_the_pool(sim: SimProcess, write_config: Callable[..., str],
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """The usage poller and the overview read beside the tree's ``workers`` threads: with a pool of exactly
+    ``workers`` the demo logged "Connection pool is full, discarding connection" (and re-did a TLS handshake)."""
+    import threading
+
+    from kube9_desktop.kube.client_auth import SIDE_READERS
+
+    workers = 2
+    kc = load_kubeconfig(write_config(user={"token": sim.admin_token()}))
+    client = make_client(kc, "test", KubeOptions(workers=workers))
+    sim.set_faults([{"path": r"^/version$", "latency_ms": 300}])  # all requests overlap
+    try:
+        threads = [threading.Thread(target=client.get_json, args=("/version",)) for _ in range(workers + SIDE_READERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        # Returned to the pool, not discarded: the same connections serve the next round.
+        assert "Connection pool is full" not in caplog.text
+    finally:
+        sim.set_faults([])
+        client.close()
