@@ -18,7 +18,7 @@ from kube9_desktop.kube.kinds import StatusRule
 from kube9_desktop.model import children as child_tables
 from kube9_desktop.model.children import relation
 from kube9_desktop.model.lag import LoopLagMonitor
-from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, child_at, split_path
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.text import escape_controls
 
@@ -75,18 +75,19 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
         level = [c for n in level for c in n.children if c.expandable and not child_tables.on_demand(c)]
     for path in paths:
         node: TreeNode | None = root
-        parts = [p for p in path.split("/") if p]
-        for i, part in enumerate(parts):
+        parts = split_path(path)
+        i = 0
+        while i < len(parts):
             assert node is not None
             expand_row(model, node)
             if callable(expand_view):
                 expand_view(node)
             await model.wait_idle()
-            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
-                        None)
+            node, after = child_at(node, parts, i)
             if node is None:
-                problems.append(f"--expand {path}: no row '{part}' under '{'/'.join(parts[:i]) or root.label}'")
+                problems.append(f"--expand {path}: no row '{parts[i]}' under '{'/'.join(parts[:i]) or root.label}'")
                 break
+            i = after
         if node is not None:
             expand_row(model, node)
             if callable(expand_view):

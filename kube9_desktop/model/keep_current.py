@@ -15,7 +15,7 @@ from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model import children as child_tables
-from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, child_at, split_path
 from kube9_desktop.model.ports import TreeSurface
 
 if TYPE_CHECKING:
@@ -143,17 +143,17 @@ class KeepCurrent:
         Returns:
             The node at the end of the path (its ancestors open) or ``None``, and how many parts were found.
         """
-        parts = [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
+        parts = split_path(path)
         opener = open_node or self.open_node
         node = self.context_node()
         found = 0
-        for part in parts:
+        i = 0
+        while i < len(parts):
             if node is None:
                 break
             opener(node)
             await self.wait_for(node)
-            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
-                        None)
+            node, i = child_at(node, parts, i)
             if node is not None:
                 found += 1
         return node, found

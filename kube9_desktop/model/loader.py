@@ -39,10 +39,12 @@ from kube9_desktop.model.nodes import (
     LoadState,
     NodeType,
     TreeNode,
+    child_at,
     error_node,
     loading_node,
     note_node,
     object_node,
+    split_path,
 )
 from kube9_desktop.model.pinned_rows import PinnedRows
 from kube9_desktop.model.pins import Pin
@@ -155,13 +157,13 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
 
     def find(self, path: str | Iterable[str]) -> TreeNode | None:
         """The node at a slash-separated path of base labels below the context root (``Namespaces/team-a``)."""
-        parts = [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
+        parts = split_path(path)
         node = self.context_node()
-        for part in parts:
+        i = 0
+        while i < len(parts):
             if node is None:
                 return None
-            node = next((c for c in node.children if (c.row.name if c.row is not None else c.label) == part),
-                        None)
+            node, i = child_at(node, parts, i)
         return node
 
     # ------------------------------------------------------------------ changes (all through the surface)

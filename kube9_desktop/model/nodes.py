@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
@@ -181,12 +181,24 @@ class TreeNode:
             n = n.parent
         return d
 
+    @property
+    def segment(self) -> str:
+        """This node's part of a tree path: its label, an object's name, or ``namespace/name`` for an object listed
+        with other namespaces' objects ("All namespaces", the cluster's Events, "Pinned"), where names repeat."""
+        row = self.row
+        if row is None or self.type is not NodeType.OBJECT:
+            return self.label
+        parent = self.parent
+        if row.namespace and parent is not None and parent.namespace is None:
+            return f"{row.namespace}/{row.name}"
+        return row.name
+
     def path(self) -> tuple[str, ...]:
-        """Base labels from below the root down to this node (identifies a node across reloads)."""
+        """Segments (:attr:`segment`) from below the root down to this node (identifies a node across reloads)."""
         parts: list[str] = []
         n: TreeNode | None = self
         while n is not None and n.type is not NodeType.ROOT:
-            parts.append(n.label if n.type is not NodeType.OBJECT or n.row is None else n.row.name)
+            parts.append(n.segment)
             n = n.parent
         return tuple(reversed(parts))
 
@@ -205,6 +217,30 @@ class TreeNode:
         self.state = LoadState.LOADED
         self.demand_load = False
         self.loaded_at = time.monotonic()
+
+
+def split_path(path: str | Iterable[str]) -> list[str]:
+    """A tree path's parts: a string is split at ``/`` (so ``namespace/name`` arrives as two parts, see
+    :func:`child_at`), parts are taken as they are."""
+    return [p for p in path.split("/") if p] if isinstance(path, str) else list(path)
+
+
+def child_at(node: TreeNode, parts: list[str], i: int) -> tuple[TreeNode | None, int]:
+    """The child of ``node`` that ``parts[i]`` names, and the index of the part after it.
+
+    A child whose :attr:`~TreeNode.segment` is ``namespace/name`` is named by one part or, in a path split at
+    ``/``, by two (``parts[i]`` and ``parts[i + 1]``).
+    """
+    part = parts[i]
+    for c in node.children:
+        if c.segment == part:
+            return c, i + 1
+    if i + 1 < len(parts) and node.namespace is None:
+        joined = f"{part}/{parts[i + 1]}"
+        for c in node.children:
+            if c.segment == joined:
+                return c, i + 2
+    return None, i + 1
 
 
 def object_node(row: Row, kind: Kind, context: str) -> TreeNode:

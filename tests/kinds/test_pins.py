@@ -77,7 +77,7 @@ def test_the_pinned_group_holds_the_real_rows(psim: SimProcess, run: Any) -> Non
     model.set_service(svc)
     model.set_context(CTX, user=True)
     try:
-        run(load_tree(model, 1, [f"{PINNED}/{dep}"]), 60)
+        run(load_tree(model, 1, [f"{PINNED}/team-a/{dep}"]), 60)
         root = model.context_node()
         assert root is not None and root.children[0].label == PINNED
         group = root.children[0]

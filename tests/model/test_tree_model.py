@@ -61,7 +61,7 @@ def test_model_passes_qt_model_tester_while_loading(qtmodeltester: Any, tiny_sim
     model.set_context("sim-viewer", user=False)
     # The "All clusters" row sits above the context row (checked by the tester through the switch above).
     assert [n.type for n in model.loader.root.children] == [NodeType.FLEET, NodeType.CONTEXT]
-    open_path(model, run, "Namespaces/team-a/Workloads", f"{PINNED}/{dep}", timeout=240)
+    open_path(model, run, "Namespaces/team-a/Workloads", f"{PINNED}/team-a/{dep}", timeout=240)
     pinned = model.find(PINNED)
     assert pinned is not None and [c.type for c in pinned.children] == [NodeType.OBJECT, NodeType.NOTE,
                                                                         NodeType.NOTE]
