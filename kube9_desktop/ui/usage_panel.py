@@ -91,12 +91,17 @@ class UsageChart(QWidget):
         xs = [(t - now) / 60 for t, _ in series]
         cpu = [u.cpu for _, u in series]
         mem = [u.memory for _, u in series]
+        # The pane's title right above names the object: the caption says only what the lines cover.
+        self.setToolTip(title)
         if len(series) > 1:
-            self.caption.setText(f"<b>{title}</b> — usage over the last {max(1, round(-xs[0]))} min "
-                                 f"({len(series)} samples, every 15 s)")
+            secs = -xs[0] * 60
+            covered = f"{round(secs)} s" if secs < 90 else f"{round(secs / 60)} min"
+            self.caption.setText(f"Usage over the last {covered} ({len(series)} samples, one every 15 s)")
         else:
-            self.caption.setText(f"<b>{title}</b> — first sample; the history grows every 15 s")
-        span = max(1.0, -xs[0]) if xs else 1.0
+            self.caption.setText("Usage: first sample; the history grows every 15 s")
+        # The x axis spans the samples there are (not a fixed minute): two samples 15 s apart drew a short line
+        # squeezed against the right edge of an empty plot.
+        span = -xs[0] if xs and xs[0] < 0 else 1.0
         for (w, curve, label), ys, fmt, name in zip(self.plots, (cpu, mem), (format_cpu, format_memory),
                                                      ("CPU", "Memory"), strict=True):
             # One sample is no line (a line needs two points): it is drawn as a dot at "now" until the next one.

@@ -117,9 +117,14 @@ def test_usage_columns_and_history(window: MainWindow, run: Any, hsim: SimProces
     series = panel.trackers["sim-admin"].series("nodes", None, first.label)
     if len(series) == 1:  # one sample is a dot (a one-point line draws nothing) until the next poll
         assert "first sample" in panel.chart.caption.text()
+        assert first.label not in panel.chart.caption.text()  # the pane's title names it, right above
         assert all(curve.opts["symbol"] == "o" for _, curve, _ in panel.chart.plots)
     else:
-        assert "usage over the last" in panel.chart.caption.text()
+        assert "Usage over the last" in panel.chart.caption.text()
+        plot, curve, _ = panel.chart.plots[0]
+        xs, _ys = curve.getData()
+        (x0, x1), _ = plot.viewRange()
+        assert x0 == pytest.approx(xs[0]) and x1 == pytest.approx(0)  # the samples span the whole width
     # Metrics gone: said once, on the list row, with the reason as its tooltip; object rows stay empty.
     metrics_mode("absent")
     panel.trackers.clear()
@@ -214,3 +219,27 @@ def test_usage_waits_for_an_open_list_to_arrive_and_reads_its_namespace_only(win
     sample = panel.trackers["sim-admin"].latest
     assert sample is not None and sample.scope == frozenset({"scenarios"})
     assert sample.pods and {ns for ns, _ in sample.pods} == {"scenarios"}
+
+
+def test_usage_chart_spans_the_samples_it_has(qtbot: Any) -> None:
+    """Two samples 15 s apart drew a short line against the right edge of a one-minute plot, under a caption that
+    repeated the pane's title; the x axis now covers the samples and the caption what they cover."""
+    import time
+
+    from kube9_desktop.kube.metrics import Usage
+    from kube9_desktop.ui.usage_panel import UsageChart
+
+    chart = UsageChart()
+    qtbot.addWidget(chart)
+    now = time.time()
+    chart.show_series("Pod api-1", [(now - 30, Usage(100, 2**20)), (now - 15, Usage(120, 2**21)),
+                                    (now, Usage(90, 2**20))])
+    assert chart.caption.text().startswith("Usage over the last 30 s (3 samples") and "api-1" not in \
+        chart.caption.text()
+    for plot, curve, _label in chart.plots:
+        xs, _ = curve.getData()
+        (x0, x1), _ = plot.viewRange()
+        assert x0 == pytest.approx(xs[0], abs=1e-3) and x1 == pytest.approx(0, abs=1e-3)
+    assert chart.plots[0][2].text() == "CPU 90m (min 90m, max 120m)"
+    chart.show_series("Pod api-1", [(now - 600, Usage(1, 1)), (now, Usage(2, 2))])
+    assert "last 10 min (2 samples" in chart.caption.text()
