@@ -1,4 +1,4 @@
-"""The context client: requests through one pooled, authenticated ``kubernetes`` ``ApiClient`` per context.
+"""The context client: requests through one pooled, authenticated transport per context.
 
 :class:`ContextClient` (built and authenticated by :class:`~kube9_desktop.kube.client_auth.AuthenticatedApi`)
 makes every request of one kubeconfig context. Every request carries a (connect, read) timeout; responses are read
@@ -12,8 +12,9 @@ a request whose body is read as it arrives (watches, log follows) and returns a 
 ``close``.
 
 The client is split into one module per job, and ``kubernetes`` / ``urllib3`` are imported by those modules only:
-:mod:`.client_auth` alone builds ``ApiClient`` (the ``kubernetes`` loader) and this module alone calls it (its
-request machinery); :mod:`.pool` alone extends urllib3's pools (connection counting, the shared TLS context);
+:mod:`.client_auth` builds the transport (:mod:`.transport` reads the kubeconfig; :mod:`.library_client` alone
+imports ``kubernetes``, for the users that need its loader) and this module alone sends requests through it;
+:mod:`.pool` alone builds and extends urllib3's pools (connection counting, the shared TLS context);
 :mod:`.status_errors` alone maps their exceptions and ``Status`` bodies into
 :class:`~kube9_desktop.kube.errors.KubeError`; :mod:`.exec_plugin` runs exec credential plugins (no HTTP library).
 No exception of either library leaves them.
@@ -27,7 +28,7 @@ import socket
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 import urllib3
@@ -71,6 +72,9 @@ log = logging.getLogger(__name__)
 #: says when to come back.
 MAX_RETRY_AFTER = 5.0
 
+#: The ``User-Agent`` of every request.
+USER_AGENT = "kube9-desktop"
+
 JSON = "application/json"
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -99,7 +103,7 @@ class ContextClient(AuthenticatedApi):
         """Up to ``count`` connections to open ahead of the first requests (see :func:`.pool.take_spares`); each
         is opened with :meth:`connect_spare`, in parallel, and the requests that come meanwhile wait for them."""
         try:
-            pool = self._api.rest_client.pool_manager.connection_from_url(self.server)
+            pool = self._transport.pool_manager.connection_from_url(self.server)
         except Exception:  # a URL urllib3 refuses: the first request reports it
             return []
         return [(pool, conn) for conn in take_spares(pool, count, self.options.connect_timeout)]
@@ -140,22 +144,21 @@ class ContextClient(AuthenticatedApi):
             headers: More request headers (``Content-Type`` among them when there is a body).
         """
         self._sync_exec()
-        api = self._api
-        header_params = {"Accept": accept, **(headers or {})}
-        _, url, all_headers, _, _ = api.param_serialize(
-            method=method,
-            resource_path=path,
-            query_params=list(query) or None,
-            header_params=header_params,
-            auth_settings=["BearerToken"],
-        )
+        transport = self._transport
+        all_headers = {"Accept": accept, **(headers or {}), "User-Agent": USER_AGENT}
+        authorization = transport.authorization()
+        if authorization:
+            all_headers["authorization"] = authorization
+        url = transport.host + path
+        if query:
+            url += "?" + url_query(query)
         with self._stats.lock:
             self._stats.requests += 1
         connect, read = self._timeout(read_timeout)
-        # Straight to the pool rather than through ApiClient.call_api: its REST layer re-encodes bodies by content
-        # type (a JSON patch that is not a list becomes a strategic merge patch; bytes with a JSON content type
-        # fail). The URL and the auth headers still come from the ApiClient, so every verb authenticates alike.
-        return api.rest_client.pool_manager.request(
+        # Straight to the pool: the kubernetes ApiClient's REST layer re-encodes bodies by content type (a JSON
+        # patch that is not a list becomes a strategic merge patch; bytes with a JSON content type fail). Every verb
+        # authenticates alike, with the transport's current header.
+        return transport.pool_manager.request(
             method,
             url,
             body=body,
@@ -438,9 +441,9 @@ class ContextClient(AuthenticatedApi):
         """Close the pooled connections of this client (and of clients retired by re-authentication)."""
         with self._lock:
             self._closed = True
-            for api in [*self._retired, self._api]:
+            for transport in [*self._retired, self._transport]:
                 try:
-                    api.close()
+                    transport.close()
                 except Exception:  # closing must never fail the caller
                     log.debug("closing client for %s failed", self.context, exc_info=True)
             self._retired.clear()
@@ -456,6 +459,17 @@ class ContextClient(AuthenticatedApi):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
                 except (OSError, ValueError):
                     pass
+
+
+def url_query(query: Sequence[tuple[str, Any]]) -> str:
+    """The query string of ``query``, encoded as the ``kubernetes`` client encodes it (booleans as ``true`` /
+    ``false``, values percent-encoded, ``/`` kept)."""
+    parts = []
+    for key, value in query:
+        if isinstance(value, bool):
+            value = str(value).lower()
+        parts.append(f"{key}={quote(str(value))}")
+    return "&".join(parts)
 
 
 def make_client(kubeconfig: Kubeconfig, context: str, options: KubeOptions,

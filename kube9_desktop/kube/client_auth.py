@@ -1,16 +1,15 @@
-"""Building a context's authenticated ``kubernetes`` ``ApiClient``, and keeping its credentials current.
+"""Building a context's authenticated transport, and keeping its credentials current.
 
-:class:`AuthenticatedApi` wraps one official ``ApiClient`` built by the official per-context loader into a fresh
-``Configuration`` (never the process-global default, which races between contexts). Its urllib3 pool is sized to the
-number of worker threads (plus a few for side readers), so parallel lists reuse connections and urllib3 never logs
-"Connection pool is full".
-Exec credentials are shared per context (:class:`~kube9_desktop.kube.exec_plugin.ExecAuth`): renewed before they
-expire, taken over when another client of the context renewed them, re-run once after a 401. OIDC and token files
-re-authenticate by rebuilding the client. :class:`ConnectSettings` hands the TLS settings and auth headers to
-connections outside the pool (exec and port-forward WebSockets).
-
-This module alone builds ``ApiClient`` (imports the ``kubernetes`` loader); :mod:`.client` makes the requests through
-it (retries, writes, streams).
+:class:`AuthenticatedApi` builds one :class:`~kube9_desktop.kube.transport.Transport` per context: a urllib3 pool
+sized to the number of worker threads plus a few for side readers (parallel lists reuse connections and urllib3
+never logs "Connection pool is full") and the ``Authorization`` header. The context's kubeconfig entries are read by
+:mod:`.transport` as the official loader reads them; a user with an ``auth-provider`` or a cluster behind a
+``proxy-url`` gets the official ``kubernetes`` ``ApiClient`` instead (:mod:`.library_client`, the only importer of
+that package). Exec credentials are shared per context (:class:`~kube9_desktop.kube.exec_plugin.ExecAuth`): renewed
+before they expire, taken over when another client of the context renewed them, re-run once after a 401. OIDC and
+token files re-authenticate by rebuilding the transport. :class:`ConnectSettings` hands the TLS settings and auth
+headers to connections outside the pool (exec and port-forward WebSockets). :mod:`.client` makes the requests
+(retries, writes, streams).
 """
 
 from __future__ import annotations
@@ -22,17 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import urllib3
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config.kube_config import new_client_from_config_dict
 
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.credentials import user_credentials, with_exec_credential
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import PoolStats, counting_pool_classes, share_ssl_context
+from kube9_desktop.kube.pool import PoolStats, make_pool_manager
 from kube9_desktop.kube.server_url import with_scheme
 from kube9_desktop.kube.status_errors import kubectl_kubeconfig, transform_exception
+from kube9_desktop.kube.transport import Transport, direct_settings, needs_library
 
 __all__ = ["AuthenticatedApi", "ConnectSettings"]
 
@@ -65,7 +63,7 @@ class ConnectSettings:
 
 
 class AuthenticatedApi:
-    """One kubeconfig context's authenticated ``ApiClient`` and its credentials; thread-safe.
+    """One kubeconfig context's authenticated transport and its credentials; thread-safe.
 
     The base of :class:`~kube9_desktop.kube.client.ContextClient`, which adds the requests.
 
@@ -103,32 +101,41 @@ class AuthenticatedApi:
         self._stats = PoolStats()
         self._lock = threading.RLock()
         self._auth_lock = threading.Lock()
-        self._cred: ExecCredential | None = None  # the exec credential this client's ApiClient is using
-        self._retired: list[ApiClient] = []
+        self._cred: ExecCredential | None = None  # the exec credential this client's transport is using
+        self._retired: list[Transport] = []
         self._closed = False
-        self._api = self._build()
+        self._transport = self._build()
 
     # -- construction ----------------------------------------------------------------------------------------
 
-    def _build(self) -> ApiClient:
-        """Build a fresh ApiClient (runs the exec plugin if the user has one); raises KubeError."""
+    def _build(self) -> Transport:
+        """Build a fresh transport (runs the exec plugin if the user has one); raises KubeError.
+
+        Most users are read here (:func:`.transport.direct_settings`); an ``auth-provider`` or a ``proxy-url``
+        goes through the official loader (:mod:`.library_client`, which imports ``kubernetes``).
+        """
         config_dict = user_credentials(self._config_dict, self.context)
         if self.exec_auth is not None:
             cred = self.exec_auth.get(self.options.exec_timeout)
             self._cred = cred
             config_dict = with_exec_credential(self._config_dict, cred)
-        cfg = Configuration()
         # Sized to the worker threads so parallel requests never wait for (or discard) a pooled connection, plus
         # room for the readers that run beside the tree's workers (the usage poller, the overview, the details
         # pane's get): with exactly ``workers`` the demo logged "Connection pool is full, discarding connection"
         # and paid a fresh TLS handshake for each discarded one. The tree alone still uses at most ``workers``.
-        cfg.connection_pool_maxsize = max(1, self.options.workers) + SIDE_READERS
-        # No urllib3-level retries: our own loop retries with backoff, Retry-After and correct error mapping.
-        cfg.retries = False
+        pool_size = max(1, self.options.workers) + SIDE_READERS
+        transport: Transport
         try:
-            api = new_client_from_config_dict(
-                config_dict=config_dict, context=self.context, persist_config=False, client_configuration=cfg
-            )
+            if needs_library(config_dict) is None:
+                settings = direct_settings(config_dict, self.context)
+                transport = Transport(make_pool_manager(settings, pool_size, self._stats), settings)
+            else:
+                from kube9_desktop.kube.library_client import library_transport
+
+                transport = library_transport(config_dict, self.context, pool_size, self._stats,
+                                              exec_managed=self.exec_auth is not None)
+        except KubeError:
+            raise
         except Exception as exc:  # ConfigException, OSError (missing cert file), ValueError ...
             err = transform_exception(exc, context=self.context, server=self.server, options=self.options)
             if err.kind in (ErrorKind.UNREACHABLE, ErrorKind.UNKNOWN, ErrorKind.PROTOCOL):
@@ -141,45 +148,34 @@ class AuthenticatedApi:
                     details={"error": type(exc).__name__},
                 )
             raise err from None
-        if self.exec_auth is not None:
-            # The loader installs a hook that re-applies its own (stale) token before every request; we manage
-            # exec tokens ourselves.
-            cfg.refresh_api_key_hook = None
-        if not cfg.verify_ssl:
+        if not transport.settings.verify:
             # The user chose insecure-skip-tls-verify for this cluster (kubectl stays quiet about it too);
             # urllib3 would otherwise warn on every single request.
             warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
-        pool_manager = api.rest_client.pool_manager
-        pool_manager.pool_classes_by_scheme = counting_pool_classes(self._stats)
-        share_ssl_context(pool_manager.connection_pool_kw)
-        api.user_agent = "kube9-desktop"
-        return api
+        return transport
 
     @property
-    def api(self) -> ApiClient:
-        """The current official ApiClient."""
-        return self._api
+    def transport(self) -> Transport:
+        """The current transport (pool and credentials)."""
+        return self._transport
 
     def connect_settings(self) -> ConnectSettings:
         """The TLS settings and current auth headers for a connection of our own (renews exec credentials)."""
         self._sync_exec()
-        cfg = self._api.configuration
-        if cfg.refresh_api_key_hook is not None:
-            cfg.refresh_api_key_hook(cfg)
+        transport = self._transport
+        tls = transport.settings
         headers: dict[str, str] = {}
-        token = cfg.get_api_key_with_prefix("BearerToken") or cfg.get_api_key_with_prefix("authorization")
-        if token:
-            headers["Authorization"] = token
-        elif cfg.username or cfg.password:
-            headers["Authorization"] = cfg.get_basic_auth_token()
+        authorization = transport.authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         return ConnectSettings(
             server=self.server,
-            verify=bool(cfg.verify_ssl),
-            ca_file=cfg.ssl_ca_cert or None,
-            ca_data=cfg.ca_cert_data or None,
-            cert_file=cfg.cert_file or None,
-            key_file=cfg.key_file or None,
-            server_name=cfg.tls_server_name or None,
+            verify=tls.verify,
+            ca_file=tls.ca_file,
+            ca_data=tls.ca_data,
+            cert_file=tls.cert_file,
+            key_file=tls.key_file,
+            server_name=tls.server_name,
             headers=headers,
         )
 
@@ -199,7 +195,7 @@ class AuthenticatedApi:
             if cred is self._cred:
                 return
             if cred.token and self._cred is not None and self._cred.token:
-                self._api.configuration.api_key["BearerToken"] = f"Bearer {cred.token}"
+                self._transport.set_bearer(cred.token)
                 self._cred = cred
                 return
         self._rebuild()  # client certificates from a plugin: a new client (it reads exec_auth's current one)
@@ -207,8 +203,8 @@ class AuthenticatedApi:
     def _rebuild(self) -> None:
         new = self._build()
         with self._lock:
-            self._retired.append(self._api)
-            self._api = new
+            self._retired.append(self._transport)
+            self._transport = new
 
     def _reauthenticate(self, seen: ExecCredential | None) -> bool:
         """After a 401: a newer exec credential (another client's or a new plugin run), or a rebuilt client for

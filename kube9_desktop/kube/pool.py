@@ -6,9 +6,10 @@ closing the client can shut down sockets a worker is blocked on. :func:`share_ss
 TLS settings once instead of once per connection. :func:`request_deadline` gives a request a total time limit
 (urllib3's timeouts apply to each connect and each read only), enforced by one watchdog thread.
 
-Libraries: this module alone extends ``urllib3``'s pool classes and builds its ``SSLContext``; :mod:`.client`
-alone builds and calls ``kubernetes``' ``ApiClient`` and :mod:`.status_errors` alone maps their exceptions. None of
-them lets an exception of either library out.
+Libraries: this module alone builds and extends ``urllib3``'s pools (:func:`make_pool_manager`) and builds their
+``SSLContext``; :mod:`.library_client` alone builds ``kubernetes``' ``ApiClient`` (for the users that need it),
+:mod:`.client` alone sends requests, and :mod:`.status_errors` alone maps their exceptions. None of them lets an
+exception of either library out.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context, resolve_cert_reqs
 
 from kube9_desktop.kube.backend import ContextStats, StatsRecorder
+from kube9_desktop.kube.transport import DirectSettings
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +206,27 @@ def give_back(pool: Any, conn: Any, error: BaseException | None = None) -> None:
             w.error = error
         w.pending -= 1
         w.cond.notify_all()
+
+
+def make_pool_manager(settings: DirectSettings, maxsize: int, stats: PoolStats) -> PoolManager:
+    """The urllib3 pool manager for :mod:`.transport`'s settings: the arguments ``kubernetes``' REST client gives
+    it (``cert_reqs``, CA, client certificate, ``server_hostname`` for ``tls-server-name``, no urllib3 retries, one
+    pool of ``maxsize`` connections per host), with the counting pool classes and one shared TLS context."""
+    pool_args: dict[str, Any] = {
+        "cert_reqs": ssl.CERT_REQUIRED if settings.verify else ssl.CERT_NONE,
+        "ca_certs": settings.ca_file,
+        "cert_file": settings.cert_file,
+        "key_file": settings.key_file,
+        "ca_cert_data": settings.ca_data,
+        "retries": False,
+        "maxsize": maxsize,
+    }
+    if settings.server_name:
+        pool_args["server_hostname"] = settings.server_name
+    manager = PoolManager(**pool_args)
+    manager.pool_classes_by_scheme = counting_pool_classes(stats)
+    share_ssl_context(manager.connection_pool_kw)
+    return manager
 
 
 def share_ssl_context(pool_kw: dict[str, Any]) -> None:
