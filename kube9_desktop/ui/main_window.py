@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,8 @@ from kube9_desktop.ui.usage_panel import UsagePanel
 from kube9_desktop.ui.window_port import WindowPort
 from kube9_desktop.ui.window_rows import WindowRows
 
+#: How long the first paint after a tree layout waits (see MainWindow.event): a loop turn, with time for what waits.
+PAINT_AFTER_LAYOUT_MS = 4
 #: Context names listed in the "unknown context" hint (a kubeconfig may have 20,000).
 NAMES_IN_HINT = 10
 
@@ -69,6 +71,8 @@ class MainWindow(WindowRows, QMainWindow):
         self._tasks: set[asyncio.Future[Any]] = set()
         self._kubeconfig_path: str | None = None  # --kubeconfig, kept for reloads when the extra files change
         self.about_box: QMessageBox | None = None
+        self._paint_deferred = False  # a paint put off after a layout (see event())
+        self._layouts_painted = 0
         self.quit_action: QAction | None = None
         self.setWindowTitle("kube9 Desktop")
         self.setWindowIcon(render.icon("kube9-desktop"))
@@ -493,11 +497,33 @@ class MainWindow(WindowRows, QMainWindow):
             qs.setValue("window/last_context", self.model.current_context)
         qs.sync()
 
+    #: Give the loop a turn between the tree's layout and the paint that shows it (see :meth:`event`).
+    turn_between_layout_and_paint = True
+
     def event(self, event: QEvent) -> bool:
-        """Lay the tree out before the window paints, so one paint shows both (see ClusterTreeView.lay_out_now)."""
+        """Lay the tree out before the window paints, so one paint shows both (see ClusterTreeView.lay_out_now).
+
+        A layout of the shown rows (2,000 of a long list: Python answers ``index()`` and ``hasChildren()`` for each)
+        and the paint after it were one loop turn of 30-40 ms, whether the layout ran here or from the view's own
+        timer (Qt dispatches the repaint it posts before any timer). So the first paint after a layout is put off
+        by :data:`PAINT_AFTER_LAYOUT_MS`: the loop handles what waits (input, a page arriving) in between, then one
+        paint shows the layout. Rows laid out again meanwhile are laid out with that paint; no paint is put off
+        twice.
+        """
         if event.type() == QEvent.Type.UpdateRequest:
-            self.tree.lay_out_now()
+            laid_out = self.tree.lay_out_now()
+            if self._paint_deferred:
+                self._paint_deferred = False
+            elif self.turn_between_layout_and_paint and (laid_out or self.tree.layouts != self._layouts_painted):
+                self._paint_deferred = True
+                # Re-posted, not dropped: Qt posts no other request while this one is outstanding.
+                QTimer.singleShot(PAINT_AFTER_LAYOUT_MS, self, self._request_paint)
+                return True
+            self._layouts_painted = self.tree.layouts
         return super().event(event)
+
+    def _request_paint(self) -> None:
+        QCoreApplication.postEvent(self, QEvent(QEvent.Type.UpdateRequest))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

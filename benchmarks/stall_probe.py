@@ -1,0 +1,283 @@
+"""What the window does in its longest loop stall while a 10,000-pod namespace opens, and A/B runs of stall levers.
+
+Opens the namespace in the real main window (as ``window_stall.py`` does) with probes on what a loop turn can
+spend its time in: model inserts (``beginInsertRows`` … ``endInsertRows``, the views' handlers included), the view's
+layouts (``doItemsLayout``) and paints, asyncio callbacks (a page arriving, rows built), the column fitter and the
+garbage collector. For the worst sample of the loop-lag monitor it prints where those milliseconds went, and for
+each window the longest stall both as wall time (``lag``) and as the GUI thread's own CPU time (``cpu``: the part
+that is not waiting for a core on a loaded machine).
+
+``--ab LEVER`` alternates windows without and with one lever (A, B, A, B …) against one sim, printing the load
+average with every number. Usage::
+
+    python benchmarks/stall_probe.py --pods 10000 --windows 6 [--ab slices] [--busy 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tree_load  # the bench's own helpers
+
+from kube9_desktop.sim.process import SimProcess
+
+#: Phase records: (name, start, end, GUI thread CPU seconds) in perf_counter seconds.
+PHASES: list[tuple[str, float, float, float]] = []
+
+
+def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            PHASES.append((name, t0, time.perf_counter(), time.thread_time() - c0))
+
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def install_probes() -> None:
+    """Wrap what a loop turn spends its time in (before any window exists: Qt looks Python overrides up then)."""
+    from kube9_desktop.model.shown_rows import ShownRowsModel
+    from kube9_desktop.ui.column_fit import ColumnFitter
+    from kube9_desktop.ui.gc_driver import GcDriver
+    from kube9_desktop.ui.tree_view import ClusterTreeView
+
+    ShownRowsModel._insert = _timed("model insert", ShownRowsModel._insert)  # type: ignore[method-assign]
+    ShownRowsModel.show_more = _timed("model show_more", ShownRowsModel.show_more)  # type: ignore[method-assign]
+    ShownRowsModel._changed = _timed("model changed", ShownRowsModel._changed)  # type: ignore[method-assign]
+    ColumnFitter.fit = _timed("column fit", ColumnFitter.fit)  # type: ignore[method-assign]
+    GcDriver.check = _timed("gc driver", GcDriver.check)  # type: ignore[method-assign]
+
+    do_layout = ClusterTreeView.doItemsLayout
+
+    def layout(self: Any) -> None:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        do_layout(self)
+        PHASES.append(("view layout", t0, time.perf_counter(), time.thread_time() - c0))
+
+    def paint(self: Any, event: Any) -> None:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        super(ClusterTreeView, self).paintEvent(event)
+        PHASES.append(("view paint", t0, time.perf_counter(), time.thread_time() - c0))
+
+    ClusterTreeView.doItemsLayout = layout  # type: ignore[method-assign]
+    ClusterTreeView.paintEvent = paint  # type: ignore[method-assign]
+    orig_lay_out_now = ClusterTreeView.lay_out_now
+    ClusterTreeView.lay_out_now = _timed("lay_out_now", orig_lay_out_now)  # type: ignore[method-assign]
+
+    gc_start: list[tuple[float, float]] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start.append((time.perf_counter(), time.thread_time()))
+        elif gc_start:
+            t0, c0 = gc_start.pop()
+            PHASES.append((f"gc gen{info['generation']}", t0, time.perf_counter(), time.thread_time() - c0))
+
+    gc.callbacks.append(on_gc)
+
+    # Every asyncio callback (a task step: a page arriving, rows built and inserted), by its coroutine's name.
+    run = asyncio.events.Handle._run
+
+    def handle_run(self: Any) -> None:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            run(self)
+        finally:
+            t1 = time.perf_counter()
+            if t1 - t0 > 0.001:
+                c1 = time.thread_time() - c0
+                cb = self._callback
+                owner = getattr(cb, "__self__", None)
+                coro = getattr(owner, "get_coro", None)
+                name = getattr(coro(), "__qualname__", "?") if coro else getattr(cb, "__qualname__", repr(cb))
+                PHASES.append((f"async {name}", t0, t1, c1))
+
+    asyncio.events.Handle._run = handle_run  # type: ignore[method-assign]
+
+
+class StallMonitor:
+    """The loop-lag monitor's sampling (every 5 ms), keeping the interval of the worst sample."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.reset()
+        self.task: asyncio.Task[None] | None = None
+
+    def reset(self) -> None:
+        #: The sample with the longest lag: lag ms, the GUI thread's and the process's CPU ms in it, t0, t1.
+        self.worst = (0.0, 0.0, 0.0, 0.0, 0.0)
+        #: The sample in which the GUI thread itself ran longest: the same fields.
+        self.busiest = (0.0, 0.0, 0.0, 0.0, 0.0)
+
+    async def _run(self) -> None:
+        while True:
+            t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
+            await asyncio.sleep(self.interval)
+            t1 = time.perf_counter()
+            lag = (t1 - t0 - self.interval) * 1000
+            cpu, proc = (time.thread_time() - c0) * 1000, (time.process_time() - p0) * 1000
+            if lag > self.worst[0]:
+                self.worst = (lag, cpu, proc, t0, t1)
+            if cpu > self.busiest[1]:
+                self.busiest = (lag, cpu, proc, t0, t1)
+
+
+def breakdown(t0: float, t1: float) -> str:
+    """Wall (and GUI thread CPU) milliseconds per phase inside [t0, t1]; nested phases overlap."""
+    per: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for name, a, b, c in PHASES:
+        lo, hi = max(a, t0), min(b, t1)
+        if hi > lo:
+            per[name] += (hi - lo) * 1000
+            cpu[name] += c * 1000 * (hi - lo) / max(b - a, 1e-9)
+            count[name] += 1
+    return ", ".join(f"{n} {ms:.1f} ({cpu[n]:.1f} cpu) ms ×{count[n]}"
+                     for n, ms in sorted(per.items(), key=lambda kv: -kv[1]))
+
+
+#: Levers alternated by --ab: name -> function switching it on (True) or off (False).
+LEVERS: dict[str, Callable[[bool], None]] = {}
+
+
+def lever(name: str) -> Callable[[Callable[[bool], None]], Callable[[bool], None]]:
+    def deco(fn: Callable[[bool], None]) -> Callable[[bool], None]:
+        LEVERS[name] = fn
+        return fn
+
+    return deco
+
+
+@lever("turn")
+def _turn(on: bool) -> None:
+    """A loop turn between the tree's layout and its paint (MainWindow.event)."""
+    from kube9_desktop.ui.main_window import MainWindow
+
+    MainWindow.turn_between_layout_and_paint = on
+
+
+def _set_show_rows(rows: int) -> None:
+    """Rows a long list shows before the user scrolls on: the model's step and a new node's default window."""
+    import inspect
+
+    from kube9_desktop.model.nodes import TreeNode
+    from kube9_desktop.model.shown_rows import ShownRowsModel
+
+    ShownRowsModel.show_step = rows
+    names = [n for n, p in inspect.signature(TreeNode.__init__).parameters.items()
+             if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    defaults = list(TreeNode.__init__.__defaults__ or ())
+    defaults[names.index("shown")] = rows
+    TreeNode.__init__.__defaults__ = tuple(defaults)
+
+
+@lever("rows1000")
+def _rows1000(on: bool) -> None:
+    """Fewer shown rows per layout: 1,000 instead of 2,000."""
+    _set_show_rows(1000 if on else 2000)
+
+
+@lever("rows500")
+def _rows500(on: bool) -> None:
+    """Fewer shown rows per layout: 500 instead of 2,000."""
+    _set_show_rows(500 if on else 2000)
+
+
+async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
+    """``tree_load.open_namespace_in_window`` with the stall monitor and the phases of its worst sample."""
+    from kube9_desktop.model.lag import LoopLagMonitor
+
+    PHASES.clear()
+    mon = StallMonitor()
+    mon.task = asyncio.get_event_loop().create_task(mon._run())
+    reset = LoopLagMonitor.reset
+
+    def both(self: LoopLagMonitor) -> None:  # the bench's monitor starts counting: so does ours
+        reset(self)
+        mon.reset()
+
+    LoopLagMonitor.reset = both  # type: ignore[method-assign]
+    try:
+        r = await tree_load.open_namespace_in_window(sim, ns)
+    finally:
+        mon.task.cancel()
+        LoopLagMonitor.reset = reset  # type: ignore[method-assign]
+    lag, cpu, proc, t0, t1 = mon.worst
+    blag, bcpu, bproc, b0, b1 = mon.busiest
+    return {**r, "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc, "phases": breakdown(t0, t1),
+            "busiest_cpu_ms": bcpu,
+            "busiest": f"lag {blag:.1f}, GUI cpu {bcpu:.1f}, process cpu {bproc:.1f} ms: {breakdown(b0, b1)}"}
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--pods", type=int, default=10_000)
+    p.add_argument("--windows", type=int, default=6, help="windows per variant (default 6)")
+    p.add_argument("--ab", default=None, help=f"a lever to alternate with none: {', '.join(LEVERS)}")
+    p.add_argument("--busy", type=int, default=0, choices=(0, 1, 2))
+    p.add_argument("--quiet", action="store_true", help="no phase breakdown")
+    args = p.parse_args(argv)
+    install_probes()
+    sim = SimProcess.start("--pods", str(args.pods + 7), "--namespaces", "2", "--nodes", "5", timeout=300)
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
+    qt = tree_load.Qt()
+    out: dict[str | None, list[float]] = defaultdict(list)
+    cpus: dict[str | None, list[float]] = defaultdict(list)
+    try:
+        qt.run(one_window(sim, "default"))  # first-use costs, left out
+        for p_ in spinners:
+            p_.start()
+        variants: list[str | None] = [None, args.ab] if args.ab else [None]
+        for i in range(args.windows):
+            for v in variants if i % 2 == 0 else variants[::-1]:
+                if args.ab:
+                    LEVERS[args.ab](v is not None)
+                r = qt.run(one_window(sim, "default"))
+                out[v].append(r["max_loop_lag_ms"])
+                cpus[v].append(r["busiest_cpu_ms"])
+                name = f"with {v}" if v else "without"
+                print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms (GUI cpu {r['probe_cpu_ms']:.1f}, process cpu "
+                      f"{r['probe_proc_ms']:.1f} in it; busiest GUI sample {r['busiest_cpu_ms']:.1f} cpu); first row "
+                      f"{r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms; load {os.getloadavg()[0]:.2f}",
+                      flush=True)
+                if not args.quiet:
+                    print(f"{'':>16}worst sample: {r['phases']}", flush=True)
+                    print(f"{'':>16}busiest GUI sample: {r['busiest']}", flush=True)
+    finally:
+        for p_ in spinners:
+            p_.kill()
+            p_.join()
+        qt.close()
+        sim.stop()
+    for v, lags in out.items():
+        name = f"with {v}" if v else "without"
+        print(f"{name:>14}: stall median {statistics.median(lags):.1f} ms, worst {max(lags):.1f} ms (all: "
+              f"{', '.join(f'{x:.0f}' for x in lags)}); busiest GUI sample median {statistics.median(cpus[v]):.1f} "
+              f"ms cpu, worst {max(cpus[v]):.1f}; busy {args.busy}; load {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
