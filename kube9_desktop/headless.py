@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kube9_desktop.kube.kinds import StatusRule
 from kube9_desktop.model import children as child_tables
@@ -120,32 +121,34 @@ def format_tree(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) 
     Labels and statuses have their control characters escaped, so a newline or tab in a name cannot forge a row or
     a column, and no escape sequence reaches the terminal.
     """
-    lines: list[str] = []
-    esc = escape_controls
+    return list(tree_lines(root, extra))
 
-    def emit(node: TreeNode, depth: int) -> None:
+
+def tree_lines(root: TreeNode, extra: Callable[[TreeNode], str] | None = None) -> Iterator[str]:
+    """:func:`format_tree` a line at a time: ``--print-tree`` writes them as they come (50,000 rows' lines held at
+    once were ~6 MB at the very top of its peak memory)."""
+    esc = escape_controls
+    stack: list[tuple[TreeNode, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
         if node.type is NodeType.LOADING:
-            return
+            continue
+        stack.extend((c, depth + 1) for c in reversed(node.children))
         indent = "  " * depth
         if node.type is NodeType.ERROR:
-            lines.append(f"{indent}! {esc(node.label)}")
+            yield f"{indent}! {esc(node.label)}"
         elif node.type is NodeType.NOTE:
             why = f" ({node.error.one_line()})" if node.error is not None else ""  # a terminal line may be long
-            lines.append(f"{indent}~ {esc(node.label + why)}")
+            yield f"{indent}~ {esc(node.label + why)}"
         else:
             status = esc(node.status if node.type is NodeType.CONTEXT else (node.row.status if node.row else ""))
             label = esc(node.display_label + (f" [{node.note}]" if node.note else ""))
             fields = [*kind_fields(node), extra(node) if extra is not None and node.row is not None else ""]
             more = "\t".join(f for f in fields if f)
             if more:
-                lines.append(f"{indent}{label}\t{status}\t{more}")
+                yield f"{indent}{label}\t{status}\t{more}"
             else:
-                lines.append(f"{indent}{label}\t{status}" if status else f"{indent}{label}")
-        for c in node.children:
-            emit(c, depth + 1)
-
-    emit(root, 0)
-    return lines
+                yield f"{indent}{label}\t{status}" if status else f"{indent}{label}"
 
 
 def kind_fields(node: TreeNode) -> list[str]:
@@ -166,15 +169,15 @@ def _walk(node: TreeNode) -> Iterator[TreeNode]:
 
 
 async def usage_columns(service: KubeService, context: str, root: TreeNode) -> Callable[[TreeNode], str] | None:
-    """CPU and MEM columns for node, pod and workload rows (``250m 6%``, ``512Mi 3%``), from one metrics sample.
+    """CPU and MEM columns for node, pod and workload rows (``250m 6%``, ``512Mi 3%``), from the metrics API.
 
     The percentages are the window's (:class:`~kube9_desktop.model.usage.UsageBook`): a node's of its allocatable, a
-    pod's of its limits (else requests), a workload's (its pods' sum) of its pods' requests; the requests come from
-    one narrow pod list per namespace shown. Where the API is missing, one line on stderr says why (never one per
-    row) and the rows stay as they were.
+    pod's of its limits (else requests), a workload's (its pods' sum) of its pods' requests. The nodes are read in
+    one sample, the pods a namespace at a time (its metrics, and one narrow pod list for the requests). Where the
+    API is missing, one line on stderr says why (never one per row) and the rows stay as they were.
     """
     from kube9_desktop.kube.errors import KubeError
-    from kube9_desktop.kube.metrics import Unavailable, tree_figures
+    from kube9_desktop.kube.metrics import Unavailable, explain_unavailable, read_sample, tree_figures
     from kube9_desktop.kube.overview import api_client, pod_requests
     from kube9_desktop.model.usage import WORKLOAD_KINDS, UsageBook
 
@@ -182,23 +185,38 @@ async def usage_columns(service: KubeService, context: str, root: TreeNode) -> C
     kinds = {n.kind.key for n in rows if n.kind is not None}
     if not kinds & ({"nodes", "pods"} | WORKLOAD_KINDS):
         return None
-    want_pods = bool(kinds & ({"pods"} | WORKLOAD_KINDS))
     namespaces = sorted({n.row.namespace for n in rows if n.row is not None and n.row.namespace
                          and n.kind is not None and n.kind.key in {"pods"} | WORKLOAD_KINDS})
+    del rows
+
+    def namespace_book(client: Any, ns: str) -> UsageBook | Unavailable:
+        """One namespace's pods and workloads (blocking): its metrics and its pods' requests, then the book."""
+        try:
+            sample = read_sample(client, nodes=False, namespaces=frozenset({ns}), containers=False)
+            return UsageBook.build(context, sample, {}, pod_requests(client, [ns]))
+        except KubeError as err:
+            return explain_unavailable(client, err)
+
     try:
         client = await asyncio.to_thread(api_client, service, context)
-        # The pods' metrics of the namespaces whose rows are printed, not of the whole cluster (150,000 pods'
-        # metrics as one response were most of a 630 MB peak).
-        got = await asyncio.to_thread(tree_figures, client, want_pods, frozenset(namespaces))
+        got = await asyncio.to_thread(tree_figures, client, False)  # the nodes' figures (and whether the API is there)
         if isinstance(got, Unavailable):
             say(f"metrics unavailable: {got.reason}")
             return None
-        requests = await asyncio.to_thread(pod_requests, client, namespaces) if namespaces else {}
+        sample, alloc = got
+        book = UsageBook.build(context, sample, alloc, {})
+        # The pods' figures one namespace at a time, keeping only the cells: read at once, the metrics, requests
+        # and cells of 50,000 pods (each pod's key three times) were ~65 MB of the process's peak (issue 15 goal 4).
+        for ns in namespaces:
+            part = await asyncio.to_thread(namespace_book, client, ns)
+            if isinstance(part, Unavailable):
+                say(f"metrics unavailable: {part.reason}")
+                break
+            book.pods.update(part.pods)
+            book.workloads.update(part.workloads)
     except KubeError as err:
         say(f"metrics unavailable: {err.message}")
         return None
-    sample, alloc = got
-    book = UsageBook.build(context, sample, alloc, requests)
 
     def cells(node: TreeNode) -> str:
         if node.kind is None or node.row is None:
@@ -260,14 +278,16 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
         cache = service.cache_stats()
         # Usage columns: read after the tree's own numbers are taken, so the footer still counts the tree alone.
         extra = None if root.state is LoadState.FAILED else await usage_columns(service, context, root)
-        lines = format_tree(root, extra)
-        footer = (f"# rows={len(lines)} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "
+        rows = 0
+        lines = tree_lines(root, extra)
+        while chunk := list(itertools.islice(lines, 2000)):  # in slices: 50,000 rows joined at once were ~8 MB
+            rows += len(chunk)
+            out.write("\n".join(chunk) + "\n")
+        footer = (f"# rows={rows} load_ms={load_ms:.1f} requests={stats.requests} cache_hits={cache.hits} "
                   f"cache_misses={cache.misses} connections={stats.connections} "
                   f"max_loop_lag_ms={monitor.max_lag_ms:.1f}")
         if watch_events is not None:
             footer += f" watch_events={watch_events}"
-        for i in range(0, len(lines), 2000):  # in slices: 50,000 rows joined at once were one more ~8 MB string
-            out.write("\n".join(lines[i:i + 2000]) + "\n")
         out.write(footer + "\n")
         out.flush()
         failed = root.state is LoadState.FAILED

@@ -129,12 +129,40 @@ class PodList(msgspec.Struct, gc=False):
     items: list[Pod] = []
 
 
+class Usage(msgspec.Struct, gc=False):
+    """A container's usage in a PodMetrics (quantity strings)."""
+
+    cpu: str | int | float = 0
+    memory: str | int | float = 0
+
+
+class ContainerMetrics(msgspec.Struct, gc=False):
+    """PodMetrics containers[]: a container's name and usage."""
+
+    name: str = ""
+    usage: Usage = msgspec.field(default_factory=Usage)
+
+
+class PodMetrics(msgspec.Struct, gc=False):
+    """A PodMetrics (``metrics.k8s.io``), narrowed to its identity and its containers' usage."""
+
+    metadata: Meta = msgspec.field(default_factory=Meta)
+    containers: list[ContainerMetrics] = []
+
+
+class PodMetricsList(msgspec.Struct, gc=False):
+    """A PodMetricsList."""
+
+    items: list[PodMetrics] = []
+
+
 class _Head(msgspec.Struct, gc=False):
     metadata: ListMeta | None = None
 
 
 _PAGE = msgspec.json.Decoder(PodList)
 _HEAD = msgspec.json.Decoder(_Head)
+_POD_METRICS = msgspec.json.Decoder(PodMetricsList)
 
 
 def pod_page(body: bytes) -> tuple[list[Pod], str]:
@@ -144,6 +172,19 @@ def pod_page(body: bytes) -> tuple[list[Pod], str]:
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise KubeError(ErrorKind.PROTOCOL, "Malformed pod list", f"The pod list could not be read: {exc}") from None
     return page.items, page.metadata.continue_
+
+
+def pod_metrics(body: bytes) -> list[PodMetrics]:
+    """``GET .../pods`` of ``metrics.k8s.io`` → narrow PodMetrics; raises KubeError on malformed JSON.
+
+    As dicts, the metrics of a namespace of 10,000 pods were ~20 MB while they were read (each item's metadata,
+    timestamps, window and per-container dicts), only to keep two figures per pod.
+    """
+    try:
+        return _POD_METRICS.decode(body).items
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise KubeError(ErrorKind.PROTOCOL, "Malformed pod metrics",
+                        f"The pod metrics could not be read: {exc}") from None
 
 
 def continue_token(body: bytes) -> str | None:

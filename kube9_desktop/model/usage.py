@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from sys import intern
 
 from kube9_desktop.kube.metrics import (
     ZERO,
@@ -37,6 +38,12 @@ class Cells:
     memory: str
     cpu_level: int = 0
     memory_level: int = 0
+
+
+def _cells(cpu: str, memory: str, cpu_pct: float | None, memory_pct: float | None) -> Cells:
+    """A row's cells, its texts shared with every other row showing the same (``12m 5%`` repeats down a column):
+    a 50,000-pod book kept 100,000 strings of ~55 bytes, most of them copies."""
+    return Cells(intern(cpu), intern(memory), level(cpu_pct), level(memory_pct))
 
 
 def owners(pod_name: str) -> list[str]:
@@ -74,8 +81,7 @@ class UsageBook:
         book = cls(context, at=got.at)
         for name, u in got.nodes.items():
             a = allocatable.get(name, ZERO)
-            cpu, mem, cp, mp = usage_cells(u, a.cpu, a.memory)
-            book.nodes[name] = Cells(cpu, mem, level(cp), level(mp))
+            book.nodes[name] = _cells(*usage_cells(u, a.cpu, a.memory))
         sums: dict[tuple[str, str], Usage] = {}
         # A workload's pods' summed requests, None once one of its pods' requests is unknown (a percentage of
         # part of the pods would mislead).
@@ -83,8 +89,7 @@ class UsageBook:
         for (ns, name), u in got.pods.items():
             res = resources.get((ns, name))
             cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
-            cpu, mem, cp, mp = usage_cells(u, cpu_of, mem_of)
-            book.pods[(ns, name)] = Cells(cpu, mem, level(cp), level(mp))
+            book.pods[(ns, name)] = _cells(*usage_cells(u, cpu_of, mem_of))
             for owner in owners(name):
                 key = (ns, owner)
                 sums[key] = sums.get(key, ZERO) + u
@@ -93,8 +98,7 @@ class UsageBook:
                               if before is not None and res is not None else None)
         for key, u in sums.items():
             base = asked.get(key)
-            cpu, mem, cp, mp = usage_cells(u, base.cpu if base else 0, base.memory if base else 0)
-            book.workloads[key] = Cells(cpu, mem, level(cp), level(mp))
+            book.workloads[key] = _cells(*usage_cells(u, base.cpu if base else 0, base.memory if base else 0))
         return book
 
     def cells(self, kind: str, namespace: str | None, name: str) -> Cells | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -75,3 +76,26 @@ def test_recorded_failing_pods_are_named_from_the_narrow_fields() -> None:
 def test_a_malformed_pod_keeps_its_name() -> None:
     p = narrow.pod({"metadata": {"name": "x", "namespace": "a"}, "spec": {"containers": "not a list"}})
     assert (p.metadata.namespace, p.metadata.name) == ("a", "x")
+
+
+def test_pod_metrics_read_narrowly_equal_the_full_objects(hclient: ContextClient) -> None:
+    """The pods' metrics decoded straight from the bytes (issue 15 goal 4) read what the parsed objects say."""
+    from kube9_desktop.kube.metrics import GROUP_VERSION, parse_pod_metrics, parse_pod_metrics_body
+
+    body = hclient.send("GET", f"/apis/{GROUP_VERSION}/pods").body
+    full = parse_pod_metrics(orjson.loads(body))
+    narrowed = parse_pod_metrics_body(body)
+    assert len(full[0]) > 10 and narrowed == full
+    namespaces = {ns for ns, _ in narrowed[0]}
+    assert all(ns is sys.intern(ns) for ns, _ in narrowed[0]) and len(namespaces) > 1  # one string a namespace
+
+
+def test_malformed_pod_metrics_are_a_protocol_error() -> None:
+    import pytest
+
+    from kube9_desktop.kube.errors import ErrorKind, KubeError
+    from kube9_desktop.kube.metrics import parse_pod_metrics_body
+
+    with pytest.raises(KubeError) as err:
+        parse_pod_metrics_body(b'{"items": [{"metadata": 7}]}')
+    assert err.value.kind is ErrorKind.PROTOCOL

@@ -128,7 +128,9 @@ def test_rows_of_one_list_share_what_repeats() -> None:
         name = f"web-{i}"
         return {"cells": [name, "1/1", "Running", 0, f"10.0.0.{i}", "node-1"],
                 "object": {"metadata": {"name": name, "namespace": "team-a", "uid": f"u{i}",
-                                        "labels": {"app": "web", "pod-template-hash": "5f7b"}}}}
+                                        "labels": {"app": "web", "pod-template-hash": "5f7b"},
+                                        "ownerReferences": [{"kind": "ReplicaSet", "name": "web-5f7b",
+                                                             "uid": "rs-uid-1"}]}}}
 
     cols = [{"name": n} for n in ("Name", "Ready", "Status", "Restarts", "IP", "Node")]
     # Each row parsed on its own, as pages are: the parser gives every row its own copies.
@@ -140,3 +142,4 @@ def test_rows_of_one_list_share_what_repeats() -> None:
     assert a.labels is b.labels and a.extra is b.extra and a.namespace is b.namespace
     assert a.cells["Status"] is b.cells["Status"] and a.cells["Node"] is b.cells["Node"]
     assert a.cells["Name"] is a.name
+    assert a.owners == ("rs-uid-1",) and a.owners is b.owners  # one ReplicaSet's pods: one tuple, one uid string
