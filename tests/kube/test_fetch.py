@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -152,6 +153,21 @@ async def test_prepare_builds_the_client_and_opens_the_top_levels_connections_wi
     assert version.startswith("v1.") and all(lists[:2])
     assert svc.stats(ADMIN).connections == top and svc.stats(ADMIN).requests == top
     assert "Connection pool is full" not in caplog.text
+
+
+async def test_prepare_starts_every_worker_thread_before_the_first_request(kubeconfig: Kubeconfig,
+                                                                           make_service: Make) -> None:
+    """The top level's requests then run at once on threads already waiting (ThreadPoolExecutor alone started
+    one thread per job only when it believed none idle: the six ran on 1-5 threads)."""
+    workers = 6
+    earlier = set(threading.enumerate())  # other tests' services may still be ending theirs
+    svc = make_service(kubeconfig, KubeOptions(workers=workers))
+    svc.prepare(ADMIN)
+    backend = svc.backend
+    assert isinstance(backend, ApiBackend)
+    await _prepared(backend, ADMIN)
+    prefix = f"kube9-{ADMIN[:20]}"
+    assert sum(1 for t in threading.enumerate() if t.name.startswith(prefix) and t not in earlier) == workers
 
 
 async def test_requests_made_while_the_spare_connections_open_wait_for_them(
