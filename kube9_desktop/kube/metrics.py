@@ -128,10 +128,16 @@ def pod_resources(pod: dict[str, Any] | narrow.Pod) -> Resources:
         from kube9_desktop.kube import narrow  # msgspec: not before the window is first shown
 
         pod = narrow.pod(pod)
+    return shape_resources(tuple([c.resources for c in pod.spec.containers]))
+
+
+def shape_resources(shape: tuple[narrow.Resources | None, ...]) -> Resources:
+    """:func:`pod_resources` of a pod whose regular containers have these resources, in order (a cluster's
+    pods have a few dozen such shapes: a caller summing 10,000 pods counts shapes and sums each once)."""
     cr = mr = cl = ml = 0.0
     cl_all = ml_all = True
-    for c in pod.spec.containers:
-        c_cr, c_mr, c_cl, c_ml = _container_figures(c.resources)
+    for res in shape:
+        c_cr, c_mr, c_cl, c_ml = _container_figures(res)
         cr += c_cr
         mr += c_mr
         if c_cl is None:

@@ -9,10 +9,12 @@ can select the object in the tree.
 from __future__ import annotations
 
 import calendar
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,7 @@ from kube9_desktop.kube.metrics import (
     percent,
     pod_resources,
     read_sample,
+    shape_resources,
 )
 from kube9_desktop.kube.status_errors import RequestInfo
 
@@ -44,6 +47,8 @@ PENDING_S = 5 * 60
 #: An OOMKilled container whose last run ended within this counts as "recently".
 OOM_RECENT_S = 3600
 WARNINGS_S = 3600
+#: Pod pages fetched ahead of the one being decoded (each ~1.2 MB of JSON at 500 pods).
+_AHEAD = 2
 #: (kind key, API path, group) of the lists an overview reads, one list each.
 LISTS: tuple[tuple[str, str, str], ...] = (
     ("nodes", "/api/v1/nodes", ""),
@@ -62,10 +67,18 @@ def secs(text: Any) -> float:
     """RFC 3339 (second precision) → Unix seconds; 0 when missing or malformed."""
     if not isinstance(text, str) or len(text) < 19:
         return 0.0
+    # Sliced by hand: time.strptime costs ~30 us a call (its locale and regex machinery), and a 10,000-pod
+    # overview reads a timestamp of every Pending pod and every recently terminated container.
+    t = text
+    if t[4] != "-" or t[7] != "-" or t[10] not in "Tt " or t[13] != ":" or t[16] != ":":
+        return 0.0
     try:
-        return float(calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")))
+        y, mo, d, h, mi, se = int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19])
     except ValueError:
         return 0.0
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and h <= 23 and mi <= 59 and se <= 60):
+        return 0.0
+    return float(calendar.timegm((y, mo, d, h, mi, se, 0, 0, 0)))
 
 
 @dataclass(frozen=True)
@@ -188,16 +201,50 @@ def iter_pod_pages(client: ContextClient, page_size: int = 500,
             q.append(("continue", cont))
         return client.request(path, q, info=info).body
 
+    # The pages are fetched by their own thread, one after the other without waiting for this one: the next
+    # page is asked for as soon as a page's bytes are in (its token is in the page's head), so the server
+    # prepares page N+1 while page N is on its way and this thread decodes page N-1. At most _AHEAD pages wait.
+    pages: queue.Queue[tuple[bytes, list[narrow.Pod] | None] | BaseException | None] = queue.Queue(_AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[bytes, list[narrow.Pod] | None] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        cont = ""
+        try:
+            while not stop.is_set():
+                body = fetch(cont)
+                early = narrow.continue_token(body)
+                decoded: list[narrow.Pod] | None = None
+                if early is None:  # the head did not give the token: the whole page says it
+                    decoded, early = narrow.pod_page(body)
+                if not put((body, decoded)):
+                    return
+                if not early:
+                    put(None)
+                    return
+                cont = early
+        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            put(exc)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kube9-overview-pods") as pool:
-        pending: Future[bytes] | None = pool.submit(fetch, "")
-        while pending is not None:
-            body = pending.result()
-            early = narrow.continue_token(body)
-            pending = pool.submit(fetch, early) if early else None
-            items, cont = narrow.pod_page(body)
-            yield items
-            if early is None and cont:  # the head did not give the token: ask now, in order
-                pending = pool.submit(fetch, cont)
+        fut = pool.submit(produce)
+        try:
+            while (item := pages.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                body, decoded = item
+                yield decoded if decoded is not None else narrow.pod_page(body)[0]
+        finally:
+            stop.set()
+            fut.cancel()
 
 
 def pod_requests(client: ContextClient, namespaces: list[str]) -> dict[tuple[str, str], Resources]:
@@ -210,34 +257,91 @@ def pod_requests(client: ContextClient, namespaces: list[str]) -> dict[tuple[str
             for page in pages for p in page if p.metadata.namespace in wanted}
 
 
+def list_workloads(client: ContextClient, path: str, resource: str,
+                   page_size: int = 500) -> list[narrow.Workload]:
+    """Every Deployment / StatefulSet / DaemonSet of the cluster, narrowed while decoding (one list, paged);
+    raises KubeError."""
+    info = RequestInfo(verb="list", resource=resource, group="apps", version="v1")
+    out: list[narrow.Workload] = []
+    cont = ""
+    while True:
+        q: list[tuple[str, Any]] = [("limit", page_size)]
+        if cont:
+            q.append(("continue", cont))
+        items, cont = narrow.workload_page(client.request(path, q, info=info).body)
+        out.extend(items)
+        if not cont:
+            return out
+
+
+#: Kinds :func:`collect` decodes narrowly (a list of whole objects each would be megabytes of dicts).
+_WORKLOAD_KINDS = frozenset({"deployments", "statefulsets", "daemonsets"})
+
+
+@dataclass
+class Collected:
+    """What :func:`collect` read.
+
+    Attributes:
+        objects: Objects by kind key (pods are not kept: they are tallied into ``pods`` page by page).
+        problems: Why a kind could not be listed, by kind key.
+        sample: The metrics sample, or why there is none.
+        pods: The pods, tallied.
+        counts: Objects read by kind key.
+        version: The server's ``gitVersion`` ("" when it could not be read).
+        version_ms: How long the ``/version`` request took (None when it failed).
+        version_error: Why ``/version`` failed (None when it answered).
+    """
+
+    objects: dict[str, list[Any]]
+    problems: dict[str, str]
+    sample: Sample | Unavailable
+    pods: PodTally
+    counts: dict[str, int]
+    version: str = ""
+    version_ms: float | None = None
+    version_error: KubeError | None = None
+
+
 def collect(client: ContextClient, page_size: int = 500, workers: int = 4,
-            lists: Callable[[str], list[Any] | None] | None = None) -> tuple[
-                dict[str, list[Any]], dict[str, str], Sample | Unavailable]:
-    """Read the lists and a metrics sample in parallel (blocking: call in a worker).
+            lists: Callable[[str], list[Any] | None] | None = None, now: float | None = None) -> Collected:
+    """Read the server's version, the lists and a metrics sample in parallel (blocking: call in a worker).
 
     Args:
         client: The context's client.
         page_size: ``limit`` per page.
-        workers: Lists read at once.
+        workers: Requests in flight at once (the pods list, the longest, starts first).
         lists: Optional source of fresh cached full lists by kind key (None: read it).
+        now: The time the pods' failure rules compare with (default: now).
 
     Returns:
-        ``(objects by kind key, problem by kind key, metrics sample or why unavailable)``; a list that failed
-        (e.g. 403) is a problem, not an exception.
+        The objects, the pods tallied, the sample; a list that failed (e.g. 403) is a problem, not an exception.
+        A failed ``/version`` is kept in ``version_error``.
     """
     objects: dict[str, list[Any]] = {}
     problems: dict[str, str] = {}
+    tally = PodTally(time.time() if now is None else now)
+    version: list[tuple[str, float | None, KubeError | None]] = []
 
     def one(kind: str, path: str, group: str) -> None:
         cached = lists(kind) if lists is not None else None
         if cached is not None:
+            if kind == "pods":
+                tally.add(narrow.pods(cached))
             objects[kind] = cached
             return
         query = (("fieldSelector", "type=Warning"),) if kind == "events" else ()
         try:
-            # Pods (thousands, ~2.4 KB each) are decoded narrowly; the other kinds are few.
-            objects[kind] = (list_pods(client, page_size) if kind == "pods"
-                             else list_all(client, path, group, kind, page_size, query))
+            if kind == "pods":
+                # Thousands of pods (~2.4 KB each) are decoded narrowly and counted a page at a time, while the
+                # next page is on its way; the other kinds are few.
+                for page in iter_pod_pages(client, page_size):
+                    tally.add(page)
+                objects[kind] = []
+            elif kind in _WORKLOAD_KINDS:
+                objects[kind] = list_workloads(client, path, kind, page_size)
+            else:
+                objects[kind] = list_all(client, path, group, kind, page_size, query)
         except KubeError as err:
             objects[kind] = []
             problems[kind] = err.message
@@ -249,13 +353,28 @@ def collect(client: ContextClient, page_size: int = 500, workers: int = 4,
         except KubeError as err:
             return explain_unavailable(client, err)
 
+    def server_version() -> None:
+        # Beside the lists, not before them: one round trip (and a TLS handshake) less on the way to the page.
+        t0 = time.perf_counter()
+        try:
+            doc = client.send("GET", "/version", timeout=10).json()
+        except KubeError as err:
+            version.append(("", None, err))
+            return
+        version.append((str(doc.get("gitVersion", "")), (time.perf_counter() - t0) * 1000, None))
+
+    specs = sorted(LISTS, key=lambda spec: spec[0] != "pods")
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kube9-overview") as pool:
-        futs = [pool.submit(one, *spec) for spec in LISTS]
+        futs = [pool.submit(one, *spec) for spec in specs]
         mfut = pool.submit(metrics)
+        futs.append(pool.submit(server_version))
         for f in futs:
             f.result()
         sample = mfut.result()
-    return objects, problems, sample
+    counts = {k: len(v) for k, v in objects.items()}
+    counts["pods"] = tally.total
+    v = version[0] if version else ("", None, None)
+    return Collected(objects, problems, sample, tally, counts, v[0], v[1], v[2])
 
 
 # -- building --------------------------------------------------------------------------------------------------------
@@ -295,30 +414,104 @@ def pod_failure(obj: dict[str, Any] | narrow.Pod, now: float) -> tuple[str, str]
     return None
 
 
-def _workload_entries(kind: str, items: list[dict[str, Any]]) -> list[Entry]:
+def _workload_entries(kind: str, items: list[dict[str, Any]] | list[narrow.Workload]) -> list[Entry]:
     out = []
     for o in items:
-        md, spec, st = o.get("metadata") or {}, o.get("spec") or {}, o.get("status") or {}
+        w = narrow.workload(o)
+        st = w.status
         if kind == "daemonsets":
-            want, ready = int(st.get("desiredNumberScheduled") or 0), int(st.get("numberReady") or 0)
+            want, ready = st.desiredNumberScheduled, st.numberReady
         else:
-            want, ready = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1), int(
-                st.get("readyReplicas") or 0)
+            want, ready = (w.spec.replicas if w.spec.replicas is not None else 1), st.readyReplicas
         if ready < want:
             detail = ""
-            for c in st.get("conditions") or []:
-                if c.get("status") == ("False" if c.get("type") in ("Progressing", "Available") else "True") and \
-                        c.get("reason") in ("ProgressDeadlineExceeded", "FailedCreate"):
-                    detail = f"{c.get('reason')}: {c.get('message', '')}"
+            for c in st.conditions:
+                if c.status == ("False" if c.type in ("Progressing", "Available") else "True") and \
+                        c.reason in ("ProgressDeadlineExceeded", "FailedCreate"):
+                    detail = f"{c.reason}: {c.message}"
                     break
-            out.append(Entry(Ref(kind, str(md.get("namespace", "")), str(md.get("name", ""))),
+            out.append(Entry(Ref(kind, w.metadata.namespace, w.metadata.name),
                              f"{ready}/{want} ready", detail, diagnosable=kind == "deployments"))
     return out
 
 
+class PodTally:
+    """What the overview shows about pods, summed a page at a time (:func:`collect` adds each page in the pods'
+    worker while the next page is on its way, so the page is built from sums, not from 10,000 pods at the end).
+
+    Attributes:
+        now: The time the failure rules compare with.
+        total: Pods seen.
+        phases: Pods per phase.
+        cpu_requests: Summed CPU requests (millicores) of the scheduled Running / Pending pods; the same for
+            ``memory_requests`` (bytes), ``cpu_limits`` and ``memory_limits``.
+        failing: The failing pods' entries (unsorted).
+        restarts: (restarts, entry) of every pod that restarted (unsorted).
+    """
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.total = 0
+        self.phases: Counter[str] = Counter()
+        self.cpu_requests = self.memory_requests = self.cpu_limits = self.memory_limits = 0.0
+        self.failing: list[Entry] = []
+        self.restarts: list[tuple[int, Entry]] = []
+
+    def add(self, pods: list[narrow.Pod]) -> PodTally:
+        """Counts one page of pods in; returns self."""
+        t = self.now
+        shapes: Counter[tuple[narrow.Resources | None, ...]] = Counter()
+        phases: list[str] = []
+        for p in pods:
+            st = p.status
+            phase = st.phase or "Unknown"
+            phases.append(phase)
+            if (phase == "Running" or phase == "Pending") and p.spec.nodeName:
+                # Counted by shape (the containers' resources; a cluster has a few dozen): summed once per shape
+                # below instead of once per pod.
+                shapes[tuple([c.resources for c in p.spec.containers])] += 1
+            # Most pods are Running with every container running: the failure rules are skipped for them (the
+            # common case of 10,000 is what makes this loop cost). A plain loop, not any() over a generator:
+            # this runs for every pod of the cluster.
+            check = phase != "Running" or bool(st.reason)
+            n_restarts = 0
+            for cs in st.containerStatuses:
+                n_restarts += cs.restartCount
+                if not check and (cs.state is None or cs.state.waiting is not None
+                                  or (cs.lastState is not None and cs.lastState.terminated is not None)):
+                    check = True
+            if check:
+                fail = pod_failure(p, t)
+                if fail is not None:
+                    self.failing.append(Entry(_pod_ref(p), fail[0], fail[1], diagnosable=True))
+            if n_restarts:
+                self.restarts.append((n_restarts, Entry(_pod_ref(p), f"{n_restarts} restarts", "",
+                                                        diagnosable=True)))
+        self.phases.update(phases)
+        for shape, n in shapes.items():
+            r = shape_resources(shape)
+            self.cpu_requests += r.cpu_request * n
+            self.memory_requests += r.memory_request * n
+            self.cpu_limits += r.cpu_limit * n
+            self.memory_limits += r.memory_limit * n
+        self.total += len(pods)
+        return self
+
+
 def build(context: str, objects: dict[str, list[Any]], sample: Sample | Unavailable | None,
-          now: float | None = None, version: str = "", latency_ms: float | None = None) -> Overview:
-    """The overview from the objects (pure: no I/O)."""
+          now: float | None = None, version: str = "", latency_ms: float | None = None,
+          pods: PodTally | None = None) -> Overview:
+    """The overview from the objects (pure: no I/O).
+
+    Args:
+        context: The context's name.
+        objects: Objects by kind key (dicts, or the narrow structs :func:`collect` decodes).
+        sample: The metrics sample, or why there is none.
+        now: The time the rules compare with (default: now).
+        version: The server's version.
+        latency_ms: The measured request latency.
+        pods: The pods already tallied page by page (:func:`collect`); None: tally ``objects["pods"]``.
+    """
     t = time.time() if now is None else now
     ov = Overview(context, version=version, latency_ms=latency_ms)
     nodes = objects.get("nodes") or []
@@ -338,37 +531,12 @@ def build(context: str, objects: dict[str, list[Any]], sample: Sample | Unavaila
             if (conds.get(ctype) or {}).get("status") == "True":
                 ov.pressure.append(Entry(ref, ctype, str(conds[ctype].get("message", ""))))
         alloc = alloc + node_allocatable(n)
-    pods = narrow.pods(objects.get("pods") or [])
-    ov.pods_total = len(pods)
-    phases: Counter[str] = Counter()
-    rc = rm = lc = lm = 0.0
-    restarts: list[tuple[int, Entry]] = []
-    for p in pods:
-        st = p.status
-        phase = st.phase or "Unknown"
-        phases[phase] += 1
-        if p.spec.nodeName and phase in ("Running", "Pending"):
-            r = pod_resources(p)
-            rc += r.cpu_request
-            rm += r.memory_request
-            lc += r.cpu_limit
-            lm += r.memory_limit
-        # Most pods are Running with every container running: skip the failure rules for them (the common case
-        # of 10,000 is what makes this loop cost).
-        if phase != "Running" or st.reason or any(
-                cs.state is None or cs.state.waiting is not None
-                or (cs.lastState is not None and cs.lastState.terminated is not None)
-                for cs in st.containerStatuses):
-            fail = pod_failure(p, t)
-            if fail is not None:
-                ov.failing.append(Entry(_pod_ref(p), fail[0], fail[1], diagnosable=True))
-        n_restarts = sum(cs.restartCount for cs in st.containerStatuses)
-        if n_restarts:
-            restarts.append((n_restarts, Entry(_pod_ref(p), f"{n_restarts} restarts", "", diagnosable=True)))
-    req, lim = Usage(rc, rm), Usage(lc, lm)
-    ov.phases = dict(sorted(phases.items()))
-    ov.failing.sort(key=lambda e: (e.status, e.ref.namespace or "", e.ref.name))
-    restarts.sort(key=lambda x: (-x[0], x[1].ref.namespace or "", x[1].ref.name))
+    tally = pods if pods is not None else PodTally(t).add(narrow.pods(objects.get("pods") or []))
+    ov.pods_total = tally.total
+    req, lim = Usage(tally.cpu_requests, tally.memory_requests), Usage(tally.cpu_limits, tally.memory_limits)
+    ov.phases = dict(sorted(tally.phases.items()))
+    ov.failing = sorted(tally.failing, key=lambda e: (e.status, e.ref.namespace or "", e.ref.name))
+    restarts = sorted(tally.restarts, key=lambda x: (-x[0], x[1].ref.namespace or "", x[1].ref.name))
     ov.restarts = [e for _, e in restarts[:10]]
     for kind in ("deployments", "statefulsets", "daemonsets"):
         ov.workloads += _workload_entries(kind, objects.get(kind) or [])
@@ -470,15 +638,16 @@ def gather(service: Any, context: str) -> Overview:
     started = time.perf_counter()
     client = api_client(service, context)
     before = client.stats().requests
-    t0 = time.perf_counter()
-    version = str(client.send("GET", "/version", timeout=10).json().get("gitVersion", ""))
-    measured = (time.perf_counter() - t0) * 1000
     page_size = max(500, service.options.page_size)
-    objects, problems, sample = collect(client, page_size=page_size, workers=min(8, max(2, service.options.workers)))
+    got = collect(client, page_size=page_size, workers=min(8, max(2, service.options.workers)))
+    if got.version_error is not None:
+        # The context itself is the problem (unreachable, no credentials): said as before, for the whole page.
+        raise got.version_error
     median = client.stats().median_latency_ms
-    ov = build(context, objects, sample, version=version, latency_ms=median or measured)
-    ov.problems = problems
-    ov.counts = {k: len(v) for k, v in objects.items()}
+    ov = build(context, got.objects, got.sample, now=got.pods.now, version=got.version,
+               latency_ms=median or got.version_ms, pods=got.pods)
+    ov.problems = got.problems
+    ov.counts = got.counts
     ov.page_size = page_size
     ov.requests = client.stats().requests - before
     ov.elapsed_ms = (time.perf_counter() - started) * 1000
