@@ -65,11 +65,20 @@ def start_workers(executor: ThreadPoolExecutor) -> None:
     behind the first. Threads started here wait for jobs; the burst then runs on as many threads as it has
     requests, each without its start-up (a thread start and a GIL wait: 1-5 ms each on a loaded machine).
     """
-    adjust = getattr(executor, "_adjust_thread_count", None)  # CPython's own way to add a thread, since 3.2
-    if adjust is None:
+    # CPython's own way to add a thread (since 3.2), under the lock ``submit`` holds for it (since 3.9): called
+    # without it, a submit from the loop meanwhile counted the same threads and started one too many.
+    adjust = getattr(executor, "_adjust_thread_count", None)
+    lock = getattr(executor, "_shutdown_lock", None)
+    if adjust is None or lock is None:
         return
     for _ in range(executor._max_workers):
-        adjust()
+        with lock:
+            if getattr(executor, "_shutdown", False):
+                return  # the context was dropped meanwhile
+            try:
+                adjust()
+            except RuntimeError:  # no new threads at interpreter shutdown: the requests start their own, or none
+                return
 
 
 class _PageResult:
