@@ -173,6 +173,22 @@ def _turn(on: bool) -> None:
     MainWindow.turn_between_layout_and_paint = on
 
 
+@lever("fitturn")
+def _fitturn(on: bool) -> None:
+    """A loop turn between the column fitter's new widths and the repaint (MainWindow.event)."""
+    from kube9_desktop.ui.main_window import MainWindow
+
+    MainWindow.turn_after_refit = on
+
+
+@lever("fitbusy")
+def _fitbusy(on: bool) -> None:
+    """Column fits at most every second while the tree loads (ColumnFitter.busy)."""
+    from kube9_desktop.ui import column_fit
+
+    column_fit.FIT_BUSY_DELAY_MS = 1000 if on else column_fit.FIT_DELAY_MS
+
+
 def _set_show_rows(rows: int) -> None:
     """Rows a long list shows before the user scrolls on: the model's step and a new node's default window."""
     import inspect

@@ -72,7 +72,7 @@ class MainWindow(WindowRows, QMainWindow):
         self._kubeconfig_path: str | None = None  # --kubeconfig, kept for reloads when the extra files change
         self.about_box: QMessageBox | None = None
         self._paint_deferred = False  # a paint put off after a layout (see event())
-        self._layouts_painted = 0
+        self._work_painted = (0, 0)  # the tree's layouts and the fitter's resizes the last paint showed
         self.quit_action: QAction | None = None
         self.setWindowTitle("kube9 Desktop")
         self.setWindowIcon(render.icon("kube9-desktop"))
@@ -187,7 +187,7 @@ class MainWindow(WindowRows, QMainWindow):
         self.tree.header().setResizeContentsPrecision(0)
         self.column_fit = ColumnFitter(self.tree, render.COL_NAME, (render.COL_STATUS, *render.KIND_COLUMNS,
                                                                     render.COL_AGE, *render.USAGE_COLUMNS),
-                                       keep=(render.COL_STATUS,))
+                                       keep=(render.COL_STATUS,), busy=lambda: self.model.busy)
         self.kind_columns = KindColumns(self)  # the header names the current list's kind columns
         add_namespace.open_when_empty(self)  # no namespace to show: the offer to add one is in sight
         self.details = DetailsPane(self)
@@ -499,27 +499,30 @@ class MainWindow(WindowRows, QMainWindow):
 
     #: Give the loop a turn between the tree's layout and the paint that shows it (see :meth:`event`).
     turn_between_layout_and_paint = True
+    #: ... and between the column fitter's new widths and the paint that shows them.
+    turn_after_refit = True
 
     def event(self, event: QEvent) -> bool:
         """Lay the tree out before the window paints, so one paint shows both (see ClusterTreeView.lay_out_now).
 
         A layout of the shown rows (2,000 of a long list: Python answers ``index()`` and ``hasChildren()`` for each)
         and the paint after it were one loop turn of 30-40 ms, whether the layout ran here or from the view's own
-        timer (Qt dispatches the repaint it posts before any timer). So the first paint after a layout is put off
-        by :data:`PAINT_AFTER_LAYOUT_MS`: the loop handles what waits (input, a page arriving) in between, then one
-        paint shows the layout. Rows laid out again meanwhile are laid out with that paint; no paint is put off
-        twice.
+        timer (Qt dispatches the repaint it posts before any timer); so were the column fitter's measurement and the
+        repaint its new widths ask for. So the first paint after a layout or a refit is put off by
+        :data:`PAINT_AFTER_LAYOUT_MS`: the loop handles what waits (input, a page arriving) in between, then one
+        paint shows it. Rows laid out again meanwhile are laid out with that paint; no paint is put off twice.
         """
         if event.type() == QEvent.Type.UpdateRequest:
             laid_out = self.tree.lay_out_now()
+            work = (self.tree.layouts, self.column_fit.resizes if self.turn_after_refit else 0)
             if self._paint_deferred:
                 self._paint_deferred = False
-            elif self.turn_between_layout_and_paint and (laid_out or self.tree.layouts != self._layouts_painted):
+            elif self.turn_between_layout_and_paint and (laid_out or work != self._work_painted):
                 self._paint_deferred = True
                 # Re-posted, not dropped: Qt posts no other request while this one is outstanding.
                 QTimer.singleShot(PAINT_AFTER_LAYOUT_MS, self, self._request_paint)
                 return True
-            self._layouts_painted = self.tree.layouts
+            self._work_painted = work
         return super().event(event)
 
     def _request_paint(self) -> None:

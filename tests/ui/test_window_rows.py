@@ -125,7 +125,10 @@ def test_a_label_change_then_rows_shown_cost_one_repaint(window: MainWindow, run
     pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
     index = window.model.index_of(pods)
     assert window.model.rowCount(index) == 5 and pods.hidden_rows > 5
+    run(window.model.wait_idle())
     qtbot.wait(300)  # everything shown is painted
+    # ... and the columns fitted (a fit waits longer while anything loads; its new widths repaint)
+    qtbot.waitUntil(lambda: not window.column_fit.pending, timeout=5000)
     counter = _PaintCounter(window.tree.viewport())
     window.model.dataChanged.emit(index, index)
     window.model.show_more(pods, 5)
