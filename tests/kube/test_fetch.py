@@ -170,6 +170,24 @@ async def test_prepare_starts_every_worker_thread_before_the_first_request(kubec
     assert sum(1 for t in threading.enumerate() if t.name.startswith(prefix) and t not in earlier) == workers
 
 
+async def test_prepare_starts_no_more_threads_than_workers(kubeconfig: Kubeconfig, make_service: Make) -> None:
+    """The worker that starts the others runs before its submitter has recorded it: counted without the lock,
+    it saw no thread and started a second one, so ``workers=1`` ran two requests at once (the bench's one-worker
+    baseline of goal 5 was then half as long in some runs, and the ratio 0.22 in one run, 0.33 in another)."""
+    prefix = f"kube9-{ADMIN[:20]}"
+    for workers in (1, 1, 1, 1, 1, 2, 2, 2, 3, 3):
+        earlier = set(threading.enumerate())
+        svc = make_service(kubeconfig, KubeOptions(workers=workers))
+        svc.prepare(ADMIN)
+        backend = svc.backend
+        assert isinstance(backend, ApiBackend)
+        await _prepared(backend, ADMIN)
+        await svc.version(ADMIN)
+        started = [t for t in threading.enumerate() if t.name.startswith(prefix) and t not in earlier]
+        assert len(started) == workers, [t.name for t in started]
+        await svc.aclose()
+
+
 async def test_requests_made_while_the_spare_connections_open_wait_for_them(
         sim: SimProcess, kubeconfig: Kubeconfig, make_service: Make, caplog: pytest.LogCaptureFixture) -> None:
     """No lead time (a context chosen and loaded at once): the requests take the connections being opened
