@@ -80,7 +80,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
-        return "True" if value else "False"
+        return "true" if value else "false"  # as kubectl prints a boolean column (Go's %v)
     if isinstance(value, (list, tuple)):
         return ",".join(cell_text(v) for v in value)
     return str(value)

@@ -24,8 +24,13 @@ from kube9_desktop.text import show_bidi
 #: Columns a kind's own Table columns are shown in, after Status (Deployments: Ready, Up-to-date, Available;
 #: Services: Cluster-IP, External-IP, Port(s); a custom resource: its printer columns). Each object row fills them
 #: from its own kind's columns by position (``Row.columns``); the header names the current list's (see
-#: :func:`header_labels`), and the window hides the ones it leaves empty.
-KIND_SLOTS = 6
+#: :func:`header_labels`), and the window hides the ones it leaves empty. Room for every column ``kubectl get``
+#: prints (priority 0) of the kinds one meets: a CRD's additional printer columns often run past 6 (kubectl shows them
+#: all); a kind with more shows its first 16 here (the YAML in the details pane holds what the rest show).
+KIND_SLOTS = 16
+#: Kind columns whose cells a changed row always announces (the most a built-in kind has): a row whose kind has
+#: fewer columns now may have shown more before (see ``ShownRows._changed``).
+ANNOUNCED_KIND_SLOTS = 6
 COL_NAME, COL_STATUS = 0, 1
 COL_KIND = 2  # the first kind column
 #: For pods the first two kind columns are Ready and Restarts (the names the tree's columns had before).

@@ -210,7 +210,11 @@ class ShownRowsModel(QAbstractItemModel):
             # change (its count, note, loading state) is its first cell. Fewer signals: a loading list's count
             # changes with every page.
             if node.row is not None:
-                cols: Iterable[int] = range(_COLUMNS)
+                # The kind columns the row has (a wide CRD's up to 16), not every slot: most kinds have 2-6.
+                kind_cols = min(max(len(node.row.columns), render.ANNOUNCED_KIND_SLOTS), render.KIND_SLOTS)
+                cols: Iterable[int] = (render.COL_NAME, render.COL_STATUS,
+                                       *range(render.COL_KIND, render.COL_KIND + kind_cols),
+                                       *range(render.COL_AGE, _COLUMNS))
             else:
                 cols = (render.COL_NAME, render.COL_STATUS) if node.type is NodeType.CONTEXT else (render.COL_NAME,)
             for col in cols:

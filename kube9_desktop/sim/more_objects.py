@@ -1,6 +1,6 @@
 """Objects of the kinds a v1.19 cluster has besides workloads: service accounts, RBAC, endpoints and slices, quotas,
 limit ranges, network policies, autoscalers, leases, ingress and priority classes, and the
-custom resources of two more CRDs (one served at two versions, one cluster-scoped), each with printer columns.
+custom resources of three more CRDs (one served at two versions, one cluster-scoped, one with nine printer columns).
 
 Called by :meth:`kube9_desktop.sim.gen.generator.Generator.build` after the namespaces are filled (Endpoints follow the
 Services and their ready pods).
@@ -8,6 +8,9 @@ Services and their ready pods).
 
 from __future__ import annotations
 
+import contextlib
+import random
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.sim.resources import BY_NAME
@@ -119,6 +122,21 @@ def _schema(props: dict[str, str]) -> dict[str, Any]:
         "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}
 
 
+#: The printer columns of databases.stable.example.com: nine that ``kubectl get`` prints, one for ``-o wide``.
+DATABASE_COLUMNS: list[dict[str, Any]] = [
+    {"name": "Engine", "type": "string", "jsonPath": ".spec.engine"},
+    {"name": "Version", "type": "string", "jsonPath": ".spec.version"},
+    {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+    {"name": "Ready Replicas", "type": "integer", "jsonPath": ".status.readyReplicas"},
+    {"name": "Storage", "type": "string", "jsonPath": ".spec.storage"},
+    {"name": "Endpoint", "type": "string", "jsonPath": ".status.endpoint"},
+    {"name": "TLS", "type": "boolean", "jsonPath": ".spec.tls"},
+    {"name": "Backup", "type": "string", "jsonPath": ".spec.backup"},
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Maintenance", "type": "string", "priority": 1, "jsonPath": ".spec.maintenanceWindow"},
+]
+
+
 def _crds(gen: Generator) -> None:
     age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
     backup_cols = [
@@ -133,6 +151,11 @@ def _crds(gen: Generator) -> None:
         {"name": "v1beta1", "served": True, "storage": False, "schema": schema,
          "additionalPrinterColumns": backup_cols},
     ])
+    with _own_stream(gen, "databases"):
+        _crd(gen, "stable.example.com", "Database", "databases", "Namespaced", ["db"], [
+            {"name": "v1", "served": True, "storage": True, "additionalPrinterColumns": [*DATABASE_COLUMNS, age],
+             "schema": _schema({"engine": "string", "version": "string", "replicas": "integer", "storage": "string",
+                                "tls": "boolean", "backup": "string", "maintenanceWindow": "string"})}])
     _crd(gen, "policy.example.com", "ClusterPolicy", "clusterpolicies", "Cluster", ["cpol"], [
         {"name": "v1", "served": True, "storage": True, "schema": _schema({"action": "string", "severity": "string"}),
          "additionalPrinterColumns": [
@@ -228,3 +251,34 @@ def _namespace(gen: Generator, ns: str) -> None:
             if phase:
                 obj["status"] = {"phase": phase}
             _load(gen, "backups", obj)
+        _databases(gen, ns)
+
+
+@contextlib.contextmanager
+def _own_stream(gen: Generator, key: str) -> Iterator[None]:
+    """Objects made inside draw from a random stream of their own (seeded by ``key``): added after the rest of the
+    cluster was, they leave every other object of a seeded cluster as it was."""
+    main, gen.rng = gen.rng, random.Random(f"{gen.seed}/{key}")
+    try:
+        yield
+    finally:
+        gen.rng = main
+
+
+def _databases(gen: Generator, ns: str) -> None:
+    """Two databases: one running, one still provisioning (no status fields yet: null cells, as kubectl shows)."""
+    with _own_stream(gen, f"databases/{ns}"):
+        _database_objects(gen, ns)
+
+
+def _database_objects(gen: Generator, ns: str) -> None:
+    for i, (name, engine, version) in enumerate((("orders-db", "postgres", "13.4"), ("cache", "redis", "6.2"))):
+        obj: dict[str, Any] = {
+            "apiVersion": "stable.example.com/v1", "kind": "Database",
+            "metadata": gen.meta("databases", name, ns, gen.when(), generation=1),
+            "spec": {"engine": engine, "version": version, "replicas": 3 - i, "storage": ["20Gi", "1Gi"][i],
+                     "tls": i == 0, "backup": "backup-db" if i == 0 else "", "maintenanceWindow": "Sun 02:00"},
+        }
+        if i == 0:
+            obj["status"] = {"readyReplicas": 3, "endpoint": f"{name}.{ns}.svc:5432", "phase": "Running"}
+        _load(gen, "databases", obj)

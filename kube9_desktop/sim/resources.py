@@ -99,6 +99,8 @@ RESOURCES: list[ResourceType] = [
     ResourceType("backups", "Backup", "stable.example.com", "v1", True, ("bk",), (), "backup"),
     ResourceType("backups", "Backup", "stable.example.com", "v1beta1", True, ("bk",), (), "backup"),
     ResourceType("clusterpolicies", "ClusterPolicy", "policy.example.com", "v1", False, ("cpol",), (), "clusterpolicy"),
+    # Nine printer columns kubectl prints (and one more with -o wide): wider than a built-in kind's.
+    ResourceType("databases", "Database", "stable.example.com", "v1", True, ("db",), (), "database"),
     # The rest of a v1.19 cluster's everyday kinds (objects from sim/more_objects.py).
     ResourceType("serviceaccounts", "ServiceAccount", "", "v1", True, ("sa",)),
     ResourceType("endpoints", "Endpoints", "", "v1", True, ("ep",)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kube9_desktop.sim import tables
+from kube9_desktop.sim.more_objects import DATABASE_COLUMNS
 from kube9_desktop.sim.tables import _NAME_COL, NONE, Ages, Cells, _age, _col, _created, _selector
 
 _CREATED_AT = _col("Created At", "", "date")
@@ -107,6 +108,18 @@ def _backup(o: dict[str, Any]) -> tuple[Cells, Ages]:
     return [_name(o), spec.get("schedule"), st.get("phase"), spec.get("retentionDays"), None], ((4, _created(o)),)
 
 
+def _database(o: dict[str, Any]) -> tuple[Cells, Ages]:
+    # DATABASE_COLUMNS of sim/more_objects.py, each a plain field path; a missing field is a null cell.
+    cells: Cells = [_name(o)]
+    for col in DATABASE_COLUMNS:
+        value: Any = o
+        for key in col["jsonPath"].lstrip(".").split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        cells.append(value)
+    cells.append(None)
+    return cells, ((len(cells) - 1, _created(o)),)
+
+
 def _clusterpolicy(o: dict[str, Any]) -> tuple[Cells, Ages]:
     spec = o.get("spec") or {}
     return [_name(o), spec.get("action"), spec.get("severity"), None], ((3, _created(o)),)
@@ -156,6 +169,8 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
     "Backup": [_NAME_COL, _col("Schedule", "When the backup runs"), _col("Phase", "Last run's phase"),
                _col("Retention", "Days kept", "integer"), _age()],
     "ClusterPolicy": [_NAME_COL, _col("Action", "What a violation does"), _col("Severity", ""), _age()],
+    "Database": [_NAME_COL, *(_col(c["name"], "", c["type"], c.get("priority", 0)) for c in DATABASE_COLUMNS),
+                 _age()],
 }
 
 CELLS = {
@@ -176,6 +191,7 @@ CELLS = {
     "PriorityClass": _priorityclass,
     "Backup": _backup,
     "ClusterPolicy": _clusterpolicy,
+    "Database": _database,
 }
 
 tables.COLUMNS.update(COLUMNS)

@@ -75,6 +75,7 @@ class ColumnFitter(QObject):
         self.stretch = stretch
         self.fits = 0  # measurements made (tests and benchmarks)
         self.resizes = 0  # fits that changed a width (the window puts the repaint after it off a turn)
+        self._name_fixed = False  # Name has a fixed width because the other columns overflow the view
         header = tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
@@ -108,13 +109,25 @@ class ColumnFitter(QObject):
             if col >= header.count() or header.isSectionHidden(col):
                 continue
             wanted[col] = max(self.tree.sizeHintForColumn(col), header.sectionSizeHint(col))
-        room = self.tree.viewport().width() - name_width(self.tree.sizeHintForColumn(self.stretch),
-                                                         self.tree.viewport().width())
+        viewport = self.tree.viewport().width()
+        name = name_width(self.tree.sizeHintForColumn(self.stretch), viewport)
+        widths = share(wanted, viewport - name, self.keep)
         resized = False
-        for col, width in share(wanted, room, self.keep).items():
+        for col, width in widths.items():
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
                 resized = True
+        # Columns that cannot all fit even at their narrowest (a CRD printing nine columns) would squeeze a
+        # stretching Name to nothing: Name keeps its width and the view scrolls sideways instead.
+        overflow = sum(widths.values()) > viewport - name
+        if overflow != self._name_fixed:
+            self._name_fixed = overflow
+            mode = QHeaderView.ResizeMode.Fixed if overflow else QHeaderView.ResizeMode.Stretch
+            header.setSectionResizeMode(self.stretch, mode)
+            resized = True
+        if overflow and header.sectionSize(self.stretch) != name:
+            header.resizeSection(self.stretch, name)
+            resized = True
         self.resizes += resized
 
     def stop(self) -> None:

@@ -22,6 +22,7 @@ LISTS = {
     "services": "Namespaces/team-a/Network/Services",
     "events": "Namespaces/team-a/Events",
     "backups": "Namespaces/team-a/Custom resources/stable.example.com/backups",
+    "databases": "Namespaces/team-a/Custom resources/stable.example.com/databases",
 }
 
 
@@ -73,7 +74,9 @@ def test_kind_cells_are_kubectls(model: ClusterTreeModel, sim: Any, run: Any, re
     printed = {"deployments": ["READY", "UP-TO-DATE", "AVAILABLE"],
                "services": ["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"],
                "events": ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE", "COUNT"],
-               "backups": ["SCHEDULE", "PHASE", "RETENTION"]}[resource]
+               "backups": ["SCHEDULE", "PHASE", "RETENTION"],
+               "databases": ["ENGINE", "VERSION", "REPLICAS", "READY REPLICAS", "STORAGE", "ENDPOINT", "TLS",
+                             "BACKUP", "PHASE"]}[resource]
     assert sorted(compared) == sorted(printed), labels
     matched = 0
     for child in node.children:
@@ -159,3 +162,32 @@ def test_a_kind_column_sorts_by_its_values(open_in_window: Any, window: MainWind
     # The sorted view (the proxy) shows the same columns: Last Seen, Reason, Object, Message, Count.
     header = window.tree.header()
     assert [header.isSectionHidden(c) for c in render.KIND_COLUMNS] == [False] * 5 + [True] * (render.KIND_SLOTS - 5)
+
+
+def test_a_crd_shows_every_printer_column_kubectl_prints(open_in_window: Any, window: MainWindow, sim: Any,
+                                                         qtbot: Any, tmp_path: Path) -> None:
+    """A CRD with nine printer columns of priority 0 (databases.stable.example.com): the header names all nine, as
+    ``kubectl get`` prints them, and shows them; the priority-1 column (``-o wide`` only) is not among them."""
+    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", "get", "databases",
+                          "-n", "team-a"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    printed = [h for h in re.split(r"\s{2,}", out.stdout.splitlines()[0].strip()) if h not in ("NAME", "AGE")]
+    assert len(printed) > 6  # what the tree used to cut
+    dbs = open_in_window(LISTS["databases"])
+    row = next(c for c in dbs.children if c.type is NodeType.OBJECT)
+    window.tree.setCurrentIndex(window._view_index(window.model.index_of(row)))
+    header = window.tree.header()
+
+    def shown_kind_columns() -> list[str]:
+        return [str(window.model.headerData(c, Qt.Orientation.Horizontal)).upper() for c in render.KIND_COLUMNS
+                if not header.isSectionHidden(c)]
+
+    qtbot.waitUntil(lambda: shown_kind_columns() == printed, timeout=5000)
+    assert "MAINTENANCE" not in shown_kind_columns()
+    # Nine columns do not fit beside the names: Name keeps a readable width and the view scrolls sideways (a
+    # stretching Name was squeezed to nothing).
+    qtbot.waitUntil(lambda: header.sectionSize(render.COL_NAME) >= 150, timeout=5000)
+    assert window.tree.horizontalScrollBar().maximum() > 0
+    assert row.row is not None and render.kind_cell(row.row, render.COL_KIND + len(printed) - 1) == (
+        row.row.cells.get("Phase") or "")
+    window.grab().save(str(tmp_path / "crd-columns.png"))
