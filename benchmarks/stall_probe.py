@@ -189,6 +189,13 @@ def _fitbusy(on: bool) -> None:
     column_fit.FIT_BUSY_DELAY_MS = 1000 if on else column_fit.FIT_DELAY_MS
 
 
+@lever("gen1x2")
+def _gen1x2(on: bool) -> None:
+    """The middle generation collected every 2nd young collection instead of every 5th (fewer survivors each)."""
+    t0, _, t2 = gc.get_threshold()
+    gc.set_threshold(t0, 2 if on else 5, t2)
+
+
 def _set_show_rows(rows: int) -> None:
     """Rows a long list shows before the user scrolls on: the model's step and a new node's default window."""
     import inspect
