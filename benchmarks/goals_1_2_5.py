@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--10k", dest="ten_k", action="store_true", help="goal 1 at 10,000 pods too")
     args = ap.parse_args(argv)
-    res: dict = {"machine": tree_load.machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    res: dict = {"machine": tree_load.machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                 "bytecode": tree_load.precompile()}
     qt = tree_load.Qt()
     try:
         sim = tree_load.start_sim("--pods", "2000", "--namespaces", "12", "--nodes", "5")

@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import tree_load
+
+    print(json.dumps({"bytecode": tree_load.precompile()}))
     sim = SimProcess.start("--pods", "2000", "--namespaces", "12", "--nodes", "5", timeout=180)
     try:
         res = run(sim.kubeconfig, args.runs)

@@ -22,6 +22,7 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "latest.json").read_text())
     assert data["mode"] == "smoke"
     assert {"platform", "cpus", "python"} <= set(data["machine"])
+    assert data["bytecode"]["precompiled"] is True  # measured as installed: compiled, whatever the environment
     for backend in ("api", "kubectl"):
         load = data["cold_load"]["50"][backend]["load_ms"]
         assert {"median", "min", "max", "n"} <= set(load) and load["n"] == 1
