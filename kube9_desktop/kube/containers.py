@@ -51,6 +51,30 @@ class ContainerInfo:
     last: str = ""
 
 
+#: A container row's role (its ``Role`` cell) -> the pod's spec and status fields listing it.
+_ROLE_FIELDS = {(role or "container"): (spec_field, status_field) for spec_field, status_field, role in _SECTIONS}
+
+
+def field_path(role: str, name: str) -> str:
+    """The ``fieldPath`` the kubelet's events about container ``name`` carry (``spec.containers{main}``,
+    ``spec.initContainers{migrate}``); ``role`` is a container row's Role (``container``, ``init``, ``ephemeral``)."""
+    spec_field, _ = _ROLE_FIELDS.get(role or "container", _ROLE_FIELDS["container"])
+    return f"spec.{spec_field}{{{name}}}"
+
+
+def container_document(pod: dict[str, Any], name: str, role: str = "container") -> dict[str, Any] | None:
+    """Container ``name`` of ``pod`` as the details pane shows it: its ``spec`` entry and its ``status`` entry
+    (``None`` while the kubelet has not reported it), or ``None`` if the pod has no such container."""
+    spec_field, status_field = _ROLE_FIELDS.get(role or "container", _ROLE_FIELDS["container"])
+    spec = next((c for c in (pod.get("spec") or {}).get(spec_field) or []
+                 if isinstance(c, dict) and c.get("name") == name), None)
+    if spec is None:
+        return None
+    status = next((s for s in (pod.get("status") or {}).get(status_field) or []
+                   if isinstance(s, dict) and s.get("name") == name), None)
+    return {"spec": spec, "status": status}
+
+
 def _ended(term: dict[str, Any]) -> str:
     """``OOMKilled (exit 137)`` / ``Completed (exit 0)`` / ``exit 1`` for a terminated state."""
     code = term.get("exitCode")

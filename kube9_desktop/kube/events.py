@@ -37,12 +37,15 @@ class EventQuery:
         object_kind: The involved object's kind (``Pod``), "" for every event.
         object_name: The involved object's name.
         object_uid: Its uid (the field selector used when known).
+        field_path: Only events about this part of the object (``spec.containers{main}``: one container of a pod,
+            as the kubelet records them), "" for all.
     """
 
     namespace: str | None = None
     object_kind: str = ""
     object_name: str = ""
     object_uid: str = ""
+    field_path: str = ""
 
     @classmethod
     def for_target(cls, kind_key: str, namespace: str | None, name: str) -> EventQuery:
@@ -60,10 +63,11 @@ class EventQuery:
 
     def field_selector(self, prefix: str) -> str:
         """The ``fieldSelector`` for the API whose object field is ``prefix`` (``regarding``/``involvedObject``)."""
+        part = f",{prefix}.fieldPath={self.field_path}" if self.field_path else ""
         if self.object_uid:
-            return f"{prefix}.uid={self.object_uid}"
+            return f"{prefix}.uid={self.object_uid}{part}"
         if self.object_name:
-            return f"{prefix}.kind={self.object_kind},{prefix}.name={self.object_name}"
+            return f"{prefix}.kind={self.object_kind},{prefix}.name={self.object_name}{part}"
         return ""
 
 

@@ -11,6 +11,9 @@ Predicate = Callable[[Obj], bool]
 
 _SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
 _EQ_RE = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|!=|=)\s*([A-Za-z0-9_.-]*)\s*$")
+#: A field selector's term: its value is anything but another operator (``spec.containers{main}``, an event's
+#: fieldPath, has braces), as kube-apiserver's field selector parser takes it.
+_FIELD_RE = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|!=|=)\s*([^=!]*?)\s*$")
 
 
 Req = Callable[[dict[str, str]], bool]
@@ -126,7 +129,7 @@ def parse_field_selector(expr: str, kind: str) -> Predicate | None:
     allowed = {"metadata.name", "metadata.namespace"} | EXTRA_FIELDS.get(kind, set())
     reqs: list[Callable[[dict[str, str]], bool]] = []
     for part in _split(expr):
-        m = _EQ_RE.match(part)
+        m = _FIELD_RE.match(part)
         if not m:
             raise SelectorError(f"invalid selector: '{expr}'; can't understand '{part.strip()}'")
         key, op, val = m.groups()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kube9_desktop.kube.containers import container_document, field_path
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.events import EventQuery
 from kube9_desktop.kube.kinds import Kind
@@ -212,6 +213,7 @@ class DetailsPane(QWidget):
         self.events = EventsTable(self)
         self.tabs.addTab(self.events, "Events")
         layout.addWidget(self.tabs, 1)
+        self._yaml_note = ""  # comment lines above the YAML (a container's: where it comes from)
 
     # ------------------------------------------------------------------ showing things
 
@@ -223,9 +225,13 @@ class DetailsPane(QWidget):
         self.events.note.hide()
         self._obj = None
         self._kind = None
+        self._yaml_note = ""
         self.title.setText("Select a resource to see its details.")
         self._set_fields([])
         self.yaml_view.setPlainText("")
+        for i in range(self.tabs.count()):
+            self.tabs.setTabEnabled(i, True)
+            self.tabs.setTabToolTip(i, "")
         self.reveal_button.setVisible(False)
         self.hide_button.setVisible(False)
         self.copy_button.setEnabled(False)
@@ -261,12 +267,17 @@ class DetailsPane(QWidget):
             if r.created is not None:
                 fields.append(("Since", render.format_age(r.created)))
             self._set_fields(fields)
+            if self.service is not None and r.namespace and r.cells.get("Pod"):
+                # Its YAML: its spec and status from the pod (fetched fresh); its events: the pod's about it.
+                self.yaml_view.setPlainText("Loading…")
+                self._task = asyncio.ensure_future(self._fetch_container(node.context, r))
         elif node.type is NodeType.FLEET:
             self.title.setText(node.label)
             names = self.service.kubeconfig.names() if self.service is not None else []
             self._set_fields([("Contexts", str(len(names))),
                               ("Shown", "in the All clusters tab below: each context probed on its own; "
                                         "click a context's name there to open it")])
+            self._show_fleet_summary()
         elif node.type is NodeType.NOTE:
             self.title.setText("Note")
             why = [("Why", node.error.one_line())] if node.error is not None else []
@@ -278,6 +289,50 @@ class DetailsPane(QWidget):
                 # An Events row: the namespace's (or every namespace's) events, live, newest first.
                 self.events.start(self.service, node.context, EventQuery(namespace=node.namespace))
                 self.tabs.setCurrentWidget(self.events)
+
+    def _show_fleet_summary(self) -> None:
+        """The "All clusters" row: its YAML tab lists the kubeconfig's contexts (what each points at, never a
+        credential); events belong to one cluster, so its Events tab is off and says why."""
+        contexts: list[dict[str, str]] = []
+        if self.service is not None:
+            for c in self.service.kubeconfig.contexts:
+                contexts.append({"name": c.name, "cluster": c.cluster, "server": c.server or "(missing)",
+                                 "user": c.user or "(none)", "authentication": c.auth, "namespace": c.namespace})
+        self._obj = {"contexts": contexts}
+        self._yaml_note = ("# All clusters: the contexts of your kubeconfig.\n"
+                           "# Each is probed on its own in the All clusters tab below;\n"
+                           "# select a context's row for its objects and events.\n")
+        self.copy_button.setEnabled(bool(contexts))
+        self._render_yaml()
+        self._tab_off(self.events, "Events belong to one cluster: select a context, or a row under it")
+        self.tabs.setCurrentWidget(self.yaml_view)
+
+    def _tab_off(self, page: QWidget, reason: str) -> None:
+        """Disable the tab of ``page``; its tooltip says why (a blank tab said nothing)."""
+        i = self.tabs.indexOf(page)
+        self.tabs.setTabEnabled(i, False)
+        self.tabs.setTabToolTip(i, reason)
+
+    async def _fetch_container(self, context: str, r: Row) -> None:
+        assert self.service is not None
+        pod_name, role = r.cells.get("Pod", ""), r.cells.get("Role", "container")
+        try:
+            pod = await self.service.get(context, "pods", r.namespace, pod_name)
+        except KubeError as e:
+            self.yaml_view.setPlainText(f"# {e.title}\n# {e.message}\n# {e.hint}")
+            return
+        doc = container_document(pod, r.name, role)
+        if doc is None:
+            self.yaml_view.setPlainText(f"# Pod {pod_name} has no container {r.name} any more.")
+            return
+        path = field_path(role, r.name)
+        self._obj = doc
+        self._yaml_note = f"# Container {r.name} of pod {r.namespace}/{pod_name}:\n# {path} and its status\n"
+        self.copy_button.setEnabled(True)
+        self._render_yaml()
+        uid = str((pod.get("metadata") or {}).get("uid", ""))
+        self.events.start(self.service, context, EventQuery(namespace=r.namespace, object_kind="Pod",
+                                                            object_name=pod_name, object_uid=uid, field_path=path))
 
     def show_object(self, context: str, kind: Kind, row: Row) -> None:
         """Fetch and show one object."""
@@ -341,7 +396,7 @@ class DetailsPane(QWidget):
         obj = self._obj
         if secret:
             obj = reveal_secret(obj) if self.revealed else mask_secret(obj)
-        self.yaml_view.setPlainText(to_yaml(obj))
+        self.yaml_view.setPlainText(self._yaml_note + to_yaml(obj))
 
     def reveal(self) -> None:
         """Show the Secret's values, decoded from base64 (text as text; binary as its size and hex)."""

@@ -7,14 +7,16 @@ import json
 import re
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from kube9_desktop.headless import format_tree, load_tree
-from kube9_desktop.kube.containers import containers_of
+from kube9_desktop.kube.containers import container_document, containers_of, field_path
 from kube9_desktop.kube.convert import parse_age, parse_time
+from kube9_desktop.kube.events import EventQuery
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.rows import Row, Severity
@@ -233,3 +235,29 @@ def test_containers_of_marks_init_and_ephemeral_and_reads_each_state(csim: SimPr
     assert got[2].state == "Terminated: Completed (exit 0)" and got[2].severity is Severity.OK
     oom = containers_of(pod_named(csim, "oom-worker"))[0]
     assert "OOMKilled (exit 137)" in oom.state + oom.last
+
+
+def test_a_containers_document_and_event_field_path(csim: SimProcess) -> None:
+    """What the details pane shows for a container row: its own spec and status entries (an init container's from
+    initContainers/initContainerStatuses), and the fieldPath its events carry, which the events API filters on."""
+    pod = pod_named(csim, "init-stuck")
+    doc = container_document(pod, "migrate", "init")
+    assert doc is not None
+    assert doc["spec"] == next(c for c in pod["spec"]["initContainers"] if c["name"] == "migrate")
+    assert doc["status"] == next(s for s in pod["status"]["initContainerStatuses"] if s["name"] == "migrate")
+    assert container_document(pod, "migrate", "container") is None  # not a regular container
+    assert field_path("init", "migrate") == "spec.initContainers{migrate}"
+    assert field_path("container", "main") == "spec.containers{main}"
+    assert field_path("ephemeral", "dbg") == "spec.ephemeralContainers{dbg}"
+    query = EventQuery(namespace="scenarios", object_kind="Pod", object_name="init-stuck",
+                       object_uid=pod["metadata"]["uid"], field_path=field_path("init", "migrate"))
+    for api, prefix in (("/api/v1", "involvedObject"), ("/apis/events.k8s.io/v1", "regarding")):
+        sel = urllib.parse.quote(query.field_selector(prefix))
+        items = csim.request("GET", f"{api}/namespaces/scenarios/events?fieldSelector={sel}")["items"]
+        assert items, api
+        assert all((e.get(prefix) or {}).get("fieldPath") == "spec.initContainers{migrate}" for e in items)
+    # kubectl, the referee, takes the same selector.
+    out = subprocess.run(["kubectl", "--kubeconfig", csim.kubeconfig, "--context", "sim-admin", "get", "events", "-n",
+                          "scenarios", "--field-selector", query.field_selector("involvedObject"), "-o", "name"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip(), out.stderr

@@ -3,7 +3,12 @@ the context menu offers what acts on a container, and the details pane shows its
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.service import KubeService
@@ -63,3 +68,76 @@ def test_double_clicking_an_event_row_selects_its_object(qtbot: Any, service: Ku
                     timeout=15000)
     current = w.model.node(w.source_index(w.tree.currentIndex()))
     assert current.path()[1:] == ("Namespaces", row.row.namespace, "Workloads", "Pods", name)
+
+
+PAIR = "zz-pair"  # sorts after the sim's own pods: the tests above pick the first pod with two containers
+PAIR_POD = {
+    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": PAIR, "namespace": "team-a"},
+    "spec": {"containers": [{"name": "web", "image": "nginx:1.19"}, {"name": "side", "image": "busybox:1.32"}]},
+}
+
+
+def kubectl_json(sim: SimProcess, *args: str) -> Any:
+    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args, "-o", "json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_a_container_rows_details_are_its_spec_status_and_events(qtbot: Any, service: KubeService,
+                                                                 module_sim: SimProcess, make_window: Any,
+                                                                 run: Any, tmp_path: Path) -> None:
+    """The YAML tab shows the container's entries of the pod's spec and status; the Events tab the pod's events
+    about that container (fieldPath spec.containers{side}), the same kubectl lists for that field selector."""
+    if not any(p["metadata"]["name"] == PAIR for p in module_sim.request("GET", "/api/v1/namespaces/team-a/pods")
+               ["items"]):
+        module_sim.request("POST", "/api/v1/namespaces/team-a/pods", PAIR_POD)
+    selector = f"involvedObject.name={PAIR},involvedObject.fieldPath=spec.containers{{side}}"
+    want = {(e["reason"], e["message"])
+            for e in kubectl_json(module_sim, "get", "events", "-n", "team-a", "--field-selector", selector)["items"]}
+    assert want and all("web" not in m and "nginx" not in m for _r, m in want)  # only side's
+    w = make_window(service=service)
+    path = f"Namespaces/team-a/Workloads/Pods/{PAIR}"
+    run(load_tree(w.model, 0, [path], expand_view=w.expand_node))
+    node = w.model.find(f"{path}/side")
+    assert node is not None and node.type is NodeType.CONTAINER
+    w.tree.setCurrentIndex(w._view_index(w.model.index_of(node)))
+    details = w.details
+    qtbot.waitUntil(lambda: "image: busybox:1.32" in details.yaml_text(), timeout=10000)
+    doc = yaml.safe_load(details.yaml_text())
+    pod = kubectl_json(module_sim, "get", "pod", PAIR, "-n", "team-a")
+    assert doc == {"spec": next(c for c in pod["spec"]["containers"] if c["name"] == "side"),
+                   "status": next(s for s in pod["status"]["containerStatuses"] if s["name"] == "side")}
+    assert details.yaml_text().startswith(f"# Container side of pod team-a/{PAIR}:\n# spec.containers{{side}} ")
+    qtbot.waitUntil(lambda: len(details.events.model.rows) >= len(want), timeout=10000)
+    got = {(r.reason, r.message) for r in details.events.model.rows}
+    assert got == want
+    assert all(r.object_name == PAIR for r in details.events.model.rows)
+    assert all(details.tabs.isTabEnabled(i) for i in range(details.tabs.count()))
+    details.grab().save(str(tmp_path / "container-yaml.png"))
+    details.tabs.setCurrentWidget(details.events)
+    details.grab().save(str(tmp_path / "container-details.png"))
+
+
+def test_the_all_clusters_row_summarises_the_contexts(qtbot: Any, service: KubeService, module_sim: SimProcess,
+                                                       make_window: Any, tmp_path: Path) -> None:
+    """Not two blank tabs: the YAML tab lists the kubeconfig's contexts, the Events tab is off and says why."""
+    w = make_window(service=service)
+    fleet = next(n for n in w.model.loader.root.children if n.type is NodeType.FLEET)
+    w.tree.setCurrentIndex(w._view_index(w.model.index_of(fleet)))
+    details = w.details
+    qtbot.waitUntil(lambda: "contexts:" in details.yaml_text(), timeout=5000)
+    doc = yaml.safe_load(details.yaml_text())
+    assert [c["name"] for c in doc["contexts"]] == service.kubeconfig.names()
+    assert {c["server"] for c in doc["contexts"]} == {c.server for c in service.kubeconfig.contexts}
+    tokens = [t for t in (module_sim.token(n) for n in service.kubeconfig.names()) if t]
+    assert tokens and not any(t in details.yaml_text() for t in tokens)  # never a credential
+    events = details.tabs.indexOf(details.events)
+    assert not details.tabs.isTabEnabled(events)
+    assert "one cluster" in details.tabs.tabToolTip(events)
+    assert details.tabs.currentWidget() is details.yaml_view
+    qtbot.wait(200)  # the form's new rows are laid out
+    details.grab().save(str(tmp_path / "fleet-details.png"))
+    # A context's row after it: both tabs on again.
+    w.tree.setCurrentIndex(w._view_index(w.model.index_of(w.model.context_node())))
+    assert details.tabs.isTabEnabled(events) and details.yaml_text() == ""
