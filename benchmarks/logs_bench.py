@@ -1,4 +1,5 @@
-"""Logs benchmarks (called by ``tree_load.py``; ``python benchmarks/logs_bench.py`` runs them alone).
+"""Logs benchmarks (called by ``tree_load.py``; ``python benchmarks/logs_bench.py [--smoke]`` runs them alone;
+``--untrack-ab ROUNDS`` alternates the follow measurement with held lines tracked / untracked by the GC).
 
 1. Time to the first line and to 1,000 lines of ``--tail 1000``: a new log session on the window's service (its
    own connection, as a new tab pays for) against ``kubectl logs --tail 1000`` (a process), alternated run by run;
@@ -198,6 +199,27 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def untrack_ab(qt: Any, rounds: int, seconds: float = 10.0) -> None:
+    """Followed tab at 5,000 lines/s with held lines left tracked by the garbage collector (before) and untracked
+    (after, what the readers do), alternated on one sim; prints the load average with every number."""
+    import kube9_desktop.kube.pod_logs as pod_logs
+
+    untrack = pod_logs._UNTRACK
+    sim = SimProcess.start("--pods", "200", "--namespaces", "3", "--nodes", "3")
+    try:
+        for r in range(rounds):
+            for label, fn in (("before (lines tracked)", None), ("after (lines untracked)", untrack)):
+                pod_logs._UNTRACK = fn
+                f = qt.run(follow_in_window(sim, 5000, seconds, 100_000))
+                print(f"round {r + 1} {label:24} load {os.getloadavg()[0]:5.2f}: max stall "
+                      f"{f['max_loop_lag_ms']:6.1f} ms, GUI thread CPU in a sample {f['max_loop_cpu_ms']:5.1f} ms, "
+                      f"idle loop {f['idle_max_loop_lag_ms']:5.1f} ms, {f['received_per_s']} lines/s, "
+                      f"RSS +{f['rss_growth_mb']} MB", flush=True)
+    finally:
+        pod_logs._UNTRACK = untrack
+        sim.stop()
+
+
 def main() -> int:
     import json
 
@@ -205,6 +227,12 @@ def main() -> int:
     from tree_load import Qt
 
     qt = Qt()
+    if "--untrack-ab" in sys.argv:
+        try:
+            untrack_ab(qt, int(sys.argv[sys.argv.index("--untrack-ab") + 1]))
+        finally:
+            qt.close()
+        return 0
     try:
         res = run(qt, smoke="--smoke" in sys.argv, runs=3)
     finally:

@@ -201,6 +201,16 @@ def test_session_ring_is_bounded(lsim: SimProcess, client: ContextClient) -> Non
         s.ring.dropped + 25 >= 25
 
 
+def test_held_lines_are_out_of_the_collectors_sight(lsim: SimProcess, client: ContextClient) -> None:
+    # A full collection on the GUI thread walks every tracked object: 100,000 held lines must not be among them.
+    import gc
+
+    s = read_all(client, running_pod(lsim), tail=50)
+    assert len(s.ring) == 50
+    assert not any(gc.is_tracked(ln) for ln in s.ring)
+    assert gc.is_tracked(LogLine(1, "", "x", 0))  # what a NamedTuple is by default (the reason for untracking)
+
+
 def test_stamps() -> None:
     assert stamp_ns("2026-12-02T02:32:09.674725888Z") == 1796178729674725888
     assert stamp_ns("2026-12-02T02:32:09Z") == 1796178729000000000
