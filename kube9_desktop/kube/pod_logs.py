@@ -83,7 +83,7 @@ def _gc_untrack() -> Callable[[object], None] | None:
         return None
     fn.argtypes = [ctypes.py_object]
     fn.restype = None
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 _UNTRACK = _gc_untrack()
