@@ -107,8 +107,31 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     qtbot.waitUntil(lambda: (n := w.model.node(w.source_index(w.tree.currentIndex()))) is not None
                     and n.row is not None and n.row.name == first.object_name, timeout=30000)
     # the object's own events come with it, by uid
-    qtbot.waitUntil(lambda: len(w.details.events.model.rows) > 0
-                    and all(r.object_name == first.object_name for r in w.details.events.model.rows), timeout=30000)
+    def own_events() -> bool:
+        rows = w.details.events.model.rows
+        return len(rows) > 0 and all(r.object_name == first.object_name for r in rows)
+
+    try:
+        qtbot.waitUntil(own_events, timeout=30000)
+    except Exception:  # pytest-qt's TimeoutError: say what the pane shows instead
+        ev = w.details.events
+        q = ev.query
+        import threading
+        diag = {
+            "first": first, "title": w.details.title.text(), "query": q, "note": ev.note.text(),
+            "rows": [(r.object_name, r.reason) for r in ev.model.rows][:10],
+            "yaml": w.details.yaml_view.toPlainText()[:300],
+            "feed": ev.feed, "feed_alive": ev.feed is not None and ev.feed.thread.is_alive(),
+            "box": getattr(ev, "_box", None),
+            "sim_by_uid": [(e["involvedObject"]["name"], e["reason"]) for e in esim.request(
+                "GET", f"/api/v1/namespaces/team-a/events?fieldSelector=involvedObject.uid={q.object_uid}")["items"]]
+            if q is not None and q.object_uid else None,
+            "sim_by_name": [(e["involvedObject"].get("uid"), e["reason"]) for e in esim.request(
+                "GET", "/api/v1/namespaces/team-a/events")["items"]
+                if e["involvedObject"]["name"] == first.object_name],
+            "threads": sorted(t.name for t in threading.enumerate()),
+        }
+        raise AssertionError(f"the pod's own events did not come: {diag}") from None
     # the events command opens its own live tab for an object
     from kube9_desktop.commands.registry import Target
     from kube9_desktop.kube.kinds import KINDS
