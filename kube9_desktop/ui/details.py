@@ -289,6 +289,13 @@ class DetailsPane(QWidget):
                 # An Events row: the namespace's (or every namespace's) events, live, newest first.
                 self.events.start(self.service, node.context, EventQuery(namespace=node.namespace))
                 self.tabs.setCurrentWidget(self.events)
+        # A row with nothing for a tab (a folder, a list, a context, a message): the tab is off and says why.
+        if not self.yaml_text():
+            self._tab_off(self.yaml_view, "Folders, lists and messages have no YAML: select an object")
+        events_row = node.type is NodeType.LIST and node.kind is not None and node.kind.key == "events"
+        if node.type is not NodeType.CONTAINER and not events_row and self.tabs.isTabEnabled(
+                self.tabs.indexOf(self.events)):
+            self._tab_off(self.events, "Select an object, or an Events row, for events")
 
     def _show_fleet_summary(self) -> None:
         """The "All clusters" row: its YAML tab lists the kubeconfig's contexts (what each points at, never a

@@ -120,7 +120,7 @@ def test_a_container_rows_details_are_its_spec_status_and_events(qtbot: Any, ser
 
 
 def test_the_all_clusters_row_summarises_the_contexts(qtbot: Any, service: KubeService, module_sim: SimProcess,
-                                                       make_window: Any, tmp_path: Path) -> None:
+                                                       make_window: Any, run: Any, tmp_path: Path) -> None:
     """Not two blank tabs: the YAML tab lists the kubeconfig's contexts, the Events tab is off and says why."""
     w = make_window(service=service)
     fleet = next(n for n in w.model.loader.root.children if n.type is NodeType.FLEET)
@@ -138,6 +138,15 @@ def test_the_all_clusters_row_summarises_the_contexts(qtbot: Any, service: KubeS
     assert details.tabs.currentWidget() is details.yaml_view
     qtbot.wait(200)  # the form's new rows are laid out
     details.grab().save(str(tmp_path / "fleet-details.png"))
-    # A context's row after it: both tabs on again.
+    # The context's row has neither: both tabs off, each saying why; an object's row turns both on again.
+    yaml_tab = details.tabs.indexOf(details.yaml_view)
     w.tree.setCurrentIndex(w._view_index(w.model.index_of(w.model.context_node())))
-    assert details.tabs.isTabEnabled(events) and details.yaml_text() == ""
+    assert not details.tabs.isTabEnabled(yaml_tab) and not details.tabs.isTabEnabled(events)
+    assert "select an object" in details.tabs.tabToolTip(yaml_tab)
+    assert "Select an object" in details.tabs.tabToolTip(events)
+    run(load_tree(w.model, 0, ["Nodes"], expand_view=w.expand_node))
+    nodes = w.model.find("Nodes")
+    assert nodes is not None and nodes.children
+    w.tree.setCurrentIndex(w._view_index(w.model.index_of(nodes.children[0])))
+    assert details.tabs.isTabEnabled(yaml_tab) and details.tabs.isTabEnabled(events)
+    qtbot.waitUntil(lambda: "kind: Node" in details.yaml_text(), timeout=10000)
