@@ -76,6 +76,8 @@ async def _open(model: Any, expand: Any, path: str, settle: float = 0.3) -> dict
     monitor.reset()
     rss0 = _rss_mb()
     t0 = time.monotonic()
+    if node.state is LoadState.LOADED and any(c.type is not NodeType.LOADING for c in node.children):
+        marks["first"] = t0  # its rows are there already (a folder filled when its parent opened): shown at once
     expand(node)
     await model.wait_idle()
     while node.state is LoadState.LOADING and time.monotonic() - t0 < 600:
@@ -90,7 +92,8 @@ async def _open(model: Any, expand: Any, path: str, settle: float = 0.3) -> dict
     return {"path": path, "rows": sum(1 for c in node.children if c.type is NodeType.OBJECT),
             "count": node.count, "first_row_ms": round((marks.get("first", t1) - t0) * 1000, 1),
             "last_row_ms": round((last - t0) * 1000, 1), "max_stall_ms": round(monitor.max_lag_ms, 1),
-            "rss_mb_after": round(_rss_mb(), 1), "rss_mb_before": round(rss0, 1)}
+            "max_stall_cpu_ms": round(monitor.max_cpu_ms, 1), "rss_mb_after": round(_rss_mb(), 1),
+            "rss_mb_before": round(rss0, 1)}
 
 
 async def _session(kubeconfig: str, namespace: str) -> dict[str, Any]:
@@ -149,7 +152,7 @@ async def _session(kubeconfig: str, namespace: str) -> dict[str, Any]:
             await monitor.stop()
             steps.append({"path": "(top level)", "rows": top_rows(), "first_row_ms": round((first - t0) * 1000, 1),
                           "last_row_ms": round((done - t0) * 1000, 1), "max_stall_ms": round(monitor.max_lag_ms, 1),
-                          "rss_mb_after": round(_rss_mb(), 1)})
+                          "max_stall_cpu_ms": round(monitor.max_cpu_ms, 1), "rss_mb_after": round(_rss_mb(), 1)})
             for path in ("Nodes", "Namespaces", f"Namespaces/{namespace}", f"Namespaces/{namespace}/Workloads",
                          f"Namespaces/{namespace}/Workloads/Pods", "All namespaces", "All namespaces/Pods"):
                 r = await _open(model, win.expand_node, path)
@@ -202,8 +205,10 @@ def run(pods: int = 150_000, nodes: int = 5_000, namespaces: int = 12) -> dict[s
         sim_rss_ready = _proc_mb(sim.pid, "VmRSS")
         ns, in_ns = biggest_namespace(sim)
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+        load = [round(os.getloadavg()[0], 2)]
         proc = subprocess.run([sys.executable, __file__, "--child", sim.kubeconfig, ns], capture_output=True,
                               text=True, env=env, timeout=3600)
+        load.append(round(os.getloadavg()[0], 2))
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
         if proc.returncode != 0 or line is None:
             raise RuntimeError(f"big-cluster session failed: rc={proc.returncode} {proc.stderr.strip()[-600:]}")
@@ -214,6 +219,7 @@ def run(pods: int = 150_000, nodes: int = 5_000, namespaces: int = 12) -> dict[s
     return {"pods": pods, "nodes": nodes, "namespaces": namespaces, "biggest_namespace": ns,
             "pods_in_biggest_namespace": in_ns,
             "sim": {"start_s": round(start_s, 1), "rss_mb_ready": sim_rss_ready, "peak_rss_mb": sim_peak},
+            "loadavg_window_session": load,
             **res}
 
 
@@ -222,12 +228,15 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     if not res or not res.get("steps"):
         return []
     size = f"{res['pods']:,} pods / {res['nodes']:,} nodes"
-    stall = max(s["max_stall_ms"] for s in res["steps"])
+    worst = max(res["steps"], key=lambda s: s["max_stall_ms"])
+    stall = worst["max_stall_ms"]
+    cpu = f", CPU part {worst['max_stall_cpu_ms']:.0f} ms" if "max_stall_cpu_ms" in worst else ""
     first = max(res["steps"], key=lambda s: s["first_row_ms"])
     return [
         {"target": f"{size}: window peak RSS MB", "value": res["peak_rss_mb"], "goal": f"< {RSS_MB_MAX:.0f} MB",
          "met": res["peak_rss_mb"] < RSS_MB_MAX},
-        {"target": f"{size}: longest stall ms (top level, Nodes, biggest namespace, all pods)", "value": stall,
+        {"target": f"{size}: longest stall ms (top level, Nodes, biggest namespace, all pods; {worst['path']}{cpu})",
+         "value": stall,
          "goal": f"<= {STALL_MS_MAX:.0f} ms", "met": stall <= STALL_MS_MAX},
         {"target": f"{size}: slowest first row of a list ms ({first['path']})", "value": first["first_row_ms"],
          "goal": f"<= {FIRST_ROW_MS_MAX:.0f} ms", "met": first["first_row_ms"] <= FIRST_ROW_MS_MAX},
@@ -243,8 +252,10 @@ def markdown_lines(res: dict[str, Any]) -> list[str]:
            f"{sim['start_s']:.0f} s, {sim['rss_mb_ready']:.0f} / {sim['peak_rss_mb']:.0f} MB | |",
            f"| … window: peak RSS | {res['peak_rss_mb']:.0f} MB | |"]
     for s in res["steps"]:
+        # The CPU part: the GUI thread's own work within one stall (the rest is waiting for a core on a busy box).
+        cpu = f" (CPU {s['max_stall_cpu_ms']:.0f} ms)" if "max_stall_cpu_ms" in s else ""
         out.append(f"| … open {s['path']}: first / last row, longest stall | {s['first_row_ms']:.0f} / "
-                   f"{s['last_row_ms']:.0f} ms, {s['max_stall_ms']:.0f} ms ({s['rows']:,} rows) | |")
+                   f"{s['last_row_ms']:.0f} ms, {s['max_stall_ms']:.0f} ms{cpu} ({s['rows']:,} rows) | |")
     return out
 
 

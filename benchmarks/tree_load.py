@@ -793,7 +793,8 @@ def main(argv: list[str] | None = None) -> int:
                 r = print_tree(sim, "api", depth=2, expand=paths)
                 res["pods_50000"] = {"rows": r["rows"], "load_ms": r["load_ms"], "requests": r["requests"],
                                      "max_loop_lag_ms": r["max_loop_lag_ms"],
-                                     "peak_rss_mb": round(r["peak_rss_mb"], 1)}
+                                     "peak_rss_mb": round(r["peak_rss_mb"], 1),
+                                     "loadavg": round(os.getloadavg()[0], 2)}
         finally:
             sim.stop()
 
