@@ -6,11 +6,16 @@ Qt-free helpers for the YAML editor and Create/Apply from YAML (``ui/yaml_editor
 from __future__ import annotations
 
 import copy
-import difflib
+import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML (40-120 ms of imports, most of it compiling its resolver's regular expressions) is imported by the
+# functions that read or write YAML: this module is imported with the command families, before the window's first
+# paint, and YAML is needed only when the user opens an editor or applies a file.
 
 #: What a Secret value shows until revealed (the same mask as the details pane).
 MASK = "••••••••"
@@ -27,21 +32,29 @@ class ManifestError(ValueError):
         self.line = line
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value.rstrip("\n") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+@functools.cache
+def _dumper() -> type[yaml.SafeDumper]:
+    """The safe dumper writing multi-line strings as blocks (made once, on first use)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(str, _str)
+    return Dumper
 
 
 def to_yaml(obj: Any) -> str:
     """Block-style YAML, keys in the server's order (as ``kubectl get -o yaml`` prints it)."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    import yaml
+
+    return yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=120)
 
 
 def parse_one(text: str) -> dict[str, Any]:
@@ -59,6 +72,8 @@ def parse_documents(text: str) -> list[dict[str, Any]]:
         ManifestError: malformed YAML (with its line), or a document that is not an object with apiVersion, kind
             and metadata.name.
     """
+    import yaml
+
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.MarkedYAMLError as exc:
@@ -140,6 +155,8 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
 
 def unified_diff(before: str, after: str, before_name: str, after_name: str) -> str:
     """A unified diff of two YAML texts (``""`` when equal)."""
+    import difflib
+
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=before_name, tofile=after_name, n=3))
 
@@ -190,6 +207,8 @@ def field_path(field: str) -> list[str | int]:
 def field_line(text: str, field: str, document: int = 0) -> int | None:
     """The 1-based line of ``field`` (a server cause's ``spec.replicas`` or ``metadata.labels[app]``) in the YAML
     ``text``; the deepest existing ancestor's line when the field itself is absent; ``None`` when unreadable."""
+    import yaml
+
     try:
         nodes = list(yaml.compose_all(text))
     except yaml.YAMLError:

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.kube import narrow
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import EventRow, age, event_row
 from kube9_desktop.kube.metrics import (
@@ -40,6 +39,7 @@ from kube9_desktop.kube.status_errors import RequestInfo
 
 if TYPE_CHECKING:  # a type only: the client pulls in the kubernetes package, which the window's first paint must
     # not wait for (the details pane's usage panel imports this module)
+    from kube9_desktop.kube import narrow
     from kube9_desktop.kube.client import ContextClient
 
 #: Pending for longer than this is a failure worth listing.
@@ -192,6 +192,8 @@ def iter_pod_pages(client: ContextClient, page_size: int = 500,
                    namespace: str | None = None) -> Iterator[list[narrow.Pod]]:
     """:func:`list_pods` a page at a time, for a caller that keeps a few facts per pod (a page of narrow pods alive
     at a time, not 50,000 of them: ~100 MB at the peak of ``--print-tree``'s usage columns)."""
+    from kube9_desktop.kube import narrow  # msgspec: loaded with the first overview, not with the menus
+
     info = RequestInfo(verb="list", resource="pods", group="", version="v1", namespace=namespace)
     path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
 
@@ -261,6 +263,8 @@ def list_workloads(client: ContextClient, path: str, resource: str,
                    page_size: int = 500) -> list[narrow.Workload]:
     """Every Deployment / StatefulSet / DaemonSet of the cluster, narrowed while decoding (one list, paged);
     raises KubeError."""
+    from kube9_desktop.kube import narrow  # msgspec: loaded with the first overview, not with the menus
+
     info = RequestInfo(verb="list", resource=resource, group="apps", version="v1")
     out: list[narrow.Workload] = []
     cont = ""
@@ -318,6 +322,8 @@ def collect(client: ContextClient, page_size: int = 500, workers: int = 4,
         The objects, the pods tallied, the sample; a list that failed (e.g. 403) is a problem, not an exception.
         A failed ``/version`` is kept in ``version_error``.
     """
+    from kube9_desktop.kube import narrow  # msgspec: loaded with the first overview, not with the menus
+
     objects: dict[str, list[Any]] = {}
     problems: dict[str, str] = {}
     tally = PodTally(time.time() if now is None else now)
@@ -384,6 +390,8 @@ def _pod_ref(p: narrow.Pod) -> Ref:
 
 def pod_failure(obj: dict[str, Any] | narrow.Pod, now: float) -> tuple[str, str] | None:
     """Why a pod is failing, as (status, detail), or None when it is not."""
+    from kube9_desktop.kube import narrow  # msgspec: loaded with the first overview, not with the menus
+
     p = narrow.pod(obj)
     st = p.status
     if st.reason == "Evicted":
@@ -415,6 +423,8 @@ def pod_failure(obj: dict[str, Any] | narrow.Pod, now: float) -> tuple[str, str]
 
 
 def _workload_entries(kind: str, items: list[dict[str, Any]] | list[narrow.Workload]) -> list[Entry]:
+    from kube9_desktop.kube import narrow  # msgspec: loaded with the first overview, not with the menus
+
     out = []
     for o in items:
         w = narrow.workload(o)
@@ -512,6 +522,8 @@ def build(context: str, objects: dict[str, list[Any]], sample: Sample | Unavaila
         latency_ms: The measured request latency.
         pods: The pods already tallied page by page (:func:`collect`); None: tally ``objects["pods"]``.
     """
+    from kube9_desktop.kube import narrow  # msgspec: loaded with the first overview, not with the menus
+
     t = time.time() if now is None else now
     ov = Overview(context, version=version, latency_ms=latency_ms)
     nodes = objects.get("nodes") or []
