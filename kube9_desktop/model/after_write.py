@@ -76,9 +76,21 @@ def mark_terminating(model: TreeLike, context: str, objects: Iterable[tuple[str,
     return len(nodes)
 
 
+def reloading_in_place(node: TreeNode) -> bool:
+    """``node`` is a list whose rows are shown while a reload of it is in flight: that reload may have been sent
+    before the write now being followed, so it must be restarted (``reload_node`` does), not left to land."""
+    return node.state is LoadState.LOADING and node.type is NodeType.LIST and any(
+        c.type is NodeType.OBJECT for c in node.children)
+
+
 def reload_affected(model: TreeLike, context: str, kinds: Iterable[str], namespaces: Iterable[str | None]) -> int:
     """Reload, in place, the loaded lists of ``kinds`` in ``namespaces`` (``None``: cluster-scoped or all) that
-    no healthy watch keeps current; returns how many were reloaded."""
+    no healthy watch keeps current; returns how many were reloaded.
+
+    A list already reloading is reloaded again: its request may predate the write (the second delete of a
+    multi-delete while the first's reload is in flight), and its answer would put a Terminating row back to
+    Running. ``reload_node`` discards that request's rows and starts a new one.
+    """
     root = model.context_node()
     if root is None or root.context != context:
         return 0
@@ -87,7 +99,8 @@ def reload_affected(model: TreeLike, context: str, kinds: Iterable[str], namespa
     reloaded = 0
     for n in root.walk():
         ref = n.ref
-        if ref is None or n.state is not LoadState.LOADED or n.type not in (NodeType.LIST, NodeType.OBJECT):
+        if ref is None or n.type not in (NodeType.LIST, NodeType.OBJECT) or not (
+                n.state is LoadState.LOADED or reloading_in_place(n)):
             continue
         if ref.kind not in kinds:
             continue

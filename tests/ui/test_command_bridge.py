@@ -384,26 +384,27 @@ def test_actions_menu_lists_selection_and_targetless_commands(window: MainWindow
     assert {"Tickle…", "Refresh everything", "Command palette", "Help: list commands"} <= set(got)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    'Known flaky, cause open: on clean-clone CI runs a deleted row sometimes shows its old status right a'
-    'fter the command (two fixes landed: reload restart, invalidate detaches lists in flight); see the cl'
-    'osing note'))
 def test_delete_turns_rows_terminating_then_removes_them(window: MainWindow, run: Any, qtbot: Any) -> None:
+    """CI saw a deleted row show Running right after the command: the second delete's write event skipped the
+    list because the first delete's reload was still in flight, and that reload (sent before the second delete)
+    then landed (model/after_write.py restarts it now; tests/model/test_after_write.py pins it down)."""
     pods = expand(window, run, "Namespaces/team-c/Workloads/Pods")
+    run(window.model.wait_idle())  # the folder's other lists were still being counted: not what is tested here
     victims = pods.children[:2]
     keep = pods.children[3]
     names = [n.row.name for n in victims]  # type: ignore[union-attr]
     select(window, [keep])
     task = window.commands.trigger("t-delete", window.commands.targets(victims))
-    qtbot.waitUntil(lambda: window.port.dialog is not None and window.port.dialog.isVisible(), timeout=3000)
+    # Generous waits: at load 17 on 2 cores the access review, the dialog and two deletes took up to 7 s.
+    qtbot.waitUntil(lambda: window.port.dialog is not None and window.port.dialog.isVisible(), timeout=20000)
     window.port.dialog.ok_button.click()  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: task.done(), timeout=5000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: task.done(), timeout=20000)  # type: ignore[union-attr]
     assert task.result().ok  # type: ignore[union-attr]
     # At once: the rows say Terminating (this list has no watch).
     statuses = {n.row.name: n.row.status for n in pods.children if n.row is not None}
-    assert all(statuses.get(n) in ("Terminating", None) for n in names)
+    assert all(statuses.get(n) in ("Terminating", None) for n in names), statuses
     # Then the targeted reload removes them; the selection and expansion survive.
-    qtbot.waitUntil(lambda: not {n.row.name for n in pods.children if n.row} & set(names), timeout=1500)
+    qtbot.waitUntil(lambda: not {n.row.name for n in pods.children if n.row} & set(names), timeout=10000)
     assert window.model.node(window.tree.currentIndex()) is keep
     assert window.tree.isExpanded(window.model.index_of(pods))
     assert [n.type for n in pods.children if n.type is not NodeType.OBJECT] == []
