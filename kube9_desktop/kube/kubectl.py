@@ -9,6 +9,7 @@ same Rows as the API path by :func:`~kube9_desktop.kube.convert.row_from_object`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -176,6 +177,37 @@ def _error_from_stderr(
     )
 
 
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    """Kill ``proc`` (if it still runs) and wait until the loop has seen it exit; a cancellation meanwhile is held
+    back until then and raised after.
+
+    A bare ``await asyncio.shield(proc.communicate())`` let a second cancellation through (the app's shutdown
+    cancels every task left, a run already cancelled included): the task ended with kubectl's exit still on its
+    way, and when that exit came after the loop had closed, asyncio's child watcher printed "Loop … that handles
+    pid … is closed" (or qasync's "_SimpleTimer already deleted"). Waiting for the exit, not for the pipes' end:
+    a child of kubectl (an exec credential plugin) may hold them open long after kubectl died.
+    """
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    if await _complete(asyncio.ensure_future(proc.wait())):
+        raise asyncio.CancelledError
+
+
+async def _complete(fut: asyncio.Future[Any]) -> bool:
+    """Wait until ``fut`` is done, holding back cancellations (a SIGKILLed kubectl exits at once); returns
+    whether this task was cancelled meanwhile. ``fut``'s own result or exception stays in it."""
+    cancelled = False
+    while not fut.done():
+        try:
+            await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            cancelled = True
+        except Exception:  # fut failed: the caller reads it from fut
+            break
+    return cancelled
+
+
 class KubectlBackend:
     """Lists and objects by spawning kubectl (backend name ``kubectl``).
 
@@ -238,10 +270,18 @@ class KubectlBackend:
         with counters.lock:
             counters.requests += 1
         started = time.perf_counter()
+        # Started apart from this task: cancelled while kubectl starts, asyncio's own clean-up (kill, then wait)
+        # could itself be cancelled by a second cancellation and leave the process behind.
+        spawn = asyncio.ensure_future(asyncio.create_subprocess_exec(
+            *full, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        ))
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *full, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-            )
+            proc = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            await _complete(spawn)
+            if not spawn.cancelled() and spawn.exception() is None:
+                await _reap(spawn.result())
+            raise
         except OSError as exc:
             with counters.lock:
                 counters.errors += 1
@@ -259,19 +299,17 @@ class KubectlBackend:
             limit = self.options.connect_timeout + self.options.read_timeout * 4 + self.options.exec_timeout
             out, err = await asyncio.wait_for(proc.communicate(), timeout=limit)
         except TimeoutError:
-            proc.kill()
-            await proc.wait()
+            await _reap(proc)
             with counters.lock:
                 counters.errors += 1
             raise KubeError(
                 ErrorKind.TIMEOUT, "Timed out", f"kubectl did not finish within {limit:g} s.", context=context
             ) from None
         except asyncio.CancelledError:
-            # The load was cancelled (context switch, shutdown): end kubectl and reap it now. Left running, its exit
-            # reached the loop after it was closed ("Loop … is closed", "_SimpleTimer already deleted").
-            if proc.returncode is None:
-                proc.kill()
-            await asyncio.shield(proc.communicate())
+            # The load was cancelled (context switch, shutdown): end kubectl and reap it before this task ends, even
+            # if it is cancelled again meanwhile (see _reap). Left running, its exit reached the loop after it was
+            # closed ("Loop … that handles pid … is closed", "_SimpleTimer already deleted").
+            await _reap(proc)
             raise
         finally:
             self._procs.discard(proc)
@@ -364,9 +402,7 @@ class KubectlBackend:
         self._counters.pop(context, None)
 
     async def aclose(self) -> None:
-        """Kill kubectl processes still running."""
+        """Kill kubectl processes still running and reap them."""
         for proc in list(self._procs):
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            await _reap(proc)
         self._procs.clear()

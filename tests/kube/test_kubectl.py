@@ -88,3 +88,37 @@ async def test_kubectl_processes_are_capped_so_a_refresh_does_not_starve_the_mac
     cap = svc.backend.max_processes()  # type: ignore[attr-defined]
     assert cap == min(8, 2 * (os.cpu_count() or 1))
     assert 1 < peak <= cap, f"{peak} kubectl processes ran at once (cap {cap})"
+
+
+async def test_a_run_cancelled_twice_still_reaps_its_kubectl(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                             make_service: Make, tmp_path: Path) -> None:
+    """The app's shutdown cancels every task left, a run already cancelled (and reaping its kubectl) included. The
+    run ended with kubectl's exit still on its way; arriving after the loop closed, it printed "Loop … that handles
+    pid … is closed" (test_app_lifecycle.py's kubectl-backend test, now and then on loaded runs)."""
+    import psutil
+
+    pids = tmp_path / "pids"
+    wrapper = tmp_path / "kubectl"
+    wrapper.write_text(f'#!/bin/sh\necho $$ >> {pids}\nexec sleep 60\n')  # a kubectl that hangs
+    wrapper.chmod(0o755)
+    svc = make_service(kubeconfig, KubeOptions(kubectl=str(wrapper)), backend="kubectl",
+                       kubeconfig_path=sim.kubeconfig)
+    from kube9_desktop.kube.kinds import kind
+
+    async def one_list() -> None:  # the backend's own run (the service shares it among callers)
+        async for _ in svc.backend.list_pages(ListRef(ADMIN, "pods", namespace="team-a"), kind("pods")):
+            pass
+
+    task = asyncio.ensure_future(one_list())
+    for _ in range(500):
+        if pids.exists() and pids.read_text().strip():
+            break
+        await asyncio.sleep(0.01)
+    pid = int(pids.read_text().split()[0])
+    task.cancel()
+    await asyncio.sleep(0)  # the run is now in its cancellation handler, killing and reaping kubectl
+    task.cancel()  # the shutdown's cancel of every task left
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # Reaped before the run ended: not running, not even a zombie the loop has yet to hear about.
+    assert not psutil.pid_exists(pid), psutil.Process(pid).status()
