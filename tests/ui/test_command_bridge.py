@@ -121,6 +121,9 @@ def expand(window: MainWindow, run: Any, path: str) -> TreeNode:
     node = window.model.find(path)
     assert node is not None, path
     window.expand_node(node)
+    # The folders opened on the way count their other lists in the background: done before the test acts, so a
+    # loaded machine's loop serves the command under test rather than those (waits timed out at load 17).
+    run(window.model.wait_idle())
     return node
 
 
@@ -389,7 +392,6 @@ def test_delete_turns_rows_terminating_then_removes_them(window: MainWindow, run
     list because the first delete's reload was still in flight, and that reload (sent before the second delete)
     then landed (model/after_write.py restarts it now; tests/model/test_after_write.py pins it down)."""
     pods = expand(window, run, "Namespaces/team-c/Workloads/Pods")
-    run(window.model.wait_idle())  # the folder's other lists were still being counted: not what is tested here
     victims = pods.children[:2]
     keep = pods.children[3]
     names = [n.row.name for n in victims]  # type: ignore[union-attr]
