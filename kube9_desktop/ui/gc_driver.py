@@ -9,12 +9,14 @@ collection walks every tracked object (over 100 ms with a 50,000-row tree loaded
 objects that reached the oldest generation since the last one exceed a quarter of those that survived it.
 
 That rule alone still walks the whole tree now and then: with 150,000 pods loaded, ~600,000 objects, one pass held
-the window for 250 ms of CPU (600 ms at load 15). So once the oldest generation holds :data:`FREEZE_AT` objects, it
-is collected once and what survives is frozen (``gc.freeze()``): moved where no later collection walks it. A full
-collection then never walks more than about that many objects. Frozen objects are still freed by reference
-counting; only a reference cycle among them that becomes garbage later is never collected. The tree, the bulk of
-what gets frozen, has no cycles left once a subtree is removed (the model unlinks each removed node from its
-parent), and its rows hold none.
+the window for 250 ms of CPU (600 ms at load 15). So once the oldest generation holds :data:`FREEZE_AT` objects,
+they are frozen (``gc.freeze()``, which costs nothing: the generation's list is moved whole) where no collection
+walks them again; a full collection then never walks more than about that many objects. Frozen objects are still
+freed by reference counting; only a reference cycle among them is never collected — those already garbage when
+they are frozen (the oldest generation holds a few hundred such objects at a time here; walking it first to find
+them was itself a 70-100 ms stall) and any that become garbage later. The tree, the bulk of what gets frozen,
+leaves no cycles behind: the model unlinks each removed node from its parent, and rows hold none (a 50,000-pod
+tree frozen, then dropped: all but ~170 of its objects were freed).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from PySide6.QtCore import QObject, QTimer
 BUSY_INTERVAL_MS = 20
 #: Milliseconds between checks when little is allocated (no reason to wake the process fifty times a second).
 IDLE_INTERVAL_MS = 250
-#: Objects in the oldest generation (not frozen) at which it is collected and what survives frozen. A pass over
-#: 100,000 objects costs ~40 ms of CPU here; an app browsing a few thousand rows never gets there.
+#: Objects in the oldest generation (not frozen) at which they are frozen: a full collection walks at most about
+#: this many (~40-90 ms of CPU here, by load); an app browsing a few thousand rows never gets there.
 FREEZE_AT = 100_000
 
 
@@ -43,8 +45,7 @@ class GcDriver(QObject):
     Args:
         interval_ms: A fixed check interval instead of the adaptive one (tests).
         parent: Qt parent.
-        freeze_at: Objects in the oldest generation at which the survivors of a full collection are frozen
-            (``None``: never freeze).
+        freeze_at: Objects in the oldest generation at which they are frozen (``None``: never freeze).
     """
 
     def __init__(self, interval_ms: int | None = None, parent: QObject | None = None,
@@ -81,22 +82,18 @@ class GcDriver(QObject):
             return gc.collect(0)
         if c2 <= t2 or not self._full_collection_due():
             found = gc.collect(1)
-            if self._freeze_at is None or len(gc.get_objects(2)) < self._freeze_at:
-                return found
-            return found + self._collect_all()
-        return self._collect_all()
-
-    def _collect_all(self) -> int:
-        """A full collection; its survivors frozen when they are half of :data:`FREEZE_AT` or more (not just under
-        it: the next collection of the middle generation would push them past it and walk them all again)."""
-        found = gc.collect(2)
-        survivors = len(gc.get_objects(2))
-        if self._freeze_at is not None and survivors >= self._freeze_at // 2:
-            gc.freeze()
-            self.frozen += survivors
-            survivors = 0
-        self._long_lived = survivors
+        else:
+            found = gc.collect(2)
+            self._long_lived = len(gc.get_objects(2))
+        if self._freeze_at is not None and len(gc.get_objects(2)) >= self._freeze_at:
+            self._freeze()
         return found
+
+    def _freeze(self) -> None:
+        """Move the oldest generation out of every later collection's sight."""
+        self.frozen += len(gc.get_objects(2))
+        gc.freeze()
+        self._long_lived = 0
 
     def _full_collection_due(self) -> bool:
         """CPython's own rule (``long_lived_pending > long_lived_total / 4`` in gcmodule.c), from the size of the
