@@ -439,7 +439,7 @@ class PortForward:
             path = f"/api/v1/namespaces/{segment(s.namespace)}/pods/{segment(pod)}/portforward"
             info = RequestInfo(verb="create", resource="pods/portforward", namespace=s.namespace, name=pod)
             try:
-                ws = open_channel(self.client, path, [("ports", str(port))], PROTOCOLS, info=info)
+                ws = open_channel(self.client, path, [("ports", str(port))], PROTOCOLS, info=info, bulk=True)
             except KubeError as exc:
                 self._conn_failed(exc.one_line())
                 if exc.kind is ErrorKind.NOT_FOUND:

@@ -61,6 +61,70 @@ def ssl_context(settings: ConnectSettings, owner: Any) -> ssl.SSLContext:
     return ctx
 
 
+#: Bytes asked of the socket per read by :class:`FrameReader` (a TLS socket hands back one record, <= 16 KiB, per
+#: read; a plain one what is there).
+_READ = 256 * 1024
+#: The largest message :class:`FrameReader` accepts (the API server's frames are 32 KiB; kubelet's up to 1 MiB).
+MAX_MESSAGE = 64 * 1024 * 1024
+_OP_CONT, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING = 0x0, 0x1, 0x2, 0x8, 0x9
+
+
+class FrameReader:
+    """The server's frames (RFC 6455 section 5.2) read straight off the connection's socket, for bulk data.
+
+    websocket-client reads a frame's header in two or three reads of 2-8 bytes and its payload in 16 KiB pieces
+    joined at the end, each read through its own wrappers: per 64 KiB frame of a port-forward download that is
+    about ten Python-level socket reads and two copies, and the forward's one thread spent most of its CPU there.
+    This reads whatever the socket has into one buffer and cuts the frames out of it. Only the receiving half:
+    sending (masked, as a client must) stays with websocket-client, whose lock serialises it across threads.
+    Server frames are never masked; one that is ends the connection, as the RFC says.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray(_READ)
+        self.start = self.end = 0
+
+    def _fill(self, need: int) -> None:
+        """Reads until ``need`` bytes from ``start`` are in the buffer; raises EOFError / OSError."""
+        while self.end - self.start < need:
+            if self.start + need > len(self.buf):
+                # Move the unread tail to the front (and grow for a frame larger than the buffer).
+                tail = self.buf[self.start:self.end]
+                if need > len(self.buf):
+                    self.buf = bytearray(need + _READ)
+                self.buf[: len(tail)] = tail
+                self.start, self.end = 0, len(tail)
+            with memoryview(self.buf) as view:
+                got = self.sock.recv_into(view[self.end:])
+            if not got:
+                raise EOFError("connection closed")
+            self.end += got
+
+    def frame(self) -> tuple[int, bool, bytes]:
+        """The next frame as (opcode, final, payload); raises EOFError, OSError or ValueError (protocol)."""
+        self._fill(2)
+        b0, b1 = self.buf[self.start], self.buf[self.start + 1]
+        n, head = b1 & 0x7F, 2
+        if b1 & 0x80:
+            raise ValueError("the server masked a frame")
+        if n == 126:
+            self._fill(4)
+            n, head = int.from_bytes(self.buf[self.start + 2:self.start + 4], "big"), 4
+        elif n == 127:
+            self._fill(10)
+            n, head = int.from_bytes(self.buf[self.start + 2:self.start + 10], "big"), 10
+        if n > MAX_MESSAGE:
+            raise ValueError(f"a frame of {n} bytes")
+        self._fill(head + n)
+        begin = self.start + head
+        payload = bytes(self.buf[begin:begin + n])
+        self.start = begin + n
+        if self.start == self.end:
+            self.start = self.end = 0
+        return b0 & 0x0F, bool(b0 & 0x80), payload
+
+
 class ChannelSocket:
     """One open channel WebSocket; ``send`` is thread-safe, ``recv`` belongs to one reader thread.
 
@@ -68,10 +132,19 @@ class ChannelSocket:
         protocol: The subprotocol the server chose (``v5.channel.k8s.io`` ...).
     """
 
-    def __init__(self, ws: websocket.WebSocket, protocol: str) -> None:
+    def __init__(self, ws: websocket.WebSocket, protocol: str, bulk: bool = False) -> None:
+        """Wraps an open WebSocket.
+
+        Args:
+            ws: The open WebSocket.
+            protocol: The subprotocol the server chose.
+            bulk: Read the server's frames with :class:`FrameReader` (port-forward's downloads) rather than
+                websocket-client's reader (exec's small messages).
+        """
         self.ws = ws
         self.protocol = protocol
         self._closed = False
+        self._reader = FrameReader(ws.sock) if bulk and ws.sock is not None else None
 
     def send(self, channel: int, data: bytes) -> bool:
         """Sends one message on ``channel``; False when the connection is gone."""
@@ -95,6 +168,8 @@ class ChannelSocket:
 
     def recv(self) -> tuple[int, bytes] | None:
         """The next data message as (channel, payload); None when the connection closed or broke."""
+        if self._reader is not None:
+            return self._recv_bulk(self._reader)
         import websocket
 
         while True:
@@ -108,13 +183,47 @@ class ChannelSocket:
                 payload = data if isinstance(data, bytes) else str(data).encode()
                 return payload[0], payload[1:]
 
+    def _recv_bulk(self, reader: FrameReader) -> tuple[int, bytes] | None:
+        parts: list[bytes] = []
+        while True:
+            try:
+                opcode, final, payload = reader.frame()
+            except (EOFError, OSError, ValueError, AttributeError):  # AttributeError: closed meanwhile
+                return None
+            if opcode == _OP_CLOSE:
+                return None
+            if opcode == _OP_PING:
+                with contextlib.suppress(Exception):
+                    self.ws.pong(payload)
+                continue
+            if opcode not in (_OP_CONT, _OP_TEXT, _OP_BINARY):
+                continue  # a pong, or a reserved opcode
+            if not final or parts:
+                parts.append(payload)
+                if not final:
+                    continue
+                payload, parts = b"".join(parts), []
+            if payload:
+                return payload[0], payload[1:]
+
     def close(self) -> None:
         """Closes the WebSocket (idempotent; unblocks a reader)."""
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(Exception):
-            self.ws.close(timeout=0.5)
+        if self._reader is not None:
+            # Not ws.close(): it reads the server's answer, and a second thread reading the same TLS connection
+            # as the FrameReader's crashes OpenSSL (segfault). The close frame is sent; shutting the socket down
+            # wakes the reader, which is the only one reading.
+            with contextlib.suppress(Exception):
+                self.ws.send_close()
+            sock = self.ws.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        else:
+            with contextlib.suppress(Exception):
+                self.ws.close(timeout=0.5)
         with contextlib.suppress(Exception):
             self.ws.shutdown()
 
@@ -136,6 +245,7 @@ def open_channel(
     *,
     info: RequestInfo | None = None,
     timeout: float | None = None,
+    bulk: bool = False,
 ) -> ChannelSocket:
     """Opens a channel WebSocket to ``path`` with the client's credentials; raises KubeError.
 
@@ -146,6 +256,7 @@ def open_channel(
         protocols: Subprotocols offered, preferred first.
         info: What the request is for (wording of 403/404 errors).
         timeout: Connect/handshake timeout (the client's connect timeout when None).
+        bulk: Read with :class:`FrameReader` (see :class:`ChannelSocket`).
     """
     import websocket
 
@@ -203,4 +314,4 @@ def open_channel(
             context=client.context,
         ) from None
     ws.settimeout(None)
-    return ChannelSocket(ws, ws.getsubprotocol() or "")
+    return ChannelSocket(ws, ws.getsubprotocol() or "", bulk=bulk)
