@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import queue
 import socket
 import threading
 import time
@@ -40,6 +41,8 @@ PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
 DATA, ERROR = 0, 1
 LOOPBACK = "127.0.0.1"
 _BUF = 256 * 1024
+#: Messages read from the WebSocket and not yet written to the local connection (each <= 64 KiB from kubelet).
+_AHEAD = 64
 
 
 class ForwardState(StrEnum):
@@ -481,32 +484,66 @@ class PortForward:
         ws.close()
 
     def _downstream(self, conn: socket.socket, ws: ChannelSocket, pod: str) -> None:
-        """Pod → local; the first message of each channel starts with the port number."""
+        """Pod → local; the first message of each channel starts with the port number.
+
+        This thread reads the WebSocket; a writer thread of its own (:meth:`_write_local`) writes to the local
+        connection, up to :data:`_AHEAD` messages behind. With one thread doing both, reading stopped whenever the
+        local reader was slow to take a write, and the server stopped sending meanwhile; kubectl's forward reads
+        and writes in goroutines of their own (measured in docs/performance.md).
+        """
         prefixed = {DATA: False, ERROR: False}
-        since = time.monotonic()
-        while (msg := ws.recv()) is not None:
-            ch, data = msg
-            if ch in prefixed and not prefixed[ch]:
-                prefixed[ch] = True
-                data = data[2:]
-            if not data:
-                continue
-            if ch == DATA:
-                try:
-                    conn.sendall(data)
-                except OSError:
+        out: queue.Queue[bytes | None] = queue.Queue(_AHEAD)
+        writer = threading.Thread(target=self._tracked, args=(self._write_local, conn, ws, out), daemon=True,
+                                  name="kube9-forward-write")
+        with self._lock:
+            self._threads.add(writer)
+        writer.start()
+        try:
+            while (msg := ws.recv()) is not None:
+                ch, data = msg
+                if ch in prefixed and not prefixed[ch]:
+                    prefixed[ch] = True
+                    data = data[2:]
+                if not data:
+                    continue
+                if ch == DATA:
+                    while True:
+                        try:
+                            out.put(data, timeout=0.1)
+                            break
+                        except queue.Full:
+                            if not writer.is_alive():
+                                return  # the local side went away
+                elif ch == ERROR:
+                    text = data.decode("utf-8", "replace").strip()
+                    self._conn_failed(text)
+                    if "pod not found" in text:
+                        self._pod_gone(pod)
                     return
-                with self._lock:
-                    self.bytes_in += len(data)
-                if time.monotonic() - since > 0.25:
-                    since = time.monotonic()
-                    self._changed()
-            elif ch == ERROR:
-                text = data.decode("utf-8", "replace").strip()
-                self._conn_failed(text)
-                if "pod not found" in text:
-                    self._pod_gone(pod)
+        finally:
+            # What was read is written before the connection is closed; a writer that failed takes no more.
+            while writer.is_alive():
+                try:
+                    out.put(None, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            writer.join()
+
+    def _write_local(self, conn: socket.socket, ws: ChannelSocket, out: queue.Queue[bytes | None]) -> None:
+        """The local side of :meth:`_downstream`: writes what it read until None."""
+        since = time.monotonic()
+        while (data := out.get()) is not None:
+            try:
+                conn.sendall(data)
+            except OSError:
+                ws.close()  # wakes the reading thread, which then ends this connection
                 return
+            with self._lock:
+                self.bytes_in += len(data)
+            if time.monotonic() - since > 0.25:
+                since = time.monotonic()
+                self._changed()
 
     def _conn_failed(self, text: str) -> None:
         log.info("port-forward %s: connection failed: %s", self.spec.name, text)

@@ -144,6 +144,8 @@ class ChannelSocket:
         self.ws = ws
         self.protocol = protocol
         self._closed = False
+        self._close_lock = threading.Lock()
+        self._reading = False
         self._reader = FrameReader(ws.sock) if bulk and ws.sock is not None else None
 
     def send(self, channel: int, data: bytes) -> bool:
@@ -184,6 +186,20 @@ class ChannelSocket:
                 return payload[0], payload[1:]
 
     def _recv_bulk(self, reader: FrameReader) -> tuple[int, bytes] | None:
+        with self._close_lock:
+            if self._closed:
+                return None
+            self._reading = True
+        try:
+            return self._next_bulk(reader)
+        finally:
+            with self._close_lock:
+                self._reading = False
+                closed = self._closed
+            if closed:
+                self._release()
+
+    def _next_bulk(self, reader: FrameReader) -> tuple[int, bytes] | None:
         parts: list[bytes] = []
         while True:
             try:
@@ -206,26 +222,49 @@ class ChannelSocket:
             if payload:
                 return payload[0], payload[1:]
 
+    def _release(self) -> None:
+        """Closes the socket's file descriptor, under websocket-client's send lock (no send halfway through)."""
+        with getattr(self.ws, "lock", None) or contextlib.nullcontext(), contextlib.suppress(Exception):
+            self.ws.shutdown()
+
     def close(self) -> None:
-        """Closes the WebSocket (idempotent; unblocks a reader)."""
-        if self._closed:
-            return
-        self._closed = True
+        """Closes the WebSocket (idempotent and thread-safe; unblocks a reader)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            reading = self._reading
         if self._reader is not None:
             # Not ws.close(): it reads the server's answer, and a second thread reading the same TLS connection
-            # as the FrameReader's crashes OpenSSL (segfault). The close frame is sent; shutting the socket down
-            # wakes the reader, which is the only one reading.
-            with contextlib.suppress(Exception):
-                self.ws.send_close()
-            sock = self.ws.sock
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        else:
-            with contextlib.suppress(Exception):
-                self.ws.close(timeout=0.5)
+            # as the FrameReader's crashes OpenSSL (segfault). The close frame is sent and the socket shut down,
+            # which wakes the reader; the file descriptor is closed by whoever is last: the reader on its way out
+            # if it is inside a read (its OpenSSL call may still write an alert to that descriptor number, which
+            # a pipe opened meanwhile would receive: seen as TLS bytes in a child's stdout), else here. Under
+            # websocket-client's send lock, so no send is halfway through; a later send finds no socket.
+            with getattr(self.ws, "lock", None) or contextlib.nullcontext():
+                sock = self.ws.sock
+                if sock is not None and self.ws.connected:
+                    with contextlib.suppress(Exception):
+                        self.ws.connected = False
+                        frame = websocket_abnf().create_frame(b"\x03\xe8", websocket_abnf().OPCODE_CLOSE)
+                        sock.sendall(frame.format())
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            if not reading:
+                self._release()
+            return
+        with contextlib.suppress(Exception):
+            self.ws.close(timeout=0.5)
         with contextlib.suppress(Exception):
             self.ws.shutdown()
+
+
+def websocket_abnf() -> Any:
+    """websocket-client's frame class (imported when first used, like the library itself)."""
+    import websocket
+
+    return websocket.ABNF
 
 
 def ws_url(server: str, path: str, query: Sequence[tuple[str, str]]) -> str:
