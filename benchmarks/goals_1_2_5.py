@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                 sim.stop()
         sim = tree_load.start_sim("--pods", "2000", "--namespaces", "12", "--nodes", "5", "--latency-ms", "20")
         try:
-            res["parallel_vs_sequential"] = tree_load.parallel_vs_sequential(qt, sim, args.runs)
+            res["parallel_vs_sequential"] = tree_load.parallel_vs_sequential(qt, sim, max(args.runs, 9))
         finally:
             sim.stop()
     finally:

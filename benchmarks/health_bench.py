@@ -88,6 +88,7 @@ def overview_bench(sim: Any, runs: int) -> dict[str, Any]:
             "requests": requests, "pages_per_kind": pages, "lists_per_kind": per_path,
             "max_lists_per_kind": max(per_path.values()),
             "kubectl_ms_median": round(k, 1) if k is not None else None,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "ratio_over_kubectl": round(med / k, 3) if k else None}
 
 
