@@ -19,6 +19,7 @@ from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.log_session import LogSession
 from kube9_desktop.kube.pod_logs import ALL_CONTAINERS, LogLine, LogOptions, LogRing, split_line, stamp_ns
+from kube9_desktop.sim.logs import DEFAULT_RATE
 from kube9_desktop.sim.process import SimProcess
 
 KUBECTL = shutil.which("kubectl")
@@ -94,9 +95,15 @@ def test_since_previous_and_container_controls(lsim: SimProcess, client: Context
     multi = next(p for p in pods(lsim) if len(p["spec"]["containers"]) > 1
                  and "running" in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
                  )["metadata"]["name"]
-    side = read_all(client, multi, container="metrics", tail=3)
-    want = kubectl(lsim, "logs", "-n", "team-a", multi, "-c", "metrics", "--tail", "3").stdout.splitlines()
-    assert texts(side) == want or texts(side)[:-1] == want[1:]
+    # The pod's log is held still while both read it: kubectl took 4 s on a loaded CI machine and the log had moved
+    # two lines (tolerating one was not enough).
+    lsim.set_log_rate(0, "team-a", multi)
+    try:
+        side = read_all(client, multi, container="metrics", tail=3)
+        want = kubectl(lsim, "logs", "-n", "team-a", multi, "-c", "metrics", "--tail", "3").stdout.splitlines()
+        assert texts(side) == want and len(want) == 3
+    finally:
+        lsim.set_log_rate(DEFAULT_RATE, "team-a", multi)
     every = read_all(client, multi, container=ALL_CONTAINERS, tail=2)
     assert {s.container for s in every.sources} == {"main", "metrics", "init-config"} and every.merged
     assert len(every.ring) == 6
