@@ -77,11 +77,16 @@ def texts(session: LogSession) -> list[str]:
 
 def test_a_pod_reads_what_kubectl_prints(lsim: SimProcess, client: ContextClient) -> None:
     name = running_pod(lsim)
-    for tail in (1, 50):
-        want = kubectl(lsim, "logs", "-n", "team-a", name, "--tail", str(tail), "--timestamps").stdout.splitlines()
-        s = read_all(client, name, tail=tail)
-        got = [f"{ln.stamp} {ln.text}" for ln in s.ring]
-        assert len(got) == tail and (got == want or got[:-1] == want[1:]), (got[:2], want[:2])
+    lsim.set_log_rate(0, "team-a", name)  # held still while both read (a loaded kubectl took seconds)
+    try:
+        for tail in (1, 50):
+            want = kubectl(lsim, "logs", "-n", "team-a", name, "--tail", str(tail),
+                           "--timestamps").stdout.splitlines()
+            s = read_all(client, name, tail=tail)
+            got = [f"{ln.stamp} {ln.text}" for ln in s.ring]
+            assert len(got) == tail and got == want, (got[:2], want[:2])
+    finally:
+        lsim.set_log_rate(DEFAULT_RATE, "team-a", name)
     assert not s.merged and s.sources[0].container == "main"
 
 
