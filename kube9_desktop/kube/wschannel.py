@@ -103,6 +103,13 @@ class FrameReader:
 
     def frame(self) -> tuple[int, bool, bytes]:
         """The next frame as (opcode, final, payload); raises EOFError, OSError or ValueError (protocol)."""
+        opcode, final, _, payload = self.split_frame(False)
+        return opcode, final, payload
+
+    def split_frame(self, split: bool = True) -> tuple[int, bool, int, bytes]:
+        """The next frame as (opcode, final, first byte, rest) when ``split`` and the frame is a whole, non-empty
+        data message (a channel message: its channel and data, copied once), else (opcode, final, -1, payload);
+        raises EOFError, OSError or ValueError (protocol)."""
         self._fill(2)
         b0, b1 = self.buf[self.start], self.buf[self.start + 1]
         n, head = b1 & 0x7F, 2
@@ -118,11 +125,17 @@ class FrameReader:
             raise ValueError(f"a frame of {n} bytes")
         self._fill(head + n)
         begin = self.start + head
-        payload = bytes(self.buf[begin:begin + n])
+        final = bool(b0 & 0x80)
+        first = -1
+        if split and final and n and b0 & 0x0F in (_OP_TEXT, _OP_BINARY):
+            first = self.buf[begin]
+            begin, n = begin + 1, n - 1
+        with memoryview(self.buf) as view:
+            payload = bytes(view[begin:begin + n])  # one copy (a bytearray slice, then bytes(), would be two)
         self.start = begin + n
         if self.start == self.end:
             self.start = self.end = 0
-        return b0 & 0x0F, bool(b0 & 0x80), payload
+        return b0 & 0x0F, final, first, payload
 
 
 class ChannelSocket:
@@ -203,7 +216,7 @@ class ChannelSocket:
         parts: list[bytes] = []
         while True:
             try:
-                opcode, final, payload = reader.frame()
+                opcode, final, first, payload = reader.split_frame(not parts)
             except (EOFError, OSError, ValueError, AttributeError):  # AttributeError: closed meanwhile
                 return None
             if opcode == _OP_CLOSE:
@@ -214,6 +227,8 @@ class ChannelSocket:
                 continue
             if opcode not in (_OP_CONT, _OP_TEXT, _OP_BINARY):
                 continue  # a pong, or a reserved opcode
+            if first >= 0:  # a whole message in one frame, already split: the common case
+                return first, payload
             if not final or parts:
                 parts.append(payload)
                 if not final:

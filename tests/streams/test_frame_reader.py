@@ -71,3 +71,16 @@ def test_a_masked_frame_from_the_server_is_refused(pair: tuple[socket.socket, so
     server.sendall(masked)
     with pytest.raises(ValueError, match="masked"):
         FrameReader(client).frame()
+
+
+def test_a_whole_data_message_comes_split_into_channel_and_data(pair: tuple[socket.socket, socket.socket]) -> None:
+    server, client = pair
+    ws = _server()
+    server.sendall(ws.send(Ping(b"\x01hi")) + ws.send(BytesMessage(data=b"\x01abc", message_finished=False))
+                   + ws.send(BytesMessage(data=b"def")) + ws.send(BytesMessage(data=b"\x02xyz")))
+    reader = FrameReader(client)
+    # Control frames and fragments are never split; a whole data message is (its channel byte and the rest).
+    assert reader.split_frame() == (0x9, True, -1, b"\x01hi")
+    assert reader.split_frame() == (0x2, False, -1, b"\x01abc")
+    assert reader.split_frame(False) == (0x0, True, -1, b"def")
+    assert reader.split_frame() == (0x2, True, 2, b"xyz")
