@@ -21,8 +21,11 @@ LEAF_KEY_BIT = 1  # set in the key of a node that is never expandable (see TreeN
 #: Children of one node shown to views at first; more as the user scrolls to the end (``ClusterTreeModel.show_more``).
 #: QTreeView asks the Python model about every shown row on each layout (``index()`` and ``hasChildren()``, about
 #: 8 µs a row), and a layout is followed by a repaint (20-30 ms): 2,000 rows keep the pair near 45 ms. A 50,000-row
-#: list took 0.45 s per layout and froze the window for over a second; 5,000 rows made 70-110 ms stalls.
-SHOW_ROWS = 2_000
+#: list took 0.45 s per layout and froze the window for over a second; 5,000 rows made 70-110 ms stalls. With the
+#: paint given a loop turn of its own, a 2,000-row layout (12-23 ms of the GUI thread at load 15) was the longest
+#: turn left while a 10,000-pod namespace opened: 1,000 rows (stall_probe --ab rows1000, 4+4 windows, load 15-16):
+#: longest stall median 185 -> 77 ms, the busiest turn's CPU median 22.9 -> 18.0 ms, worst 30.0 -> 19.9 ms.
+SHOW_ROWS = 1_000
 
 
 class NodeType(Enum):
