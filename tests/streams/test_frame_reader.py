@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from wsproto.connection import Connection, ConnectionType
@@ -84,3 +86,31 @@ def test_a_whole_data_message_comes_split_into_channel_and_data(pair: tuple[sock
     assert reader.split_frame() == (0x2, False, -1, b"\x01abc")
     assert reader.split_frame(False) == (0x0, True, -1, b"def")
     assert reader.split_frame() == (0x2, True, 2, b"xyz")
+
+
+def test_closing_a_bulk_channel_wakes_its_reader_which_releases_the_socket(
+        ssim: Any, client: Any, running_pods: Any) -> None:
+    """Through the sim: a port-forward channel read by FrameReader, closed from another thread while its reader
+    waits. The reader wakes with None, and the file descriptor is closed by the reader on its way out (closing it
+    under a read let OpenSSL write an alert into whatever reused the number)."""
+    from kube9_desktop.kube.portforward import PROTOCOLS
+    from kube9_desktop.kube.wschannel import open_channel
+
+    pod = running_pods(ssim)[0]["metadata"]["name"]
+    ws = open_channel(client, f"/api/v1/namespaces/team-a/pods/{pod}/portforward", [("ports", "8080")], PROTOCOLS,
+                      bulk=True)
+    # The two port prefixes arrive first (data and error channel), then nothing until we send a request.
+    assert ws.recv() == (0, b"\x90\x1f") and ws.recv() == (1, b"\x90\x1f")
+    got: list[Any] = []
+    reader = threading.Thread(target=lambda: got.append(ws.recv()), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not ws._reading and time.monotonic() < deadline:  # the reader is inside its read
+        time.sleep(0.01)
+    assert ws._reading
+    ws.close()
+    reader.join(10)
+    assert not reader.is_alive() and got == [None]
+    assert ws.ws.sock is None  # released by the reader after it woke
+    ws.close()  # idempotent
+    assert not ws.send(0, b"GET / HTTP/1.1\r\n\r\n")  # a send after close fails instead of writing anywhere
