@@ -35,6 +35,19 @@ IDLE_INTERVAL_MS = 250
 FREEZE_AT = 100_000
 
 
+def oldest_generation_size() -> int:
+    """How many objects the oldest generation holds, counted without a worker thread ever seeing them listed.
+
+    ``len(gc.get_objects(2))`` holds a list of every one of them for a moment, and the interpreter may switch
+    threads between the two calls: a worker building a tuple that a middle collection had just moved into the
+    oldest generation (``tuple(generator)`` resizes its tuple in place, which needs the only reference) then found
+    a second one and failed: ``SystemError: Objects/tupleobject.c:927: bad argument to internal function`` in
+    ``convert.shared_owners`` while 10,000 pods loaded, and the page's list failed. Called inside ``sum()``, the
+    listing, its length and its release are one C call: no thread switch in between.
+    """
+    return sum(map(len, map(gc.get_objects, (2,))))
+
+
 class GcDriver(QObject):
     """Collects garbage on the GUI thread; create one per application.
 
@@ -55,7 +68,7 @@ class GcDriver(QObject):
         self.frozen = 0  # objects this driver froze
         self._was_enabled = gc.isenabled()
         gc.disable()
-        self._long_lived = len(gc.get_objects(2))  # what survived the last full collection (approximately)
+        self._long_lived = oldest_generation_size()  # what survived the last full collection (approximately)
         self._fixed = interval_ms
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms or IDLE_INTERVAL_MS)
@@ -84,21 +97,21 @@ class GcDriver(QObject):
             found = gc.collect(1)
         else:
             found = gc.collect(2)
-            self._long_lived = len(gc.get_objects(2))
-        if self._freeze_at is not None and len(gc.get_objects(2)) >= self._freeze_at:
+            self._long_lived = oldest_generation_size()
+        if self._freeze_at is not None and oldest_generation_size() >= self._freeze_at:
             self._freeze()
         return found
 
     def _freeze(self) -> None:
         """Move the oldest generation out of every later collection's sight."""
-        self.frozen += len(gc.get_objects(2))
+        self.frozen += oldest_generation_size()
         gc.freeze()
         self._long_lived = 0
 
     def _full_collection_due(self) -> bool:
         """CPython's own rule (``long_lived_pending > long_lived_total / 4`` in gcmodule.c), from the size of the
         oldest generation: listing it costs a fraction of walking it."""
-        n = len(gc.get_objects(2))
+        n = oldest_generation_size()
         # A gc.freeze() since (the service freezes what exists at start-up) emptied the generation: count from there.
         self._long_lived = min(self._long_lived, n)
         return n - self._long_lived > self._long_lived // 4
