@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The suite's sims bring new pods up at once and stop deleted ones after 1 s (kube9_desktop/sim/pod_lifecycle.py):
+# tests converge fast. Tests of the pacing itself start their sim with --pod-start/ready/stop-seconds.
+os.environ.setdefault("KUBE9_SIM_PACE", "0,0,1")
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from kube9_desktop.sim.faults import Fault
+from kube9_desktop.sim.pod_lifecycle import PACE_ENV, Pace
 from kube9_desktop.sim.server import SimServer
 
 
@@ -31,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="API discovery as v1.19 serves it (classic) or also aggregated (apidiscovery.k8s.io v2)")
     p.add_argument("--contexts", type=int, default=0, metavar="N",
                    help="add N fleet-NNN contexts to the kubeconfig (some dead, slow or with a missing plugin)")
+    pace = Pace.default()
+    p.add_argument("--pod-start-seconds", type=float, default=pace.start, metavar="S",
+                   help="how long a new pod is Pending/ContainerCreating before it runs (default %(default)s; "
+                        f"{PACE_ENV}=START,READY,STOP sets the three defaults)")
+    p.add_argument("--pod-ready-seconds", type=float, default=pace.ready, metavar="S",
+                   help="how long a running new pod takes to pass its readiness probe (default %(default)s)")
+    p.add_argument("--pod-stop-seconds", type=float, default=pace.stop, metavar="S",
+                   help="how long a deleted pod stays Terminating, capped by its grace period (default %(default)s)")
     p.add_argument("--scenarios", action="store_true",
                    help="add namespace 'scenarios': pods and workloads failing in every way diagnose explains")
     return p
@@ -69,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         contexts=args.contexts,
         scenarios=args.scenarios,
     )
+    sim.controllers.set_pace(Pace(args.pod_start_seconds, args.pod_ready_seconds, args.pod_stop_seconds))
     sim.start()
     print(f"ready {sim.url} kubeconfig={sim.kubeconfig_path}", flush=True)
     while not done.wait(0.5):

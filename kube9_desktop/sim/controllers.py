@@ -3,14 +3,14 @@
 One background thread runs, every 100 ms or at once when a write kicks it:
 
 * the kubelet's side of graceful deletion: a pod marked for deletion (``deletionTimestamp``) goes away when its
-  containers have stopped, after ``min(grace period, stop_seconds)`` (apps stop on SIGTERM in about a second,
-  like well-behaved ones; a pod annotated ``sim.kube9.io/stuck-terminating: "true"`` never stops, for "force
-  delete a pod stuck Terminating");
+  containers have stopped, after ``min(grace period, pace.stop)`` (``--pod-stop-seconds``); a pod annotated
+  ``sim.kube9.io/stuck-terminating: "true"`` never stops, for "force delete a pod stuck Terminating");
 * the garbage collector: dependents of a deleted owner (ownerReferences) are deleted (Background propagation);
   Foreground owners wait for their dependents; a deleted namespace empties, then goes;
-* Deployments (a ReplicaSet per pod template: a restart or a new image rolls to a new one, the old one scales to
-  0), ReplicaSets, StatefulSets (ordinal pods, outdated pods replaced one at a time), DaemonSets (a pod per node),
-  Jobs (pods that complete after a moment) and PodDisruptionBudget status.
+* Deployments (a ReplicaSet per pod template: a restart or a new image rolls to a new one within maxSurge and
+  maxUnavailable, see :func:`~kube9_desktop.sim.workloads.rollout`), ReplicaSets (new pods come up at the sim's
+  pace, :mod:`~kube9_desktop.sim.pod_lifecycle`), StatefulSets (ordinal pods, outdated pods replaced one at a
+  time), DaemonSets (a pod per node), Jobs (pods that complete after a moment) and PodDisruptionBudget status.
 
 Handlers call :meth:`Controllers.delete` / :meth:`Controllers.evict` for deletion semantics and
 :meth:`Controllers.kick` after any write to a workload. Work only starts from writes through the API (the random
@@ -30,6 +30,7 @@ from typing import Any
 from kube9_desktop.sim.events import EventRecorder
 from kube9_desktop.sim.gen.base import ts
 from kube9_desktop.sim.gen.generator import Generator
+from kube9_desktop.sim.pod_lifecycle import Pace, begin
 from kube9_desktop.sim.resources import BY_NAME, RESOURCES, ResourceType
 from kube9_desktop.sim.store import Obj, Store
 from kube9_desktop.sim.workloads import (
@@ -77,15 +78,22 @@ class Controllers:
 
     Args:
         store: The sim's store.
-        stop_seconds: How long a pod's containers take to stop after SIGTERM (capped by its grace period).
+        stop_seconds: How long a pod's containers take to stop after SIGTERM (capped by its grace period); default
+            the pace's.
         events: The sim's Event recorder.
+        pace: How long new pods take to start and become ready, and stopped ones to go (default
+            :meth:`Pace.default`).
     """
 
-    def __init__(self, store: Store, stop_seconds: float = 1.0, events: EventRecorder | None = None) -> None:
+    def __init__(self, store: Store, stop_seconds: float | None = None, events: EventRecorder | None = None,
+                 pace: Pace | None = None) -> None:
         self.store = store
         #: Where the kubelet and scheduler record Events (Scheduled ... Started, Killing), if anywhere.
         self.events = events
-        self.stop_seconds = stop_seconds
+        #: How long new pods take to start and become ready, and stopped pods to go (``--pod-*-seconds``).
+        self.pace = pace or Pace.default()
+        if stop_seconds is not None:
+            self.pace = Pace(self.pace.start, self.pace.ready, stop_seconds)
         self.generator: Generator | None = None
         self._lock = threading.Lock()
         self._dirty: set[tuple[str, str | None, str]] = set()
@@ -105,6 +113,15 @@ class Controllers:
         self.generator = generator
         self._thread = threading.Thread(target=self._run, name="kube9-sim-controllers", daemon=True)
         self._thread.start()
+
+    @property
+    def stop_seconds(self) -> float:
+        """How long a pod's containers take to stop after SIGTERM (capped by its grace period)."""
+        return self.pace.stop
+
+    def set_pace(self, pace: Pace) -> None:
+        """Pace pods created and deleted from now on."""
+        self.pace = pace
 
     def stop(self) -> None:
         """Stops the loop."""
@@ -234,13 +251,13 @@ class Controllers:
             with self._lock:
                 self._terminating.pop((ns, name), None)
                 self._gc.append((ns, md["uid"]))
-            self._kick_owner(d)
+            self.kick_owner(d)
             return d, True
         self.store.put(PODS, d)
         if (md.get("annotations") or {}).get(STUCK) != "true":
             with self._lock:
                 self._terminating[(ns, name)] = (time.monotonic() + min(grace, self.stop_seconds), md["uid"])
-        self._kick_owner(d)
+        self.kick_owner(d)
         self._wake.set()
         return d, False
 
@@ -257,9 +274,10 @@ class Controllers:
                 cs["ready"] = False
                 cs["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "finishedAt": ts(time.time())}}
             self.store.delete(PODS, ns, name, final=d)
-        self._kick_owner(d)
+        self.kick_owner(d)
 
-    def _kick_owner(self, pod: dict[str, Any]) -> None:
+    def kick_owner(self, pod: dict[str, Any]) -> None:
+        """Asks for the controllers owning ``pod`` (and its namespace's budgets) to reconcile."""
         ns = pod["metadata"].get("namespace")
         for ref in pod["metadata"].get("ownerReferences") or []:
             res = OWNER_RESOURCE.get(ref.get("kind", ""))
@@ -403,7 +421,8 @@ class Controllers:
 
     def new_pod(self, ns: str, name: str, template: dict[str, Any], owner: dict[str, Any],
                 node: str | None = None, extra_labels: dict[str, str] | None = None) -> dict[str, Any]:
-        """Creates a running pod from a pod template (scheduled round-robin on schedulable nodes)."""
+        """Creates a pod from a pod template (scheduled round-robin on schedulable nodes); it comes up at the sim's
+        pace (:mod:`~kube9_desktop.sim.pod_lifecycle`)."""
         gen = self.generator
         assert gen is not None
         tmd = template.get("metadata") or {}
@@ -432,6 +451,8 @@ class Controllers:
             base = css[0]
             pod["status"]["containerStatuses"] = [dict(copy.deepcopy(base), name=c.get("name"), image=c.get("image"))
                                                   for c in containers]
+        if node is not None:
+            begin(self, pod)  # Pending, ContainerCreating, Running, Ready, paced like a kubelet
         self.store.put(PODS, pod)
         if self.events is not None:
             self.events.pod_started(pod)

@@ -142,8 +142,9 @@ def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
         }
         ctl.store.put(rs_rt, current)
         rss.append(current)
+    wants = rollout(ctl, ns, spec, replicas, current, rss)
     for r in rss:
-        wanted = replicas if r["metadata"]["name"] == current["metadata"]["name"] else 0
+        wanted = wants[r["metadata"]["name"]]
         had = int((r.get("spec") or {}).get("replicas", 0))
         if had != wanted:
             if ctl.events is not None:
@@ -170,6 +171,65 @@ def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
     else:
         st.pop("unavailableReplicas", None)
     ctl.put_if_changed(rt, before, d)
+
+def _bound(strategy: dict[str, Any], key: str, replicas: int, round_up: bool) -> int:
+    value = (strategy.get("rollingUpdate") or {}).get(key, "25%")
+    if isinstance(value, str) and value.endswith("%"):
+        x = replicas * float(value[:-1]) / 100
+        return int(-(-x // 1)) if round_up else int(x // 1)
+    return int(value)
+
+
+def rollout(ctl: Controllers, ns: str, spec: dict[str, Any], replicas: int, current: dict[str, Any],
+            rss: list[dict[str, Any]]) -> dict[str, int]:
+    """The replicas each of a Deployment's ReplicaSets should have now: the Deployment controller's next step.
+
+    RollingUpdate: the new ReplicaSet grows while all of them together stay within ``replicas + maxSurge``; old
+    ones shrink while ``replicas - maxUnavailable`` pods stay ready (their not-ready pods go first). Both default
+    to 25% (surge rounded up, unavailable down; both 0 makes unavailable 1). Recreate: old ones go to 0 and the new
+    one grows once their pods are gone. Pods being deleted count for neither side, as in kube-controller-manager.
+    """
+    new_name = current["metadata"]["name"]
+    have = {r["metadata"]["name"]: int((r.get("spec") or {}).get("replicas", 0)) for r in rss}
+    pods = {r["metadata"]["name"]: ctl.owned_pods(ns, r["metadata"]["uid"]) for r in rss}
+    ready = {n: sum(1 for p in ps if pod_ready(p)) for n, ps in pods.items()}
+    olds = sorted((r for r in rss if r["metadata"]["name"] != new_name),
+                  key=lambda r: r["metadata"].get("creationTimestamp", ""))
+    wants = dict(have)
+    strategy = spec.get("strategy") or {}
+    if strategy.get("type") == "Recreate":
+        for r in olds:
+            wants[r["metadata"]["name"]] = 0
+        left = any(pods[r["metadata"]["name"]] for r in olds)
+        wants[new_name] = have[new_name] if left else replicas
+        return wants
+    surge = _bound(strategy, "maxSurge", replicas, round_up=True)
+    unavailable = _bound(strategy, "maxUnavailable", replicas, round_up=False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    if have[new_name] > replicas:
+        wants[new_name] = replicas
+    else:
+        room = max(0, replicas + surge - sum(have.values()))
+        wants[new_name] = min(replicas, have[new_name] + room)
+    min_ready = replicas - unavailable
+    new_unready = max(0, wants[new_name] - ready[new_name])
+    # Old pods that are not ready go first (they serve nothing), as far as the surge allows.
+    budget = max(0, sum(wants.values()) - min_ready - new_unready)
+    for r in olds:
+        n = r["metadata"]["name"]
+        cut = min(max(0, wants[n] - ready[n]), budget)
+        wants[n] -= cut
+        budget -= cut
+    # Then ready old pods, while enough stay ready.
+    spare = max(0, sum(ready.values()) - min_ready)
+    for r in olds:
+        n = r["metadata"]["name"]
+        cut = min(wants[n], spare)
+        wants[n] -= cut
+        spare -= cut
+    return wants
+
 
 def replicaset(ctl: Controllers, ns: str | None, name: str) -> None:
     live = _live(ctl, "replicasets", ns, name)
@@ -290,7 +350,8 @@ def job(ctl: Controllers, ns: str | None, name: str) -> None:
     for _ in range(want):
         pod = ctl.new_pod(ns, f"{name}-{gen.rand(5)}", spec.get("template") or {},
                            ctl.owner_ref(d, "batch/v1#Job"))
-        ctl.after(1.0, functools.partial(pod_completes, ctl, ns, pod["metadata"]["name"], name))
+        # It runs for a second once started.
+        ctl.after(ctl.pace.start + 1.0, functools.partial(pod_completes, ctl, ns, pod["metadata"]["name"], name))
     d2 = copy.deepcopy(d)
     d2.setdefault("status", {}).update(active=want, startTime=st.get("startTime") or ts(time.time()))
     ctl.store.put(rt, d2)
