@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QTimer
 
-from kube9_desktop.model.nodes import TreeNode
+from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.ui.menus import MESSAGE_ROWS
 
 if TYPE_CHECKING:
@@ -98,6 +98,13 @@ class WindowRows:
 
         async def run() -> None:
             node = await self.model.reveal_path(path, self.expand_node)
+            parent = self.model.find(path.rsplit("/", 1)[0]) if node is None and "/" in path else None
+            if parent is not None and parent.type is NodeType.LIST:
+                # The list may be older than the object: an event about a pod created a moment ago, and the list
+                # came from the cache before its watch caught up. Read that list again, in place, and look once more.
+                self.model.reload_node(parent, user=False)
+                await self.model.wait_for(parent)
+                node = await self.model.reveal_path(path, self.expand_node)
             if node is None:
                 self.show_message(f"{path.rsplit('/', 1)[-1]} is not in the tree (deleted?)", 4000)
                 return
