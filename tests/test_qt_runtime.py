@@ -166,7 +166,12 @@ def test_gc_driver_checks_often_while_objects_pour_in(qapp: Any, qtbot: Any) -> 
         pour.start(5)
         qtbot.waitUntil(lambda: driver.interval() == BUSY_INTERVAL_MS, timeout=3000)
         pour.stop()
-        qtbot.waitUntil(lambda: driver.interval() == IDLE_INTERVAL_MS, timeout=3000)
+        # Back to idle once allocation stops. Not waited for on the timer: in the full suite other threads of this
+        # process (a previous test's watch readers winding down) allocate too, and kept the driver busy past 3 s
+        # on a loaded CI run, which is what it should do. A check right after a young collection sees only this.
+        gc.collect(0)
+        driver._tick()
+        assert driver.interval() == IDLE_INTERVAL_MS
     finally:
         pour.stop()
         driver.stop()
