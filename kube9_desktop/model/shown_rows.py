@@ -210,7 +210,7 @@ class ShownRowsModel(QAbstractItemModel):
             # change (its count, note, loading state) is its first cell. Fewer signals: a loading list's count
             # changes with every page.
             if node.row is not None:
-                # The kind columns the row has (a wide CRD's up to 16), not every slot: most kinds have 2-6.
+                # The kind columns the row has (a wide CRD's up to 10), not every slot: most kinds have 2-6.
                 kind_cols = min(max(len(node.row.columns), render.ANNOUNCED_KIND_SLOTS), render.KIND_SLOTS)
                 cols: Iterable[int] = (render.COL_NAME, render.COL_STATUS,
                                        *range(render.COL_KIND, render.COL_KIND + kind_cols),
