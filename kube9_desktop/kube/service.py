@@ -52,7 +52,7 @@ DISCOVERY_CONCURRENCY = 2
 DISCOVERY_YIELD_S = 1.0
 
 #: Cyclic-GC thresholds while big lists are held (CPython's default is (700, 10, 10)); see :func:`tune_gc`.
-GC_THRESHOLDS = (3_000, 2, 10)
+GC_THRESHOLDS = (3_000, 5, 10)
 _gc_tuned = False
 
 
@@ -64,12 +64,12 @@ def tune_gc() -> None:
     held the GIL for 55–177 ms (measured with ``gc.callbacks`` while opening a 10,000-pod namespace): the window
     froze. Everything that exists when the service is created (modules, Qt wrappers, settings) is moved out of the
     collector's sight with ``gc.freeze()``, and young collections run every 3,000 allocations instead of 700.
-    The middle generation is collected every 2nd young collection instead of every 10th: a list's rows survive
-    the young collections, so each middle one walks about ``3,000 × 2`` new survivors. Every 5th walked
-    ``3,000 × 5`` (5-26 ms of the GUI thread's CPU at load 14, the longest loop turn of a 10,000-pod namespace
-    opening in the window in two of four; every 2nd: ~5 ms, busiest turn's CPU median 35 -> 28 ms,
-    ``benchmarks/stall_probe.py --ab gen1x2``); ``10,000 × 10`` took 110–280 ms (measured with ``gc.callbacks``
-    opening a 10,000-pod namespace four times, collections on the GUI thread as the app runs them). Reference
+    The middle generation is collected every 5th young collection instead of every 10th: a list's rows survive
+    the young collections, so each middle one walks about ``3,000 × 5`` new survivors (5-26 ms of the GUI thread's
+    CPU at load 14) where ``10,000 × 10`` took 110–280 ms (measured with ``gc.callbacks`` opening a 10,000-pod
+    namespace four times, collections on the GUI thread as the app runs them). Every 2nd (``stall_probe.py --ab
+    gen1x2``: ~5 ms each, the busiest turn's CPU median 35 -> 28 ms) was tried and reverted: the Qt model tester
+    test, allocation-heavy, took 485 s instead of 197-252 s. Reference
     counting still frees almost everything at once; only cycles wait a little longer. Done once per process.
     """
     global _gc_tuned
