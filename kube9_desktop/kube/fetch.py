@@ -7,8 +7,12 @@ GUI thread under qasync) only receives finished pages.
 
 Lists ask for the server-side Table (the same columns kubectl prints, without downloading whole objects), page with
 ``limit``/``continue`` and request the next page while the current one is being shown. A 410 on a continue token
-resumes from the token the server offers, or restarts the list and skips rows already delivered. Watches are
-:mod:`.watches`' job (their own clients and reader threads); this module owns the list clients and workers.
+(the snapshot the pages come from was compacted away) starts the list over, as client-go's pager does, and marks the
+first page of the new list ``restarted``: the token a current server offers with the 410 would continue an
+*inconsistent* list, whose rows before the resume point stay as they were at the old snapshot while the watch that
+follows starts after it (a pod deleted meanwhile stayed in the tree for good, its replacement never appeared). Should
+the new list expire too (a very busy cluster), the rest comes in one unpaged request. Watches are :mod:`.watches`'
+job (their own clients and reader threads); this module owns the list clients and workers.
 """
 
 from __future__ import annotations
@@ -325,8 +329,9 @@ class ApiBackend:
         limit = self.options.page_size
         kind = self._effective(ref.context, kind)
         rediscovered = not kind.group  # only grouped APIs change versions across Kubernetes releases
-        seen: set[str] | None = None  # uids already delivered, kept only after a restart
-        delivered: set[str] = set()
+        delivered = False  # a page was handed out (a 404 then is not a version question)
+        restarts = 0  # times the list started over after its continue token expired
+        restarted = False  # the next page handed out is the first of a list started over
 
         def fetch(cont: str | None) -> asyncio.Future[_PageResult]:
             lim = limit if cont or not limit else min(limit, FIRST_PAGE_LIMIT)
@@ -350,30 +355,28 @@ class ApiBackend:
                         continue
                     if err.kind is not ErrorKind.GONE or cont is None:
                         raise
-                    offered = ((err.details or {}).get("metadata") or {}).get("continue")
-                    if offered:
-                        log.debug("list %s: continue token expired, resuming from the offered token", ref)
-                        cont = offered
-                    else:
-                        log.debug("list %s: continue token expired, restarting the list", ref)
-                        cont = None
-                        seen = set(delivered)
-                    fut = fetch(cont)
+                    # Not the token the 410 may offer: it continues an inconsistent list (see the module doc).
+                    restarts += 1
+                    restarted = restarted or delivered
+                    if restarts > 1:
+                        limit = 0  # expired again: the whole list in one request cannot expire
+                    log.info("list %s: continue token expired, starting the list over%s", ref,
+                             " in one request" if restarts > 1 else "")
+                    cont = None
+                    fut = fetch(None)
                     continue
                 cont = result.cont
                 if cont:
                     fut = fetch(cont)  # request the next page before handing this one out
-                rows = result.rows
-                if seen is not None:
-                    rows = [r for r in rows if r.uid not in seen]
-                if seen is not None or cont:
-                    delivered.update(r.uid for r in rows)
-                yield Page(
-                    rows=rows,
+                page = Page(
+                    rows=result.rows,
                     resource_version=result.resource_version,
                     remaining=result.remaining,
                     last=not cont,
+                    restarted=restarted,
                 )
+                delivered, restarted = True, False
+                yield page
                 if not cont:
                     return
         finally:

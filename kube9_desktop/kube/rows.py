@@ -126,6 +126,10 @@ class Page:
         remaining: ``metadata.remainingItemCount`` if the server sent it (lets the tree show a count early).
         last: True on the final page of the list.
         from_cache: True when served from the cache (no request was made).
+        restarted: The list started over from its beginning with this page (its continue token expired): the rows
+            of the pages before it are superseded, and this and the following pages are the whole list. A consumer
+            that showed earlier rows keeps them until the list ends, then makes them match the new pages (rows
+            deleted or changed meanwhile are not in them as they were).
     """
 
     rows: list[Row]
@@ -133,6 +137,7 @@ class Page:
     remaining: int | None = None
     last: bool = True
     from_cache: bool = False
+    restarted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,6 +343,8 @@ class KubeService:
             self._check_context(ref.context)
             kind = await self._resolve(ref.context, ref.kind)
             async for page in backend.list_pages(ref, kind):
+                if page.restarted:
+                    rows = []  # the list started over: the earlier pages are superseded
                 rows.extend(page.rows)
                 rv = page.resource_version or rv
                 flight.pages.append(page)
@@ -374,6 +376,8 @@ class KubeService:
         """The whole list ``ref`` as one list of rows; raises KubeError."""
         rows: builtins.list[Row] = []
         async for page in self.list(ref, demand=demand):
+            if page.restarted:
+                rows = []
             rows.extend(page.rows)
         return rows
 
@@ -394,6 +398,8 @@ class KubeService:
         rows: builtins.list[Row] = []
         rv = ""
         async for page in self._start(ref).follow():
+            if page.restarted:
+                rows = []
             rows.extend(page.rows)
             rv = page.resource_version or rv
         return rows, rv

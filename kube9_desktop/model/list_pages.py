@@ -73,6 +73,11 @@ class ListPages:
             placeholder = True
             count = 0
             pending: list[Row] = []
+            # After the list started over (its continue token expired): every row of the new list, and the uids
+            # already shown or held back. The rows shown stay while the new list arrives (only its new rows are
+            # added); once it is in, the tree is made to match it.
+            fresh: list[Row] | None = None
+            shown: set[str] = set()
             async for page in svc.list(ref, demand=demand):
                 if not self.is_live(node, gen):
                     return
@@ -81,7 +86,15 @@ class ListPages:
                     self.clear_children(node)
                     placeholder = False
                 rows = child_tables.picked(node, page.rows)
-                count += len(rows)
+                if page.restarted:
+                    fresh, count = [], 0
+                    shown = {c.row.uid for c in node.children if c.row is not None} | {r.uid for r in pending}
+                if fresh is not None:
+                    fresh += rows
+                    count += len(rows)
+                    rows = [r for r in rows if r.uid not in shown]
+                else:
+                    count += len(rows)
                 node.count = count if page.last or node.match is not None else count + (page.remaining or 0)
                 self.changed(node)
                 pending += rows
@@ -96,6 +109,10 @@ class ListPages:
                     return
             if placeholder:
                 self.clear_children(node)
+            if fresh is not None:
+                # Rows deleted or changed between the two lists are as they were: make the rows match the new list
+                # (a watch started from its resourceVersion would never tell of those changes).
+                self.reconcile(node, fresh, kind)
             node.count = count
             node.note = ""
             # Loaded before it is announced: a view re-reads whether the row has children when its label changes,
@@ -148,6 +165,8 @@ class ListPages:
         rows: list[Row] = []
         rv, cached = "", True
         async for page in self._service.list(ref, demand=demand):
+            if page.restarted:
+                rows = []  # the list started over (see Page.restarted)
             rows.extend(page.rows)
             rv = page.resource_version or rv
             cached = cached and page.from_cache

@@ -61,17 +61,22 @@ async def test_expired_continue_token_is_handled_transparently(expired_continue:
     errors_before = svc.stats(ADMIN).errors
     uids: list[str] = []
     compacted = False
+    restarted = 0
     async for page in svc.list(ListRef(ADMIN, "pods")):
+        if page.restarted:
+            restarted += 1
+            uids = []  # the rows before are superseded by the list started over
         uids += [r.uid for r in page.rows]
         if not compacted:
             # Move the store on and compact: every continue token handed out so far is now too old. The pager
-            # resumes from the token the 410 offers, or, offered none, starts over and drops the rows it already
-            # delivered.
+            # starts the list over (whether the 410 offers a token to continue inconsistently or not) and says so
+            # on the first page of the new list.
             dep = sim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments/api")
             sim.request("PATCH", "/apis/apps/v1/namespaces/team-a/deployments/api/scale",
                         {"spec": {"replicas": dep["spec"]["replicas"]}})
             sim.compact()
             compacted = True
+    assert restarted == 1
     assert len(uids) == len(set(uids)), "a row was delivered twice"
     assert sorted(uids) == want and len(uids) == SIM_PODS
     assert svc.stats(ADMIN).errors > errors_before  # the 410 really happened and was handled
