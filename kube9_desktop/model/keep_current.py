@@ -132,6 +132,7 @@ class KeepCurrent:
         assert node.ref is not None
         try:
             rows, rv, cached = await self._list_rows(node.ref, demand)
+            kind = self.kind_of(node.ref)  # (raises too: a kind no longer known after a Refresh forgot discovery)
         except KubeError as e:
             if self.is_live(node, gen):
                 node.note = f"could not update: {e.title}"
@@ -141,7 +142,7 @@ class KeepCurrent:
             return
         if cached and rv and rv == node.list_rv:
             return  # exactly what the tree shows
-        self.reconcile(node, rows, self.kind_of(node.ref))
+        self.reconcile(node, rows, kind)
         node.list_rv = rv
         node.note = ""
         node.mark_loaded()

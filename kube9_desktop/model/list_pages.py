@@ -178,6 +178,7 @@ class ListPages:
         assert svc is not None and node.ref is not None
         try:
             rows, rv, _ = await self._list_rows(node.ref, demand)
+            kind = self.kind_of(node.ref)  # (raises too: a kind no longer known after a Refresh forgot discovery)
         except KubeError as e:
             if not self.is_live(node, gen):
                 return
@@ -192,7 +193,7 @@ class ListPages:
             return
         if not self.is_live(node, gen):
             return
-        self.reconcile(node, rows, self.kind_of(node.ref))
+        self.reconcile(node, rows, kind)
         node.list_rv = rv
         node.note = ""
         node.mark_loaded()

@@ -100,6 +100,8 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         self.contexts: dict[str, TreeNode] = {}
         self._service: KubeService | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        #: Tasks that are a node's first load: (node, its generation then, asked for by the user).
+        self._owners: dict[asyncio.Future[Any], tuple[TreeNode, int, bool]] = {}
         self._refreshing: set[str] = set()
         self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
         self.pins: Callable[[str], list[Pin]] = lambda context: []
@@ -209,22 +211,41 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
 
     # ------------------------------------------------------------------ tasks
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run ``coro`` as a referenced task (its failure is reported, never lost)."""
+    def spawn(self, coro: Coroutine[Any, Any, None], owner: TreeNode | None = None, *, user: bool = False) -> None:
+        """Run ``coro`` as a referenced task (its failure is reported, never lost).
+
+        Args:
+            coro: The work.
+            owner: The node whose first load ``coro`` is: a cluster failure (:class:`KubeError`) the coroutine let
+                escape still ends as that node's own error row (a 403: "You cannot list …"), not "Internal error".
+            user: Whether the user asked for the owner's load (its failure then opens a dialog).
+        """
         if self.timing.first_load_at is None:
             self.timing.first_load_at = time.monotonic()
         was_idle = not self._tasks
         task = asyncio.get_event_loop().create_task(coro)
         self._tasks.add(task)
+        if owner is not None:
+            self._owners[task] = (owner, owner.generation, user)
         task.add_done_callback(self._task_done)
         if was_idle:
             self._surface.notify_busy(True)
 
     def _task_done(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
+        owner = self._owners.pop(task, None)
         if not task.cancelled():
             exc = task.exception()
-            if exc is not None:
+            if isinstance(exc, KubeError):
+                # A cluster failure not handled where it happened: a bug to fix (logged with its traceback), but
+                # what the user is told is the failure itself, on the node it belongs to when there is one.
+                log.error("background load let a cluster failure escape: %s", exc.one_line(), exc_info=exc)
+                exc.detached()
+                if owner is not None and self.is_live(owner[0], owner[1]):
+                    self.structural(self.fail, owner[0], exc, owner[2])
+                else:
+                    self._surface.notify_failed(exc, False)
+            elif exc is not None:
                 # A bug, not a cluster failure: log it with its traceback and tell the user plainly.
                 log.error("background load failed", exc_info=exc)
                 self._surface.notify_failed(KubeError(ErrorKind.UNKNOWN, "Internal error",
@@ -291,20 +312,20 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         node.demand_load = demand
         gen = node.generation
         if node.type is NodeType.CONTEXT:
-            self.spawn(self._load_context(node, gen, user))
+            self.spawn(self._load_context(node, gen, user), node, user=user)
         elif child_tables.is_pinned_group(node):
             if demand or node.expanded:
                 self.structural(self._show_loading, node)
-            self.spawn(self.load_pinned(node, gen, demand))
+            self.spawn(self.load_pinned(node, gen, demand), node, user=user)
         elif node.type is NodeType.GROUP and child_tables.fills_from_discovery(node):
-            self.spawn(self._open_discovered(node, gen, user, child_tables.cluster_dynamic))
+            self.spawn(self._open_discovered(node, gen, user, child_tables.cluster_dynamic), node, user=user)
         elif node.type is NodeType.GROUP:
             node.mark_loaded()
             self.structural(self._load_lists, node.children, user=user)
         elif child_tables.is_folder(node):
             self.structural(self._open_folder, node, user=user)
         elif child_tables.has_parts(node):
-            self.spawn(self._load_parts(node, gen, user))
+            self.spawn(self._load_parts(node, gen, user), node, user=user)
         else:
             if demand or node.expanded:
                 if not node.revealed:
@@ -313,7 +334,7 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
                 self.structural(self._show_loading, node)
             elif not node.children and node.type is NodeType.LIST:
                 node.revealed, node.shown = False, 0  # loaded for its count: views see its rows once opened
-            self.spawn(self._load_list(node, gen, user, demand))
+            self.spawn(self._load_list(node, gen, user, demand), node, user=user)
 
     def _show_loading(self, node: TreeNode) -> None:
         """A "Loading…" row under a list being loaded that has no rows yet (checked when it runs: deferred, the
@@ -341,7 +362,7 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         build = child_tables.FOLDERS[node.kind.children]
         kinds = self._service.discovered(node.context) if self._service is not None else None
         if kinds is None and self._service is not None:
-            self.spawn(self._open_discovered(node, node.generation, user, build))
+            self.spawn(self._open_discovered(node, node.generation, user, build), node, user=user)
             return
         self._fill_folder(node, build(node, kinds), user=user)
 
