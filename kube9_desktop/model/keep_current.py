@@ -15,11 +15,13 @@ from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model import children as child_tables
+from kube9_desktop.model.list_pages import partial_note
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, child_at, split_path
 from kube9_desktop.model.ports import TreeSurface
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.model.live import LiveUpdates
 
 
 class KeepCurrent:
@@ -30,6 +32,7 @@ class KeepCurrent:
     _surface: TreeSurface
     _refreshing: set[str]
     contexts: dict[str, TreeNode]
+    live: LiveUpdates
 
     if TYPE_CHECKING:
         def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
@@ -135,7 +138,8 @@ class KeepCurrent:
             kind = self.kind_of(node.ref)  # (raises too: a kind no longer known after a Refresh forgot discovery)
         except KubeError as e:
             if self.is_live(node, gen):
-                node.note = f"could not update: {e.title}"
+                shown = sum(1 for c in node.children if c.type is NodeType.OBJECT)
+                node.note = partial_note(shown, e) if node.partial else f"could not update: {e.title}"
                 self.changed(node)
             return
         if not self.is_live(node, gen) or node.state is not LoadState.LOADED:
@@ -145,8 +149,11 @@ class KeepCurrent:
         self.reconcile(node, rows, kind)
         node.list_rv = rv
         node.note = ""
+        was_partial, node.partial = node.partial, False
         node.mark_loaded()
         self.changed(node)
+        if was_partial:
+            self.live.track(node)  # whole now: watched like any list loaded in full
 
     def open_node(self, node: TreeNode) -> None:
         """What a view does when it expands ``node`` without one (headless, :meth:`reveal`): load, mark open."""

@@ -3,6 +3,9 @@
 A list is loaded page by page (:meth:`ListPages._load_list`): the first rows replace its "Loading…" row at once, the
 rest of the rows views see follow in as few inserts as possible (each costs views a layout and a repaint), and rows
 no view shows go in as they come. A loaded list is re-listed and reconciled in place (:meth:`ListPages._reload_list`).
+
+A list whose later page fails (a timeout, a 500, a dropped connection after many pages came) keeps the rows it
+shows, says so on its own row (:func:`partial_note`) and is not watched; a revisit or Refresh lists it again in full.
 """
 
 from __future__ import annotations
@@ -23,6 +26,18 @@ from kube9_desktop.model.ports import TreeSurface
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
     from kube9_desktop.model.loader import LoadTiming
+
+
+def partial_note(shown: int, error: KubeError, total: int | None = None) -> str:
+    """The note on a list whose later page failed: how many rows it shows, why the rest is missing, what to do.
+
+    Args:
+        shown: Rows the list shows.
+        error: Why the rest could not be loaded (its short title is shown; the rest is in the failure dialog).
+        total: The server's estimate of the whole list (``remainingItemCount``), when it gave one.
+    """
+    of = f" of ~{total:,}" if total is not None and total > shown else ""
+    return f"showing {shown:,}{of} — loading the rest failed: {error.title}; Refresh to retry"
 
 
 class ListPages:
@@ -57,6 +72,7 @@ class ListPages:
             return
         if demand or node.expanded:
             self._show_loading(node)
+        pending: list[Row] = []  # rows received, not inserted yet
         try:
             if node.ref is None:
                 node.ref = await child_tables.resolve_list(svc, node)
@@ -72,7 +88,6 @@ class ListPages:
             ordered = kind.seen_column is not None
             placeholder = True
             count = 0
-            pending: list[Row] = []
             # After the list started over (its continue token expired): every row of the new list, and the uids
             # already shown or held back. The rows shown stay while the new list arrives (only its new rows are
             # added); once it is in, the tree is made to match it.
@@ -115,6 +130,7 @@ class ListPages:
                 self.reconcile(node, fresh, kind)
             node.count = count
             node.note = ""
+            node.partial = False
             # Loaded before it is announced: a view re-reads whether the row has children when its label changes,
             # and a list still LOADING "may have children" (an empty list kept its expand arrow after a Refresh).
             node.mark_loaded()
@@ -122,8 +138,39 @@ class ListPages:
             self.timing.last_insert_at = time.monotonic()
             self.live.track(node)
         except KubeError as e:
-            if self.is_live(node, gen):
-                self.fail(node, e, user)
+            if not self.is_live(node, gen):
+                return
+            if pending or any(c.type is NodeType.OBJECT for c in node.children):
+                await self._keep_partial(node, gen, pending, e, user)
+            else:
+                self.fail(node, e, user)  # nothing shown yet: the error row, with its hint
+
+    async def _keep_partial(self, node: TreeNode, gen: int, pending: list[Row], error: KubeError,
+                            user: bool) -> None:
+        """A later page of ``node``'s list failed: keep the rows that came, and say on the list's row that the rest
+        is missing and how to get it (a failure never loses what the user sees).
+
+        The list is LOADED, so a revisit looks it up again and Refresh re-lists it in full (both reconcile in place);
+        it is not watched meanwhile: a watch from the first pages' resourceVersion would claim it is current.
+        """
+        assert node.ref is not None
+        kind = self.kind_of(node.ref)
+        if pending:
+            await self._append_rows(node, gen, rec.in_order(pending, kind), kind)
+            if not self.is_live(node, gen):
+                return
+        error.detached()  # kept by the failure dialog: no frames attached
+        shown = sum(1 for c in node.children if c.type is NodeType.OBJECT)
+        total = node.count
+        node.count = shown
+        node.partial = True
+        node.list_rv = ""  # not the list at any resourceVersion: nothing is "exactly what the tree shows"
+        node.note = partial_note(shown, error, total)
+        self.live.untrack(node)
+        node.mark_loaded()
+        self.changed(node)
+        self.timing.last_insert_at = time.monotonic()
+        self._surface.notify_failed(error, user)
 
     def _rows_due(self, node: TreeNode, rows: int) -> bool:
         """Whether ``rows`` rows held back for a loading ``node`` should be inserted now.
@@ -183,8 +230,9 @@ class ListPages:
             if not self.is_live(node, gen):
                 return
             if any(c.type is NodeType.OBJECT for c in node.children):
-                # Keep what the user sees; say the refresh failed.
-                node.note = f"refresh failed: {e.title}"
+                # Keep what the user sees; say the refresh failed (a partial list: still that it is partial).
+                shown = sum(1 for c in node.children if c.type is NodeType.OBJECT)
+                node.note = partial_note(shown, e) if node.partial else f"refresh failed: {e.title}"
                 node.mark_loaded()
                 self.changed(node)
                 self._surface.notify_failed(e, user)
@@ -196,6 +244,7 @@ class ListPages:
         self.reconcile(node, rows, kind)
         node.list_rv = rv
         node.note = ""
+        node.partial = False
         node.mark_loaded()
         self.changed(node)
         self.live.track(node)

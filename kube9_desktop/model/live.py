@@ -243,8 +243,9 @@ class LiveUpdates:
         if node.ref is None or node.state is not LoadState.LOADED or node.type not in (NodeType.LIST,
                                                                                          NodeType.OBJECT):
             return False
-        # An error row or a partial-list note is not a list a watch can keep current.
-        return all(c.type is NodeType.OBJECT for c in node.children)
+        # An error row or a partial-list note is not a list a watch can keep current, nor is a list whose later
+        # page failed (it lacks the rest).
+        return not node.partial and all(c.type is NodeType.OBJECT for c in node.children)
 
     def _viewed(self, node: TreeNode) -> bool:
         if self._auto:

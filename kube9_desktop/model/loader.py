@@ -478,6 +478,7 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         # A node that already showed this very error (retry, refresh) does not announce it again.
         repeated = any(c.error is not None and c.error.identity == error.identity for c in node.children)
         node.count = None
+        node.partial = False
         self.replace_children(node, [error_node(error, ctx)])
         self._surface.reveal(node)  # an error row is rare and must be reachable (retry) even under a closed list
         node.state = LoadState.FAILED

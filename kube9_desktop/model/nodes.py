@@ -102,6 +102,9 @@ class TreeNode:
     expanded: bool = False  # open in the view (the view reports it; headless modes set it as they expand)
     demand_load: bool = False  # the load in flight was asked for by opening this node (not a prefetch)
     list_rv: str = ""  # resourceVersion of the list the children came from
+    #: A list whose later page failed: its rows are the pages that came (kept, with a note saying so), it is not
+    #: watched (a watch would claim it current), and a revisit or Refresh lists it again in full.
+    partial: bool = False
     shown: int = SHOW_ROWS  # children[:shown] are what views see (the rest wait for show_more)
     #: False for a list loaded (for its count) while no view had it open: views are told of none of its rows
     #: (``shown`` is 0) until it is opened. QTreeView repaints its whole viewport when a closed row gets its first
