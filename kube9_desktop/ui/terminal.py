@@ -145,6 +145,30 @@ class TermScreen(pyte.Screen):
             self.scrolled += 1
         super().index()
 
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Like xterm, a screen losing rows first drops the rows below the cursor; only the rows the cursor
+        would leave the screen by scroll off the top (into the history).
+
+        pyte drops the top rows whatever the cursor's row. A shell's first prompt sits on row 0: when the dock
+        got smaller after the prompt arrived (a loaded machine lays the tab out late), the prompt was deleted
+        and the tab showed an empty screen until the user pressed Enter.
+        """
+        lines = lines or self.lines
+        if lines < self.lines:
+            off_top = max(0, self.cursor.y - (lines - 1))
+            if not self.alternate:
+                for y in range(off_top):
+                    self.history.top.append(self.buffer[y])
+                    self.scrolled += 1
+            kept = {y - off_top: line for y, line in self.buffer.items() if off_top <= y < off_top + lines}
+            self.buffer.clear()
+            self.buffer.update(kept)
+            self.cursor.y -= off_top
+            self.lines = lines
+            self.dirty.update(range(lines))
+            self.set_margins()
+        super().resize(lines, columns)
+
     def history_lines(self) -> list[Any]:
         """Lines scrolled off the top, oldest first."""
         return list(self.history.top)

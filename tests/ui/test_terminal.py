@@ -112,6 +112,22 @@ def test_a_size_change_is_reported_in_cells(term: Any, qtbot: Any) -> None:
     assert (w.vt.columns, w.vt.lines) == (100, 30)
 
 
+def test_a_shrinking_screen_keeps_the_prompt_and_scrolls_only_what_the_cursor_needs(term: Any) -> None:
+    """pyte drops the top rows on a shrink: a prompt on row 0 (a shell's first), painted (every row then exists)
+    before the dock got smaller, vanished (a loaded-machine flake of the window's shell test)."""
+    w, _ = term
+    w.feed(b"/ # ")
+    w.grab()  # painting reads every row
+    w.vt.resize(10, 80)
+    assert w.text().splitlines()[0] == "/ #" and w.vt.cursor.y == 0
+    w.feed(b"\r\n".join(f"out {i}".encode() for i in range(12)))  # the cursor on row 9, the screen full
+    top = len(w.vt.history.top)
+    w.grab()
+    w.vt.resize(4, 80)  # now the cursor's row is kept: the 6 rows above the new screen go to the history
+    assert w.text().splitlines() == ["out 8", "out 9", "out 10", "out 11"] and w.vt.cursor.y == 3
+    assert len(w.vt.history.top) == top + 6
+
+
 def test_selection_copies_with_ctrl_shift_c(term: Any, qtbot: Any) -> None:
     w, _ = term
     w.show()
