@@ -84,6 +84,14 @@ class KnownKinds:
         self._kinds[context] = (kinds, {k.key: k for k in kinds}, time.monotonic(), mode)
         return kinds
 
+    def expire(self, context: str | None = None) -> None:
+        """Make one context's result (or all) stale: discovered again when next asked for (Refresh), while
+        :meth:`lookup` still names the kinds of lists already in the tree (a Refresh re-lists them meanwhile)."""
+        for ctx in ([context] if context is not None else list(self._kinds)):
+            got = self._kinds.get(ctx)
+            if got is not None:
+                self._kinds[ctx] = (got[0], got[1], float("-inf"), got[3])
+
     def forget(self, context: str | None = None) -> None:
         """Drop one context's result (Refresh, a changed kubeconfig) or all."""
         if context is None:

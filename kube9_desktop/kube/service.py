@@ -494,7 +494,9 @@ class KubeService:
                 self._versions.clear()
             else:
                 self._versions.pop(context, None)
-            self._known.forget(context)
+            # Stale, not forgotten: the lists being re-listed still resolve their discovered kinds (an APIService
+            # list said "refresh failed: Unknown kind" after every Refresh).
+            self._known.expire(context)
 
     def cache_stats(self, context: str | None = None) -> CacheStats:
         """Cache hits, misses, evictions, entries and hit rate: of every context, or of ``context`` alone."""
