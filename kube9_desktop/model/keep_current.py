@@ -15,7 +15,6 @@ from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row
 from kube9_desktop.model import children as child_tables
-from kube9_desktop.model.list_pages import partial_note
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, child_at, split_path
 from kube9_desktop.model.ports import TreeSurface
 
@@ -137,9 +136,8 @@ class KeepCurrent:
             rows, rv, cached = await self._list_rows(node.ref, demand)
             kind = self.kind_of(node.ref)  # (raises too: a kind no longer known after a Refresh forgot discovery)
         except KubeError as e:
-            if self.is_live(node, gen):
-                shown = sum(1 for c in node.children if c.type is NodeType.OBJECT)
-                node.note = partial_note(shown, e) if node.partial else f"could not update: {e.title}"
+            if self.is_live(node, gen) and not node.partial:  # (a partial list's note already says to Refresh)
+                node.note = f"could not update: {e.title}"
                 self.changed(node)
             return
         if not self.is_live(node, gen) or node.state is not LoadState.LOADED:

@@ -230,9 +230,9 @@ class ListPages:
             if not self.is_live(node, gen):
                 return
             if any(c.type is NodeType.OBJECT for c in node.children):
-                # Keep what the user sees; say the refresh failed (a partial list: still that it is partial).
-                shown = sum(1 for c in node.children if c.type is NodeType.OBJECT)
-                node.note = partial_note(shown, e) if node.partial else f"refresh failed: {e.title}"
+                # Keep what the user sees; say the refresh failed (a partial list's note already says so).
+                if not node.partial:
+                    node.note = f"refresh failed: {e.title}"
                 node.mark_loaded()
                 self.changed(node)
                 self._surface.notify_failed(e, user)

@@ -4,12 +4,17 @@ row, is not watched while partial, and a Refresh lists it again in full; a first
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QSettings
 
+from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import format_tree, load_tree
 from kube9_desktop.kube.errors import ErrorKind
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
@@ -105,3 +110,33 @@ def test_a_list_whose_first_page_fails_shows_the_error_row(model: ClusterTreeMod
     assert pods.state is LoadState.FAILED
     assert [c.type for c in pods.children] == [NodeType.ERROR]
     assert not pods.partial and not pods.note
+
+
+def test_print_tree_prints_the_kept_rows_and_the_note(sim: Any, tmp_path: Path) -> None:
+    settings = tmp_path / "settings.ini"
+    store = SettingsStore(QSettings(str(settings), QSettings.Format.IniFormat))
+    store.set("network/page_size", 10)
+    del store
+    everything = server_pod_names(sim)
+    sim.set_faults([{"path": PODS_PATH, "count": 1}, {"path": PODS_PATH, "status": 500}])
+    try:
+        tree = subprocess.run([sys.executable, "-m", "kube9_desktop", "--kubeconfig", sim.kubeconfig, "--context",
+                               "sim-admin", "--settings-file", str(settings), "--print-tree", "--depth", "1",
+                               "--expand", PODS], capture_output=True, text=True, timeout=180)
+    finally:
+        sim.clear_faults()
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.strip().startswith("Pods")), None)
+    assert at is not None, tree.stdout
+    head = lines[at].strip()
+    assert "loading the rest failed" in head and "Refresh to retry" in head, head
+    indent = len(lines[at]) - len(lines[at].lstrip())
+    rows = []
+    for line in lines[at + 1:]:
+        if len(line) - len(line.lstrip()) <= indent or line.startswith("#"):
+            break
+        rows.append(line.strip().split("\t")[0])
+    assert rows and not any(r.startswith("!") for r in rows), "the kept rows, not an error row"
+    assert set(rows) <= set(everything) and len(rows) < len(everything)
+    assert head.startswith(f"Pods ({len(rows)}) [showing {len(rows)}"), head
