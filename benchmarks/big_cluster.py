@@ -89,10 +89,12 @@ async def _open(model: Any, expand: Any, path: str, settle: float = 0.3) -> dict
     await monitor.stop()
     model.rowsInserted.disconnect(inserted)
     last = node.loaded_at if node.loaded_at >= t0 else t1
-    # A list that ends without rows says why (an error row replaces the rows of a list whose page failed).
+    # A list that ends without rows says why (its first page failed: an error row); one whose later page failed
+    # keeps the rows that came and says so in its note (a partial count is not the list's).
     errors = [c.error.one_line() for c in node.children if c.error is not None][:1]
     return {"path": path, "rows": sum(1 for c in node.children if c.type is NodeType.OBJECT),
             "state": node.state.name, **({"error": errors[0]} if errors else {}),
+            **({"partial": node.note} if node.partial else {}),
             "count": node.count, "first_row_ms": round((marks.get("first", t1) - t0) * 1000, 1),
             "last_row_ms": round((last - t0) * 1000, 1), "max_stall_ms": round(monitor.max_lag_ms, 1),
             "max_stall_cpu_ms": round(monitor.max_cpu_ms, 1), "rss_mb_after": round(_rss_mb(), 1),
