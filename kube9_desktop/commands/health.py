@@ -17,6 +17,7 @@ from kube9_desktop.kube import fleet as fl
 from kube9_desktop.kube import overview as ov
 from kube9_desktop.kube.diagnose.facts import gather as gather_facts
 from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.overview_text import format_text
 
 
 @command("overview", "Cluster overview", selection=Selection.NONE, menu="Inspect",
@@ -30,7 +31,7 @@ async def overview(inv: Invocation) -> Result:
         page = await asyncio.to_thread(ov.gather, inv.service, inv.context)
     except KubeError as err:
         return Result.failure(f"overview of {inv.context}: {err.message}")
-    return Result.success(ov.format_text(page), data=page)
+    return Result.success(format_text(page), data=page)
 
 
 def _fleet_params(p: argparse.ArgumentParser) -> None:

@@ -1,9 +1,9 @@
 """One page of facts about a cluster: what is wrong and how full it is (Qt-free).
 
 :func:`collect` makes at most one list per kind (paged), in parallel worker threads, plus one metrics sample;
-:func:`build` turns the objects into an :class:`Overview` (pure, tested on recorded objects); :func:`format_text`
-prints it the way the window's page reads (``--run overview``). Every entry carries a :class:`Ref` so the window
-can select the object in the tree.
+:func:`build` turns the objects into an :class:`Overview` (pure, tested on recorded objects);
+:func:`.overview_text.format_text` prints it the way the window's page reads (``--run overview``). Every entry
+carries a :class:`Ref` so the window can select the object in the tree.
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ from kube9_desktop.kube.metrics import (
     Unavailable,
     Usage,
     explain_unavailable,
-    format_cpu,
-    format_memory,
     node_allocatable,
-    percent,
     pod_resources,
     read_sample,
     shape_resources,
@@ -568,66 +565,6 @@ def build(context: str, objects: dict[str, list[Any]], sample: Sample | Unavaila
     elif sample is not None:
         ov.capacity.usage = sum(sample.nodes.values(), Usage(0.0, 0.0))
     return ov
-
-
-# -- text ------------------------------------------------------------------------------------------------------------
-def _bar(value: float, total: float, width: int = 20) -> str:
-    if total <= 0:
-        return "[" + " " * width + "]"
-    n = max(0, min(width, round(value / total * width)))
-    return "[" + "#" * n + "." * (width - n) + "]"
-
-
-def capacity_lines(cap: Capacity, metrics: Unavailable | None) -> list[str]:
-    """CPU and memory: allocatable vs requests vs usage, with bars."""
-    lines = []
-    for label, a, r, u, fmt in (
-        ("CPU", cap.allocatable.cpu, cap.requests.cpu, cap.usage.cpu if cap.usage else None, format_cpu),
-        ("Memory", cap.allocatable.memory, cap.requests.memory, cap.usage.memory if cap.usage else None,
-         format_memory),
-    ):
-        rp = percent(r, a)
-        line = f"  {label:<7} allocatable {fmt(a)}  requested {fmt(r)}"
-        line += f" ({rp:.0f}%)" if rp is not None else ""
-        if u is not None:
-            up = percent(u, a)
-            line += f"  used {fmt(u)}" + (f" ({up:.0f}%)" if up is not None else "") + f"  used {_bar(u, a)}"
-        else:
-            line += f"  requested {_bar(r, a)}"
-        lines.append(line)
-    if metrics is not None:
-        lines.append(f"  usage: metrics unavailable — {metrics.reason}")
-    return lines
-
-
-def format_text(ov: Overview, now: float | None = None) -> str:
-    """The overview as plain text (``--run overview``)."""
-    t = time.time() if now is None else now
-    lat = f", latency {ov.latency_ms:.0f} ms" if ov.latency_ms is not None else ""
-    out = [f"Cluster {ov.context}: Kubernetes {ov.version or '?'}{lat}"]
-    out.append(f"Nodes: {ov.nodes_ready}/{ov.nodes_total} ready, {len(ov.cordoned)} cordoned, "
-               f"{len(ov.pressure)} under pressure")
-    out += [f"  {e.ref.address()}  {e.status}  {e.detail}".rstrip() for e in ov.not_ready + ov.cordoned + ov.pressure]
-    phases = ", ".join(f"{k} {v}" for k, v in ov.phases.items())
-    out.append(f"Pods: {ov.pods_total} ({phases})")
-    out.append(f"Failing pods: {len(ov.failing)}")
-    out += [f"  {e.ref.address()}  {e.status}  {e.detail}".rstrip() for e in ov.failing]
-    out.append(f"Workloads not at desired replicas: {len(ov.workloads)}")
-    out += [f"  {e.ref.address()}  {e.status}  {e.detail}".rstrip() for e in ov.workloads]
-    out.append("Restarts (top 10):")
-    out += [f"  {e.ref.address()}  {e.status}" for e in ov.restarts]
-    out.append(f"Warning events (last hour): {len(ov.warnings)}")
-    out += [f"  {age(t - w.last_seen)} ago  {w.object_namespace}/{w.object}  {w.reason}: {w.message}"
-            for w in ov.warnings[:20]]
-    if len(ov.warnings) > 20:
-        out.append(f"  … and {len(ov.warnings) - 20} more")
-    out.append("Capacity:")
-    out += capacity_lines(ov.capacity, ov.metrics)
-    out.append(f"PersistentVolumeClaims not Bound: {len(ov.pvcs)}")
-    out += [f"  {e.ref.address()}  {e.status}  {e.detail}".rstrip() for e in ov.pvcs]
-    for kind, why in sorted(ov.problems.items()):
-        out.append(f"! {kind}: {why}")
-    return "\n".join(out)
 
 
 # -- the whole thing -------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any
 from health_recorded import recorded
 
 from kube9_desktop.kube.metrics import Unavailable
-from kube9_desktop.kube.overview import build, format_text, gather
+from kube9_desktop.kube.overview import build, gather
+from kube9_desktop.kube.overview_text import format_text
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.sim.process import SimProcess
 
