@@ -6,29 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from model_helpers import make_model, open_path
 
-from kube9_desktop.headless import load_tree
 from kube9_desktop.model import render
-from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
+from kube9_desktop.model.nodes import LoadState, NodeType
 from kube9_desktop.model.tree_model import ClusterTreeModel
-
-
-def child_names(node: TreeNode | None) -> list[str]:
-    assert node is not None
-    return sorted(c.row.name for c in node.children if c.type is NodeType.OBJECT and c.row is not None)
-
-
-def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1, timeout: float = 30) -> None:
-    run(load_tree(model, depth, list(paths)), timeout)
-
-
-def make_model(service: Any, context: str = "sim-admin", failures: list[Any] | None = None) -> ClusterTreeModel:
-    model = ClusterTreeModel()
-    if failures is not None:
-        model.load_failed.connect(lambda e, user: failures.append((e, user)))
-    model.set_service(service)
-    model.set_context(context, user=True)
-    return model
 
 
 def test_a_list_no_view_has_open_keeps_its_rows_from_views_until_it_is_opened(service_factory: Any,

@@ -6,28 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
+from model_helpers import child_names, make_model, open_path
 
-from kube9_desktop.headless import format_tree, load_tree
+from kube9_desktop.headless import format_tree
 from kube9_desktop.model.nodes import LEAF_KEY_BIT, LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
-
-
-def child_names(node: TreeNode | None) -> list[str]:
-    assert node is not None
-    return sorted(c.row.name for c in node.children if c.type is NodeType.OBJECT and c.row is not None)
-
-
-def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1, timeout: float = 30) -> None:
-    run(load_tree(model, depth, list(paths)), timeout)
-
-
-def make_model(service: Any, context: str = "sim-admin", failures: list[Any] | None = None) -> ClusterTreeModel:
-    model = ClusterTreeModel()
-    if failures is not None:
-        model.load_failed.connect(lambda e, user: failures.append((e, user)))
-    model.set_service(service)
-    model.set_context(context, user=True)
-    return model
 
 
 @pytest.fixture(scope="module")
