@@ -14,8 +14,12 @@ import ctypes, re, sys, tempfile, threading
 if sys.argv[1] == "cap":
     from kube9_desktop.memory import limit_malloc_arenas
     assert limit_malloc_arenas()
+together = threading.Barrier(8)
 def work():
     keep = [bytearray(3000) for _ in range(2000)]  # above Python's small-object size: glibc malloc serves it
+    # All eight alive at once: a thread that starts after another ended takes over its free arena, so on a loaded
+    # CI machine (threads run one after another) the uncapped run counted 2 arenas and the test failed.
+    together.wait(timeout=30)
 threads = [threading.Thread(target=work) for _ in range(8)]
 for t in threads: t.start()
 for t in threads: t.join()
