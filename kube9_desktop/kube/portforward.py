@@ -43,6 +43,9 @@ LOOPBACK = "127.0.0.1"
 _BUF = 256 * 1024
 #: Messages read from the WebSocket and not yet written to the local connection (each <= 64 KiB from kubelet).
 _AHEAD = 64
+#: A send that takes what the socket has room for and does not wait (POSIX; elsewhere every message goes through
+#: the writer thread).
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class ForwardState(StrEnum):
@@ -239,6 +242,7 @@ class PortForward:
         self.local_port = 0
         self.active = self.total = self.failed = 0
         self.bytes_in = self.bytes_out = 0
+        self._told = time.monotonic()  # when the views were last told of bytes written (see _wrote)
         self.http = False
         self.last_error = ""
         self._target = Target(client, spec)
@@ -486,15 +490,22 @@ class PortForward:
     def _downstream(self, conn: socket.socket, ws: ChannelSocket, pod: str) -> None:
         """Pod → local; the first message of each channel starts with the port number.
 
-        This thread reads the WebSocket; a writer thread of its own (:meth:`_write_local`) writes to the local
-        connection, up to :data:`_AHEAD` messages behind. With one thread doing both, reading stopped whenever the
-        local reader was slow to take a write, and the server stopped sending meanwhile; kubectl's forward reads
-        and writes in goroutines of their own (measured in docs/performance.md).
+        This thread reads the WebSocket and writes what it read to the local connection itself while the local
+        socket takes it at once (a send that does not wait); what the socket does not take goes to a writer thread
+        of its own (:meth:`_write_local`), up to :data:`_AHEAD` messages behind, and so does everything after it
+        until the writer has caught up (the order of the bytes is kept). With one thread doing both and waiting,
+        reading stopped whenever the local reader was slow to take a write, and the server stopped sending
+        meanwhile; kubectl's forward reads and writes in goroutines of their own. Handing every message to the
+        writer cost a queue and a thread switch per 64 KiB, which a reader in the same process felt (measured in
+        docs/performance.md).
         """
         prefixed = {DATA: False, ERROR: False}
         out: queue.Queue[bytes | None] = queue.Queue(_AHEAD)
-        writer = threading.Thread(target=self._tracked, args=(self._write_local, conn, ws, out), daemon=True,
-                                  name="kube9-forward-write")
+        # Messages handed to the writer, and how many of them it has written: equal, nothing is pending there and
+        # this thread may write the next message itself. Each is changed by one thread only.
+        progress = [0, 0]
+        writer = threading.Thread(target=self._tracked, args=(self._write_local, conn, ws, out, progress),
+                                  daemon=True, name="kube9-forward-write")
         with self._lock:
             self._threads.add(writer)
         writer.start()
@@ -507,6 +518,18 @@ class PortForward:
                 if not data:
                     continue
                 if ch == DATA:
+                    if _DONTWAIT and progress[0] == progress[1]:
+                        try:
+                            sent = conn.send(data, _DONTWAIT)
+                        except BlockingIOError:
+                            sent = 0
+                        except OSError:
+                            return  # the local side went away
+                        self._wrote(sent)
+                        if sent == len(data):
+                            continue
+                        data = data[sent:]
+                    progress[0] += 1
                     while True:
                         try:
                             out.put(data, timeout=0.1)
@@ -530,20 +553,29 @@ class PortForward:
                     continue
             writer.join()
 
-    def _write_local(self, conn: socket.socket, ws: ChannelSocket, out: queue.Queue[bytes | None]) -> None:
-        """The local side of :meth:`_downstream`: writes what it read until None."""
-        since = time.monotonic()
+    def _write_local(self, conn: socket.socket, ws: ChannelSocket, out: queue.Queue[bytes | None],
+                     progress: list[int]) -> None:
+        """The local side of :meth:`_downstream`: writes what it was handed until None, counting each message
+        written in ``progress[1]``."""
         while (data := out.get()) is not None:
             try:
                 conn.sendall(data)
             except OSError:
                 ws.close()  # wakes the reading thread, which then ends this connection
                 return
-            with self._lock:
-                self.bytes_in += len(data)
-            if time.monotonic() - since > 0.25:
-                since = time.monotonic()
-                self._changed()
+            self._wrote(len(data))
+            progress[1] += 1
+
+    def _wrote(self, n: int) -> None:
+        """``n`` bytes went to a local connection: counted, and the views told at most four times a second."""
+        with self._lock:
+            self.bytes_in += n
+            now = time.monotonic()
+            tell = now - self._told > 0.25
+            if tell:
+                self._told = now
+        if tell:
+            self._changed()
 
     def _conn_failed(self, text: str) -> None:
         log.info("port-forward %s: connection failed: %s", self.spec.name, text)

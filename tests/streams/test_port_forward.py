@@ -127,6 +127,37 @@ def test_a_hundred_megabytes_go_through_one_connection(
     wait_for(lambda: f.bytes_in >= size)
 
 
+def test_a_slow_local_reader_gets_every_byte_in_order(
+    client: ContextClient, ssim: SimProcess, forwards: list[PortForward], running_pods: Any
+) -> None:
+    # The forward writes to the local socket itself while it takes the bytes at once and hands the rest to its
+    # writer thread: a reader with a tiny receive buffer that pauses makes both happen, many times, mid-message.
+    pod = running_pods(ssim)[0]["metadata"]["name"]
+    f = start(client, forwards, "pods", pod, "8080")
+    size = 16 * 1024 * 1024 + 5  # more than the local socket's buffers hold: the writer queues the rest
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(60)
+        s.connect(("127.0.0.1", f.local_port))
+        s.sendall(f"GET /bytes/{size} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        time.sleep(0.5)  # not reading: the socket's buffers fill, later messages wait for the writer thread
+        data = bytearray()
+        reads = 0
+        while True:
+            chunk = s.recv(3001)  # not a divisor of anything the forward sends
+            if not chunk:
+                break
+            data += chunk
+            reads += 1
+            if reads % 64 == 0:
+                time.sleep(0.002)
+    body = bytes(data).partition(b"\r\n\r\n")[2]
+    pattern = b"kube9-sim-bytes."
+    assert len(body) == size
+    assert body == (pattern * (size // len(pattern) + 1))[:size]
+    wait_for(lambda: f.bytes_in >= size)
+
+
 def test_a_connection_that_fails_does_not_stop_the_forward(
     client: ContextClient, ssim: SimProcess, forwards: list[PortForward], running_pods: Any
 ) -> None:
