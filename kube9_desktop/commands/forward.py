@@ -13,19 +13,14 @@ import asyncio
 import time
 
 from kube9_desktop.commands.registry import Access, Invocation, Result, Selection, command
-from kube9_desktop.kube.exec import stream_client
-from kube9_desktop.kube.portforward import (
-    FORWARDS,
-    LOOPBACK,
-    ForwardSpec,
-    ForwardState,
-    PortForward,
-    is_loopback,
-    parse_ports,
-)
+
+# kube.portforward and kube.exec are imported when a forward is asked for: the command families are imported before
+# the window's first paint.
 
 
 def _params(p: argparse.ArgumentParser) -> None:
+    from kube9_desktop.kube.portforward import LOOPBACK
+
     p.add_argument(
         "ports",
         nargs="?",
@@ -70,6 +65,17 @@ def _ports_text(obj: dict, kind: str) -> str:
 )
 async def port_forward(inv: Invocation) -> Result:
     """Start a forward; headless: hold it and print what went through."""
+    from kube9_desktop.kube.exec import stream_client
+    from kube9_desktop.kube.portforward import (
+        FORWARDS,
+        LOOPBACK,
+        ForwardSpec,
+        ForwardState,
+        PortForward,
+        is_loopback,
+        parse_ports,
+    )
+
     t = inv.target
     ports = inv.args.ports
     if not ports:
@@ -144,6 +150,8 @@ async def port_forwards(inv: Invocation) -> Result:
     """Show the panel, or list the forwards."""
     if inv.ui.open_view("port-forwards", None):
         return Result.success()
+    from kube9_desktop.kube.portforward import FORWARDS
+
     items = FORWARDS.all()
     if not items:
         return Result.success("no port forwards")

@@ -3,21 +3,23 @@ this pod or workload failing?).
 
 In the window each opens a page (views ``overview``, ``fleet``, ``diagnose``); headless ``--run`` prints what the
 page shows. The work is in the Qt-free :mod:`kube9_desktop.kube.overview`, :mod:`~kube9_desktop.kube.fleet` and
-:mod:`~kube9_desktop.kube.diagnose`.
+:mod:`~kube9_desktop.kube.diagnose`, imported when a command runs: the families are imported before the window's first
+paint (its menus and shortcuts come from the registry), and these modules (the rules, the overview's decoders, the
+kubeconfig reader of the fleet) took ~20 ms of CPU there.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
 from kube9_desktop.commands.registry import Access, Invocation, Result, Selection, command
-from kube9_desktop.kube import diagnose as dx
-from kube9_desktop.kube import fleet as fl
-from kube9_desktop.kube import overview as ov
-from kube9_desktop.kube.diagnose.facts import gather as gather_facts
+from kube9_desktop.kube.diagnosable import KINDS as DIAGNOSABLE
 from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.overview_text import format_text
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube import diagnose as dx
 
 
 @command("overview", "Cluster overview", selection=Selection.NONE, menu="Inspect",
@@ -27,6 +29,9 @@ async def overview(inv: Invocation) -> Result:
     """Open the overview page, or print it."""
     if inv.ui.open_view("overview", {"context": inv.context}):
         return Result.success()
+    from kube9_desktop.kube import overview as ov
+    from kube9_desktop.kube.overview_text import format_text
+
     try:
         page = await asyncio.to_thread(ov.gather, inv.service, inv.context)
     except KubeError as err:
@@ -46,11 +51,13 @@ async def fleet(inv: Invocation) -> Result:
     names = [c for c in inv.args.contexts.split(",") if c] or inv.service.kubeconfig.names()
     if inv.ui.open_view("fleet", {"contexts": names}):
         return Result.success()
+    from kube9_desktop.kube import fleet as fl
+
     rows = await fl.probe_all(inv.service.kubeconfig, names, inv.service.options)
     return Result.success(fl.format_text(rows), data=rows)
 
 
-@command("diagnose", "Why is it failing?", kinds=dx.KINDS, menu="Inspect", needs=Access("get"), shortcut="W",
+@command("diagnose", "Why is it failing?", kinds=DIAGNOSABLE, menu="Inspect", needs=Access("get"), shortcut="W",
          help="Explain in plain words why a pod or workload is failing, with the evidence (status, events, the "
               "previous log, metrics) and what to check next.")
 async def diagnose(inv: Invocation) -> Result:
@@ -63,10 +70,16 @@ async def diagnose(inv: Invocation) -> Result:
         d = await asyncio.to_thread(run_diagnosis, inv.service, t.context, t.kind.key, t.namespace or "", t.name)
     except KubeError as err:
         return Result.failure(f"diagnose {t.describe()}: {err.message}")
-    return Result.success(dx.format_text(d), data=d)
+    from kube9_desktop.kube.diagnose import format_text
+
+    return Result.success(format_text(d), data=d)
 
 
 def run_diagnosis(service: object, context: str, kind: str, namespace: str, name: str) -> dx.Diagnosis:
     """Gather the facts and run the rules (blocking: call in a worker); raises KubeError."""
+    from kube9_desktop.kube import diagnose as dx
+    from kube9_desktop.kube import overview as ov
+    from kube9_desktop.kube.diagnose.facts import gather as gather_facts
+
     client = ov.api_client(service, context)
     return dx.diagnose(gather_facts(client, kind, namespace, name))

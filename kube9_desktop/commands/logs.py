@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from kube9_desktop.commands.registry import Access, Invocation, Result, command
-from kube9_desktop.kube import ansi
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import EventQuery, event_rows, format_rows, list_events
 from kube9_desktop.kube.log_session import LogSession, LogSpec, log_client, parse_duration, render_line
@@ -96,6 +95,8 @@ async def logs(inv: Invocation) -> Result:
 
 async def print_logs(inv: Invocation, spec: LogSpec, kubectl: str) -> Result:
     """Read the log as the view would and print it (headless)."""
+    from kube9_desktop.kube.ansi import sanitize  # the headless printer's only: not before the window's first paint
+
     try:
         client = await asyncio.to_thread(log_client, inv.service, spec.context)
     except KubeError as err:
@@ -115,7 +116,7 @@ async def print_logs(inv: Invocation, spec: LogSpec, kubectl: str) -> Result:
             )
             # On a terminal only colours survive (a log must not drive the user's terminal); piped, the bytes
             # are kubectl's.
-            inv.ui.tell(ansi.sanitize(text) if tty else text)
+            inv.ui.tell(sanitize(text) if tty else text)
         for n in got.notices:
             if n.level == "error":
                 failed.append(n.text)

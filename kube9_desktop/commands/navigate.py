@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 from kube9_desktop.commands.registry import Invocation, Result, Selection, command
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Category, Kind
-from kube9_desktop.kube.name_search import NameCatalogue
 from kube9_desktop.model.children import tree_path
-from kube9_desktop.model.quick_index import Entry, QuickIndex
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.model.quick_index import Entry
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +44,9 @@ async def searched_kinds(service: KubeService, context: str) -> list[Kind]:
 async def search_context(inv: Invocation, query: str, limit: int) -> list[Entry]:
     """The best matches for ``query`` among the names of the context's searched kinds (names only, paged:
     :class:`~kube9_desktop.kube.name_search.NameCatalogue`)."""
+    from kube9_desktop.kube.name_search import NameCatalogue
+    from kube9_desktop.model.quick_index import Entry, QuickIndex
+
     catalogue = NameCatalogue(inv.service, inv.context, await searched_kinds(inv.service, inv.context))
     index = QuickIndex()
 

@@ -20,9 +20,11 @@ from kube9_desktop.commands.registry import (
     command,
 )
 from kube9_desktop.commands.runner import known_kinds, summarize
-from kube9_desktop.kube import edit, manifests
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.writes import FIELD_MANAGER
+
+# kube.edit and kube.manifests (the YAML round trip) are imported when a command edits or applies: the families are
+# imported before the window's first paint.
 
 
 # -- delete ----------------------------------------------------------------------------------------------------------
@@ -116,6 +118,8 @@ def edit_line(targets: list[Target], args: argparse.Namespace) -> str:
          help="Edit an object's YAML; applied with the resourceVersion it was opened at.")
 async def edit_command(inv: Invocation) -> Result:
     """Window: the YAML editor. Headless: print the YAML, or put ``--from FILE`` back (409/422 explained)."""
+    from kube9_desktop.kube import edit
+
     t = inv.target
     line = edit_line(inv.targets, inv.args)
     if inv.args.source is None:
@@ -167,6 +171,8 @@ def apply_line(targets: list[Target], args: argparse.Namespace, context: str | N
          help="Server-side apply of a YAML file: a dry run is shown first, then the change is made.")
 async def apply_command(inv: Invocation) -> Result:
     """Dry run every document (``dryRun=All``), show the outcome, then apply (fieldManager=kube9-desktop)."""
+    from kube9_desktop.kube import edit, manifests
+
     args = inv.args
     line = apply_line([], args, inv.context)
     if args.file != "-" and inv.ui.open_view("apply", {"path": args.file, "namespace": args.namespace}):

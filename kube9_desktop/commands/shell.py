@@ -12,10 +12,12 @@ import asyncio
 import contextlib
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.commands.registry import Access, Invocation, Result, command
-from kube9_desktop.kube.exec import DEFAULT_SHELL, ExecResult, ExecSession, ExecSpec, stream_client
+
+if TYPE_CHECKING:  # the exec client is imported when a shell opens, not before the window's first paint
+    from kube9_desktop.kube.exec import ExecResult, ExecSession, ExecSpec
 
 
 def _params(p: argparse.ArgumentParser) -> None:
@@ -53,6 +55,8 @@ def containers(pod: dict[str, Any]) -> list[str]:
 )
 async def exec_command(inv: Invocation) -> Result:
     """Open a terminal on the container, or run the command headless."""
+    from kube9_desktop.kube.exec import DEFAULT_SHELL, ExecSpec
+
     t = inv.target
     argv = list(inv.args.command)
     if argv and argv[0] == "--":
@@ -96,6 +100,8 @@ async def exec_command(inv: Invocation) -> Result:
 
 async def run_headless(inv: Invocation, spec: ExecSpec) -> ExecResult:
     """Runs the command with stdout/stderr going to ours; returns how it ended."""
+    from kube9_desktop.kube.exec import ExecSession, stream_client
+
     client = await asyncio.to_thread(stream_client, inv.service, spec.context)
     out, err = sys.stdout, sys.stderr
     lock = threading.Lock()

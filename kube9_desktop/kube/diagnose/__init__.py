@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kube9_desktop.kube.diagnosable import KINDS
 from kube9_desktop.kube.diagnose.model import Facts, Finding, Rule
 from kube9_desktop.kube.diagnose.rules import RULES, run_rules
 from kube9_desktop.kube.overview import Ref, pod_failure
 
-__all__ = ["RULES", "Diagnosis", "Facts", "Finding", "Rule", "diagnose", "format_text"]
-
-#: Kinds diagnose accepts.
-KINDS = frozenset({"pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs"})
+__all__ = ["KINDS", "RULES", "Diagnosis", "Facts", "Finding", "Rule", "diagnose", "format_text"]
 
 
 @dataclass
