@@ -257,6 +257,9 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
         say(f"the kubeconfig has no usable context named {context!r} (contexts: {contexts})")
     model = ClusterTreeModel()
     model.accessible_namespaces = settings.accessible_namespaces
+    # Nothing is opened after the print: discovery ahead of a namespace (the window's, for the one the user opens
+    # next) was ~20 requests the print waited for and never used (a namespace given by --expand still discovers).
+    model.discover_ahead = False
     model.set_service(service)
     monitor = LoopLagMonitor()
     monitor.start()

@@ -139,6 +139,19 @@ def test_print_tree_matches_the_sim(sim: Any, sim_names: Any) -> None:
     assert f"        Pods ({len(pods)})" in lines
 
 
+def test_print_tree_makes_only_the_requests_of_what_it_prints(sim: Any) -> None:
+    """Nothing is opened after a print: the window's discovery ahead of a namespace (~20 requests once the Namespaces
+    list is open) is not started, so the footer's requests are the version and one per list printed with a count."""
+    r = app("--kubeconfig", sim.kubeconfig, "--context", "sim-admin", "--print-tree", "--depth", "2")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    footer = re.search(r" requests=(\d+) ", lines[-1])
+    assert footer is not None, lines[-1]
+    lists = [ln for ln in lines[1:-1] if re.fullmatch(r"\s+[A-Za-z][A-Za-z ]* \(\d+\)", ln.split("\t")[0])]
+    assert lists, lines
+    assert int(footer.group(1)) == 1 + len(lists), (lists, lines[-1])
+
+
 def test_print_tree_error_row_for_unreachable_context(sim: Any) -> None:
     r = app("--kubeconfig", sim.kubeconfig, "--context", "sim-down", "--print-tree")
     assert r.returncode == 1  # the context failed (see tests/test_headless.py for every exit status)

@@ -30,6 +30,7 @@ class KeepCurrent:
     _service: KubeService | None
     _surface: TreeSurface
     _refreshing: set[str]
+    discover_ahead: bool
     contexts: dict[str, TreeNode]
     live: LiveUpdates
 
@@ -65,7 +66,8 @@ class KeepCurrent:
         if expanded and not was:
             self.structural(self._show_loading, node)  # opened during its prefetch: "Loading…" until rows come
             self.revisit(node)
-            if node.type is NodeType.LIST and node.kind is not None and node.kind.children in child_tables.FOLDERS:
+            if self.discover_ahead and node.type is NodeType.LIST and node.kind is not None \
+                    and node.kind.children in child_tables.FOLDERS:
                 self.spawn(self._discover_ahead(node.context))
 
     async def _discover_ahead(self, context: str) -> None:

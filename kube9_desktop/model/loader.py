@@ -91,6 +91,8 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         live: Watches of the lists the user has open (issue 8).
         timing: Load-time measurement.
         accessible_namespaces: Settings → the namespaces to show a user who may not list them.
+        discover_ahead: Whether opening the namespaces starts the context's discovery before a namespace is opened
+            (the window's; ``--print-tree`` prints the tree it loaded and opens nothing after it).
         insert_batch: Rows built per loop turn while a list arrives (:class:`ListPages`).
     """
 
@@ -105,6 +107,7 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         self._refreshing: set[str] = set()
         self.accessible_namespaces: Callable[[str], list[str]] = lambda context: []
         self.pins: Callable[[str], list[Pin]] = lambda context: []
+        self.discover_ahead = True
         self.timing = LoadTiming()
         self.live = LiveUpdates(self)
         #: Objects whose parts are shown (a pod's containers), with the row they were fetched for.

@@ -120,6 +120,16 @@ class ClusterTreeModel(ShownRowsModel):
         self._loader.accessible_namespaces = fn
 
     @property
+    def discover_ahead(self) -> bool:
+        """Whether opening the namespaces starts discovery before a namespace is opened (see
+        :meth:`~kube9_desktop.model.keep_current.KeepCurrent._discover_ahead`); a namespace opened still starts it."""
+        return self._loader.discover_ahead
+
+    @discover_ahead.setter
+    def discover_ahead(self, on: bool) -> None:
+        self._loader.discover_ahead = on
+
+    @property
     def pins(self) -> Callable[[str], list[Pin]]:
         """Settings → a context's pins (shown in a "Pinned" group at the top of its tree)."""
         return self._loader.pins
