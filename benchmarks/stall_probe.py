@@ -189,6 +189,60 @@ def _fitbusy(on: bool) -> None:
     column_fit.FIT_BUSY_DELAY_MS = 1000 if on else column_fit.FIT_DELAY_MS
 
 
+@lever("gate")
+def _gate(on: bool) -> None:
+    """Worker threads step aside while the window paints and lays out (kube.gui_gate)."""
+    from kube9_desktop.kube.gui_gate import GATE
+
+    GATE.enabled = on
+
+
+@lever("gatebusy")
+def _gatebusy(on: bool) -> None:
+    """Workers step aside whenever the GUI thread is not waiting for events (the dispatcher's awake/aboutToBlock)."""
+    from PySide6.QtCore import QAbstractEventDispatcher
+
+    from kube9_desktop.kube.gui_gate import GATE
+
+    d = QAbstractEventDispatcher.instance()
+    if on and not getattr(_gatebusy, "on", False):
+        d.awake.connect(_gate_awake)
+        d.aboutToBlock.connect(_gate_block)
+    elif not on and getattr(_gatebusy, "on", False):
+        d.awake.disconnect(_gate_awake)
+        d.aboutToBlock.disconnect(_gate_block)
+        GATE.busy(False)
+    _gatebusy.on = on  # type: ignore[attr-defined]
+
+
+def _gate_awake() -> None:
+    from kube9_desktop.kube.gui_gate import GATE
+
+    GATE.busy(True)
+
+
+def _gate_block() -> None:
+    from kube9_desktop.kube.gui_gate import GATE
+
+    GATE.busy(False)
+
+
+@lever("nice")
+def _nice(on: bool) -> None:
+    """Worker threads at a lower CPU priority than the GUI thread (kube.fetch.WORKER_NICE)."""
+    from kube9_desktop.kube import fetch
+
+    fetch.WORKER_NICE = 5 if on else 0
+
+
+@lever("switch")
+def _switch(on: bool) -> None:
+    """The interpreter's thread switch interval 0.5 ms instead of 5 ms: the GUI thread waits less for the GIL."""
+    import sys as _sys
+
+    _sys.setswitchinterval(0.0005 if on else 0.005)
+
+
 @lever("gen1x2")
 def _gen1x2(on: bool) -> None:
     """The middle generation collected every 2nd young collection instead of every 5th (fewer survivors each)."""

@@ -21,6 +21,7 @@ from datetime import datetime
 from sys import intern
 from typing import Any
 
+from kube9_desktop.kube.gui_gate import ROWS_PER_STEP, checkpoint
 from kube9_desktop.kube.kinds import Kind, StatusRule
 from kube9_desktop.kube.rows import Column, Row, Severity, severity_of
 
@@ -527,5 +528,16 @@ def rows_from_list(kind: Kind, body: dict[str, Any]) -> list[Row]:
         definitions = body.get("columnDefinitions") or []
         columns = [c.get("name", "") for c in definitions]
         shown = tree_columns(kind, definitions)
-        return [row_from_table(kind, columns, r, shown) for r in body.get("rows") or []]
-    return [row_from_object(kind, o) for o in body.get("items") or []]
+        raw = body.get("rows") or []
+        out: list[Row] = []
+        # In steps, stepping aside between them while the GUI thread paints (see kube.gui_gate).
+        for start in range(0, len(raw), ROWS_PER_STEP):
+            checkpoint()
+            out.extend(row_from_table(kind, columns, r, shown) for r in raw[start:start + ROWS_PER_STEP])
+        return out
+    items = body.get("items") or []
+    rows: list[Row] = []
+    for start in range(0, len(items), ROWS_PER_STEP):
+        checkpoint()
+        rows.extend(row_from_object(kind, o) for o in items[start:start + ROWS_PER_STEP])
+    return rows

@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -40,6 +42,7 @@ from kube9_desktop.kube.client import (
 from kube9_desktop.kube.convert import rows_from_list
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import PluginProcesses
+from kube9_desktop.kube.gui_gate import checkpoint
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.list_request import list_info, list_query
@@ -59,6 +62,27 @@ FIRST_PAGE_LIMIT = 100
 
 #: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
 UNKNOWN_VERSION = "version unknown"
+
+#: How much lower than the GUI thread's the worker threads' CPU priority is (Linux ``nice``, per thread). When the
+#: cores are contended (the machine is busy, or a big list's pages arrive while the window paints), the window's
+#: thread gets the core first and the pages wait a little; when they are not, the workers run as fast as before.
+WORKER_NICE = 5
+
+
+def lower_priority() -> None:
+    """Make the calling thread yield the CPU to the GUI thread (a ``ThreadPoolExecutor`` initializer).
+
+    Linux schedules threads as tasks of their own, each with its nice value, so ``setpriority`` with the thread's
+    id changes only this thread. Elsewhere (macOS, Windows) the call would change the whole process: skipped.
+    """
+    if WORKER_NICE <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICE))
+    except OSError as exc:  # a sandbox that forbids it: the workers run at the GUI thread's priority
+        log.debug("worker priority unchanged: %s", exc)
+
 
 def start_workers(executor: ThreadPoolExecutor) -> None:
     """Start all of ``executor``'s worker threads now, from one of them (not the GUI thread).
@@ -152,7 +176,8 @@ class ApiBackend:
         ex = self._executors.get(context)
         if ex is None:
             ex = ThreadPoolExecutor(
-                max_workers=max(1, self.options.workers), thread_name_prefix=f"kube9-{context[:20]}"
+                max_workers=max(1, self.options.workers), thread_name_prefix=f"kube9-{context[:20]}",
+                initializer=lower_priority,
             )
             self._executors[context] = ex
         return ex
@@ -267,7 +292,9 @@ class ApiBackend:
         query = list_query(ref, limit, cont)
         if not self.use_table:
             query = [q for q in query if q[0] != "includeObject"]
+        checkpoint()  # each step of a page's work lets a paint of the window go first (kube.gui_gate)
         resp = client.request(kind.list_path(ref.namespace), query, accept, info)
+        checkpoint()
         try:
             body = orjson.loads(resp.body)
         except orjson.JSONDecodeError as exc:

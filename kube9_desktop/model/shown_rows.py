@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject
 
+from kube9_desktop.kube.gui_gate import GATE
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import SHOW_ROWS, NodeType, TreeNode
 
@@ -87,10 +88,11 @@ class ShownRowsModel(QAbstractItemModel):
             entering = 0
         if entering and self._exposed(parent):
             self._changing += 1
-            self.beginInsertRows(self.index_of(parent), at, at + entering - 1)
-            parent.add_children(nodes, at)
-            parent.shown = shown  # only now: until endInsertRows views must still count the rows as before
-            self.endInsertRows()
+            with GATE.held():  # the views' handlers call back into Python: workers step aside (kube.gui_gate)
+                self.beginInsertRows(self.index_of(parent), at, at + entering - 1)
+                parent.add_children(nodes, at)
+                parent.shown = shown  # only now: until endInsertRows views must still count the rows as before
+                self.endInsertRows()
             self._changing -= 1
         else:
             parent.add_children(nodes, at)
@@ -117,9 +119,10 @@ class ShownRowsModel(QAbstractItemModel):
         first = node.shown
         if self._exposed(node):
             self._changing += 1
-            self.beginInsertRows(self.index_of(node), first, first + more - 1)
-            node.shown += more
-            self.endInsertRows()
+            with GATE.held():
+                self.beginInsertRows(self.index_of(node), first, first + more - 1)
+                node.shown += more
+                self.endInsertRows()
             self._changing -= 1
         else:
             node.shown += more
@@ -217,9 +220,10 @@ class ShownRowsModel(QAbstractItemModel):
                                        *range(render.COL_AGE, _COLUMNS))
             else:
                 cols = (render.COL_NAME, render.COL_STATUS) if node.type is NodeType.CONTEXT else (render.COL_NAME,)
-            for col in cols:
-                cell = self.createIndex(row, col, key)
-                self.dataChanged.emit(cell, cell)
+            with GATE.held():
+                for col in cols:
+                    cell = self.createIndex(row, col, key)
+                    self.dataChanged.emit(cell, cell)
 
     # ------------------------------------------------------------------ the loader's surface (ports.TreeSurface)
 

@@ -297,8 +297,11 @@ class ClusterTreeModel(ShownRowsModel):
             return bool(self._root.children)
         if parent.column():
             return False
-        node = self._registry.get(key, self._dead)
-        return bool(node.children) or (node.expandable and node.state in _MAY_HAVE_CHILDREN)
+        node = self._registry.get(key)
+        if node is None:
+            return False
+        # The key's parity already said the node is expandable (it cannot change): no property call per row.
+        return bool(node.children) or node.state in _MAY_HAVE_CHILDREN
 
     def canFetchMore(self, parent: ModelIndex) -> bool:
         if not parent.isValid():

@@ -25,6 +25,8 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
+from kube9_desktop.kube.gui_gate import GATE
+
 #: Milliseconds between checks while objects are being allocated (a list is loading): short, because a young
 #: generation left to grow between checks makes one long pass. A check is one ``gc.get_count()``.
 BUSY_INTERVAL_MS = 20
@@ -33,6 +35,12 @@ IDLE_INTERVAL_MS = 250
 #: Objects in the oldest generation (not frozen) at which they are frozen: a full collection walks at most about
 #: this many (~40-90 ms of CPU here, by load); an app browsing a few thousand rows never gets there.
 FREEZE_AT = 100_000
+#: A middle or full collection due within this long after a paint or layout (see ``kube.gui_gate``) waits ...
+AFTER_PAINT_S = 0.004
+#: ... this many milliseconds, so the loop takes a turn between the two ...
+PUT_OFF_MS = 5
+#: ... at most this many times in a row (a window repainting all the time still gets collected).
+PUT_OFF_MAX = 4
 
 
 def oldest_generation_size() -> int:
@@ -70,6 +78,7 @@ class GcDriver(QObject):
         gc.disable()
         self._long_lived = oldest_generation_size()  # what survived the last full collection (approximately)
         self._fixed = interval_ms
+        self._put_off = 0  # checks put off in a row because the GUI thread had just painted
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms or IDLE_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -81,9 +90,23 @@ class GcDriver(QObject):
 
     def _tick(self) -> None:
         busy = gc.get_count()[0] > gc.get_threshold()[0] // 2
+        if self._fixed is None and self._older_due() and GATE.held_within(AFTER_PAINT_S) \
+                and self._put_off < PUT_OFF_MAX:
+            # A paint or layout just ran in this loop turn: a middle collection now (10-25 ms of CPU) would make
+            # one stall of both. Come back after the loop has had a turn.
+            self._put_off += 1
+            self._timer.setInterval(PUT_OFF_MS)
+            return
+        self._put_off = 0
         self.check()
         if self._fixed is None:
             self._timer.setInterval(BUSY_INTERVAL_MS if busy else IDLE_INTERVAL_MS)
+
+    @staticmethod
+    def _older_due() -> bool:
+        """Whether the next check collects more than the young generation."""
+        (t0, t1, _), (c0, c1, _) = gc.get_threshold(), gc.get_count()
+        return c0 > t0 and c1 > t1
 
     def check(self) -> int:
         """Collect the generations whose thresholds were passed; returns the objects collected."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.gui_gate import GATE
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.proxy import TreeProxy
@@ -512,18 +513,21 @@ class MainWindow(WindowRows, QMainWindow):
         :data:`PAINT_AFTER_LAYOUT_MS`: the loop handles what waits (input, a page arriving) in between, then one
         paint shows it. Rows laid out again meanwhile are laid out with that paint; no paint is put off twice.
         """
-        if event.type() == QEvent.Type.UpdateRequest:
-            laid_out = self.tree.lay_out_now()
-            work = (self.tree.layouts, self.column_fit.resizes if self.turn_after_refit else 0)
-            if self._paint_deferred:
-                self._paint_deferred = False
-            elif self.turn_between_layout_and_paint and (laid_out or work != self._work_painted):
-                self._paint_deferred = True
-                # Re-posted, not dropped: Qt posts no other request while this one is outstanding.
-                QTimer.singleShot(PAINT_AFTER_LAYOUT_MS, self, self._request_paint)
-                return True
-            self._work_painted = work
-        return super().event(event)
+        if event.type() != QEvent.Type.UpdateRequest:
+            return super().event(event)
+        laid_out = self.tree.lay_out_now()
+        work = (self.tree.layouts, self.column_fit.resizes if self.turn_after_refit else 0)
+        if self._paint_deferred:
+            self._paint_deferred = False
+        elif self.turn_between_layout_and_paint and (laid_out or work != self._work_painted):
+            self._paint_deferred = True
+            # Re-posted, not dropped: Qt posts no other request while this one is outstanding.
+            QTimer.singleShot(PAINT_AFTER_LAYOUT_MS, self, self._request_paint)
+            return True
+        self._work_painted = work
+        # The paint calls Python for every cell it draws: the list workers step aside meanwhile (kube.gui_gate).
+        with GATE.held():
+            return super().event(event)
 
     def _request_paint(self) -> None:
         QCoreApplication.postEvent(self, QEvent(QEvent.Type.UpdateRequest))

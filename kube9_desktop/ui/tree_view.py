@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeView, QWidget
 
+from kube9_desktop.kube.gui_gate import GATE
+
 
 class ClusterTreeView(QTreeView):
     """The QTreeView of the main window (see :meth:`lay_out_now`)."""
@@ -24,7 +26,8 @@ class ClusterTreeView(QTreeView):
 
     def doItemsLayout(self) -> None:
         self.layouts += 1
-        super().doItemsLayout()
+        with GATE.held():  # Python answers index()/hasChildren() for every shown row: workers step aside
+            super().doItemsLayout()
 
     def lay_out_now(self) -> bool:
         """Do a pending layout now; the window calls this just before it paints.

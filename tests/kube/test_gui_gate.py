@@ -1,0 +1,119 @@
+"""Worker threads step aside while the GUI thread paints (kube9_desktop.kube.gui_gate)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from kube9_desktop.kube import fetch, gui_gate
+from kube9_desktop.kube.convert import rows_from_list
+from kube9_desktop.kube.gui_gate import GuiGate
+from kube9_desktop.kube.kinds import KINDS
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[GuiGate]:
+    """The process's gate, with a wait long enough that only a release lets a worker on."""
+    monkeypatch.setattr(gui_gate, "MAX_WAIT_S", 30.0)
+    g = gui_gate.GATE
+    assert g.is_open
+    yield g
+    assert g.is_open, "every hold released"
+
+
+def _worker(step: threading.Event, done: threading.Event) -> threading.Thread:
+    def run() -> None:
+        step.set()
+        gui_gate.checkpoint()
+        done.set()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_worker_waits_at_its_checkpoint_until_the_gui_thread_lets_go(gate: GuiGate) -> None:
+    started, passed = threading.Event(), threading.Event()
+    with gate.held():
+        t = _worker(started, passed)
+        assert started.wait(10)
+        assert not passed.wait(0.2), "the worker went on while the GUI thread held the gate"
+    assert passed.wait(10), "released: the worker goes on"
+    t.join(10)
+
+
+def test_nested_holds_open_the_gate_only_when_the_outermost_ends(gate: GuiGate) -> None:
+    with gate.held():
+        with gate.held():  # a layout inside a paint
+            assert not gate.is_open
+        assert not gate.is_open
+        assert gate.held_within(0.0)
+    assert gate.is_open
+    assert gate.held_within(60.0) and not gate.held_within(0.0)
+
+
+def test_a_worker_never_waits_longer_than_the_bound(gate: GuiGate, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gui_gate, "MAX_WAIT_S", 0.05)
+    started, passed = threading.Event(), threading.Event()
+    with gate.held():
+        t = _worker(started, passed)
+        assert passed.wait(10), "a GUI thread holding the gate long slows workers down but cannot stop them"
+    t.join(10)
+
+
+def test_a_disabled_gate_never_closes(gate: GuiGate, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gate, "enabled", False)
+    with gate.held():
+        assert gate.is_open
+
+
+def test_rows_are_converted_in_steps_with_a_checkpoint_between_them(gate: GuiGate,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's conversion stops at its next step while the gate is held, and finishes once it opens."""
+    n = gui_gate.ROWS_PER_STEP * 3
+    body = {"kind": "Table", "columnDefinitions": [{"name": "Name"}, {"name": "Status"}],
+            "rows": [{"cells": [f"p{i}", "Running"],
+                      "object": {"metadata": {"name": f"p{i}", "namespace": "a", "uid": f"u{i}"}}}
+                     for i in range(n)]}
+    out: list[int] = []
+    steps = 0
+    real = gui_gate.checkpoint
+
+    def counted() -> None:
+        nonlocal steps
+        steps += 1
+        real()
+
+    import kube9_desktop.kube.convert as convert
+
+    monkeypatch.setattr(convert, "checkpoint", counted)
+    done = threading.Event()
+    with gate.held():
+        t = threading.Thread(target=lambda: (out.append(len(rows_from_list(KINDS["pods"], body))), done.set()),
+                             daemon=True)
+        t.start()
+        assert not done.wait(0.2)
+    assert done.wait(10)
+    t.join(10)
+    assert out == [n]
+    assert steps == 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_worker_threads_run_at_a_lower_priority_than_the_gui_thread() -> None:
+    seen: list[int] = []
+
+    def run() -> None:
+        fetch.lower_priority()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(10)
+    assert seen == [min(19, main + fetch.WORKER_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main, "only the worker's own priority"
