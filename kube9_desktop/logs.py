@@ -17,12 +17,9 @@ Other modules that show text to the user (error dialogs, copied diagnostics) can
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import sys
 from pathlib import Path
-
-from platformdirs import user_config_dir, user_log_dir
 
 __all__ = [
     "APP_AUTHOR",
@@ -67,6 +64,8 @@ def log_dir() -> Path:
 
 def _platform_log_dir() -> Path:
     # Separate helper because setup_logging()'s ``log_dir`` parameter shadows log_dir().
+    from platformdirs import user_log_dir  # the headless modes write no log file: imported when one is
+
     return Path(user_log_dir(APP_NAME, APP_AUTHOR))
 
 
@@ -76,6 +75,8 @@ def config_dir() -> Path:
     Returns:
         The platform config directory, e.g. ``~/.config/kube9-desktop`` on Linux.
     """
+    from platformdirs import user_config_dir
+
     return Path(user_config_dir(APP_NAME, APP_AUTHOR))
 
 
@@ -221,7 +222,9 @@ def setup_logging(
         try:
             directory.mkdir(parents=True, exist_ok=True)
             log_file = directory / LOG_FILE_NAME
-            file_handler = logging.handlers.RotatingFileHandler(
+            from logging.handlers import RotatingFileHandler  # and pickle with it: only where a log file is written
+
+            file_handler = RotatingFileHandler(
                 log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
             )
         except OSError as exc:

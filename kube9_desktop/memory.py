@@ -11,14 +11,28 @@ the arenas only see page buffers and large lists: listing 50,000 pods took 1.34 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
+import os
 import sys
 
 log = logging.getLogger(__name__)
 
 M_ARENA_MAX = -8  # from glibc's <malloc.h>
 ARENA_MAX = 2
+
+
+def _libc() -> ctypes.CDLL:
+    """glibc by its soname; else the C library ``ctypes.util.find_library`` names.
+
+    ``find_library("c")`` runs ``ldconfig -p`` in a child process (~10 ms of wall time before the window's first
+    paint, and its module ~7 ms of imports), for the name glibc has had on every Linux: asked first.
+    """
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        from ctypes.util import find_library
+
+        return ctypes.CDLL(find_library("c") or "libc.so.6")
 
 
 def limit_malloc_arenas(arenas: int = ARENA_MAX) -> bool:
@@ -32,7 +46,7 @@ def limit_malloc_arenas(arenas: int = ARENA_MAX) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = _libc()
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc
         return False
@@ -63,9 +77,16 @@ def stop_source_caching() -> bool:
     if not callable(getattr(feature, "_mod_uses_pyside", None)):
         return False
 
+    # The standard library never imports PySide6: its ~100 modules imported after it (asyncio's, ssl, http ...) are
+    # answered without reading their source (~4 ms of CPU before the window's first paint).
+    stdlib = os.path.dirname(os.__file__) + os.sep
+    packages = (stdlib + "site-packages" + os.sep, stdlib + "dist-packages" + os.sep)
+
     def uses_pyside(module: object) -> bool:
         path = getattr(module, "__file__", None)
         if not isinstance(path, str) or not path.endswith(".py"):
+            return False
+        if path.startswith(stdlib) and not path.startswith(packages):
             return False
         try:
             with open(path, "rb") as f:

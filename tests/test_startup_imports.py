@@ -101,3 +101,24 @@ def test_the_window_reports_first_paint_and_top_level_loaded(sim: Any, tmp_path:
     assert set(said) == {"startup", "shown", "toplevel"}, proc.stderr[-2000:]
     assert 0 < said["shown"] <= said["startup"] <= said["toplevel"]
     assert shot.stat().st_size > 0
+
+
+LIGHT = """
+import atexit, os, sys
+atexit.register(lambda: os.write(2, ("imported:" + ",".join(sorted(
+    m for m in sys.modules if m in ("ctypes.util", "logging.handlers", "pickle", "platformdirs")))).encode()))
+from kube9_desktop.app import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_headless_run_starts_without_find_library_or_the_log_file_modules(tmp_path: Path) -> None:
+    """Every process caps malloc's arenas before its threads start: glibc is opened by its soname, not found by
+    ``ctypes.util.find_library`` (which runs ``ldconfig -p`` in a child process, ~10 ms of wall time before the
+    window's first paint). A headless run writes no log file: the rotating handler (and pickle with it) and the
+    platform's directories are not imported."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KUBECONFIG=str(tmp_path / "none"))
+    proc = subprocess.run([sys.executable, "-c", LIGHT, "--run", "help"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.rstrip().endswith("imported:"), proc.stderr[-2000:]

@@ -12,16 +12,13 @@ import asyncio
 import shlex
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.commands.registry import Access, Invocation, Result, command
 from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.events import EventQuery, event_rows, format_rows, list_events
-from kube9_desktop.kube.log_session import LogSession, LogSpec, log_client, parse_duration, render_line
-from kube9_desktop.kube.pod_logs import (
-    ALL_CONTAINERS,
-    LogOptions,
-)
+
+if TYPE_CHECKING:  # the log session and the events' reader are imported when a command runs (not before first paint)
+    from kube9_desktop.kube.log_session import LogSpec
 
 #: Kinds whose logs are their pods' logs merged (the table's "pods by selector" kinds, minus Services).
 LOG_KINDS = frozenset({"pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs"})
@@ -42,6 +39,9 @@ def _logs_params(p: argparse.ArgumentParser) -> None:
 
 def spec_from_args(inv: Invocation) -> LogSpec:
     """The view's spec from the command's arguments and target; raises ValueError on a bad ``--since``."""
+    from kube9_desktop.kube.log_session import LogSpec, parse_duration
+    from kube9_desktop.kube.pod_logs import ALL_CONTAINERS, LogOptions
+
     a, t = inv.args, inv.target
     container = ALL_CONTAINERS if a.all_containers else (a.container or t.container)
     since = parse_duration(a.since) if a.since else None
@@ -57,6 +57,8 @@ def spec_from_args(inv: Invocation) -> LogSpec:
 
 def kubectl_logs(spec: LogSpec) -> str:
     """The equivalent ``kubectl logs`` command line."""
+    from kube9_desktop.kube.pod_logs import ALL_CONTAINERS
+
     o = spec.options
     what = spec.name if spec.kind == "pods" else f"{spec.kind}/{spec.name}"
     words = ["kubectl", "--context", spec.context, "logs", "-n", spec.namespace, what]
@@ -96,6 +98,7 @@ async def logs(inv: Invocation) -> Result:
 async def print_logs(inv: Invocation, spec: LogSpec, kubectl: str) -> Result:
     """Read the log as the view would and print it (headless)."""
     from kube9_desktop.kube.ansi import sanitize  # the headless printer's only: not before the window's first paint
+    from kube9_desktop.kube.log_session import LogSession, log_client, render_line
 
     try:
         client = await asyncio.to_thread(log_client, inv.service, spec.context)
@@ -151,6 +154,9 @@ def _events_params(p: argparse.ArgumentParser) -> None:
          help="Show the events of an object (namespace/NAME: every event in it), newest first.")
 async def events(inv: Invocation) -> Result:
     """Open the events view, or (headless) print the events as ``kubectl get events`` rows, newest first."""
+    from kube9_desktop.kube.events import EventQuery, event_rows, format_rows, list_events
+    from kube9_desktop.kube.log_session import log_client
+
     t = inv.target
     query = EventQuery.for_target(t.kind.key, t.namespace, t.name)
     if inv.ui.open_view("events", {"context": inv.context, "query": query, "title": f"Events {t.name}"}):

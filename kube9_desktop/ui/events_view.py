@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import EventFeed, EventQuery, EventRow, age
 from kube9_desktop.kube.kinds import BUILTIN_KINDS, Category
-from kube9_desktop.kube.log_session import log_client
 from kube9_desktop.ui.views import ViewHost, register_view
 
 COLUMNS = ("Last seen", "Type", "Reason", "Object", "Message", "Count")
@@ -184,6 +183,9 @@ class EventsTable(QWidget):
         self.note.show()
 
         def run() -> None:
+            # Imported here (a worker): the log session's modules are not needed before the window's first paint.
+            from kube9_desktop.kube.log_session import log_client
+
             try:
                 client = log_client(service, context)
             except KubeError as err:
