@@ -26,7 +26,7 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -305,6 +305,130 @@ class ContextClient(AuthenticatedApi):
                 continue
             self._count_error()
             raise err
+
+    def request_many(
+        self, requests: Sequence[tuple[str, Sequence[tuple[str, Any]], str, RequestInfo | None]]
+    ) -> Iterator[tuple[int, Response | KubeError]]:
+        """GET several paths at once from one thread: each sent on a pooled connection of its own (no more at once
+        than the context has worker threads; a connection whose answer is read takes the next request), the
+        answers read as they arrive; yields (index, the 2xx Response or the KubeError it ended in) in the order
+        they came.
+
+        The requests are in flight at the server together, as from as many worker threads, without a thread each
+        on this side (a thread wake-up and a GIL hand-off per request: most of a cold top level's own time, see
+        docs/performance.md). Only the first attempt is made this way: a request that fails or is answered with an
+        error status is made again by :meth:`request` (its retries, re-authentication and error mapping), in this
+        thread. A pool behind a proxy, or a single request, goes through :meth:`request` alone.
+        """
+        import selectors
+
+        if len(requests) < 2 or not self._can_multiplex():
+            for i, (path, query, accept, info) in enumerate(requests):
+                yield i, self._one(path, query, accept, info)
+            return
+        self._sync_exec()
+        transport = self._transport
+        authorization = transport.authorization()
+        pool = transport.pool_manager.connection_from_url(self.server)
+        connect, read = self._timeout()
+        waiting = list(range(len(requests)))[::-1]  # popped from the end: in the order given
+        width = min(len(requests), max(1, self.options.workers))  # as many at once as the worker threads would
+        again: list[int] = []  # made again by request() at the end
+        sel = selectors.DefaultSelector()
+
+        def put_back(conn: Any, broken: bool) -> None:
+            if broken:
+                conn.close()  # its slot goes back empty; the pool opens a new connection there when needed
+            pool._put_conn(conn)
+
+        def send(conn: Any | None) -> None:
+            """Send the next waiting request (on ``conn``, else on a connection from the pool)."""
+            while waiting:
+                i = waiting.pop()
+                path, query, accept, _ = requests[i]
+                headers = {"Accept": accept, "User-Agent": USER_AGENT}
+                if authorization:
+                    headers["authorization"] = authorization
+                try:
+                    if conn is None:
+                        conn = pool._get_conn()
+                    conn.timeout = connect
+                    with self._stats.lock:
+                        self._stats.requests += 1
+                    conn.request("GET", path + ("?" + url_query(query) if query else ""), headers=headers,
+                                 preload_content=False, decode_content=False)
+                    conn.timeout = read
+                    sel.register(conn.sock, selectors.EVENT_READ, (i, conn))
+                    return
+                except Exception:  # refused, reset, timed out: request() makes it again and says what happened
+                    if conn is not None:
+                        put_back(conn, True)
+                        conn = None
+                    again.append(i)
+            if conn is not None:
+                put_back(conn, False)
+
+        try:
+            with request_deadline(self.options.request_deadline) as deadline:
+                for _ in range(width):
+                    send(None)
+                while sel.get_map():
+                    ready = sel.select(read)
+                    if not ready:
+                        break  # the read timeout passed: what is left is made again by request()
+                    for key, _ in ready:
+                        i, conn = key.data
+                        sel.unregister(key.fileobj)
+                        try:
+                            raw = conn.getresponse()
+                            data = self._read_body(raw, requests[i][3])
+                        except Exception:  # too large, dropped, timed out
+                            put_back(conn, True)
+                            again.append(i)
+                            send(None)
+                            continue
+                        with self._stats.lock:
+                            self._stats.bytes_received += len(data)
+                        # Read to its end: the connection takes the next request (one the server closed has no
+                        # socket now and connects again when it sends).
+                        send(conn)
+                        if 200 <= raw.status < 300:
+                            yield i, Response(raw.status, raw.headers, data)
+                        else:
+                            again.append(i)
+                for key in list(sel.get_map().values()):  # not answered in time
+                    i, conn = key.data
+                    sel.unregister(key.fileobj)
+                    put_back(conn, True)
+                    again.append(i)
+                again.extend(waiting)
+                waiting.clear()
+                if deadline.fired:
+                    for i in sorted(again):
+                        yield i, deadline_error(self.server, deadline.seconds, self.context, requests[i][3])
+                    return
+        finally:
+            for key in list(sel.get_map().values()):  # the caller stopped early: nothing half-read goes back
+                put_back(key.data[1], True)
+            sel.close()
+        for i in sorted(again):
+            path, query, accept, info = requests[i]
+            yield i, self._one(path, query, accept, info)
+
+    def _can_multiplex(self) -> bool:
+        """Whether requests may share a thread: a direct connection (not through a proxy)."""
+        try:
+            pool = self._transport.pool_manager.connection_from_url(self.server)
+        except Exception:
+            return False
+        return getattr(pool, "proxy", None) is None
+
+    def _one(self, path: str, query: Sequence[tuple[str, Any]], accept: str,
+             info: RequestInfo | None) -> Response | KubeError:
+        try:
+            return self.request(path, query, accept, info)
+        except KubeError as err:
+            return err
 
     def send(
         self,

@@ -31,11 +31,13 @@ from typing import Any, TypeVar
 import orjson
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
+from kube9_desktop.kube.burst import Burst
 from kube9_desktop.kube.client import (
     JSON,
     TABLE_ACCEPT,
     ContextClient,
     RequestInfo,
+    Response,
     make_client,
     transform_exception,
 )
@@ -82,6 +84,9 @@ def lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICE))
     except OSError as exc:  # a sandbox that forbids it: the workers run at the GUI thread's priority
         log.debug("worker priority unchanged: %s", exc)
+
+
+VERSION_INFO = RequestInfo(verb="get", resource="version")
 
 
 def start_workers(executor: ThreadPoolExecutor) -> None:
@@ -149,6 +154,7 @@ class ApiBackend:
         self._preparing: dict[str, Future[None]] = {}
         self._want_spares: dict[str, int] = {}  # connections prepare() asked for, opened with the client
         self._spare_jobs: dict[str, list[threading.Thread]] = {}  # the threads opening them
+        self._bursts: dict[str, Burst] = {}  # the first requests of a prepared context, sent together
         # (context, group, plural) → the API version the cluster actually serves, learned from discovery after
         # a 404 (e.g. CronJobs are batch/v1beta1 before Kubernetes 1.21, Ingresses networking.k8s.io/v1beta1
         # before 1.19); None when discovery found no other version.
@@ -238,19 +244,39 @@ class ApiBackend:
         """
 
         def build() -> None:
-            start_workers(executor)
+            # The client and its connections first, the other worker threads after: each thread start is a GIL
+            # hand-off (up to a switch interval while the GUI thread imports the model), and the handshakes are
+            # the long part (traced in docs/performance.md).
             try:
                 self.client(context)
             except KubeError as err:
                 log.debug("preparing %s failed: %s", context, err.one_line())
+            start_workers(executor)
 
         with self._lock:
             if context in self._clients or context in self._preparing:
                 return
             if connections:
                 self._want_spares[context] = connections
+                if connections > 1:
+                    self._bursts[context] = Burst(self, context, connections)
             executor = self._executor_locked(context)
             self._preparing[context] = executor.submit(build)
+
+    def _burst(self, context: str) -> Burst | None:
+        """The context's open burst (its first requests after :meth:`prepare`), if any."""
+        return self._bursts.get(context)
+
+    def _end_burst(self, burst: Burst) -> None:
+        if self._bursts.get(burst.context) is burst:
+            del self._bursts[burst.context]
+
+    def _accept(self) -> str:
+        return TABLE_ACCEPT if self.use_table else JSON
+
+    def _list_query(self, ref: ListRef, limit: int | None) -> list[tuple[str, Any]]:
+        query = list_query(ref, limit, None)
+        return query if self.use_table else [q for q in query if q[0] != "includeObject"]
 
     async def _run(self, context: str, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -294,6 +320,11 @@ class ApiBackend:
             query = [q for q in query if q[0] != "includeObject"]
         checkpoint()  # each step of a page's work lets a paint of the window go first (kube.gui_gate)
         resp = client.request(kind.list_path(ref.namespace), query, accept, info)
+        return self._page_from(ref, kind, client, resp, started)
+
+    def _page_from(self, ref: ListRef, kind: Kind, client: ContextClient, resp: Response,
+                   started: float) -> _PageResult:
+        """A list page from its 2xx response (parsed, rows made, latency recorded); raises KubeError."""
         checkpoint()
         try:
             body = orjson.loads(resp.body)
@@ -362,6 +393,12 @@ class ApiBackend:
 
         def fetch(cont: str | None) -> asyncio.Future[_PageResult]:
             lim = limit if cont or not limit else min(limit, FIRST_PAGE_LIMIT)
+            burst = None if cont else self._burst(ref.context)
+            if burst is not None:
+                k, started = kind, time.perf_counter()
+                return burst.add(
+                    loop, k.list_path(ref.namespace), self._list_query(ref, lim), self._accept(),
+                    list_info(k, ref.namespace), lambda client, resp: self._page_from(ref, k, client, resp, started))
             return loop.run_in_executor(ex, self._fetch_page, ref, kind, cont, lim)
 
         cont: str | None = None
@@ -440,7 +477,9 @@ class ApiBackend:
         """The server's ``gitVersion`` (:data:`UNKNOWN_VERSION` when the answer is not one); raises KubeError."""
 
         def job() -> str:
-            resp = self.client(context).request("/version", info=RequestInfo(verb="get", resource="version"))
+            return version_of(self.client(context).request("/version", info=VERSION_INFO))
+
+        def version_of(resp: Response) -> str:
             try:
                 data = orjson.loads(resp.body)
             except orjson.JSONDecodeError:
@@ -454,6 +493,10 @@ class ApiBackend:
                 return UNKNOWN_VERSION
             return version
 
+        burst = self._burst(context)
+        if burst is not None:
+            return await burst.add(asyncio.get_running_loop(), "/version", [], JSON, VERSION_INFO,
+                                   lambda client, resp: version_of(resp))
         return await self._run(context, job)
 
     async def custom_kinds(self, context: str) -> list[Kind]:
@@ -524,6 +567,7 @@ class ApiBackend:
             self._preparing.pop(context, None)
             self._spare_jobs.pop(context, None)
             self._want_spares.pop(context, None)
+            self._bursts.pop(context, None)
             for key in [k for k in self._served if k[0] == context]:
                 del self._served[key]
         wc = self._watches.drop(context)

@@ -223,6 +223,60 @@ async def test_spare_connections_to_a_server_that_is_down_leave_the_error_to_the
     assert svc.stats("sim-down").requests >= 2
 
 
+def test_request_many_answers_each_request_as_request_does(kubeconfig: Kubeconfig) -> None:
+    """Several GETs sent from one thread, at most ``workers`` connections at once: each answer (or error) is what
+    :meth:`request` gives for it, and every request is answered once."""
+    import orjson
+
+    from kube9_desktop.kube.client import JSON, TABLE_ACCEPT, RequestInfo, make_client
+
+    client = make_client(kubeconfig, ADMIN, KubeOptions(workers=2, retries=0))
+    missing = RequestInfo(verb="get", resource="pods", namespace="team-a", name="no-such-pod")
+    reqs = [("/version", [], JSON, None),
+            ("/api/v1/nodes", [("limit", "100")], TABLE_ACCEPT, None),
+            ("/api/v1/namespaces/team-a/pods/no-such-pod", [], JSON, missing),
+            ("/api/v1/namespaces", [], JSON, None),
+            ("/apis/storage.k8s.io/v1/storageclasses", [], TABLE_ACCEPT, None)]
+    try:
+        got = list(client.request_many(reqs))
+        assert sorted(i for i, _ in got) == list(range(len(reqs)))
+        answers = dict(got)
+        for i, (path, query, accept, info) in enumerate(reqs):
+            if i == 2:
+                err = answers[i]
+                assert isinstance(err, KubeError) and err.kind is ErrorKind.NOT_FOUND
+                with pytest.raises(KubeError) as ei:
+                    client.request(path, query, accept, info)
+                assert (err.kind, err.title, err.message) == (ei.value.kind, ei.value.title, ei.value.message)
+                continue
+            resp = answers[i]
+            assert not isinstance(resp, KubeError) and resp.status == 200
+            mine, theirs = orjson.loads(resp.body), orjson.loads(client.request(path, query, accept, info).body)
+            assert mine.get("kind") == theirs.get("kind") and mine.get("gitVersion") == theirs.get("gitVersion")
+            assert [r["cells"][0] for r in mine.get("rows", [])] == [r["cells"][0] for r in theirs.get("rows", [])]
+            assert [o["metadata"]["name"] for o in mine.get("items", [])] == \
+                [o["metadata"]["name"] for o in theirs.get("items", [])]
+        stats = client.stats()
+        assert stats.connections <= 2 and stats.requests == 2 * len(reqs) + 1  # the 404 is made again
+    finally:
+        client.close()
+
+
+async def test_a_prepared_burst_with_fewer_requests_than_expected_is_still_sent(
+        kubeconfig: Kubeconfig, make_service: Make) -> None:
+    """``prepare`` expects the top level's six requests at once; a single list (another first load) is sent
+    after a short wait, and the requests after it take the usual way."""
+    svc = make_service(kubeconfig)
+    svc.prepare(ADMIN)
+    backend = svc.backend
+    assert isinstance(backend, ApiBackend)
+    await _prepared(backend, ADMIN)
+    nodes = await asyncio.wait_for(svc.list_all(ListRef(ADMIN, "nodes")), 10)
+    assert len(nodes) == 5 and not backend._bursts
+    assert (await asyncio.wait_for(svc.version(ADMIN), 10)).startswith("v1.")
+    assert svc.stats(ADMIN).requests == 2
+
+
 async def test_get_version_and_custom_kinds(kubeconfig: Kubeconfig, make_service: Make) -> None:
     svc = make_service(kubeconfig)
     assert (await svc.version(ADMIN)).startswith("v1.")

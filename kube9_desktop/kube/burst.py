@@ -1,0 +1,106 @@
+"""The first requests of a prepared context, sent together by one worker (see :class:`Burst`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from kube9_desktop.kube.client import ContextClient, RequestInfo, Response
+from kube9_desktop.kube.errors import ErrorKind, KubeError
+
+T = TypeVar("T")
+
+#: Longest a burst waits for the requests it expects before it sends those it has (seconds).
+BURST_WAIT_S = 0.002
+
+
+class BurstOwner(Protocol):
+    """What a :class:`Burst` needs of its backend."""
+
+    def client(self, context: str) -> ContextClient: ...
+
+    def _executor(self, context: str) -> ThreadPoolExecutor: ...
+
+    def _end_burst(self, burst: Burst) -> None: ...
+
+
+class Burst:
+    """The first requests of a context prepared for its top level (:meth:`.ApiBackend.prepare`), sent together.
+
+    The top level asks for the server version and its lists at once; each went to a worker thread of its own, and
+    six threads waking up, each waiting for the GIL to send, read and parse a small answer (with the GUI thread
+    and the sim on two cores), were most of the cold top level's own time. Here one worker sends them all on the
+    connections ``prepare`` opened and reads the answers as they arrive (:meth:`.ContextClient.request_many`):
+    the server still has them all at once. Each answer is made into its result in that worker and handed to the
+    loop as it comes. The burst takes the requests asked for until it has as many as it expects (or
+    :data:`BURST_WAIT_S` passed since the first), then closes: later requests take the usual way.
+    """
+
+    def __init__(self, backend: BurstOwner, context: str, expect: int) -> None:
+        self.backend = backend
+        self.context = context
+        self.expect = expect
+        self.items: list[tuple[str, list[tuple[str, Any]], str, RequestInfo | None,
+                               Callable[[ContextClient, Response], Any], asyncio.Future[Any]]] = []
+        self.sent = False
+
+    def add(self, loop: asyncio.AbstractEventLoop, path: str, query: list[tuple[str, Any]], accept: str,
+            info: RequestInfo | None, finish: Callable[[ContextClient, Response], T]) -> asyncio.Future[T]:
+        """Queue one GET; ``finish`` makes its result from the 2xx response (in the worker)."""
+        fut: asyncio.Future[T] = loop.create_future()
+        self.items.append((path, query, accept, info, finish, fut))
+        if len(self.items) >= self.expect:
+            self.send(loop)
+        elif len(self.items) == 1:
+            loop.call_later(BURST_WAIT_S, self.send, loop)
+        return fut
+
+    def send(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        self.backend._end_burst(self)
+        try:
+            self.backend._executor(self.context).submit(self._run, loop, self.items)
+        except RuntimeError as exc:  # the context was dropped meanwhile
+            err = KubeError(ErrorKind.UNKNOWN, "Cancelled", f"The request was cancelled ({exc}).",
+                            context=self.context)
+            for *_, fut in self.items:
+                if not fut.done():
+                    fut.set_exception(err)
+
+    def _run(self, loop: asyncio.AbstractEventLoop, items: list[Any]) -> None:
+        def settle(fut: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+            if fut.done():
+                return
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(value)
+
+        done: set[int] = set()
+        try:
+            client = self.backend.client(self.context)
+            for i, resp in client.request_many([(p, q, a, info) for p, q, a, info, _, _ in items]):
+                done.add(i)
+                fut = items[i][5]
+                if isinstance(resp, KubeError):
+                    loop.call_soon_threadsafe(settle, fut, None, resp)
+                    continue
+                try:
+                    value = items[i][4](client, resp)
+                except KubeError as err:
+                    loop.call_soon_threadsafe(settle, fut, None, err)
+                    continue
+                except Exception as exc:  # a bug reaches the caller as the list's error, as a worker's would
+                    loop.call_soon_threadsafe(settle, fut, None, exc)
+                    continue
+                loop.call_soon_threadsafe(settle, fut, value, None)
+        except BaseException as exc:  # KubeError from the client build, or a bug: every request not answered fails
+            for i, item in enumerate(items):
+                if i not in done:
+                    loop.call_soon_threadsafe(settle, item[5], None, exc)
+            if not isinstance(exc, Exception):
+                raise
