@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QColor, QIcon
 
@@ -20,6 +20,9 @@ from kube9_desktop.model.children import is_pinned_group
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.model.usage import UsageBook
 from kube9_desktop.text import show_bidi
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 #: Columns a kind's own Table columns are shown in, after Status (Deployments: Ready, Up-to-date, Available;
 #: Services: Cluster-IP, External-IP, Port(s); a custom resource: its printer columns). Each object row fills them
@@ -221,10 +224,17 @@ def _spans_namespaces(parent: TreeNode | None) -> bool:
 
 
 @cache
+def _icons() -> Traversable:
+    """``resources/icons``, looked up once: ``resources.files`` cost ~1 ms a call, once per icon before the first
+    paint (the toolbar's, the window's) and per kind as lists arrive."""
+    return resources.files("kube9_desktop.resources").joinpath("icons")
+
+
+@cache
 def icon(name: str) -> QIcon:
     """An icon from ``resources/icons`` (empty icon if missing, so a missing file never breaks the tree)."""
-    ref = resources.files("kube9_desktop.resources").joinpath("icons", f"{name}.svg")
     try:
+        ref = _icons().joinpath(f"{name}.svg")
         with resources.as_file(ref) as path:
             return QIcon(str(path)) if path.exists() else QIcon()
     except (FileNotFoundError, ModuleNotFoundError):
