@@ -267,9 +267,12 @@ class ApiBackend:
         """The context's open burst (its first requests after :meth:`prepare`), if any."""
         return self._bursts.get(context)
 
-    def _end_burst(self, burst: Burst) -> None:
-        if self._bursts.get(burst.context) is burst:
-            del self._bursts[burst.context]
+    def _end_burst(self, burst: Burst, thread: threading.Thread) -> None:
+        """``burst`` takes no more requests; ``thread`` sends them (kept with the threads ``prepare`` started)."""
+        with self._lock:
+            if self._bursts.get(burst.context) is burst:
+                del self._bursts[burst.context]
+            self._spare_jobs.setdefault(burst.context, []).append(thread)
 
     def _accept(self) -> str:
         return TABLE_ACCEPT if self.use_table else JSON
