@@ -12,7 +12,6 @@ from kube9_desktop.commands.common import failed, kubectl
 from kube9_desktop.commands.registry import Access, Invocation, Result, Selection, Target, command
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import KINDS
-from kube9_desktop.kube.writes import evict_blocked, status_causes
 
 NODES = frozenset({"nodes"})
 MIRROR = "kubernetes.io/config.mirror"
@@ -144,6 +143,8 @@ async def drain(inv: Invocation) -> Result:
 
 async def _evict_one(inv: Invocation, pod: dict[str, Any], deadline: float) -> str:
     """Evict one pod, retrying while a disruption budget forbids it; returns "" or why it was not evicted."""
+    from kube9_desktop.kube.writes import evict_blocked, status_causes  # the writes' module: with the first write
+
     md = pod["metadata"]
     ns, name = md["namespace"], md["name"]
     key = f"{ns}/{name}"

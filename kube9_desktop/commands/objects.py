@@ -21,10 +21,10 @@ from kube9_desktop.commands.registry import (
 )
 from kube9_desktop.commands.runner import known_kinds, summarize
 from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.writes import FIELD_MANAGER
 
-# kube.edit and kube.manifests (the YAML round trip) are imported when a command edits or applies: the families are
-# imported before the window's first paint.
+# kube.edit and kube.manifests (the YAML round trip) and kube.writes (with orjson and the status errors) are imported
+# when a command edits, applies or names its field manager: the families are imported before the window's first
+# paint.
 
 
 # -- delete ----------------------------------------------------------------------------------------------------------
@@ -157,6 +157,8 @@ def _apply_params(p: argparse.ArgumentParser) -> None:
 
 def apply_line(targets: list[Target], args: argparse.Namespace, context: str | None = None) -> str:
     """``kubectl apply --server-side --field-manager=kube9-desktop -f FILE [--force-conflicts]``."""
+    from kube9_desktop.kube.writes import FIELD_MANAGER
+
     flags = ["--force-conflicts"] if args.force_conflicts else []
     if args.dry_run:
         flags.append("--dry-run=server")

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from kube9_desktop.kube.containers import container_document, field_path
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.events import EventQuery
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import Row
 from kube9_desktop.model import render
@@ -36,6 +35,7 @@ from kube9_desktop.ui.events_view import EventsTable
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
+
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +287,8 @@ class DetailsPane(QWidget):
             self._set_fields([("Namespace", node.namespace or "all")])
             if node.kind is not None and node.kind.key == "events" and self.service is not None:
                 # An Events row: the namespace's (or every namespace's) events, live, newest first.
+                from kube9_desktop.kube.events import EventQuery  # imported with the first events shown
+
                 self.events.start(self.service, node.context, EventQuery(namespace=node.namespace))
                 self.tabs.setCurrentWidget(self.events)
         # A row with nothing for a tab (a folder, a list, a context, a message): the tab is off and says why.
@@ -338,6 +340,8 @@ class DetailsPane(QWidget):
         self.copy_button.setEnabled(True)
         self._render_yaml()
         uid = str((pod.get("metadata") or {}).get("uid", ""))
+        from kube9_desktop.kube.events import EventQuery  # imported with the first events shown
+
         self.events.start(self.service, context, EventQuery(namespace=r.namespace, object_kind="Pod",
                                                             object_name=pod_name, object_uid=uid, field_path=path))
 
@@ -379,6 +383,8 @@ class DetailsPane(QWidget):
         self._obj = obj
         uid = str((obj.get("metadata") or {}).get("uid", ""))
         if uid and kind.key != "events":
+            from kube9_desktop.kube.events import EventQuery  # imported with the first events shown
+
             self.events.start(self.service, context, EventQuery(namespace=row.namespace, object_kind=kind.kind,
                                                                 object_name=row.name, object_uid=uid))
         if is_secret_object(obj) and not (self._kind is not None and self._kind.kind == "Secret"):

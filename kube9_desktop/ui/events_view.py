@@ -12,16 +12,20 @@ import bisect
 import contextlib
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.events import EventFeed, EventQuery, EventRow, age
 from kube9_desktop.kube.kinds import BUILTIN_KINDS, Category
 from kube9_desktop.ui.views import ViewHost, register_view
+
+if TYPE_CHECKING:
+    # The events' reader (with orjson and the status errors) is imported when a table first shows events: the
+    # details pane holds one from the window's first paint on (~14 ms of imports before it).
+    from kube9_desktop.kube.events import EventFeed, EventQuery, EventRow
 
 COLUMNS = ("Last seen", "Type", "Reason", "Object", "Message", "Count")
 _WARNING_BG = QColor(255, 196, 0, 60)
@@ -60,6 +64,8 @@ class EventsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
+                from kube9_desktop.kube.events import age  # loaded with the rows
+
                 return age(self.now - r.last_seen) if r.last_seen else "<unknown>"
             return (None, r.type, r.reason, r.object, r.message, str(r.count))[col]
         if role == Qt.ItemDataRole.ToolTipRole and col == 4:
@@ -120,6 +126,8 @@ def tree_path(row: EventRow) -> str | None:
 def object_cell_path(namespace: str | None, cell: str) -> str | None:
     """The tree path of the object an event row of the tree names in its Object cell (``pod/web-1``, as the
     server's Table prints it), or None."""
+    from kube9_desktop.kube.events import EventRow
+
     kind_name, _, name = cell.partition("/")
     kind = next((k for k in BUILTIN_KINDS if k.kind.lower() == kind_name.lower()), None)
     return tree_path(EventRow(uid="", name="", namespace=namespace or "", last_seen=0, type="", reason="",
@@ -184,6 +192,7 @@ class EventsTable(QWidget):
 
         def run() -> None:
             # Imported here (a worker): the log session's modules are not needed before the window's first paint.
+            from kube9_desktop.kube.events import EventFeed
             from kube9_desktop.kube.log_session import log_client
 
             try:
@@ -222,7 +231,7 @@ class EventsTable(QWidget):
         if box is not None:
             feed = box[0]
             box[0] = None
-            if isinstance(feed, EventFeed):
+            if feed is not None and feed is not True:  # True: still starting (see start)
                 feed.close()
         if self.feed is not None:
             self.feed.close()
