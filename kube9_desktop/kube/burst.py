@@ -43,6 +43,7 @@ class Burst:
         self.items: list[tuple[str, list[tuple[str, Any]], str, RequestInfo | None,
                                Callable[[ContextClient, Response], Any], asyncio.Future[Any]]] = []
         self.sent = False
+        self.timer: asyncio.TimerHandle | None = None
 
     def add(self, loop: asyncio.AbstractEventLoop, path: str, query: list[tuple[str, Any]], accept: str,
             info: RequestInfo | None, finish: Callable[[ContextClient, Response], T]) -> asyncio.Future[T]:
@@ -52,7 +53,7 @@ class Burst:
         if len(self.items) >= self.expect:
             self.send(loop)
         elif len(self.items) == 1:
-            loop.call_later(BURST_WAIT_S, self.send, loop)
+            self.timer = loop.call_later(BURST_WAIT_S, self.send, loop)
         return fut
 
     def send(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -60,6 +61,8 @@ class Burst:
         if self.sent:
             return
         self.sent = True
+        if self.timer is not None:
+            self.timer.cancel()
         # Not a list worker: those run at a lower CPU priority (they step aside for the window), and the one
         # thread doing the whole top level's work got a third of a core's share on a busy machine (print-tree
         # load_ms median 17.9 ms with six lowered workers, 24.9 ms with one, 16.2 ms on this thread; load 3-3.5).

@@ -38,7 +38,7 @@ from kube9_desktop.kube.client_auth import AuthenticatedApi, ConnectSettings
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import connect_spare, request_deadline, speaks_tls, take_spares
+from kube9_desktop.kube.pool import connect_spare, has_idle, request_deadline, speaks_tls, take_spares
 from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
 from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, wrong_scheme_error
 from kube9_desktop.kube.status_errors import (
@@ -71,6 +71,9 @@ log = logging.getLogger(__name__)
 #: Longest ``Retry-After`` (seconds) waited out by an automatic retry; a server asking for more gets an error that
 #: says when to come back.
 MAX_RETRY_AFTER = 5.0
+
+#: How often :meth:`ContextClient.request_many` looks for a connection that was being opened (seconds).
+_OPENING_POLL_S = 0.002
 
 #: The ``User-Agent`` of every request.
 USER_AGENT = "kube9-desktop"
@@ -341,6 +344,12 @@ class ContextClient(AuthenticatedApi):
                 conn.close()  # its slot goes back empty; the pool opens a new connection there when needed
             pool._put_conn(conn)
 
+        def top_up() -> None:
+            """Send waiting requests on connections from the pool: the first one whatever it takes (nothing is in
+            flight to read meanwhile), more while an idle connection is at hand, up to ``width`` at once."""
+            while waiting and len(sel.get_map()) < width and (not sel.get_map() or has_idle(pool)):
+                send(None)
+
         def send(conn: Any | None) -> None:
             """Send the next waiting request (on ``conn``, else on a connection from the pool)."""
             while waiting:
@@ -370,12 +379,19 @@ class ContextClient(AuthenticatedApi):
 
         try:
             with request_deadline(self.options.request_deadline) as deadline:
-                for _ in range(width):
-                    send(None)
+                top_up()
+                quiet_until = time.monotonic() + read
                 while sel.get_map():
-                    ready = sel.select(read)
+                    # While connections are still being opened (prepare's spares) and requests wait for them,
+                    # look again every few ms: an answer is not held up behind the next connection's handshake.
+                    opening = bool(waiting) and getattr(getattr(pool, "warming", None), "pending", 0) > 0
+                    ready = sel.select(_OPENING_POLL_S if opening else max(0.0, quiet_until - time.monotonic()))
                     if not ready:
-                        break  # the read timeout passed: what is left is made again by request()
+                        if time.monotonic() >= quiet_until:
+                            break  # the read timeout passed: what is left is made again by request()
+                        top_up()
+                        continue
+                    quiet_until = time.monotonic() + read
                     for key, _ in ready:
                         i, conn = key.data
                         sel.unregister(key.fileobj)
@@ -385,13 +401,14 @@ class ContextClient(AuthenticatedApi):
                         except Exception:  # too large, dropped, timed out
                             put_back(conn, True)
                             again.append(i)
-                            send(None)
+                            top_up()
                             continue
                         with self._stats.lock:
                             self._stats.bytes_received += len(data)
                         # Read to its end: the connection takes the next request (one the server closed has no
                         # socket now and connects again when it sends).
                         send(conn)
+                        top_up()
                         if 200 <= raw.status < 300:
                             yield i, Response(raw.status, raw.headers, data)
                         else:

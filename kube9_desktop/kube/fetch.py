@@ -217,16 +217,20 @@ class ApiBackend:
             # Taken before the client is published: a request that comes next waits for these connections
             # rather than open its own.
             spares = c.take_spares(min(want, max(1, self.options.workers))) if want else []
+            # Threads of their own, not the workers: requests queued for a worker may be waiting for them.
+            threads = [threading.Thread(target=c.connect_spare, args=(sp,), name=f"kube9-connect-{i}",
+                                        daemon=True) for i, sp in enumerate(spares)]
             with self._lock:
                 self._clients[context] = c
                 self._client_errors.pop(context, None)
-                if spares:
-                    # Threads of their own, not the workers: requests queued for a worker may be waiting for them.
-                    threads = [threading.Thread(target=c.connect_spare, args=(sp,), name=f"kube9-connect-{i}",
-                                                daemon=True) for i, sp in enumerate(spares)]
+                if threads:
                     self._spare_jobs[context] = threads
-                    for t in threads:
-                        t.start()
+            # Started outside the lock: each start waits for its thread to run, which on a busy machine (the GUI
+            # thread importing, the sim on the other core) took up to 130 ms for the six, and the loop, asking
+            # for the context's executor meanwhile, waited for that lock all along (traced: the top level's
+            # requests queued 170 ms after its first).
+            for t in threads:
+                t.start()
             return c
 
     def prepare(self, context: str, connections: int = 0) -> None:

@@ -93,6 +93,11 @@ def _idle(pool: Any) -> bool:
         return bool(q.queue) and q.queue[-1] is not None
 
 
+def has_idle(pool: Any) -> bool:
+    """Whether ``pool`` holds an idle connection now (taking one would not open a connection or wait)."""
+    return _idle(pool)
+
+
 def counting_pool_classes(stats: PoolStats) -> dict[str, type]:
     """Pool classes that count new TCP connections into ``stats`` (urllib3 has no hook for it), bound every
     connection handed out inside :func:`request_deadline` by that deadline, and hand out the spare connections
