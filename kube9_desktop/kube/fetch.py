@@ -155,6 +155,7 @@ class ApiBackend:
         self._want_spares: dict[str, int] = {}  # connections prepare() asked for, opened with the client
         self._spare_jobs: dict[str, list[threading.Thread]] = {}  # the threads opening them
         self._bursts: dict[str, Burst] = {}  # the first requests of a prepared context, sent together
+        self._burst_threads: dict[str, threading.Thread] = {}  # the threads sending them
         # (context, group, plural) → the API version the cluster actually serves, learned from discovery after
         # a 404 (e.g. CronJobs are batch/v1beta1 before Kubernetes 1.21, Ingresses networking.k8s.io/v1beta1
         # before 1.19); None when discovery found no other version.
@@ -272,11 +273,13 @@ class ApiBackend:
         return self._bursts.get(context)
 
     def _end_burst(self, burst: Burst, thread: threading.Thread) -> None:
-        """``burst`` takes no more requests; ``thread`` sends them (kept with the threads ``prepare`` started)."""
+        """``burst`` takes no more requests; ``thread`` sends them (kept until the context is dropped)."""
         with self._lock:
             if self._bursts.get(burst.context) is burst:
                 del self._bursts[burst.context]
-            self._spare_jobs.setdefault(burst.context, []).append(thread)
+            # Not in the spare connections' list: client() starts those outside the lock, and a thread added to
+            # it meanwhile would be started twice.
+            self._burst_threads[burst.context] = thread
 
     def _accept(self) -> str:
         return TABLE_ACCEPT if self.use_table else JSON
@@ -575,6 +578,7 @@ class ApiBackend:
             self._spare_jobs.pop(context, None)
             self._want_spares.pop(context, None)
             self._bursts.pop(context, None)
+            self._burst_threads.pop(context, None)
             for key in [k for k in self._served if k[0] == context]:
                 del self._served[key]
         wc = self._watches.drop(context)
