@@ -177,8 +177,7 @@ async def usage_columns(service: KubeService, context: str, root: TreeNode) -> C
     API is missing, one line on stderr says why (never one per row) and the rows stay as they were.
     """
     from kube9_desktop.kube.errors import KubeError
-    from kube9_desktop.kube.metrics import Unavailable, explain_unavailable, read_sample, tree_figures
-    from kube9_desktop.kube.overview import api_client, pod_requests
+    from kube9_desktop.kube.metrics import Unavailable, api_client, explain_unavailable, read_sample, tree_figures
     from kube9_desktop.model.usage import WORKLOAD_KINDS, UsageBook
 
     rows = [n for n in _walk(root) if n.row is not None and n.kind is not None]
@@ -191,6 +190,8 @@ async def usage_columns(service: KubeService, context: str, root: TreeNode) -> C
 
     def namespace_book(client: Any, ns: str) -> UsageBook | Unavailable:
         """One namespace's pods and workloads (blocking): its metrics and its pods' requests, then the book."""
+        from kube9_desktop.kube.overview import pod_requests  # only when pod or workload rows are printed
+
         try:
             sample = read_sample(client, nodes=False, namespaces=frozenset({ns}), containers=False)
             return UsageBook.build(context, sample, {}, pod_requests(client, [ns]))

@@ -433,3 +433,18 @@ def tree_figures(client: ContextClient, want_pods: bool,
     except KubeError as err:
         return explain_unavailable(client, err)
     return sample, alloc
+
+
+def api_client(service: Any, context: str) -> ContextClient:
+    """The context's API client from the data layer (blocking: may run an exec plugin); raises KubeError.
+
+    Here rather than in :mod:`.overview` (which re-exports it): ``--print-tree``'s usage columns need it and not the
+    overview's modules (~10 ms of imports).
+    """
+    client_fn = getattr(service.backend, "client", None)
+    if client_fn is None:
+        raise KubeError(ErrorKind.UNKNOWN, "Needs the API backend",
+                        "The overview, metrics and diagnosis read the API directly; the kubectl backend cannot.",
+                        hint="Switch the backend to api in Settings.", context=context)
+    client: ContextClient = client_fn(context)
+    return client

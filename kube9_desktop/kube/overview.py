@@ -26,6 +26,7 @@ from kube9_desktop.kube.metrics import (
     Sample,
     Unavailable,
     Usage,
+    api_client,
     explain_unavailable,
     node_allocatable,
     pod_resources,
@@ -568,19 +569,6 @@ def build(context: str, objects: dict[str, list[Any]], sample: Sample | Unavaila
 
 
 # -- the whole thing -------------------------------------------------------------------------------------------------
-def api_client(service: Any, context: str) -> ContextClient:
-    """The context's API client from the data layer (blocking: may run an exec plugin); raises KubeError."""
-    from kube9_desktop.kube.errors import ErrorKind
-
-    client_fn = getattr(service.backend, "client", None)
-    if client_fn is None:
-        raise KubeError(ErrorKind.UNKNOWN, "Needs the API backend",
-                        "The overview, metrics and diagnosis read the API directly; the kubectl backend cannot.",
-                        hint="Switch the backend to api in Settings.", context=context)
-    client: ContextClient = client_fn(context)
-    return client
-
-
 def gather(service: Any, context: str) -> Overview:
     """Collect and build one context's overview (blocking: call in a worker); raises KubeError for the context
     itself (unreachable, no credentials); a kind that cannot be listed is a problem on the page instead."""
