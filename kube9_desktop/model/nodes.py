@@ -29,7 +29,10 @@ LEAF_KEY_BIT = 1  # set in the key of a node that is never expandable (see TreeN
 #: paint given a loop turn of its own, a 2,000-row layout (12-23 ms of the GUI thread at load 15) was the longest
 #: turn left while a 10,000-pod namespace opened: 1,000 rows (stall_probe --ab rows1000, 4+4 windows, load 15-16):
 #: longest stall median 185 -> 77 ms, the busiest turn's CPU median 22.9 -> 18.0 ms, worst 30.0 -> 19.9 ms.
-SHOW_ROWS = 1_000
+#: With workers stepping aside for paints (kube.gui_gate), 500 rows (stall_probe --ab rows500, 8+8 windows, load
+#: 5): the busiest turn's CPU median 41.7 -> 33.6 ms, worst 54.0 -> 48.1 ms. A screen shows ~30 rows; scrolling to
+#: the 500th shows 500 more.
+SHOW_ROWS = 500
 
 
 class NodeType(Enum):
