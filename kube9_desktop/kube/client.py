@@ -319,9 +319,10 @@ class ContextClient(AuthenticatedApi):
 
         The requests are in flight at the server together, as from as many worker threads, without a thread each
         on this side (a thread wake-up and a GIL hand-off per request: most of a cold top level's own time, see
-        docs/performance.md). Only the first attempt is made this way: a request that fails or is answered with an
-        error status is made again by :meth:`request` (its retries, re-authentication and error mapping), in this
-        thread. A pool behind a proxy, or a single request, goes through :meth:`request` alone.
+        docs/performance.md). Only the first attempt is made this way: an error status is mapped as :meth:`request`
+        maps it, and a request that failed, was refused for its credentials (401) or is worth a retry (429, 5xx)
+        is made again by :meth:`request` (its re-authentication and retries), in this thread. A pool behind a
+        proxy, or a single request, goes through :meth:`request` alone.
         """
         import selectors
 
@@ -411,8 +412,15 @@ class ContextClient(AuthenticatedApi):
                         top_up()
                         if 200 <= raw.status < 300:
                             yield i, Response(raw.status, raw.headers, data)
-                        else:
-                            again.append(i)
+                            continue
+                        err = error_from_status(raw.status, data, raw.headers, context=self.context,
+                                                server=self.server, info=requests[i][3],
+                                                exec_command=self.exec_command, kubeconfig=self.kubectl_kubeconfig)
+                        if err.kind in (ErrorKind.UNAUTHORIZED, ErrorKind.THROTTLED, ErrorKind.SERVER):
+                            again.append(i)  # re-authentication or retries: request() makes it again
+                        else:  # a 403 or 404 is the answer: not asked twice
+                            self._count_error()
+                            yield i, self._finish(err)
                 for key in list(sel.get_map().values()):  # not answered in time
                     i, conn = key.data
                     sel.unregister(key.fileobj)
