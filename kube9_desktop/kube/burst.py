@@ -66,8 +66,11 @@ class Burst:
         # Not a list worker: those run at a lower CPU priority (they step aside for the window), and the one
         # thread doing the whole top level's work got a third of a core's share on a busy machine (print-tree
         # load_ms median 17.9 ms with six lowered workers, 24.9 ms with one, 16.2 ms on this thread; load 3-3.5).
-        thread = threading.Thread(target=self._run, args=(loop, self.items), name=f"kube9-burst-{self.context[:20]}",
-                                  daemon=True)
+        # Not a daemon: a daemon thread still running while the interpreter finalizes (a print that ends while its
+        # burst reads) posted to a loop whose Qt objects were being destroyed, and the process crashed (SIGSEGV at
+        # exit, 1 in ~40 runs of --print-tree against a context that is down). The interpreter waits for this
+        # thread at exit as for the list workers; the context's dropped client ends its requests.
+        thread = threading.Thread(target=self._run, args=(loop, self.items), name=f"kube9-burst-{self.context[:20]}")
         self.backend._end_burst(self, thread)
         try:
             thread.start()
@@ -87,6 +90,14 @@ class Burst:
             else:
                 fut.set_result(value)
 
+        def post(fut: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+            if loop.is_closed():
+                return  # the app ended meanwhile: nobody waits for the answer
+            try:
+                loop.call_soon_threadsafe(settle, fut, value, error)
+            except RuntimeError:  # closed between the check and the call
+                pass
+
         done: set[int] = set()
         try:
             client = self.backend.client(self.context)
@@ -94,20 +105,20 @@ class Burst:
                 done.add(i)
                 fut = items[i][5]
                 if isinstance(resp, KubeError):
-                    loop.call_soon_threadsafe(settle, fut, None, resp)
+                    post(fut, None, resp)
                     continue
                 try:
                     value = items[i][4](client, resp)
                 except KubeError as err:
-                    loop.call_soon_threadsafe(settle, fut, None, err)
+                    post(fut, None, err)
                     continue
                 except Exception as exc:  # a bug reaches the caller as the list's error, as a worker's would
-                    loop.call_soon_threadsafe(settle, fut, None, exc)
+                    post(fut, None, exc)
                     continue
-                loop.call_soon_threadsafe(settle, fut, value, None)
+                post(fut, value, None)
         except BaseException as exc:  # KubeError from the client build, or a bug: every request not answered fails
             for i, item in enumerate(items):
                 if i not in done:
-                    loop.call_soon_threadsafe(settle, item[5], None, exc)
+                    post(item[5], None, exc)
             if not isinstance(exc, Exception):
                 raise

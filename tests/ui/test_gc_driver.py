@@ -41,10 +41,11 @@ def test_a_middle_collection_due_right_after_a_paint_waits_for_a_turn_of_its_own
     gc.set_threshold(50, 1, 1000)
     try:
         garbage = []
-        while not (gc.get_count()[0] > 50 and gc.get_count()[1] > 1):
+        while gc.get_count()[1] <= 1:  # young collections until the middle generation is due ...
             garbage.append([[i] for i in range(60)])
-            if gc.get_count()[0] > 50:
-                gc.collect(0)
+            gc.collect(0)
+        garbage.append([[i] for i in range(60)])  # ... and the young generation past its threshold again
+        assert gc.get_count()[0] > 50 and gc.get_count()[1] > 1
         with GATE.held():  # the window is painting (no clock in the test: a hold is always "just now")
             for _ in range(gc_driver.PUT_OFF_MAX):
                 driver._tick()
