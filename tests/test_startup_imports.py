@@ -124,3 +124,15 @@ def test_a_headless_run_starts_without_find_library_or_the_log_file_modules(tmp_
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stderr.rstrip().endswith("imported:"), proc.stderr[-2000:]
+
+
+def test_the_tree_usage_columns_do_not_import_the_overview() -> None:
+    """The usage columns read nodes page by page (``metrics.iter_pages``); the overview's decoders and events reader
+    (~20 ms of imports in every ``--print-tree`` that shows nodes) are the overview's own."""
+    code = ("import sys; from kube9_desktop.kube import metrics; import kube9_desktop.ui.usage_panel; "
+            "assert callable(metrics.iter_pages) and callable(metrics.tree_figures); "
+            "print(sorted(m for m in sys.modules if m in ('kube9_desktop.kube.overview', 'kube9_desktop.kube.events')))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]", proc.stdout[:500]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from sys import intern
 from typing import TYPE_CHECKING, Any
@@ -419,12 +419,32 @@ def pod_percent_bases(res: Resources) -> tuple[float, float]:
     return (res.cpu_limit or res.cpu_request, res.memory_limit or res.memory_request)
 
 
+def iter_pages(client: ContextClient, path: str, group: str, resource: str, page_size: int = 500,
+               query: tuple[tuple[str, str], ...] = ()) -> Iterator[list[dict[str, Any]]]:
+    """The items of one list a page at a time (blocking; raises KubeError).
+
+    A caller that keeps a few facts per item keeps one page of whole objects alive at a time, not the list: the
+    pods of a 12,500-pod namespace as objects are ~100 MB.
+    """
+    from kube9_desktop.kube.status_errors import RequestInfo  # not with this module: the tree's first paint imports it
+
+    cont = ""
+    info = RequestInfo(verb="list", resource=resource, group=group, version="v1")
+    while True:
+        q: list[tuple[str, Any]] = [("limit", page_size), *query]
+        if cont:
+            q.append(("continue", cont))
+        doc = client.get_json(path, q, info=info)
+        yield doc.get("items") or []
+        cont = str((doc.get("metadata") or {}).get("continue") or "")
+        if not cont:
+            return
+
+
 def tree_figures(client: ContextClient, want_pods: bool,
                  namespaces: frozenset[str] | None = None) -> tuple[Sample, dict[str, Usage]] | Unavailable:
     """A sample (nodes, and pods when asked: of ``namespaces``, ``None`` for all) and the nodes' allocatable, for
     usage columns (blocking)."""
-    from kube9_desktop.kube.overview import iter_pages  # overview imports this module
-
     try:
         sample = read_sample(client, pods=want_pods, namespaces=namespaces, containers=False)
         # Page by page, keeping each node's allocatable only: 5,000 nodes as one response were ~400 MB at peak.

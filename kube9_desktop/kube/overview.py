@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import EventRow, age, event_row
-from kube9_desktop.kube.metrics import (
+from kube9_desktop.kube.metrics import (  # iter_pages: the usage columns use it without this module
     ZERO,
     Resources,
     Sample,
@@ -28,6 +28,7 @@ from kube9_desktop.kube.metrics import (
     Usage,
     api_client,
     explain_unavailable,
+    iter_pages,
     node_allocatable,
     pod_resources,
     read_sample,
@@ -152,26 +153,6 @@ def list_all(client: ContextClient, path: str, group: str, resource: str, page_s
     for page in iter_pages(client, path, group, resource, page_size, query):
         items.extend(page)
     return items
-
-
-def iter_pages(client: ContextClient, path: str, group: str, resource: str, page_size: int = 500,
-               query: tuple[tuple[str, str], ...] = ()) -> Iterator[list[dict[str, Any]]]:
-    """The items of one list a page at a time (blocking; raises KubeError).
-
-    A caller that keeps a few facts per item keeps one page of whole objects alive at a time, not the list: the
-    pods of a 12,500-pod namespace as objects are ~100 MB.
-    """
-    cont = ""
-    info = RequestInfo(verb="list", resource=resource, group=group, version="v1")
-    while True:
-        q: list[tuple[str, Any]] = [("limit", page_size), *query]
-        if cont:
-            q.append(("continue", cont))
-        doc = client.get_json(path, q, info=info)
-        yield doc.get("items") or []
-        cont = str((doc.get("metadata") or {}).get("continue") or "")
-        if not cont:
-            return
 
 
 def list_pods(client: ContextClient, page_size: int = 500, namespace: str | None = None) -> list[narrow.Pod]:

@@ -219,7 +219,7 @@ class UsagePanel(QObject):
     def _read(self, service: Any, ctx: str, namespaces: list[str], scope: frozenset[str] | None) -> UsageBook:
         """Worker thread: the figures from a sample (or the reason), the nodes' allocatable, the shown pods'
         requests/limits; pods' usage of the namespaces in ``scope`` only (``None``: every namespace)."""
-        from kube9_desktop.kube.overview import api_client, iter_pages  # (msgspec: not before the first paint)
+        from kube9_desktop.kube.metrics import api_client, iter_pages
 
         tracker = self.trackers.get(ctx)
         if tracker is None:
