@@ -21,11 +21,16 @@ print(sorted(m for m in sys.modules if m == "kubernetes" or m.startswith("kubern
 """
 
 
-def test_window_modules_and_command_families_do_not_import_kubernetes() -> None:
+def _printed(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (offscreen Qt); the run must succeed."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "[]", proc.stdout[:500]
+    return proc.stdout.strip()
+
+
+def test_window_modules_and_command_families_do_not_import_kubernetes() -> None:
+    assert _printed(CHECK) == "[]"
 
 
 def test_the_window_module_imports_no_http_yaml_or_decoder_library() -> None:
@@ -35,10 +40,7 @@ def test_the_window_module_imports_no_http_yaml_or_decoder_library() -> None:
     code = ("import sys, kube9_desktop.app, kube9_desktop.ui.main_window; from kube9_desktop.commands import load_all; "
             "load_all(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3', 'yaml', "
             "'msgspec', 'rapidfuzz', 'websocket', 'statistics', 'fractions', 'difflib')))")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "[]", proc.stdout[:500]
+    assert _printed(code) == "[]"
 
 
 def test_the_command_families_leave_their_workers_to_their_runs() -> None:
@@ -54,10 +56,7 @@ def test_the_command_families_leave_their_workers_to_their_runs() -> None:
             "'kube9_desktop.kube.name_search', 'kube9_desktop.model.quick_index', 'kube9_desktop.kube.ansi', "
             "'secrets', 'ctypes.util', 'kube9_desktop.kube.events', 'kube9_desktop.kube.log_session', "
             "'kube9_desktop.kube.pod_logs', 'orjson')))")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "[]", proc.stdout[:500]
+    assert _printed(code) == "[]"
 
 
 def test_the_api_backend_does_not_import_it() -> None:
@@ -132,7 +131,4 @@ def test_the_tree_usage_columns_do_not_import_the_overview() -> None:
     code = ("import sys; from kube9_desktop.kube import metrics; import kube9_desktop.ui.usage_panel; "
             "assert callable(metrics.iter_pages) and callable(metrics.tree_figures); "
             "print(sorted(m for m in sys.modules if m in ('kube9_desktop.kube.overview', 'kube9_desktop.kube.events')))")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "[]", proc.stdout[:500]
+    assert _printed(code) == "[]"
