@@ -130,5 +130,6 @@ def test_the_tree_usage_columns_do_not_import_the_overview() -> None:
     (~20 ms of imports in every ``--print-tree`` that shows nodes) are the overview's own."""
     code = ("import sys; from kube9_desktop.kube import metrics; import kube9_desktop.ui.usage_panel; "
             "assert callable(metrics.iter_pages) and callable(metrics.tree_figures); "
-            "print(sorted(m for m in sys.modules if m in ('kube9_desktop.kube.overview', 'kube9_desktop.kube.events')))")
+            "print(sorted(m for m in sys.modules if m in ('kube9_desktop.kube.overview', "
+            "'kube9_desktop.kube.events')))")
     assert _printed(code) == "[]"
