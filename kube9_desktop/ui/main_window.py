@@ -545,6 +545,7 @@ class MainWindow(WindowRows, QMainWindow):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.usage.finish()
         await self.commands.shutdown()
         await self.bottom_dock.close_all()
         # Port forwards outlive their panel (it is only a view of them); quitting ends them: nothing stays listening.
