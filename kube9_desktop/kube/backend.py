@@ -12,10 +12,14 @@ import threading
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import DEFAULT_TTLS, Kind, TtlClass
 from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
+
+if TYPE_CHECKING:
+    from kube9_desktop.kube.client import ContextClient
 
 
 @dataclass
@@ -158,3 +162,20 @@ class Backend(Protocol):
     async def aclose(self) -> None:
         """Close every client, pool and worker thread."""
         ...
+
+
+def api_client_of(service: Any, context: str, title: str, message: str,
+                  attrs: tuple[str, ...] = ("client",)) -> ContextClient:
+    """The context's API client from ``service``'s backend: the first of its ``attrs`` methods it has (blocking on
+    first use: it may run an exec plugin; call it off the GUI thread).
+
+    Raises:
+        KubeError: ``title``/``message`` (what cannot be done without it) when the backend has none (kubectl).
+    """
+    backend = service.backend
+    for attr in attrs:
+        client_fn = getattr(backend, attr, None)
+        if client_fn is not None:
+            client: ContextClient = client_fn(context)
+            return client
+    raise KubeError(ErrorKind.UNKNOWN, title, message, hint="Switch the backend to api in Settings.", context=context)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from kube9_desktop.kube.backend import api_client_of
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
@@ -357,14 +358,5 @@ class ExecSession:
 
 def stream_client(service: Any, context: str) -> ContextClient:
     """The context's API client for streams; raises KubeError when the data layer has none (kubectl backend)."""
-    client_fn = getattr(service.backend, "client", None)
-    if client_fn is None:
-        raise KubeError(
-            ErrorKind.UNKNOWN,
-            "Streams unavailable",
-            "Shells and port-forwards go through the API backend; the kubectl backend cannot open them.",
-            hint="Switch the backend to api in Settings.",
-            context=context,
-        )
-    client: ContextClient = client_fn(context)
-    return client
+    return api_client_of(service, context, "Streams unavailable",
+                         "Shells and port-forwards go through the API backend; the kubectl backend cannot open them.")

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.backend import api_client_of
+from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.pod_logs import (
@@ -379,11 +380,6 @@ def log_client(service: Any, context: str) -> ContextClient:
     one connection per container; the list client's pool of 8 would discard the extra ones with a warning each).
     Blocking on first use (it may run an exec plugin): call it off the GUI thread.
     """
-    backend = service.backend
-    client_fn = getattr(backend, "watch_client", None) or getattr(backend, "client", None)
-    if client_fn is None:
-        raise KubeError(ErrorKind.UNKNOWN, "Logs unavailable",
-                        "Logs are read through the API backend; the kubectl backend cannot stream them.",
-                        hint="Switch the backend to api in Settings.", context=context)
-    client: ContextClient = client_fn(context)
-    return client
+    return api_client_of(service, context, "Logs unavailable",
+                         "Logs are read through the API backend; the kubectl backend cannot stream them.",
+                         attrs=("watch_client", "client"))

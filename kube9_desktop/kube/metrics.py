@@ -461,10 +461,7 @@ def api_client(service: Any, context: str) -> ContextClient:
     Here rather than in :mod:`.overview` (which re-exports it): ``--print-tree``'s usage columns need it and not the
     overview's modules (~10 ms of imports).
     """
-    client_fn = getattr(service.backend, "client", None)
-    if client_fn is None:
-        raise KubeError(ErrorKind.UNKNOWN, "Needs the API backend",
-                        "The overview, metrics and diagnosis read the API directly; the kubectl backend cannot.",
-                        hint="Switch the backend to api in Settings.", context=context)
-    client: ContextClient = client_fn(context)
-    return client
+    from kube9_desktop.kube.backend import api_client_of  # not with this module: the first paint imports it
+
+    return api_client_of(service, context, "Needs the API backend",
+                         "The overview, metrics and diagnosis read the API directly; the kubectl backend cannot.")
