@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
+
+from tree_helpers import make_model as make_model  # shared with tests/reliability
 
 from kube9_desktop.headless import load_tree
 from kube9_desktop.model.nodes import NodeType, TreeNode
@@ -21,11 +26,11 @@ def open_path(model: ClusterTreeModel, run: Any, *paths: str, depth: int = 1, ti
     run(load_tree(model, depth, list(paths)), timeout)
 
 
-def make_model(service: Any, context: str = "sim-admin", failures: list[Any] | None = None) -> ClusterTreeModel:
-    """A model showing ``context`` (loading starts at once); failures are appended as (error, user)."""
-    model = ClusterTreeModel()
-    if failures is not None:
-        model.load_failed.connect(lambda e, user: failures.append((e, user)))
-    model.set_service(service)
-    model.set_context(context, user=True)
-    return model
+async def until(pred: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``pred`` every 50 ms while the loop runs, until it holds or ``timeout`` passes; whether it held."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        await asyncio.sleep(0.05)
+    return pred()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from model_helpers import until
 
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.backend import KubeOptions
@@ -74,15 +75,6 @@ def view(model: ClusterTreeModel, run: Any, path: str, sim: Any = None) -> TreeN
     if sim is not None:
         assert run(until(lambda: sim.stats()["by_path"].get(PODS_API, 0) >= 2))
     return node
-
-
-async def until(pred: Callable[[], bool], timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.05)
-    return pred()
 
 
 async def quiesce(sim: Any, model: ClusterTreeModel) -> None:

@@ -3,15 +3,14 @@ row, is not watched while partial, and a Refresh lists it again in full; a first
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from model_helpers import until
 from PySide6.QtCore import QSettings
 
 from kube9_desktop.config.store import SettingsStore
@@ -22,15 +21,6 @@ from kube9_desktop.model.tree_model import ClusterTreeModel
 
 PODS = "Namespaces/team-a/Workloads/Pods"
 PODS_PATH = "^/api/v1/namespaces/team-a/pods$"
-
-
-async def until(pred: Callable[[], bool], timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.05)
-    return pred()
 
 
 @pytest.fixture
@@ -77,7 +67,7 @@ def test_a_list_whose_later_page_fails_keeps_its_rows_and_refresh_loads_it_whole
     sim.set_faults([{"path": PODS_PATH, "count": 1}, {"path": PODS_PATH, "status": 500}])
     assert run(load_tree(model, 1, [PODS])) == []
     pods = view_path(model, PODS)
-    assert run(until(lambda: pods.state is LoadState.LOADED and "failed" in pods.note))
+    assert run(until(lambda: pods.state is LoadState.LOADED and "failed" in pods.note, timeout=20.0))
 
     kept = objects(pods)
     assert 0 < len(kept) < len(everything), "the rows of the pages that came are kept"
@@ -97,9 +87,9 @@ def test_a_list_whose_later_page_fails_keeps_its_rows_and_refresh_loads_it_whole
     sim.clear_faults()
     assert model.refresh("sim-admin")
     run(model.wait_idle())
-    assert run(until(lambda: objects(pods) == server_pod_names(sim) and not pods.note))
+    assert run(until(lambda: objects(pods) == server_pod_names(sim) and not pods.note, timeout=20.0))
     assert pods.count == len(objects(pods)) and not pods.partial
-    assert run(until(lambda: model.live.watching(pods))), "loaded whole again, the list is watched"
+    assert run(until(lambda: model.live.watching(pods), timeout=20.0)), "loaded whole again, the list is watched"
 
 
 def test_a_list_whose_first_page_fails_shows_the_error_row(model: ClusterTreeModel, sim: Any, run: Any) -> None:

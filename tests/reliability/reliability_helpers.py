@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from tree_helpers import make_model as make_model  # shared with tests/model
 
-from kube9_desktop.kube.service import KubeService
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.sim.process import SimProcess
@@ -18,16 +18,6 @@ def sim_config(sim: SimProcess) -> dict[str, Any]:
     """A deep copy of the sim's kubeconfig dict."""
     with open(sim.kubeconfig, encoding="utf-8") as f:
         return copy.deepcopy(yaml.safe_load(f))
-
-
-def make_model(service: KubeService, context: str, failures: list[Any] | None = None) -> ClusterTreeModel:
-    """A model showing ``context`` (loading starts at once); failures are appended as (error, user)."""
-    model = ClusterTreeModel()
-    if failures is not None:
-        model.load_failed.connect(lambda e, user: failures.append((e, user)))
-    model.set_service(service)
-    model.set_context(context, user=True)
-    return model
 
 
 def error_rows(node: TreeNode | None) -> list[TreeNode]:
