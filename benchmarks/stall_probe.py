@@ -197,44 +197,6 @@ def _gate(on: bool) -> None:
     GATE.enabled = on
 
 
-@lever("gatebusy")
-def _gatebusy(on: bool) -> None:
-    """Workers step aside whenever the GUI thread is not waiting for events (the dispatcher's awake/aboutToBlock)."""
-    from PySide6.QtCore import QAbstractEventDispatcher
-
-    from kube9_desktop.kube.gui_gate import GATE
-
-    d = QAbstractEventDispatcher.instance()
-    if on and not getattr(_gatebusy, "on", False):
-        d.awake.connect(_gate_awake)
-        d.aboutToBlock.connect(_gate_block)
-    elif not on and getattr(_gatebusy, "on", False):
-        d.awake.disconnect(_gate_awake)
-        d.aboutToBlock.disconnect(_gate_block)
-        GATE.busy(False)
-    _gatebusy.on = on  # type: ignore[attr-defined]
-
-
-def _gate_awake() -> None:
-    from kube9_desktop.kube.gui_gate import GATE
-
-    GATE.busy(True)
-
-
-def _gate_block() -> None:
-    from kube9_desktop.kube.gui_gate import GATE
-
-    GATE.busy(False)
-
-
-@lever("nice")
-def _nice(on: bool) -> None:
-    """Worker threads at a lower CPU priority than the GUI thread (kube.fetch.WORKER_NICE)."""
-    from kube9_desktop.kube import fetch
-
-    fetch.WORKER_NICE = 5 if on else 0
-
-
 @lever("switch")
 def _switch(on: bool) -> None:
     """The interpreter's thread switch interval 0.5 ms instead of 5 ms: the GUI thread waits less for the GIL."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from sys import intern
 from typing import Any
@@ -528,16 +529,15 @@ def rows_from_list(kind: Kind, body: dict[str, Any]) -> list[Row]:
         definitions = body.get("columnDefinitions") or []
         columns = [c.get("name", "") for c in definitions]
         shown = tree_columns(kind, definitions)
-        raw = body.get("rows") or []
-        out: list[Row] = []
-        # In steps, stepping aside between them while the GUI thread paints (see kube.gui_gate).
-        for start in range(0, len(raw), ROWS_PER_STEP):
-            checkpoint()
-            out.extend(row_from_table(kind, columns, r, shown) for r in raw[start:start + ROWS_PER_STEP])
-        return out
-    items = body.get("items") or []
+        return _in_steps(body.get("rows") or [], lambda r: row_from_table(kind, columns, r, shown))
+    return _in_steps(body.get("items") or [], lambda o: row_from_object(kind, o))
+
+
+def _in_steps(items: list[Any], make: Callable[[Any], Row]) -> list[Row]:
+    """``make`` of every item, :data:`ROWS_PER_STEP` at a time, stepping aside between the steps while the GUI
+    thread paints (see kube.gui_gate)."""
     rows: list[Row] = []
     for start in range(0, len(items), ROWS_PER_STEP):
         checkpoint()
-        rows.extend(row_from_object(kind, o) for o in items[start:start + ROWS_PER_STEP])
+        rows.extend(map(make, items[start:start + ROWS_PER_STEP]))
     return rows

@@ -35,7 +35,6 @@ class GuiGate:
     def __init__(self) -> None:
         self._open = threading.Event()
         self._open.set()
-        self._busy = False
         #: ``time.perf_counter()`` when the GUI thread last stopped holding the gate (0: never held).
         self.released_at = 0.0
         self._depth = 0  # nested holds (a layout inside a paint): only the outermost reopens
@@ -56,18 +55,7 @@ class GuiGate:
             self._depth -= 1
             if self._depth == 0:
                 self.released_at = time.perf_counter()
-                if not self._busy:
-                    self._open.set()
-
-    def busy(self, on: bool) -> None:
-        """The GUI thread woke up (``True``) or is about to wait for events (``False``): closed while it works."""
-        if not self.enabled:
-            return
-        self._busy = on
-        if on:
-            self._open.clear()
-        elif self._depth == 0:
-            self._open.set()
+                self._open.set()
 
     def held_within(self, seconds: float) -> bool:
         """Whether the GUI thread held the gate (painted, laid out) in the last ``seconds``."""
@@ -89,5 +77,4 @@ GATE = GuiGate()
 
 def checkpoint() -> None:
     """A worker's point to step aside for the GUI thread (see the module doc)."""
-    if not GATE._open.is_set():
-        GATE._open.wait(MAX_WAIT_S)
+    GATE.checkpoint()
