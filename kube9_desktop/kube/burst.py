@@ -30,7 +30,7 @@ class Burst:
     The top level asks for the server version and its lists at once; each went to a worker thread of its own, and
     six threads waking up, each waiting for the GIL to send, read and parse a small answer (with the GUI thread
     and the sim on two cores), were most of the cold top level's own time. Here one thread sends them all on the
-    connections ``prepare`` opened and reads the answers as they arrive (:meth:`.ContextClient.request_many`):
+    connections ``prepare`` opened and reads the answers as they arrive (:func:`.send_many.request_many`):
     the server still has them all at once. Each answer is made into its result in that thread and handed to the
     loop as it comes. The burst takes the requests asked for until it has as many as it expects (or
     :data:`BURST_WAIT_S` passed since the first), then closes: later requests take the usual way.

@@ -38,7 +38,7 @@ from kube9_desktop.kube.client_auth import AuthenticatedApi, ConnectSettings
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import connect_spare, has_idle, request_deadline, speaks_tls, take_spares
+from kube9_desktop.kube.pool import connect_spare, request_deadline, speaks_tls, take_spares
 from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
 from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, wrong_scheme_error
 from kube9_desktop.kube.status_errors import (
@@ -71,9 +71,6 @@ log = logging.getLogger(__name__)
 #: Longest ``Retry-After`` (seconds) waited out by an automatic retry; a server asking for more gets an error that
 #: says when to come back.
 MAX_RETRY_AFTER = 5.0
-
-#: How often :meth:`ContextClient.request_many` looks for a connection that was being opened (seconds).
-_OPENING_POLL_S = 0.002
 
 #: The ``User-Agent`` of every request.
 USER_AGENT = "kube9-desktop"
@@ -312,148 +309,10 @@ class ContextClient(AuthenticatedApi):
     def request_many(
         self, requests: Sequence[tuple[str, Sequence[tuple[str, Any]], str, RequestInfo | None]]
     ) -> Iterator[tuple[int, Response | KubeError]]:
-        """GET several paths at once from one thread: each sent on a pooled connection of its own (no more at once
-        than the context has worker threads; a connection whose answer is read takes the next request), the
-        answers read as they arrive; yields (index, the 2xx Response or the KubeError it ended in) in the order
-        they came.
+        """GET several paths at once from one thread (see :func:`.send_many.request_many`)."""
+        from kube9_desktop.kube.send_many import request_many  # it builds on this module
 
-        The requests are in flight at the server together, as from as many worker threads, without a thread each
-        on this side (a thread wake-up and a GIL hand-off per request: most of a cold top level's own time, see
-        docs/performance.md). Only the first attempt is made this way: an error status is mapped as :meth:`request`
-        maps it, and a request that failed, was refused for its credentials (401) or is worth a retry (429, 5xx)
-        is made again by :meth:`request` (its re-authentication and retries), in this thread. A pool behind a
-        proxy, or a single request, goes through :meth:`request` alone.
-        """
-        import selectors
-
-        if len(requests) < 2 or not self._can_multiplex():
-            for i, (path, query, accept, info) in enumerate(requests):
-                yield i, self._one(path, query, accept, info)
-            return
-        self._sync_exec()
-        transport = self._transport
-        authorization = transport.authorization()
-        pool = transport.pool_manager.connection_from_url(self.server)
-        connect, read = self._timeout()
-        waiting = list(range(len(requests)))[::-1]  # popped from the end: in the order given
-        width = min(len(requests), max(1, self.options.workers))  # as many at once as the worker threads would
-        again: list[int] = []  # made again by request() at the end
-        sel = selectors.DefaultSelector()
-
-        def put_back(conn: Any, broken: bool) -> None:
-            if broken:
-                conn.close()  # its slot goes back empty; the pool opens a new connection there when needed
-            pool._put_conn(conn)
-
-        def top_up() -> None:
-            """Send waiting requests on connections from the pool: the first one whatever it takes (nothing is in
-            flight to read meanwhile), more while an idle connection is at hand, up to ``width`` at once."""
-            while waiting and len(sel.get_map()) < width and (not sel.get_map() or has_idle(pool)):
-                send(None)
-
-        def send(conn: Any | None) -> None:
-            """Send the next waiting request (on ``conn``, else on a connection from the pool)."""
-            while waiting:
-                i = waiting.pop()
-                path, query, accept, _ = requests[i]
-                headers = {"Accept": accept, "User-Agent": USER_AGENT}
-                if authorization:
-                    headers["authorization"] = authorization
-                try:
-                    if conn is None:
-                        conn = pool._get_conn()
-                    conn.timeout = connect
-                    with self._stats.lock:
-                        self._stats.requests += 1
-                    conn.request("GET", path + ("?" + url_query(query) if query else ""), headers=headers,
-                                 preload_content=False, decode_content=False)
-                    conn.timeout = read
-                    sel.register(conn.sock, selectors.EVENT_READ, (i, conn))
-                    return
-                except Exception:  # refused, reset, timed out: request() makes it again and says what happened
-                    if conn is not None:
-                        put_back(conn, True)
-                        conn = None
-                    again.append(i)
-            if conn is not None:
-                put_back(conn, False)
-
-        try:
-            with request_deadline(self.options.request_deadline) as deadline:
-                top_up()
-                quiet_until = time.monotonic() + read
-                while sel.get_map():
-                    # While connections are still being opened (prepare's spares) and requests wait for them,
-                    # look again every few ms: an answer is not held up behind the next connection's handshake.
-                    opening = bool(waiting) and getattr(getattr(pool, "warming", None), "pending", 0) > 0
-                    ready = sel.select(_OPENING_POLL_S if opening else max(0.0, quiet_until - time.monotonic()))
-                    if not ready:
-                        if time.monotonic() >= quiet_until:
-                            break  # the read timeout passed: what is left is made again by request()
-                        top_up()
-                        continue
-                    quiet_until = time.monotonic() + read
-                    for key, _ in ready:
-                        i, conn = key.data
-                        sel.unregister(key.fileobj)
-                        try:
-                            raw = conn.getresponse()
-                            data = self._read_body(raw, requests[i][3])
-                        except Exception:  # too large, dropped, timed out
-                            put_back(conn, True)
-                            again.append(i)
-                            top_up()
-                            continue
-                        with self._stats.lock:
-                            self._stats.bytes_received += len(data)
-                        # Read to its end: the connection takes the next request (one the server closed has no
-                        # socket now and connects again when it sends).
-                        send(conn)
-                        top_up()
-                        if 200 <= raw.status < 300:
-                            yield i, Response(raw.status, raw.headers, data)
-                            continue
-                        err = error_from_status(raw.status, data, raw.headers, context=self.context,
-                                                server=self.server, info=requests[i][3],
-                                                exec_command=self.exec_command, kubeconfig=self.kubectl_kubeconfig)
-                        if err.kind in (ErrorKind.UNAUTHORIZED, ErrorKind.THROTTLED, ErrorKind.SERVER):
-                            again.append(i)  # re-authentication or retries: request() makes it again
-                        else:  # a 403 or 404 is the answer: not asked twice
-                            self._count_error()
-                            yield i, self._finish(err)
-                for key in list(sel.get_map().values()):  # not answered in time
-                    i, conn = key.data
-                    sel.unregister(key.fileobj)
-                    put_back(conn, True)
-                    again.append(i)
-                again.extend(waiting)
-                waiting.clear()
-                if deadline.fired:
-                    for i in sorted(again):
-                        yield i, deadline_error(self.server, deadline.seconds, self.context, requests[i][3])
-                    return
-        finally:
-            for key in list(sel.get_map().values()):  # the caller stopped early: nothing half-read goes back
-                put_back(key.data[1], True)
-            sel.close()
-        for i in sorted(again):
-            path, query, accept, info = requests[i]
-            yield i, self._one(path, query, accept, info)
-
-    def _can_multiplex(self) -> bool:
-        """Whether requests may share a thread: a direct connection (not through a proxy)."""
-        try:
-            pool = self._transport.pool_manager.connection_from_url(self.server)
-        except Exception:
-            return False
-        return getattr(pool, "proxy", None) is None
-
-    def _one(self, path: str, query: Sequence[tuple[str, Any]], accept: str,
-             info: RequestInfo | None) -> Response | KubeError:
-        try:
-            return self.request(path, query, accept, info)
-        except KubeError as err:
-            return err
+        return request_many(self, requests)
 
     def send(
         self,
