@@ -106,7 +106,7 @@ class TreeProxy(QSortFilterProxyModel):
 
     # ------------------------------------------------------------------ "3 of 4"
 
-    def _count_text(self, index: ModelIndex) -> str | None:
+    def count_text(self, index: ModelIndex) -> str | None:
         """A list's Name cell while filtering: how many of its rows match, of how many (``Pods (3 of 4)``)."""
         if not self.filtering or index.column() != render.COL_NAME or not index.isValid():
             return None
@@ -118,7 +118,7 @@ class TreeProxy(QSortFilterProxyModel):
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            text = self._count_text(index)
+            text = self.count_text(index)
             if text is not None:
                 return text
         return super().data(index, role)
@@ -126,7 +126,7 @@ class TreeProxy(QSortFilterProxyModel):
     def multiData(self, index: ModelIndex, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
         # The delegate asks through multiData, which the proxy forwards to the model as it is: patch the Name.
         super().multiData(index, roleDataSpan)
-        text = self._count_text(index)
+        text = self.count_text(index)
         if text is None:
             return
         span = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan

@@ -265,6 +265,31 @@ def node_icon(node: TreeNode) -> QIcon:
     return QIcon()
 
 
+#: How a row's font differs from the view's (:func:`font_style`): not at all, italic (a remark), underlined (an
+#: action, read as a link).
+FONT_PLAIN, FONT_ITALIC, FONT_LINK = 0, 1, 2
+
+
+def font_style(node: TreeNode) -> int:
+    """The font of ``node``'s cells: :data:`FONT_ITALIC` for loading rows and notes, :data:`FONT_LINK` for a note
+    that offers an action, :data:`FONT_PLAIN` otherwise."""
+    if node.type in (NodeType.LOADING, NodeType.NOTE):
+        return FONT_LINK if node.command else FONT_ITALIC
+    return FONT_PLAIN
+
+
+def foreground(node: TreeNode, column: int) -> QColor | None:
+    """The text colour of a cell before the usage columns (``None``: the palette's): an action's row in the link
+    colour, an error row and a Status cell in their severity's."""
+    if node.command:
+        return ACTION_COLOUR
+    if node.type is NodeType.ERROR:
+        return SEVERITY_COLOURS[node.severity]
+    if column == COL_STATUS:
+        return SEVERITY_COLOURS.get(node.severity)
+    return None
+
+
 def status_icon(node: TreeNode) -> QIcon | None:
     """The decoration of the Status column (a coloured dot), or ``None``."""
     sev = node.severity

@@ -372,16 +372,14 @@ class ClusterTreeModel(ShownRowsModel):
                 return render.status_icon(node)
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
-            if node.command:
-                return QBrush(render.ACTION_COLOUR)
-            if node.type is NodeType.ERROR:
-                return QBrush(render.SEVERITY_COLOURS[node.severity])
-            if col == render.COL_STATUS and node.severity in render.SEVERITY_COLOURS:
-                return QBrush(render.SEVERITY_COLOURS[node.severity])
-            return None
-        if role == Qt.ItemDataRole.FontRole and node.type in (NodeType.LOADING, NodeType.NOTE):
+            colour = render.foreground(node, col)
+            return QBrush(colour) if colour is not None else None
+        if role == Qt.ItemDataRole.FontRole:
+            style = render.font_style(node)
+            if style == render.FONT_PLAIN:
+                return None
             font = QFont()
-            if node.command:  # an action: reads as a link, not as a remark
+            if style == render.FONT_LINK:  # an action: reads as a link, not as a remark
                 font.setUnderline(True)
             else:
                 font.setItalic(True)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTreeView, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QStyleOptionViewItem, QTreeView, QWidget
 
 from kube9_desktop.kube.gui_gate import GATE
+from kube9_desktop.ui.row_paint import RowPainter
 
 
 class ClusterTreeView(QTreeView):
-    """The QTreeView of the main window (see :meth:`lay_out_now`)."""
+    """The QTreeView of the main window: lays out before the window paints (:meth:`lay_out_now`) and paints a row
+    in one Python call (:mod:`~kube9_desktop.ui.row_paint`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -23,6 +26,26 @@ class ClusterTreeView(QTreeView):
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         #: Layouts done so far (:meth:`lay_out_now` tells whether it did one).
         self.layouts = 0
+        #: Paints the rows (``row_painter.enabled = False`` leaves them to Qt, cell by cell).
+        self.row_painter = RowPainter(self)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.row_painter.begin(event.rect())
+        try:
+            super().paintEvent(event)
+        finally:
+            self.row_painter.end()
+
+    def drawRow(self, painter: QPainter, option: QStyleOptionViewItem,
+                index: QModelIndex | QPersistentModelIndex) -> None:
+        if not self.row_painter.draw_row(painter, option, index):
+            super().drawRow(painter, option, index)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Cached texts are laid out in the font, icons tinted with the palette, cells measured by the style.
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.PaletteChange):
+            self.row_painter.forget()
+        super().changeEvent(event)
 
     def doItemsLayout(self) -> None:
         self.layouts += 1
