@@ -112,6 +112,39 @@ def install_probes() -> None:
     asyncio.events.Handle._run = handle_run  # type: ignore[method-assign]
 
 
+def _schedstat() -> dict[int, tuple[int, int]]:
+    """Per thread of this process: nanoseconds on a CPU and waiting for one (``/proc/self/task/*/schedstat``)."""
+    out: dict[int, tuple[int, int]] = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                run, wait, _ = f.read().split()
+        except (OSError, ValueError):
+            continue
+        out[int(tid)] = (int(run), int(wait))
+    return out
+
+
+def _threads_in(a: dict[int, tuple[int, int]], b: dict[int, tuple[int, int]]) -> str:
+    """Each thread's CPU and run-queue wait (ms) between two :func:`_schedstat` readings, busiest first."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    main = threading.main_thread().native_id
+    rows = []
+    for tid, (r1, w1) in b.items():
+        r0, w0 = a.get(tid, (0, 0))
+        run, wait = (r1 - r0) / 1e6, (w1 - w0) / 1e6
+        if run + wait >= 0.5:
+            rows.append((run, wait, "GUI" if tid == main else names.get(tid, str(tid))[:18]))
+    rows.sort(reverse=True)
+    return ", ".join(f"{n} {r:.1f}+{w:.1f}q" for r, w, n in rows)
+
+
 class StallMonitor:
     """The loop-lag monitor's sampling (every 5 ms), keeping the interval of the worst sample."""
 
@@ -125,16 +158,21 @@ class StallMonitor:
         self.worst = (0.0, 0.0, 0.0, 0.0, 0.0)
         #: The sample in which the GUI thread itself ran longest: the same fields.
         self.busiest = (0.0, 0.0, 0.0, 0.0, 0.0)
+        #: The worst sample's threads: CPU + run-queue wait (ms) each.
+        self.worst_threads = ""
 
     async def _run(self) -> None:
         while True:
+            s0 = _schedstat()
             t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
             await asyncio.sleep(self.interval)
             t1 = time.perf_counter()
+            s1 = _schedstat()
             lag = (t1 - t0 - self.interval) * 1000
             cpu, proc = (time.thread_time() - c0) * 1000, (time.process_time() - p0) * 1000
             if lag > self.worst[0]:
                 self.worst = (lag, cpu, proc, t0, t1)
+                self.worst_threads = _threads_in(s0, s1)
             if cpu > self.busiest[1]:
                 self.busiest = (lag, cpu, proc, t0, t1)
 
@@ -196,6 +234,30 @@ def _gate(on: bool) -> None:
     from kube9_desktop.kube.gui_gate import GATE
 
     GATE.enabled = on
+
+
+@lever("lane")
+def _lane(on: bool) -> None:
+    """One list worker at a time parses and converts a page (GuiGate.lane)."""
+    from kube9_desktop.kube.gui_gate import GATE
+
+    GATE.one_lane = on
+
+
+@lever("pour")
+def _pour(on: bool) -> None:
+    """A middle collection due while a list's rows pour in freezes the survivors instead (gc_driver.POURING_AT)."""
+    from kube9_desktop.ui import gc_driver
+
+    gc_driver.POURING_AT = 6_000 if on else 1 << 40
+
+
+@lever("nice0")
+def _nice0(on: bool) -> None:
+    """Worker threads at the GUI thread's priority instead of nice +5 (fetch.WORKER_NICE)."""
+    from kube9_desktop.kube import fetch
+
+    fetch.WORKER_NICE = 0 if on else 5
 
 
 @lever("switch")
@@ -261,8 +323,11 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
         LoopLagMonitor.reset = reset  # type: ignore[method-assign]
     lag, cpu, proc, t0, t1 = mon.worst
     blag, bcpu, bproc, b0, b1 = mon.busiest
-    return {**r, "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc, "phases": breakdown(t0, t1),
-            "busiest_cpu_ms": bcpu,
+    gcs = [f"{ms}{n[-4:]}" for ms, n in sorted(((round((b - a) * 1000), n) for n, a, b, _ in PHASES
+                                                 if n.startswith("gc gen")), reverse=True)]
+    return {**r, "gc_ms": gcs[:3], "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
+            "phases": breakdown(t0, t1),
+            "busiest_cpu_ms": bcpu, "threads": mon.worst_threads,
             "busiest": f"lag {blag:.1f}, GUI cpu {bcpu:.1f}, process cpu {bproc:.1f} ms: {breakdown(b0, b1)}"}
 
 
@@ -300,10 +365,13 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"with {v}" if v else "without"
                 print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms (GUI cpu {r['probe_cpu_ms']:.1f}, process cpu "
                       f"{r['probe_proc_ms']:.1f} in it; busiest GUI sample {r['busiest_cpu_ms']:.1f} cpu); first row "
-                      f"{r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms; load {os.getloadavg()[0]:.2f}",
+                      f"{r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms; longest collections "
+                      f"{r['gc_ms']} ms; "
+                      f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
                 if not args.quiet:
                     print(f"{'':>16}worst sample: {r['phases']}", flush=True)
+                    print(f"{'':>16}its threads (cpu+queued ms): {r['threads']}", flush=True)
                     print(f"{'':>16}busiest GUI sample: {r['busiest']}", flush=True)
     finally:
         for p_ in spinners:

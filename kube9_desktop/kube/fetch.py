@@ -44,7 +44,7 @@ from kube9_desktop.kube.client import (
 from kube9_desktop.kube.convert import rows_from_list
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import PluginProcesses
-from kube9_desktop.kube.gui_gate import checkpoint
+from kube9_desktop.kube.gui_gate import GATE, checkpoint
 from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.list_request import list_info, list_query
@@ -335,19 +335,20 @@ class ApiBackend:
     def _page_from(self, ref: ListRef, kind: Kind, client: ContextClient, resp: Response,
                    started: float) -> _PageResult:
         """A list page from its 2xx response (parsed, rows made, latency recorded); raises KubeError."""
-        checkpoint()
-        try:
-            body = orjson.loads(resp.body)
-        except orjson.JSONDecodeError as exc:
-            raise transform_exception(exc, context=ref.context, server=client.server) from None
-        if not isinstance(body, dict):
-            raise KubeError(
-                ErrorKind.PROTOCOL,
-                "Bad response",
-                f"Unexpected list response from {client.server}.",
-                context=ref.context,
-            )
-        rows = rows_from_list(kind, body)
+        with GATE.lane():
+            checkpoint()
+            try:
+                body = orjson.loads(resp.body)
+            except orjson.JSONDecodeError as exc:
+                raise transform_exception(exc, context=ref.context, server=client.server) from None
+            if not isinstance(body, dict):
+                raise KubeError(
+                    ErrorKind.PROTOCOL,
+                    "Bad response",
+                    f"Unexpected list response from {client.server}.",
+                    context=ref.context,
+                )
+            rows = rows_from_list(kind, body)
         meta = body.get("metadata") or {}
         client.record_latency((time.perf_counter() - started) * 1000.0)
         return _PageResult(

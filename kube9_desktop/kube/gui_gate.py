@@ -40,6 +40,9 @@ class GuiGate:
         self._depth = 0  # nested holds (a layout inside a paint): only the outermost reopens
         #: Off: :meth:`held` does nothing (the bench's A/B switch; also a way out if a platform misbehaves).
         self.enabled = True
+        self._lane = threading.Lock()
+        #: Off: :meth:`lane` lets every worker in at once (the bench's A/B switch).
+        self.one_lane = True
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -56,6 +59,20 @@ class GuiGate:
             if self._depth == 0:
                 self.released_at = time.perf_counter()
                 self._open.set()
+
+    @contextmanager
+    def lane(self) -> Iterator[None]:
+        """One worker at a time in the block: its Python competes for the GIL with the GUI thread alone.
+
+        Opening a namespace lists its ~25 kinds at once, and eight workers parsing and converting pages side by
+        side meant the GUI thread, asking for the GIL, waited behind all of them in turn (a switch interval each).
+        Parsing and converting is Python, so one at a time loses no parallelism; requests stay concurrent.
+        """
+        if not self.one_lane:
+            yield
+            return
+        with self._lane:
+            yield
 
     def held_within(self, seconds: float) -> bool:
         """Whether the GUI thread held the gate (painted, laid out) in the last ``seconds``."""

@@ -310,3 +310,50 @@ async def test_rows_have_severity(kubeconfig: Kubeconfig, make_service: Make) ->
     assert all(r.severity is Severity.ERROR for r in bad)
     deployments = await svc.list_all(ListRef(ADMIN, "deployments"))
     assert all(d.status in ("Ready", "Scaled to 0") or d.status.endswith(" ready") for d in deployments)
+
+
+async def test_pages_are_parsed_and_converted_one_worker_at_a_time(kubeconfig: Kubeconfig,
+                                                                  make_service: Make) -> None:
+    """Eight workers converting the pages of a namespace's lists side by side made the GUI thread wait for the GIL
+    behind each of them (kube.gui_gate.GuiGate.lane): while one worker is in the lane, the others' pages wait, their
+    requests already made; once it leaves they are converted."""
+    from kube9_desktop.kube.gui_gate import GATE
+
+    svc = make_service(kubeconfig, KubeOptions(page_size=1000))
+
+    async def names(kind: str) -> list[str]:
+        return [r.name async for p in svc.list(ListRef(ADMIN, kind)) for r in p.rows]
+
+    entered = threading.Event()
+    leave = threading.Event()
+
+    def occupy() -> None:  # another worker in the middle of its page
+        with GATE.lane():
+            entered.set()
+            leave.wait(30)
+
+    t = threading.Thread(target=occupy, daemon=True)
+    t.start()
+    assert entered.wait(10)
+    try:
+        lists = asyncio.ensure_future(asyncio.gather(names("pods"), names("services")))
+        await asyncio.sleep(1.0)
+        assert not lists.done(), "a page was converted while another worker was in the lane"
+    finally:
+        leave.set()
+        t.join(10)
+    pods, services = await asyncio.wait_for(lists, 30)
+    assert len(pods) == SIM_PODS and services
+
+
+async def test_a_switched_off_lane_lets_every_worker_in(kubeconfig: Kubeconfig, make_service: Make) -> None:
+    from kube9_desktop.kube.gui_gate import GATE
+
+    svc = make_service(kubeconfig, KubeOptions(page_size=1000))
+    GATE.one_lane = False
+    try:
+        with GATE.lane():  # would block a worker if the lane were one
+            rows = [r async for p in svc.list(ListRef(ADMIN, "services")) for r in p.rows]
+    finally:
+        GATE.one_lane = True
+    assert rows

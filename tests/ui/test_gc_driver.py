@@ -57,3 +57,48 @@ def test_a_middle_collection_due_right_after_a_paint_waits_for_a_turn_of_its_own
         gc.callbacks.remove(on_gc)
         gc.set_threshold(*threshold)
         driver.stop()
+
+
+def test_a_middle_collection_due_while_rows_pour_in_freezes_them_instead_of_walking_them(qapp: object) -> None:
+    """10,000 pods arriving made middle collections of 20-50 ms: their survivors (the new rows) were walked again.
+    While objects pour in, a due middle collection is a young one and a freeze; once they stop, middle collections
+    run as before and find the cyclic garbage made since."""
+    from kube9_desktop.ui.gc_driver import POURING_AT, GcDriver
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    seen: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            seen.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    driver = GcDriver(interval_ms=60_000)  # checked by hand
+    gc.callbacks.append(on_gc)
+    gc.set_threshold(500, 2, 1000)
+    rows: list[list[int]] = []
+    try:
+        for _ in range(6):  # pages of rows, a check after each
+            rows.extend([i] for i in range(POURING_AT + 500))
+            driver.check()
+        assert 0 in seen and 1 not in seen and 2 not in seen, "no middle or full collection walked the rows"
+        assert driver.frozen >= 4 * POURING_AT, "the rows were frozen"
+        assert gc.get_freeze_count() >= 4 * POURING_AT
+        seen.clear()
+        for _ in range(10):  # the load is over: a little churn, cyclic garbage among it
+            [Cycle() for _ in range(600)]
+            driver.check()
+        assert 1 in seen, "middle collections again once the rows stopped pouring in"
+        garbage = [Cycle() for _ in range(100)]
+        del garbage
+        assert gc.collect(1) >= 100, "cycles made after the freeze are still collected"
+    finally:
+        gc.callbacks.remove(on_gc)
+        gc.set_threshold(*threshold)
+        driver.stop()
+        rows.clear()
+        gc.unfreeze()
