@@ -155,7 +155,7 @@ def test_gc_driver_checks_often_while_objects_pour_in(qapp: Any, qtbot: Any) -> 
 
     from PySide6.QtCore import QTimer
 
-    from kube9_desktop.ui.gc_driver import BUSY_INTERVAL_MS, IDLE_INTERVAL_MS, GcDriver
+    from kube9_desktop.ui.gc_driver import BUSY_INTERVAL_MS, IDLE_INTERVAL_MS, QUIET_TICKS, GcDriver
 
     driver = GcDriver()
     keep: list[list[int]] = []
@@ -169,6 +169,12 @@ def test_gc_driver_checks_often_while_objects_pour_in(qapp: Any, qtbot: Any) -> 
         # Back to idle once allocation stops. Not waited for on the timer: in the full suite other threads of this
         # process (a previous test's watch readers winding down) allocate too, and kept the driver busy past 3 s
         # on a loaded CI run, which is what it should do. A check right after a young collection sees only this.
+        # Busy until QUIET_TICKS checks in a row saw little: a list's pages come 20-30 ms apart, and going idle
+        # between two of them let the young generation grow to 20,000+ objects.
+        for _ in range(QUIET_TICKS - 1):
+            gc.collect(0)
+            driver._tick()
+            assert driver.interval() == BUSY_INTERVAL_MS, "still busy: a list's next page may be on its way"
         gc.collect(0)
         driver._tick()
         assert driver.interval() == IDLE_INTERVAL_MS

@@ -20,15 +20,17 @@ tree frozen, then dropped: all but ~170 of its objects were freed).
 
 While a big list loads, the young generation's survivors are almost all its new rows and tree nodes, and a middle
 collection walked them all again: 10,000 pods arriving made middle collections of 20-50 ms of CPU (their objects
-were five young collections' worth). So a middle collection due while objects pour in (:data:`POURING_AT` at a
-check) is a young collection and a freeze instead: the survivors leave every later walk at once. What that can keep
-alive is the same as above — cyclic garbage that was young during the load; seven 10,000-pod windows opened and
-closed one after another left as much in the frozen generation with it as without (283,181 and 282,855 objects).
+were five young collections' worth). So a middle collection due while objects pour in (over
+:data:`POURING_RATE` a second) is a young collection and a freeze instead: the survivors leave every later walk at
+once. What that can keep alive is the same as above — cyclic garbage that was not young at the freeze; seven
+10,000-pod windows opened and closed one after another left as much in the frozen generation with it as without
+(283,181 and 282,855 objects).
 """
 
 from __future__ import annotations
 
 import gc
+import time
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -42,9 +44,13 @@ IDLE_INTERVAL_MS = 250
 #: Objects in the oldest generation (not frozen) at which they are frozen: a full collection walks at most about
 #: this many (~40-90 ms of CPU here, by load); an app browsing a few thousand rows never gets there.
 FREEZE_AT = 100_000
-#: Young objects at a check (every :data:`BUSY_INTERVAL_MS`) from which a due middle collection freezes instead
-#: (300,000 objects a second: only a big list's rows arrive that fast; watch events at 200 changes/s are far below).
-POURING_AT = 6_000
+#: Checks in a row that saw little allocated before the interval goes back from busy to idle.
+QUIET_TICKS = 10
+#: Objects a second into the young generation (since it was last emptied) from which a due middle collection
+#: freezes instead: a 10,000-pod list arrives at ~150,000-200,000; watch events at 200 changes/s are far below.
+POURING_RATE = 100_000
+#: ... and at least this many young objects (fewer are no list's rows, however quickly they came).
+POURING_MIN = 2_000
 #: A middle or full collection due within this long after a paint or layout (see ``kube.gui_gate``) waits ...
 AFTER_PAINT_S = 0.004
 #: ... this many milliseconds, so the loop takes a turn between the two ...
@@ -89,6 +95,8 @@ class GcDriver(QObject):
         self._long_lived = oldest_generation_size()  # what survived the last full collection (approximately)
         self._fixed = interval_ms
         self._put_off = 0  # checks put off in a row because the GUI thread had just painted
+        self._quiet = QUIET_TICKS  # checks in a row that saw little allocated (idle to start with)
+        self._young_since = time.perf_counter()  # when the young generation was last emptied
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms or IDLE_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -100,6 +108,9 @@ class GcDriver(QObject):
 
     def _tick(self) -> None:
         busy = gc.get_count()[0] > gc.get_threshold()[0] // 2
+        # Busy until QUIET_TICKS checks in a row saw little: a list's pages arrive every 20-30 ms, and going back to
+        # the idle interval between two of them let the young generation grow to 20,000+ objects (one 5-20 ms walk).
+        self._quiet = 0 if busy else self._quiet + 1
         if self._fixed is None and self._older_due() and GATE.held_within(AFTER_PAINT_S) \
                 and self._put_off < PUT_OFF_MAX:
             # A paint or layout just ran in this loop turn: a middle collection now (10-25 ms of CPU) would make
@@ -110,7 +121,7 @@ class GcDriver(QObject):
         self._put_off = 0
         self.check()
         if self._fixed is None:
-            self._timer.setInterval(BUSY_INTERVAL_MS if busy else IDLE_INTERVAL_MS)
+            self._timer.setInterval(BUSY_INTERVAL_MS if self._quiet < QUIET_TICKS else IDLE_INTERVAL_MS)
 
     @staticmethod
     def _older_due() -> bool:
@@ -125,24 +136,31 @@ class GcDriver(QObject):
         if c0 <= t0:
             return 0
         if c1 <= t1:
-            return gc.collect(0)
-        if self._freeze_at is not None and c0 >= POURING_AT:
-            found = gc.collect(0)  # the garbage among the young goes; the survivors are the load's rows
+            return self._collect(0)
+        if self._freeze_at is not None and c0 >= POURING_MIN \
+                and c0 >= POURING_RATE * (time.perf_counter() - self._young_since):
+            found = self._collect(0)  # the garbage among the young goes; the survivors are the load's rows
             self._freeze()
             return found
         if c2 <= t2 or not self._full_collection_due():
-            found = gc.collect(1)
+            found = self._collect(1)
         else:
-            found = gc.collect(2)
+            found = self._collect(2)
             self._long_lived = oldest_generation_size()
         if self._freeze_at is not None and oldest_generation_size() >= self._freeze_at:
             self._freeze()
+        return found
+
+    def _collect(self, generation: int) -> int:
+        found = gc.collect(generation)
+        self._young_since = time.perf_counter()  # the young generation's count starts again
         return found
 
     def _freeze(self) -> None:
         """Move the middle and oldest generations out of every later collection's sight."""
         self.frozen += sum(map(len, map(gc.get_objects, (1, 2))))  # one C call: see oldest_generation_size
         gc.freeze()
+        self._young_since = time.perf_counter()
         self._long_lived = 0
 
     def _full_collection_due(self) -> bool:

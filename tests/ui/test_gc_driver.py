@@ -63,7 +63,11 @@ def test_a_middle_collection_due_while_rows_pour_in_freezes_them_instead_of_walk
     """10,000 pods arriving made middle collections of 20-50 ms: their survivors (the new rows) were walked again.
     While objects pour in, a due middle collection is a young one and a freeze; once they stop, middle collections
     run as before and find the cyclic garbage made since."""
-    from kube9_desktop.ui.gc_driver import POURING_AT, GcDriver
+    import time
+
+    from kube9_desktop.ui.gc_driver import GcDriver
+
+    page = 6_500  # objects a page brings, with no time between the checks: far over POURING_RATE
 
     class Cycle:
         def __init__(self) -> None:
@@ -83,14 +87,15 @@ def test_a_middle_collection_due_while_rows_pour_in_freezes_them_instead_of_walk
     rows: list[list[int]] = []
     try:
         for _ in range(6):  # pages of rows, a check after each
-            rows.extend([i] for i in range(POURING_AT + 500))
+            rows.extend([i] for i in range(page))
             driver.check()
         assert 0 in seen and 1 not in seen and 2 not in seen, "no middle or full collection walked the rows"
-        assert driver.frozen >= 4 * POURING_AT, "the rows were frozen"
-        assert gc.get_freeze_count() >= 4 * POURING_AT
+        assert driver.frozen >= 4 * page, "the rows were frozen"
+        assert gc.get_freeze_count() >= 4 * page
         seen.clear()
         for _ in range(10):  # the load is over: a little churn, cyclic garbage among it
             [Cycle() for _ in range(600)]
+            time.sleep(0.02)  # 600 objects in 20 ms: 30,000 a second
             driver.check()
         assert 1 in seen, "middle collections again once the rows stopped pouring in"
         garbage = [Cycle() for _ in range(100)]
