@@ -87,11 +87,13 @@ def cell_text(node: TreeNode, column: int) -> str:
             text += f"  · {show_bidi(node.row.namespace)}"
         if node.note:
             text += f"  — {node.note}"
-        if node.hidden_rows and node.revealed:
-            text += f"  — first {node.shown:,} shown"
         return text
     if node.type is NodeType.CONTEXT:
         return node.status if column == COL_STATUS else ""
+    if node.type is NodeType.LIST:
+        # In Status, whose cell a list's row leaves empty: at the end of the name it was the first thing the Name
+        # column cut ("Pods (10000)  …irst 500 shown" in a 1280 px window with the details pane open).
+        return shown_note(node) if column == COL_STATUS else ""
     row = node.row
     if row is None:
         return ""
@@ -99,6 +101,11 @@ def cell_text(node: TreeNode, column: int) -> str:
         return kind_cell(row, column)
     cell = ROW_CELLS.get(column)
     return cell(row) if cell is not None else ""
+
+
+def shown_note(node: TreeNode) -> str:
+    """A long list's Status: how many of its rows views are shown (``first 500 shown``; "" when all are)."""
+    return f"first {node.shown:,} shown" if node.hidden_rows and node.revealed else ""
 
 
 def kind_column(row: Row, column: int) -> Column | None:

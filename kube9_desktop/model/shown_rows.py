@@ -218,8 +218,12 @@ class ShownRowsModel(QAbstractItemModel):
                 cols: Iterable[int] = (render.COL_NAME, render.COL_STATUS,
                                        *range(render.COL_KIND, render.COL_KIND + kind_cols),
                                        *range(render.COL_AGE, _COLUMNS))
+            elif node.type is NodeType.CONTEXT or (node.type is NodeType.LIST and node.shown <= len(node.children)):
+                # A long list's Status says how many of its rows are shown (render.shown_note): announced while it
+                # has rows waiting, or has just shown its last ones.
+                cols = (render.COL_NAME, render.COL_STATUS)
             else:
-                cols = (render.COL_NAME, render.COL_STATUS) if node.type is NodeType.CONTEXT else (render.COL_NAME,)
+                cols = (render.COL_NAME,)
             with GATE.held():
                 for col in cols:
                     cell = self.createIndex(row, col, key)

@@ -188,7 +188,8 @@ class MainWindow(WindowRows, QMainWindow):
         self.tree.header().setResizeContentsPrecision(0)
         self.column_fit = ColumnFitter(self.tree, render.COL_NAME, (render.COL_STATUS, *render.KIND_COLUMNS,
                                                                     render.COL_AGE, *render.USAGE_COLUMNS),
-                                       keep=(render.COL_STATUS,), busy=lambda: self.model.busy)
+                                       keep=(render.COL_STATUS, *render.USAGE_COLUMNS),
+                                       busy=lambda: self.model.busy)
         self.kind_columns = KindColumns(self)  # the header names the current list's kind columns
         add_namespace.open_when_empty(self)  # no namespace to show: the offer to add one is in sight
         self.details = DetailsPane(self)

@@ -154,3 +154,31 @@ def test_message_rows_span_the_row(open_in_window: Any, window: MainWindow, run:
     assert window.tree.isFirstColumnSpanned(idx.row(), idx.parent())
     assert_same_as_qt(window.tree)
     assert window.model.data(window.model.index_of(note), Qt.ItemDataRole.FontRole).italic()
+
+
+def test_usage_figures_and_a_long_lists_count_read_whole(open_in_window: Any, window: MainWindow,
+                                                         qtbot: Any) -> None:
+    """In the default window with the details pane open (a little wider), the pods' CPU and Memory figures are not
+    elided ("36…2%": Name gives up to a third of the view first), and a long list's row says how many of its
+    rows are shown in its Status cell, not at the end of its name where the Name column cut it."""
+    window.model.show_step = 5
+    window.splitter.setSizes([705, 575])  # the narrowest tree that shows usage: its columns want more than 3/5
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
+    tree, header = window.tree, window.tree.header()
+    qtbot.waitUntil(lambda: window.model.usage is not None and not header.isSectionHidden(render.COL_CPU),
+                    timeout=30000)
+    tree.viewport().update()
+    qtbot.waitUntil(lambda: window.column_fit.fits > 0 and not window.column_fit.pending, timeout=5000)
+    fits = window.column_fit.fits
+    tree.viewport().repaint()  # painted with the figures: fitted to them
+    qtbot.waitUntil(lambda: window.column_fit.fits > fits and not window.column_fit.pending, timeout=5000)
+    index = window.model.index_of(pods)
+    assert window.model.data(index) == f"Pods ({len(pods.children)})"
+    assert pods.hidden_rows  # the rows shown grow as the list's end scrolls into view
+    assert window.model.data(index.siblingAtColumn(render.COL_STATUS)) == f"first {pods.shown} shown"
+    figures = [window.model.data(window.model.index_of(p, render.COL_CPU)) for p in pods.children[:5]]
+    assert any(figures), figures
+    widths = {col: (header.sectionSize(col), tree.sizeHintForColumn(col)) for col in range(header.count())
+              if not header.isSectionHidden(col)}
+    for col in (render.COL_STATUS, *render.USAGE_COLUMNS):
+        assert widths[col][0] >= widths[col][1], widths

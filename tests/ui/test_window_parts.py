@@ -177,7 +177,7 @@ def test_deployment_names_stay_whole_beside_the_kind_and_usage_columns(sim: Any,
 
 
 def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
-    from kube9_desktop.ui.column_fit import MIN_COLUMN, name_width, share
+    from kube9_desktop.ui.column_fit import MIN_COLUMN, name_floor, name_width, share
 
     assert share({1: 50, 2: 80}, 500) == {1: 50, 2: 80}
     assert share({1: 50, 2: 300, 3: 400}, 450) == {1: 50, 2: 200, 3: 200}
@@ -185,6 +185,7 @@ def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
     assert share({1: 130, 2: 300, 3: 400}, 450, keep=(1,)) == {1: 130, 2: 160, 3: 160}  # Status stays whole
     assert share({1: 400, 2: 100}, 300, keep=(1,)) == {1: 150, 2: 100}  # ... up to half the room
     assert name_width(100, 760) == 100 and name_width(500, 760) == 304 and name_width(500, 450) == 200
+    assert name_floor(100, 760) == 100 and name_floor(500, 760) == 253 and name_floor(500, 450) == 200
 
 
 def test_a_narrow_window_overflows_the_toolbar_and_keeps_the_filter(sim: Any, make_window: Any, run: Any,

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
 
 from kube9_desktop.headless import load_tree
+from kube9_desktop.model import render
 from kube9_desktop.ui.main_window import MainWindow
 
 
@@ -88,7 +89,8 @@ def test_a_long_list_shows_more_at_the_end_and_all_when_filtering(window: MainWi
     index = window.model.index_of(pods)
     total = len(pods.children)
     assert total > 12 and window.model.rowCount(index) == 5
-    assert window.model.data(index) == f"Pods ({total})  — first 5 shown"
+    assert window.model.data(index) == f"Pods ({total})"
+    assert window.model.data(index.siblingAtColumn(render.COL_STATUS)) == "first 5 shown"
     assert not window.model.index_of(pods.children[-1]).isValid()
     window.tree.scrollTo(window.model.index_of(pods.children[4]))  # the last shown row comes into view
     run(asyncio.sleep(0.2))
