@@ -252,14 +252,6 @@ def _pour(on: bool) -> None:
     gc_driver.POURING_AT = 6_000 if on else 1 << 40
 
 
-@lever("nice0")
-def _nice0(on: bool) -> None:
-    """Worker threads at the GUI thread's priority instead of nice +5 (fetch.WORKER_NICE)."""
-    from kube9_desktop.kube import fetch
-
-    fetch.WORKER_NICE = 0 if on else 5
-
-
 @lever("switch")
 def _switch(on: bool) -> None:
     """The interpreter's thread switch interval 0.5 ms instead of 5 ms: the GUI thread waits less for the GIL."""

@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -64,27 +62,6 @@ FIRST_PAGE_LIMIT = 100
 
 #: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
 UNKNOWN_VERSION = "version unknown"
-
-#: How much lower than the GUI thread's the worker threads' CPU priority is (Linux ``nice``, per thread). When the
-#: cores are contended (the machine is busy, or a big list's pages arrive while the window paints), the window's
-#: thread gets the core first and the pages wait a little; when they are not, the workers run as fast as before.
-WORKER_NICE = 5
-
-
-def lower_priority() -> None:
-    """Make the calling thread yield the CPU to the GUI thread (a ``ThreadPoolExecutor`` initializer).
-
-    Linux schedules threads as tasks of their own, each with its nice value, so ``setpriority`` with the thread's
-    id changes only this thread. Elsewhere (macOS, Windows) the call would change the whole process: skipped.
-    """
-    if WORKER_NICE <= 0 or not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICE))
-    except OSError as exc:  # a sandbox that forbids it: the workers run at the GUI thread's priority
-        log.debug("worker priority unchanged: %s", exc)
-
 
 VERSION_INFO = RequestInfo(verb="get", resource="version")
 
@@ -183,8 +160,9 @@ class ApiBackend:
         ex = self._executors.get(context)
         if ex is None:
             ex = ThreadPoolExecutor(
+                # At the GUI thread's priority: at nice +5 a worker holding the GIL was put off by the busy
+                # machine's other processes, and the window waited for it (docs/performance.md, goal 3).
                 max_workers=max(1, self.options.workers), thread_name_prefix=f"kube9-{context[:20]}",
-                initializer=lower_priority,
             )
             self._executors[context] = ex
         return ex

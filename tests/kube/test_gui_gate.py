@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from kube9_desktop.kube import fetch, gui_gate
+from kube9_desktop.kube import gui_gate
 from kube9_desktop.kube.convert import rows_from_list
 from kube9_desktop.kube.gui_gate import GuiGate
 from kube9_desktop.kube.kinds import KINDS
@@ -101,19 +99,3 @@ def test_rows_are_converted_in_steps_with_a_checkpoint_between_them(gate: GuiGat
     t.join(10)
     assert out == [n]
     assert steps == 3
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
-def test_worker_threads_run_at_a_lower_priority_than_the_gui_thread() -> None:
-    seen: list[int] = []
-
-    def run() -> None:
-        fetch.lower_priority()
-        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-
-    main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(10)
-    assert seen == [min(19, main + fetch.WORKER_NICE)]
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main, "only the worker's own priority"
