@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -199,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kube9_desktop.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before Qt and our workers start threads
+    if args.print_tree:
+        from kube9_desktop import early
+
+        early.start(args)  # the data service and its connections while Qt is imported
 
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -438,6 +443,10 @@ async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubec
     from kube9_desktop.kube.service import KubeService
 
     backend = args.backend or settings.get("network/backend")
+    options = schema.kube_options(settings.values())
+    service = await _early_service(args, backend, settings.get("kubeconfig/extra_paths"), options)
+    if service is not None:
+        return service
     read = load_kubeconfig_async(kubeconfig, settings.get("kubeconfig/extra_paths"))
     if need_client and backend == "api":
         import importlib
@@ -445,8 +454,31 @@ async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubec
         cfg, _ = await asyncio.gather(read, asyncio.to_thread(importlib.import_module, "kube9_desktop.kube.fetch"))
     else:
         cfg = await read
-    return KubeService(cfg, schema.kube_options(settings.values()), backend=backend,
-                       kubeconfig_path=kubeconfig)
+    return KubeService(cfg, options, backend=backend, kubeconfig_path=kubeconfig)
+
+
+async def _early_service(args: argparse.Namespace, backend: str, extra_paths: list[str],
+                         options: Any) -> KubeService | None:
+    """The service :mod:`.early` started before Qt was imported, if it was built with exactly these settings and
+    did not fail; else ``None`` (one built with other settings is closed; a failure is met again by the run's
+    own service)."""
+    from kube9_desktop import early
+
+    started = early.take()
+    if started is None:
+        return None
+    try:
+        service = await asyncio.wrap_future(started.future)
+    except Exception:  # the kubeconfig cannot be read, ...: the usual path says so
+        log.debug("the early data service failed", exc_info=True)
+        return None
+    if not started.matches(backend, extra_paths, options):
+        await service.aclose()
+        return None
+    # The service froze what existed when it was created (tune_gc), before Qt was imported: Qt's modules and
+    # the application's objects are as permanent, so they are kept out of the collector's walks as well.
+    gc.freeze()
+    return service
 
 
 def watch_first_paint(window: Any, done: Callable[[float], None]) -> None:
