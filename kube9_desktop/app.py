@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -203,7 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print_tree:
         from kube9_desktop import early
 
-        early.start(args)  # the data service and its connections while Qt is imported
+        try:
+            early.prepare(args)  # the context's connections open while Qt is imported
+        except KeyboardInterrupt:  # Ctrl+C while the kubeconfig is read: nothing else was started
+            prepared = early.take()
+            if prepared is not None:
+                asyncio.run(prepared.aclose())
+            return 130
 
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -444,7 +449,7 @@ async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubec
 
     backend = args.backend or settings.get("network/backend")
     options = schema.kube_options(settings.values())
-    service = await _early_service(args, backend, settings.get("kubeconfig/extra_paths"), options)
+    service = await _early_service(kubeconfig, backend, settings.get("kubeconfig/extra_paths"), options)
     if service is not None:
         return service
     read = load_kubeconfig_async(kubeconfig, settings.get("kubeconfig/extra_paths"))
@@ -457,28 +462,23 @@ async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubec
     return KubeService(cfg, options, backend=backend, kubeconfig_path=kubeconfig)
 
 
-async def _early_service(args: argparse.Namespace, backend: str, extra_paths: list[str],
+async def _early_service(kubeconfig: str | None, backend: str, extra_paths: list[str],
                          options: Any) -> KubeService | None:
-    """The service :mod:`.early` started before Qt was imported, if it was built with exactly these settings and
-    did not fail; else ``None`` (one built with other settings is closed; a failure is met again by the run's
-    own service)."""
+    """A service on what :mod:`.early` prepared before Qt was imported (the kubeconfig read, the context's API
+    backend with its connections opening), if it was made with exactly these settings; else ``None`` (what was
+    prepared is closed, and the run builds its service as before)."""
     from kube9_desktop import early
 
-    started = early.take()
-    if started is None:
+    prepared = early.take()
+    if prepared is None:
         return None
-    try:
-        service = await asyncio.wrap_future(started.future)
-    except Exception:  # the kubeconfig cannot be read, ...: the usual path says so
-        log.debug("the early data service failed", exc_info=True)
+    if not prepared.matches(kubeconfig, backend, extra_paths, options):
+        await prepared.aclose()
         return None
-    if not started.matches(backend, extra_paths, options):
-        await service.aclose()
-        return None
-    # The service froze what existed when it was created (tune_gc), before Qt was imported: Qt's modules and
-    # the application's objects are as permanent, so they are kept out of the collector's walks as well.
-    gc.freeze()
-    return service
+    from kube9_desktop.kube.service import KubeService
+
+    return KubeService(prepared.kubeconfig, options, backend=backend, kubeconfig_path=kubeconfig,
+                       api_backend=prepared.api)
 
 
 def watch_first_paint(window: Any, done: Callable[[float], None]) -> None:

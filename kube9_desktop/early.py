@@ -1,96 +1,108 @@
-"""The data service of a ``--print-tree`` run, started before Qt is imported (:func:`start`, :func:`take`).
+"""``--print-tree``'s context prepared before Qt is imported (:func:`prepare`, :func:`take`).
 
 A ``--print-tree`` process spent its first ~250 ms importing PySide6 and qasync and creating the application, and
 only then read the kubeconfig, imported the API client (urllib3, ~50 ms of CPU) and opened the context's
-connections (six TLS handshakes, ~1.5 ms of CPU each on each side), right before the top level's first request.
-The handshakes' cryptography (in C, without the GIL) and the server's side of them can run while the interpreter
-imports Qt, so :func:`start` does all of it on a thread of its own as soon as the command line is parsed, and
-``--print-tree`` takes the prepared service (:func:`take`) when it gets there.
+connections (six TLS handshakes, ~1.2 ms of CPU each on our side and as much on the server's) right before the
+top level's first request, which then waited for them. :func:`prepare` reads the kubeconfig and imports the client
+first and starts opening the connections on the API backend's threads; the handshakes (their cryptography holds no
+GIL) and the server's side of them then run while the interpreter imports Qt, and the run's service takes that
+backend (:func:`take`, ``KubeService(api_backend=...)``).
+
+Done on the main thread, not beside Qt's import on another: two threads running Python only take turns on the GIL
+(the Python work is the same either way, and every turn costs), and the part that can run beside Qt's import is
+what the backend's threads start.
 
 Only when everything it needs is known without Qt: the settings are a headless run's defaults (no
 ``--settings-file``, whose values would need ``QSettings`` to read) and the kubeconfig is a file given or found
-from the environment (not ``--demo``, whose sim starts later). The run takes the service only if it was built with
-exactly the backend, options and kubeconfig files its own settings give (:meth:`EarlyService.matches`); otherwise
-it closes it and builds its own as before.
+from the environment (not ``--demo``, whose sim starts later). The run takes the prepared backend only if its own
+settings give the same backend, options and kubeconfig files (:meth:`Prepared.matches`); otherwise it closes it
+and builds everything as before.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
-from concurrent.futures import Future
+import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kube9_desktop.kube.service import KubeService
+    from kube9_desktop.kube.fetch import ApiBackend
+    from kube9_desktop.kube.kubeconfig import Kubeconfig
+
+log = logging.getLogger(__name__)
 
 
-class EarlyService:
-    """A data service being built on a thread of its own (:meth:`run`), and what it was built with.
+@dataclass
+class Prepared:
+    """A kubeconfig read and a context's API backend prepared before Qt was imported, and what they were made with.
 
     Attributes:
-        kubeconfig: The ``--kubeconfig`` path given (``None``: the environment's).
-        context: The ``--context`` given (``None``: the kubeconfig's current context).
-        backend: The ``--backend`` given (``None``: the settings' default).
-        built_with: The backend, extra kubeconfig files and options it was built with (set by :meth:`run`).
-        future: Resolves to the prepared service, or to the exception that stopped it.
+        kubeconfig_path: The ``--kubeconfig`` given (``None``: the environment's).
+        kubeconfig: The kubeconfig read.
+        backend: The backend the run will use.
+        extra_paths: The extra kubeconfig files read.
+        options: The data-layer options the API backend was made with.
+        api: The API backend, its context being prepared (``None`` for the kubectl backend).
     """
 
-    def __init__(self, kubeconfig: str | None, context: str | None, backend: str | None) -> None:
-        self.kubeconfig = kubeconfig
-        self.context = context
-        self.backend = backend
-        self.built_with: tuple[str, list[str], Any] | None = None
-        self.future: Future[KubeService] = Future()
+    kubeconfig_path: str | None
+    kubeconfig: Kubeconfig
+    backend: str
+    extra_paths: list[str]
+    options: Any
+    api: ApiBackend | None
 
-    def run(self) -> None:
-        """Read the kubeconfig, create the service and prepare its context (the thread's body)."""
-        try:
-            from kube9_desktop.config import schema
-            from kube9_desktop.kube.kubeconfig import collector_paused, load_kubeconfig
-            from kube9_desktop.kube.service import KubeService
+    def matches(self, kubeconfig_path: str | None, backend: str, extra_paths: list[str], options: Any) -> bool:
+        """Whether it was made with exactly these (the ones the run's own settings give)."""
+        return (self.kubeconfig_path, self.backend, self.extra_paths, self.options) == (
+            kubeconfig_path, backend, list(extra_paths), options)
 
-            values = schema.defaults()  # a headless run without --settings-file has nothing but the defaults
-            backend = self.backend or values["network/backend"]
-            extra = list(values["kubeconfig/extra_paths"])
-            options = schema.kube_options(values)
-            self.built_with = (backend, extra, options)
-            if backend == "api":
-                import kube9_desktop.kube.fetch  # noqa: F401  (the API client's modules: urllib3, ~50 ms of CPU)
-            with collector_paused():
-                cfg = load_kubeconfig(self.kubeconfig, extra)
-            service = KubeService(cfg, options, backend=backend, kubeconfig_path=self.kubeconfig)
-            service.prepare(self.context or cfg.current_context or "")
-        except BaseException as exc:  # whatever it is, the run builds its own service and meets it there
-            self.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        self.future.set_result(service)
-
-    def matches(self, backend: str, extra_paths: list[str], options: Any) -> bool:
-        """Whether it was built with exactly these (the ones the run's own settings give)."""
-        return self.built_with == (backend, list(extra_paths), options)
+    async def aclose(self) -> None:
+        """Close the API backend (its connections and threads), for a run that does not take it."""
+        if self.api is not None:
+            await self.api.aclose()
 
 
-_EARLY: EarlyService | None = None
+_PREPARED: Prepared | None = None
 
 
-def start(args: argparse.Namespace) -> EarlyService | None:
-    """Start building ``--print-tree``'s data service on a thread of its own if everything it needs is known
-    without Qt (see the module's docstring); returns it, or ``None``."""
-    global _EARLY
+def prepare(args: argparse.Namespace) -> Prepared | None:
+    """For ``--print-tree`` with settings known without Qt (see the module's docstring): read the kubeconfig and
+    start preparing the context's API backend (its client and connections, on threads of its own); returns what
+    was prepared, ``None`` if nothing was. Blocking (the kubeconfig's read and the client's import), so it is
+    called before Qt is imported. A failure is left for the run to meet again the usual way."""
+    global _PREPARED
     if not args.print_tree or args.run or args.screenshot or args.demo or args.settings_file:
         return None
-    early = EarlyService(args.kubeconfig, args.context, args.backend)
-    # A daemon: reading a kubeconfig on a hung file system must not keep the process from exiting.
-    threading.Thread(target=early.run, name="kube9-early", daemon=True).start()
-    _EARLY = early
-    return early
+    try:
+        from kube9_desktop.config import schema
+        from kube9_desktop.kube.kubeconfig import collector_paused, load_kubeconfig
+
+        values = schema.defaults()  # a headless run without --settings-file has nothing but the defaults
+        backend = args.backend or values["network/backend"]
+        extra = list(values["kubeconfig/extra_paths"])
+        options = schema.kube_options(values)
+        with collector_paused():
+            cfg = load_kubeconfig(args.kubeconfig, extra)
+        api = None
+        if backend == "api":
+            from kube9_desktop.kube.fetch import ApiBackend
+            from kube9_desktop.kube.kinds import TOP_LEVEL_REQUESTS
+
+            api = ApiBackend(cfg, options)
+            context = args.context or cfg.current_context or ""
+            if context in cfg.names():  # as KubeService.prepare: the load itself says what is wrong
+                api.prepare(context, connections=TOP_LEVEL_REQUESTS)
+    except Exception:  # whatever it is, the run reads the kubeconfig itself and says so
+        log.debug("preparing the context before Qt failed", exc_info=True)
+        return None
+    _PREPARED = Prepared(args.kubeconfig, cfg, backend, extra, options, api)
+    return _PREPARED
 
 
-def take() -> EarlyService | None:
-    """The service :func:`start` started, once (``None`` if none was)."""
-    global _EARLY
-    early, _EARLY = _EARLY, None
-    return early
+def take() -> Prepared | None:
+    """What :func:`prepare` prepared, once (``None`` if nothing was)."""
+    global _PREPARED
+    prepared, _PREPARED = _PREPARED, None
+    return prepared

@@ -1,8 +1,9 @@
-"""``--print-tree``'s data service started before Qt is imported (kube9_desktop/early.py), against the sim."""
+"""``--print-tree``'s context prepared before Qt is imported (kube9_desktop/early.py), against the sim."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,76 +34,82 @@ def _settings(tmp_path: Path, **values: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _nothing_left_behind() -> Any:
+def _nothing_left_behind(run: Any) -> Iterator[None]:
     yield
-    early.take()  # a test that failed half-way leaves no service for the next one
+    prepared = early.take()  # a test that failed half-way leaves nothing prepared for the next one
+    if prepared is not None:
+        run(prepared.aclose())
 
 
-def test_a_print_tree_run_prepares_its_context_on_a_thread_of_its_own(sim: Any, run: Any) -> None:
-    """The service is created and the top level's connections opened (six TLS handshakes with the sim) without a
-    request and without Qt's event loop; the run then takes it once."""
+def test_a_print_tree_run_opens_its_context_connections_before_qt(sim: Any, run: Any) -> None:
+    """The kubeconfig is read and the top level's connections opened (six TLS handshakes with the sim) without a
+    request and without an event loop; the run then takes them once."""
     args = build_parser().parse_args(["--kubeconfig", sim.kubeconfig, "--context", CONTEXT, "--print-tree",
                                       "--backend", "api"])
-    started = early.start(args)
-    assert started is not None
-    service = started.future.result(timeout=60)
+    prepared = early.prepare(args)
+    assert prepared is not None and prepared.api is not None
     try:
-        _until(lambda: service.stats(CONTEXT).open_connections == 6)
-        stats = service.stats(CONTEXT)
+        assert CONTEXT in prepared.kubeconfig.names()
+        _until(lambda: prepared.api is not None and prepared.api.stats(CONTEXT).open_connections == 6)
+        stats = prepared.api.stats(CONTEXT)
         assert (stats.connections, stats.requests) == (6, 0)
-        assert early.take() is started and early.take() is None
+        assert early.take() is prepared and early.take() is None
     finally:
-        run(service.aclose())
+        run(prepared.aclose())
 
 
 @pytest.mark.parametrize("extra", [["--settings-file", "s.ini"], ["--demo"], ["--run", "help"], []])
-def test_nothing_starts_early_unless_a_print_tree_needs_only_defaults(extra: list[str], sim: Any,
-                                                                      tmp_path: Path) -> None:
+def test_nothing_is_prepared_unless_a_print_tree_needs_only_defaults(extra: list[str], sim: Any,
+                                                                     tmp_path: Path) -> None:
     """Settings from a file need Qt to read, --demo's kubeconfig comes from a sim started later, and other modes
-    prepare no context: none of them starts a service early."""
+    open no context: none of them prepares anything."""
     argv = ["--kubeconfig", sim.kubeconfig, *[str(tmp_path / a) if a == "s.ini" else a for a in extra]]
     if "--run" not in extra:
         argv.append("--print-tree" if extra else "--version")
-    assert early.start(build_parser().parse_args(argv)) is None
+    assert early.prepare(build_parser().parse_args(argv)) is None
     assert early.take() is None
 
 
-def test_the_run_takes_the_early_service_only_if_its_settings_are_the_ones_it_was_built_with(
+def test_the_run_takes_what_was_prepared_only_if_its_settings_are_the_ones_it_was_made_with(
         sim: Any, run: Any, tmp_path: Path) -> None:
-    """Same settings: the run's service is the prepared one (its connections already open). Other settings (a
-    larger page size): a service of its own, and the early one is closed (no connection left open)."""
+    """Same settings: the run's service lists through the prepared backend (its connections already open: the top
+    level opens none). Other settings (a larger page size): a service of its own, and the prepared backend is closed
+    (no connection left open)."""
     args = build_parser().parse_args(["--kubeconfig", sim.kubeconfig, "--context", CONTEXT, "--print-tree"])
-    started = early.start(args)
-    assert started is not None
+    prepared = early.prepare(args)
+    assert prepared is not None and prepared.api is not None
     service = run(_make_service(args, _settings(tmp_path / "a"), sim.kubeconfig), 60)
     try:
-        assert service is started.future.result()
+        assert service.api_backend is prepared.api and service.kubeconfig is prepared.kubeconfig
+        _until(lambda: service.stats(CONTEXT).open_connections == 6)
+        assert run(service.version(CONTEXT), 60).startswith("v")
+        assert service.stats(CONTEXT).connections == 6  # the request took a prepared connection
     finally:
         run(service.aclose())
 
-    started = early.start(args)
-    assert started is not None
-    prepared = started.future.result(timeout=60)
-    _until(lambda: prepared.stats(CONTEXT).open_connections == 6)
+    prepared = early.prepare(args)
+    assert prepared is not None and prepared.api is not None
+    api = prepared.api
+    _until(lambda: api.stats(CONTEXT).open_connections == 6)
     service = run(_make_service(args, _settings(tmp_path / "b", **{"network/page_size": 777}), sim.kubeconfig),
                   60)
     try:
-        assert service is not prepared and service.options.page_size == 777
-        assert prepared.stats(CONTEXT).open_connections == 0
+        assert service.api_backend is not api and service.options.page_size == 777
+        assert api.stats(CONTEXT).open_connections == 0
     finally:
         run(service.aclose())
 
 
-def test_an_early_service_that_failed_is_built_again_by_the_run(sim: Any, run: Any, tmp_path: Path) -> None:
-    """Whatever stopped the early build, the run builds its service the usual way (and meets the problem there)."""
-    args = build_parser().parse_args(["--kubeconfig", sim.kubeconfig, "--context", CONTEXT, "--print-tree"])
-    failing = early.EarlyService(sim.kubeconfig, CONTEXT, "no-such-backend")
-    failing.run()
-    assert isinstance(failing.future.exception(), ValueError)
-    early._EARLY = failing
+def test_a_context_the_kubeconfig_lacks_opens_nothing_and_the_run_says_so_as_before(sim: Any, run: Any,
+                                                                                   tmp_path: Path) -> None:
+    """An unknown context: nothing is connected ahead, and the run's service is made on the kubeconfig read (the
+    print then reports the context as missing, as without this)."""
+    args = build_parser().parse_args(["--kubeconfig", sim.kubeconfig, "--context", "no-such", "--print-tree"])
+    prepared = early.prepare(args)
+    assert prepared is not None and prepared.api is not None
+    assert prepared.api.stats("no-such").connections == 0
     service = run(_make_service(args, _settings(tmp_path), sim.kubeconfig), 60)
     try:
-        assert service.backend_name == "api" and CONTEXT in service.kubeconfig.names()
-        assert early.take() is None
+        assert "no-such" not in service.kubeconfig.names() and CONTEXT in service.kubeconfig.names()
     finally:
         run(service.aclose())
