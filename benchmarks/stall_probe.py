@@ -267,6 +267,14 @@ def _gen1x2(on: bool) -> None:
     gc.set_threshold(t0, 2 if on else 5, t2)
 
 
+@lever("rows")
+def _rows(on: bool) -> None:
+    """The tree's rows painted a row per Python call (ui/row_paint.py) instead of Qt's cell by cell."""
+    from kube9_desktop.ui.row_paint import RowPainter
+
+    RowPainter.enabled = on
+
+
 def _set_show_rows(rows: int) -> None:
     """Rows a long list shows before the user scrolls on: the model's step and a new node's default window."""
     import inspect

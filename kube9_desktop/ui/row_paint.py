@@ -23,6 +23,7 @@ varying heights, another model or delegate. Caches are dropped when the font, st
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QSize, Qt
@@ -32,6 +33,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QIcon,
+    QImage,
     QPainter,
     QPalette,
     QPixmap,
@@ -67,7 +69,8 @@ _PE_ROW, _PE_ITEM = QStyle.PrimitiveElement.PE_PanelItemViewRow, QStyle.Primitiv
 _SE = QStyle.SubElement
 _PE_BRANCH = QStyle.PrimitiveElement.PE_IndicatorBranch
 #: The row's own tree flags QTreeView gives its rows (open, has children, has siblings below).
-_TREE_FLAGS = _S.State_Open | _S.State_Children | _S.State_Sibling
+_TREE_FLAGS = (_S.State_Open | _S.State_Children | _S.State_Sibling).value
+_ITEM, _SIBLING = _S.State_Item.value, _S.State_Sibling.value
 _CELL_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -123,15 +126,18 @@ class RowPainter:
         view: The view whose rows it paints.
     """
 
+    #: Whether rows are painted here (False: Qt paints every row, cell by cell; benchmarks compare the two). Set on
+    #: the class for every view, on an instance for one.
+    enabled = True
+
     def __init__(self, view: ClusterTreeView) -> None:
         self.view = view
-        #: Whether rows are painted here (False: Qt paints every row, cell by cell; benchmarks compare the two).
-        self.enabled = True
         self._frame: _Frame | None = None
         self._texts: dict[tuple[str, int, int], QStaticText] = {}
         self._pixmaps: dict[tuple[int, int], QPixmap] = {}
         self._layouts: dict[tuple[int, int, bool], _Layout] = {}
         self._fonts: dict[int, QFont] = {}
+        self._branch_pixmaps: dict[tuple[int, bool, int, int], QPixmap | None] = {}
         #: Rows painted here since the view was made (tests and benchmarks).
         self.rows = 0
 
@@ -141,6 +147,7 @@ class RowPainter:
         self._pixmaps.clear()
         self._layouts.clear()
         self._fonts.clear()
+        self._branch_pixmaps.clear()
 
     # ------------------------------------------------------------------ one paint
 
@@ -323,33 +330,69 @@ class RowPainter:
         if f.proxy is not None:
             self.view.drawBranches(painter, rect, index)
             return
-        opt, style, view, indent = f.opt, f.style, self.view, f.indent
-        extra = f.branch_flags
+        # Flags as ints: a Python enum operation costs about a microsecond, and there are ~6 levels a pod row.
+        indent = f.indent
+        extra = f.branch_flags.value
         if state & _SELECTED:
-            extra |= _SELECTED
+            extra |= _SELECTED.value
         if hovered:
-            extra |= _MOUSE_OVER
-        sibling = extra | _S.State_Sibling
-        x = rect.x() + rect.width() - indent
-        origin = painter.brushOrigin() if f.per_pixel else None
-        if origin is not None:  # Qt's: dotted lines stay in step while scrolling by pixels
+            extra |= _MOUSE_OVER.value
+        sibling = extra | _SIBLING
+        alt = bool(f.opt.features & _ALTERNATE)
+        x, y, h = rect.x() + rect.width() - indent, rect.y(), rect.height()
+        if f.per_pixel:  # Qt's: dotted lines stay in step while scrolling by pixels (drawn, not from the cache)
+            origin = painter.brushOrigin()
             painter.setBrushOrigin(QPoint(0, f.offset))
         if level >= 1 - f.outer:
-            opt.rect = QRect(x, rect.y(), indent, rect.height())
-            opt.state = _S.State_Item | extra | (state & _TREE_FLAGS)
-            style.drawPrimitive(_PE_BRANCH, opt, painter, view)
+            self._branch(painter, x, y, indent, h, _ITEM | extra | (state.value & _TREE_FLAGS), alt)
         current = node.parent
         for _ in range(level - (1 - f.outer)):
             x -= indent
             parent = current.parent if current is not None else None
-            opt.rect = QRect(x, rect.y(), indent, rect.height())
             more = current is not None and parent is not None \
                 and current.position() < min(len(parent.children), parent.shown) - 1
-            opt.state = sibling if more else extra
-            style.drawPrimitive(_PE_BRANCH, opt, painter, view)
+            self._branch(painter, x, y, indent, h, sibling if more else extra, alt)
             current = parent
-        if origin is not None:
+        if f.per_pixel:
             painter.setBrushOrigin(origin)
+
+    def _branch(self, painter: QPainter, x: int, y: int, w: int, h: int, state: int, alt: bool) -> None:
+        """One level's branch indicator: the style's drawing of it, kept as a pixmap per state and size (most levels
+        draw nothing in most styles, and are skipped)."""
+        f = self._frame
+        assert f is not None and f.opt is not None
+        if f.per_pixel:
+            f.opt.rect, f.opt.state = QRect(x, y, w, h), _S(state)
+            f.style.drawPrimitive(_PE_BRANCH, f.opt, painter, self.view)
+            return
+        key = (state, alt, w, h)
+        pixmap = self._branch_pixmaps.get(key, False)  # None: seen, nothing to draw
+        if pixmap is False:
+            if len(self._branch_pixmaps) > CACHE_LIMIT:
+                self._branch_pixmaps.clear()
+            pixmap = self._branch_pixmaps[key] = self._render_branch(_S(state), w, h)
+        if isinstance(pixmap, QPixmap):
+            painter.drawPixmap(x, y, pixmap)
+
+    def _render_branch(self, state: QStyle.StateFlag, w: int, h: int) -> QPixmap | None:
+        """The style's branch indicator for ``state`` in a ``w`` x ``h`` pixmap (``None``: it draws nothing)."""
+        f = self._frame
+        assert f is not None and f.opt is not None
+        opt, view = QStyleOptionViewItem(f.opt), self.view
+        dpr = view.devicePixelRatioF()
+        pixmap = QPixmap(QSize(math.ceil(w * dpr), math.ceil(h * dpr)))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        opt.rect, opt.state = QRect(0, 0, w, h), state
+        p = QPainter(pixmap)
+        try:
+            f.style.drawPrimitive(_PE_BRANCH, opt, p, view)
+        finally:
+            p.end()
+        image = pixmap.toImage().convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+        blank = QImage(image.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        blank.fill(0)
+        return None if image == blank else pixmap
 
     def _cell(self, painter: QPainter, x: int, y: int, w: int, h: int, text: str, icon: QIcon | None,
               colour: QColor | None, selected: bool, font_style: int, focus: bool) -> None:
