@@ -254,10 +254,22 @@ def _pour(on: bool) -> None:
 
 @lever("switch")
 def _switch(on: bool) -> None:
-    """The interpreter's thread switch interval 0.5 ms instead of 5 ms: the GUI thread waits less for the GIL."""
+    """The interpreter's thread switch interval 0.5 ms instead of the app's: the GUI thread waits less for the GIL."""
     import sys as _sys
 
-    _sys.setswitchinterval(0.0005 if on else 0.005)
+    from kube9_desktop.kube.gui_gate import SWITCH_INTERVAL_S
+
+    _sys.setswitchinterval(0.0005 if on else SWITCH_INTERVAL_S)
+
+
+@lever("switch1")
+def _switch1(on: bool) -> None:
+    """The app's thread switch interval (1 ms) instead of CPython's 5 ms (kube.gui_gate.hand_over_quickly)."""
+    import sys as _sys
+
+    from kube9_desktop.kube.gui_gate import SWITCH_INTERVAL_S
+
+    _sys.setswitchinterval(SWITCH_INTERVAL_S if on else 0.005)
 
 
 @lever("gen1x2")

@@ -192,12 +192,14 @@ class Qt:
         import qasync
         from PySide6.QtWidgets import QApplication
 
+        from kube9_desktop.kube.gui_gate import hand_over_quickly
         from kube9_desktop.memory import limit_malloc_arenas, stop_source_caching
         from kube9_desktop.ui.gc_driver import GcDriver
 
         limit_malloc_arenas()
         self.app = QApplication.instance() or QApplication([])
         stop_source_caching()
+        hand_over_quickly()
         self.collector = GcDriver(parent=self.app)
         self.loop = qasync.QEventLoop(self.app)
         asyncio.set_event_loop(self.loop)

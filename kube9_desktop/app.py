@@ -221,8 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("kube9-desktop")
     app.setOrganizationName("kube9")
     app.setApplicationVersion(__version__)
+    from kube9_desktop.kube.gui_gate import hand_over_quickly
     from kube9_desktop.ui.gc_driver import GcDriver
 
+    hand_over_quickly()  # the GUI thread waits less for the GIL a worker holds
     collector = GcDriver(parent=app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

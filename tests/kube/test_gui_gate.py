@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -99,3 +100,16 @@ def test_rows_are_converted_in_steps_with_a_checkpoint_between_them(gate: GuiGat
     t.join(10)
     assert out == [n]
     assert steps == 3
+
+
+def test_the_gui_thread_waits_a_short_switch_interval_for_the_gil() -> None:
+    """CPython makes a thread asking for the GIL wait 5 ms before the running one lets go: the GUI thread asks often
+    while a worker converts a page (kube.gui_gate.hand_over_quickly; the app and the bench call it at start)."""
+    was = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        gui_gate.hand_over_quickly()
+        assert sys.getswitchinterval() == pytest.approx(gui_gate.SWITCH_INTERVAL_S)
+        assert gui_gate.SWITCH_INTERVAL_S < 0.005
+    finally:
+        sys.setswitchinterval(was)
