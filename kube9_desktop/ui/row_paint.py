@@ -133,7 +133,11 @@ class RowPainter:
     def __init__(self, view: ClusterTreeView) -> None:
         self.view = view
         self._frame: _Frame | None = None
-        self._texts: dict[tuple[str, int, int], QStaticText] = {}
+        self._plain: dict[tuple[str, int], QStaticText] = {}  # (text, font style): the text whole
+        self._texts: dict[tuple[str, int, int], QStaticText] = {}  # (text, width, font style): elided
+        self._option = QTextOption()  # as Qt's delegate lays a cell's text out: one line, the view's direction
+        self._option.setTextDirection(Qt.LayoutDirection.LeftToRight)
+        self._option.setWrapMode(QTextOption.WrapMode.NoWrap)
         self._pixmaps: dict[tuple[int, int], QPixmap] = {}
         self._layouts: dict[tuple[int, int, bool], _Layout] = {}
         self._fonts: dict[int, QFont] = {}
@@ -143,6 +147,7 @@ class RowPainter:
 
     def forget(self) -> None:
         """Drop every cache (the font, style or palette changed)."""
+        self._plain.clear()
         self._texts.clear()
         self._pixmaps.clear()
         self._layouts.clear()
@@ -467,29 +472,40 @@ class RowPainter:
             font = QFont(self.view.font())
             if style == render.FONT_LINK:
                 font.setUnderline(True)
-            else:
+            elif style == render.FONT_ITALIC:
                 font.setItalic(True)
             self._fonts[style] = font
         return font
 
     def _text(self, text: str, width: int, font_style: int) -> QStaticText:
-        """``text`` elided to ``width`` as the view elides (the middle, for names), laid out once."""
-        key = (text, width, font_style)
-        static = self._texts.get(key)
+        """``text`` elided to ``width`` as the view elides (the middle, for names), laid out once.
+
+        A text that fits is laid out once for every width it fits (the column fitter changes widths); Qt elides a
+        line whose natural width exceeds the room, and a static text's width is that natural width, so the one
+        layout also says whether to elide (no separate measuring pass for the texts that fit: a cell's first paint
+        costs one layout, as Qt's does)."""
+        static = self._plain.get((text, font_style))
         if static is None:
+            if len(self._plain) > CACHE_LIMIT:
+                self._plain.clear()
+            static = self._plain[(text, font_style)] = self._static(text, font_style)
+        if static.size().width() <= width or "\n" in text:
+            return static
+        key = (text, width, font_style)
+        elided = self._texts.get(key)
+        if elided is None:
             if len(self._texts) > CACHE_LIMIT:
                 self._texts.clear()
-            font = self._font(font_style) if font_style != render.FONT_PLAIN else self.view.font()
-            metrics = QFontMetrics(font)
-            shown = text if "\n" in text else metrics.elidedText(text, self.view.textElideMode(), width)
-            static = QStaticText(shown)
-            static.setTextFormat(Qt.TextFormat.PlainText)
-            option = QTextOption()
-            option.setTextDirection(Qt.LayoutDirection.LeftToRight)
-            option.setWrapMode(QTextOption.WrapMode.NoWrap)
-            static.setTextOption(option)
-            static.prepare(font=font)
-            self._texts[key] = static
+            metrics = QFontMetrics(self._font(font_style))
+            elided = self._texts[key] = self._static(metrics.elidedText(text, self.view.textElideMode(), width),
+                                                     font_style)
+        return elided
+
+    def _static(self, text: str, font_style: int) -> QStaticText:
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.setTextOption(self._option)
+        static.prepare(font=self._font(font_style))
         return static
 
     def _pixmap(self, icon: QIcon, size: QSize, selected: bool) -> QPixmap:
