@@ -44,7 +44,7 @@ class GuiGate:
         self._depth = 0  # nested holds (a layout inside a paint): only the outermost reopens
         #: Off: :meth:`held` does nothing (the bench's A/B switch; also a way out if a platform misbehaves).
         self.enabled = True
-        self._lane = threading.Lock()
+        self._lane = threading.RLock()  # a worker in the lane may parse a nested document (get_json) itself
         #: Off: :meth:`lane` lets every worker in at once (the bench's A/B switch).
         self.one_lane = True
 
