@@ -47,6 +47,7 @@ from kube9_desktop.kube.kinds import KINDS, Kind, kind_from_crd
 from kube9_desktop.kube.kubeconfig import Kubeconfig
 from kube9_desktop.kube.list_request import list_info, list_query
 from kube9_desktop.kube.names import segment
+from kube9_desktop.kube.pool import expect_requests
 from kube9_desktop.kube.rows import ListRef, Page, Row, WatchEvent
 from kube9_desktop.kube.watches import WatchStreams
 
@@ -64,6 +65,10 @@ FIRST_PAGE_LIMIT = 100
 UNKNOWN_VERSION = "version unknown"
 
 VERSION_INFO = RequestInfo(verb="get", resource="version")
+
+#: A prepared context's first requests are expected within this many seconds (what ``prepare`` starts ahead
+#: waits for them that long).
+PREPARED_WITHIN_S = 5.0
 
 
 def start_workers(executor: ThreadPoolExecutor) -> None:
@@ -234,6 +239,7 @@ class ApiBackend:
                 self.client(context)
             except KubeError as err:
                 log.debug("preparing %s failed: %s", context, err.one_line())
+            expect_requests(PREPARED_WITHIN_S)  # the deadlines' thread, not started by the first request then
             start_workers(executor)
 
         with self._lock:

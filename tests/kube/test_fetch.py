@@ -377,3 +377,33 @@ def test_a_parsed_get_waits_for_the_lane_too(kubeconfig: Kubeconfig, make_servic
     assert done.wait(30)
     t.join(10)
     assert got[0]["kind"] == "NamespaceList" and got[0]["items"]
+
+
+async def test_prepare_starts_the_deadlines_thread_before_the_first_request(kubeconfig: Kubeconfig,
+                                                                             make_service: Make) -> None:
+    """The thread enforcing request deadlines was started by a context's first request, and a thread's start waits
+    for the thread: on the cold top level's path. ``prepare`` starts it, it stays while the first requests are
+    expected (longer than an idle thread's linger), and the top level's requests start none."""
+    from kube9_desktop.kube import pool
+
+    watchdog = pool._WATCHDOG
+    with watchdog._cond:  # a thread another test left lingering ends now (nothing is in flight)
+        watchdog._linger_until = 0.0
+        watchdog._cond.notify_all()
+    deadline = time.monotonic() + 30
+    while watchdog._thread is not None:
+        assert time.monotonic() < deadline, "the deadlines' thread did not end while idle"
+        await asyncio.sleep(0.02)
+    svc = make_service(kubeconfig)
+    svc.prepare(ADMIN)
+    backend = svc.backend
+    assert isinstance(backend, ApiBackend)
+    await _prepared(backend, ADMIN)
+    thread = watchdog._thread
+    assert thread is not None and thread.is_alive() and svc.stats(ADMIN).requests == 0
+    await asyncio.sleep(pool._Watchdog.IDLE + 0.2)
+    assert watchdog._thread is thread and thread.is_alive()
+    version, *lists = await asyncio.wait_for(asyncio.gather(
+        svc.version(ADMIN), *(svc.list_all(ListRef(ADMIN, k)) for k in TOP_LEVEL_KINDS)), 30)
+    assert version.startswith("v1.") and all(lists)
+    assert watchdog._thread is thread and svc.stats(ADMIN).requests == len(TOP_LEVEL_KINDS) + 1
