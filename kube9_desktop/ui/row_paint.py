@@ -61,10 +61,12 @@ if TYPE_CHECKING:
 CACHE_LIMIT = 4000
 
 _S = QStyle.StateFlag
-_SELECTED, _MOUSE_OVER, _HAS_FOCUS = _S.State_Selected, _S.State_MouseOver, _S.State_HasFocus
+_SELECTED, _HAS_FOCUS = _S.State_Selected, _S.State_HasFocus
 _F = QStyleOptionViewItem.ViewItemFeature
 _ALTERNATE, _HAS_DISPLAY, _HAS_DECORATION = _F.Alternate, _F.HasDisplay, _F.HasDecoration
 _NO_FEATURES = _F.None_
+#: What QTreeView gives the branch area's background call (the style sheet then draws the item's hover there).
+_BRANCH_FEATURES = _F.HasDecoration | _F.IsDecoratedRootColumn | _F.IsDecorationForRootColumn
 _PE_ROW, _PE_ITEM = QStyle.PrimitiveElement.PE_PanelItemViewRow, QStyle.PrimitiveElement.PE_PanelItemViewItem
 _SE = QStyle.SubElement
 _PE_BRANCH = QStyle.PrimitiveElement.PE_IndicatorBranch
@@ -97,7 +99,8 @@ class _Frame:
     proxy: TreeProxy | None
     #: (logical column, x in the viewport, width) of the columns the paint crosses, left to right.
     columns: list[tuple[int, int, int]]
-    tree_x: int | None  # the Name column's x (the tree's branches are drawn in it)
+    tree_x: int | None  # the Name column's x (the tree's branches are drawn in it), if the paint crosses it
+    tree_width: int
     span_end: int  # the right end of the last column (a spanned row reaches it)
     hover_y: int | None  # the mouse's y in the viewport while it hovers it
     current: tuple[int, int, int] | None  # the current index's row, internalId and column
@@ -142,6 +145,7 @@ class RowPainter:
         self._layouts: dict[tuple[int, int, bool], _Layout] = {}
         self._fonts: dict[int, QFont] = {}
         self._branch_pixmaps: dict[tuple[int, bool, int, int], QPixmap | None] = {}
+        self._dpr = 1.0
         #: Rows painted here since the view was made (tests and benchmarks).
         self.rows = 0
 
@@ -171,10 +175,16 @@ class RowPainter:
             f.model, f.proxy = cast(ClusterTreeModel, model.sourceModel()), model
         else:
             return
+        dpr = view.devicePixelRatioF()
+        if dpr != self._dpr:  # another screen: pixmaps are made for its pixel ratio
+            self._dpr = dpr
+            self._pixmaps.clear()
+            self._branch_pixmaps.clear()
         header = view.header()
         left, right = area.left(), area.right()
         f.columns = []
         f.tree_x = None
+        leading: int | None = None  # the first column shown
         end = 0
         for visual in range(header.count()):
             col = header.logicalIndex(visual)
@@ -182,10 +192,14 @@ class RowPainter:
                 continue
             x, w = header.sectionViewportPosition(col), header.sectionSize(col)
             end = max(end, x + w)
+            if leading is None:
+                leading = col
             if col == render.COL_NAME:
-                f.tree_x = x
+                f.tree_x, f.tree_width = x, w
             if w > 0 and x <= right and x + w > left:
                 f.columns.append((col, x, w))
+        if leading != render.COL_NAME:
+            return  # columns moved before Name: the branch area is not at the row's left (Qt's paint handles it)
         f.span_end = end
         viewport = view.viewport()
         f.hover_y = None
@@ -247,28 +261,39 @@ class RowPainter:
         row = index.row()
         key = (row, index.internalId())
         selected = key in f.selected if f.sel is None else f.sel.isSelected(index)
-        hovered = f.hover_y is not None and y <= f.hover_y < y + h
+        if f.hover_y is not None and y <= f.hover_y < y + h:
+            # The row under the mouse: Qt's own paint. The style sheet's hover background reaches into the branch
+            # area through calls that are not the documented ones (PE_PanelItemViewRow with State_MouseOver draws no
+            # hover here); one row of Qt's painting keeps its look exactly.
+            return False
         spanned = node.type in MESSAGE_ROWS and view.isFirstColumnSpanned(row, index.parent())
 
-        # The background: alternating colours, selection and hover across the whole row, branches included.
+        # The background as QTreeView.drawRow asks the style for it, one call per part of the row instead of per
+        # cell: the branch area with the row's whole state (selection and hover reach into it), the cells' row
+        # background (alternating colours) without the selection, then the cells' selection.
         state = option.state
-        if selected:
-            state |= _SELECTED
-        if hovered:
-            state |= _MOUSE_OVER
-        opt.state = state
-        opt.features = _ALTERNATE if ((y + f.offset) // h) & 1 else _NO_FEATURES
         columns = f.columns
         if not columns:
             return True
-        row_left = columns[0][1]
-        opt.rect = QRect(row_left, y, f.span_end - row_left, h)
-        f.style.drawPrimitive(_PE_ROW, opt, painter, view)
+        features = _ALTERNATE if ((y + f.offset) // h) & 1 else _NO_FEATURES
         level = node.depth() + f.outer
         indent = f.indent * level
-        if selected or hovered:
-            cells_left = row_left + indent if f.tree_x == row_left else row_left
-            opt.rect = QRect(cells_left, y, f.span_end - cells_left, h)
+        row_left = cells_left = columns[0][1]
+        if f.tree_x == row_left:
+            if indent:
+                opt.rect = QRect(row_left, y, min(indent, f.tree_width), h)
+                opt.state = state | _SELECTED if selected else state
+                opt.features = features | _BRANCH_FEATURES
+                f.style.drawPrimitive(_PE_ROW, opt, painter, view)
+            cells_left += indent
+        opt.rect = QRect(cells_left, y, f.span_end - cells_left, h)
+        opt.state = state
+        opt.features = features
+        f.style.drawPrimitive(_PE_ROW, opt, painter, view)
+        if selected:
+            state |= _SELECTED
+        if selected:
+            opt.state = state
             f.style.drawPrimitive(_PE_ITEM, opt, painter, view)
 
         font_style = render.font_style(node)
@@ -288,10 +313,10 @@ class RowPainter:
                     if indent > w:
                         painter.save()
                         painter.setClipRect(QRect(x, y, w, h))
-                        self._branches(painter, branches, index, node, level - f.outer, state, hovered)
+                        self._branches(painter, branches, index, node, level - f.outer, state)
                         painter.restore()
                     else:
-                        self._branches(painter, branches, index, node, level - f.outer, state, hovered)
+                        self._branches(painter, branches, index, node, level - f.outer, state)
                 x, w = x + indent, w - indent
                 if w <= 0:
                     continue
@@ -324,7 +349,7 @@ class RowPainter:
         f.selected_pen = palette.color(group, QPalette.ColorRole.HighlightedText)
 
     def _branches(self, painter: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex, node: TreeNode,
-                  level: int, state: QStyle.StateFlag, hovered: bool) -> None:
+                  level: int, state: QStyle.StateFlag) -> None:
         """The branch indicators (expand arrows; lines where the style draws them) left of the Name cell, as Qt's
         ``QTreeView.drawBranches`` draws them: one ``PE_IndicatorBranch`` a level, the innermost with the row's own
         open/children/sibling flags, each outer one saying whether that ancestor has siblings below it. Qt's own
@@ -340,8 +365,6 @@ class RowPainter:
         extra = f.branch_flags.value
         if state & _SELECTED:
             extra |= _SELECTED.value
-        if hovered:
-            extra |= _MOUSE_OVER.value
         sibling = extra | _SIBLING
         alt = bool(f.opt.features & _ALTERNATE)
         x, y, h = rect.x() + rect.width() - indent, rect.y(), rect.height()
