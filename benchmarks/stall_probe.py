@@ -252,6 +252,32 @@ def _pour(on: bool) -> None:
     gc_driver.POURING_AT = 6_000 if on else 1 << 40
 
 
+_make_service = tree_load.make_service
+
+
+@lever("workers2")
+def _workers2(on: bool) -> None:
+    """Two worker threads a context instead of eight (KubeOptions.workers): fewer threads asking for the GIL."""
+    def two(sim: SimProcess, backend: str, **options: Any) -> Any:
+        return _make_service(sim, backend, **{"workers": 2, **options})
+
+    tree_load.make_service = two if on else _make_service
+
+
+_expect_lists: Any = None
+
+
+@lever("together")
+def _together(on: bool) -> None:
+    """A namespace's count lists' first requests sent together by one thread (KubeService.expect_lists)."""
+    global _expect_lists
+    from kube9_desktop.kube.service import KubeService
+
+    if _expect_lists is None:
+        _expect_lists = KubeService.expect_lists
+    KubeService.expect_lists = _expect_lists if on else (lambda self, context, count: None)  # type: ignore
+
+
 @lever("switch")
 def _switch(on: bool) -> None:
     """The interpreter's thread switch interval 0.5 ms instead of the app's: the GUI thread waits less for the GIL."""

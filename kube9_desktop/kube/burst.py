@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -25,7 +26,8 @@ class BurstOwner(Protocol):
 
 
 class Burst:
-    """The first requests of a context prepared for its top level (:meth:`.ApiBackend.prepare`), sent together.
+    """The first requests of a context prepared for its top level (:meth:`.ApiBackend.prepare`), or of the lists a
+    namespace counts (:meth:`.ApiBackend.send_together`), sent together.
 
     The top level asks for the server version and its lists at once; each went to a worker thread of its own, and
     six threads waking up, each waiting for the GIL to send, read and parse a small answer (with the GUI thread
@@ -36,14 +38,20 @@ class Burst:
     :data:`BURST_WAIT_S` passed since the first), then closes: later requests take the usual way.
     """
 
-    def __init__(self, backend: BurstOwner, context: str, expect: int) -> None:
+    def __init__(self, backend: BurstOwner, context: str, expect: int, unused_for: float | None = None) -> None:
         self.backend = backend
         self.context = context
         self.expect = expect
+        #: ``time.monotonic()`` after which the burst, still without a request, is of no use (``None``: never).
+        self.unused_after = None if unused_for is None else time.monotonic() + unused_for
         self.items: list[tuple[str, list[tuple[str, Any]], str, RequestInfo | None,
                                Callable[[ContextClient, Response], Any], asyncio.Future[Any]]] = []
         self.sent = False
         self.timer: asyncio.TimerHandle | None = None
+
+    def unused(self) -> bool:
+        """Whether the burst got no request in the time it was given (see ``unused_for``)."""
+        return not self.items and self.unused_after is not None and time.monotonic() > self.unused_after
 
     def add(self, loop: asyncio.AbstractEventLoop, path: str, query: list[tuple[str, Any]], accept: str,
             info: RequestInfo | None, finish: Callable[[ContextClient, Response], T]) -> asyncio.Future[T]:
@@ -63,9 +71,7 @@ class Burst:
         self.sent = True
         if self.timer is not None:
             self.timer.cancel()
-        # Not a list worker: those run at a lower CPU priority (they step aside for the window), and the one
-        # thread doing the whole top level's work got a third of a core's share on a busy machine (print-tree
-        # load_ms median 17.9 ms with six lowered workers, 24.9 ms with one, 16.2 ms on this thread; load 3-3.5).
+        # A thread of its own, not a list worker: the workers may all be busy with the previous load's pages.
         # Not a daemon: a daemon thread still running while the interpreter finalizes (a print that ends while its
         # burst reads) posted to a loop whose Qt objects were being destroyed, and the process crashed (SIGSEGV at
         # exit, 1 in ~40 runs of --print-tree against a context that is down). The interpreter waits for this

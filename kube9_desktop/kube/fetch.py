@@ -64,6 +64,9 @@ FIRST_PAGE_LIMIT = 100
 #: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
 UNKNOWN_VERSION = "version unknown"
 
+#: How long a burst opened by :meth:`ApiBackend.send_together` waits for its first request before it is dropped.
+UNUSED_BURST_S = 0.05
+
 VERSION_INFO = RequestInfo(verb="get", resource="version")
 
 #: A prepared context's first requests are expected within this many seconds (what ``prepare`` starts ahead
@@ -252,9 +255,33 @@ class ApiBackend:
             executor = self._executor_locked(context)
             self._preparing[context] = executor.submit(build)
 
+    def send_together(self, context: str, expect: int) -> None:
+        """The next ``expect`` list requests of ``context`` that start a list go out together from one thread (a
+        :class:`.Burst`, as the top level's do), unless a burst is already open.
+
+        Opening a namespace lists its ~28 kinds for their counts: on eight worker threads that was eight threads
+        waking, each sending, reading and parsing a small answer, all asking for the GIL beside the GUI thread. The
+        server still gets them all at once (as many at a time as the context has workers).
+        """
+        if expect < 2:
+            return
+        with self._lock:
+            if self._burst_locked(context) is None:
+                self._bursts[context] = Burst(self, context, expect, unused_for=UNUSED_BURST_S)
+
     def _burst(self, context: str) -> Burst | None:
-        """The context's open burst (its first requests after :meth:`prepare`), if any."""
-        return self._bursts.get(context)
+        """The context's open burst (its first requests after :meth:`prepare`, or :meth:`send_together`'s)."""
+        with self._lock:
+            return self._burst_locked(context)
+
+    def _burst_locked(self, context: str) -> Burst | None:
+        burst = self._bursts.get(context)
+        if burst is not None and burst.unused():
+            # Expected lists that never came (answered by the cache, or already in flight): later requests, a
+            # user's click away, must not wait in it.
+            del self._bursts[context]
+            return None
+        return burst
 
     def _end_burst(self, burst: Burst, thread: threading.Thread) -> None:
         """``burst`` takes no more requests; ``thread`` sends them (kept until the context is dropped)."""

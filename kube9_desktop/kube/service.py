@@ -566,6 +566,12 @@ class KubeService:
         if context in self.kubeconfig.names() and self.backend_name == "api":
             self.api_backend.prepare(context, connections=TOP_LEVEL_REQUESTS)
 
+    def expect_lists(self, context: str, count: int) -> None:
+        """``count`` lists of ``context`` are about to be fetched at once (a namespace's counts): the API backend
+        sends their first requests together (:meth:`.ApiBackend.send_together`)."""
+        if self.backend_name == "api" and count > 1:
+            self.api_backend.send_together(context, count)
+
     def warm(self, context: str) -> None:
         """Prefetch the context's top level: nodes, namespaces and the cluster-scoped kinds."""
         self.prefetch(ListRef(context=context, kind=k) for k in TOP_LEVEL_KINDS)

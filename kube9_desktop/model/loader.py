@@ -351,9 +351,12 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
         Never-cached lists (Events) are left for when they are opened: a count fetched now would be stale at once
         and cost a full list on every visit.
         """
-        for n in nodes:
-            if n.type is NodeType.LIST and n.state is LoadState.UNLOADED and not child_tables.opened_only(n):
-                self.start_load(n, user=user, demand=False)
+        lists = [n for n in nodes
+                 if n.type is NodeType.LIST and n.state is LoadState.UNLOADED and not child_tables.opened_only(n)]
+        if self._service is not None and len(lists) > 1:
+            self._service.expect_lists(lists[0].context, len(lists))
+        for n in lists:
+            self.start_load(n, user=user, demand=False)
 
     def _open_folder(self, node: TreeNode, *, user: bool) -> None:
         """An object that opens as a folder (a namespace) shows its child nodes at once and counts its lists.
@@ -404,9 +407,9 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
     def _fill_folder(self, node: TreeNode, groups: list[TreeNode], *, user: bool) -> None:
         self.replace_children(node, groups)
         node.mark_loaded()
-        for g in groups:
-            # Lists in open sub-folders too (Custom resources → API group → kinds): counted like the others.
-            self._load_lists(g.walk() if g.state is LoadState.LOADED else [g], user=user)
+        # Lists in open sub-folders too (Custom resources → API group → kinds): counted like the others, and all in
+        # one call, so their first requests go out together (KubeService.expect_lists).
+        self._load_lists([n for g in groups for n in (g.walk() if g.state is LoadState.LOADED else [g])], user=user)
 
     async def _open_discovered(self, node: TreeNode, gen: int, user: bool,
                                build: child_tables.FolderBuilder) -> None:

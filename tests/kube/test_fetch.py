@@ -407,3 +407,37 @@ async def test_prepare_starts_the_deadlines_thread_before_the_first_request(kube
         svc.version(ADMIN), *(svc.list_all(ListRef(ADMIN, k)) for k in TOP_LEVEL_KINDS)), 30)
     assert version.startswith("v1.") and all(lists)
     assert watchdog._thread is thread and svc.stats(ADMIN).requests == len(TOP_LEVEL_KINDS) + 1
+
+
+async def test_lists_expected_together_go_out_together_from_one_thread(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                                      make_service: Make) -> None:
+    """Opening a namespace lists its ~28 kinds for their counts: their first requests go out together from one
+    thread (KubeService.expect_lists), not from eight workers each asking for the GIL beside the window."""
+    svc = make_service(kubeconfig, KubeOptions())
+    kinds = ("pods", "services", "configmaps", "secrets")
+    svc.expect_lists(ADMIN, len(kinds))
+    rows = await asyncio.gather(*(svc.list_all(ListRef(ADMIN, k, namespace="default"), demand=False)
+                                  for k in kinds))
+    sent_by = svc.api_backend._burst_threads.get(ADMIN)
+    assert sent_by is not None and sent_by.name.startswith("kube9-burst-"), "the first pages went out together"
+    assert svc.api_backend._burst(ADMIN) is None, "the burst closed once it had them all"
+    for kind, got in zip(kinds, rows, strict=True):
+        path = KINDS[kind].list_path("default")
+        assert sorted(r.name for r in got) == sorted(i["metadata"]["name"] for i in sim.request("GET", path)["items"])
+
+
+async def test_an_expected_burst_that_gets_no_request_does_not_hold_later_ones(kubeconfig: Kubeconfig,
+                                                                              make_service: Make) -> None:
+    """Lists expected together that were answered by the cache (or were in flight) never reach the burst: a request
+    made later, a user's click away, takes the usual way at once instead of waiting in it."""
+    from kube9_desktop.kube import fetch
+
+    svc = make_service(kubeconfig, KubeOptions())
+    svc.expect_lists(ADMIN, 5)
+    await asyncio.sleep(fetch.UNUSED_BURST_S * 2)
+    t0 = time.monotonic()
+    rows = await svc.list_all(ListRef(ADMIN, "services", namespace="default"))
+    assert rows
+    assert ADMIN not in svc.api_backend._burst_threads, "sent by a worker, not by the stale burst"
+    assert svc.api_backend._burst(ADMIN) is None
+    assert time.monotonic() - t0 < 10
