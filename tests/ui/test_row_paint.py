@@ -174,6 +174,7 @@ def test_usage_figures_and_a_long_lists_count_read_whole(open_in_window: Any, wi
     tree, header = window.tree, window.tree.header()
     qtbot.waitUntil(lambda: window.model.usage is not None and not header.isSectionHidden(render.COL_CPU),
                     timeout=30000)
+    window.usage.timer.stop()  # no new figures (wider, maybe) between the fit and the check
     tree.viewport().update()
     qtbot.waitUntil(lambda: window.column_fit.fits > 0 and not window.column_fit.pending, timeout=5000)
     fits = window.column_fit.fits
