@@ -270,7 +270,7 @@ class TreeLoader(KeepCurrent, PinnedRows, ListPages):
 
     async def wait_for(self, root: TreeNode) -> None:
         """Wait until no node under ``root`` is loading."""
-        while any(n.state is LoadState.LOADING for n in root.walk()):
+        while any(n.state is LoadState.LOADING for n in root.branches()):
             others = {t for t in self._tasks if t is not asyncio.current_task()}
             if not others:
                 break

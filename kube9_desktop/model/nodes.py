@@ -229,6 +229,25 @@ class TreeNode:
             stack.extend(reversed(n.children))
         return out
 
+    def branches(self) -> list[TreeNode]:
+        """This node and its descendants less the plain object rows (no children, never loaded: a list's 10,000
+        pods), depth first: what a look for lists, folders, messages or loads needs.
+
+        A whole :meth:`walk` of a 10,000-pod tree is ~5 ms of the GUI thread, and the window made one several
+        times per loop turn while a big namespace loaded (the usage panel's open lists, the loader's wait for a
+        tree's loads): each of those turns was a stall.
+        """
+        out: list[TreeNode] = []
+        stack = [self]
+        obj, unloaded = NodeType.OBJECT, LoadState.UNLOADED
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            if n.children:
+                stack.extend([c for c in reversed(n.children)
+                              if c.children or c.type is not obj or c.state is not unloaded])
+        return out
+
     def mark_loaded(self) -> None:
         """Record a successful load."""
         self.state = LoadState.LOADED

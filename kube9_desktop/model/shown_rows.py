@@ -134,7 +134,7 @@ class ShownRowsModel(QAbstractItemModel):
         """Show every waiting row of every loaded tree (the filter searches what views see); returns the count."""
         added = 0
         for root in list(self._contexts.values()):
-            for node in root.walk():
+            for node in root.branches():
                 if node.hidden_rows:
                     added += self.show_more(node, node.hidden_rows)
         return added

@@ -42,7 +42,7 @@ class LoadTimes:
     def check(self) -> None:
         """End the measurements whose trees finished loading."""
         for ctx, (root, started) in list(self._pending.items()):
-            if any(n.state is LoadState.LOADING for n in root.walk()):
+            if any(n.state is LoadState.LOADING for n in root.branches()):
                 continue
             del self._pending[ctx]
             self._done[ctx] = ((time.monotonic() - started) * 1000.0, root.state is LoadState.FAILED)

@@ -176,7 +176,7 @@ class UsagePanel(QObject):
         root = self.window.model.context_node()
         if root is None:
             return []
-        return [n for n in root.walk() if n.type is NodeType.LIST and n.expanded and n.kind is not None
+        return [n for n in root.branches() if n.type is NodeType.LIST and n.expanded and n.kind is not None
                 and n.kind.key in _USAGE_KINDS]
 
     def refresh(self) -> None:

@@ -56,7 +56,7 @@ class WindowRows:
         root = self.model.context_node()
         if root is None:
             return
-        for n in root.walk():
+        for n in root.branches():
             if n.type in MESSAGE_ROWS:
                 idx = self._view_index(self.model.index_of(n))
                 if idx.isValid():
@@ -79,7 +79,7 @@ class WindowRows:
         root = self.model.context_node()
         if root is None or (self.proxy.filtering and self.tree.model() is self.proxy):
             return out  # what the filter expanded is not the user's
-        for n in root.walk():
+        for n in root.branches():
             if n.children and self.tree.isExpanded(self._view_index(self.model.index_of(n))):
                 out.add(n.path())
         return out
@@ -88,7 +88,7 @@ class WindowRows:
         root = self.model.context_node()
         if root is None:
             return
-        for n in root.walk():
+        for n in root.branches():
             if n.path() in paths and n.children:
                 self.tree.expand(self._view_index(self.model.index_of(n)))
 
