@@ -228,6 +228,14 @@ def _fitbusy(on: bool) -> None:
     column_fit.FIT_BUSY_DELAY_MS = 1000 if on else column_fit.FIT_DELAY_MS
 
 
+@lever("fit")
+def _fit(on: bool) -> None:
+    """The column fitter's widths from the row painter's cached texts, not Qt's sizeHintForColumn (ui/row_widths)."""
+    from kube9_desktop.ui.row_widths import RowWidths
+
+    RowWidths.enabled = on
+
+
 @lever("gate")
 def _gate(on: bool) -> None:
     """Worker threads step aside while the window paints and lays out (kube.gui_gate)."""

@@ -112,13 +112,11 @@ class ColumnFitter(QObject):
         :func:`name_width`."""
         self.fits += 1
         header = self.tree.header()
-        wanted: dict[int, int] = {}
-        for col in self.fitted:
-            if col >= header.count() or header.isSectionHidden(col):
-                continue
-            wanted[col] = max(self.tree.sizeHintForColumn(col), header.sectionSizeHint(col))
+        shown = tuple(col for col in self.fitted if col < header.count() and not header.isSectionHidden(col))
+        hints = self.widths(shown)
+        wanted = {col: max(hints[col], header.sectionSizeHint(col)) for col in shown}
         viewport = self.tree.viewport().width()
-        name_wanted = self.tree.sizeHintForColumn(self.stretch)
+        name_wanted = hints[self.stretch]
         name = name_width(name_wanted, viewport)
         if sum(wanted.values()) > viewport - name:  # Name gives up to name_floor() before figures are elided
             name = max(name_floor(name_wanted, viewport), viewport - sum(wanted.values()))
@@ -140,6 +138,16 @@ class ColumnFitter(QObject):
             header.resizeSection(self.stretch, name)
             resized = True
         self.resizes += resized
+
+    def widths(self, columns: tuple[int, ...]) -> dict[int, int]:
+        """``sizeHintForColumn`` of ``columns`` and of Name: from the row painter's texts when it paints the rows
+        (Qt's asks the delegate for every cell, a call into Python each; see :mod:`~kube9_desktop.ui.row_widths`),
+        else Qt's."""
+        painter = getattr(self.tree, "row_painter", None)
+        fast = painter.widths.measure((self.stretch, *columns)) if painter is not None else None
+        if fast is not None:
+            return fast
+        return {col: self.tree.sizeHintForColumn(col) for col in (self.stretch, *columns)}
 
     def stop(self) -> None:
         """No more fitting (the window is closing)."""

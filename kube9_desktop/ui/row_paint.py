@@ -53,6 +53,7 @@ from kube9_desktop.model.nodes import TreeNode
 from kube9_desktop.model.proxy import TreeProxy
 from kube9_desktop.model.tree_model import ClusterTreeModel
 from kube9_desktop.ui.menus import MESSAGE_ROWS
+from kube9_desktop.ui.row_widths import RowWidths
 
 if TYPE_CHECKING:
     from kube9_desktop.ui.tree_view import ClusterTreeView
@@ -148,6 +149,8 @@ class RowPainter:
         self._dpr = 1.0
         #: Rows painted here since the view was made (tests and benchmarks).
         self.rows = 0
+        #: The column fitter's widths from the same texts (:mod:`~kube9_desktop.ui.row_widths`).
+        self.widths = RowWidths(view, self)
 
     def forget(self) -> None:
         """Drop every cache (the font, style or palette changed)."""
@@ -157,6 +160,7 @@ class RowPainter:
         self._layouts.clear()
         self._fonts.clear()
         self._branch_pixmaps.clear()
+        self.widths.forget()
 
     # ------------------------------------------------------------------ one paint
 
@@ -248,6 +252,11 @@ class RowPainter:
         view = self.view
         if f.opt is None:
             self._start(f, option)
+            # Texts are laid out in the view's font, and Qt's delegate draws in it: the viewport's (the painter's)
+            # stays another after a setFont() on the view alone (the style sheet gives the viewport its own).
+            font = self._font(render.FONT_PLAIN)
+            if painter.font() != font:
+                painter.setFont(font)
         opt = f.opt
         assert opt is not None
         if f.proxy is not None:
@@ -499,6 +508,12 @@ class RowPainter:
                 font.setItalic(True)
             self._fonts[style] = font
         return font
+
+    def laid_out(self, text: str, font_style: int) -> QStaticText | None:
+        """``text`` laid out whole in ``font_style``'s font if a paint laid it out (its size is the text's natural
+        width, as Qt's delegate measures it; the column fitter's widths come from it), else ``None``. A text with
+        line breaks is drawn otherwise: ``None``."""
+        return None if "\n" in text else self._plain.get((text, font_style))
 
     def _text(self, text: str, width: int, font_style: int) -> QStaticText:
         """``text`` elided to ``width`` as the view elides (the middle, for names), laid out once.

@@ -211,3 +211,18 @@ def test_the_hovered_row(open_in_window: Any, window: MainWindow, qtbot: Any) ->
         assert_same_as_qt(tree)
         changed.append(differing(before, grab(tree, True).copy(rect)) > rect.width())
     assert sorted(changed) == [False, True], changed
+
+
+def test_rows_in_the_views_own_font(open_in_window: Any, window: MainWindow, qtbot: Any) -> None:
+    """After a setFont() on the view alone (its viewport keeps the style sheet's font), the rows are drawn in the
+    view's font, as Qt's delegate draws them."""
+    from PySide6.QtGui import QFont
+
+    open_in_window("Namespaces/team-a/Workloads/Pods")
+    tree = window.tree
+    font = QFont(tree.font())
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    tree.setFont(font)
+    assert tree.viewport().font() != font
+    qtbot.waitUntil(lambda: not window.column_fit.pending, timeout=5000)
+    assert_same_as_qt(tree)
