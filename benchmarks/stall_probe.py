@@ -286,6 +286,14 @@ def _together(on: bool) -> None:
     KubeService.expect_lists = _expect_lists if on else (lambda self, context, count: None)  # type: ignore
 
 
+@lever("hold")
+def _hold(on: bool) -> None:
+    """A load counts as pouring for 0.5 s after the last check that saw it so (gc_driver.POURING_HOLD_S)."""
+    from kube9_desktop.ui import gc_driver
+
+    gc_driver.POURING_HOLD_S = 0.5 if on else 0.0
+
+
 @lever("switch")
 def _switch(on: bool) -> None:
     """The interpreter's thread switch interval 0.5 ms instead of the app's: the GUI thread waits less for the GIL."""

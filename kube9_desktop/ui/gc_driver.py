@@ -51,6 +51,9 @@ QUIET_TICKS = 10
 POURING_RATE = 100_000
 #: ... and at least this many young objects (fewer are no list's rows, however quickly they came).
 POURING_MIN = 2_000
+#: Seconds a load still counts as pouring after the last check that saw it so: its last pages come more slowly (the
+#: sim's, the GUI thread's inserts), and a middle collection right after them walked their rows (10-45 ms).
+POURING_HOLD_S = 0.5
 #: A middle or full collection due within this long after a paint or layout (see ``kube.gui_gate``) waits ...
 AFTER_PAINT_S = 0.004
 #: ... this many milliseconds, so the loop takes a turn between the two ...
@@ -97,6 +100,7 @@ class GcDriver(QObject):
         self._put_off = 0  # checks put off in a row because the GUI thread had just painted
         self._quiet = QUIET_TICKS  # checks in a row that saw little allocated (idle to start with)
         self._young_since = time.perf_counter()  # when the young generation was last emptied
+        self._pouring_until = 0.0  # objects pour in (a list's rows) until then: see POURING_HOLD_S
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms or IDLE_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -135,10 +139,12 @@ class GcDriver(QObject):
         c0, c1, c2 = gc.get_count()
         if c0 <= t0:
             return 0
+        now = time.perf_counter()
+        if c0 >= POURING_MIN and c0 >= POURING_RATE * (now - self._young_since):
+            self._pouring_until = now + POURING_HOLD_S
         if c1 <= t1:
             return self._collect(0)
-        if self._freeze_at is not None and c0 >= POURING_MIN \
-                and c0 >= POURING_RATE * (time.perf_counter() - self._young_since):
+        if self._freeze_at is not None and now < self._pouring_until:
             found = self._collect(0)  # the garbage among the young goes; the survivors are the load's rows
             self._freeze()
             return found
