@@ -379,7 +379,8 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     blag, bcpu, bproc, b0, b1 = mon.busiest
     gcs = [f"{ms}{n[-4:]}" for ms, n in sorted(((round((b - a) * 1000), n) for n, a, b, _ in PHASES
                                                  if n.startswith("gc gen")), reverse=True)]
-    return {**r, "gc_ms": gcs[:3], "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
+    fits = sorted(c * 1000 for n, _, _, c in PHASES if n == "column fit")
+    return {**r, "gc_ms": gcs[:3], "fits_cpu_ms": fits, "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
             "phases": breakdown(t0, t1),
             "busiest_cpu_ms": bcpu, "threads": mon.worst_threads,
             "busiest": f"lag {blag:.1f}, GUI cpu {bcpu:.1f}, process cpu {bproc:.1f} ms: {breakdown(b0, b1)}"}
@@ -404,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     qt = tree_load.Qt()
     out: dict[str | None, list[float]] = defaultdict(list)
     cpus: dict[str | None, list[float]] = defaultdict(list)
+    fits: dict[str | None, list[float]] = defaultdict(list)  # every column fit's GUI cpu ms
     try:
         qt.run(one_window(sim, "default"))  # first-use costs, left out
         for p_ in spinners:
@@ -416,11 +418,13 @@ def main(argv: list[str] | None = None) -> int:
                 r = qt.run(one_window(sim, "default"))
                 out[v].append(r["max_loop_lag_ms"])
                 cpus[v].append(r["busiest_cpu_ms"])
+                fits[v].extend(r["fits_cpu_ms"])
                 name = f"with {v}" if v else "without"
                 print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms (GUI cpu {r['probe_cpu_ms']:.1f}, process cpu "
                       f"{r['probe_proc_ms']:.1f} in it; busiest GUI sample {r['busiest_cpu_ms']:.1f} cpu); first row "
                       f"{r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms; longest collections "
-                      f"{r['gc_ms']} ms; "
+                      f"{r['gc_ms']} ms; {len(r['fits_cpu_ms'])} column fits, longest "
+                      f"{max(r['fits_cpu_ms'], default=0):.1f} ms cpu; "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
                 if not args.quiet:
@@ -437,7 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         name = f"with {v}" if v else "without"
         print(f"{name:>14}: stall median {statistics.median(lags):.1f} ms, worst {max(lags):.1f} ms (all: "
               f"{', '.join(f'{x:.0f}' for x in lags)}); busiest GUI sample median {statistics.median(cpus[v]):.1f} "
-              f"ms cpu, worst {max(cpus[v]):.1f}; busy {args.busy}; load {os.getloadavg()[0]:.2f}")
+              f"ms cpu, worst {max(cpus[v]):.1f}; column fits {len(fits[v])}, GUI cpu median "
+              f"{statistics.median(fits[v] or [0]):.1f} ms, worst {max(fits[v], default=0):.1f}; busy {args.busy}; "
+              f"load {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -2,12 +2,14 @@
 
 ``QTreeView.sizeHintForColumn`` asks the delegate's ``sizeHint`` for every row it measures: each call goes into
 Python (``multiData``, 7 roles) and lays the text out again. The fitter asked it for each fitted column and for Name,
-~180 cells, 8-14 ms of the GUI thread a fit (docs/performance.md, "Goal 3, sixth stop"). :class:`RowWidths` visits
-the same rows (Qt's choice for ``resizeContentsPrecision() == 0``: the rows on screen, or the last screenful and one
-when the view's end is on screen; spanned rows skipped), takes each cell's text, icon and font from
-:mod:`~kube9_desktop.model.render` as the row painter does, and asks the style for a cell's size once per (text,
-font, icon): the same ``sizeFromContents(CT_ItemViewItem)`` call Qt's delegate makes, with the option its
-``initStyleOption`` would fill in. Name adds the row's indentation, as Qt's does for the tree's column.
+~180 cells, 8-14 ms of the GUI thread a fit (docs/performance.md, "Goal 3: the column fitter's widths from the row
+painter's texts"). :class:`RowWidths` visits the same rows (Qt's choice for ``resizeContentsPrecision() == 0``: the
+rows on screen, or the last screenful and one when the view's end is on screen; spanned rows skipped), takes each
+cell's text, icon and font from :mod:`~kube9_desktop.model.render` as the row painter does, and keeps a width per
+(text, font, icon): the style's ``sizeFromContents(CT_ItemViewItem)`` of an empty cell with the option the
+delegate's ``initStyleOption`` would fill in, plus the text's natural width from the row painter's layout of it (or
+the style's measure of the whole cell for a text not painted yet). Name adds the row's indentation, as Qt's does
+for the tree's column.
 
 Whenever the row painter is not in charge (switched off, another model or delegate, right-to-left, another
 precision), :meth:`RowWidths.measure` answers ``None`` and the caller asks Qt.
