@@ -199,16 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kube9_desktop.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before Qt and our workers start threads
-    if args.print_tree:
-        from kube9_desktop import early
-
-        try:
-            early.prepare(args)  # the context's connections open while Qt is imported
-        except KeyboardInterrupt:  # Ctrl+C while the kubeconfig is read: nothing else was started
-            prepared = early.take()
-            if prepared is not None:
-                asyncio.run(prepared.aclose())
-            return 130
 
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -450,10 +440,6 @@ async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubec
     from kube9_desktop.kube.service import KubeService
 
     backend = args.backend or settings.get("network/backend")
-    options = schema.kube_options(settings.values())
-    service = await _early_service(kubeconfig, backend, settings.get("kubeconfig/extra_paths"), options)
-    if service is not None:
-        return service
     read = load_kubeconfig_async(kubeconfig, settings.get("kubeconfig/extra_paths"))
     if need_client and backend == "api":
         import importlib
@@ -461,26 +447,8 @@ async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubec
         cfg, _ = await asyncio.gather(read, asyncio.to_thread(importlib.import_module, "kube9_desktop.kube.fetch"))
     else:
         cfg = await read
-    return KubeService(cfg, options, backend=backend, kubeconfig_path=kubeconfig)
-
-
-async def _early_service(kubeconfig: str | None, backend: str, extra_paths: list[str],
-                         options: Any) -> KubeService | None:
-    """A service on what :mod:`.early` prepared before Qt was imported (the kubeconfig read, the context's API
-    backend with its connections opening), if it was made with exactly these settings; else ``None`` (what was
-    prepared is closed, and the run builds its service as before)."""
-    from kube9_desktop import early
-
-    prepared = early.take()
-    if prepared is None:
-        return None
-    if not prepared.matches(kubeconfig, backend, extra_paths, options):
-        await prepared.aclose()
-        return None
-    from kube9_desktop.kube.service import KubeService
-
-    return KubeService(prepared.kubeconfig, options, backend=backend, kubeconfig_path=kubeconfig,
-                       api_backend=prepared.api)
+    return KubeService(cfg, schema.kube_options(settings.values()), backend=backend,
+                       kubeconfig_path=kubeconfig)
 
 
 def watch_first_paint(window: Any, done: Callable[[float], None]) -> None:

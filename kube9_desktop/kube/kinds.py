@@ -252,11 +252,6 @@ NAMESPACE_CATEGORIES: tuple[tuple[Category, tuple[str, ...]], ...] = (
 #: Kinds listed under "Cluster resources", in display order (counted as soon as the context opens).
 CLUSTER_RESOURCE_KINDS: tuple[str, ...] = ("persistentvolumes", "storageclasses", "customresourcedefinitions")
 
-#: What a context's top level lists when it opens (its first load).
-TOP_LEVEL_KINDS: tuple[str, ...] = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
-#: Requests a context's first load makes at once: the server version and the top level's lists.
-TOP_LEVEL_REQUESTS = len(TOP_LEVEL_KINDS) + 1
-
 #: Sub-folders of "Cluster resources", counted only when opened (the context's first load stays as small as it was).
 CLUSTER_FOLDERS: tuple[tuple[Category, tuple[str, ...]], ...] = (
     (Category.ACCESS, ("clusterroles", "clusterrolebindings")),

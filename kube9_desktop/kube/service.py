@@ -28,7 +28,7 @@ from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
 from kube9_desktop.kube.cache import CacheStats, ListCache
 from kube9_desktop.kube.discovery import info as discovery_info
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.kinds import KINDS, TOP_LEVEL_KINDS, TOP_LEVEL_REQUESTS, Kind, TtlClass
+from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind, TtlClass
 from kube9_desktop.kube.known_kinds import KnownKinds
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
 from kube9_desktop.kube.names import check_namespace, check_object_ref
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKENDS = ("api", "kubectl")
+
+#: The lists of a context's top level (loaded with the server version when the context opens).
+TOP_LEVEL_KINDS = ("nodes", "namespaces", *CLUSTER_RESOURCE_KINDS)
 
 #: Prefetch lists allowed in flight at once (low priority: leaves the workers to what the user asked for).
 PREFETCH_CONCURRENCY = 2
@@ -117,8 +120,6 @@ class KubeService:
         options: Data-layer options (defaults if omitted).
         backend: ``api`` (default) or ``kubectl``.
         kubeconfig_path: The explicit kubeconfig file, passed to kubectl by the kubectl backend.
-        api_backend: An API backend on ``kubeconfig`` and ``options`` made before the service (``--print-tree``
-            prepares its context before the service's own modules are imported, see :mod:`kube9_desktop.early`).
     """
 
     def __init__(
@@ -127,7 +128,6 @@ class KubeService:
         options: KubeOptions | None = None,
         backend: str = "api",
         kubeconfig_path: str | None = None,
-        api_backend: ApiBackend | None = None,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.options = options or KubeOptions()
@@ -148,8 +148,6 @@ class KubeService:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}")
         self.backend_name = backend
-        if api_backend is not None:  # made (and maybe prepared) before this service, on the same kubeconfig
-            self._backends["api"] = api_backend
         # Imported here: both modules build on this one.
         from kube9_desktop.kube.access import AccessReviews
         from kube9_desktop.kube.writes import Writes
@@ -564,7 +562,7 @@ class KubeService:
         :meth:`.ApiBackend.prepare`), so the window or the model being set up meanwhile overlaps them. Unknown
         contexts are ignored (the load itself says what is wrong)."""
         if context in self.kubeconfig.names() and self.backend_name == "api":
-            self.api_backend.prepare(context, connections=TOP_LEVEL_REQUESTS)
+            self.api_backend.prepare(context, connections=len(TOP_LEVEL_KINDS) + 1)
 
     def expect_lists(self, context: str, count: int) -> None:
         """``count`` lists of ``context`` are about to be fetched at once (a namespace's counts): the API backend
