@@ -38,10 +38,13 @@ class Burst:
     :data:`BURST_WAIT_S` passed since the first), then closes: later requests take the usual way.
     """
 
-    def __init__(self, backend: BurstOwner, context: str, expect: int, unused_for: float | None = None) -> None:
+    def __init__(self, backend: BurstOwner, context: str, expect: int, unused_for: float | None = None,
+                 width: int | None = None) -> None:
         self.backend = backend
         self.context = context
         self.expect = expect
+        #: Requests in flight at once (``None``: as many as the context has workers; see ``request_many``).
+        self.width = width
         #: ``time.monotonic()`` after which the burst, still without a request, is of no use (``None``: never).
         self.unused_after = None if unused_for is None else time.monotonic() + unused_for
         self.items: list[tuple[str, list[tuple[str, Any]], str, RequestInfo | None,
@@ -107,7 +110,7 @@ class Burst:
         done: set[int] = set()
         try:
             client = self.backend.client(self.context)
-            for i, resp in client.request_many([(p, q, a, info) for p, q, a, info, _, _ in items]):
+            for i, resp in client.request_many([(p, q, a, info) for p, q, a, info, _, _ in items], self.width):
                 done.add(i)
                 fut = items[i][5]
                 if isinstance(resp, KubeError):

@@ -308,12 +308,13 @@ class ContextClient(AuthenticatedApi):
             raise err
 
     def request_many(
-        self, requests: Sequence[tuple[str, Sequence[tuple[str, Any]], str, RequestInfo | None]]
+        self, requests: Sequence[tuple[str, Sequence[tuple[str, Any]], str, RequestInfo | None]],
+        width: int | None = None,
     ) -> Iterator[tuple[int, Response | KubeError]]:
         """GET several paths at once from one thread (see :func:`.send_many.request_many`)."""
         from kube9_desktop.kube.send_many import request_many  # it builds on this module
 
-        return request_many(self, requests)
+        return request_many(self, requests, width)
 
     def send(
         self,

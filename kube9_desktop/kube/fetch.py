@@ -267,7 +267,10 @@ class ApiBackend:
             return
         with self._lock:
             if self._burst_locked(context) is None:
-                self._bursts[context] = Burst(self, context, expect, unused_for=UNUSED_BURST_S)
+                # Half the pool's connections: the workers go on meanwhile (the opened list's next pages,
+                # discovery, the usage columns) and a context keeps to its pool's size.
+                self._bursts[context] = Burst(self, context, expect, unused_for=UNUSED_BURST_S,
+                                              width=max(1, self.options.workers // 2))
 
     def _burst(self, context: str) -> Burst | None:
         """The context's open burst (its first requests after :meth:`prepare`, or :meth:`send_together`'s)."""

@@ -24,12 +24,13 @@ _OPENING_POLL_S = 0.002
 
 
 def request_many(
-    client: ContextClient, requests: Sequence[tuple[str, Sequence[tuple[str, Any]], str, RequestInfo | None]]
+    client: ContextClient, requests: Sequence[tuple[str, Sequence[tuple[str, Any]], str, RequestInfo | None]],
+    width: int | None = None,
 ) -> Iterator[tuple[int, Response | KubeError]]:
     """GET several paths at once through ``client`` from one thread: each sent on a pooled connection of its own (no
     more at once than the context has worker threads; a connection whose answer is read takes the next request),
     the answers read as they arrive; yields (index, the 2xx Response or the KubeError it ended in) in the order they
-    came.
+    came. ``width``: at most this many at once (default: as many as the context has worker threads).
 
     The requests are in flight at the server together, as from as many worker threads, without a thread each on
     this side (a thread wake-up and a GIL hand-off per request: most of a cold top level's own time, see
@@ -48,7 +49,8 @@ def request_many(
     pool = transport.pool_manager.connection_from_url(client.server)
     connect, read = client._timeout()
     waiting = list(range(len(requests)))[::-1]  # popped from the end: in the order given
-    width = min(len(requests), max(1, client.options.workers))  # as many at once as the worker threads would
+    # As many at once as the worker threads would (or fewer: the workers may need connections of the pool meanwhile).
+    width = min(len(requests), max(1, width or client.options.workers))
     again: list[int] = []  # made again by request() at the end
     sel = selectors.DefaultSelector()
 

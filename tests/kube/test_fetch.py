@@ -441,3 +441,29 @@ async def test_an_expected_burst_that_gets_no_request_does_not_hold_later_ones(k
     assert ADMIN not in svc.api_backend._burst_threads, "sent by a worker, not by the stale burst"
     assert svc.api_backend._burst(ADMIN) is None
     assert time.monotonic() - t0 < 10
+
+
+async def test_a_burst_beside_the_workers_keeps_the_context_within_its_pool(sim: SimProcess, kubeconfig: Kubeconfig,
+                                                                           make_service: Make) -> None:
+    """A namespace's counts go out together while the workers go on (the opened list's next pages, discovery, the
+    usage columns): the burst takes half the pool, so the context does not open connections beyond its pool's size
+    (urllib3 opens one past it when every slot is out, and throws it away)."""
+    sim.set_faults([{"path": "^/api/v1/namespaces/default/", "latency_ms": 150, "rate": 1.0}])
+    try:
+        svc = make_service(kubeconfig, KubeOptions(workers=4))
+        # The pool's four connections opened and idle (four lists at once on the workers), as after any browsing.
+        await asyncio.gather(*(svc.list_all(ListRef(ADMIN, "pods", namespace="default", label_selector=f"warm={i}"))
+                               for i in range(4)))
+        assert svc.stats(ADMIN).connections == 4
+        together = ("pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "endpoints")
+        svc.expect_lists(ADMIN, len(together))
+        burst = asyncio.gather(*(svc.list_all(ListRef(ADMIN, k, namespace="default"), demand=False)
+                                 for k in together))
+        await asyncio.sleep(0.05)  # the burst has them all and is sending: the next lists take the workers
+        assert svc.api_backend._burst(ADMIN) is None
+        beside = asyncio.gather(*(svc.list_all(ListRef(ADMIN, k, namespace="default"))
+                                  for k in ("resourcequotas", "events")))
+        await asyncio.wait_for(asyncio.gather(burst, beside), 30)
+        assert svc.stats(ADMIN).connections <= 4, "no connection beyond the pool's size"
+    finally:
+        sim.clear_faults()
