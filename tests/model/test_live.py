@@ -345,3 +345,35 @@ def test_churn_200_on_5000_pods_keeps_the_loop_smooth(run: Any) -> None:
         big.set_churn(0)
         run(model.shutdown())
         run(svc.aclose())
+
+
+def test_a_change_right_after_another_is_not_held_back(live_model: Any, live_sim: Any, run: Any) -> None:
+    """Events of a list are applied at most every flush interval on average, but a few flushes may follow each other
+    at once: a Deployment scaled twice (or a pod deleted: Terminating, then gone) shows its second change as soon as
+    it comes, not an interval later (the interval is made long here, so waiting it out would show)."""
+    model = live_model()
+    node = view(model, run, PODS, live_sim)
+    assert run(until(lambda: model.live.healthy(node)))
+    run(quiesce(live_sim, model))
+    model.live.flush_interval = 5.0
+    deps = live_sim.request("GET", "/apis/apps/v1/namespaces/team-a/deployments")["items"]
+    path = f"/apis/apps/v1/namespaces/team-a/deployments/{deps[0]['metadata']['name']}/scale"
+
+    def scale_by(n: int) -> None:
+        scale = live_sim.request("GET", path)
+        scale["spec"]["replicas"] += n
+        scale["metadata"].pop("resourceVersion", None)  # the controllers move it meanwhile: no 409
+        live_sim.request("PUT", path, scale)
+
+    before = len(rows_of(node))
+    added = 0
+    try:
+        for _ in range(2):
+            scale_by(1)
+            added += 1
+            t0 = time.monotonic()
+            assert run(until(lambda n=before + added: len(rows_of(node)) >= n, timeout=4.0))
+            assert time.monotonic() - t0 < 2.5, "the change waited out the flush interval"
+    finally:
+        scale_by(-added)
+        model.live.flush_interval = type(model.live).flush_interval
