@@ -15,7 +15,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -45,53 +44,37 @@ def _fit_cpu_ms(win: Any, variant: str, fits: int) -> float:
 
 
 async def measure(sim: SimProcess, rounds: int) -> dict[str, list[float]]:
-    from PySide6.QtCore import QSettings
-
-    from kube9_desktop.config.store import SettingsStore
     from kube9_desktop.headless import load_tree
     from kube9_desktop.model import render
-    from kube9_desktop.ui.main_window import MainWindow
 
-    svc = tree_load.make_service(sim, "api")
     out: dict[str, list[float]] = {"qt": [], "ours": [], "ours cold": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        win = MainWindow(SettingsStore(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)))
-        try:
-            win.resize(1280, 800)
-            win.show()
-            win.attach_service(svc, context="sim-admin")
-            await win.model.wait_idle()
-            path = "Namespaces/default/Workloads/Pods"
-            await load_tree(win.model, 0, [path], expand_view=win.expand_node)
-            pods = win.model.find(path)
-            win.expand_node(pods)
-            await win.model.wait_idle()
-            header = win.tree.header()
-            for _ in range(300):  # the usage figures (their columns shown)
-                if win.model.usage is not None and not header.isSectionHidden(render.COL_CPU):
-                    break
-                await asyncio.sleep(0.1)
-            win.usage.timer.stop()
-            await asyncio.sleep(0.3)
-            win.column_fit.stop()  # fits only here
-            shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
-            print(f"{len(shown)} columns shown, viewport {win.tree.viewport().height()} px, rows "
-                  f"{win.tree.viewport().height() // max(1, win.tree.sizeHintForRow(0))}; usage "
-                  f"{win.model.usage is not None}", flush=True)
-            places = [pods.children[i] for i in (0, 40, 200) if i < len(pods.children)]
-            for i in range(rounds):
-                win.tree.scrollTo(win._view_index(win.model.index_of(places[i % len(places)])))
-                await asyncio.sleep(0.05)
-                variants = ["qt", "ours", "ours cold"]
-                for v in variants if i % 2 == 0 else variants[::-1]:
-                    out[v].append(_fit_cpu_ms(win, v, 10))
-                print(f"round {i}: " + ", ".join(f"{v} {out[v][-1]:.2f} ms" for v in out)
-                      + f"; load {os.getloadavg()[0]:.2f}", flush=True)
-        finally:
-            await win.shutdown()
-            win.close()
-            win.deleteLater()
-            await svc.aclose()
+    async with tree_load.window_on(sim) as win:
+        path = "Namespaces/default/Workloads/Pods"
+        await load_tree(win.model, 0, [path], expand_view=win.expand_node)
+        pods = win.model.find(path)
+        win.expand_node(pods)
+        await win.model.wait_idle()
+        header = win.tree.header()
+        for _ in range(300):  # the usage figures (their columns shown)
+            if win.model.usage is not None and not header.isSectionHidden(render.COL_CPU):
+                break
+            await asyncio.sleep(0.1)
+        win.usage.timer.stop()
+        await asyncio.sleep(0.3)
+        win.column_fit.stop()  # fits only here
+        shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+        print(f"{len(shown)} columns shown, viewport {win.tree.viewport().height()} px, rows "
+              f"{win.tree.viewport().height() // max(1, win.tree.sizeHintForRow(0))}; usage "
+              f"{win.model.usage is not None}", flush=True)
+        places = [pods.children[i] for i in (0, 40, 200) if i < len(pods.children)]
+        for i in range(rounds):
+            win.tree.scrollTo(win._view_index(win.model.index_of(places[i % len(places)])))
+            await asyncio.sleep(0.05)
+            variants = ["qt", "ours", "ours cold"]
+            for v in variants if i % 2 == 0 else variants[::-1]:
+                out[v].append(_fit_cpu_ms(win, v, 10))
+            print(f"round {i}: " + ", ".join(f"{v} {out[v][-1]:.2f} ms" for v in out)
+                  + f"; load {os.getloadavg()[0]:.2f}", flush=True)
     return out
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -46,7 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -354,9 +355,10 @@ async def namespace_case(sim: SimProcess, backend: str, ns: str) -> dict[str, An
         await svc.aclose()
 
 
-async def open_namespace_in_window(sim: SimProcess, ns: str) -> dict[str, float]:
-    """The same namespace opened in the real main window (offscreen, 1280x800), with its Pods list expanded while
-    it loads, as a user who opens it at once: the view's layouts and painting are in the loop stall."""
+@contextlib.asynccontextmanager
+async def window_on(sim: SimProcess) -> AsyncIterator[Any]:
+    """The real main window (offscreen, 1280x800) on ``sim``'s admin context with its top level loaded, and fresh
+    settings; shut down and closed afterwards."""
     import tempfile
 
     from PySide6.QtCore import QSettings
@@ -371,14 +373,20 @@ async def open_namespace_in_window(sim: SimProcess, ns: str) -> dict[str, float]
             win.resize(1280, 800)
             win.show()
             win.attach_service(svc, context="sim-admin")
-            model = win.model
-            await model.wait_idle()
-            return await open_namespace(model, ns, win.expand_node, settle=0.2)
+            await win.model.wait_idle()
+            yield win
         finally:
             await win.shutdown()
             win.close()
             win.deleteLater()
             await svc.aclose()
+
+
+async def open_namespace_in_window(sim: SimProcess, ns: str) -> dict[str, float]:
+    """The same namespace opened in the real main window (offscreen, 1280x800), with its Pods list expanded while
+    it loads, as a user who opens it at once: the view's layouts and painting are in the loop stall."""
+    async with window_on(sim) as win:
+        return await open_namespace(win.model, ns, win.expand_node, settle=0.2)
 
 
 def namespace_open(qt: Qt, sim: SimProcess, runs: int) -> dict[str, Any]:
