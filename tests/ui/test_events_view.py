@@ -90,7 +90,9 @@ def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim:
     assert len([c for c in events.children if c.row is not None]) == len(core)
     # Every time what the test before leaves by chance: a pod being deleted (Terminating for a second in the sim, its
     # Killing event among the newest) and its replacement, created after the window cached the namespace's pods.
-    victim = esim.request("GET", "/api/v1/namespaces/team-a/pods")["items"][0]["metadata"]["name"]
+    # Not one the test before left Terminating: it may be gone by the time this asks for it (a 404 in CI).
+    victim = next(p["metadata"]["name"] for p in esim.request("GET", "/api/v1/namespaces/team-a/pods")["items"]
+                  if not p["metadata"].get("deletionTimestamp"))
     esim.request("DELETE", f"/api/v1/namespaces/team-a/pods/{victim}")
     core = esim.request("GET", "/api/v1/namespaces/team-a/events")["items"]
     # selecting the Events row shows the namespace's events, live, in the details pane
