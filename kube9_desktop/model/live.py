@@ -206,11 +206,21 @@ class LiveUpdates:
                 w.stop_handle = asyncio.get_event_loop().call_later(self.grace_seconds, self._stop, w)
 
     def start_all(self) -> None:
-        """Headless: every loaded list counts as viewed (the most recently loaded win when over the limit)."""
+        """Headless: every loaded list counts as viewed; over the limit the lists opened (``--expand``) win, then
+        the most recently loaded.
+
+        Loaded-last alone was not enough: a namespace's ~28 lists loaded for their counts could all finish after
+        the one the user asked for, and the twenty kept watching were those (the acceptance check's Pods, never
+        watched, ended with 8 pods that were gone and 12 missing).
+        """
         self._auto = True
-        for node, _ in sorted(self._tracked.items(), key=lambda kv: kv[1]):
-            if self._host.attached(node):
-                self._start(node)
+        now = time.monotonic()
+        for node, _ in sorted(self._tracked.items(), key=lambda kv: (kv[0].expanded, kv[1])):
+            if not self._host.attached(node):
+                continue
+            if node.expanded:
+                self._tracked[node] = now  # viewed last: the limit drops the others first
+            self._start(node)
 
     async def settle(self) -> None:
         """Apply every event received so far (let the readers hand over what they have, then flush)."""

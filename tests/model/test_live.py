@@ -377,3 +377,23 @@ def test_a_change_right_after_another_is_not_held_back(live_model: Any, live_sim
     finally:
         scale_by(-added)
         model.live.flush_interval = type(model.live).flush_interval
+
+
+def test_headless_watches_keep_the_opened_list_over_those_loaded_for_counts(live_model: Any, run: Any) -> None:
+    """``--print-tree --expand … --live-seconds``: over the watch limit, the list the user opened is watched even when
+    the namespace's lists loaded for their counts finished after it (they used to take every watch: the acceptance
+    check's Pods were never watched)."""
+    model = live_model()
+    run(load_tree(model, 1, [PODS]))
+    pods = model.find(PODS)
+    assert pods is not None and pods.expanded
+    live = model.live
+    others = [n for n in list(live._tracked.keys()) if n is not pods]
+    assert len(others) > 3
+    time.sleep(0.01)
+    for n in others:  # loaded after the opened list
+        live.track(n)
+    live.max_watches = 3
+    live.start_all()
+    assert live.watching(pods), "the opened list is among the watches kept"
+    assert sum(live.watching(n) for n in [pods, *others]) == 3, "no more watches than the limit"
