@@ -436,12 +436,15 @@ class ContextClient(AuthenticatedApi):
         accept: str = JSON,
         info: RequestInfo | None = None,
     ) -> Any:
-        """GET and parse with orjson (in the calling worker thread); raises KubeError.
+        """GET and parse with orjson (in the calling worker thread, see :meth:`parse`); raises KubeError."""
+        return self.parse(self.request(path, query, accept, info))
+
+    def parse(self, resp: Response) -> Any:
+        """``resp``'s JSON body (worker threads); raises KubeError.
 
         The parse takes the workers' lane and steps aside while the window paints (kube.gui_gate): orjson holds the
         GIL throughout, 6-7 ms for a page of 500 whole pods (the usage columns' requests and limits).
         """
-        resp = self.request(path, query, accept, info)
         with GATE.lane():
             checkpoint()
             try:

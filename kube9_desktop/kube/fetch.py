@@ -37,7 +37,6 @@ from kube9_desktop.kube.client import (
     RequestInfo,
     Response,
     make_client,
-    transform_exception,
 )
 from kube9_desktop.kube.convert import rows_from_list
 from kube9_desktop.kube.errors import ErrorKind, KubeError
@@ -349,12 +348,8 @@ class ApiBackend:
     def _page_from(self, ref: ListRef, kind: Kind, client: ContextClient, resp: Response,
                    started: float) -> _PageResult:
         """A list page from its 2xx response (parsed, rows made, latency recorded); raises KubeError."""
-        with GATE.lane():
-            checkpoint()
-            try:
-                body = orjson.loads(resp.body)
-            except orjson.JSONDecodeError as exc:
-                raise transform_exception(exc, context=ref.context, server=client.server) from None
+        with GATE.lane():  # the parse and the rows made from it, one worker at a time (kube.gui_gate)
+            body = client.parse(resp)
             if not isinstance(body, dict):
                 raise KubeError(
                     ErrorKind.PROTOCOL,

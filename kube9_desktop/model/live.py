@@ -56,7 +56,7 @@ PERMANENT = frozenset({ErrorKind.FORBIDDEN, ErrorKind.KUBECTL, ErrorKind.NOT_FOU
 class _Watch:
     """One node's watch: its task, its position and the events waiting to be applied."""
 
-    def __init__(self, node: TreeNode, ref: ListRef, kind: Kind, viewed_at: float) -> None:
+    def __init__(self, node: TreeNode, ref: ListRef, kind: Kind, viewed_at: float, burst: int) -> None:
         self.node = node
         self.ref = ref
         self.kind = kind
@@ -68,9 +68,8 @@ class _Watch:
         self.pending: dict[str, tuple[str, Row]] = {}
         self.pending_events = 0
         self.flush_handle: asyncio.TimerHandle | None = None
-        self.last_flush = 0.0
-        #: When the last few flushes were (see ``LiveUpdates.flush_burst``).
-        self.flushes: collections.deque[float] = collections.deque(maxlen=LiveUpdates.flush_burst)
+        #: When the last ``burst`` flushes were (see ``LiveUpdates.flush_burst``).
+        self.flushes: collections.deque[float] = collections.deque(maxlen=burst)
         self.mirror_handle: asyncio.TimerHandle | None = None
         self.last_mirror = 0.0
         self.stop_handle: asyncio.TimerHandle | None = None
@@ -299,7 +298,7 @@ class LiveUpdates:
         if svc.cache.ttl(kind.ttl) <= 0:
             return  # never cached (events): there is no cache entry to keep fresh, the list stays as loaded
         self._enforce_limit(node.ref.context, room=1)
-        w = _Watch(node, node.ref, kind, self._tracked.get(node, now))
+        w = _Watch(node, node.ref, kind, self._tracked.get(node, now), self.flush_burst)
         self._watches[node] = w
         w.task = asyncio.get_event_loop().create_task(self._run(w, svc), name=f"kube9-live-{node.ref.kind}")
         # A finished task keeps its exception (a cancellation): let go of it, or watch, task and stream form a
@@ -492,8 +491,8 @@ class LiveUpdates:
         w.pending_events += 1
         if w.flush_handle is None:
             delay = self.first_event_wait
-            if len(w.flushes) == self.flush_burst:
-                delay = max(delay, w.flushes[0] + self.flush_burst * self.flush_interval - time.monotonic())
+            if len(w.flushes) == w.flushes.maxlen:  # the burst is spent: one flush per interval on average
+                delay = max(delay, w.flushes[0] + len(w.flushes) * self.flush_interval - time.monotonic())
             w.flush_handle = asyncio.get_event_loop().call_later(delay, self._flush, w)
 
     def _flush(self, w: _Watch) -> None:
@@ -514,9 +513,9 @@ class LiveUpdates:
         self.events_applied += w.pending_events
         w.pending_events = 0
         w.applied_rv = w.rv
-        w.last_flush = time.monotonic()
-        w.flushes.append(w.last_flush)
-        if w.last_flush - w.last_mirror >= self.mirror_interval:
+        now = time.monotonic()
+        w.flushes.append(now)
+        if now - w.last_mirror >= self.mirror_interval:
             self._mirror(w)
         elif w.mirror_handle is None:
             w.mirror_handle = asyncio.get_event_loop().call_later(self.mirror_interval, self._mirror, w)
