@@ -1,4 +1,5 @@
-"""The first requests of a prepared context, sent together by one thread (see :class:`Burst`)."""
+"""Requests a context is about to make at once, sent together by one thread (see :class:`Burst`), and a backend's
+open bursts (:class:`Bursts`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from kube9_desktop.kube.client import ContextClient, RequestInfo, Response
 from kube9_desktop.kube.errors import ErrorKind, KubeError
@@ -15,14 +16,6 @@ T = TypeVar("T")
 
 #: Longest a burst waits for the requests it expects before it sends those it has (seconds).
 BURST_WAIT_S = 0.002
-
-
-class BurstOwner(Protocol):
-    """What a :class:`Burst` needs of its backend."""
-
-    def client(self, context: str) -> ContextClient: ...
-
-    def _end_burst(self, burst: Burst, thread: threading.Thread) -> None: ...
 
 
 class Burst:
@@ -38,9 +31,9 @@ class Burst:
     :data:`BURST_WAIT_S` passed since the first), then closes: later requests take the usual way.
     """
 
-    def __init__(self, backend: BurstOwner, context: str, expect: int, unused_for: float | None = None,
+    def __init__(self, owner: Bursts, context: str, expect: int, unused_for: float | None = None,
                  width: int | None = None) -> None:
-        self.backend = backend
+        self.owner = owner
         self.context = context
         self.expect = expect
         #: Requests in flight at once (``None``: as many as the context has workers; see ``request_many``).
@@ -80,7 +73,7 @@ class Burst:
         # exit, 1 in ~40 runs of --print-tree against a context that is down). The interpreter waits for this
         # thread at exit as for the list workers; the context's dropped client ends its requests.
         thread = threading.Thread(target=self._run, args=(loop, self.items), name=f"kube9-burst-{self.context[:20]}")
-        self.backend._end_burst(self, thread)
+        self.owner.ended(self, thread)
         try:
             thread.start()
         except RuntimeError as exc:  # no new threads at interpreter shutdown
@@ -109,7 +102,7 @@ class Burst:
 
         done: set[int] = set()
         try:
-            client = self.backend.client(self.context)
+            client = self.owner.clients(self.context)
             for i, resp in client.request_many([(p, q, a, info) for p, q, a, info, _, _ in items], self.width):
                 done.add(i)
                 fut = items[i][5]
@@ -131,3 +124,53 @@ class Burst:
                     post(item[5], None, exc)
             if not isinstance(exc, Exception):
                 raise
+
+
+class Bursts:
+    """A backend's open bursts (a context has one at most) and the threads that sent them.
+
+    Args:
+        clients: The backend's API client of a context (blocking: it may build it).
+    """
+
+    def __init__(self, clients: Callable[[str], ContextClient]) -> None:
+        self.clients = clients
+        self._lock = threading.Lock()
+        #: The open burst of each context (taking requests until it has those it expects).
+        self.open: dict[str, Burst] = {}
+        #: The thread sending each context's last burst (kept until the context is dropped).
+        self.threads: dict[str, threading.Thread] = {}
+
+    def start(self, context: str, expect: int, unused_for: float | None = None, width: int | None = None) -> None:
+        """Open a burst for ``context``'s next ``expect`` requests, unless one is open and still of use (see
+        :class:`Burst` for the arguments)."""
+        with self._lock:
+            if self._get_locked(context) is None:
+                self.open[context] = Burst(self, context, expect, unused_for, width)
+
+    def get(self, context: str) -> Burst | None:
+        """The context's open burst, if any."""
+        with self._lock:
+            return self._get_locked(context)
+
+    def _get_locked(self, context: str) -> Burst | None:
+        burst = self.open.get(context)
+        if burst is not None and burst.unused():
+            # Expected requests that never came (lists answered by the cache, or already in flight): later requests,
+            # a user's click away, must not wait in it.
+            del self.open[context]
+            return None
+        return burst
+
+    def ended(self, burst: Burst, thread: threading.Thread) -> None:
+        """``burst`` takes no more requests; ``thread`` sends them."""
+        with self._lock:
+            if self.open.get(burst.context) is burst:
+                del self.open[burst.context]
+            self.threads[burst.context] = thread
+
+    def forget(self, context: str) -> None:
+        """The context is dropped: its burst and thread are no longer kept."""
+        with self._lock:
+            self.open.pop(context, None)
+            self.threads.pop(context, None)

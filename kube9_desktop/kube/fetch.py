@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import orjson
 
 from kube9_desktop.kube.backend import ContextStats, KubeOptions
-from kube9_desktop.kube.burst import Burst
+from kube9_desktop.kube.burst import Bursts
 from kube9_desktop.kube.client import (
     JSON,
     TABLE_ACCEPT,
@@ -138,8 +138,7 @@ class ApiBackend:
         self._preparing: dict[str, Future[None]] = {}
         self._want_spares: dict[str, int] = {}  # connections prepare() asked for, opened with the client
         self._spare_jobs: dict[str, list[threading.Thread]] = {}  # the threads opening them
-        self._bursts: dict[str, Burst] = {}  # the first requests of a prepared context, sent together
-        self._burst_threads: dict[str, threading.Thread] = {}  # the threads sending them
+        self.bursts = Bursts(self.client)  # requests a context makes at once, sent together
         # (context, group, plural) → the API version the cluster actually serves, learned from discovery after
         # a 404 (e.g. CronJobs are batch/v1beta1 before Kubernetes 1.21, Ingresses networking.k8s.io/v1beta1
         # before 1.19); None when discovery found no other version.
@@ -250,7 +249,7 @@ class ApiBackend:
             if connections:
                 self._want_spares[context] = connections
                 if connections > 1:
-                    self._bursts[context] = Burst(self, context, connections)
+                    self.bursts.start(context, connections)
             executor = self._executor_locked(context)
             self._preparing[context] = executor.submit(build)
 
@@ -262,37 +261,10 @@ class ApiBackend:
         waking, each sending, reading and parsing a small answer, all asking for the GIL beside the GUI thread. The
         server still gets them all at once (as many at a time as the context has workers).
         """
-        if expect < 2:
-            return
-        with self._lock:
-            if self._burst_locked(context) is None:
-                # Half the pool's connections: the workers go on meanwhile (the opened list's next pages,
-                # discovery, the usage columns) and a context keeps to its pool's size.
-                self._bursts[context] = Burst(self, context, expect, unused_for=UNUSED_BURST_S,
-                                              width=max(1, self.options.workers // 2))
-
-    def _burst(self, context: str) -> Burst | None:
-        """The context's open burst (its first requests after :meth:`prepare`, or :meth:`send_together`'s)."""
-        with self._lock:
-            return self._burst_locked(context)
-
-    def _burst_locked(self, context: str) -> Burst | None:
-        burst = self._bursts.get(context)
-        if burst is not None and burst.unused():
-            # Expected lists that never came (answered by the cache, or already in flight): later requests, a
-            # user's click away, must not wait in it.
-            del self._bursts[context]
-            return None
-        return burst
-
-    def _end_burst(self, burst: Burst, thread: threading.Thread) -> None:
-        """``burst`` takes no more requests; ``thread`` sends them (kept until the context is dropped)."""
-        with self._lock:
-            if self._bursts.get(burst.context) is burst:
-                del self._bursts[burst.context]
-            # Not in the spare connections' list: client() starts those outside the lock, and a thread added to
-            # it meanwhile would be started twice.
-            self._burst_threads[burst.context] = thread
+        if expect >= 2:
+            # Half the pool's connections: the workers go on meanwhile (the opened list's next pages, discovery, the
+            # usage columns) and a context keeps to its pool's size.
+            self.bursts.start(context, expect, unused_for=UNUSED_BURST_S, width=max(1, self.options.workers // 2))
 
     def _accept(self) -> str:
         return TABLE_ACCEPT if self.use_table else JSON
@@ -413,7 +385,7 @@ class ApiBackend:
 
         def fetch(cont: str | None) -> asyncio.Future[_PageResult]:
             lim = limit if cont or not limit else min(limit, FIRST_PAGE_LIMIT)
-            burst = None if cont else self._burst(ref.context)
+            burst = None if cont else self.bursts.get(ref.context)
             if burst is not None:
                 k, started = kind, time.perf_counter()
                 return burst.add(
@@ -513,7 +485,7 @@ class ApiBackend:
                 return UNKNOWN_VERSION
             return version
 
-        burst = self._burst(context)
+        burst = self.bursts.get(context)
         if burst is not None:
             return await burst.add(asyncio.get_running_loop(), "/version", [], JSON, VERSION_INFO,
                                    lambda client, resp: version_of(resp))
@@ -587,10 +559,9 @@ class ApiBackend:
             self._preparing.pop(context, None)
             self._spare_jobs.pop(context, None)
             self._want_spares.pop(context, None)
-            self._bursts.pop(context, None)
-            self._burst_threads.pop(context, None)
             for key in [k for k in self._served if k[0] == context]:
                 del self._served[key]
+        self.bursts.forget(context)
         wc = self._watches.drop(context)
         for client in (c, wc):
             if client is not None:

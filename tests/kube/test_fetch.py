@@ -273,7 +273,7 @@ async def test_a_prepared_burst_with_fewer_requests_than_expected_is_still_sent(
     assert isinstance(backend, ApiBackend)
     await _prepared(backend, ADMIN)
     nodes = await asyncio.wait_for(svc.list_all(ListRef(ADMIN, "nodes")), 10)
-    assert len(nodes) == 5 and not backend._bursts
+    assert len(nodes) == 5 and not backend.bursts.open
     assert (await asyncio.wait_for(svc.version(ADMIN), 10)).startswith("v1.")
     assert svc.stats(ADMIN).requests == 2
 
@@ -418,9 +418,9 @@ async def test_lists_expected_together_go_out_together_from_one_thread(sim: SimP
     svc.expect_lists(ADMIN, len(kinds))
     rows = await asyncio.gather(*(svc.list_all(ListRef(ADMIN, k, namespace="default"), demand=False)
                                   for k in kinds))
-    sent_by = svc.api_backend._burst_threads.get(ADMIN)
+    sent_by = svc.api_backend.bursts.threads.get(ADMIN)
     assert sent_by is not None and sent_by.name.startswith("kube9-burst-"), "the first pages went out together"
-    assert svc.api_backend._burst(ADMIN) is None, "the burst closed once it had them all"
+    assert svc.api_backend.bursts.get(ADMIN) is None, "the burst closed once it had them all"
     for kind, got in zip(kinds, rows, strict=True):
         path = KINDS[kind].list_path("default")
         assert sorted(r.name for r in got) == sorted(i["metadata"]["name"] for i in sim.request("GET", path)["items"])
@@ -438,8 +438,8 @@ async def test_an_expected_burst_that_gets_no_request_does_not_hold_later_ones(k
     t0 = time.monotonic()
     rows = await svc.list_all(ListRef(ADMIN, "services", namespace="default"))
     assert rows
-    assert ADMIN not in svc.api_backend._burst_threads, "sent by a worker, not by the stale burst"
-    assert svc.api_backend._burst(ADMIN) is None
+    assert ADMIN not in svc.api_backend.bursts.threads, "sent by a worker, not by the stale burst"
+    assert svc.api_backend.bursts.get(ADMIN) is None
     assert time.monotonic() - t0 < 10
 
 
@@ -460,7 +460,7 @@ async def test_a_burst_beside_the_workers_keeps_the_context_within_its_pool(sim:
         burst = asyncio.gather(*(svc.list_all(ListRef(ADMIN, k, namespace="default"), demand=False)
                                  for k in together))
         await asyncio.sleep(0.05)  # the burst has them all and is sending: the next lists take the workers
-        assert svc.api_backend._burst(ADMIN) is None
+        assert svc.api_backend.bursts.get(ADMIN) is None
         beside = asyncio.gather(*(svc.list_all(ListRef(ADMIN, k, namespace="default"))
                                   for k in ("resourcequotas", "events")))
         await asyncio.wait_for(asyncio.gather(burst, beside), 30)
