@@ -102,10 +102,11 @@ def defaults() -> dict[str, Any]:
 
 
 def _copy(value: Any) -> Any:
+    # Deep for containers: the namespaces map holds lists, and a caller's edit must not reach the stored value.
     if isinstance(value, list):
-        return list(value)
+        return [_copy(v) for v in value]
     if isinstance(value, dict):
-        return dict(value)
+        return {k: _copy(v) for k, v in value.items()}
     return value
 
 
@@ -142,7 +143,7 @@ def validate(key: str, value: Any) -> Any:
             out = parse_namespace_map(value, s.label)
         else:  # pragma: no cover - schema error
             raise AssertionError(s.type)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: int(float("inf"))
         if isinstance(exc, ValueError) and str(exc).startswith(s.label):
             raise
         raise ValueError(f"{s.label}: '{value}' is not a valid {s.type}.") from None

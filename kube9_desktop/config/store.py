@@ -1,20 +1,19 @@
-"""Settings persistence with QSettings, validated against :mod:`.schema`."""
+"""The window's settings: :class:`~kube9_desktop.config.values.Settings` on QSettings, with a Qt change signal."""
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from kube9_desktop.config import schema
-
-log = logging.getLogger(__name__)
+from kube9_desktop.config.values import Settings
 
 
 class SettingsStore(QObject):
     """The app's settings: typed, validated values backed by QSettings.
+
+    The logic lives in the Qt-free :class:`Settings` (headless runs use it alone); this wraps one by composition
+    rather than inheritance, so that QObject's metaclass and signal machinery never meet a plain-Python base class.
 
     Signals:
         changed(str): a setting's key after its value changed (emitted once per changed key on ``apply``).
@@ -25,25 +24,20 @@ class SettingsStore(QObject):
     def __init__(self, qsettings: QSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._qs = qsettings if qsettings is not None else QSettings("kube9", "kube9-desktop")
-        self._values = schema.defaults()
-        for s in schema.SETTINGS:
-            raw = self._qs.value(s.key)
-            if raw is None:
-                continue
-            try:
-                if s.type in ("paths", "map") and isinstance(raw, str):
-                    raw = json.loads(raw)
-                self._values[s.key] = schema.validate(s.key, raw)
-            except (ValueError, TypeError) as exc:
-                # A hand-edited or old settings file must never stop the app: keep the default, and say so.
-                log.warning("settings file %s: %s = %r is not valid (%s); using the default, %r",
-                            self._qs.fileName(), s.key, raw, exc if isinstance(exc, ValueError) else "unreadable",
-                            s.default)
+        self._settings = Settings(self._qs, on_change=self._emit_changed)
+
+    def _emit_changed(self, key: str) -> None:
+        self.changed.emit(key)
+
+    @property
+    def settings(self) -> Settings:
+        """The Qt-free settings underneath (for code shared with headless runs, which take a :class:`Settings`)."""
+        return self._settings
 
     @property
     def path(self) -> str:
         """Where the settings are stored (shown in the Settings dialog)."""
-        return self._qs.fileName()
+        return self._settings.path
 
     @property
     def qsettings(self) -> QSettings:
@@ -52,14 +46,14 @@ class SettingsStore(QObject):
 
     def get(self, key: str) -> Any:
         """The current value of ``key``."""
-        return schema._copy(self._values[key])
+        return self._settings.get(key)
 
     def values(self) -> dict[str, Any]:
         """A copy of every value."""
-        return {k: schema._copy(v) for k, v in self._values.items()}
+        return self._settings.values()
 
     def apply(self, values: dict[str, Any]) -> list[str]:
-        """Validate and store several values at once.
+        """Validate and store several values at once; emits :attr:`changed` once per changed key.
 
         Returns:
             The keys that changed.
@@ -67,24 +61,19 @@ class SettingsStore(QObject):
         Raises:
             ValueError: The first invalid value, with a user-facing message; nothing is stored then.
         """
-        checked = {k: schema.validate(k, v) for k, v in values.items()}
-        changed = [k for k, v in checked.items() if self._values.get(k) != v]
-        for k in changed:
-            self._values[k] = checked[k]
-            s = schema.BY_KEY[k]
-            self._qs.setValue(k, json.dumps(checked[k]) if s.type in ("paths", "map") else checked[k])
-        self._qs.sync()
-        for k in changed:
-            self.changed.emit(k)
-        return changed
+        return self._settings.apply(values)
 
     def set(self, key: str, value: Any) -> None:
-        """Validate and store one value."""
-        self.apply({key: value})
+        """Validate and store one value.
+
+        Raises:
+            ValueError: The value is invalid, with a user-facing message; nothing is stored then.
+        """
+        self._settings.set(key, value)
 
     def accessible_namespaces(self, context: str) -> list[str]:
         """Namespaces the user listed for ``context``."""
-        return list(self._values["kubeconfig/accessible_namespaces"].get(context, []))
+        return self._settings.accessible_namespaces(context)
 
     def add_accessible_namespace(self, context: str, namespace: str) -> bool:
         """Remember ``namespace`` for ``context`` (the tree's "Add a namespace…"); False if it was already there.
@@ -92,10 +81,4 @@ class SettingsStore(QObject):
         Raises:
             ValueError: The setting refuses the value (a name it cannot hold), with a user-facing message.
         """
-        current = dict(self._values["kubeconfig/accessible_namespaces"])
-        names = list(current.get(context, []))
-        if namespace in names:
-            return False
-        current[context] = [*names, namespace]
-        self.set("kubeconfig/accessible_namespaces", current)
-        return True
+        return self._settings.add_accessible_namespace(context, namespace)

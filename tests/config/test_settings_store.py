@@ -47,3 +47,17 @@ def test_non_finite_and_negative_values_fall_back_to_defaults(tmp_path: Path,
 def test_validate_refuses_non_finite_numbers(value: object) -> None:
     with pytest.raises(ValueError, match="Read timeout"):
         schema.validate("network/read_timeout", value)
+
+
+def test_changed_is_emitted_once_per_changed_key(tmp_path: Path, qapp: object) -> None:
+    """The store delegates to the Qt-free Settings; its signal still fires, after the values are stored."""
+    store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    seen: list[tuple[str, int]] = []
+    store.changed.connect(lambda key: seen.append((key, store.get("network/page_size"))))
+    assert store.apply({"cache/ttl_stable": 31, "network/page_size": 77}) == ["cache/ttl_stable", "network/page_size"]
+    assert store.add_accessible_namespace("kind-a", "team-1") is True
+    assert store.add_accessible_namespace("kind-a", "team-1") is False
+    store.set("network/page_size", 77)
+    assert seen == [("cache/ttl_stable", 77), ("network/page_size", 77), ("kubeconfig/accessible_namespaces", 77)]
+    assert store.settings.get("network/page_size") == 77 and store.path == str(tmp_path / "settings.ini")
+    assert store.qsettings.value("network/page_size") == 77
