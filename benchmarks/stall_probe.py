@@ -52,16 +52,17 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def install_probes() -> None:
     """Wrap what a loop turn spends its time in (before any window exists: Qt looks Python overrides up then)."""
+    from kube9_desktop.gc_policy import GcPolicy
     from kube9_desktop.model.shown_rows import ShownRowsModel
     from kube9_desktop.ui.column_fit import ColumnFitter
-    from kube9_desktop.ui.gc_driver import GcDriver
     from kube9_desktop.ui.tree_view import ClusterTreeView
 
     ShownRowsModel._insert = _timed("model insert", ShownRowsModel._insert)  # type: ignore[method-assign]
     ShownRowsModel.show_more = _timed("model show_more", ShownRowsModel.show_more)  # type: ignore[method-assign]
     ShownRowsModel._changed = _timed("model changed", ShownRowsModel._changed)  # type: ignore[method-assign]
     ColumnFitter.fit = _timed("column fit", ColumnFitter.fit)  # type: ignore[method-assign]
-    GcDriver.check = _timed("gc driver", GcDriver.check)  # type: ignore[method-assign]
+    # The policy's own check: GcDriver's timer ticks call it there, not through GcDriver.check.
+    GcPolicy.check = _timed("gc driver", GcPolicy.check)  # type: ignore[method-assign]
 
     do_layout = ClusterTreeView.doItemsLayout
     do_paint = ClusterTreeView.paintEvent  # the view's own (it sets up the row painter)
@@ -254,10 +255,10 @@ def _lane(on: bool) -> None:
 
 @lever("pour")
 def _pour(on: bool) -> None:
-    """A middle collection due while a list's rows pour in freezes the survivors instead (gc_driver.POURING_AT)."""
-    from kube9_desktop.ui import gc_driver
+    """A middle collection due while a list's rows pour in freezes the survivors instead (gc_policy.POURING_RATE)."""
+    from kube9_desktop import gc_policy
 
-    gc_driver.POURING_AT = 6_000 if on else 1 << 40
+    gc_policy.POURING_RATE = 100_000 if on else 1 << 40  # the policy reads its module's constant at every check
 
 
 _make_service = tree_load.make_service
@@ -288,10 +289,10 @@ def _together(on: bool) -> None:
 
 @lever("hold")
 def _hold(on: bool) -> None:
-    """A load counts as pouring for 0.5 s after the last check that saw it so (gc_driver.POURING_HOLD_S)."""
-    from kube9_desktop.ui import gc_driver
+    """A load counts as pouring for 0.5 s after the last check that saw it so (gc_policy.POURING_HOLD_S)."""
+    from kube9_desktop import gc_policy
 
-    gc_driver.POURING_HOLD_S = 0.5 if on else 0.0
+    gc_policy.POURING_HOLD_S = 0.5 if on else 0.0
 
 
 @lever("switch")

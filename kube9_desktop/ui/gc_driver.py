@@ -1,86 +1,55 @@
-"""Run Python's cyclic garbage collector on the GUI thread only.
+"""The Qt timer that runs the garbage-collection policy (``kube9_desktop/gc_policy.py``) on the GUI thread.
 
-Automatic collection runs in whichever thread happens to allocate, and our worker threads allocate a lot (parsing
-pages). A cycle holding a Qt object (a closed dialog, a timer) collected there makes Qt destroy it from the wrong
-thread ("Timers cannot be stopped from another thread", or worse). So automatic collection is switched off and a
-timer on the GUI thread collects each generation when its count passes the configured threshold — the same policy
-CPython uses, only always on this thread. That includes CPython's rule for the oldest generation: a full
-collection walks every tracked object (over 100 ms with a 50,000-row tree loaded), so it runs only once the
-objects that reached the oldest generation since the last one exceed a quarter of those that survived it.
-
-That rule alone still walks the whole tree now and then: with 150,000 pods loaded, ~600,000 objects, one pass held
-the window for 250 ms of CPU (600 ms at load 15). So once the oldest generation holds :data:`FREEZE_AT` objects,
-they are frozen (``gc.freeze()``, which costs nothing: the generation's list is moved whole) where no collection
-walks them again; a full collection then never walks more than about that many objects. Frozen objects are still
-freed by reference counting; only a reference cycle among them is never collected — those already garbage when
-they are frozen (the oldest generation holds a few hundred such objects at a time here; walking it first to find
-them was itself a 70-100 ms stall) and any that become garbage later. The tree, the bulk of what gets frozen,
-leaves no cycles behind: the model unlinks each removed node from its parent, and rows hold none (a 50,000-pod
-tree frozen, then dropped: all but ~170 of its objects were freed).
-
-While a big list loads, the young generation's survivors are almost all its new rows and tree nodes, and a middle
-collection walked them all again: 10,000 pods arriving made middle collections of 20-50 ms of CPU (their objects
-were five young collections' worth). So a middle collection due while objects pour in (over
-:data:`POURING_RATE` a second) is a young collection and a freeze instead: the survivors leave every later walk at
-once. What that can keep alive is the same as above — cyclic garbage that was not young at the freeze; seven
-10,000-pod windows opened and closed one after another left as much in the frozen generation with it as without
-(283,181 and 282,855 objects).
+Automatic collection is off while the app runs: a cycle holding a Qt object collected in a worker thread makes Qt
+destroy it from the wrong thread. :class:`GcDriver` ticks :class:`~kube9_desktop.gc_policy.GcPolicy` from a
+``QTimer``, so every collection happens on the GUI thread between two events, at the interval each tick chooses
+(busy while a list loads, idle otherwise, put off for a turn right after a paint). The policy itself (the
+generations' thresholds, CPython's full-collection rule, freezing, the pouring rule) and why it is so are in
+``gc_policy.py``; the headless modes drive the same policy from their asyncio loop with
+:class:`~kube9_desktop.gc_policy.LoopGcDriver`, without Qt.
 """
 
 from __future__ import annotations
 
-import gc
-import time
-
 from PySide6.QtCore import QObject, QTimer
 
-from kube9_desktop.kube.gui_gate import GATE
+# Re-exported: tests, benchmarks and docs name them from here.
+from kube9_desktop.gc_policy import (
+    AFTER_PAINT_S,
+    BUSY_INTERVAL_MS,
+    FREEZE_AT,
+    IDLE_INTERVAL_MS,
+    POURING_HOLD_S,
+    POURING_MIN,
+    POURING_RATE,
+    PUT_OFF_MAX,
+    PUT_OFF_MS,
+    QUIET_TICKS,
+    GcPolicy,
+    oldest_generation_size,
+)
 
-#: Milliseconds between checks while objects are being allocated (a list is loading): short, because a young
-#: generation left to grow between checks makes one long pass. A check is one ``gc.get_count()``.
-BUSY_INTERVAL_MS = 20
-#: Milliseconds between checks when little is allocated (no reason to wake the process fifty times a second).
-IDLE_INTERVAL_MS = 250
-#: Objects in the oldest generation (not frozen) at which they are frozen: a full collection walks at most about
-#: this many (~40-90 ms of CPU here, by load); an app browsing a few thousand rows never gets there.
-FREEZE_AT = 100_000
-#: Checks in a row that saw little allocated before the interval goes back from busy to idle.
-QUIET_TICKS = 10
-#: Objects a second into the young generation (since it was last emptied) from which a due middle collection
-#: freezes instead: a 10,000-pod list arrives at ~150,000-200,000; watch events at 200 changes/s are far below.
-POURING_RATE = 100_000
-#: ... and at least this many young objects (fewer are no list's rows, however quickly they came).
-POURING_MIN = 2_000
-#: Seconds a load still counts as pouring after the last check that saw it so: its last pages come more slowly (the
-#: sim's, the GUI thread's inserts), and a middle collection right after them walked their rows (10-45 ms).
-POURING_HOLD_S = 0.5
-#: A middle or full collection due within this long after a paint or layout (see ``kube.gui_gate``) waits ...
-AFTER_PAINT_S = 0.004
-#: ... this many milliseconds, so the loop takes a turn between the two ...
-PUT_OFF_MS = 5
-#: ... at most this many times in a row (a window repainting all the time still gets collected).
-PUT_OFF_MAX = 4
-
-
-def oldest_generation_size() -> int:
-    """How many objects the oldest generation holds, counted without a worker thread ever seeing them listed.
-
-    ``len(gc.get_objects(2))`` holds a list of every one of them for a moment, and the interpreter may switch
-    threads between the two calls: a worker building a tuple that a middle collection had just moved into the
-    oldest generation (``tuple(generator)`` resizes its tuple in place, which needs the only reference) then found
-    a second one and failed: ``SystemError: Objects/tupleobject.c:927: bad argument to internal function`` in
-    ``convert.shared_owners`` while 10,000 pods loaded, and the page's list failed. Called inside ``sum()``, the
-    listing, its length and its release are one C call: no thread switch in between.
-    """
-    return sum(map(len, map(gc.get_objects, (2,))))
+__all__ = [
+    "AFTER_PAINT_S",
+    "BUSY_INTERVAL_MS",
+    "FREEZE_AT",
+    "IDLE_INTERVAL_MS",
+    "POURING_HOLD_S",
+    "POURING_MIN",
+    "POURING_RATE",
+    "PUT_OFF_MAX",
+    "PUT_OFF_MS",
+    "QUIET_TICKS",
+    "GcDriver",
+    "oldest_generation_size",
+]
 
 
 class GcDriver(QObject):
     """Collects garbage on the GUI thread; create one per application.
 
-    Checks every :data:`BUSY_INTERVAL_MS` while the young generation fills quickly, and every
-    :data:`IDLE_INTERVAL_MS` otherwise. Checked every 200 ms as before, a 10,000-pod load let the young generation
-    grow to hundreds of thousands of objects between checks: single collections of 200–280 ms.
+    A ``QTimer`` ticks a :class:`~kube9_desktop.gc_policy.GcPolicy`, every :data:`BUSY_INTERVAL_MS` while the
+    young generation fills quickly and every :data:`IDLE_INTERVAL_MS` otherwise.
 
     Args:
         interval_ms: A fixed check interval instead of the adaptive one (tests).
@@ -91,95 +60,29 @@ class GcDriver(QObject):
     def __init__(self, interval_ms: int | None = None, parent: QObject | None = None,
                  freeze_at: int | None = FREEZE_AT) -> None:
         super().__init__(parent)
-        self._freeze_at = freeze_at
-        self.frozen = 0  # objects this driver froze
-        self._was_enabled = gc.isenabled()
-        gc.disable()
-        self._long_lived = oldest_generation_size()  # what survived the last full collection (approximately)
-        self._fixed = interval_ms
-        self._put_off = 0  # checks put off in a row because the GUI thread had just painted
-        self._quiet = QUIET_TICKS  # checks in a row that saw little allocated (idle to start with)
-        self._young_since = time.perf_counter()  # when the young generation was last emptied
-        self._pouring_until = 0.0  # objects pour in (a list's rows) until then: see POURING_HOLD_S
+        self._policy = GcPolicy(interval_ms, freeze_at)
         self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms or IDLE_INTERVAL_MS)
+        self._timer.setInterval(self._policy.interval_ms)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+
+    @property
+    def frozen(self) -> int:
+        """Objects this driver froze."""
+        return self._policy.frozen
 
     def interval(self) -> int:
         """Milliseconds until the next check."""
         return self._timer.interval()
 
     def _tick(self) -> None:
-        busy = gc.get_count()[0] > gc.get_threshold()[0] // 2
-        # Busy until QUIET_TICKS checks in a row saw little: a list's pages arrive every 20-30 ms, and going back to
-        # the idle interval between two of them let the young generation grow to 20,000+ objects (one 5-20 ms walk).
-        self._quiet = 0 if busy else self._quiet + 1
-        if self._fixed is None and self._older_due() and GATE.held_within(AFTER_PAINT_S) \
-                and self._put_off < PUT_OFF_MAX:
-            # A paint or layout just ran in this loop turn: a middle collection now (10-25 ms of CPU) would make
-            # one stall of both. Come back after the loop has had a turn.
-            self._put_off += 1
-            self._timer.setInterval(PUT_OFF_MS)
-            return
-        self._put_off = 0
-        self.check()
-        if self._fixed is None:
-            self._timer.setInterval(BUSY_INTERVAL_MS if self._quiet < QUIET_TICKS else IDLE_INTERVAL_MS)
-
-    @staticmethod
-    def _older_due() -> bool:
-        """Whether the next check collects more than the young generation."""
-        (t0, t1, _), (c0, c1, _) = gc.get_threshold(), gc.get_count()
-        return c0 > t0 and c1 > t1
+        self._timer.setInterval(self._policy.tick())
 
     def check(self) -> int:
         """Collect the generations whose thresholds were passed; returns the objects collected."""
-        t0, t1, t2 = gc.get_threshold()
-        c0, c1, c2 = gc.get_count()
-        if c0 <= t0:
-            return 0
-        now = time.perf_counter()
-        if c0 >= POURING_MIN and c0 >= POURING_RATE * (now - self._young_since):
-            self._pouring_until = now + POURING_HOLD_S
-        if c1 <= t1:
-            return self._collect(0)
-        if self._freeze_at is not None and now < self._pouring_until:
-            found = self._collect(0)  # the garbage among the young goes; the survivors are the load's rows
-            self._freeze()
-            return found
-        if c2 <= t2 or not self._full_collection_due():
-            found = self._collect(1)
-        else:
-            found = self._collect(2)
-            self._long_lived = oldest_generation_size()
-        if self._freeze_at is not None and oldest_generation_size() >= self._freeze_at:
-            self._freeze()
-        return found
-
-    def _collect(self, generation: int) -> int:
-        found = gc.collect(generation)
-        self._young_since = time.perf_counter()  # the young generation's count starts again
-        return found
-
-    def _freeze(self) -> None:
-        """Move the middle and oldest generations out of every later collection's sight."""
-        self.frozen += sum(map(len, map(gc.get_objects, (1, 2))))  # one C call: see oldest_generation_size
-        gc.freeze()
-        self._young_since = time.perf_counter()
-        self._long_lived = 0
-
-    def _full_collection_due(self) -> bool:
-        """CPython's own rule (``long_lived_pending > long_lived_total / 4`` in gcmodule.c), from the size of the
-        oldest generation: listing it costs a fraction of walking it."""
-        n = oldest_generation_size()
-        # A gc.freeze() since (the service freezes what exists at start-up) emptied the generation: count from there.
-        self._long_lived = min(self._long_lived, n)
-        return n - self._long_lived > self._long_lived // 4
+        return self._policy.check()
 
     def stop(self) -> None:
         """Stop the timer, collect once here and give collection back to the interpreter."""
         self._timer.stop()
-        gc.collect()
-        if self._was_enabled:
-            gc.enable()
+        self._policy.stop()
