@@ -20,7 +20,7 @@ from kube9_desktop.model import children as child_tables
 from kube9_desktop.model.children import relation
 from kube9_desktop.model.lag import LoopLagMonitor
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode, child_at, split_path
-from kube9_desktop.model.tree_model import ClusterTreeModel
+from kube9_desktop.model.tree_core import PlainTree, TreeCore
 from kube9_desktop.text import escape_controls
 
 #: ``--print-tree`` exit statuses (documented in ``--help`` and the README).
@@ -35,20 +35,12 @@ if TYPE_CHECKING:
     from kube9_desktop.ui.main_window import MainWindow
 
 
-def expand_row(model: ClusterTreeModel, node: TreeNode) -> None:
-    """What a view does when a row is expanded: ``fetchMore`` if it can, then report the expansion."""
-    index = model.index_of(node)
-    if model.canFetchMore(index):
-        model.fetchMore(index)
-    model.set_expanded(node, True)
-
-
-async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
+async def load_tree(model: TreeCore, depth: int, paths: list[str],
                     expand_view: object | None = None) -> list[str]:
     """Load every node above ``depth`` and every node on each path, through ``fetchMore``.
 
     Args:
-        model: The model, with its context already set.
+        model: The tree (the window's model, or headless :class:`PlainTree`), with its context already set.
         depth: Nodes at depth < ``depth`` are expanded (the context root is depth 0), so rows down to ``depth``
             are listed.
         paths: Slash-separated label paths below the context root to load as well.
@@ -69,7 +61,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
             # What loads only when opened by name (the cluster's Events, a pod's containers) is not opened by
             # depth: --expand names it.
             if n.expandable and not child_tables.on_demand(n):
-                expand_row(model, n)
+                model.expand(n)
                 if callable(expand_view):
                     expand_view(n)
         await model.wait_idle()
@@ -80,7 +72,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
         i = 0
         while i < len(parts):
             assert node is not None
-            expand_row(model, node)
+            model.expand(node)
             if callable(expand_view):
                 expand_view(node)
             await model.wait_idle()
@@ -90,7 +82,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
                 break
             i = after
         if node is not None:
-            expand_row(model, node)
+            model.expand(node)
             if callable(expand_view):
                 expand_view(node)
             await model.wait_idle()
@@ -98,7 +90,7 @@ async def load_tree(model: ClusterTreeModel, depth: int, paths: list[str],
     return problems
 
 
-async def _drill_down(model: ClusterTreeModel, node: TreeNode, expand_view: object | None) -> None:
+async def _drill_down(model: TreeCore, node: TreeNode, expand_view: object | None) -> None:
     """An expanded owner shows its whole chain of related objects (a Deployment its ReplicaSets and their pods,
     a CronJob its Jobs and their pods): each related object below it that drills down further is expanded too."""
     if relation(node.kind) is None or node.type is not NodeType.OBJECT:
@@ -107,7 +99,7 @@ async def _drill_down(model: ClusterTreeModel, node: TreeNode, expand_view: obje
     while level:
         level = [c for n in level for c in n.children if c.type is NodeType.OBJECT and relation(c.kind) is not None]
         for c in level:
-            expand_row(model, c)
+            model.expand(c)
             if callable(expand_view):
                 expand_view(c)
         await model.wait_idle()
@@ -256,7 +248,7 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
     unknown = context not in kubeconfig.names()
     if unknown:  # why (a skipped file, a broken entry) is on the lines above
         say(f"the kubeconfig has no usable context named {context!r} (contexts: {contexts})")
-    model = ClusterTreeModel()
+    model = PlainTree()
     model.accessible_namespaces = settings.accessible_namespaces
     # Nothing is opened after the print: discovery ahead of a namespace (the window's, for the one the user opens
     # next) was ~20 requests the print waited for and never used (a namespace given by --expand still discovers).
@@ -310,7 +302,7 @@ async def print_tree(service: KubeService, args: argparse.Namespace, settings: S
         await model.shutdown()
 
 
-async def _stay_live(model: ClusterTreeModel, seconds: float) -> int:
+async def _stay_live(model: TreeCore, seconds: float) -> int:
     """Keep the tree live for ``seconds``; returns the watch events applied (live updates, issue 8)."""
     live = getattr(model, "live", None)
     if live is None:

@@ -1,11 +1,12 @@
 """The cluster tree as a ``QAbstractItemModel``: the Qt adapter over :mod:`.nodes`, driven by :mod:`.loader`.
 
-This module only adapts: it answers Qt's questions about the nodes (``index``, ``data``, ...) and hands the loader's
-work to it. Its base :class:`~kube9_desktop.model.shown_rows.ShownRowsModel` is the
+This module only adapts: it answers Qt's questions about the nodes (``index``, ``data``, ...). Its bases are the
 :class:`~kube9_desktop.model.ports.TreeSurface` through which the :class:`~kube9_desktop.model.loader.TreeLoader`
-changes the tree, announcing each change to views (``begin/end*Rows``) and keeping long lists to a shown window
-(see ``SHOW_ROWS``). What to load, when, and how results become rows is the loader's job (Qt-free); what a node's
-children are is :mod:`.children`'s tables; how rows are brought up to date is :mod:`.reconcile`.
+changes the tree: :class:`~kube9_desktop.model.tree_core.TreeCore` (Qt-free: the surgery, the shown window of long
+lists, see ``SHOW_ROWS``, and the loader's work handed to it; the headless tree is the same core) and
+:class:`~kube9_desktop.model.shown_rows.ShownRowsModel`, which announces each change to views (``begin/end*Rows``).
+What to load, when, and how results become rows is the loader's job (Qt-free); what a node's children are is
+:mod:`.children`'s tables; how rows are brought up to date is :mod:`.reconcile`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-import shiboken6
 from PySide6.QtCore import (
     QModelIndex,
     QModelRoleData,
@@ -27,18 +27,15 @@ from PySide6.QtGui import QBrush, QFont
 
 from kube9_desktop.kube.convert import status_shown
 from kube9_desktop.kube.errors import KubeError
-from kube9_desktop.kube.kinds import Kind
-from kube9_desktop.kube.rows import Column, Row
+from kube9_desktop.kube.rows import Column
 from kube9_desktop.model import render
-from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.loader import TreeLoader
 from kube9_desktop.model.nodes import LEAF_KEY_BIT, LoadState, NodeType, TreeNode
-from kube9_desktop.model.pins import Pin
 from kube9_desktop.model.shown_rows import ShownRowsModel
 from kube9_desktop.model.usage import UsageBook
 
 if TYPE_CHECKING:
-    from kube9_desktop.kube.service import KubeService
+    pass
 
 _INVALID = QModelIndex()
 #: Expandable rows without children yet that still get an expand arrow: a list being prefetched has no "Loading…"
@@ -88,152 +85,21 @@ class ClusterTreeModel(ShownRowsModel):
         self.header_columns: tuple[Column, ...] | None = None
         self._headers = render.header_labels(None)
 
-    # ------------------------------------------------------------------ wiring
-
-    @property
-    def loader(self) -> TreeLoader:
-        """The load orchestration this model shows (Qt-free)."""
-        return self._loader
-
-    @property
-    def live(self) -> LiveUpdates:
-        """Watches of the lists the user has open (issue 8); the window and headless mode drive it."""
-        return self._loader.live
-
-    @property
-    def service(self) -> KubeService | None:
-        """The data service (``None`` until the app has created it)."""
-        return self._loader.service
-
-    def set_service(self, service: KubeService | None) -> None:
-        """Use ``service`` from now on; every cached context tree is dropped."""
-        self._loader.service = service
-        self._drop_trees()
-
-    @property
-    def accessible_namespaces(self) -> Callable[[str], list[str]]:
-        """Settings → the namespaces to show a user who may not list them."""
-        return self._loader.accessible_namespaces
-
-    @accessible_namespaces.setter
-    def accessible_namespaces(self, fn: Callable[[str], list[str]]) -> None:
-        self._loader.accessible_namespaces = fn
-
-    @property
-    def discover_ahead(self) -> bool:
-        """Whether opening the namespaces starts discovery before a namespace is opened (see
-        :meth:`~kube9_desktop.model.keep_current.KeepCurrent._discover_ahead`); a namespace opened still starts it."""
-        return self._loader.discover_ahead
-
-    @discover_ahead.setter
-    def discover_ahead(self, on: bool) -> None:
-        self._loader.discover_ahead = on
-
-    @property
-    def pins(self) -> Callable[[str], list[Pin]]:
-        """Settings → a context's pins (shown in a "Pinned" group at the top of its tree)."""
-        return self._loader.pins
-
-    @pins.setter
-    def pins(self, fn: Callable[[str], list[Pin]]) -> None:
-        self._loader.pins = fn
-
-    def update_pins(self, context: str) -> None:
-        """``context``'s pins changed: show them (see :meth:`TreeLoader.update_pins`)."""
-        self._loader.update_pins(context)
-
-    @property
-    def insert_batch(self) -> int:
-        """Rows inserted per ``beginInsertRows`` call; the loop gets a turn between batches."""
-        return self._loader.insert_batch
-
-    @insert_batch.setter
-    def insert_batch(self, rows: int) -> None:
-        self._loader.insert_batch = rows
-
-    @property
-    def first_load_at(self) -> float | None:
-        """Monotonic time of the first load since :meth:`reset_timing`."""
-        return self._loader.timing.first_load_at
-
-    @property
-    def last_insert_at(self) -> float | None:
-        """Monotonic time of the last rows inserted."""
-        return self._loader.timing.last_insert_at
-
-    def reset_timing(self) -> None:
-        """Start a new load-time measurement."""
-        self._loader.timing.reset()
-
-    def _drop_trees(self) -> None:
-        """Forget every context's tree (views see an empty model)."""
-        views = shiboken6.isValid(self)  # not when shutting down after Qt destroyed the window and the model
-        if views:
-            self.beginResetModel()
-        for ctx in self._contexts.values():
-            self._detach_subtree(ctx)
-        self._contexts.clear()
-        self._root.children = []
-        self._root.add_children([self._fleet])
-        if views:
-            self.endResetModel()
-
-    @property
-    def current_context(self) -> str | None:
-        """The context shown, if any."""
-        node = self.context_node()
-        return node.context if node is not None else None
-
     @property
     def fleet_node(self) -> TreeNode:
         """The "All clusters" row (always the first top-level row)."""
         return self._fleet
 
-    def context_node(self) -> TreeNode | None:
-        """The visible context root node."""
-        return self._loader.context_node()
+    def _top_rows(self) -> list[TreeNode]:
+        return [self._fleet]
 
-    def set_context(self, name: str, *, user: bool = True) -> TreeNode:
-        """Show context ``name``; instant when its tree was opened before, else it starts loading.
-
-        Args:
-            name: The kubeconfig context.
-            user: Whether the user asked for it (its failures then open a dialog).
-        """
-        node = self._contexts.get(name)
-        if node is None:
-            node = TreeNode(NodeType.CONTEXT, name, context=name)
-            self._contexts[name] = node
-        self.beginResetModel()
-        old = self.context_node()
-        if old is not None:
-            old.parent = None
-        self._root.children = []
-        self._root.add_children([self._fleet, node])
-        self.endResetModel()
-        if old is not None and old is not node:
-            # Hidden like a collapse: its watches stop after the grace period (the view re-expands it on return).
-            self.live.note_collapsed(old)
-        if node.state is LoadState.UNLOADED:
-            self._loader.start_load(node, user=user)
-        elif old is not node:
-            # Showing a kept tree again: what is open in it is looked up again (hits while within their TTL), and
-            # the counts it shows are brought up to date where older than their TTL.
-            for n in node.walk():
-                if n.expanded:
-                    self._loader.revisit(n)
-        return node
-
-    def forget_context(self, name: str) -> None:
-        """Drop the cached tree of ``name`` (e.g. after a kubeconfig reload)."""
-        node = self._contexts.pop(name, None)
-        if node is not None and node is self.context_node():
-            self.beginResetModel()
-            self._root.children = []
-            self._root.add_children([self._fleet])
-            self.endResetModel()
-        if node is not None:
-            self._detach_subtree(node)
+    def expand(self, node: TreeNode) -> None:
+        """What a view does when a row is expanded: ``fetchMore`` if it can (a row it shows), then report the
+        expansion."""
+        index = self.index_of(node)
+        if self.canFetchMore(index):
+            self.fetchMore(index)
+        self.set_expanded(node, True)
 
     # ------------------------------------------------------------------ Qt model interface
 
@@ -445,38 +311,6 @@ class ClusterTreeModel(ShownRowsModel):
     def _fail(self, node: TreeNode, error: KubeError, user: bool) -> None:
         self._loader.fail(node, error, user)
 
-    @property
-    def busy(self) -> bool:
-        """Whether any load is in flight."""
-        return self._loader.busy
-
-    async def wait_idle(self) -> None:
-        """Wait until no load is in flight (headless mode and tests)."""
-        await self._loader.wait_idle()
-
-    async def wait_for(self, root: TreeNode) -> None:
-        """Wait until no node under ``root`` is loading."""
-        await self._loader.wait_for(root)
-
-    async def shutdown(self) -> None:
-        """Stop every watch, cancel every load and wait for the tasks to end (window closing)."""
-        await self._loader.shutdown()
-        # Unlinked, the trees are freed with the model instead of staying behind as cyclic garbage, a node per row,
-        # for a later collection to find in the middle of the next window's (or test's) load.
-        self._drop_trees()
-
-    def set_expanded(self, node: TreeNode, expanded: bool) -> None:
-        """The view opened or closed ``node`` (see :meth:`TreeLoader.set_expanded`)."""
-        self._loader.set_expanded(node, expanded)
-
-    def apply_changes(self, node: TreeNode, changes: Iterable[tuple[str, Row]], kind: Kind) -> None:
-        """Apply a few row changes (coalesced watch events) to a loaded list in place."""
-        self._loader.apply_changes(node, changes, kind)
-
-    def reconcile(self, node: TreeNode, rows: list[Row], kind: Kind) -> None:
-        """Make ``node``'s children match ``rows`` with minimal changes."""
-        self._loader.reconcile(node, rows, kind)
-
     def retry(self, index: ModelIndex) -> None:
         """Retry the load an error row (or any loaded node) stands for."""
         node = self.node(index)
@@ -484,18 +318,6 @@ class ClusterTreeModel(ShownRowsModel):
         if target is None or target.type is NodeType.ROOT:
             return
         self._loader.reload_node(target, user=True)
-
-    def reload_node(self, node: TreeNode, *, user: bool = True, demand: bool = True) -> None:
-        """Reload one node: a failed node from scratch, a loaded list in place."""
-        self._loader.reload_node(node, user=user, demand=demand)
-
-    def refresh(self, context: str | None = None) -> bool:
-        """Invalidate ``context``'s cache and reload every loaded node of its tree, in place.
-
-        Returns:
-            False when the refresh was coalesced into one already running.
-        """
-        return self._loader.refresh(context)
 
     async def reveal_path(self, path: str | Iterable[str],
                           open_node: Callable[[TreeNode], None] | None = None) -> TreeNode | None:
@@ -506,7 +328,3 @@ class ClusterTreeModel(ShownRowsModel):
         """
         node, _ = await self._loader.reveal(path, open_node)
         return node
-
-    def find(self, path: str | Iterable[str]) -> TreeNode | None:
-        """The node at a slash-separated path of base labels below the context root (``Namespaces/team-a``)."""
-        return self._loader.find(path)
