@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop import __version__
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.config.values import Settings
     from kube9_desktop.kube.service import KubeService
 
 PROCESS_START = time.perf_counter()
@@ -199,7 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kube9_desktop.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before Qt and our workers start threads
+    from kube9_desktop.kube.gui_gate import hand_over_quickly
 
+    hand_over_quickly()  # the GUI thread waits less for the GIL a worker holds
+    if args.print_tree or args.run:
+        return _main_headless(args)
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -211,21 +216,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("kube9-desktop")
     app.setOrganizationName("kube9")
     app.setApplicationVersion(__version__)
-    from kube9_desktop.kube.gui_gate import hand_over_quickly
     from kube9_desktop.ui.gc_driver import GcDriver
 
-    hand_over_quickly()  # the GUI thread waits less for the GIL a worker holds
     collector = GcDriver(parent=app)
     loop = qasync.QEventLoop(app)
+    return _drive(loop, lambda stop: _async_main(args, app, stop), collector.stop)
+
+
+def _main_headless(args: argparse.Namespace) -> int:
+    """``--print-tree`` and ``--run`` on a plain asyncio loop: no Qt is imported (PySide6, qasync and a
+    QApplication were ~200 ms of a 0.4 s ``--print-tree`` process). The tree is the window's all the same
+    (:class:`~kube9_desktop.model.tree_core.PlainTree`: its loader and shown windows without the Qt model)."""
+    from kube9_desktop.gc_policy import LoopGcDriver
+
+    loop = asyncio.new_event_loop()
+    collector = LoopGcDriver(loop)  # collections on this thread only, as the window's GcDriver makes them
+    try:
+        return _drive(loop, lambda stop: _headless(args, stop), collector.stop)
+    finally:
+        asyncio.set_event_loop(None)
+
+
+def _drive(loop: asyncio.AbstractEventLoop, main: Callable[[Stop], Coroutine[Any, Any, int]],
+           stop_collector: Callable[[], object]) -> int:
+    """Run ``main`` on ``loop`` to its end, then end whatever it left running and close the loop; returns its exit
+    status. Signals ask ``main`` to stop (:class:`Stop`); the collector is stopped last."""
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception_handler)
     stop = Stop(loop)
     try:
-        with loop:
-            try:
-                return loop.run_until_complete(_async_main(args, app, stop))
-            finally:
-                _finish(loop)
+        try:
+            return loop.run_until_complete(main(stop))
+        finally:
+            _finish(loop)
+            loop.close()
     except KeyboardInterrupt:  # Ctrl+C before the handlers were installed: nothing was started yet
         return 130
     except BrokenPipeError:
@@ -236,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     finally:
         stop.uninstall()
-        collector.stop()
+        stop_collector()
 
 
 class Stop:
@@ -322,8 +346,6 @@ def _loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, 
 async def _async_main(args: argparse.Namespace, app: QApplication, stop: Stop) -> int:
     settings, scratch = _settings_store(args)
     try:
-        if args.print_tree or args.run:
-            return await _headless(args, settings, stop)
         status = await _run_window(args, app, settings, stop)
         return stop.exit_status if stop.signum is not None else status
     finally:
@@ -333,8 +355,21 @@ async def _async_main(args: argparse.Namespace, app: QApplication, stop: Stop) -
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Stop) -> int:
-    """``--print-tree`` and ``--run``; a signal cancels the run, and the sim and service still close."""
+async def _headless(args: argparse.Namespace, stop: Stop) -> int:
+    """``--print-tree`` and ``--run``; a signal cancels the run, and the sim and service still close.
+
+    Headless runs never read or write the user's own settings: only a ``--settings-file`` given is used (QtCore's
+    settings reader, then: the window's file format), else the defaults, kept in memory.
+    """
+    from kube9_desktop.config.values import ini_settings, memory_settings
+
+    if args.settings_file:
+        settings = ini_settings(args.settings_file)
+        from kube9_desktop.memory import stop_source_caching
+
+        stop_source_caching()  # QtCore is imported now: see the window's
+    else:
+        settings = memory_settings()
     task = asyncio.current_task()
     assert task is not None
     stop.action = task.cancel
@@ -372,7 +407,7 @@ async def _headless(args: argparse.Namespace, settings: SettingsStore, stop: Sto
 def _settings_store(args: argparse.Namespace) -> tuple[SettingsStore, str | None]:
     """The settings to use, and a scratch directory to remove at exit (``None`` if none was made).
 
-    Headless runs never read or write the user's own settings. ``--demo`` starts from a copy of them — the user's
+    ``--screenshot`` never reads or writes the user's own settings. ``--demo`` starts from a copy of them — the user's
     cache, network and live-update choices apply — and never writes them back: the demo's context and window state
     are not the user's.
     """
@@ -385,7 +420,7 @@ def _settings_store(args: argparse.Namespace) -> tuple[SettingsStore, str | None
     def ini(path: str) -> QSettings:
         return QSettings(path, QSettings.Format.IniFormat)
 
-    if args.print_tree or args.screenshot or args.run:
+    if args.screenshot:
         if args.settings_file:
             return SettingsStore(ini(args.settings_file)), None
         scratch = tempfile.mkdtemp(prefix="kube9-")
@@ -426,7 +461,7 @@ async def _demo_sim(args: argparse.Namespace) -> tuple[Any, str | None]:
     return sim, sim.kubeconfig
 
 
-async def _make_service(args: argparse.Namespace, settings: SettingsStore, kubeconfig: str | None,
+async def _make_service(args: argparse.Namespace, settings: SettingsStore | Settings, kubeconfig: str | None,
                         need_client: bool = True) -> KubeService:
     """The data service on the merged kubeconfig, read and parsed in a worker thread: a 10 MB file took 7.5 s, and
     the window must keep painting meanwhile.

@@ -30,7 +30,7 @@ EXIT_NO_CONTEXT = 2  # no such context, or none given and no current-context (ar
 EXIT_PATH_MISSING = 3  # an --expand path does not exist
 
 if TYPE_CHECKING:
-    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.config.values import Settings
     from kube9_desktop.kube.service import KubeService
     from kube9_desktop.ui.main_window import MainWindow
 
@@ -225,7 +225,7 @@ def say(message: str) -> None:
     print(f"kube9-desktop: {escape_controls(message)}", file=sys.stderr, flush=True)
 
 
-async def print_tree(service: KubeService, args: argparse.Namespace, settings: SettingsStore,
+async def print_tree(service: KubeService, args: argparse.Namespace, settings: Settings,
                      out: TextIO = sys.stdout) -> int:
     """``--print-tree``: load through the model, print the tree and a footer of measurements.
 

@@ -17,7 +17,7 @@ from kube9_desktop.commands.runner import run_line
 from kube9_desktop.text import escape_output
 
 if TYPE_CHECKING:
-    from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.config.values import Settings
     from kube9_desktop.kube.service import KubeService
 
 
@@ -34,7 +34,7 @@ class HeadlessPort:
     interactive = False
 
     def __init__(self, yes: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
-                 settings: SettingsStore | None = None) -> None:
+                 settings: Settings | None = None) -> None:
         self.yes = yes
         self.out = out
         self.err = err
@@ -69,7 +69,7 @@ class HeadlessPort:
 
 async def run_commands(service: KubeService, args: argparse.Namespace, out: TextIO = sys.stdout,
                        err: TextIO = sys.stderr, access: AccessChecker | None = None,
-                       settings: SettingsStore | None = None) -> int:
+                       settings: Settings | None = None) -> int:
     """Run every ``--run`` line in order; returns 0, or the first failure's exit status."""
     load_all()
     context = args.context or service.kubeconfig.current_context or ""

@@ -133,3 +133,33 @@ def test_the_tree_usage_columns_do_not_import_the_overview() -> None:
             "print(sorted(m for m in sys.modules if m in ('kube9_desktop.kube.overview', "
             "'kube9_desktop.kube.events')))")
     assert _printed(code) == "[]"
+
+
+QT_REPORT = """
+import atexit, os, sys
+atexit.register(lambda: os.write(2, ("qt:" + ",".join(sorted(
+    m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "qasync")))).encode()))
+from kube9_desktop.app import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_headless_modes_import_no_qt(sim: Any, tmp_path: Path) -> None:
+    """``--print-tree`` and ``--run`` run on a plain asyncio loop: PySide6, its shiboken and qasync are never
+    imported (~200 ms of a 0.4 s ``--print-tree`` process, issue 20 goal 2), and the tree still loads."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    runs = (["--print-tree", "--depth", "2"], ["--run", "help"],
+            ["--run", "overview"])
+    for args in runs:
+        proc = subprocess.run([sys.executable, "-c", QT_REPORT, "--kubeconfig", sim.kubeconfig, "--context",
+                               "sim-admin", *args], capture_output=True, text=True, env=env, timeout=180)
+        assert proc.stderr.rstrip().endswith("qt:"), (args, proc.stderr[-2000:])
+        assert proc.returncode in (0, 1), (args, proc.stderr[-2000:])
+    tree = subprocess.run([sys.executable, "-c", QT_REPORT, "--kubeconfig", sim.kubeconfig, "--context",
+                           "sim-admin", "--print-tree", "--depth", "2", "--settings-file", str(tmp_path / "s.ini")],
+                          capture_output=True, text=True, env=env, timeout=180)
+    assert tree.returncode == 0, tree.stderr[-2000:]
+    assert "Namespaces (" in tree.stdout and "rows=" in tree.stdout
+    # A settings file is read with QtCore's reader (the window's format): QtCore only, no application, no qasync.
+    qt = tree.stderr.rstrip().rpartition("qt:")[2].split(",")
+    assert "qasync" not in qt and "PySide6.QtWidgets" not in qt and "PySide6.QtGui" not in qt, qt
