@@ -88,15 +88,13 @@ def follow_writes(model: Any, svc: Any) -> None:
 
 async def open_path(model: Any, path: str) -> Any:
     """Expand every node on ``path`` as the view does; returns the last one."""
-    from kube9_desktop.headless import expand_row
-
     parts = path.split("/")
     node = None
     for i in range(1, len(parts) + 1):
         node = model.find("/".join(parts[:i]))
         if node is None:
             raise RuntimeError(f"no node {'/'.join(parts[:i])}")
-        expand_row(model, node)
+        model.expand(node)
         await model.wait_idle()
     if model.service.backend_name == "api":
         model.live.start_all()

@@ -234,12 +234,10 @@ def make_model(svc: Any) -> Any:
 
 async def expand(model: Any, path: str) -> bool:
     """Expand the node at ``path`` like the view does (``fetchMore`` when it can); False if there is no such node."""
-    from kube9_desktop.headless import expand_row
-
     node = model.find(path)
     if node is None:
         return False
-    expand_row(model, node)
+    model.expand(node)
     await model.wait_idle()
     return True
 
@@ -267,12 +265,11 @@ async def open_namespace(model: Any, ns: str, open_row: Callable[[Any], None] | 
         open_row: Opens one row: a view's expand (default: what a view does, on the model alone).
         settle: Seconds the stall is still watched after the last row (a view's last layout and paint).
     """
-    from kube9_desktop.headless import expand_row
     from kube9_desktop.kube.kinds import KINDS
     from kube9_desktop.model.lag import LoopLagMonitor
     from kube9_desktop.model.nodes import NodeType
 
-    expand = open_row or (lambda node: expand_row(model, node))
+    expand = open_row or (lambda node: model.expand(node))
     pods_path = f"Namespaces/{ns}/Workloads/Pods"
     marks: dict[str, float] = {}
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kube9_desktop.headless import expand_row, format_tree
+from kube9_desktop.headless import format_tree
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.rows import ListRef
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
@@ -64,22 +64,22 @@ def test_namespace_opened_while_discovery_runs_shows_the_denied_list(service_fac
     async def scenario() -> None:
         root = model.context_node()
         assert root is not None
-        expand_row(model, root)
+        model.expand(root)
         await until(lambda: (n := model.find("Namespaces")) is not None and n.state is LoadState.LOADED)
         namespaces = model.find("Namespaces")
         assert namespaces is not None
-        expand_row(model, namespaces)  # starts discovery ahead of a namespace
+        model.expand(namespaces)  # starts discovery ahead of a namespace
         assert svc.discovered(VIEWER) is None, "team-a opens while discovery is still to come"
         team_a = model.find("Namespaces/team-a")
         assert team_a is not None
-        expand_row(model, team_a)
+        model.expand(team_a)
         await until(lambda: model.find("Namespaces/team-a/Workloads") is not None)
         workloads = model.find("Namespaces/team-a/Workloads")
         assert workloads is not None
-        expand_row(model, workloads)
+        model.expand(workloads)
         hpa = model.find(HPA)
         assert hpa is not None
-        expand_row(model, hpa)
+        model.expand(hpa)
         await model.wait_idle()
         assert svc.discovered(VIEWER) is not None
         assert_denied_row(model.find(HPA))
