@@ -155,6 +155,8 @@ class StallMonitor:
         self.task: asyncio.Task[None] | None = None
 
     def reset(self) -> None:
+        #: When the bench's monitor started counting (perf_counter seconds): the worst sample's time is from there.
+        self.started = time.perf_counter()
         #: The sample with the longest lag: lag ms, the GUI thread's and the process's CPU ms in it, t0, t1.
         self.worst = (0.0, 0.0, 0.0, 0.0, 0.0)
         #: The sample in which the GUI thread itself ran longest: the same fields.
@@ -330,6 +332,26 @@ def _rows(on: bool) -> None:
     RowPainter.enabled = on
 
 
+_pod_specs: Any = None
+
+
+@lever("specs")
+def _specs(on: bool) -> None:
+    """The usage columns' pod requests/limits decoded narrow in the lane (metrics.pod_specs), not as whole dicts."""
+    global _pod_specs
+    from kube9_desktop.kube import metrics
+
+    if _pod_specs is None:
+        _pod_specs = metrics.pod_specs
+
+    def as_dicts(client: Any, namespace: str, page_size: int = 100) -> dict[tuple[str, str], Any]:
+        return {(namespace, str(p["metadata"]["name"])): metrics.pod_resources(p)
+                for page in metrics.iter_pages(client, f"/api/v1/namespaces/{namespace}/pods", "", "pods", page_size)
+                for p in page}
+
+    metrics.pod_specs = _pod_specs if on else as_dicts
+
+
 def _set_show_rows(rows: int) -> None:
     """Rows a long list shows before the user scrolls on: the model's step and a new node's default window."""
     import inspect
@@ -381,7 +403,8 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     gcs = [f"{ms}{n[-4:]}" for ms, n in sorted(((round((b - a) * 1000), n) for n, a, b, _ in PHASES
                                                  if n.startswith("gc gen")), reverse=True)]
     fits = sorted(c * 1000 for n, _, _, c in PHASES if n == "column fit")
-    return {**r, "gc_ms": gcs[:3], "fits_cpu_ms": fits, "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
+    return {**r, "gc_ms": gcs[:3], "worst_at_ms": (t0 - mon.started) * 1000, "fits_cpu_ms": fits,
+            "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
             "phases": breakdown(t0, t1),
             "busiest_cpu_ms": bcpu, "threads": mon.worst_threads,
             "busiest": f"lag {blag:.1f}, GUI cpu {bcpu:.1f}, process cpu {bproc:.1f} ms: {breakdown(b0, b1)}"}
@@ -421,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                 cpus[v].append(r["busiest_cpu_ms"])
                 fits[v].extend(r["fits_cpu_ms"])
                 name = f"with {v}" if v else "without"
-                print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms (GUI cpu {r['probe_cpu_ms']:.1f}, process cpu "
+                print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms at {r['worst_at_ms']:.0f} ms (GUI cpu "
+                      f"{r['probe_cpu_ms']:.1f}, process cpu "
                       f"{r['probe_proc_ms']:.1f} in it; busiest GUI sample {r['busiest_cpu_ms']:.1f} cpu); first row "
                       f"{r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms; longest collections "
                       f"{r['gc_ms']} ms; {len(r['fits_cpu_ms'])} column fits, longest "

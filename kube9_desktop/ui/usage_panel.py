@@ -25,7 +25,6 @@ from kube9_desktop.kube.metrics import (
     format_cpu,
     format_memory,
     node_allocatable,
-    pod_resources,
 )
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.model.usage import WORKLOAD_KINDS, UsageBook
@@ -223,7 +222,7 @@ class UsagePanel(QObject):
     def _read(self, service: Any, ctx: str, namespaces: list[str], scope: frozenset[str] | None) -> UsageBook:
         """Worker thread: the figures from a sample (or the reason), the nodes' allocatable, the shown pods'
         requests/limits; pods' usage of the namespaces in ``scope`` only (``None``: every namespace)."""
-        from kube9_desktop.kube.metrics import api_client, iter_pages
+        from kube9_desktop.kube.metrics import api_client, iter_pages, pod_specs
 
         tracker = self.trackers.get(ctx)
         if tracker is None:
@@ -242,11 +241,7 @@ class UsagePanel(QObject):
         for ns in namespaces:
             entry = self._res.get((ctx, ns))
             if entry is None or now - entry[0] > SPEC_TTL_S:
-                specs = {(ns, str(p["metadata"]["name"])): pod_resources(p)
-                         for page in iter_pages(tracker.client, f"/api/v1/namespaces/{ns}/pods", "", "pods",
-                                                SPEC_PAGE)
-                         for p in page}
-                entry = self._res[(ctx, ns)] = (now, specs)
+                entry = self._res[(ctx, ns)] = (now, pod_specs(tracker.client, ns, SPEC_PAGE))
             res.update(entry[1])
         return UsageBook.build(ctx, got, cached[1], res)
 

@@ -21,6 +21,7 @@ from kube9_desktop.kube.metrics import (
     level,
     memory_bytes,
     pod_resources,
+    pod_specs,
     usage_cells,
 )
 from kube9_desktop.sim.process import SimProcess
@@ -60,6 +61,20 @@ def _client(sim: SimProcess, context: str = "sim-admin") -> ContextClient:
 
 def _metric_requests(sim: SimProcess) -> int:
     return sum(n for p, n in sim.stats()["by_path"].items() if p.startswith("/apis/metrics.k8s.io"))
+
+
+def test_pod_specs_read_page_by_page_match_the_whole_pods(hsim: SimProcess) -> None:
+    """The usage columns' requests and limits, decoded narrow a page at a time, are the whole pods' figures, for
+    every pod of the namespace (pages of 4: the continue tokens followed to the end)."""
+    whole = {("scenarios", p["metadata"]["name"]): pod_resources(p)
+             for p in hsim.request("GET", "/api/v1/namespaces/scenarios/pods")["items"]}
+    c = _client(hsim)
+    try:
+        got = pod_specs(c, "scenarios", page_size=4)
+    finally:
+        c.close()
+    assert len(whole) > 8 and got == whole
+    assert any(r.cpu_request for r in got.values()) and any(r.memory_limit for r in got.values())
 
 
 def test_present_gives_a_sample_and_history(hsim: SimProcess) -> None:
