@@ -275,6 +275,24 @@ def _workers2(on: bool) -> None:
     tree_load.make_service = two if on else _make_service
 
 
+@lever("page250")
+def _page250(on: bool) -> None:
+    """Lists read 250 rows a request instead of 500 (KubeOptions.page_size): a page's parse holds the GIL half as
+    long, and each page's rows are half the GUI thread's work."""
+    def quarter(sim: SimProcess, backend: str, **options: Any) -> Any:
+        return _make_service(sim, backend, **{"page_size": 250, **options})
+
+    tree_load.make_service = quarter if on else _make_service
+
+
+@lever("ramp")
+def _ramp(on: bool) -> None:
+    """A list's second and third pages 200 and 400 rows (kube.fetch.RAMP_PAGES), not the page size (500)."""
+    from kube9_desktop.kube import fetch
+
+    fetch.RAMP_PAGES = 2 if on else 0
+
+
 _expect_lists: Any = None
 
 

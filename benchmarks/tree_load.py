@@ -700,7 +700,8 @@ def markdown(res: dict[str, Any]) -> str:
     lines += big_cluster.markdown_lines(res.get("big_cluster", {}))
     for m in res.get("window_stall", {}).get("modes", []):
         lines.append(f"| Window opening {res['window_stall']['pods']:,} pods, {m['busy']} busy neighbour(s): "
-                     f"longest stall median / worst | {m['median_ms']:.0f} / {m['worst_ms']:.0f} ms | |")
+                     f"longest stall median / worst | {m['median_ms']:.0f} / {m['worst_ms']:.0f} ms (load average "
+                     f"{m['loadavg_before']:.2f}, CPUs {100 * m.get('cpu_busy_before', 0):.0f}% busy before) | |")
     lines += ["", "| Target | Measured | Goal | Met |", "|---|---|---|---|"]
     for t in res.get("targets", []):
         lines.append(f"| {t['target']} | {t['value']} | {t['goal']} | {'yes' if t['met'] else '**no**'} |")
@@ -830,6 +831,9 @@ def main(argv: list[str] | None = None) -> int:
 
         log("window stall, 10,000 pods, 0/1/2 busy neighbours, 3 windows each")
         res["window_stall"] = window_stall.run(10000, 3, [0, 1, 2], qt)
+        for m in res["window_stall"]["modes"]:
+            log(f"  {m['busy']} busy: worst {m['worst_ms']:.0f} ms; load average {m['loadavg_before']:.2f}, CPUs "
+                f"{100 * m['cpu_busy_before']:.0f}% busy in the second before (waited {m['quiet_wait_s']:.0f} s)")
         # Issue 15 goal 6: the largest supported cluster in the window, in a fresh process (its own peak RSS).
         import big_cluster
 

@@ -11,10 +11,12 @@ on the CPU for the whole measurement (a user's machine is busy too: a browser, a
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,52 @@ def _spin() -> None:
         pass
 
 
+#: The machine counts as quiet when its CPUs were busy at most this share of a second (all CPUs together) ...
+QUIET_BUSY = 0.10
+#: ... and it is waited for at most this many seconds (a shared machine may never get there: the share is printed).
+QUIET_WAIT_S = 60.0
+
+
+def _cpu_times() -> tuple[int, int]:
+    """The machine's (busy, total) CPU time so far, in clock ticks (``/proc/stat``; (0, 0) where there is none)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_share(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time that was busy over the next ``seconds`` (0.0 where unknown)."""
+    b0, t0 = _cpu_times()
+    time.sleep(seconds)
+    b1, t1 = _cpu_times()
+    return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+def wait_until_quiet(limit: float = QUIET_BUSY, timeout: float = QUIET_WAIT_S) -> tuple[float, float]:
+    """Let what ran before settle: this process's own garbage collected (not inside a measured window), then wait
+    until the machine's CPUs were busy at most ``limit`` of a second (``make bench-full`` measures the quiet mode
+    right after its 50,000- and 10,000-pod steps: their processes' last work and this process's freeing must not
+    count as the window's).
+
+    Returns:
+        The busy share of the last second and the seconds waited (``timeout`` reached: the machine was not quiet).
+    """
+    gc.collect()
+    t0 = time.monotonic()
+    while True:
+        share = busy_share()
+        if share <= limit or time.monotonic() - t0 >= timeout:
+            return share, time.monotonic() - t0
+
+
 def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0) -> dict[str, Any]:
-    """Open the namespace ``windows`` + 1 times (the first left out) with ``busy`` spinning processes."""
+    """Open the namespace ``windows`` + 1 times (the first left out) with ``busy`` spinning processes, once the
+    machine is quiet (:func:`wait_until_quiet`)."""
+    cpu_busy, waited = wait_until_quiet()
     load = os.getloadavg()[0]  # before the spinners: the machine's own load
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
     for p in spinners:
@@ -52,7 +98,8 @@ def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0) -> d
         for p in spinners:
             p.kill()
             p.join()
-    return {"busy": busy, "loadavg_before": round(load, 2), "windows": len(lags),
+    return {"busy": busy, "loadavg_before": round(load, 2), "cpu_busy_before": round(cpu_busy, 3),
+            "quiet_wait_s": round(waited, 1), "windows": len(lags),
             "stall_ms": sorted(round(x, 1) for x in lags),
             "median_ms": round(statistics.median(lags), 1), "worst_ms": round(max(lags), 1),
             "first_row_ms": round(statistics.median(firsts), 1), "last_row_ms": round(statistics.median(lasts), 1)}
@@ -97,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.pods:,} pods, {r['windows']} windows, {r['busy']} busy: longest stall median "
               f"{r['median_ms']:.0f} ms, worst {r['worst_ms']:.0f} ms (all: {every}); "
               f"first row {r['first_row_ms']:.0f} ms, last row {r['last_row_ms']:.0f} ms (medians); "
-              f"load average before {r['loadavg_before']:.2f}")
+              f"load average before {r['loadavg_before']:.2f}, CPUs {100 * r['cpu_busy_before']:.0f}% busy in the "
+              f"second before (after {r['quiet_wait_s']:.0f} s waiting for a quiet machine)")
     return 0
 
 
