@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # a type only: importing the client pulls in the kubernetes p
     from kube9_desktop.kube.client import ContextClient
 
 GROUP_VERSION = "metrics.k8s.io/v1beta1"
+#: Items between two of a worker's checkpoints (``kube.gui_gate``) in the usage read's loops over a namespace's pods:
+#: that read is ~300 ms of Python for 10,000 pods, and every Python call a paint makes waited for its GIL.
+STEP_EVERY = 256
 #: Seconds between samples (metrics-server's scrape period; the window's refresh while visible).
 REFRESH_S = 15.0
 #: History kept per object while the app runs.
@@ -131,9 +134,14 @@ def pod_resources(pod: dict[str, Any] | narrow.Pod) -> Resources:
     return shape_resources(tuple([c.resources for c in pod.spec.containers]))
 
 
+@functools.lru_cache(maxsize=4096)
 def shape_resources(shape: tuple[narrow.Resources | None, ...]) -> Resources:
     """:func:`pod_resources` of a pod whose regular containers have these resources, in order (a cluster's
-    pods have a few dozen such shapes: a caller summing 10,000 pods counts shapes and sums each once)."""
+    pods have a few dozen such shapes: a caller summing 10,000 pods counts shapes and sums each once).
+
+    Cached: the pods of a shape share one (frozen) answer, so the usage columns' 10,000 pods' requests and limits
+    are a few dozen objects, not 10,000 more for the GUI thread's collector to walk.
+    """
     cr = mr = cl = ml = 0.0
     cl_all = ml_all = True
     for res in shape:
@@ -290,10 +298,14 @@ def parse_pod_metrics_body(body: bytes, containers: bool = True) -> tuple[
         dict[PodKey, Usage], dict[PodKey, dict[str, Usage]]]:
     """:func:`parse_pod_metrics` straight from the response's bytes, narrowly decoded (raises KubeError)."""
     from kube9_desktop.kube import narrow  # msgspec: not before the window is first shown
+    from kube9_desktop.kube.gui_gate import checkpoint
 
     pods: dict[tuple[str, str], Usage] = {}
     conts: dict[tuple[str, str], dict[str, Usage]] = {}
-    for item in narrow.pod_metrics(body):
+    every = STEP_EVERY
+    for i, item in enumerate(narrow.pod_metrics(body)):
+        if i % every == 0:
+            checkpoint()
         key = (intern(item.metadata.namespace), item.metadata.name)
         per = {c.name: Usage(cpu_millicores(c.usage.cpu or 0), memory_bytes(c.usage.memory or 0))
                for c in item.containers}
@@ -383,9 +395,14 @@ class MetricsTracker:
         return sample
 
     def _record(self, sample: Sample) -> None:
+        from kube9_desktop.kube.gui_gate import checkpoint
+
         horizon = sample.at - self.history_s
+        every = STEP_EVERY
         for kind, items in (("nodes", {("", n): u for n, u in sample.nodes.items()}), ("pods", sample.pods)):
-            for (ns, name), u in items.items():
+            for i, ((ns, name), u) in enumerate(items.items()):
+                if i % every == 0:
+                    checkpoint()
                 ring = self.history.setdefault((kind, ns, name), deque())
                 ring.append((sample.at, u))
                 while ring and ring[0][0] < horizon:
@@ -466,6 +483,7 @@ def pod_specs(client: ContextClient, namespace: str, page_size: int = 100) -> di
         with GATE.lane():
             checkpoint()
             items, cont = narrow.pod_page(body)
+        checkpoint()
         for p in items:
             out[(namespace, p.metadata.name)] = pod_resources(p)
         if not cont:

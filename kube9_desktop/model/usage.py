@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from sys import intern
 
+from kube9_desktop.kube import metrics
+from kube9_desktop.kube.gui_gate import checkpoint
 from kube9_desktop.kube.metrics import (
     ZERO,
     Resources,
@@ -86,7 +88,10 @@ class UsageBook:
         # A workload's pods' summed requests, None once one of its pods' requests is unknown (a percentage of
         # part of the pods would mislead).
         asked: dict[tuple[str, str], Usage | None] = {}
-        for (ns, name), u in got.pods.items():
+        every = metrics.STEP_EVERY  # a worker builds the book: it steps aside for the window's paints
+        for i, ((ns, name), u) in enumerate(got.pods.items()):
+            if i % every == 0:
+                checkpoint()
             res = resources.get((ns, name))
             cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
             book.pods[(ns, name)] = _cells(*usage_cells(u, cpu_of, mem_of))
