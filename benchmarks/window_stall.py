@@ -77,10 +77,11 @@ def wait_until_quiet(limit: float = QUIET_BUSY, timeout: float = QUIET_WAIT_S) -
             return share, time.monotonic() - t0
 
 
-def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0) -> dict[str, Any]:
+def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0,
+            quiet_wait: float = QUIET_WAIT_S) -> dict[str, Any]:
     """Open the namespace ``windows`` + 1 times (the first left out) with ``busy`` spinning processes, once the
-    machine is quiet (:func:`wait_until_quiet`)."""
-    cpu_busy, waited = wait_until_quiet()
+    machine is quiet (:func:`wait_until_quiet`, at most ``quiet_wait`` seconds)."""
+    cpu_busy, waited = wait_until_quiet(timeout=quiet_wait)
     load = os.getloadavg()[0]  # before the spinners: the machine's own load
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
     for p in spinners:
@@ -115,14 +116,15 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def run(pods: int, windows: int, busy_modes: list[int], qt: tree_load.Qt | None = None) -> dict[str, Any]:
+def run(pods: int, windows: int, busy_modes: list[int], qt: tree_load.Qt | None = None,
+        quiet_wait: float = QUIET_WAIT_S) -> dict[str, Any]:
     """Every busy mode against one sim; ``qt``: the caller's Qt set-up (else one is made and closed here)."""
     sim = SimProcess.start("--pods", str(pods + 7), "--namespaces", "2", "--nodes", "5", timeout=180)
     try:
         own = qt is None
         q = qt or tree_load.Qt()
         try:
-            modes = [measure(q, sim, windows, b) for b in busy_modes]
+            modes = [measure(q, sim, windows, b, quiet_wait) for b in busy_modes]
         finally:
             if own:
                 q.close()
@@ -137,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", type=int, default=8, help="windows measured (default 8)")
     p.add_argument("--busy", type=int, action="append", choices=(0, 1, 2),
                    help="spinning processes meanwhile (repeat for several modes; default 0)")
+    p.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
+                   help=f"longest wait for a quiet machine before each mode, seconds (default {QUIET_WAIT_S:.0f})")
     args = p.parse_args(argv)
-    res = run(args.pods, args.windows, args.busy or [0])
+    res = run(args.pods, args.windows, args.busy or [0], quiet_wait=args.quiet_wait)
     for r in res["modes"]:
         every = ", ".join(str(round(x)) for x in r["stall_ms"])
         print(f"{args.pods:,} pods, {r['windows']} windows, {r['busy']} busy: longest stall median "
