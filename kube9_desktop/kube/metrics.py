@@ -8,8 +8,8 @@ remembered for a while so a refresh loop asks again rarely instead of producing 
 from __future__ import annotations
 
 import functools
+import struct
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from sys import intern
@@ -349,6 +349,10 @@ def read_sample(client: ContextClient, namespace: str | None = None, timeout: fl
     return sample
 
 
+#: One sample of an object's history: time, CPU, memory (native doubles).
+_SAMPLE = struct.Struct("ddd")
+
+
 class MetricsTracker:
     """One context's metrics: the latest sample, a 15-minute history per object, and the unavailable state.
 
@@ -362,7 +366,12 @@ class MetricsTracker:
         self.latest: Sample | None = None
         self.unavailable: Unavailable | None = None
         self._unavailable_at = 0.0
-        self.history: dict[tuple[str, str, str], deque[tuple[float, Usage]]] = {}
+        #: Per object, its samples oldest first as packed (time, cpu, memory) doubles (:data:`_SAMPLE`): bytes are
+        #: no object the collector tracks (an ``array`` is). As a deque of (time, Usage) pairs, a poll of a
+        #: 10,000-pod namespace added ~30,000 tracked objects (the GUI thread's young collections walked them while
+        #: the window opened) and 15 minutes of history ~1,200,000. A sample appended copies the object's ring
+        #: (at most 60 samples, 1.4 KB).
+        self.history: dict[tuple[str, str, str], bytes] = {}
 
     def due(self, now: float | None = None) -> bool:
         """Whether a poll would ask the server (not while the API was recently found missing)."""
@@ -403,17 +412,23 @@ class MetricsTracker:
             for i, ((ns, name), u) in enumerate(items.items()):
                 if i % every == 0:
                     checkpoint()
-                ring = self.history.setdefault((kind, ns, name), deque())
-                ring.append((sample.at, u))
-                while ring and ring[0][0] < horizon:
-                    ring.popleft()
+                key = (kind, ns, name)
+                ring = self.history.get(key, b"") + _SAMPLE.pack(sample.at, u.cpu, u.memory)
+                if _SAMPLE.unpack_from(ring)[0] < horizon:
+                    old = 0
+                    while _SAMPLE.unpack_from(ring, old)[0] < horizon:  # the sample just added never is
+                        old += _SAMPLE.size
+                    ring = ring[old:]
+                self.history[key] = ring
         # Objects gone from the samples for the whole horizon are forgotten.
-        for key in [k for k, ring in self.history.items() if not ring or ring[-1][0] < horizon]:
+        last = -_SAMPLE.size
+        for key in [k for k, ring in self.history.items() if not ring or _SAMPLE.unpack_from(ring, last)[0] < horizon]:
             del self.history[key]
 
     def series(self, kind: str, namespace: str | None, name: str) -> list[tuple[float, Usage]]:
         """The history of one node (``kind="nodes"``) or pod, oldest first."""
-        return list(self.history.get((kind, namespace or "", name), ()))
+        ring = self.history.get((kind, namespace or "", name), b"")
+        return [(at, Usage(cpu, memory)) for at, cpu, memory in _SAMPLE.iter_unpack(ring)]
 
 
 def workload_usage(sample: Sample, pods: Iterable[tuple[str, str]]) -> Usage:

@@ -77,6 +77,22 @@ def test_pod_specs_read_page_by_page_match_the_whole_pods(hsim: SimProcess) -> N
     assert any(r.cpu_request for r in got.values()) and any(r.memory_limit for r in got.values())
 
 
+def test_history_keeps_the_horizon_untracked_and_forgets_objects_gone() -> None:
+    """Each object's samples within the horizon, oldest first; an object absent for the whole horizon is forgotten;
+    the history is no object the collector walks (a 10,000-pod namespace's poll added ~30,000 before)."""
+    import gc
+    from typing import cast
+
+    tracker = MetricsTracker(cast(ContextClient, None), history_s=100.0)  # no poll: samples recorded directly
+    for at, pods in ((0.0, {("a", "x"): Usage(1.0, 10.0), ("a", "y"): Usage(5.0, 50.0)}),
+                     (50.0, {("a", "x"): Usage(2.0, 20.0)}),
+                     (120.0, {("a", "x"): Usage(3.0, 30.0)})):
+        tracker._record(Sample(at, pods=pods))
+    assert tracker.series("pods", "a", "x") == [(50.0, Usage(2.0, 20.0)), (120.0, Usage(3.0, 30.0))]
+    assert tracker.series("pods", "a", "y") == [] and ("pods", "a", "y") not in tracker.history
+    assert not any(gc.is_tracked(ring) for ring in tracker.history.values())
+
+
 def test_present_gives_a_sample_and_history(hsim: SimProcess) -> None:
     c = _client(hsim)
     try:
