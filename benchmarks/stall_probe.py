@@ -288,14 +288,6 @@ def _page250(on: bool) -> None:
     tree_load.make_service = quarter if on else _make_service
 
 
-@lever("ramp")
-def _ramp(on: bool) -> None:
-    """A list's second and third pages 200 and 400 rows (kube.fetch.RAMP_PAGES), not the page size (500)."""
-    from kube9_desktop.kube import fetch
-
-    fetch.RAMP_PAGES = 2 if on else 0
-
-
 @lever("usagesteps")
 def _usagesteps(on: bool) -> None:
     """The usage read's loops over a namespace's pods step aside for the window every 256 pods (metrics.STEP_EVERY)."""

@@ -59,11 +59,6 @@ T = TypeVar("T")
 #: to parse, a 100-row page ~8 ms and ~1 ms, so the first rows show that much sooner. The next page is requested as
 #: soon as the first arrives, so the whole list costs one extra round trip at most.
 FIRST_PAGE_LIMIT = 100
-#: Pages after the first whose limit keeps doubling from it (100, 200, 400, then ``options.page_size``): they arrive
-#: while the window shows the list's first screenful of rows and a namespace's count lists come in, and a page's
-#: parse holds the GIL throughout (a 500-pod page 3-7 ms) while the GUI thread lays those rows out and paints them.
-#: The module's value is read at every list (benchmarks switch it).
-RAMP_PAGES = 2
 
 #: The version shown for a server whose ``/version`` answer is not a version (the rest of it may work).
 UNKNOWN_VERSION = "version unknown"
@@ -388,13 +383,8 @@ class ApiBackend:
         restarts = 0  # times the list started over after its continue token expired
         restarted = False  # the next page handed out is the first of a list started over
 
-        ramp = [FIRST_PAGE_LIMIT << n for n in range(RAMP_PAGES + 1)]  # the first pages' limits
-        asked = 0  # pages asked for since the list (re)started
-
         def fetch(cont: str | None) -> asyncio.Future[_PageResult]:
-            nonlocal asked
-            asked = asked + 1 if cont else 1
-            lim = min(limit, ramp[asked - 1]) if limit and asked <= len(ramp) else limit
+            lim = limit if cont or not limit else min(limit, FIRST_PAGE_LIMIT)
             burst = None if cont else self.bursts.get(ref.context)
             if burst is not None:
                 k, started = kind, time.perf_counter()

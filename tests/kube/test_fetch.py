@@ -46,27 +46,6 @@ async def test_pagination_streams_pages(sim: SimProcess, kubeconfig: Kubeconfig,
     assert pod.extra["node"].startswith("node-") and pod.labels
 
 
-@pytest.mark.parametrize("ramp", [2, 0])
-async def test_a_lists_first_pages_grow_to_the_page_size(ramp: int, sim: SimProcess, kubeconfig: Kubeconfig,
-                                                         make_service: Make, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first page is small (the first rows show sooner) and the next RAMP_PAGES double from it up to the page
-    size (pages parsed while the window shows the first rows hold the GIL for less); every row comes once."""
-    from kube9_desktop.kube import fetch
-
-    monkeypatch.setattr(fetch, "FIRST_PAGE_LIMIT", 10)
-    monkeypatch.setattr(fetch, "RAMP_PAGES", ramp)
-    svc = make_service(kubeconfig, KubeOptions(page_size=50))
-    sizes: list[int] = []
-    names: list[str] = []
-    async for page in svc.list(ListRef(ADMIN, "pods")):
-        sizes.append(len(page.rows))
-        names += [f"{r.namespace}/{r.name}" for r in page.rows]
-    head = [10, 20, 40] if ramp else [10]
-    tail = SIM_PODS - sum(head)
-    assert sizes == head + [50] * (tail // 50) + ([tail % 50] if tail % 50 else [])
-    assert sorted(names) == _plain_names(sim, "/api/v1/pods")
-
-
 @pytest.fixture(params=[True, False], ids=["resumes-from-offered-token", "restarts-without-token"])
 def expired_continue(request: pytest.FixtureRequest, sim: SimProcess) -> Iterator[bool]:
     """Whether ``sim``'s 410 for an expired continue token offers a fresh token (a current kube-apiserver) or not
