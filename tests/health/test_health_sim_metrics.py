@@ -92,3 +92,35 @@ def test_some_containers_run_near_their_memory_limit(hsim: SimProcess) -> None:
 @pytest.mark.parametrize("q, milli", [("250m", 250), ("2", 2000), ("1500000n", 1.5)])
 def test_sim_cpu_quantities(q: str, milli: float) -> None:
     assert cpu_milli(q) == milli
+
+
+def _cpu_nano(q: str) -> int:
+    assert q.endswith("n"), q
+    return int(q[:-1])
+
+
+def test_node_metrics_are_summed_once_per_window_and_follow_a_change_at_once() -> None:
+    """NodeMetrics come from one sum per (sample window, store revision), as metrics-server answers from what it
+    scraped; a pod deleted within the window leaves its node's figure at the next read, not at the next window."""
+    with SimProcess.start("--pods", "24", "--namespaces", "2", "--nodes", "2", "--seed", "5") as sim:
+        api_client = k8s_config.new_client_from_config(sim.kubeconfig, context="sim-admin")
+        metrics, core = k8s.CustomObjectsApi(api_client), k8s.CoreV1Api(api_client)
+        for _ in range(5):  # a window boundary between the reads moves every figure: try again in the next one
+            before = metrics.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+            again = metrics.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+            pods = metrics.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "pods")
+            victim = pods["items"][0]
+            ns, name = victim["metadata"]["namespace"], victim["metadata"]["name"]
+            node = core.read_namespaced_pod(name, ns).spec.node_name
+            core.delete_namespaced_pod(name, ns, grace_period_seconds=0)
+            after = metrics.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+            if {i["timestamp"] for i in before["items"] + after["items"] + pods["items"]} == \
+                    {before["items"][0]["timestamp"]}:
+                break
+        else:
+            pytest.fail("five sample windows in a row turned between two reads")
+        assert again["items"] == before["items"]  # the same sum, read twice
+        usage = {i["metadata"]["name"]: _cpu_nano(i["usage"]["cpu"]) for i in before["items"]}
+        later = {i["metadata"]["name"]: _cpu_nano(i["usage"]["cpu"]) for i in after["items"]}
+        # Its ReplicaSet may start a replacement at once, on any node: the victim's node moved, whatever else did.
+        assert node in usage and later[node] != usage[node]

@@ -149,18 +149,24 @@ def nodes(req: Request) -> None:
         objs = _selected(req, _all(req, _NODES, None))
     if objs is None:
         return
-    wanted = {o.name for o in objs}
-    sums: dict[str, list[float]] = {n: [0.0, 0.0] for n in wanted}
     st = _state(req)
-    for o in _all(req, _PODS, None):
-        node_name = o.fields.get("spec.nodeName", "")
-        if node_name not in sums:
-            continue
-        total = st.pod_total(o.to_dict, o.key, o.rv, t)
-        if total is not None:
-            sums[node_name][0] += total[0]
-            sums[node_name][1] += total[1]
-    items = [_state(req).node_item(o.to_dict(), (sums[o.name][0], sums[o.name][1]), t) for o in objs]
+
+    def node_sums() -> dict[str, tuple[float, float]]:
+        sums: dict[str, list[float]] = {}
+        for o in _all(req, _PODS, None):
+            node_name = o.fields.get("spec.nodeName", "")
+            if not node_name:
+                continue
+            total = st.pod_total(o.to_dict, o.key, o.rv, t)
+            if total is not None:
+                acc = sums.setdefault(node_name, [0.0, 0.0])
+                acc[0] += total[0]
+                acc[1] += total[1]
+        return {n: (cpu, mem) for n, (cpu, mem) in sums.items()}
+
+    # The store's revision is read before its pods are: a change while they are summed makes the next read sum again.
+    sums = st.node_sums((t, req.sim.store.rv), node_sums)
+    items = [st.node_item(o.to_dict(), sums.get(o.name, (0.0, 0.0)), t) for o in objs]
     if name:
         req.conn.send_json(200, _item_doc("NodeMetrics", items[0]))
     else:
