@@ -192,7 +192,8 @@ def _download(port: int, size: int, apart: bool = False) -> float:
 
 def ours(service: Any, pod: str, size: int, apart: bool = False) -> dict[str, float]:
     from kube9_desktop.kube.exec import stream_client
-    from kube9_desktop.kube.portforward import FORWARDS, ForwardSpec, PortForward
+    from kube9_desktop.kube.forward_target import ForwardSpec
+    from kube9_desktop.kube.portforward import FORWARDS, PortForward
 
     client = stream_client(service, CONTEXT)
     t0 = time.perf_counter()

@@ -52,8 +52,9 @@ def test_the_command_families_leave_their_workers_to_their_runs() -> None:
     code = ("import sys, kube9_desktop.app, kube9_desktop.ui.main_window; from kube9_desktop.commands import load_all; "
             "load_all(); print(sorted(m for m in sys.modules if m in ('kube9_desktop.kube.diagnose', "
             "'kube9_desktop.kube.overview', 'kube9_desktop.kube.fleet', 'kube9_desktop.kube.exec', "
-            "'kube9_desktop.kube.portforward', 'kube9_desktop.kube.edit', 'kube9_desktop.kube.manifests', "
-            "'kube9_desktop.kube.name_search', 'kube9_desktop.model.quick_index', 'kube9_desktop.kube.ansi', "
+            "'kube9_desktop.kube.portforward', 'kube9_desktop.kube.forward_target', 'kube9_desktop.kube.edit', "
+            "'kube9_desktop.kube.manifests', 'kube9_desktop.kube.name_search', 'kube9_desktop.model.quick_index', "
+            "'kube9_desktop.kube.ansi', "
             "'secrets', 'ctypes.util', 'kube9_desktop.kube.events', 'kube9_desktop.kube.log_session', "
             "'kube9_desktop.kube.pod_logs', 'orjson')))")
     assert _printed(code) == "[]"

@@ -14,12 +14,12 @@ import time
 
 from kube9_desktop.commands.registry import Access, Invocation, Result, Selection, command
 
-# kube.portforward and kube.exec are imported when a forward is asked for: the command families are imported before
-# the window's first paint.
+# kube.forward_target, kube.portforward and kube.exec are imported when a forward is asked for: the command families
+# are imported before the window's first paint.
 
 
 def _params(p: argparse.ArgumentParser) -> None:
-    from kube9_desktop.kube.portforward import LOOPBACK
+    from kube9_desktop.kube.forward_target import LOOPBACK
 
     p.add_argument(
         "ports",
@@ -66,15 +66,8 @@ def _ports_text(obj: dict, kind: str) -> str:
 async def port_forward(inv: Invocation) -> Result:
     """Start a forward; headless: hold it and print what went through."""
     from kube9_desktop.kube.exec import stream_client
-    from kube9_desktop.kube.portforward import (
-        FORWARDS,
-        LOOPBACK,
-        ForwardSpec,
-        ForwardState,
-        PortForward,
-        is_loopback,
-        parse_ports,
-    )
+    from kube9_desktop.kube.forward_target import LOOPBACK, ForwardSpec, is_loopback, parse_ports
+    from kube9_desktop.kube.portforward import FORWARDS, ForwardState, PortForward
 
     t = inv.target
     ports = inv.args.ports

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from kube9_desktop.kube.client import ContextClient
-from kube9_desktop.kube.portforward import FORWARDS, ForwardSpec, ForwardState, PortForward, parse_ports
+from kube9_desktop.kube.forward_target import ForwardSpec
+from kube9_desktop.kube.portforward import FORWARDS, ForwardState, PortForward
 from kube9_desktop.sim.process import SimProcess
 
 
@@ -58,16 +59,6 @@ def wait_for(pred: object, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
-
-
-def test_ports_are_read_as_kubectl_reads_them() -> None:
-    assert parse_ports("0:80") == (0, "80")
-    assert parse_ports("8080") == (8080, "8080")
-    assert parse_ports(":http") == (0, "http")
-    assert parse_ports("9000:http") == (9000, "http")
-    for bad in ("70000:80", "0:", "1:0"):
-        with pytest.raises(ValueError):
-            parse_ports(bad)
 
 
 def test_a_pod_forward_listens_on_loopback_and_serves_the_pods_page(
