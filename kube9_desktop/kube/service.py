@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import dataclasses
-import gc
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from kube9_desktop.gc_policy import tune_gc
 from kube9_desktop.kube.backend import Backend, ContextStats, KubeOptions
 from kube9_desktop.kube.cache import CacheStats, ListCache
 from kube9_desktop.kube.discovery import info as discovery_info
 from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.in_flight import InFlight
 from kube9_desktop.kube.kinds import CLUSTER_RESOURCE_KINDS, KINDS, Kind, TtlClass
 from kube9_desktop.kube.known_kinds import KnownKinds
 from kube9_desktop.kube.kubeconfig import ContextInfo, Kubeconfig
@@ -50,66 +50,6 @@ PREFETCH_CONCURRENCY = 2
 DISCOVERY_CONCURRENCY = 2
 #: Longest a discovery waits for the lists the user is waiting for before it starts (seconds).
 DISCOVERY_YIELD_S = 1.0
-
-#: Cyclic-GC thresholds while big lists are held (CPython's default is (700, 10, 10)); see :func:`tune_gc`.
-GC_THRESHOLDS = (3_000, 5, 10)
-_gc_tuned = False
-
-
-def tune_gc() -> None:
-    """Keep the cyclic garbage collector from stalling the event loop (the window) while big lists load.
-
-    Loading 10,000 pods creates hundreds of thousands of objects (rows, tree nodes, parsed pages). With CPython's
-    default thresholds the collector keeps running full collections over the growing heap, and one pass over it
-    held the GIL for 55–177 ms (measured with ``gc.callbacks`` while opening a 10,000-pod namespace): the window
-    froze. Everything that exists when the service is created (modules, Qt wrappers, settings) is moved out of the
-    collector's sight with ``gc.freeze()``, and young collections run every 3,000 allocations instead of 700.
-    The middle generation is collected every 5th young collection instead of every 10th: a list's rows survive
-    the young collections, so each middle one walks about ``3,000 × 5`` new survivors (5-26 ms of the GUI thread's
-    CPU at load 14) where ``10,000 × 10`` took 110–280 ms (measured with ``gc.callbacks`` opening a 10,000-pod
-    namespace four times, collections on the GUI thread as the app runs them). Every 2nd (``stall_probe.py --ab
-    gen1x2``: ~5 ms each, the busiest turn's CPU median 35 -> 28 ms) was tried and reverted: the Qt model tester
-    test, allocation-heavy, took 485 s instead of 197-252 s. Reference
-    counting still frees almost everything at once; only cycles wait a little longer. Done once per process.
-    """
-    global _gc_tuned
-    if _gc_tuned:
-        return
-    _gc_tuned = True
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-class _InFlight:
-    """One list being fetched; any number of consumers follow its pages."""
-
-    def __init__(self, ref: ListRef) -> None:
-        self.ref = ref
-        self.pages: list[Page] = []
-        self.done = False
-        self.error: KubeError | None = None
-        self.changed = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-        #: Invalidated while in flight: its answer may predate a write, so it is neither joined nor cached.
-        self.stale = False
-
-    def publish(self) -> None:
-        old, self.changed = self.changed, asyncio.Event()
-        old.set()
-
-    async def follow(self) -> AsyncIterator[Page]:
-        i = 0
-        while True:
-            while i < len(self.pages):
-                yield self.pages[i]
-                i += 1
-            if self.done:
-                if self.error is not None:
-                    # Each follower raises its own copy: the traceback a raise attaches names this frame, which
-                    # holds ``self``, so raising the stored error itself would tie the two into a cycle.
-                    raise dataclasses.replace(self.error)
-                return
-            await self.changed.wait()
 
 
 class KubeService:
@@ -135,8 +75,8 @@ class KubeService:
         tune_gc()
         self._cache = ListCache(self.options)
         self._backends: dict[str, Backend] = {}
-        self._inflight: dict[ListRef, _InFlight] = {}
-        self._stale_flights: set[_InFlight] = set()  # invalidated, still running for whoever follows them
+        self._inflight: dict[ListRef, InFlight] = {}
+        self._stale_flights: set[InFlight] = set()  # invalidated, still running for whoever follows them
         self._custom: dict[str, dict[str, Kind]] = {}
         #: What each context serves (discovery joined with the built-in table), cached like cluster lists.
         self._known = KnownKinds(lambda: self._cache.ttl(TtlClass.CLUSTER))
@@ -326,15 +266,15 @@ class KubeService:
         finally:
             self._user_active -= 1
 
-    def _start(self, ref: ListRef) -> _InFlight:
+    def _start(self, ref: ListRef) -> InFlight:
         flight = self._inflight.get(ref)
         if flight is None:
-            flight = _InFlight(ref)
+            flight = InFlight(ref)
             self._inflight[ref] = flight
             flight.task = asyncio.create_task(self._fetch(flight), name=f"kube9-list-{ref.kind}")
         return flight
 
-    async def _fetch(self, flight: _InFlight) -> None:
+    async def _fetch(self, flight: InFlight) -> None:
         ref = flight.ref
         rows: builtins.list[Row] = []
         rv = ""
