@@ -174,9 +174,9 @@ async def _session(kubeconfig: str, namespace: str) -> dict[str, Any]:
 def child(kubeconfig: str, namespace: str) -> dict[str, Any]:
     """In this process: the window session (run by :func:`run` in a fresh process)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import tree_load
+    import in_process
 
-    qt = tree_load.Qt()
+    qt = in_process.Qt()
     qt.app.setQuitOnLastWindowClosed(False)  # the warm-up window closes before the measured one opens
     try:
         return dict(qt.run(_session(kubeconfig, namespace), timeout=1800))

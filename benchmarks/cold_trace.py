@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a cold top-level load's time goes (issue 15 goal 1): a timeline of one load, phase by phase.
 
-In-process, as ``tree_load.load_top`` measures it (a fresh ``KubeService`` and ``ClusterTreeModel`` on the qasync
+In-process, as ``in_process.load_top`` measures it (a fresh ``KubeService`` and ``ClusterTreeModel`` on the qasync
 loop, the context's top level to depth 2), with timestamps (ms after the first fetch, ``first_load_at``) for:
 the client build, each connection's TCP connect and TLS handshake, each request (sent → body read), each list's
 row conversion, each page handed to the loop (the worker's result reaching the coroutine), each model insert, and
@@ -94,7 +94,7 @@ def instrument() -> None:
 
 
 async def one(sim_kubeconfig: str, prepare: bool, context: str = "sim-admin", lead: float = 0.3) -> dict[str, Any]:
-    import tree_load
+    import in_process
 
     from kube9_desktop.kube.backend import KubeOptions
     from kube9_desktop.kube.kubeconfig import load_kubeconfig
@@ -112,7 +112,7 @@ async def one(sim_kubeconfig: str, prepare: bool, context: str = "sim-admin", le
                 await asyncio.sleep(lead)  # what start-up does meanwhile (imports, the model, the window)
                 EVENTS.clear()
         cpu0 = time.process_time()
-        r = await tree_load.load_top(model, context)
+        r = await in_process.load_top(model, context)
         cpu = (time.process_time() - cpu0) * 1000
         t0 = model.first_load_at or 0.0
         timeline = sorted((s - t0, th, what, d) for s, th, what, d in EVENTS)
@@ -125,6 +125,7 @@ async def one(sim_kubeconfig: str, prepare: bool, context: str = "sim-admin", le
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "benchmarks"))
+    import in_process
     import tree_load
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         sim = tree_load.start_sim("--pods", str(args.pods), "--namespaces", "12", "--nodes", "5",
                                   "--latency-ms", str(args.latency_ms))
         kubeconfig = sim.kubeconfig
-    qt = tree_load.Qt()
+    qt = in_process.Qt()
     instrument()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)

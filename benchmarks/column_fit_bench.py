@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tree_load  # the bench's own helpers
+import in_process  # the bench's own helpers
 
 from kube9_desktop.sim.process import SimProcess
 
@@ -48,7 +48,7 @@ async def measure(sim: SimProcess, rounds: int) -> dict[str, list[float]]:
     from kube9_desktop.model import render
 
     out: dict[str, list[float]] = {"qt": [], "ours": [], "ours cold": []}
-    async with tree_load.window_on(sim) as win:
+    async with in_process.window_on(sim) as win:
         path = "Namespaces/default/Workloads/Pods"
         await load_tree(win.model, 0, [path], expand_view=win.expand_node)
         pods = win.model.find(path)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=10)
     args = p.parse_args(argv)
     sim = SimProcess.start("--pods", str(args.pods + 7), "--namespaces", "2", "--nodes", "5", timeout=300)
-    qt = tree_load.Qt()
+    qt = in_process.Qt()
     try:
         out = qt.run(measure(sim, args.rounds))
     finally:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import in_process
+import report
 import startup_bench
 import tree_load
 from summary_table import tag
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     res: dict = {"machine": tree_load.machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                  "bytecode": tree_load.precompile()}
-    qt = tree_load.Qt()
+    qt = in_process.Qt()
     try:
         sim = tree_load.start_sim("--pods", "2000", "--namespaces", "12", "--nodes", "5")
         try:
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             sim.stop()
     finally:
         qt.close()
-    res["targets"] = tag(tree_load.targets(res), 15) + tag(startup_bench.targets(res["startup"]), 15)
+    res["targets"] = tag(report.targets(res), 15) + tag(startup_bench.targets(res["startup"]), 15)
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(res, indent=1))
     for t in res["targets"]:

@@ -275,15 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import in_process
     import tree_load
 
     ap = argparse.ArgumentParser(description="Every-kind benchmark (part of make bench)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     ap.add_argument("--runs", type=int, default=5, help="runs of the reveal and discovery measurements")
     args = ap.parse_args(argv)
-    qt = tree_load.Qt()
+    qt = in_process.Qt()
     try:
-        res = run(qt, tree_load.start_sim, tree_load.make_service, tree_load.make_model, smoke=args.smoke,
+        res = run(qt, tree_load.start_sim, in_process.make_service, in_process.make_model, smoke=args.smoke,
                   runs=1 if args.smoke else args.runs)
     finally:
         qt.close()

@@ -164,7 +164,7 @@ async def follow_in_window(sim: SimProcess, rate: int, seconds: float, hold: int
 
 
 def run(qt: Any, smoke: bool = False, runs: int = 5) -> dict[str, Any]:
-    """Every logs measurement on a sim of their own; ``qt`` is tree_load's Qt (app + qasync loop)."""
+    """Every logs measurement on a sim of their own; ``qt`` is in_process's Qt (app + qasync loop)."""
     sim = SimProcess.start("--pods", "200", "--namespaces", "3", "--nodes", "3")
     try:
         # The pod's log must hold 1,000 lines: 40 s of history at the default rate is not enough, so write fast
@@ -182,7 +182,7 @@ def run(qt: Any, smoke: bool = False, runs: int = 5) -> dict[str, Any]:
 
 
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
-    """The logs goals as ``tree_load.targets`` rows."""
+    """The logs goals as ``report.targets`` rows."""
     out: list[dict[str, Any]] = []
     t = res.get("tail_1000")
     if t:
@@ -224,7 +224,7 @@ def main() -> int:
     import json
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from tree_load import Qt
+    from in_process import Qt
 
     qt = Qt()
     if "--untrack-ab" in sys.argv:

@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tree_load  # the bench's own helpers
+import in_process  # the bench's own helpers
 
 from kube9_desktop.sim.process import SimProcess
 
@@ -266,7 +266,7 @@ def _pour(on: bool) -> None:
     gc_policy.POURING_RATE = 100_000 if on else 1 << 40  # the policy reads its module's constant at every check
 
 
-_make_service = tree_load.make_service
+_make_service = in_process.make_service
 
 
 @lever("workers2")
@@ -275,7 +275,7 @@ def _workers2(on: bool) -> None:
     def two(sim: SimProcess, backend: str, **options: Any) -> Any:
         return _make_service(sim, backend, **{"workers": 2, **options})
 
-    tree_load.make_service = two if on else _make_service
+    in_process.make_service = two if on else _make_service
 
 
 @lever("page250")
@@ -285,7 +285,7 @@ def _page250(on: bool) -> None:
     def quarter(sim: SimProcess, backend: str, **options: Any) -> Any:
         return _make_service(sim, backend, **{"page_size": 250, **options})
 
-    tree_load.make_service = quarter if on else _make_service
+    in_process.make_service = quarter if on else _make_service
 
 
 @lever("usagesteps")
@@ -401,7 +401,7 @@ def _rows500(on: bool) -> None:
 
 
 async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
-    """``tree_load.open_namespace_in_window`` with the stall monitor and the phases of its worst sample."""
+    """``in_process.open_namespace_in_window`` with the stall monitor and the phases of its worst sample."""
     from kube9_desktop.model.lag import LoopLagMonitor
 
     PHASES.clear()
@@ -415,7 +415,7 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
 
     LoopLagMonitor.reset = both  # type: ignore[method-assign]
     try:
-        r = await tree_load.open_namespace_in_window(sim, ns)
+        r = await in_process.open_namespace_in_window(sim, ns)
     finally:
         mon.task.cancel()
         LoopLagMonitor.reset = reset  # type: ignore[method-assign]
@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     install_probes()
     sim = SimProcess.start("--pods", str(args.pods + 7), "--namespaces", "2", "--nodes", "5", timeout=300)
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
-    qt = tree_load.Qt()
+    qt = in_process.Qt()
     out: dict[str | None, list[float]] = defaultdict(list)
     cpus: dict[str | None, list[float]] = defaultdict(list)
     fits: dict[str | None, list[float]] = defaultdict(list)  # every column fit's GUI cpu ms

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import tree_load  # the bench's own helpers
+import in_process  # the bench's own helpers
 
 from kube9_desktop.sim.process import SimProcess
 
@@ -77,7 +77,7 @@ def wait_until_quiet(limit: float = QUIET_BUSY, timeout: float = QUIET_WAIT_S) -
             return share, time.monotonic() - t0
 
 
-def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0,
+def measure(qt: in_process.Qt, sim: SimProcess, windows: int, busy: int = 0,
             quiet_wait: float = QUIET_WAIT_S) -> dict[str, Any]:
     """Open the namespace ``windows`` + 1 times (the first left out) with ``busy`` spinning processes, once the
     machine is quiet (:func:`wait_until_quiet`, at most ``quiet_wait`` seconds)."""
@@ -89,7 +89,7 @@ def measure(qt: tree_load.Qt, sim: SimProcess, windows: int, busy: int = 0,
     try:
         lags, firsts, lasts = [], [], []
         for i in range(windows + 1):
-            r = qt.run(tree_load.open_namespace_in_window(sim, "default"))
+            r = qt.run(in_process.open_namespace_in_window(sim, "default"))
             if i == 0:
                 continue  # first-use costs (fonts, icons, styles)
             lags.append(r["max_loop_lag_ms"])
@@ -116,13 +116,13 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def run(pods: int, windows: int, busy_modes: list[int], qt: tree_load.Qt | None = None,
+def run(pods: int, windows: int, busy_modes: list[int], qt: in_process.Qt | None = None,
         quiet_wait: float = QUIET_WAIT_S) -> dict[str, Any]:
     """Every busy mode against one sim; ``qt``: the caller's Qt set-up (else one is made and closed here)."""
     sim = SimProcess.start("--pods", str(pods + 7), "--namespaces", "2", "--nodes", "5", timeout=180)
     try:
         own = qt is None
-        q = qt or tree_load.Qt()
+        q = qt or in_process.Qt()
         try:
             modes = [measure(q, sim, windows, b, quiet_wait) for b in busy_modes]
         finally:
