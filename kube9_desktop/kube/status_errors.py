@@ -16,14 +16,15 @@ and no exception of theirs leaves them.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
 import ssl
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 from urllib.parse import urlsplit
 
 import orjson
@@ -274,6 +275,20 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
+_P = ParamSpec("_P")
+
+
+def _scrubbed(transform: Callable[_P, KubeError]) -> Callable[_P, KubeError]:
+    """``transform`` with every error it returns scrubbed of credentials (one place for all its ``return``s)."""
+
+    @functools.wraps(transform)
+    def scrubbed(*args: _P.args, **kwargs: _P.kwargs) -> KubeError:
+        return scrub(transform(*args, **kwargs))
+
+    return scrubbed
+
+
+@_scrubbed
 def transform_exception(
     exc: BaseException,
     *,
@@ -291,22 +306,6 @@ def transform_exception(
     the loader's ConfigException, OSError and JSON errors. A timeout names the timeout that fired and its value
     (``read_timeout``: the one the request used, when not the options' default).
     """
-    err = _transform(exc, context=context, server=server, info=info, options=options, exec_command=exec_command,
-                     read_timeout=read_timeout, kubeconfig=kubeconfig)
-    return scrub(err)
-
-
-def _transform(
-    exc: BaseException,
-    *,
-    context: str,
-    server: str,
-    info: RequestInfo | None = None,
-    options: KubeOptions | None = None,
-    exec_command: str | None = None,
-    read_timeout: float | None = None,
-    kubeconfig: str | None = None,
-) -> KubeError:
     if isinstance(exc, KubeError):
         if not exc.context:
             exc.context = context
