@@ -238,6 +238,17 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
 
 KINDS: dict[str, Kind] = {k.key: k for k in BUILTIN_KINDS}
 
+#: Kind → the kinds whose lists a write to it changes (its controllers create, replace or delete those).
+AFFECTS: dict[str, tuple[str, ...]] = {
+    "deployments": ("replicasets", "pods"),
+    "replicasets": ("pods",),
+    "statefulsets": ("pods", "persistentvolumeclaims"),
+    "daemonsets": ("pods",),
+    "jobs": ("pods",),
+    "cronjobs": ("jobs", "pods"),
+    "nodes": ("pods",),
+}
+
 #: Categories under a namespace, in display order, with their kinds in display order.
 NAMESPACE_CATEGORIES: tuple[tuple[Category, tuple[str, ...]], ...] = (
     (Category.WORKLOADS, ("pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs",

@@ -10,7 +10,8 @@ Every write goes through :meth:`Writes._send`, which holds the rules the issue s
 * Preconditions travel with the request: a PUT carries the ``resourceVersion`` it was based on, so a newer
   version is never overwritten (the server answers 409 and the caller shows what changed).
 * After a write the affected cached lists are dropped (the kind and the kinds its controllers change, see
-  :data:`AFFECTS`) and write listeners are told (the window reloads lists that are not watched).
+  :data:`~kube9_desktop.kube.kinds.AFFECTS`) and write listeners are told (the window reloads lists that are not
+  watched).
 * Each write is logged: context, verb, object and result, never a body or a credential.
 
 Blocking I/O runs on the context's worker threads of the API backend (:class:`~kube9_desktop.kube.fetch.ApiBackend`),
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.kinds import KINDS, Kind
+from kube9_desktop.kube.kinds import AFFECTS, KINDS, Kind
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.responses import Response
 from kube9_desktop.kube.status_errors import RequestInfo
@@ -48,17 +49,6 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = {"merge": MERGE_PATCH, "strategic": STRATEGIC_PATCH, "json": JSON_PATCH}
-
-#: Kind → the kinds whose lists a write to it changes (its controllers create, replace or delete those).
-AFFECTS: dict[str, tuple[str, ...]] = {
-    "deployments": ("replicasets", "pods"),
-    "replicasets": ("pods",),
-    "statefulsets": ("pods", "persistentvolumeclaims"),
-    "daemonsets": ("pods",),
-    "jobs": ("pods",),
-    "cronjobs": ("jobs", "pods"),
-    "nodes": ("pods",),
-}
 
 #: Most times a write refused before it was sent (connection refused, 429 with Retry-After) is tried again.
 WRITE_RETRIES = 3

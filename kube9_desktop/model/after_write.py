@@ -11,20 +11,10 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Protocol
 
+from kube9_desktop.kube.kinds import AFFECTS
 from kube9_desktop.kube.rows import Severity
 from kube9_desktop.model.live import LiveUpdates
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
-
-#: Kind → the kinds whose lists a write to it changes (its controllers create, replace or delete those).
-AFFECTS: dict[str, tuple[str, ...]] = {
-    "deployments": ("replicasets", "pods"),
-    "replicasets": ("pods",),
-    "statefulsets": ("pods", "persistentvolumeclaims"),
-    "daemonsets": ("pods",),
-    "jobs": ("pods",),
-    "cronjobs": ("jobs", "pods"),
-    "nodes": ("pods",),
-}
 
 TERMINATING = "Terminating"
 
