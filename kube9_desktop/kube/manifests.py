@@ -10,15 +10,16 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
+# The details pane masks with the same module: MASK and mask_secret are part of this module's API too.
+from kube9_desktop.kube.secret_mask import LAST_APPLIED, MASK
+from kube9_desktop.kube.secret_mask import mask_secret as mask_secret
+
 if TYPE_CHECKING:
     import yaml
 
 # PyYAML (40-120 ms of imports, most of it compiling its resolver's regular expressions) is imported by the
 # functions that read or write YAML: this module is imported with the command families, before the window's first
 # paint, and YAML is needed only when the user opens an editor or applies a file.
-
-#: What a Secret value shows until revealed (the same mask as the details pane).
-MASK = "••••••••"
 
 #: Fields the server owns: dropped from a "what you changed" comparison.
 SERVER_FIELDS = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
@@ -106,18 +107,6 @@ def is_secret(obj: dict[str, Any]) -> bool:
     return obj.get("kind") == "Secret"
 
 
-def mask_secret(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy with every ``data``/``stringData`` value and the last-applied annotation masked."""
-    out = copy.deepcopy(obj)
-    for key in ("data", "stringData"):
-        if isinstance(out.get(key), dict):
-            out[key] = {k: MASK for k in out[key]}
-    annotations = (out.get("metadata") or {}).get("annotations") or {}
-    if "kubectl.kubernetes.io/last-applied-configuration" in annotations:
-        annotations["kubectl.kubernetes.io/last-applied-configuration"] = MASK
-    return out
-
-
 def unmask_secret(edited: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
     """``edited`` with every value still showing the mask put back to the original's (the user edited around
     them without revealing); a masked key the original does not have is an error."""
@@ -134,9 +123,8 @@ def unmask_secret(edited: dict[str, Any], original: dict[str, Any]) -> dict[str,
                     raise ManifestError(f"{key}.{k} is masked but the Secret had no such key: type its value")
                 values[k] = before[k]
     annotations = (out.get("metadata") or {}).get("annotations") or {}
-    last = "kubectl.kubernetes.io/last-applied-configuration"
-    if annotations.get(last) == MASK:
-        annotations[last] = ((original.get("metadata") or {}).get("annotations") or {}).get(last, "")
+    if annotations.get(LAST_APPLIED) == MASK:
+        annotations[LAST_APPLIED] = ((original.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED, "")
     return out
 
 

@@ -29,6 +29,7 @@ from kube9_desktop.kube.containers import container_document, field_path
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import Row
+from kube9_desktop.kube.secret_mask import mask_secret
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.ui.events_view import EventsTable
@@ -38,22 +39,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-
-MASK = "••••••••"
-
-
-def mask_secret(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a Secret with every ``data``/``stringData`` value replaced by a mask."""
-    out = copy.deepcopy(obj)
-    for key in ("data", "stringData"):
-        if isinstance(out.get(key), dict):
-            out[key] = {k: MASK for k in out[key]}
-    annotations = (out.get("metadata") or {}).get("annotations") or {}
-    if "kubectl.kubernetes.io/last-applied-configuration" in annotations:
-        # The last-applied annotation repeats the secret's data in clear text.
-        annotations["kubectl.kubernetes.io/last-applied-configuration"] = MASK
-    return out
-
 
 #: Bytes of a binary Secret value shown as hex (the size is always shown in full).
 HEX_SHOWN = 1024

@@ -16,8 +16,9 @@ from PySide6.QtGui import QGuiApplication
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.rows import ListRef, Row
+from kube9_desktop.kube.secret_mask import MASK
 from kube9_desktop.kube.service import KubeService
-from kube9_desktop.ui.details import MASK, DetailsPane, decode_value
+from kube9_desktop.ui.details import DetailsPane, decode_value
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from PySide6.QtGui import QGuiApplication
 
 from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.secret_mask import MASK
 from kube9_desktop.model.nodes import LoadState, NodeType
-from kube9_desktop.ui.details import MASK
 from kube9_desktop.ui.main_window import MainWindow
 
 
