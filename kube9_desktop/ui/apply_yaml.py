@@ -33,6 +33,7 @@ from kube9_desktop.commands.runner import known_kinds
 from kube9_desktop.kube import edit as kube_edit
 from kube9_desktop.kube import manifests
 from kube9_desktop.ui.details import YamlHighlighter
+from kube9_desktop.ui.tasks import Tasks
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.service import KubeService
@@ -65,7 +66,7 @@ class ApplyYaml(QWidget):
         self._checked_force = False
         self.outcomes: list[kube_edit.ApplyStep] = []
         self.state = "editing"
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -142,27 +143,20 @@ class ApplyYaml(QWidget):
 
     # ------------------------------------------------------------------ runs
 
-    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     async def wait(self) -> None:
         """Wait for the run in flight (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait()
 
     def dry_run(self) -> asyncio.Future[Any]:
         """Send every document with ``dryRun=All`` and show what would happen."""
-        return self._spawn(self._run(dry=True))
+        return self._tasks.spawn(self._run(dry=True))
 
     def apply(self) -> asyncio.Future[Any] | None:
         """Apply the text that passed the dry run."""
         if self.checked_text is None or self.edit.toPlainText() != self.checked_text:
             self._status("Run a dry run of this text first.", error=True)
             return None
-        return self._spawn(self._run(dry=False))
+        return self._tasks.spawn(self._run(dry=False))
 
     def kubectl(self) -> str:
         """The kubectl equivalent."""
@@ -227,5 +221,4 @@ class ApplyYaml(QWidget):
 
     def close_streams(self) -> None:
         """The tab closes: stop a run in flight (what the server already did stays done)."""
-        for t in list(self._tasks):
-            t.cancel()
+        self._tasks.cancel()

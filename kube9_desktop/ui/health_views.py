@@ -41,6 +41,7 @@ from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.kube.events import age
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.kube.metrics import CRIT_PCT, WARN_PCT, format_cpu, format_memory, percent
+from kube9_desktop.ui.tasks import Tasks
 from kube9_desktop.ui.views import ViewHost, register_view
 
 REFRESH_MS = 15_000
@@ -103,12 +104,10 @@ class _Page(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.status)
         lay.addWidget(self.browser)
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks()
 
     def spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)
 
     def busy(self) -> bool:
         return bool(self._tasks)
@@ -129,8 +128,7 @@ class _Page(QWidget):
 
     def shutdown(self) -> None:
         """The dock closes the tab: cancel the running load."""
-        for t in list(self._tasks):
-            t.cancel()
+        self._tasks.cancel()
 
 
 class OverviewPage(_Page):

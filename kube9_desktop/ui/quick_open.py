@@ -29,6 +29,7 @@ from kube9_desktop.kube.name_search import NameCatalogue
 from kube9_desktop.model.children import tree_path
 from kube9_desktop.model.nodes import NodeType
 from kube9_desktop.model.quick_index import Entry, QuickIndex
+from kube9_desktop.ui.tasks import Tasks
 from kube9_desktop.ui.views import ViewHost, register_view
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class QuickOpen(QDialog):
         lay.addWidget(self.results)
         lay.addWidget(self.status)
         self.resize(640, 420)
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks()
         self._lookup: asyncio.Future[Any] | None = None
         self._lookup_timer = QTimer(self)
         self._lookup_timer.setSingleShot(True)
@@ -79,15 +80,9 @@ class QuickOpen(QDialog):
         self.edit.returnPressed.connect(self.go)
         self.results.itemActivated.connect(lambda _item: self.go())
         self._add_loaded()
-        self.fill_task = self._spawn(self._fill())  # done when every searched kind's names are in
+        self.fill_task = self._tasks.spawn(self._fill())  # done when every searched kind's names are in
         self.edit.setText(text)
         self.search()
-
-    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     # -- index ---------------------------------------------------------------------------------------------
     def _add_loaded(self) -> None:
@@ -136,7 +131,7 @@ class QuickOpen(QDialog):
         if not text or self.catalogue is None or self.catalogue.complete:
             return
         self.lookups += 1
-        self._lookup = self._spawn(self.catalogue.exact(text, self._found))
+        self._lookup = self._tasks.spawn(self.catalogue.exact(text, self._found))
 
     # -- search and go -------------------------------------------------------------------------------------
     def matches(self) -> list[tuple[Entry, bool]]:
@@ -189,8 +184,7 @@ class QuickOpen(QDialog):
     def done(self, result: int) -> None:
         """Closing cancels the fetches still running."""
         self._lookup_timer.stop()
-        for t in list(self._tasks):
-            t.cancel()
+        self._tasks.cancel()
         super().done(result)
 
 

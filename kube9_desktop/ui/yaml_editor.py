@@ -47,6 +47,7 @@ from kube9_desktop.kube import edit as kube_edit
 from kube9_desktop.kube import manifests
 from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.ui.details import YamlHighlighter
+from kube9_desktop.ui.tasks import Tasks
 
 if TYPE_CHECKING:
     from kube9_desktop.commands.registry import Target
@@ -131,7 +132,7 @@ class YamlEditor(QWidget):
         self.state = "loading"
         self.conflict_current: dict[str, Any] | None = None
         self.conflict_edited: dict[str, Any] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks()
         #: Lines (1-based) marked as the last apply's problems.
         self.marked_lines: list[int] = []
         self._build()
@@ -229,16 +230,9 @@ class YamlEditor(QWidget):
         """The YAML in the editor."""
         return self.edit.toPlainText()
 
-    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     async def wait(self) -> None:
         """Wait for the load or apply in flight (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait()
 
     def _show_object(self, obj: dict[str, Any], reference: dict[str, Any] | None = None) -> None:
         """Put ``obj`` in the editor (Secret values equal to ``reference``'s masked unless revealed)."""
@@ -266,7 +260,7 @@ class YamlEditor(QWidget):
 
     def load(self) -> asyncio.Future[Any]:
         """Read the object and show it."""
-        return self._spawn(self._load())
+        return self._tasks.spawn(self._load())
 
     def reload(self) -> None:
         """Read the object again, dropping the edits."""
@@ -316,7 +310,7 @@ class YamlEditor(QWidget):
         """PUT the edited object at the version opened (the result shows in the status line)."""
         if self.opened is None or self.state in ("loading", "applying"):
             return None
-        return self._spawn(self._apply())
+        return self._tasks.spawn(self._apply())
 
     async def _apply(self) -> None:
         t = self.target
@@ -474,5 +468,4 @@ class YamlEditor(QWidget):
 
     def close_streams(self) -> None:
         """The tab closes: stop a load or apply in flight (an apply already sent is not undone)."""
-        for t in list(self._tasks):
-            t.cancel()
+        self._tasks.cancel()
