@@ -8,7 +8,6 @@ does); both are read into one :class:`EventRow` shape. An :class:`EventFeed` lis
 from __future__ import annotations
 
 import calendar
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ import orjson
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
+from kube9_desktop.kube.stream_reader import StreamReader
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.client import ContextClient
@@ -215,7 +215,7 @@ def _list(client: ContextClient, query: EventQuery) -> tuple[list[dict[str, Any]
     raise last
 
 
-class EventFeed:
+class EventFeed(StreamReader):
     """Lists and then watches events in a thread; ``on_reset(rows)`` after each (re)list, ``on_change(kind, row)``
     for each watch event (``ADDED``/``MODIFIED``/``DELETED``), ``on_error(text)`` when it gives up.
 
@@ -226,27 +226,12 @@ class EventFeed:
                  on_reset: Callable[[list[EventRow]], None],
                  on_change: Callable[[str, EventRow], None],
                  on_error: Callable[[str], None]) -> None:
+        super().__init__("kube9-events")
         self.client = client
         self.query = query
         self._on_reset = on_reset
         self._on_change = on_change
         self._on_error = on_error
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._stream: Any = None
-        self.thread = threading.Thread(target=self._run, name="kube9-events", daemon=True)
-
-    def start(self) -> None:
-        """Start listing and watching."""
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop now; the watch connection closes at once."""
-        self._closed.set()
-        with self._lock:
-            stream = self._stream
-        if stream is not None:
-            stream.close()
 
     def _run(self) -> None:
         failures = 0
@@ -283,9 +268,7 @@ class EventFeed:
             q.append(("fieldSelector", sel))
         while not self._closed.is_set():
             stream = self.client.stream(_path(api, self.query.namespace), q, timeout=WATCH_TIMEOUT_S + 30)
-            with self._lock:
-                self._stream = stream
-            try:
+            with self._reading(stream):
                 if self._closed.is_set():
                     return
                 for raw in stream.iter_lines():
@@ -302,8 +285,4 @@ class EventFeed:
                     if typ in ("ADDED", "MODIFIED", "DELETED"):
                         rv = str((obj.get("metadata") or {}).get("resourceVersion", rv))
                         self._on_change(typ, event_row(obj))
-            finally:
-                stream.close()
-                with self._lock:
-                    self._stream = None
             q = [(k, rv if k == "resourceVersion" else v) for k, v in q]

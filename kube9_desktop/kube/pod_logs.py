@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
+from kube9_desktop.kube.stream_reader import StreamReader
 
 if TYPE_CHECKING:
     from kube9_desktop.kube.client import ContextClient
@@ -202,7 +203,7 @@ def friendly_error(err: KubeError, source: LogSource) -> str:
 # -- one container ---------------------------------------------------------------------------------------------------
 
 
-class SourceStream:
+class SourceStream(StreamReader):
     """Reads one container's log in a thread of its own; resumes a dropped follow without duplicate or loss.
 
     Args:
@@ -225,6 +226,7 @@ class SourceStream:
         on_notice: Callable[[Notice], None],
         tail: int | None = -1,
     ) -> None:
+        super().__init__(f"kube9-log-{source.pod}/{source.container}")
         self.client = client
         self.source = source
         self.index = index
@@ -232,35 +234,13 @@ class SourceStream:
         self.tail = options.tail if tail == -1 else tail
         self._on_lines = on_lines
         self._on_notice = on_notice
-        self._closed = threading.Event()
         self.done = threading.Event()
-        self._lock = threading.Lock()
-        self._stream: Any = None
         self.last_ns = -1
         self.last_stamp = ""
         self.at_last = 0  # lines read whose timestamp is last_ns (skipped again after a resume)
         self.lines_read = 0
         self.resumes = 0
         self.started = False  # the first response arrived (or the stream failed)
-        self.thread = threading.Thread(target=self._run, name=f"kube9-log-{source.pod}/{source.container}",
-                                       daemon=True)
-
-    def start(self) -> None:
-        """Start reading."""
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop now (also a read blocked in the reader thread); safe from any thread, twice."""
-        self._closed.set()
-        with self._lock:
-            stream = self._stream
-        if stream is not None:
-            stream.close()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed.is_set()
 
     def _path(self) -> str:
         s = self.source
@@ -312,21 +292,15 @@ class SourceStream:
                     continue
                 self._final(friendly_error(err, self.source), "error")
                 return
-            with self._lock:
-                self._stream = stream
-            if self.closed:
-                stream.close()
-                return
-            self.started = True
             dropped = False
-            try:
-                self._read(stream, resume)
-            except KubeError:
-                dropped = True
-            finally:
-                stream.close()
-                with self._lock:
-                    self._stream = None
+            with self._reading(stream):
+                if self.closed:
+                    return
+                self.started = True
+                try:
+                    self._read(stream, resume)
+                except KubeError:
+                    dropped = True
             if self.closed or not self.options.follow:
                 if not self.closed and dropped:
                     self._final(f"The log of {self.source.pod} was cut off (the connection dropped).", "warning")
