@@ -8,8 +8,6 @@ are the core ones (same columns); JSON lists, gets and watches convert each obje
 from __future__ import annotations
 
 import dataclasses
-import queue
-import time
 
 import orjson
 
@@ -18,8 +16,7 @@ from kube9_desktop.sim.handlers import read, watch
 from kube9_desktop.sim.handlers.base import ResourceRequest, ResourceRoute, obj_not_found, table_version
 from kube9_desktop.sim.resources import ResourceType
 from kube9_desktop.sim.selectors import SelectorError, combine, parse_field_selector, parse_label_selector
-from kube9_desktop.sim.status import status_body
-from kube9_desktop.sim.store import Event, Obj, TooOld
+from kube9_desktop.sim.store import Obj
 
 
 def _is_v1(rtype: ResourceType) -> bool:
@@ -69,48 +66,10 @@ def serve(req: ResourceRequest) -> None:
 
 
 def _watch(req: ResourceRequest, match: object) -> None:
-    h, store = req.conn, req.sim.store
     rv_param = req.query.get("resourceVersion", "")
     since = int(rv_param) if rv_param.isdigit() and rv_param != "0" else None
-    try:
-        timeout = float(req.query.get("timeoutSeconds") or 0)
-    except ValueError:
-        timeout = 0
-    deadline = time.monotonic() + timeout if timeout > 0 else None
-    h.start_response(200, extra={"Transfer-Encoding": "chunked"})
-    try:
-        try:
-            w, initial = store.watch(EVENTS, req.namespace, match, since)  # type: ignore[arg-type]
-        except TooOld as e:
-            h.send_chunk(b'{"type":"ERROR","object":' + status_body(410, str(e), "Expired") + b"}\n")
-            h.end_chunks()
-            return
-        try:
-            for ev in initial:
-                h.send_chunk(b'{"type":"' + ev.type.encode() + b'","object":' + _v1(ev.obj) + b"}\n")
-            while not req.sim.stopping.is_set():
-                wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
-                if wait <= 0:
-                    break
-                try:
-                    item = w.queue.get(timeout=max(wait, 0.01))
-                except queue.Empty:
-                    if h.client_gone():
-                        break
-                    continue
-                if item is None:
-                    break
-                if isinstance(item, tuple):
-                    msg = "The resourceVersion for the provided watch is too old."
-                    h.send_chunk(b'{"type":"ERROR","object":' + status_body(410, msg, "Expired") + b"}\n")
-                    break
-                if isinstance(item, Event):
-                    h.send_chunk(b'{"type":"' + item.type.encode() + b'","object":' + _v1(item.obj) + b"}\n")
-        finally:
-            store.unwatch(w)
-        h.end_chunks()
-    except OSError:
-        h.close_connection = True
-
+    deadline = watch.watch_deadline(req.query)
+    watch.stream_watch(req, EVENTS, match, since, deadline,  # type: ignore[arg-type]
+                       lambda ev_type, obj: b'{"type":"' + ev_type.encode() + b'","object":' + _v1(obj) + b"}\n")
 
 ROUTES = [ResourceRoute(serve, frozenset({"GET", "HEAD"}), accepts=_is_v1)]

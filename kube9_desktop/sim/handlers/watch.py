@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Callable, Mapping
 
 import orjson
 
 from kube9_desktop.sim.handlers.base import ResourceRequest, ResourceRoute, status_body, stores_objects, table_version
 from kube9_desktop.sim.handlers.read import table_of_one
-from kube9_desktop.sim.selectors import SelectorError, combine, parse_field_selector, parse_label_selector
+from kube9_desktop.sim.resources import ResourceType
+from kube9_desktop.sim.selectors import (
+    Predicate,
+    SelectorError,
+    combine,
+    parse_field_selector,
+    parse_label_selector,
+)
 from kube9_desktop.sim.store import Event, Obj, TooOld
 
 BOOKMARK_INTERVAL = 1.0
@@ -17,7 +25,7 @@ BOOKMARK_INTERVAL = 1.0
 
 def watch(req: ResourceRequest) -> None:
     """Streams watch events as chunked JSON lines."""
-    h, store, rtype, name, query = req.conn, req.sim.store, req.rtype, req.name, req.query
+    h, rtype, name, query = req.conn, req.rtype, req.name, req.query
     try:
         match = combine(
             parse_label_selector(query.get("labelSelector", "")),
@@ -35,12 +43,7 @@ def watch(req: ResourceRequest) -> None:
     table_v, partial = table_version(h.headers.get("Accept", ""))
     include = query.get("includeObject", "Metadata")
     bookmarks = query.get("allowWatchBookmarks", "") in ("1", "true", "True")
-    try:
-        timeout = float(query.get("timeoutSeconds") or 0)
-    except ValueError:
-        timeout = 0
-    deadline = time.monotonic() + timeout if timeout > 0 else None
-    h.start_response(200, extra={"Transfer-Encoding": "chunked"})
+    deadline = watch_deadline(query)
     first_table = [True]
 
     def encode(ev_type: str, obj: Obj) -> bytes:
@@ -53,6 +56,25 @@ def watch(req: ResourceRequest) -> None:
             payload = obj.full()
         return b'{"type":"' + ev_type.encode() + b'","object":' + payload + b"}\n"
 
+    stream_watch(req, rtype, match, since, deadline, encode, bookmarks=bookmarks)
+
+
+def watch_deadline(query: Mapping[str, str]) -> float | None:
+    """When a watch asked to end (``timeoutSeconds``), on the monotonic clock; ``None``: never."""
+    try:
+        timeout = float(query.get("timeoutSeconds") or 0)
+    except ValueError:
+        timeout = 0
+    return time.monotonic() + timeout if timeout > 0 else None
+
+
+def stream_watch(req: ResourceRequest, rtype: ResourceType, match: Predicate | None, since: int | None,
+                 deadline: float | None, encode: Callable[[str, Obj], bytes], *, bookmarks: bool = False) -> None:
+    """Answers with a chunked stream of the events of ``rtype`` objects that ``match`` from ``since``, each
+    line made by ``encode(type, object)``, until ``deadline``, the client leaves or the sim stops (bookmarks every
+    :data:`BOOKMARK_INTERVAL` with ``bookmarks``); 410 as an ERROR event when ``since`` is too old."""
+    h, store = req.conn, req.sim.store
+    h.start_response(200, extra={"Transfer-Encoding": "chunked"})
     try:
         try:
             w, initial = store.watch(rtype, req.namespace, match, since)
