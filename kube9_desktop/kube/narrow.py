@@ -12,6 +12,7 @@ objects would make the collector run during the decode.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -197,6 +198,18 @@ _HEAD = msgspec.json.Decoder(_Head)
 _POD_METRICS = msgspec.json.Decoder(PodMetricsList)
 
 
+class _RawItems(msgspec.Struct, gc=False):
+    """A list's items left as their JSON text (each checked for syntax only)."""
+
+    items: list[msgspec.Raw] = []
+
+
+_RAW_ITEMS = msgspec.json.Decoder(_RawItems)
+_POD_METRICS_ITEMS = msgspec.json.Decoder(list[PodMetrics])
+#: PodMetrics decoded in one call of :func:`pod_metrics_batches`: ~0.3-0.5 ms of holding the GIL.
+METRICS_BATCH = 256
+
+
 def pod_page(body: bytes) -> tuple[list[Pod], str]:
     """One page of ``GET .../pods`` → (narrow pods, continue token); raises KubeError on malformed JSON."""
     try:
@@ -217,6 +230,28 @@ def pod_metrics(body: bytes) -> list[PodMetrics]:
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise KubeError(ErrorKind.PROTOCOL, "Malformed pod metrics",
                         f"The pod metrics could not be read: {exc}") from None
+
+
+def pod_metrics_batches(body: bytes, batch: int = METRICS_BATCH) -> Iterator[list[PodMetrics]]:
+    """:func:`pod_metrics`, ``batch`` items at a time; raises KubeError on malformed JSON (possibly after some
+    batches were given).
+
+    A C call holds the GIL from start to end: the metrics of a 10,000-pod namespace (4.3 MB) decoded in one call
+    held it 12-16 ms while the usage columns were read in a worker, and the window waited for it. Here the items
+    are first split as raw JSON (one scan, ~4 ms) and then decoded a batch a call, so the GUI thread gets the
+    interpreter between batches.
+    """
+    try:
+        raws = _RAW_ITEMS.decode(body).items
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise KubeError(ErrorKind.PROTOCOL, "Malformed pod metrics",
+                        f"The pod metrics could not be read: {exc}") from None
+    for i in range(0, len(raws), batch):
+        try:
+            yield _POD_METRICS_ITEMS.decode(b"[" + b",".join(raws[i:i + batch]) + b"]")
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise KubeError(ErrorKind.PROTOCOL, "Malformed pod metrics",
+                            f"The pod metrics could not be read: {exc}") from None
 
 
 def workload_page(body: bytes) -> tuple[list[Workload], str]:
