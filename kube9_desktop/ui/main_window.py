@@ -501,6 +501,8 @@ class MainWindow(WindowRows, QMainWindow):
 
     #: Give the loop a turn between the tree's layout and the paint that shows it (see :meth:`event`).
     turn_between_layout_and_paint = True
+    #: The rows on screen have their texts laid out between that layout and the paint (see _warm_rows).
+    warm_before_paint = True
     #: ... and between the column fitter's new widths and the paint that shows them.
     turn_after_refit = True
 
@@ -524,11 +526,20 @@ class MainWindow(WindowRows, QMainWindow):
             self._paint_deferred = True
             # Re-posted, not dropped: Qt posts no other request while this one is outstanding.
             QTimer.singleShot(PAINT_AFTER_LAYOUT_MS, self, self._request_paint)
+            if self.warm_before_paint:
+                QTimer.singleShot(0, self, self._warm_rows)
             return True
         self._work_painted = work
         # The paint calls Python for every cell it draws: the list workers step aside meanwhile (kube.gui_gate).
         with GATE.held():
             return super().event(event)
+
+    def _warm_rows(self) -> None:
+        """The texts of the rows on screen laid out in a turn of their own, before the paint put off after a layout
+        (RowPainter.warm): a first paint of new rows was ~3-4 ms of text layout in the paint's turn."""
+        if self._paint_deferred and self.isVisible():
+            with GATE.held():
+                self.tree.row_painter.warm()
 
     def _request_paint(self) -> None:
         QCoreApplication.postEvent(self, QEvent(QEvent.Type.UpdateRequest))

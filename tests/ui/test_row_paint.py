@@ -226,3 +226,32 @@ def test_rows_in_the_views_own_font(open_in_window: Any, window: MainWindow, qtb
     assert tree.viewport().font() != font
     qtbot.waitUntil(lambda: not window.column_fit.pending, timeout=5000)
     assert_same_as_qt(tree)
+
+
+def test_the_texts_on_screen_are_laid_out_before_the_paint(open_in_window: Any, window: MainWindow,
+                                                           qtbot: Any) -> None:
+    """Between a layout and the paint put off after it, the window lays out the texts of the rows on screen
+    (RowPainter.warm): the paint then lays out no text of its own, and its pixels are those of a paint that laid
+    them out itself."""
+    open_in_window("Namespaces/team-a/Workloads/Pods")
+    tree = window.tree
+    painter = tree.row_painter
+    painter.forget()
+    cold = grab(tree, True)  # every text laid out by the paint
+    painter.forget()
+    rows = painter.warm()
+    laid = len(painter._plain) + len(painter._texts)
+    assert rows > 10 and laid > rows  # several cells a row
+    warm = grab(tree, True)
+    assert len(painter._plain) + len(painter._texts) == laid  # the paint found every text laid out
+    assert differing(cold, warm) == 0
+
+    # The window does it after a layout, in the turn before the paint it puts off.
+    calls: list[int] = []
+    real = painter.warm
+    painter.warm = lambda: calls.append(real()) or calls[-1]  # type: ignore[method-assign]
+    painter.forget()
+    tree.doItemsLayout()
+    tree.viewport().update()
+    qtbot.waitUntil(lambda: bool(calls), timeout=5000)
+    assert calls[0] == rows
