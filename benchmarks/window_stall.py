@@ -6,6 +6,10 @@ loop stall, with the median times to the first and the last row. ``--busy N`` ke
 on the CPU for the whole measurement (a user's machine is busy too: a browser, an IDE, a build). Usage::
 
     python benchmarks/window_stall.py --pods 10000 --windows 8 [--busy 1]
+
+``--ab LEVER`` (a lever of ``stall_probe.py``, without its probes) opens the windows alternately without and with
+the lever (A, B, B, A, A, B ...: ``--windows`` each) and prints each variant's distribution, the load average with
+every window.
 """
 
 from __future__ import annotations
@@ -106,6 +110,47 @@ def measure(qt: in_process.Qt, sim: SimProcess, windows: int, busy: int = 0,
             "first_row_ms": round(statistics.median(firsts), 1), "last_row_ms": round(statistics.median(lasts), 1)}
 
 
+def alternated(pods: int, windows: int, lever: str, busy: int = 0, quiet_wait: float = QUIET_WAIT_S) -> None:
+    """``windows`` windows without and ``windows`` with ``lever``, alternated (A, B, B, A ...), on one sim; prints
+    every window with the load average, then each variant's median, 90th percentile and worst."""
+    import stall_probe
+
+    switch = stall_probe.LEVERS[lever]
+    sim = SimProcess.start("--pods", str(pods + 7), "--namespaces", "2", "--nodes", "5", timeout=180)
+    qt = in_process.Qt()
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
+    out: dict[bool, list[float]] = {False: [], True: []}
+    try:
+        cpu_busy, waited = wait_until_quiet(timeout=quiet_wait)
+        print(f"load average {os.getloadavg()[0]:.2f}, CPUs {100 * cpu_busy:.0f}% busy in the second before "
+              f"(after {waited:.0f} s waiting for a quiet machine)", flush=True)
+        for p in spinners:
+            p.start()
+        qt.run(in_process.open_namespace_in_window(sim, "default"))  # first-use costs, left out
+        for i in range(windows):
+            for on in (False, True) if i % 2 == 0 else (True, False):
+                switch(on)
+                r = qt.run(in_process.open_namespace_in_window(sim, "default"))
+                out[on].append(r["max_loop_lag_ms"])
+                print(f"{'with ' + lever if on else 'without':>20}: longest stall {r['max_loop_lag_ms']:6.1f} ms, "
+                      f"first row {r['first_row_ms']:.0f}, last row {r['last_row_ms']:.0f} ms; "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.join()
+        qt.close()
+        sim.stop()
+    for on, lags in out.items():
+        s = sorted(lags)
+        p90 = s[min(len(s) - 1, round(0.9 * (len(s) - 1)))]
+        over = sum(1 for x in s if x > WORST_MS_MAX[busy])
+        print(f"{'with ' + lever if on else 'without':>20}: {len(s)} windows, {busy} busy: longest stall median "
+              f"{statistics.median(s):.1f}, 90th percentile {p90:.1f}, worst {s[-1]:.1f} ms, {over} over "
+              f"{WORST_MS_MAX[busy]:.0f} ms (all: {', '.join(str(round(x)) for x in lags)}); "
+              f"load {os.getloadavg()[0]:.2f}")
+
+
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     """Goal 3, one row per busy mode measured."""
     out = []
@@ -141,7 +186,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="spinning processes meanwhile (repeat for several modes; default 0)")
     p.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
                    help=f"longest wait for a quiet machine before each mode, seconds (default {QUIET_WAIT_S:.0f})")
+    p.add_argument("--ab", default=None, help="a stall_probe.py lever: windows alternated without and with it")
     args = p.parse_args(argv)
+    if args.ab:
+        for busy in args.busy or [0]:
+            alternated(args.pods, args.windows, args.ab, busy, args.quiet_wait)
+        return 0
     res = run(args.pods, args.windows, args.busy or [0], quiet_wait=args.quiet_wait)
     for r in res["modes"]:
         every = ", ".join(str(round(x)) for x in r["stall_ms"])
