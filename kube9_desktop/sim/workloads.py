@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kube9_desktop.sim.gen.base import ts
 from kube9_desktop.sim.resources import BY_NAME
@@ -89,10 +89,38 @@ def selector_matches(selector: dict[str, Any] | None, labels: dict[str, str]) ->
     return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
 
 
-def _live(ctl: Controllers, plural: str, ns: str | None,
-          name: str) -> tuple[Any, dict[str, Any], dict[str, Any]] | None:
-    """``(resource type, object, copy as it was)`` of a namespaced controller object that exists and is not being
-    deleted, else ``None`` (nothing for its controller to do)."""
+class _Live(NamedTuple):
+    """A namespaced controller object to act on: ``(resource type, object, copy as it was, namespace)``, and what
+    the controllers read of its spec."""
+
+    rt: Any
+    obj: dict[str, Any]
+    before: dict[str, Any]
+    ns: str
+
+    @property
+    def uid(self) -> str:
+        uid: str = self.obj["metadata"]["uid"]
+        return uid
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.obj.get("spec") or {}
+        return spec
+
+    @property
+    def replicas(self) -> int:
+        return int(self.spec.get("replicas", 1))
+
+    @property
+    def template(self) -> dict[str, Any]:
+        template: dict[str, Any] = self.spec.get("template") or {}
+        return template
+
+
+def _live(ctl: Controllers, plural: str, ns: str | None, name: str) -> _Live | None:
+    """The namespaced controller object if it exists and is not being deleted, else ``None`` (nothing for its
+    controller to do)."""
     rt = BY_NAME[plural]
     obj = ctl.store.get(rt, ns, name)
     if obj is None or ns is None:
@@ -100,18 +128,16 @@ def _live(ctl: Controllers, plural: str, ns: str | None,
     d = obj.to_dict()
     if terminating(d):
         return None
-    return rt, d, copy.deepcopy(d)
+    return _Live(rt, d, copy.deepcopy(d), ns)
 
 
 def deployment(ctl: Controllers, ns: str | None, name: str) -> None:
     rs_rt = BY_NAME["replicasets"]
     live = _live(ctl, "deployments", ns, name)
-    if live is None or ns is None:
+    if live is None:
         return
-    rt, d, before = live
-    uid, spec = d["metadata"]["uid"], d.get("spec") or {}
-    replicas = int(spec.get("replicas", 1))
-    tmpl = spec.get("template") or {}
+    rt, d, before, ns = live
+    uid, spec, replicas, tmpl = live.uid, live.spec, live.replicas, live.template
     rss = [o.to_dict() for o in ctl.store.scan(rs_rt, ns, "", None, 0)[0]]
     rss = [r for r in rss if owned_by(r, uid) and not terminating(r)]
     sig = _sig(tmpl)
@@ -233,11 +259,10 @@ def rollout(ctl: Controllers, ns: str, spec: dict[str, Any], replicas: int, curr
 
 def replicaset(ctl: Controllers, ns: str | None, name: str) -> None:
     live = _live(ctl, "replicasets", ns, name)
-    if live is None or ns is None:
+    if live is None:
         return
-    rt, d, before = live
-    uid, spec = d["metadata"]["uid"], d.get("spec") or {}
-    replicas = int(spec.get("replicas", 1))
+    rt, d, before, ns = live
+    uid, spec, replicas = live.uid, live.spec, live.replicas
     active = [p for p in ctl.owned_pods(ns, uid) if not terminating(p)]
     gen = ctl.generator
     assert gen is not None
@@ -271,12 +296,10 @@ def replicaset(ctl: Controllers, ns: str | None, name: str) -> None:
 
 def statefulset(ctl: Controllers, ns: str | None, name: str) -> None:
     live = _live(ctl, "statefulsets", ns, name)
-    if live is None or ns is None:
+    if live is None:
         return
-    rt, d, before = live
-    uid, spec = d["metadata"]["uid"], d.get("spec") or {}
-    replicas = int(spec.get("replicas", 1))
-    tmpl = spec.get("template") or {}
+    rt, d, before, ns = live
+    uid, replicas, tmpl = live.uid, live.replicas, live.template
     pods = {p["metadata"]["name"]: p for p in ctl.owned_pods(ns, uid)}
     owner = ctl.owner_ref(d, "apps/v1#StatefulSet")
     for i in range(replicas):
@@ -305,10 +328,10 @@ def statefulset(ctl: Controllers, ns: str | None, name: str) -> None:
 
 def daemonset(ctl: Controllers, ns: str | None, name: str) -> None:
     live = _live(ctl, "daemonsets", ns, name)
-    if live is None or ns is None:
+    if live is None:
         return
-    rt, d, before = live
-    uid, tmpl = d["metadata"]["uid"], (d.get("spec") or {}).get("template") or {}
+    rt, d, before, ns = live
+    uid, tmpl = live.uid, live.template
     pods = ctl.owned_pods(ns, uid)
     gen = ctl.generator
     assert gen is not None
