@@ -82,26 +82,10 @@ class PodParts(GeneratorBase):
                 # Its readiness probe fails: Running but 0/1 ready, as kubectl shows such a pod. Chosen by sequence
                 # (no random draw), so every other object of a seeded cluster stays as it was.
                 cs["ready"] = False
-                not_ready = ["Ready", "ContainersReady"]
-                status["conditions"] = self._conds(["Initialized", "PodScheduled"], not_ready, start)
+                status["conditions"] = self._not_ready(start)
         elif succeeded:
-            cs.update(
-                ready=False,
-                started=False,
-                state={
-                    "terminated": {
-                        "exitCode": 0,
-                        "reason": "Completed",
-                        "startedAt": start,
-                        "finishedAt": ts(created + 9),
-                        "containerID": cid,
-                    }
-                },
-            )
-            status = {
-                "phase": "Succeeded",
-                "conditions": self._conds(["Initialized", "PodScheduled"], ["Ready", "ContainersReady"], start),
-            }
+            cs.update(ready=False, started=False, state=_terminated(0, "Completed", start, ts(created + 9), cid))
+            status = {"phase": "Succeeded", "conditions": self._not_ready(start)}
         elif kind == "crash":
             cs.update(
                 ready=False,
@@ -113,38 +97,12 @@ class PodParts(GeneratorBase):
                         "message": "back-off 5m0s restarting failed container=main",
                     }
                 },
-                lastState={
-                    "terminated": {
-                        "exitCode": 1,
-                        "reason": "Error",
-                        "startedAt": start,
-                        "finishedAt": start,
-                        "containerID": cid,
-                    }
-                },
+                lastState=_terminated(1, "Error", start, start, cid),
             )
-            status = {
-                "phase": "Running",
-                "conditions": self._conds(["Initialized", "PodScheduled"], ["Ready", "ContainersReady"], start),
-            }
+            status = {"phase": "Running", "conditions": self._not_ready(start)}
         elif kind == "failed":
-            cs.update(
-                ready=False,
-                started=False,
-                state={
-                    "terminated": {
-                        "exitCode": 137,
-                        "reason": "Error",
-                        "startedAt": start,
-                        "finishedAt": ts(created + 60),
-                        "containerID": cid,
-                    }
-                },
-            )
-            status = {
-                "phase": "Failed",
-                "conditions": self._conds(["Initialized", "PodScheduled"], ["Ready", "ContainersReady"], start),
-            }
+            cs.update(ready=False, started=False, state=_terminated(137, "Error", start, ts(created + 60), cid))
+            status = {"phase": "Failed", "conditions": self._not_ready(start)}
         else:  # pending
             if node_name:
                 cs = {
@@ -157,10 +115,7 @@ class PodParts(GeneratorBase):
                     "imageID": "",
                     "started": False,
                 }
-                status = {
-                    "phase": "Pending",
-                    "conditions": self._conds(["Initialized", "PodScheduled"], ["Ready", "ContainersReady"], start),
-                }
+                status = {"phase": "Pending", "conditions": self._not_ready(start)}
             else:
                 status = {
                     "phase": "Pending",
@@ -338,6 +293,11 @@ class PodParts(GeneratorBase):
             )
 
     @staticmethod
+    def _not_ready(when: str) -> list[dict[str, Any]]:
+        """A scheduled pod whose container is not ready (waiting, crashed or ended)."""
+        return PodParts._conds(["Initialized", "PodScheduled"], ["Ready", "ContainersReady"], when)
+
+    @staticmethod
     def _conds(true: list[str], false: list[str], when: str) -> list[dict[str, Any]]:
         out = []
         for t in ["Initialized", "Ready", "ContainersReady", "PodScheduled"]:
@@ -353,3 +313,9 @@ class PodParts(GeneratorBase):
                     c["message"] = "containers with unready status: [main]"
                 out.append(c)
         return out
+
+
+def _terminated(exit_code: int, reason: str, started: str, finished: str, container_id: str) -> dict[str, Any]:
+    """A container state (or last state) of a container that ended."""
+    return {"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": finished,
+                           "containerID": container_id}}
