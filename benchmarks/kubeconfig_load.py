@@ -26,20 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kube9_desktop.kube import kubeconfig
-
-
-def write_kubeconfig(path: Path, contexts: int) -> int:
-    """A kubeconfig of ``contexts`` contexts, each with its cluster and a token user (about 560 bytes a context)."""
-    token = "t" * 400
-    parts = ["apiVersion: v1\nkind: Config\ncurrent-context: c0\nclusters:\n"]
-    parts += [f"- name: cl{i}\n  cluster:\n    server: https://10.0.{i // 250}.{i % 250}:6443\n"
-              for i in range(contexts)]
-    parts.append("users:\n")
-    parts += [f"- name: u{i}\n  user:\n    token: {token}{i}\n" for i in range(contexts)]
-    parts.append("contexts:\n")
-    parts += [f"- name: c{i}\n  context:\n    cluster: cl{i}\n    user: u{i}\n" for i in range(contexts)]
-    path.write_text("".join(parts))
-    return path.stat().st_size
+from kube9_desktop.sim.big_kubeconfig import write_big_kubeconfig
 
 
 def timed(fn: object, runs: int) -> float:
@@ -98,7 +85,7 @@ def main() -> int:
     a = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="kube9-bench-") as d:
         path = Path(d) / "big.yaml"
-        size = write_kubeconfig(path, a.contexts)
+        size = write_big_kubeconfig(path, a.contexts)
         result: dict[str, object] = {"bytes": size, "contexts": a.contexts, "runs": a.runs,
                                      "load_avg_1m": os.getloadavg()[0], "libyaml": yaml.__with_libyaml__}
         took, stall = loop_stall_while_loading(path)

@@ -107,28 +107,16 @@ def test_kubectl_backend_exits_without_asyncio_noise(sim: Any) -> None:
             "(expired or invalid)."], r.stderr
 
 
-def _big_kubeconfig(path: Path, contexts: int) -> int:
-    token = "t" * 400
-    parts = ["apiVersion: v1\nkind: Config\ncurrent-context: c0\nclusters:\n"]
-    parts += [f"- name: cl{i}\n  cluster:\n    server: https://10.0.{i // 250}.{i % 250}:6443\n"
-              for i in range(contexts)]
-    parts.append("users:\n")
-    parts += [f"- name: u{i}\n  user:\n    token: {token}{i}\n" for i in range(contexts)]
-    parts.append("contexts:\n")
-    parts += [f"- name: c{i}\n  context:\n    cluster: cl{i}\n    user: u{i}\n" for i in range(contexts)]
-    path.write_text("".join(parts))
-    return path.stat().st_size
-
-
 def test_kubeconfig_is_read_off_the_gui_thread(run: Any, tmp_path: Path) -> None:
     """A 10 MB kubeconfig took 7.5 s on the GUI thread; the loop must keep turning while it is read and parsed."""
     from PySide6.QtCore import QSettings
 
     from kube9_desktop.app import _make_service, build_parser
     from kube9_desktop.config.store import SettingsStore
+    from kube9_desktop.sim.big_kubeconfig import write_big_kubeconfig
 
     path = tmp_path / "big.yaml"
-    assert _big_kubeconfig(path, 20_000) > 10_000_000
+    assert write_big_kubeconfig(path, 20_000) > 10_000_000
     args = build_parser().parse_args(["--kubeconfig", str(path)])
     settings = SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
 
