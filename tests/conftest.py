@@ -117,16 +117,17 @@ def sim_names(sim: Any) -> Callable[..., list[str]]:
 
 @pytest.fixture
 def service_factory(sim: Any) -> Iterator[Callable[..., Any]]:
-    """``service_factory(**options)``: a KubeService on the sim's kubeconfig; all are closed after the test."""
+    """``service_factory(backend="api", kubeconfig=None, **options)``: a KubeService on ``kubeconfig`` (default: the
+    sim's); all are closed after the test."""
     from kube9_desktop.kube.backend import KubeOptions
     from kube9_desktop.kube.kubeconfig import load_kubeconfig
     from kube9_desktop.kube.service import KubeService
 
     made: list[Any] = []
 
-    def _make(backend: str = "api", **opts: Any) -> Any:
-        svc = KubeService(load_kubeconfig(sim.kubeconfig), KubeOptions(**opts), backend=backend,
-                          kubeconfig_path=sim.kubeconfig)
+    def _make(backend: str = "api", kubeconfig: str | None = None, **opts: Any) -> Any:
+        path = kubeconfig or sim.kubeconfig
+        svc = KubeService(load_kubeconfig(path), KubeOptions(**opts), backend=backend, kubeconfig_path=path)
         made.append(svc)
         return svc
 
@@ -141,9 +142,10 @@ def service_factory(sim: Any) -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def make_window(qtbot: Any, tmp_path: Any, service_factory: Any, run: Any) -> Callable[..., Any]:
-    """``make_window(store=None, live=True, service=None)``: a shown MainWindow at its default size (1280x800),
-    attached as ``sim-admin`` to ``service`` (default: one on the session sim) with its first load done; settings in
-    an ini file in ``tmp_path`` unless ``store`` is given, live updates off with ``live=False``.
+    """``make_window(store=None, live=True, service=None, context="sim-admin")``: a shown MainWindow at its default
+    size (1280x800), attached as ``context`` to ``service`` (default: one on the sim) with its first load done;
+    settings in an ini file in ``tmp_path`` (the same file on each call) unless ``store`` is given, live updates off
+    with ``live=False``. A module that overrides ``sim`` gets windows on its own sim.
 
     The window is shut down (watches, loads, timers) in pytest-qt's ``before_close_func``: pytest-qt closes and
     deletes its widgets before fixtures are torn down.
@@ -157,7 +159,7 @@ def make_window(qtbot: Any, tmp_path: Any, service_factory: Any, run: Any) -> Ca
         w.errors.close_all()
         run(w.shutdown())
 
-    def _make(store: Any = None, live: bool = True, service: Any = None) -> Any:
+    def _make(store: Any = None, live: bool = True, service: Any = None, context: str = "sim-admin") -> Any:
         if store is None:
             store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
         if not live:
@@ -168,7 +170,7 @@ def make_window(qtbot: Any, tmp_path: Any, service_factory: Any, run: Any) -> Ca
         w.show()
         if service is None:
             service = service_factory(connect_timeout=2.0)
-        w.attach_service(service, context="sim-admin")
+        w.attach_service(service, context=context)
         run(w.model.wait_idle())
         return w
 

@@ -14,11 +14,8 @@ import yaml
 from PySide6.QtCore import QSettings, Qt
 
 from kube9_desktop.config.store import SettingsStore
-from kube9_desktop.kube.kubeconfig import load_kubeconfig
-from kube9_desktop.kube.service import KubeService
 from kube9_desktop.model.loader import ADD_NAMESPACE_LABEL
 from kube9_desktop.model.nodes import NodeType
-from kube9_desktop.ui.main_window import MainWindow
 
 CONTEXT = "viewer-nons"
 
@@ -81,21 +78,9 @@ def test_headless_add_a_namespace_is_checked_then_remembered(kubeconfig: str, tm
 
 
 def test_window_offers_add_a_namespace_where_namespaces_cannot_be_listed(
-        kubeconfig: str, qtbot: Any, tmp_path: Path, run: Any) -> None:
-    settings = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    w = MainWindow(settings)
-    svc = KubeService(load_kubeconfig(kubeconfig), kubeconfig_path=kubeconfig)
-
-    def shut_down(win: MainWindow) -> None:
-        win.errors.close_all()
-        run(win.shutdown())
-        run(svc.aclose())
-
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)
-    w.show()
-    w.attach_service(svc, context=CONTEXT)
-    run(w.model.wait_idle())
+        kubeconfig: str, make_window: Any, service_factory: Any, qtbot: Any, tmp_path: Path) -> None:
+    w = make_window(service=service_factory(kubeconfig=kubeconfig), context=CONTEXT)
+    settings = w.settings
     namespaces = w.model.find("Namespaces")
     assert namespaces is not None
     # No namespace to show: the list opens by itself on the offer to add one.

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
-
 from kube9_desktop.commands.registry import REGISTRY
-from kube9_desktop.config.store import SettingsStore
-from kube9_desktop.kube.kubeconfig import load_kubeconfig
-from kube9_desktop.kube.service import KubeService
 from kube9_desktop.ui.history import SelectionHistory
-from kube9_desktop.ui.main_window import MainWindow
 
 
-def test_back_and_forward_select_the_rows_selected_before(sim: Any, qtbot: Any, tmp_path: Path, run: Any) -> None:
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
-    svc = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
-
-    def shut_down(win: MainWindow) -> None:
-        run(win.shutdown())
-        run(svc.aclose())
-
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1100, 700)
-    w.show()
-    w.attach_service(svc, context="sim-admin")
-    run(w.model.wait_idle())
+def test_back_and_forward_select_the_rows_selected_before(sim: Any, make_window: Any, qtbot: Any) -> None:
+    w = make_window()
 
     def selected() -> str | None:
         n = w.model.node(w.source_index(w.tree.currentIndex()))

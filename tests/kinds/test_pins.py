@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QSettings
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QApplication
 
 from kube9_desktop.commands.registry import REGISTRY
 from kube9_desktop.config import schema
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.service import KubeService
@@ -29,7 +27,8 @@ CTX = "sim-admin"
 
 
 @pytest.fixture(scope="module")
-def psim() -> Iterator[SimProcess]:
+def sim() -> Iterator[SimProcess]:
+    """This module's own small sim, in place of the session's (the windows of ``make_window`` are on it too)."""
     s = SimProcess.start("--pods", "40", "--namespaces", "4", "--nodes", "2")
     try:
         yield s
@@ -64,13 +63,13 @@ def test_pins_are_stored_per_context_as_texts() -> None:
         schema.validate("tree/pins", "no equals sign")
 
 
-def test_the_pinned_group_holds_the_real_rows(psim: SimProcess, run: Any) -> None:
+def test_the_pinned_group_holds_the_real_rows(sim: SimProcess, run: Any) -> None:
     # (Qt's model tester checks the group's rows coming and going: tests/model/test_tree_model.py pins too.)
-    svc = KubeService(load_kubeconfig(psim.kubeconfig))
+    svc = KubeService(load_kubeconfig(sim.kubeconfig))
     model = ClusterTreeModel()
-    pod = names(psim, "/api/v1/namespaces/team-a/pods")[0]
-    dep = names(psim, "/apis/apps/v1/namespaces/team-a/deployments")[0]
-    node_name = names(psim, "/api/v1/nodes")[0]
+    pod = names(sim, "/api/v1/namespaces/team-a/pods")[0]
+    dep = names(sim, "/apis/apps/v1/namespaces/team-a/deployments")[0]
+    node_name = names(sim, "/api/v1/nodes")[0]
     pins = [Pin("pods", "team-a", pod), Pin("deployments", "team-a", dep), Pin("nodes", None, node_name),
             Pin("pods", "team-a", "no-such-pod")]
     model.pins = lambda ctx: list(pins) if ctx == CTX else []
@@ -117,33 +116,16 @@ def test_the_pinned_group_holds_the_real_rows(psim: SimProcess, run: Any) -> Non
         run(svc.aclose())
 
 
-def make_window(sim: SimProcess, settings_file: Path, qtbot: Any, run: Any) -> MainWindow:
-    w = MainWindow(SettingsStore(QSettings(str(settings_file), QSettings.Format.IniFormat)))
-    svc = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
-
-    def shut_down(win: MainWindow) -> None:
-        run(win.shutdown())
-        run(svc.aclose())
-
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1100, 700)
-    w.show()
-    w.attach_service(svc, context=CTX)
-    run(w.model.wait_idle())
-    return w
-
-
 def selected(w: MainWindow) -> TreeNode | None:
     idx = w.tree.currentIndex()
     return w.model.node(w.source_index(idx)) if idx.isValid() else None
 
 
-def test_pin_from_the_menu_survives_a_restart(psim: SimProcess, qtbot: Any, tmp_path: Path, run: Any) -> None:
-    settings_file = tmp_path / "settings.ini"
-    w = make_window(psim, settings_file, qtbot, run)
-    pods = names(psim, "/api/v1/namespaces/team-b/pods")
-    rs = names(psim, "/apis/apps/v1/namespaces/team-b/replicasets")[0]
-    dep = next(d for d in names(psim, "/apis/apps/v1/namespaces/team-b/deployments") if rs.startswith(d + "-"))
+def test_pin_from_the_menu_survives_a_restart(sim: SimProcess, make_window: Any, qtbot: Any, run: Any) -> None:
+    w = make_window()
+    pods = names(sim, "/api/v1/namespaces/team-b/pods")
+    rs = names(sim, "/apis/apps/v1/namespaces/team-b/replicasets")[0]
+    dep = next(d for d in names(sim, "/apis/apps/v1/namespaces/team-b/deployments") if rs.startswith(d + "-"))
     pod = next(p for p in pods if p.startswith(rs + "-"))
     # A pod under its Deployment's ReplicaSet (a drill-down row): a real row, its menu offers Pin.
     w.reveal_path(f"Namespaces/team-b/Workloads/Deployments/{dep}/{rs}/{pod}")
@@ -189,7 +171,7 @@ def test_pin_from_the_menu_survives_a_restart(psim: SimProcess, qtbot: Any, tmp_
     w.close()
 
     # A fresh window on the same settings file shows the pin.
-    w2 = make_window(psim, settings_file, qtbot, run)
+    w2 = make_window()  # (the same settings file)
     root2 = w2.model.context_node()
     assert root2 is not None
 

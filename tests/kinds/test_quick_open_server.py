@@ -8,14 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.kinds import KINDS, Kind
 from kube9_desktop.kube.name_search import NameCatalogue
-from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.quick_open import SERVER_SHOWN, QuickOpen
 
 
@@ -78,19 +75,9 @@ def test_exact_lookup_finds_a_whole_name_in_one_request_per_kind(sim: Any, servi
     assert found == [("pods", pod[1], pod[0])] and requests == len(kinds)
 
 
-def test_box_lists_server_matches_below_loaded_ones_marked(sim: Any, qtbot: Any, tmp_path: Path,
+def test_box_lists_server_matches_below_loaded_ones_marked(sim: Any, make_window: Any, qtbot: Any, tmp_path: Path,
                                                            service_factory: Any, run: Any) -> None:
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
-
-    def shut_down(win: MainWindow) -> None:
-        win.errors.close_all()
-        run(win.shutdown())
-
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1100, 700)
-    w.show()
-    w.attach_service(service_factory(), context="sim-admin")
-    run(w.model.wait_idle())
+    w = make_window(service=service_factory())
     run(load_tree(w.model, 0, ["Namespaces/team-a/Workloads/Deployments"], expand_view=w.expand_node))
     deployments = {n for ns, n in kubectl_names(sim, "deployments") if ns == "team-a"}
     others = {n for ns, n in kubectl_names(sim, "deployments") if ns != "team-a"}
@@ -118,18 +105,9 @@ def test_box_lists_server_matches_below_loaded_ones_marked(sim: Any, qtbot: Any,
     box.close()
 
 
-def test_each_keystroke_cancels_the_previous_lookup(sim: Any, qtbot: Any, tmp_path: Path,
-                                                    service_factory: Any, run: Any) -> None:
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
-
-    def shut_down(win: MainWindow) -> None:
-        win.errors.close_all()
-        run(win.shutdown())
-
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.show()
-    w.attach_service(service_factory(), context="sim-admin")
-    run(w.model.wait_idle())
+def test_each_keystroke_cancels_the_previous_lookup(sim: Any, make_window: Any, qtbot: Any,
+                                                    service_factory: Any) -> None:
+    w = make_window(service=service_factory())
     # The cluster-wide pod list answers slowly (a big cluster): the catalogue stays incomplete, lookups are slow.
     sim.set_faults([{"path": "^/api/v1/pods$", "latency_ms": 4000, "rate": 1.0}])
     try:

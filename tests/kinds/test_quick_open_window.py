@@ -6,29 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from kube9_desktop.config.store import SettingsStore
-from kube9_desktop.kube.kubeconfig import load_kubeconfig
-from kube9_desktop.kube.service import KubeService
-from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.quick_open import QuickOpen
 
 
-def test_quick_open_reveals_a_pod_in_an_unopened_namespace(sim: Any, qtbot: Any, tmp_path: Path, run: Any) -> None:
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
-    svc = KubeService(load_kubeconfig(sim.kubeconfig), kubeconfig_path=sim.kubeconfig)
-
-    def shut_down(win: MainWindow) -> None:
-        run(win.shutdown())
-        run(svc.aclose())
-
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1100, 700)
-    w.show()
-    w.attach_service(svc, context="sim-admin")
-    run(w.model.wait_idle())
+def test_quick_open_reveals_a_pod_in_an_unopened_namespace(sim: Any, make_window: Any, qtbot: Any,
+                                                           tmp_path: Path) -> None:
+    w = make_window()
     pods = sim.request("GET", "/api/v1/namespaces/team-b/pods")["items"]
     pod = pods[len(pods) // 2]["metadata"]["name"]
     assert w.model.find(f"Namespaces/team-b/Workloads/Pods/{pod}") is None  # not loaded yet

@@ -6,17 +6,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QMenu
 
 from kube9_desktop.commands import load_all
 from kube9_desktop.commands.registry import REGISTRY, Access, Command, Invocation, Result, Selection
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.ui.main_window import MainWindow
@@ -100,20 +98,8 @@ def test_commands(sim: Any) -> Iterator[list[Command]]:
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path, service_factory: Any, run: Any, test_commands: list[Command]) -> Any:
-    def shut_down(w: MainWindow) -> None:
-        w.errors.close_all()
-        run(w.shutdown())
-
-    store = SettingsStore(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    store.set("live/enabled", False)  # the tree after a write must not depend on a watch here
-    w = MainWindow(store)
-    qtbot.addWidget(w, before_close_func=shut_down)
-    w.resize(1280, 800)
-    w.show()
-    w.attach_service(service_factory(connect_timeout=2.0), context="sim-admin")
-    run(w.model.wait_idle())
-    return w
+def window(make_window: Any, test_commands: list[Command]) -> Any:
+    return make_window(live=False)  # the tree after a write must not depend on a watch here
 
 
 def expand(window: MainWindow, run: Any, path: str) -> TreeNode:
