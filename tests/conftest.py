@@ -104,6 +104,22 @@ def sim() -> Iterator[Any]:
         s.stop()
 
 
+@pytest.fixture(scope="module")
+def module_sim(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A sim started once per test module with the module's ``SIM_ARGS`` (kube9-sim's command line): for tests that
+    need another size, seed or churn than the session's, or that change the cluster."""
+    from kube9_desktop.sim.process import SimProcess
+
+    args = getattr(request.module, "SIM_ARGS", None)
+    if args is None:
+        pytest.fail(f"{request.module.__name__} uses module_sim but sets no SIM_ARGS")
+    p = SimProcess.start(*args)
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
 @pytest.fixture
 def sim_names(sim: Any) -> Callable[..., list[str]]:
     """``sim_names(path, token=None)``: names the sim lists at ``path`` (the truth the tree is compared with)."""

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.backend import KubeOptions
@@ -23,13 +20,8 @@ from kube9_desktop.sim.process import SimProcess
 LABELS = {"pods": "Pods", "deployments": "Deployments", "services": "Services", "events": "Events"}
 
 
-@pytest.fixture(scope="module")
-def asim() -> Iterator[SimProcess]:
-    s = SimProcess.start("--pods", "60", "--namespaces", "4", "--nodes", "2")
-    try:
-        yield s
-    finally:
-        s.stop()
+#: This module's own sim (``module_sim``): its tests change the cluster.
+SIM_ARGS = ("--pods", "60", "--namespaces", "4", "--nodes", "2")
 
 
 def kubectl(sim: SimProcess, context: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,11 +53,11 @@ def cluster_paths(stats: dict[str, Any], kind: str) -> int:
     return int(stats["by_path"].get(paths[kind], 0))
 
 
-def test_each_list_loads_only_when_opened_and_equals_kubectls(asim: SimProcess, run: Any) -> None:
+def test_each_list_loads_only_when_opened_and_equals_kubectls(module_sim: SimProcess, run: Any) -> None:
     failures: list[Any] = []
-    asim.reset_stats()
+    module_sim.reset_stats()
     # Small pages: every list arrives in several pages, as 10,000 pods do in 500s.
-    svc, model = make(asim, "sim-admin", failures, page_size=7)
+    svc, model = make(module_sim, "sim-admin", failures, page_size=7)
     try:
         run(load_tree(model, 2, []), 60)  # the context, and every folder under it, open
         group = model.find(ALL_NAMESPACES)
@@ -76,16 +68,16 @@ def test_each_list_loads_only_when_opened_and_equals_kubectls(asim: SimProcess, 
         assert root is not None
         events = [c for c in root.children if c.ref == ListRef("sim-admin", "events", None)]
         assert len(events) == 1 and "Events" not in [c.label for c in group.children]
-        stats = asim.stats()
+        stats = module_sim.stats()
         for kind in ALL_NAMESPACE_KINDS:  # not one cluster-wide list was fetched to show a count
             assert cluster_paths(stats, kind) == 0, kind
         assert all(c.state is LoadState.UNLOADED and c.count is None for c in group.children)
         for kind in ALL_NAMESPACE_KINDS:
             path = f"{ALL_NAMESPACES}/{LABELS[kind]}"
-            before = cluster_paths(asim.stats(), kind)
-            earlier = referee(asim, kind)
+            before = cluster_paths(module_sim.stats(), kind)
+            earlier = referee(module_sim, kind)
             run(load_tree(model, 0, [path]), 60)
-            later = referee(asim, kind)
+            later = referee(module_sim, kind)
             node = model.find(path)
             assert node is not None and node.ref == ListRef("sim-admin", kind, None)
             got = {(c.row.namespace, c.row.name) for c in node.children if c.row is not None}
@@ -93,7 +85,7 @@ def test_each_list_loads_only_when_opened_and_equals_kubectls(asim: SimProcess, 
             # shown, and nothing is shown that kubectl never listed.
             assert got and earlier & later <= got <= earlier | later, kind
             assert node.count == len(got) == len(node.children)
-            pages = cluster_paths(asim.stats(), kind) - before
+            pages = cluster_paths(module_sim.stats(), kind) - before
             assert pages >= -(-len(got) // 7), (kind, pages)  # page by page (events: the list is never cached)
         # Rows from every namespace say which one they are in (names repeat across namespaces).
         pods = model.find(f"{ALL_NAMESPACES}/Pods")
@@ -108,27 +100,27 @@ def test_each_list_loads_only_when_opened_and_equals_kubectls(asim: SimProcess, 
         run(svc.aclose())
 
 
-def test_a_restricted_user_gets_one_quiet_note_per_list(asim: SimProcess, run: Any) -> None:
+def test_a_restricted_user_gets_one_quiet_note_per_list(module_sim: SimProcess, run: Any) -> None:
     failures: list[Any] = []
-    svc, model = make(asim, "sim-viewer", failures)
+    svc, model = make(module_sim, "sim-viewer", failures)
     try:
         run(load_tree(model, 1, []), 60)
         failures.clear()  # (the context's own forbidden lists: not what this test is about)
         forbidden = 0
         for kind in ALL_NAMESPACE_KINDS:
             path = f"{ALL_NAMESPACES}/{LABELS[kind]}"
-            before = cluster_paths(asim.stats(), kind)
+            before = cluster_paths(module_sim.stats(), kind)
             run(load_tree(model, 0, [path]), 60)
             node = model.find(path)
             assert node is not None and node.state is LoadState.LOADED
-            asked = cluster_paths(asim.stats(), kind) - before
+            asked = cluster_paths(module_sim.stats(), kind) - before
             # Opened again (the view collapses and expands it): nothing is asked again, nothing is reported.
             model.set_expanded(node, False)
             model.set_expanded(node, True)
             run(model.wait_idle(), 30)
-            asked_again = cluster_paths(asim.stats(), kind) - before - asked
-            allowed = kubectl(asim, "sim-viewer", "auth", "can-i", "list", kind, "-A").stdout.strip() == "yes"
-            listed = kubectl(asim, "sim-viewer", "get", kind, "-A")
+            asked_again = cluster_paths(module_sim.stats(), kind) - before - asked
+            allowed = kubectl(module_sim, "sim-viewer", "auth", "can-i", "list", kind, "-A").stdout.strip() == "yes"
+            listed = kubectl(module_sim, "sim-viewer", "get", kind, "-A")
             assert (listed.returncode == 0) == allowed  # kubectl agrees on what the viewer may list
             if allowed:
                 assert all(c.type is NodeType.OBJECT for c in node.children)

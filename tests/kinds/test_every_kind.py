@@ -7,7 +7,6 @@ import asyncio
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,14 +16,8 @@ from kube9_desktop.model.children import tree_path
 from kube9_desktop.model.quick_index import Entry, QuickIndex
 from kube9_desktop.sim.process import SimProcess
 
-
-@pytest.fixture(scope="module")
-def ksim() -> Iterator[SimProcess]:
-    s = SimProcess.start("--pods", "60", "--namespaces", "4", "--nodes", "2")
-    try:
-        yield s
-    finally:
-        s.stop()
+#: This module's own sim (``module_sim``): its tests change the cluster.
+SIM_ARGS = ("--pods", "60", "--namespaces", "4", "--nodes", "2")
 
 
 def kubectl(sim: SimProcess, *args: str) -> str:
@@ -63,20 +56,20 @@ def kubectl_resources(sim: SimProcess, *flags: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("mode", ["classic", "aggregated"])
-def test_discovery_finds_every_kind_kubectl_lists(ksim: SimProcess, mode: str) -> None:
-    ksim.set_discovery(mode)
+def test_discovery_finds_every_kind_kubectl_lists(module_sim: SimProcess, mode: str) -> None:
+    module_sim.set_discovery(mode)
     try:
-        kinds, how = discover(ksim)
+        kinds, how = discover(module_sim)
         assert how == mode
         ours = {(k.plural, k.group) for k in kinds}
-        want = kubectl_resources(ksim)
+        want = kubectl_resources(module_sim)
         assert len(want) >= 30
         # A resource repeating a built-in under another group (events.k8s.io, metrics.k8s.io) is shown by the
         # built-in row; every other one is a kind of ours, at the version kubectl uses.
         missing = [w for w in want if w not in ours and not shadowed(w[1], w[0])]
         assert not missing
         versions = {(k.plural, k.group): k.version for k in kinds}
-        wide = kubectl(ksim, "api-resources", "--verbs=list", "--no-headers")
+        wide = kubectl(module_sim, "api-resources", "--verbs=list", "--no-headers")
         for line in wide.splitlines():
             parts = line.split()
             plural, gv = parts[0], next(p for p in parts if "/" in p or p == "v1")
@@ -84,23 +77,23 @@ def test_discovery_finds_every_kind_kubectl_lists(ksim: SimProcess, mode: str) -
             if (plural, group) in versions:
                 assert versions[(plural, group)] == gv.rsplit("/", 1)[-1], plural
     finally:
-        ksim.set_discovery("classic")
+        module_sim.set_discovery("classic")
 
 
-def test_aggregated_discovery_is_two_requests_for_kubectl(ksim: SimProcess, tmp_path: Any) -> None:
-    ksim.set_discovery("aggregated")
+def test_aggregated_discovery_is_two_requests_for_kubectl(module_sim: SimProcess, tmp_path: Any) -> None:
+    module_sim.set_discovery("aggregated")
     try:
-        out = subprocess.run(["kubectl", "--kubeconfig", ksim.kubeconfig, "--cache-dir", str(tmp_path), "-v=6",
+        out = subprocess.run(["kubectl", "--kubeconfig", module_sim.kubeconfig, "--cache-dir", str(tmp_path), "-v=6",
                               "api-resources"], capture_output=True, text=True, timeout=60)
         gets = re.findall(r"GET https://\S+", out.stderr)
         assert out.returncode == 0 and len(gets) == 2, gets
         assert "backups" in out.stdout and "clusterpolicies" in out.stdout
     finally:
-        ksim.set_discovery("classic")
+        module_sim.set_discovery("classic")
 
 
-def test_tree_has_every_namespaced_kind_with_kubectls_objects(ksim: SimProcess) -> None:
-    tree = app(ksim, "--print-tree", "--depth", "1", "--expand", "Namespaces/team-a")
+def test_tree_has_every_namespaced_kind_with_kubectls_objects(module_sim: SimProcess) -> None:
+    tree = app(module_sim, "--print-tree", "--depth", "1", "--expand", "Namespaces/team-a")
     lines = tree.splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.strip().split("\t")[0] == "team-a")
     depth = len(lines[start]) - len(lines[start].lstrip(" "))
@@ -111,7 +104,7 @@ def test_tree_has_every_namespaced_kind_with_kubectls_objects(ksim: SimProcess) 
             break
         sub.append((d, ln.strip().split("\t")[0]))
     labels = {re.sub(r"\s*\(\d+\)$", "", label).replace(" ", "").lower() for _d, label in sub}
-    for plural, group in kubectl_resources(ksim, "--namespaced=true"):
+    for plural, group in kubectl_resources(module_sim, "--namespaced=true"):
         assert plural in labels, f"{plural}.{group} has no folder under team-a"
     # Each list holds kubectl's objects (kinds new in this tree, a custom resource among them).
     for label, resource in (("Roles", "roles"), ("Endpoints", "endpoints"), ("backups", "backups"),
@@ -124,18 +117,18 @@ def test_tree_has_every_namespaced_kind_with_kubectls_objects(ksim: SimProcess) 
                 break
             if d == d0 + 2:
                 names.append(lab)
-        want = kubectl(ksim, "get", resource, "-n", "team-a", "-o", "name").split()
+        want = kubectl(module_sim, "get", resource, "-n", "team-a", "-o", "name").split()
         assert sorted(names) == sorted(w.split("/", 1)[1] for w in want), label
         assert sub[i][1].endswith(f"({len(want)})")
 
 
-def test_custom_resource_columns_are_kubectls(ksim: SimProcess) -> None:
+def test_custom_resource_columns_are_kubectls(module_sim: SimProcess) -> None:
     from kube9_desktop.kube.kubeconfig import load_kubeconfig
     from kube9_desktop.kube.rows import ListRef
     from kube9_desktop.kube.service import KubeService
 
     async def rows() -> list[Any]:
-        svc = KubeService(load_kubeconfig(ksim.kubeconfig))
+        svc = KubeService(load_kubeconfig(module_sim.kubeconfig))
         try:
             await svc.discover("sim-admin")
             return await svc.list_all(ListRef("sim-admin", "backups.stable.example.com", "team-a"))
@@ -143,7 +136,7 @@ def test_custom_resource_columns_are_kubectls(ksim: SimProcess) -> None:
             await svc.aclose()
 
     got = asyncio.run(rows())
-    table = kubectl(ksim, "get", "backups", "-n", "team-a").splitlines()
+    table = kubectl(module_sim, "get", "backups", "-n", "team-a").splitlines()
     header = re.split(r"\s{2,}", table[0].strip())
     assert header == ["NAME", "SCHEDULE", "PHASE", "RETENTION", "AGE"]
     by_name = {r.name: r for r in got}
@@ -159,25 +152,25 @@ def test_custom_resource_columns_are_kubectls(ksim: SimProcess) -> None:
         assert str(row.cells["Retention"]) == cells[3]
 
 
-def test_kubectl_gets_every_new_kind(ksim: SimProcess) -> None:
+def test_kubectl_gets_every_new_kind(module_sim: SimProcess) -> None:
     for resource in ("sa", "ep", "endpointslices", "quota", "limits", "roles", "rolebindings", "netpol", "hpa",
                      "leases", "backups", "backups.v1beta1.stable.example.com", "widgets"):
-        out = kubectl(ksim, "get", resource, "-n", "team-a")
+        out = kubectl(module_sim, "get", resource, "-n", "team-a")
         assert out.splitlines()[0].startswith("NAME"), resource
         assert len(out.splitlines()) > 1, resource
     for resource in ("clusterroles", "clusterrolebindings", "ingressclasses", "priorityclasses", "clusterpolicies"):
-        assert len(kubectl(ksim, "get", resource).splitlines()) > 1, resource
+        assert len(kubectl(module_sim, "get", resource).splitlines()) > 1, resource
 
 
-def test_quick_open_finds_a_pod_by_a_fragment_with_its_tree_path(ksim: SimProcess) -> None:
-    pods = [p.split("/", 1)[1] for p in kubectl(ksim, "get", "pods", "-n", "team-a", "-o", "name").split()]
+def test_quick_open_finds_a_pod_by_a_fragment_with_its_tree_path(module_sim: SimProcess) -> None:
+    pods = [p.split("/", 1)[1] for p in kubectl(module_sim, "get", "pods", "-n", "team-a", "-o", "name").split()]
     pod = pods[len(pods) // 2]
-    out = app(ksim, "--run", f"open {pod[:-3]}").splitlines()
+    out = app(module_sim, "--run", f"open {pod[:-3]}").splitlines()
     name, path = out[0].split("\t")
     assert name == pod
     assert path == f"Namespaces/team-a/Workloads/Pods/{pod}"
     # The path is one the tree has: print-tree expands it.
-    tree = app(ksim, "--print-tree", "--depth", "1", "--expand", path)
+    tree = app(module_sim, "--print-tree", "--depth", "1", "--expand", path)
     assert any(ln.strip().split("\t")[0] == pod for ln in tree.splitlines())
 
 
@@ -213,15 +206,15 @@ def test_typing_on_gives_what_a_fresh_search_gives() -> None:
             assert [e.name for e in typing.search(word[:k])] == [e.name for e in fresh.search(word[:k])], word[:k]
 
 
-def test_print_tree_shows_a_custom_resources_printer_columns(ksim: SimProcess) -> None:
+def test_print_tree_shows_a_custom_resources_printer_columns(module_sim: SimProcess) -> None:
     path = "Namespaces/team-a/Custom resources/stable.example.com/backups"
-    tree = app(ksim, "--print-tree", "--depth", "1", "--expand", path)
+    tree = app(module_sim, "--print-tree", "--depth", "1", "--expand", path)
     shown = {}
     for ln in tree.splitlines():
         label, _, status = ln.strip().partition("\t")
         if label.startswith("backup-"):
             shown[label] = status
-    table = kubectl(ksim, "get", "backups", "-n", "team-a").splitlines()
+    table = kubectl(module_sim, "get", "backups", "-n", "team-a").splitlines()
     header = re.split(r"\s{2,}", table[0].strip())
     starts = [table[0].index(h) for h in header]
     want = {}

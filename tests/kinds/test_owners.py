@@ -8,10 +8,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.backend import KubeOptions
@@ -29,13 +26,8 @@ OWNED = {"deployments": "replicasets", "replicasets": "pods", "statefulsets": "p
          "jobs": "pods", "cronjobs": "jobs"}
 
 
-@pytest.fixture(scope="module")
-def osim() -> Iterator[SimProcess]:
-    s = SimProcess.start("--pods", "60", "--namespaces", "4", "--nodes", "2")
-    try:
-        yield s
-    finally:
-        s.stop()
+#: This module's own sim (``module_sim``): its tests change the cluster.
+SIM_ARGS = ("--pods", "60", "--namespaces", "4", "--nodes", "2")
 
 
 def kubectl(sim: SimProcess, *args: str) -> str:
@@ -85,13 +77,13 @@ def test_the_table_declares_the_relations() -> None:
     assert KINDS["persistentvolumeclaims"].children == ("persistentvolumes", "volume")
 
 
-def test_owner_drill_down_equals_the_owner_references(osim: SimProcess, run: Any) -> None:
-    svc, model = make(osim)
+def test_owner_drill_down_equals_the_owner_references(module_sim: SimProcess, run: Any) -> None:
+    svc, model = make(module_sim)
     try:
         checked = 0
         for owner_kind, child_kind in OWNED.items():
-            owners = kubectl_items(osim, owner_kind)
-            children = kubectl_items(osim, child_kind)
+            owners = kubectl_items(module_sim, owner_kind)
+            children = kubectl_items(module_sim, child_kind)
             assert owners, owner_kind
             for owner in owners:
                 path = path_of(owner_kind, owner)
@@ -104,14 +96,14 @@ def test_owner_drill_down_equals_the_owner_references(osim: SimProcess, run: Any
                 checked += 1
         assert checked >= 10
         # A Deployment shows its ReplicaSets and, below each, its pods: the whole chain kubectl's owners make.
-        dep = next(d for d in kubectl_items(osim, "deployments") if d["metadata"]["namespace"] == "team-a")
+        dep = next(d for d in kubectl_items(module_sim, "deployments") if d["metadata"]["namespace"] == "team-a")
         node = model.find(path_of("deployments", dep))
-        pods = kubectl_items(osim, "pods", "-n", "team-a")
+        pods = kubectl_items(module_sim, "pods", "-n", "team-a")
         rs_nodes = [c for c in node.children if c.row is not None] if node is not None else []
         assert rs_nodes
         for rs in rs_nodes:
             assert rs.row is not None
-            rs_obj = json.loads(kubectl(osim, "get", "rs", rs.row.name, "-n", "team-a", "-o", "json"))
+            rs_obj = json.loads(kubectl(module_sim, "get", "rs", rs.row.name, "-n", "team-a", "-o", "json"))
             run(load_tree(model, 0, ["/".join(rs.path()[1:])]), 60)
             assert object_names(rs) == owned_names(pods, rs_obj) and object_names(rs)
     finally:
@@ -119,20 +111,20 @@ def test_owner_drill_down_equals_the_owner_references(osim: SimProcess, run: Any
         run(svc.aclose())
 
 
-def test_service_pods_and_claim_volume_equal_kubectls(osim: SimProcess, run: Any) -> None:
-    svc, model = make(osim)
+def test_service_pods_and_claim_volume_equal_kubectls(module_sim: SimProcess, run: Any) -> None:
+    svc, model = make(module_sim)
     try:
-        services = [s for s in kubectl_items(osim, "services") if (s.get("spec") or {}).get("selector")]
+        services = [s for s in kubectl_items(module_sim, "services") if (s.get("spec") or {}).get("selector")]
         assert services
         for s in services:
             ns = s["metadata"]["namespace"]
             sel = ",".join(f"{k}={v}" for k, v in sorted(s["spec"]["selector"].items()))
             want = sorted(p["metadata"]["name"] for p in json.loads(
-                kubectl(osim, "get", "pods", "-n", ns, "-l", sel, "-o", "json"))["items"])
+                kubectl(module_sim, "get", "pods", "-n", ns, "-l", sel, "-o", "json"))["items"])
             path = path_of("services", s)
             run(load_tree(model, 0, [path]), 60)
             assert object_names(model.find(path)) == want, path
-        claims = kubectl_items(osim, "pvc")
+        claims = kubectl_items(module_sim, "pvc")
         assert claims
         for c in claims:
             path = path_of("persistentvolumeclaims", c)
@@ -146,10 +138,10 @@ def test_service_pods_and_claim_volume_equal_kubectls(osim: SimProcess, run: Any
         run(svc.aclose())
 
 
-def test_a_drill_down_makes_no_request_when_the_lists_are_cached(osim: SimProcess, run: Any) -> None:
-    svc, model = make(osim, ttl=600.0)  # nothing expires during the test, however loaded the machine
+def test_a_drill_down_makes_no_request_when_the_lists_are_cached(module_sim: SimProcess, run: Any) -> None:
+    svc, model = make(module_sim, ttl=600.0)  # nothing expires during the test, however loaded the machine
     try:
-        dep = next(d for d in kubectl_items(osim, "deployments") if d["metadata"]["namespace"] == "default")
+        dep = next(d for d in kubectl_items(module_sim, "deployments") if d["metadata"]["namespace"] == "default")
         run(load_tree(model, 0, ["Namespaces/default/Workloads"]), 60)  # counts (so caches) the namespace's lists
         before = svc.stats(CTX).requests
         path = path_of("deployments", dep)
@@ -169,11 +161,11 @@ def test_a_drill_down_makes_no_request_when_the_lists_are_cached(osim: SimProces
         run(svc.aclose())
 
 
-def test_rows_under_an_owner_stay_current_with_the_watch(osim: SimProcess, run: Any) -> None:
-    svc, model = make(osim)
+def test_rows_under_an_owner_stay_current_with_the_watch(module_sim: SimProcess, run: Any) -> None:
+    svc, model = make(module_sim)
     try:
         ns = "team-b"
-        rs = next(r for r in kubectl_items(osim, "rs") if r["metadata"]["namespace"] == ns
+        rs = next(r for r in kubectl_items(module_sim, "rs") if r["metadata"]["namespace"] == ns
                   and (r.get("spec") or {}).get("replicas"))
         rs_path = path_of("replicasets", rs)
         run(load_tree(model, 0, [rs_path]), 60)
@@ -182,7 +174,7 @@ def test_rows_under_an_owner_stay_current_with_the_watch(osim: SimProcess, run: 
         model.live.start_all()
 
         def truth() -> list[str]:
-            return owned_names(kubectl_items(osim, "pods", "-n", ns), rs)
+            return owned_names(kubectl_items(module_sim, "pods", "-n", ns), rs)
 
         async def watched() -> None:
             while not model.live.healthy(node):
@@ -190,7 +182,7 @@ def test_rows_under_an_owner_stay_current_with_the_watch(osim: SimProcess, run: 
 
         run(watched(), 30)
         victim = object_names(node)[0]
-        kubectl(osim, "delete", "pod", victim, "-n", ns, "--grace-period=0", "--force", "--wait=false")
+        kubectl(module_sim, "delete", "pod", victim, "-n", ns, "--grace-period=0", "--force", "--wait=false")
 
         async def settled() -> None:
             # The ReplicaSet replaces the pod; the rows under it follow the watch until they equal kubectl's.
@@ -210,11 +202,11 @@ def test_rows_under_an_owner_stay_current_with_the_watch(osim: SimProcess, run: 
         run(svc.aclose())
 
 
-def test_print_tree_shows_the_drill_down(osim: SimProcess) -> None:
-    dep = next(d for d in kubectl_items(osim, "deployments") if d["metadata"]["namespace"] == "team-a")
+def test_print_tree_shows_the_drill_down(module_sim: SimProcess) -> None:
+    dep = next(d for d in kubectl_items(module_sim, "deployments") if d["metadata"]["namespace"] == "team-a")
     name = dep["metadata"]["name"]
-    out = subprocess.run([sys.executable, "-m", "kube9_desktop", "--kubeconfig", osim.kubeconfig, "--context", CTX,
-                          "--print-tree", "--expand", f"Namespaces/team-a/Workloads/Deployments/{name}"],
+    out = subprocess.run([sys.executable, "-m", "kube9_desktop", "--kubeconfig", module_sim.kubeconfig, "--context",
+                          CTX, "--print-tree", "--expand", f"Namespaces/team-a/Workloads/Deployments/{name}"],
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
@@ -229,8 +221,8 @@ def test_print_tree_shows_the_drill_down(osim: SimProcess) -> None:
         if d <= depth:
             break
         below.append((d - depth, ln.strip().split("\t")[0]))
-    replicasets = [rs for rs in kubectl_items(osim, "rs") if rs["metadata"]["namespace"] == "team-a"]
-    pods = kubectl_items(osim, "pods", "-n", "team-a")
+    replicasets = [rs for rs in kubectl_items(module_sim, "rs") if rs["metadata"]["namespace"] == "team-a"]
+    pods = kubectl_items(module_sim, "pods", "-n", "team-a")
     want: list[tuple[int, str]] = []
     for rs in sorted(replicasets, key=lambda r: r["metadata"]["name"]):
         if rs["metadata"]["name"] in owned_names(replicasets, dep):

@@ -1,4 +1,5 @@
-"""Fixtures for UI tests that need a sim of their own module (its size, seed or churn differ from the session's)."""
+"""Fixtures for UI tests on a sim of their own module (``module_sim``, in tests/conftest.py: its size, seed or churn
+differ from the session's)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-
-@pytest.fixture(scope="module")
-def module_sim(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A sim started once per test module with the module's ``SIM_ARGS`` (kube9-sim's command line)."""
-    from kube9_desktop.sim.process import SimProcess
-
-    args = getattr(request.module, "SIM_ARGS", None)
-    if args is None:
-        pytest.fail(f"{request.module.__name__} uses module_sim but sets no SIM_ARGS")
-    p = SimProcess.start(*args)
-    try:
-        yield p
-    finally:
-        p.stop()
 
 
 @pytest.fixture()
