@@ -339,7 +339,6 @@ def markdown_lines(res: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    import json
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="fewer keys, a smaller download, one run")
@@ -361,9 +360,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(service.aclose())
         sim.stop()
     del app
-    print(json.dumps(res, indent=2))
-    for t in targets(res):
-        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']})")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
+
+    report.print_results(res, targets(res))
     return 0
 
 

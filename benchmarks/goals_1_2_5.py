@@ -10,7 +10,6 @@ window, whole ``--print-tree`` processes, ``--run help``) and ``tree_load.parall
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -55,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         qt.close()
     res["targets"] = tag(report.targets(res), 15) + tag(startup_bench.targets(res["startup"]), 15)
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    print(json.dumps(res, indent=1))
-    for t in res["targets"]:
-        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']})")
+    report.print_results(res, res["targets"], indent=1)
     return 0
 
 

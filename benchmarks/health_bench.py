@@ -175,7 +175,6 @@ def markdown_lines(res: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    import json
 
     from kube9_desktop.sim.process import SimProcess
 
@@ -183,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true", help="300 pods, one run")
     args = ap.parse_args(argv)
     res = run_health_bench(lambda *a: SimProcess.start(*a, timeout=300), smoke=args.smoke)
-    print(json.dumps(res, indent=2))
-    for t in targets(res):
-        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']})")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
+
+    report.print_results(res, targets(res))
     return 0
 
 

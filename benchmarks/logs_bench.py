@@ -221,9 +221,9 @@ def untrack_ab(qt: Any, rounds: int, seconds: float = 10.0) -> None:
 
 
 def main() -> int:
-    import json
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
     from in_process import Qt
 
     qt = Qt()
@@ -237,10 +237,7 @@ def main() -> int:
         res = run(qt, smoke="--smoke" in sys.argv, runs=3)
     finally:
         qt.close()
-    print(json.dumps(res, indent=2))
-    for t in targets(res):
-        note = f" [{t['note']}]" if t.get("note") else ""
-        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']}){note}")
+    report.print_results(res, targets(res))
     return 0
 
 

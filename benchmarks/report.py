@@ -32,6 +32,16 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def print_results(res: dict[str, Any], goals: list[dict[str, Any]], indent: int = 2) -> None:
+    """A bench script's output: its results as JSON, then one line per goal, met or not (with its note, if any)."""
+    import json
+
+    print(json.dumps(res, indent=indent))
+    for t in goals:
+        note = f" [{t['note']}]" if t.get("note") else ""
+        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']}){note}")
+
+
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 

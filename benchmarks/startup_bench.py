@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
     import tree_load
 
     print(json.dumps({"bytecode": tree_load.precompile()}))
@@ -184,9 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(sim.kubeconfig, args.runs)
     finally:
         sim.stop()
-    print(json.dumps(res, indent=2))
-    for t in targets(res):
-        print(f"{'met' if t['met'] else 'NOT met':8} {t['target']}: {t['value']} (goal {t['goal']})")
+    report.print_results(res, targets(res))
     return 0
 
 
