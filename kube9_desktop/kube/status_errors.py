@@ -114,6 +114,20 @@ def format_wait(seconds: float) -> str:
     return f"{round(seconds / 3600, 1):g} h"
 
 
+_P = ParamSpec("_P")
+
+
+def _scrubbed(transform: Callable[_P, KubeError]) -> Callable[_P, KubeError]:
+    """``transform`` with every error it returns scrubbed of credentials (one place for all its ``return``s)."""
+
+    @functools.wraps(transform)
+    def scrubbed(*args: _P.args, **kwargs: _P.kwargs) -> KubeError:
+        return scrub(transform(*args, **kwargs))
+
+    return scrubbed
+
+
+@_scrubbed
 def error_from_status(
     status: int,
     body: bytes | None,
@@ -139,21 +153,6 @@ def error_from_status(
         kubeconfig: The file kubectl needs as ``--kubeconfig`` to find the context (see :func:`kubectl_kubeconfig`),
             named in the 403 hint.
     """
-    return scrub(_error_from_status(status, body, headers, context=context, server=server, info=info,
-                                    exec_command=exec_command, kubeconfig=kubeconfig))
-
-
-def _error_from_status(
-    status: int,
-    body: bytes | None,
-    headers: Mapping[str, str] | None,
-    *,
-    context: str,
-    server: str,
-    info: RequestInfo | None = None,
-    exec_command: str | None = None,
-    kubeconfig: str | None = None,
-) -> KubeError:
     st = _status_body(body)
     reason = st.get("reason", "") or ""
     server_msg = st.get("message", "") or ""
@@ -273,19 +272,6 @@ def _chain(exc: BaseException) -> list[BaseException]:
             nxt = cur.__cause__ or cur.__context__
         cur = nxt
     return out
-
-
-_P = ParamSpec("_P")
-
-
-def _scrubbed(transform: Callable[_P, KubeError]) -> Callable[_P, KubeError]:
-    """``transform`` with every error it returns scrubbed of credentials (one place for all its ``return``s)."""
-
-    @functools.wraps(transform)
-    def scrubbed(*args: _P.args, **kwargs: _P.kwargs) -> KubeError:
-        return scrub(transform(*args, **kwargs))
-
-    return scrubbed
 
 
 @_scrubbed
