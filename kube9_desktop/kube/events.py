@@ -126,23 +126,22 @@ def _secs(text: Any) -> float:
     return secs + (float("0." + frac) if frac.isdigit() else 0.0)
 
 
+#: The fields the two Event APIs name differently: (the object, the last timestamp, the count, the text).
+_V1_FIELDS = ("regarding", "deprecatedLastTimestamp", "deprecatedCount", "note")
+_CORE_FIELDS = ("involvedObject", "lastTimestamp", "count", "message")
+
+
 def event_row(ev: dict[str, Any]) -> EventRow:
     """A core ``v1`` or ``events.k8s.io/v1`` Event as a row (kubectl's Last Seen rule: the newest timestamp)."""
     md = ev.get("metadata") or {}
-    if "regarding" in ev or "note" in ev or str(ev.get("apiVersion", "")).startswith("events.k8s.io"):
-        obj = ev.get("regarding") or {}
-        series = ev.get("series") or {}
-        last = (_secs(series.get("lastObservedTime")) or _secs(ev.get("deprecatedLastTimestamp"))
-                or _secs(ev.get("eventTime")) or _secs(md.get("creationTimestamp")))
-        count = int(series.get("count") or ev.get("deprecatedCount") or 1)
-        message = ev.get("note") or ""
-    else:
-        obj = ev.get("involvedObject") or {}
-        series = ev.get("series") or {}
-        last = (_secs(series.get("lastObservedTime")) or _secs(ev.get("lastTimestamp"))
-                or _secs(ev.get("eventTime")) or _secs(md.get("creationTimestamp")))
-        count = int(series.get("count") or ev.get("count") or 1)
-        message = ev.get("message") or ""
+    v1 = "regarding" in ev or "note" in ev or str(ev.get("apiVersion", "")).startswith("events.k8s.io")
+    regarding, last_timestamp, count_field, text = _V1_FIELDS if v1 else _CORE_FIELDS
+    obj = ev.get(regarding) or {}
+    series = ev.get("series") or {}
+    last = (_secs(series.get("lastObservedTime")) or _secs(ev.get(last_timestamp))
+            or _secs(ev.get("eventTime")) or _secs(md.get("creationTimestamp")))
+    count = int(series.get("count") or ev.get(count_field) or 1)
+    message = ev.get(text) or ""
     return EventRow(
         uid=str(md.get("uid", "")), name=str(md.get("name", "")), namespace=str(md.get("namespace", "")),
         last_seen=last, type=str(ev.get("type", "")), reason=str(ev.get("reason", "")),
