@@ -7,12 +7,13 @@ These run the real ``python -m kube9_desktop`` (offscreen) with its real kube9-s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,29 @@ def _connected_to(app: psutil.Process, port: int) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _demo_running(proc: subprocess.Popen[Any], tmp: Path, connected: str) -> Iterator[None]:
+    """Runs the block once the ``--demo`` app ``proc`` (its temp dir ``tmp``) started its sim and is connected to it
+    (``connected`` names that in a timeout). Afterwards the app is killed if it still runs, and the test fails if its
+    sim outlived it."""
+    sim: psutil.Process | None = None
+    try:
+        app = psutil.Process(proc.pid)
+        sim = _wait(lambda: _sim_child(app), 60, "the demo sim")
+        kubeconfig = _wait(lambda: [p for p in tmp.glob("kube9-sim-*.kubeconfig") if p.stat().st_size], 60,
+                           "the sim's kubeconfig")[0]
+        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+        _wait(lambda: _connected_to(app, int(server.rsplit(":", 1)[1])), 60, connected)
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        if sim is not None and sim.is_running() and sim.status() != psutil.STATUS_ZOMBIE:
+            sim.kill()  # the app failed: do not leave its sim behind
+            pytest.fail("the sim outlived the app")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_shuts_the_demo_down_like_closing_the_window(tmp_path: Path, sig: signal.Signals) -> None:
     """SIGTERM left the --demo sim running (orphaned, its kubeconfig in the temp dir) and Ctrl+C was ignored. Both
@@ -68,23 +92,9 @@ def test_signal_shuts_the_demo_down_like_closing_the_window(tmp_path: Path, sig:
     with open(err, "wb") as err_file:
         proc = subprocess.Popen([sys.executable, "-m", "kube9_desktop", "--demo", "--settings-file",
                                  str(user_settings)], stdout=subprocess.DEVNULL, stderr=err_file, env=env)
-    sim: psutil.Process | None = None
-    try:
-        app = psutil.Process(proc.pid)
-        sim = _wait(lambda: _sim_child(app), 60, "the demo sim")
-        kubeconfig = _wait(lambda: [p for p in tmp.glob("kube9-sim-*.kubeconfig") if p.stat().st_size], 60,
-                           "the sim's kubeconfig")[0]
-        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-        _wait(lambda: _connected_to(app, int(server.rsplit(":", 1)[1])), 60, "the window to browse the sim")
+    with _demo_running(proc, tmp, "the window to browse the sim"):
         proc.send_signal(sig)
         rc = proc.wait(60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if sim is not None and sim.is_running() and sim.status() != psutil.STATUS_ZOMBIE:
-            sim.kill()  # the app failed: do not leave its sim behind
-            pytest.fail("the sim outlived the app")
     stderr = err.read_text()
     assert rc == 128 + sig, stderr[-2000:]
     assert "Traceback" not in stderr, stderr[-2000:]
@@ -152,23 +162,9 @@ def test_ctrl_c_stops_a_headless_demo_run_cleanly(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "kube9_desktop", "--demo", "--print-tree", "--live-seconds", "120"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**ENV, "TMPDIR": str(tmp)})
-    sim: psutil.Process | None = None
-    try:
-        app = psutil.Process(proc.pid)
-        sim = _wait(lambda: _sim_child(app), 60, "the demo sim")
-        kubeconfig = _wait(lambda: [p for p in tmp.glob("kube9-sim-*.kubeconfig") if p.stat().st_size], 60,
-                           "the sim's kubeconfig")[0]
-        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-        _wait(lambda: _connected_to(app, int(server.rsplit(":", 1)[1])), 60, "the run to reach the sim")
+    with _demo_running(proc, tmp, "the run to reach the sim"):
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        if sim is not None and sim.is_running() and sim.status() != psutil.STATUS_ZOMBIE:
-            sim.kill()
-            pytest.fail("the sim outlived the app")
     assert proc.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
     assert list(tmp.iterdir()) == []
