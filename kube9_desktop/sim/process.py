@@ -108,6 +108,15 @@ class SimProcess:
             payload = resp.read()
         return orjson.loads(payload) if payload else None
 
+    def kubectl(self, *args: str, context: str = "sim-admin", timeout: float = 60) -> str:
+        """What ``kubectl --kubeconfig <the sim's> --context <context> ARGS`` prints (kubectl referees the sim in the
+        tests); raises RuntimeError with kubectl's stderr when it fails."""
+        out = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, "--context", context, *args],
+                             capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)} failed ({out.returncode}): {out.stderr}")
+        return out.stdout
+
     def remove_pod(self, namespace: str, name: str) -> None:
         """Makes a pod vanish for good: released from its owner (so no ReplicaSet replaces it), then deleted with
         ``gracePeriodSeconds=0`` (no Terminating phase). For tests of a list that shrinks."""

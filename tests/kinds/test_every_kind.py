@@ -20,13 +20,6 @@ from kube9_desktop.sim.process import SimProcess
 SIM_ARGS = ("--pods", "60", "--namespaces", "4", "--nodes", "2")
 
 
-def kubectl(sim: SimProcess, *args: str) -> str:
-    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 def app(sim: SimProcess, *args: str) -> str:
     out = subprocess.run([sys.executable, "-m", "kube9_desktop", "--kubeconfig", sim.kubeconfig, "--context",
                           "sim-admin", *args], capture_output=True, text=True, timeout=180)
@@ -51,7 +44,7 @@ def discover(sim: SimProcess) -> tuple[list[Any], str]:
 
 def kubectl_resources(sim: SimProcess, *flags: str) -> list[tuple[str, str]]:
     """(plural, group) of what ``kubectl api-resources --verbs=list`` lists."""
-    names = kubectl(sim, "api-resources", "--verbs=list", "-o", "name", *flags).split()
+    names = sim.kubectl("api-resources", "--verbs=list", "-o", "name", *flags).split()
     return [(n.split(".", 1)[0], n.split(".", 1)[1] if "." in n else "") for n in names]
 
 
@@ -69,7 +62,7 @@ def test_discovery_finds_every_kind_kubectl_lists(module_sim: SimProcess, mode: 
         missing = [w for w in want if w not in ours and not shadowed(w[1], w[0])]
         assert not missing
         versions = {(k.plural, k.group): k.version for k in kinds}
-        wide = kubectl(module_sim, "api-resources", "--verbs=list", "--no-headers")
+        wide = module_sim.kubectl("api-resources", "--verbs=list", "--no-headers")
         for line in wide.splitlines():
             parts = line.split()
             plural, gv = parts[0], next(p for p in parts if "/" in p or p == "v1")
@@ -117,7 +110,7 @@ def test_tree_has_every_namespaced_kind_with_kubectls_objects(module_sim: SimPro
                 break
             if d == d0 + 2:
                 names.append(lab)
-        want = kubectl(module_sim, "get", resource, "-n", "team-a", "-o", "name").split()
+        want = module_sim.kubectl("get", resource, "-n", "team-a", "-o", "name").split()
         assert sorted(names) == sorted(w.split("/", 1)[1] for w in want), label
         assert sub[i][1].endswith(f"({len(want)})")
 
@@ -136,7 +129,7 @@ def test_custom_resource_columns_are_kubectls(module_sim: SimProcess) -> None:
             await svc.aclose()
 
     got = asyncio.run(rows())
-    table = kubectl(module_sim, "get", "backups", "-n", "team-a").splitlines()
+    table = module_sim.kubectl("get", "backups", "-n", "team-a").splitlines()
     header = re.split(r"\s{2,}", table[0].strip())
     assert header == ["NAME", "SCHEDULE", "PHASE", "RETENTION", "AGE"]
     by_name = {r.name: r for r in got}
@@ -155,15 +148,15 @@ def test_custom_resource_columns_are_kubectls(module_sim: SimProcess) -> None:
 def test_kubectl_gets_every_new_kind(module_sim: SimProcess) -> None:
     for resource in ("sa", "ep", "endpointslices", "quota", "limits", "roles", "rolebindings", "netpol", "hpa",
                      "leases", "backups", "backups.v1beta1.stable.example.com", "widgets"):
-        out = kubectl(module_sim, "get", resource, "-n", "team-a")
+        out = module_sim.kubectl("get", resource, "-n", "team-a")
         assert out.splitlines()[0].startswith("NAME"), resource
         assert len(out.splitlines()) > 1, resource
     for resource in ("clusterroles", "clusterrolebindings", "ingressclasses", "priorityclasses", "clusterpolicies"):
-        assert len(kubectl(module_sim, "get", resource).splitlines()) > 1, resource
+        assert len(module_sim.kubectl("get", resource).splitlines()) > 1, resource
 
 
 def test_quick_open_finds_a_pod_by_a_fragment_with_its_tree_path(module_sim: SimProcess) -> None:
-    pods = [p.split("/", 1)[1] for p in kubectl(module_sim, "get", "pods", "-n", "team-a", "-o", "name").split()]
+    pods = [p.split("/", 1)[1] for p in module_sim.kubectl("get", "pods", "-n", "team-a", "-o", "name").split()]
     pod = pods[len(pods) // 2]
     out = app(module_sim, "--run", f"open {pod[:-3]}").splitlines()
     name, path = out[0].split("\t")
@@ -214,7 +207,7 @@ def test_print_tree_shows_a_custom_resources_printer_columns(module_sim: SimProc
         label, _, status = ln.strip().partition("\t")
         if label.startswith("backup-"):
             shown[label] = status
-    table = kubectl(module_sim, "get", "backups", "-n", "team-a").splitlines()
+    table = module_sim.kubectl("get", "backups", "-n", "team-a").splitlines()
     header = re.split(r"\s{2,}", table[0].strip())
     starts = [table[0].index(h) for h in header]
     want = {}

@@ -30,15 +30,8 @@ OWNED = {"deployments": "replicasets", "replicasets": "pods", "statefulsets": "p
 SIM_ARGS = ("--pods", "60", "--namespaces", "4", "--nodes", "2")
 
 
-def kubectl(sim: SimProcess, *args: str) -> str:
-    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", CTX, *args],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 def kubectl_items(sim: SimProcess, resource: str, *args: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = json.loads(kubectl(sim, "get", resource, "-A", "-o", "json", *args))["items"]
+    items: list[dict[str, Any]] = json.loads(sim.kubectl("get", resource, "-A", "-o", "json", *args))["items"]
     return items
 
 
@@ -103,7 +96,7 @@ def test_owner_drill_down_equals_the_owner_references(module_sim: SimProcess, ru
         assert rs_nodes
         for rs in rs_nodes:
             assert rs.row is not None
-            rs_obj = json.loads(kubectl(module_sim, "get", "rs", rs.row.name, "-n", "team-a", "-o", "json"))
+            rs_obj = json.loads(module_sim.kubectl("get", "rs", rs.row.name, "-n", "team-a", "-o", "json"))
             run(load_tree(model, 0, ["/".join(rs.path()[1:])]), 60)
             assert object_names(rs) == owned_names(pods, rs_obj) and object_names(rs)
     finally:
@@ -120,7 +113,7 @@ def test_service_pods_and_claim_volume_equal_kubectls(module_sim: SimProcess, ru
             ns = s["metadata"]["namespace"]
             sel = ",".join(f"{k}={v}" for k, v in sorted(s["spec"]["selector"].items()))
             want = sorted(p["metadata"]["name"] for p in json.loads(
-                kubectl(module_sim, "get", "pods", "-n", ns, "-l", sel, "-o", "json"))["items"])
+                module_sim.kubectl("get", "pods", "-n", ns, "-l", sel, "-o", "json"))["items"])
             path = path_of("services", s)
             run(load_tree(model, 0, [path]), 60)
             assert object_names(model.find(path)) == want, path
@@ -182,7 +175,7 @@ def test_rows_under_an_owner_stay_current_with_the_watch(module_sim: SimProcess,
 
         run(watched(), 30)
         victim = object_names(node)[0]
-        kubectl(module_sim, "delete", "pod", victim, "-n", ns, "--grace-period=0", "--force", "--wait=false")
+        module_sim.kubectl("delete", "pod", victim, "-n", ns, "--grace-period=0", "--force", "--wait=false")
 
         async def settled() -> None:
             # The ReplicaSet replaces the pod; the rows under it follow the watch until they equal kubectl's.

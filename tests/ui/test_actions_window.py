@@ -5,7 +5,6 @@ from the registry's command, a 403 at run time read well."""
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 from kube9_desktop.model.nodes import NodeType, TreeNode
@@ -14,13 +13,6 @@ from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.yaml_editor import YamlEditor
 
 NS = "team-e"
-
-
-def kubectl(sim: Any, *args: str) -> str:
-    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def pods_of(node: TreeNode) -> list[TreeNode]:
@@ -38,7 +30,7 @@ def test_scale_from_the_spin_box_to_the_tree(open_in_window: Any,
     dep = deps.children[0]
     name = dep.row.name  # type: ignore[union-attr]
     dep_node = open_in_window(f"Namespaces/{NS}/Workloads/Deployments/{name}")
-    before = int(kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}"))
+    before = int(sim.kubectl("get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}"))
 
     def dep_pods() -> int:  # the Deployment's ReplicaSets (opened with it) hold its pods
         return sum(len(pods_of(rs)) for rs in pods_of(dep_node))
@@ -52,12 +44,12 @@ def test_scale_from_the_spin_box_to_the_tree(open_in_window: Any,
     dialog.accept()
     qtbot.waitUntil(lambda: task is not None and task.done(), timeout=10000)
     assert task.result().ok, task.result().message  # type: ignore[union-attr]
-    assert kubectl(sim, "get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}") == str(before + 2)
+    assert sim.kubectl("get", "deploy", name, "-n", NS, "-o", "jsonpath={.spec.replicas}") == str(before + 2)
     qtbot.waitUntil(lambda: dep_pods() == before + 2, timeout=5000)  # the tree shows the new pods
     assert window.model.node(window.tree.currentIndex()) is dep_node  # the selection survived
     assert window.commands.last_kubectl == (f"kubectl scale deployments.apps/{name} --replicas={before + 2} "
                                             f"-n {NS} --context sim-admin")
-    kubectl(sim, "scale", f"deployment/{name}", f"--replicas={before}", "-n", NS)
+    sim.kubectl("scale", f"deployment/{name}", f"--replicas={before}", "-n", NS)
 
 
 def test_delete_from_the_menu_turns_terminating_then_leaves(open_in_window: Any,
@@ -80,7 +72,7 @@ def test_delete_from_the_menu_turns_terminating_then_leaves(open_in_window: Any,
     # the 2 cores saturated (the worker's job done in ms, the GUI thread resuming the command late).
     qtbot.waitUntil(lambda: (victim.row is not None and victim.row.status == "Terminating")
                     or name not in [p.row.name for p in pods_of(pods)], timeout=10000)  # type: ignore[union-attr]
-    obj = json.loads(kubectl(sim, "get", "pod", name, "-n", NS, "-o", "json", "--ignore-not-found") or "{}")
+    obj = json.loads(sim.kubectl("get", "pod", name, "-n", NS, "-o", "json", "--ignore-not-found") or "{}")
     assert not obj or obj["metadata"].get("deletionTimestamp")  # the referee agrees: terminating or gone
     # A pod stuck Terminating: force, from the command line.
     window.commands.open_command_line(f"delete {NS}/pod/{name} --force")
@@ -88,7 +80,7 @@ def test_delete_from_the_menu_turns_terminating_then_leaves(open_in_window: Any,
     confirm = wait_dialog(window, qtbot)
     confirm.ok_button.click()
     qtbot.waitUntil(lambda: name not in [p.row.name for p in pods_of(pods)], timeout=5000)  # type: ignore
-    assert kubectl(sim, "get", "pod", name, "-n", NS, "--ignore-not-found") == ""
+    assert sim.kubectl("get", "pod", name, "-n", NS, "--ignore-not-found") == ""
 
 
 def test_edit_command_opens_the_editor_in_the_dock(open_in_window: Any,
@@ -120,7 +112,7 @@ def test_forbidden_at_run_time_reads_well(window: MainWindow, run: Any, qtbot: A
 
 def test_deleting_a_namespace_makes_the_user_type_its_name(window: MainWindow, run: Any, qtbot: Any,
                                                            sim: Any, qloop: Any) -> None:
-    kubectl(sim, "create", "namespace", "doomed-ns")
+    sim.kubectl("create", "namespace", "doomed-ns")
     task = qloop.create_task(window.commands.run_line("delete namespace/doomed-ns"))
     typed = wait_dialog(window, qtbot)  # one question: type the name (no generic question before it)
     assert typed.name_edit is not None and not typed.ok_button.isEnabled()  # type: ignore[union-attr]
@@ -130,5 +122,5 @@ def test_deleting_a_namespace_makes_the_user_type_its_name(window: MainWindow, r
     typed.ok_button.click()  # type: ignore[union-attr]
     result = run(task)
     assert result.ok, result.message
-    phase = kubectl(sim, "get", "namespace", "doomed-ns", "--ignore-not-found", "-o", "jsonpath={.status.phase}")
+    phase = sim.kubectl("get", "namespace", "doomed-ns", "--ignore-not-found", "-o", "jsonpath={.status.phase}")
     assert phase in ("", "Terminating")

@@ -18,13 +18,6 @@ from kube9_desktop.ui.yaml_editor import YamlEditor
 NS = "team-d"
 
 
-def kubectl(sim: Any, *args: str) -> str:
-    out = subprocess.run(["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", *args],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 def make_configmap(sim: Any, name: str, data: dict[str, str]) -> dict[str, Any]:
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": NS}, "data": data}
     created: dict[str, Any] = sim.request("POST", f"/api/v1/namespaces/{NS}/configmaps", body)
@@ -65,7 +58,7 @@ def test_edit_applies_at_the_opened_version(editor_for: Any, sim: Any, run: Any)
     ed.edit.setPlainText(ed.text().replace("k: v1", "k: v2"))
     run(ed.apply())
     assert ed.state == "applied", ed.status.text()
-    assert kubectl(sim, "get", "cm", "ed-plain", "-n", NS, "-o", "jsonpath={.data.k}") == "v2"
+    assert sim.kubectl("get", "cm", "ed-plain", "-n", NS, "-o", "jsonpath={.data.k}") == "v2"
     assert int(ed.resource_version) > int(opened_rv)
     assert "k: v2" in ed.text()
 
@@ -74,7 +67,7 @@ def test_conflict_shows_the_server_change_and_reapplies_on_top(editor_for: Any, 
     make_configmap(sim, "ed-conflict", {"k": "v1", "other": "x"})
     ed = editor_for("configmaps", "ed-conflict")
     # Someone else changes it meanwhile.
-    kubectl(sim, "patch", "cm", "ed-conflict", "-n", NS, "--type=merge", "-p", '{"data":{"other":"theirs"}}')
+    sim.kubectl("patch", "cm", "ed-conflict", "-n", NS, "--type=merge", "-p", '{"data":{"other":"theirs"}}')
     ed.edit.setPlainText(ed.text().replace("k: v1", "k: mine"))
     run(ed.apply())
     assert ed.state == "conflict"
@@ -82,13 +75,13 @@ def test_conflict_shows_the_server_change_and_reapplies_on_top(editor_for: Any, 
     diff = ed.diff_view.toPlainText()
     assert "-  other: x" in diff and "+  other: theirs" in diff
     assert "the object has been modified" in ed.status.text()
-    data = json.loads(kubectl(sim, "get", "cm", "ed-conflict", "-n", NS, "-o", "json"))["data"]
+    data = json.loads(sim.kubectl("get", "cm", "ed-conflict", "-n", NS, "-o", "json"))["data"]
     assert data == {"k": "v1", "other": "theirs"}  # nothing overwritten
     ed.reload_and_reapply()
     assert "k: mine" in ed.text() and "other: theirs" in ed.text()
     run(ed.apply())
     assert ed.state == "applied", ed.status.text()
-    data = json.loads(kubectl(sim, "get", "cm", "ed-conflict", "-n", NS, "-o", "json"))["data"]
+    data = json.loads(sim.kubectl("get", "cm", "ed-conflict", "-n", NS, "-o", "json"))["data"]
     assert data == {"k": "mine", "other": "theirs"}
 
 
@@ -154,7 +147,7 @@ def test_apply_from_yaml_dry_runs_first(pane: ApplyYaml, sim: Any, run: Any, tmp
     f = tmp_path / "existing.yaml"
     f.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap-existing\n  namespace: {NS}\ndata:\n"
                  "  k: old\n")
-    kubectl(sim, "apply", "--server-side", "--field-manager=kube9-desktop", "--validate=false", "-f", str(f))
+    sim.kubectl("apply", "--server-side", "--field-manager=kube9-desktop", "--validate=false", "-f", str(f))
     pane.edit.setPlainText("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap-new\ndata:\n  a: b\n---\n"
                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap-existing\ndata:\n  k: new\n")
     assert pane.apply() is None  # no dry run yet
@@ -172,9 +165,9 @@ def test_apply_from_yaml_dry_runs_first(pane: ApplyYaml, sim: Any, run: Any, tmp
     run(pane.dry_run())
     run(pane.apply())
     assert pane.state == "applied", pane.status.text()
-    assert kubectl(sim, "get", "cm", "ap-new", "-n", NS, "-o", "jsonpath={.data.a}") == "b"
-    assert kubectl(sim, "get", "cm", "ap-existing", "-n", NS, "-o", "jsonpath={.data.k}") == "new"
-    managers = json.loads(kubectl(sim, "get", "cm", "ap-new", "-n", NS, "-o", "json", "--show-managed-fields"))
+    assert sim.kubectl("get", "cm", "ap-new", "-n", NS, "-o", "jsonpath={.data.a}") == "b"
+    assert sim.kubectl("get", "cm", "ap-existing", "-n", NS, "-o", "jsonpath={.data.k}") == "new"
+    managers = json.loads(sim.kubectl("get", "cm", "ap-new", "-n", NS, "-o", "json", "--show-managed-fields"))
     assert "kube9-desktop" in {m["manager"] for m in managers["metadata"]["managedFields"]}
 
 
@@ -183,7 +176,7 @@ def test_apply_conflict_with_another_manager_needs_force(pane: ApplyYaml, sim: A
     f = tmp_path / "cm.yaml"
     f.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap-owned\n  namespace: {NS}\ndata:\n"
                  "  k: theirs\n")
-    kubectl(sim, "apply", "--server-side", "--field-manager=other-tool", "--validate=false", "-f", str(f))
+    sim.kubectl("apply", "--server-side", "--field-manager=other-tool", "--validate=false", "-f", str(f))
     pane.open_file(str(f))
     pane.edit.setPlainText(pane.edit.toPlainText().replace("k: theirs", "k: ours"))
     run(pane.dry_run())
@@ -195,7 +188,7 @@ def test_apply_conflict_with_another_manager_needs_force(pane: ApplyYaml, sim: A
     run(pane.dry_run())
     assert pane.state == "checked", pane.status.text()
     run(pane.apply())
-    assert kubectl(sim, "get", "cm", "ap-owned", "-n", NS, "-o", "jsonpath={.data.k}") == "ours"
+    assert sim.kubectl("get", "cm", "ap-owned", "-n", NS, "-o", "jsonpath={.data.k}") == "ours"
 
 
 def test_apply_refuses_unreadable_input(pane: ApplyYaml, run: Any, tmp_path: Any) -> None:
