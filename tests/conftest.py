@@ -132,9 +132,9 @@ def sim_names(sim: Any) -> Callable[..., list[str]]:
 
 
 @pytest.fixture
-def service_factory(sim: Any) -> Iterator[Callable[..., Any]]:
+def service_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """``service_factory(backend="api", kubeconfig=None, **options)``: a KubeService on ``kubeconfig`` (default: the
-    sim's); all are closed after the test."""
+    sim's, started only then); all are closed after the test."""
     from kube9_desktop.kube.backend import KubeOptions
     from kube9_desktop.kube.kubeconfig import load_kubeconfig
     from kube9_desktop.kube.service import KubeService
@@ -142,7 +142,7 @@ def service_factory(sim: Any) -> Iterator[Callable[..., Any]]:
     made: list[Any] = []
 
     def _make(backend: str = "api", kubeconfig: str | None = None, **opts: Any) -> Any:
-        path = kubeconfig or sim.kubeconfig
+        path = kubeconfig or request.getfixturevalue("sim").kubeconfig
         svc = KubeService(load_kubeconfig(path), KubeOptions(**opts), backend=backend, kubeconfig_path=path)
         made.append(svc)
         return svc

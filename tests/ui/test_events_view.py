@@ -3,19 +3,16 @@ Events rows, and a click that selects the event's object."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
-from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.events import EventQuery, EventRow
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.ui.events_view import EventsModel, EventsTable, tree_path
-from kube9_desktop.ui.main_window import MainWindow
 
 SIM_ARGS = ("--pods", "120", "--namespaces", "3", "--nodes", "3", "--seed", "3")
 
@@ -75,14 +72,9 @@ def test_events_table_is_live(qtbot: Any, service: KubeService, esim: SimProcess
     qtbot.waitUntil(lambda: esim.stats()["open_connections"] < base, timeout=5000)
 
 
-def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim: SimProcess, tmp_path: Path,
+def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim: SimProcess, make_window: Any,
                                          run: Any) -> None:
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
-    w.resize(1200, 800)
-    w.show()
-    w.attach_service(service, context="sim-admin")
-    run(w.model.wait_idle())
+    w = make_window(service=service)
     run(load_tree(w.model, 0, ["Namespaces/team-a/Events"], expand_view=w.expand_node))
     events = w.model.find("Namespaces/team-a/Events")
     assert events is not None

@@ -169,19 +169,10 @@ def test_ring_bound_in_the_view(qtbot: Any, service: KubeService, module_sim: Si
 
 
 def test_l_on_a_pod_opens_a_log_tab_and_quitting_closes_it(qtbot: Any, service: KubeService, module_sim: SimProcess,
-                                                           tmp_path: Path, run: Any) -> None:
-    from PySide6.QtCore import QSettings
-
-    from kube9_desktop.config.store import SettingsStore
+                                                           make_window: Any, run: Any) -> None:
     from kube9_desktop.headless import load_tree
-    from kube9_desktop.ui.main_window import MainWindow
 
-    w = MainWindow(SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w, before_close_func=lambda win: run(win.shutdown()))
-    w.resize(1200, 800)
-    w.show()
-    w.attach_service(service, context="sim-admin")
-    run(w.model.wait_idle())
+    w = make_window(service=service)
     run(load_tree(w.model, 0, ["Namespaces/team-a/Workloads/Pods"], expand_view=w.expand_node))
     name = running(module_sim)
     pods = w.model.find("Namespaces/team-a/Workloads/Pods")
