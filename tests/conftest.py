@@ -210,6 +210,8 @@ def open_in_window(window: Any, run: Any) -> Callable[[str], Any]:
         node = window.model.find(path)
         assert node is not None, path
         window.expand_node(node)
+        # The folders opened on the way count their other lists in the background: done before the test acts, so a
+        # loaded machine's loop serves the command under test rather than those (waits timed out at load 17).
         run(window.model.wait_idle())
         return node
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QDialog, QMenu
 
 from kube9_desktop.commands import load_all
 from kube9_desktop.commands.registry import REGISTRY, Access, Command, Invocation, Result, Selection
-from kube9_desktop.headless import load_tree
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.palette import PaletteModel, rank
@@ -102,17 +101,6 @@ def window(make_window: Any, test_commands: list[Command]) -> Any:
     return make_window(live=False)  # the tree after a write must not depend on a watch here
 
 
-def expand(window: MainWindow, run: Any, path: str) -> TreeNode:
-    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
-    node = window.model.find(path)
-    assert node is not None, path
-    window.expand_node(node)
-    # The folders opened on the way count their other lists in the background: done before the test acts, so a
-    # loaded machine's loop serves the command under test rather than those (waits timed out at load 17).
-    run(window.model.wait_idle())
-    return node
-
-
 def select(window: MainWindow, nodes: list[TreeNode]) -> None:
     sel = window.tree.selectionModel()
     window.tree.setCurrentIndex(window.model.index_of(nodes[0]))
@@ -132,8 +120,8 @@ def action(menu: QMenu, title: str) -> Any:
     raise AssertionError(f"{title!r} not in {texts(menu)}")
 
 
-def test_context_menu_is_built_from_the_registry(window: MainWindow, run: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_context_menu_is_built_from_the_registry(window: MainWindow, open_in_window: Any, run: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     node = pods.children[0]
     select(window, [node])
     menu = window.menu_for(window.model.index_of(node))
@@ -169,10 +157,10 @@ def test_context_menu_is_built_from_the_registry(window: MainWindow, run: Any) -
     assert QGuiApplication.clipboard().text() == f"kubectl t {name}"
 
 
-def test_rows_that_are_not_objects_keep_their_own_actions(window: MainWindow, run: Any) -> None:
+def test_rows_that_are_not_objects_keep_their_own_actions(window: MainWindow, open_in_window: Any, run: Any) -> None:
     window.context_box.setCurrentText("sim-viewer")
     run(window.model.wait_idle())
-    nodes = expand(window, run, "Nodes")
+    nodes = open_in_window("Nodes")
     menu = window.menu_for(window.model.index_of(nodes.children[0]))
     assert texts(menu) == ["Retry", "Copy message"]  # type: ignore[arg-type]
     menu = window.menu_for(window.model.index_of(nodes))
@@ -181,9 +169,9 @@ def test_rows_that_are_not_objects_keep_their_own_actions(window: MainWindow, ru
     assert QGuiApplication.clipboard().text() == "Nodes"
 
 
-def test_multi_selection_offers_multi_commands_and_confirms_the_count(window: MainWindow, run: Any,
+def test_multi_selection_offers_multi_commands_and_confirms_the_count(window: MainWindow, open_in_window: Any, run: Any,
                                                                       qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     chosen = pods.children[:3]
     select(window, chosen)
     assert [t.name for t in window.commands.targets()] == [n.row.name for n in chosen]  # type: ignore[union-attr]
@@ -206,8 +194,8 @@ def test_multi_selection_offers_multi_commands_and_confirms_the_count(window: Ma
     assert window.commands.last_kubectl == "kubectl t " + " ".join(n.row.name for n in chosen)  # type: ignore
 
 
-def test_cancelled_confirmation_runs_nothing(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_cancelled_confirmation_runs_nothing(window: MainWindow, open_in_window: Any, run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     select(window, [pods.children[0]])
     task = window.commands.trigger("t-multi")
     qtbot.waitUntil(lambda: window.port.dialog is not None and window.port.dialog.isVisible(), timeout=3000)
@@ -216,10 +204,11 @@ def test_cancelled_confirmation_runs_nothing(window: MainWindow, run: Any, qtbot
     assert not result.ok and "not confirmed" in result.message and CALLS == []
 
 
-def test_denied_commands_are_disabled_with_the_reason(window: MainWindow, run: Any, qtbot: Any) -> None:
+def test_denied_commands_are_disabled_with_the_reason(window: MainWindow, open_in_window: Any,
+                                                      run: Any, qtbot: Any) -> None:
     denier = Denier()
     window.service.access = denier  # type: ignore[union-attr]
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     select(window, [pods.children[0]])
     menu = window.menu_for(window.model.index_of(pods.children[0]))
     tickle = action(menu, "Tickle…")  # type: ignore[arg-type]
@@ -242,8 +231,9 @@ def test_denied_commands_are_disabled_with_the_reason(window: MainWindow, run: A
     assert not result.ok and result.message == "You may not patch pods in team-a" and CALLS == []
 
 
-def test_shortcut_runs_the_command_while_the_tree_has_focus(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_shortcut_runs_the_command_while_the_tree_has_focus(window: MainWindow, open_in_window: Any,
+                                                            run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     select(window, [pods.children[1]])
     act = window.commands.shortcut_actions["t-multi"]
     assert act.shortcutContext() is Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -258,8 +248,9 @@ def test_shortcut_runs_the_command_while_the_tree_has_focus(window: MainWindow, 
     assert CALLS[0].targets[0].name == pods.children[1].row.name  # type: ignore[union-attr]
 
 
-def test_command_needing_arguments_opens_the_command_line(window: MainWindow, run: Any, qtbot: Any) -> None:
-    deps = expand(window, run, "Namespaces/team-b/Workloads/Deployments")
+def test_command_needing_arguments_opens_the_command_line(window: MainWindow, open_in_window: Any,
+                                                          run: Any, qtbot: Any) -> None:
+    deps = open_in_window("Namespaces/team-b/Workloads/Deployments")
     select(window, [deps.children[0]])
     result = run(window.commands.trigger("t-scale"))
     assert not result.ok and CALLS == []
@@ -274,8 +265,8 @@ def test_command_needing_arguments_opens_the_command_line(window: MainWindow, ru
     assert window.commands.history[-1] == f"t-scale team-b/deployments.apps/{name} 5"
 
 
-def test_palette_fuzzy_search_shortcuts_and_run(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_palette_fuzzy_search_shortcuts_and_run(window: MainWindow, open_in_window: Any, run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     select(window, [pods.children[0]])
     window.tree.setFocus()
     qtbot.keyClick(window.tree, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -301,9 +292,10 @@ def test_palette_fuzzy_search_shortcuts_and_run(window: MainWindow, run: Any, qt
     assert CALLS[0].command.id == "t-single" and CALLS[0].targets[0].name == pods.children[0].row.name  # type: ignore
 
 
-def test_palette_shows_denied_commands_with_reason(window: MainWindow, run: Any, qtbot: Any) -> None:
+def test_palette_shows_denied_commands_with_reason(window: MainWindow, open_in_window: Any,
+                                                   run: Any, qtbot: Any) -> None:
     window.service.access = Denier()  # type: ignore[union-attr]
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     select(window, [pods.children[0]])
     window.commands.open_palette("tickle")
     palette = window.commands.palette
@@ -318,8 +310,8 @@ def test_palette_shows_denied_commands_with_reason(window: MainWindow, run: Any,
     assert CALLS == []
 
 
-def test_command_line_runs_a_full_line(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_command_line_runs_a_full_line(window: MainWindow, open_in_window: Any, run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     a, b = (n.row.name for n in pods.children[:2])  # type: ignore[union-attr]
     window.commands.open_command_line()
     palette = window.commands.palette
@@ -349,8 +341,8 @@ def test_palette_model_and_ranking(qtmodeltester: Any, window: MainWindow) -> No
     assert rank("zzzzqqq", cmds) == []
 
 
-def test_copy_and_refresh_are_commands(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_copy_and_refresh_are_commands(window: MainWindow, open_in_window: Any, run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     select(window, [pods.children[0]])
     name = pods.children[0].row.name  # type: ignore[union-attr]
     run(window.commands.trigger("copy-name"))
@@ -366,8 +358,9 @@ def test_copy_and_refresh_are_commands(window: MainWindow, run: Any, qtbot: Any)
     assert window.service.stats("sim-admin").requests > loads  # type: ignore[union-attr]
 
 
-def test_actions_menu_lists_selection_and_targetless_commands(window: MainWindow, run: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_actions_menu_lists_selection_and_targetless_commands(window: MainWindow, open_in_window: Any,
+                                                              run: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     select(window, [pods.children[0]])
     menu = window.commands.actions_button.menu()
     menu.aboutToShow.emit()
@@ -375,11 +368,12 @@ def test_actions_menu_lists_selection_and_targetless_commands(window: MainWindow
     assert {"Tickle…", "Refresh everything", "Command palette", "Help: list commands"} <= set(got)
 
 
-def test_delete_turns_rows_terminating_then_removes_them(window: MainWindow, run: Any, qtbot: Any) -> None:
+def test_delete_turns_rows_terminating_then_removes_them(window: MainWindow, open_in_window: Any,
+                                                         run: Any, qtbot: Any) -> None:
     """CI saw a deleted row show Running right after the command: the second delete's write event skipped the
     list because the first delete's reload was still in flight, and that reload (sent before the second delete)
     then landed (model/after_write.py restarts it now; tests/model/test_after_write.py pins it down)."""
-    pods = expand(window, run, "Namespaces/team-c/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-c/Workloads/Pods")
     victims = pods.children[:2]
     keep = pods.children[3]
     names = [n.row.name for n in victims]  # type: ignore[union-attr]
@@ -400,8 +394,9 @@ def test_delete_turns_rows_terminating_then_removes_them(window: MainWindow, run
     assert [n.type for n in pods.children if n.type is not NodeType.OBJECT] == []
 
 
-def test_long_command_shows_progress_and_can_be_cancelled(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_long_command_shows_progress_and_can_be_cancelled(window: MainWindow, open_in_window: Any,
+                                                          run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     chosen = pods.children[:6]
     task = window.commands.trigger("t-slow", window.commands.targets(chosen))
     assert task is not None
@@ -418,8 +413,8 @@ def test_long_command_shows_progress_and_can_be_cancelled(window: MainWindow, ru
                     or not window.findChild(QDialog, "commandProgress").isVisible(), timeout=3000)
 
 
-def test_quick_command_shows_no_progress(window: MainWindow, run: Any, qtbot: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-b/Workloads/Pods")
+def test_quick_command_shows_no_progress(window: MainWindow, open_in_window: Any, run: Any, qtbot: Any) -> None:
+    pods = open_in_window("Namespaces/team-b/Workloads/Pods")
     run(window.commands.trigger("t-slow", window.commands.targets(pods.children[:1])))
     run(asyncio.sleep(0.7))
     dialog = window.findChild(QDialog, "commandProgress")
