@@ -4,7 +4,6 @@ the tree as real object rows; Pin / Unpin / "Show in its place" are registry com
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,13 @@ from kube9_desktop.ui.quick_open import QuickOpen
 CTX = "sim-admin"
 
 
+SIM_ARGS = ("--pods", "40", "--namespaces", "4", "--nodes", "2")
+
+
 @pytest.fixture(scope="module")
-def sim() -> Iterator[SimProcess]:
-    """This module's own small sim, in place of the session's (the windows of ``make_window`` are on it too)."""
-    s = SimProcess.start("--pods", "40", "--namespaces", "4", "--nodes", "2")
-    try:
-        yield s
-    finally:
-        s.stop()
+def sim(module_sim: SimProcess) -> SimProcess:
+    """This module's own small sim (``module_sim``) in place of the session's: ``make_window``'s windows are on it."""
+    return module_sim
 
 
 def names(sim: SimProcess, path: str) -> list[str]:
