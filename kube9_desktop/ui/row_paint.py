@@ -122,6 +122,12 @@ class _Frame:
     def __init__(self) -> None:
         self.opt = None
 
+    def node_of(self, index: QModelIndex | QPersistentModelIndex) -> tuple[TreeNode, str | None]:
+        """The node a row of the view shows, and the count the filter's proxy puts in its name (``None``: none)."""
+        if self.proxy is not None:
+            return self.model.node(self.proxy.mapToSource(index)), self.proxy.count_text(index)
+        return self.model.node(index), None
+
 
 class RowPainter:
     """Paints :class:`~kube9_desktop.ui.tree_view.ClusterTreeView`'s rows (see the module docstring).
@@ -259,12 +265,7 @@ class RowPainter:
                 painter.setFont(font)
         opt = f.opt
         assert opt is not None
-        if f.proxy is not None:
-            node = f.model.node(f.proxy.mapToSource(index))
-            name = f.proxy.count_text(index)
-        else:
-            node = f.model.node(index)
-            name = None
+        node, name = f.node_of(index)
         rect = option.rect
         y, h = rect.y(), rect.height()
         row = index.row()
@@ -373,12 +374,7 @@ class RowPainter:
                 break
             rows += 1
             h = rect.height()
-            if f.proxy is not None:
-                node = f.model.node(f.proxy.mapToSource(index))
-                name = f.proxy.count_text(index)
-            else:
-                node = f.model.node(index)
-                name = None
+            node, name = f.node_of(index)
             if node.type not in MESSAGE_ROWS:  # (a spanned note's width is the row's: left to the paint)
                 font_style = render.font_style(node)
                 indent = f.indent * (node.depth() + f.outer) if f.tree_x == f.columns[0][1] else 0
