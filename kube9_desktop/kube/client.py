@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -39,7 +38,7 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.gui_gate import GATE, checkpoint
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import connect_spare, request_deadline, speaks_tls, take_spares
+from kube9_desktop.kube.pool import connect_spare, request_deadline, shutdown_connection, speaks_tls, take_spares
 from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
 from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, wrong_scheme_error
 from kube9_desktop.kube.status_errors import (
@@ -472,12 +471,7 @@ class ContextClient(AuthenticatedApi):
         with self._stats.lock:
             conns = list(self._stats.live)
         for conn in conns:
-            sock = getattr(conn, "sock", None)
-            if sock is not None:
-                try:
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                except (OSError, ValueError):
-                    pass
+            shutdown_connection(conn)
 
 
 def url_query(query: Sequence[tuple[str, Any]]) -> str:

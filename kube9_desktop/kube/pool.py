@@ -303,7 +303,7 @@ class Deadline:
             self._conns.append(conn)
             fired = self.fired
         if fired:
-            _shutdown(conn)
+            shutdown_connection(conn)
 
     def fire(self) -> None:
         """The limit passed: shut the request's connections down (again: one may have connected since)."""
@@ -313,7 +313,7 @@ class Deadline:
             self.fired = True
             conns = list(self._conns)
         for conn in conns:
-            _shutdown(conn)
+            shutdown_connection(conn)
 
     def finish(self) -> None:
         """The request is over (answered or failed); the deadline no longer applies."""
@@ -328,7 +328,8 @@ class Deadline:
         return self._done
 
 
-def _shutdown(conn: Any) -> None:
+def shutdown_connection(conn: Any) -> None:
+    """Shut ``conn``'s socket down both ways (if it has one), so a read blocked on it in another thread ends now."""
     sock = getattr(conn, "sock", None)
     if sock is not None:
         try:
