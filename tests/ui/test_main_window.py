@@ -13,7 +13,6 @@ from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 
 from kube9_desktop.config.store import SettingsStore
-from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.secret_mask import MASK
 from kube9_desktop.model.nodes import LoadState, NodeType
 from kube9_desktop.ui.main_window import MainWindow
@@ -27,14 +26,6 @@ def store(tmp_path: Path) -> SettingsStore:
 @pytest.fixture
 def window(make_window: Any, store: SettingsStore) -> Any:
     return make_window(store=store)
-
-
-def expand(window: MainWindow, run: Any, path: str) -> Any:
-    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
-    node = window.model.find(path)
-    assert node is not None, path
-    window.expand_node(node)
-    return node
 
 
 def test_window_opens_current_context_with_version(window: MainWindow) -> None:
@@ -89,8 +80,8 @@ def test_identical_errors_together_make_one_dialog(window: MainWindow, run: Any)
     assert '"status": 401' in dialogs[0].details_text()
 
 
-def test_filter_shows_matches_with_ancestors(window: MainWindow, run: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+def test_filter_shows_matches_with_ancestors(window: MainWindow, open_in_window: Any, run: Any) -> None:
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     name = pods.children[0].row.name  # type: ignore[union-attr]
     window.filter_box.setText(name)
     assert window.tree.model() is window.proxy
@@ -113,9 +104,9 @@ def test_filter_shows_matches_with_ancestors(window: MainWindow, run: Any) -> No
     assert window.tree.isExpanded(window.model.index_of(pods))
 
 
-def test_details_masks_secret_until_revealed(window: MainWindow, run: Any, sim: Any,
+def test_details_masks_secret_until_revealed(window: MainWindow, open_in_window: Any, run: Any, sim: Any,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = expand(window, run, "Namespaces/team-a/Config/Secrets")
+    secrets = open_in_window("Namespaces/team-a/Config/Secrets")
     node = secrets.children[0]
     window.tree.setCurrentIndex(window.model.index_of(node))
     run(window.details.wait())
@@ -136,8 +127,8 @@ def test_details_masks_secret_until_revealed(window: MainWindow, run: Any, sim: 
     assert shown == {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
 
 
-def test_details_of_a_pod_show_fields_and_yaml(window: MainWindow, run: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+def test_details_of_a_pod_show_fields_and_yaml(window: MainWindow, open_in_window: Any, run: Any) -> None:
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     window.tree.setCurrentIndex(window.model.index_of(pods.children[0]))
     run(window.details.wait())
     assert window.details.title.text().startswith("Pod ")
@@ -159,12 +150,12 @@ def test_viewer_partial_namespaces_and_inline_errors(window: MainWindow, run: An
     assert window.errors.visible() == []
 
 
-def test_context_menus_offer_what_fits_the_row(window: MainWindow, run: Any) -> None:
+def test_context_menus_offer_what_fits_the_row(window: MainWindow, open_in_window: Any, run: Any) -> None:
     """An error row offers Retry and copies its message; a list can be refreshed on its own; a pod copies its
     name and YAML."""
     window.context_box.setCurrentText("sim-viewer")
     run(window.model.wait_idle())
-    nodes = expand(window, run, "Nodes")
+    nodes = open_in_window("Nodes")
 
     def actions(node: Any) -> list[str]:
         menu = window.menu_for(window._view_index(window.model.index_of(node)))
@@ -173,7 +164,7 @@ def test_context_menus_offer_what_fits_the_row(window: MainWindow, run: Any) -> 
 
     assert actions(nodes.children[0]) == ["Retry", "Copy message"]
     assert actions(nodes) == ["Refresh this node", "Copy name"]
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     assert {"Refresh", "Copy name", "Copy YAML"} <= set(actions(pods.children[0]))  # the registry's, for a pod
     window.menu_for(window._view_index(window.model.index_of(nodes.children[0]))).actions()[1].trigger()  # type: ignore[union-attr]
     assert QGuiApplication.clipboard().text() == nodes.children[0].label

@@ -9,21 +9,12 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
 
-from kube9_desktop.headless import load_tree
 from kube9_desktop.model import render
 from kube9_desktop.ui.main_window import MainWindow
 
 
-def expand(window: MainWindow, run: Any, path: str) -> Any:
-    run(load_tree(window.model, 0, [path], expand_view=window.expand_node))
-    node = window.model.find(path)
-    assert node is not None, path
-    window.expand_node(node)
-    return node
-
-
-def test_refresh_keeps_expansion_and_selection(window: MainWindow, run: Any, sim: Any) -> None:
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+def test_refresh_keeps_expansion_and_selection(window: MainWindow, open_in_window: Any, run: Any, sim: Any) -> None:
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     assert window.tree.isExpanded(window.model.index_of(pods))
     target = pods.children[3]
     window.tree.setCurrentIndex(window.model.index_of(target))
@@ -36,14 +27,14 @@ def test_refresh_keeps_expansion_and_selection(window: MainWindow, run: Any, sim
     assert victim not in [c.row.name for c in pods.children if c.row is not None]
 
 
-def test_message_rows_span_the_whole_row(window: MainWindow, run: Any) -> None:
+def test_message_rows_span_the_whole_row(window: MainWindow, open_in_window: Any, run: Any) -> None:
     """An error or a note is a message, not an object: it spans the row, so it is read in full rather than cut at
     the Name column. Spans survive a context switch (a model reset) and the filter (the view has another model
     while it is on)."""
     window.context_box.setCurrentText("sim-viewer")
     run(window.model.wait_idle())
-    expand(window, run, "Nodes")
-    expand(window, run, "Namespaces")
+    open_in_window("Nodes")
+    open_in_window("Namespaces")
 
     def spanned() -> dict[str, bool]:
         out = {}
@@ -75,16 +66,17 @@ def test_message_rows_span_the_whole_row(window: MainWindow, run: Any) -> None:
     check()
 
 
-def test_a_long_list_shows_more_at_the_end_and_all_when_filtering(window: MainWindow, run: Any) -> None:
+def test_a_long_list_shows_more_at_the_end_and_all_when_filtering(window: MainWindow, open_in_window: Any,
+                                                                  run: Any) -> None:
     """Long lists are shown a window at a time (views ask the model for every shown row on each layout);
     scrolling to the end shows the next rows, and the filter searches every row."""
     window.resize(900, 300)  # a short view: the list's end is off screen until scrolled to
-    expand(window, run, "Namespaces/team-a/Workloads")
+    open_in_window("Namespaces/team-a/Workloads")
     pods = window.model.find("Namespaces/team-a/Workloads/Pods")
     assert pods is not None
     assert window.model.rowCount(window.model.index_of(pods)) == 0  # counted, never opened: views see no rows
     window.model.show_step = 5  # a small window, as the default one is for a list of thousands
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     run(asyncio.sleep(0.2))
     index = window.model.index_of(pods)
     total = len(pods.children)
@@ -116,7 +108,8 @@ class _PaintCounter(QObject):
         return False
 
 
-def test_a_label_change_then_rows_shown_cost_one_repaint(window: MainWindow, run: Any, qtbot: Any) -> None:
+def test_a_label_change_then_rows_shown_cost_one_repaint(window: MainWindow, open_in_window: Any,
+                                                         run: Any, qtbot: Any) -> None:
     """A list's label changes (its count), then views are told of more of its rows, as when a page arrives: the
     tree repaints once, not twice.
 
@@ -124,7 +117,7 @@ def test_a_label_change_then_rows_shown_cost_one_repaint(window: MainWindow, run
     second full repaint (20-30 ms each with the window full of rows): the window now lays out before it paints."""
     window.resize(900, 300)  # the shown rows' end stays off screen (it would show more rows by itself)
     window.model.show_step = 5
-    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    pods = open_in_window("Namespaces/team-a/Workloads/Pods")
     index = window.model.index_of(pods)
     assert window.model.rowCount(index) == 5 and pods.hidden_rows > 5
     run(window.model.wait_idle())
