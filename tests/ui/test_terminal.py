@@ -186,33 +186,33 @@ def wait_screen(qtbot: Any, view: TerminalView, text: str, timeout: int = 5000) 
     qtbot.waitUntil(lambda: text in view.terminal.text(), timeout=timeout)
 
 
+def type_line(qtbot: Any, terminal: Any, line: str) -> None:
+    """Types ``line`` into the terminal and presses Return."""
+    qtbot.keyClicks(terminal, line)
+    qtbot.keyClick(terminal, Qt.Key.Key_Return)
+
+
 def test_a_shell_tab_runs_typed_commands_resizes_and_shows_how_it_ended(shell: TerminalView, qtbot: Any) -> None:
     t = shell.terminal
     wait_screen(qtbot, shell, "/ #")
-    qtbot.keyClicks(t, "echo hi there")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "echo hi there")
     wait_screen(qtbot, shell, "\nhi there")
     qtbot.wait(200)  # the resize is debounced
-    qtbot.keyClicks(t, "stty size")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "stty size")
     wait_screen(qtbot, shell, f"{t.vt.lines} {t.vt.columns}")
     shell.resize(700, 400)
     qtbot.waitUntil(lambda: t._last_size == (t.vt.columns, t.vt.lines), timeout=2000)
-    qtbot.keyClicks(t, "stty size")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "stty size")
     wait_screen(qtbot, shell, f"{t.vt.lines} {t.vt.columns}")
-    qtbot.keyClicks(t, "sleep 20")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "sleep 20")
     qtbot.wait(300)
     start = time.monotonic()
     qtbot.keyClick(t, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     wait_screen(qtbot, shell, "^C")
     assert time.monotonic() - start < 3
-    qtbot.keyClicks(t, "nosuchcmd")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "nosuchcmd")
     wait_screen(qtbot, shell, "nosuchcmd: command not found")
-    qtbot.keyClicks(t, "exit 127")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "exit 127")
     qtbot.waitUntil(lambda: shell.result is not None, timeout=5000)
     assert shell.status.text() == "exited with code 127: command not found"
     wait_screen(qtbot, shell, "[exited with code 127: command not found]")
@@ -221,11 +221,9 @@ def test_a_shell_tab_runs_typed_commands_resizes_and_shows_how_it_ended(shell: T
 def test_top_in_the_shell_tab_uses_the_alternate_screen(shell: TerminalView, qtbot: Any) -> None:
     t = shell.terminal
     wait_screen(qtbot, shell, "/ #")
-    qtbot.keyClicks(t, "echo marker")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "echo marker")
     wait_screen(qtbot, shell, "\nmarker")
-    qtbot.keyClicks(t, "top")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "top")
     wait_screen(qtbot, shell, "q quits")
     assert t.vt.alternate and "marker" not in t.text()
     qtbot.keyClick(t, Qt.Key.Key_Q)
@@ -274,8 +272,7 @@ def test_reconnect_replaces_the_session_and_the_old_ones_end_is_ignored(shell: T
     qtbot.waitUntil(lambda: shell.status.text().startswith("Connected"), timeout=5000)
     qtbot.wait(300)
     assert shell.result is None and not t.readonly
-    qtbot.keyClicks(t, "echo again")
-    qtbot.keyClick(t, Qt.Key.Key_Return)
+    type_line(qtbot, t, "echo again")
     wait_screen(qtbot, shell, "\nagain")
 
 
