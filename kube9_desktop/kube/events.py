@@ -239,11 +239,8 @@ class EventFeed(StreamReader):
                 items, rv, api = _list(self.client, self.query)
             except KubeError as err:
                 failures += 1
-                if not err.retriable or failures > 5:
-                    if not self._closed.is_set():
-                        self._on_error(err.message)
+                if not self._backed_off(err, failures):
                     return
-                self._closed.wait(min(2.0 ** failures, 30.0))
                 continue
             self._on_reset(event_rows(items))
             try:
@@ -252,11 +249,18 @@ class EventFeed(StreamReader):
             except KubeError as err:
                 if err.kind is not ErrorKind.GONE:
                     failures += 1
-                    if not err.retriable or failures > 5:
-                        if not self._closed.is_set():
-                            self._on_error(err.message)
+                    if not self._backed_off(err, failures):
                         return
-                    self._closed.wait(min(2.0 ** failures, 30.0))
+
+    def _backed_off(self, err: KubeError, failures: int) -> bool:
+        """After ``err``, the ``failures``-th failure in a row: waits before another try and returns True, or gives
+        up (tells ``on_error`` unless closed) and returns False when ``err`` is final or too many came."""
+        if not err.retriable or failures > 5:
+            if not self._closed.is_set():
+                self._on_error(err.message)
+            return False
+        self._closed.wait(min(2.0 ** failures, 30.0))
+        return True
 
     def _watch(self, api: str, rv: str) -> None:
         """Watch until the server ends the stream (then re-list), raising KubeError on failure."""
