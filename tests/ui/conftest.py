@@ -3,25 +3,13 @@ differ from the session's)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 
 @pytest.fixture()
-def service(module_sim: Any) -> Iterator[Any]:
+def service(module_sim: Any, service_factory: Callable[..., Any]) -> Any:
     """A KubeService (api backend) on ``module_sim``'s kubeconfig, closed after the test."""
-    from kube9_desktop.kube.backend import KubeOptions
-    from kube9_desktop.kube.kubeconfig import load_kubeconfig
-    from kube9_desktop.kube.service import KubeService
-
-    svc = KubeService(load_kubeconfig(module_sim.kubeconfig), KubeOptions(), backend="api",
-                      kubeconfig_path=module_sim.kubeconfig)
-    yield svc
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(svc.aclose())
-    finally:
-        loop.close()
+    return service_factory(kubeconfig=module_sim.kubeconfig)
