@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,13 @@ from kube9_desktop.sim.process import SimProcess
 KUBECTL = shutil.which("kubectl") or shutil.which("kubectl", path="/usr/bin")
 
 
-@pytest.fixture(scope="module")
-def asim() -> Iterator[SimProcess]:
-    """A sim of its own: these tests write."""
-    with SimProcess.start("--pods", "150", "--namespaces", "4", "--nodes", "3") as p:
-        yield p
+#: A sim of this module's own (``module_sim``): these tests write.
+SIM_ARGS = ("--pods", "150", "--namespaces", "4", "--nodes", "3")
 
 
 @pytest.fixture
-async def svc(asim: SimProcess) -> AsyncIterator[KubeService]:
-    s = KubeService(load_kubeconfig(asim.kubeconfig), KubeOptions(), kubeconfig_path=asim.kubeconfig)
+async def svc(module_sim: SimProcess) -> AsyncIterator[KubeService]:
+    s = KubeService(load_kubeconfig(module_sim.kubeconfig), KubeOptions(), kubeconfig_path=module_sim.kubeconfig)
     try:
         yield s
     finally:
@@ -105,85 +102,86 @@ def wait(pred: Any, timeout: float = 15.0) -> bool:
     return bool(pred())
 
 
-async def test_scale_through_the_subresource(asim: SimProcess, svc: KubeService) -> None:
-    dep = deployment(asim)
+async def test_scale_through_the_subresource(module_sim: SimProcess, svc: KubeService) -> None:
+    dep = deployment(module_sim)
     r = await run(svc, f"scale team-a/deploy/{dep} 4")
     assert r.ok, r.message
     assert r.kubectl == f"kubectl scale deployments.apps/{dep} --replicas=4 -n team-a --context sim-admin"
-    assert jp(asim, f"deploy/{dep}", "{.spec.replicas}") == "4"
-    assert wait(lambda: len(live_pods(asim, f"app={dep}")) == 4)
+    assert jp(module_sim, f"deploy/{dep}", "{.spec.replicas}") == "4"
+    assert wait(lambda: len(live_pods(module_sim, f"app={dep}")) == 4)
     # No number: the window asks, prefilled with the current replicas; headless it is a usage error.
     port = Port(interactive=True, number=2)
     assert (await run(svc, f"scale team-a/deploy/{dep}", port)).ok
-    assert port.questions[0][0].endswith("[4]") and jp(asim, f"deploy/{dep}", "{.spec.replicas}") == "2"
+    assert port.questions[0][0].endswith("[4]") and jp(module_sim, f"deploy/{dep}", "{.spec.replicas}") == "2"
     r = await run(svc, f"scale team-a/deploy/{dep}")
     assert not r.ok and r.exit_code == 2 and "number of replicas (now 2)" in r.message
     r = await run(svc, f"scale team-a/deploy/{dep} -- -1")
     assert not r.ok
 
 
-async def test_restart_is_kubectl_rollout_restart(asim: SimProcess, svc: KubeService) -> None:
-    dep = deployment(asim)
-    before = {p["metadata"]["name"] for p in live_pods(asim, f"app={dep}")}
+async def test_restart_is_kubectl_rollout_restart(module_sim: SimProcess, svc: KubeService) -> None:
+    dep = deployment(module_sim)
+    before = {p["metadata"]["name"] for p in live_pods(module_sim, f"app={dep}")}
     r = await run(svc, f"restart team-a/deployments/{dep}")
     assert r.ok and r.kubectl == f"kubectl rollout restart deployments.apps/{dep} -n team-a --context sim-admin"
-    at = jp(asim, f"deploy/{dep}", r"{.spec.template.metadata.annotations.kubectl\.kubernetes\.io/restartedAt}")
+    at = jp(module_sim, f"deploy/{dep}", r"{.spec.template.metadata.annotations.kubectl\.kubernetes\.io/restartedAt}")
     assert at and at in r.message
-    assert "successfully rolled out" in kc(asim, "rollout", "status", "-n", "team-a", f"deploy/{dep}",
+    assert "successfully rolled out" in kc(module_sim, "rollout", "status", "-n", "team-a", f"deploy/{dep}",
                                            "--timeout=20s")
-    assert not ({p["metadata"]["name"] for p in live_pods(asim, f"app={dep}")} & before)
+    assert not ({p["metadata"]["name"] for p in live_pods(module_sim, f"app={dep}")} & before)
 
 
-async def test_delete_confirms_and_pods_terminate(asim: SimProcess, svc: KubeService) -> None:
-    pods = [p["metadata"]["name"] for p in live_pods(asim, "app")][:2]
+async def test_delete_confirms_and_pods_terminate(module_sim: SimProcess, svc: KubeService) -> None:
+    pods = [p["metadata"]["name"] for p in live_pods(module_sim, "app")][:2]
     refused = Port(answer=False)
     r = await run(svc, f"delete team-a/pod/{pods[0]} team-a/pod/{pods[1]}", refused)
     assert not r.ok and refused.questions[0][0] == "Delete 2 pods in team-a?"
-    assert jp(asim, f"pod/{pods[0]}", "{.metadata.name}") == pods[0]
+    assert jp(module_sim, f"pod/{pods[0]}", "{.metadata.name}") == pods[0]
     port = Port()
     r = await run(svc, f"delete team-a/pod/{pods[0]} team-a/pod/{pods[1]}", port)
     assert r.ok and r.message == "Deleted 2 objects."
     assert r.kubectl == f"kubectl delete pods/{pods[0]} pods/{pods[1]} -n team-a --context sim-admin"
     assert port.told[0] == f"Deleted pod {pods[0]} in team-a (terminating, 30 s grace period)."
-    assert wait(lambda: "NotFound" in kc(asim, "get", f"pod/{pods[0]}", "-n", "team-a", check=False))
+    assert wait(lambda: "NotFound" in kc(module_sim, "get", f"pod/{pods[0]}", "-n", "team-a", check=False))
 
 
-async def test_force_delete_of_a_pod_stuck_terminating(asim: SimProcess, svc: KubeService) -> None:
-    pod = live_pods(asim, "app")[0]["metadata"]["name"]
-    kc(asim, "annotate", "-n", "team-a", f"pod/{pod}", "sim.kube9.io/stuck-terminating=true")
+async def test_force_delete_of_a_pod_stuck_terminating(module_sim: SimProcess, svc: KubeService) -> None:
+    pod = live_pods(module_sim, "app")[0]["metadata"]["name"]
+    kc(module_sim, "annotate", "-n", "team-a", f"pod/{pod}", "sim.kube9.io/stuck-terminating=true")
     assert (await run(svc, f"delete team-a/pod/{pod}")).ok
     time.sleep(1.5)
-    assert jp(asim, f"pod/{pod}", "{.metadata.deletionTimestamp}")
+    assert jp(module_sim, f"pod/{pod}", "{.metadata.deletionTimestamp}")
     r = await run(svc, f"delete team-a/pod/{pod} --force")
     assert r.ok and r.kubectl == f"kubectl delete pods/{pod} --grace-period=0 --force -n team-a --context sim-admin"
-    assert "NotFound" in kc(asim, "get", f"pod/{pod}", "-n", "team-a", check=False)
+    assert "NotFound" in kc(module_sim, "get", f"pod/{pod}", "-n", "team-a", check=False)
 
 
-async def test_deleting_a_namespace_makes_the_user_type_its_name(asim: SimProcess, svc: KubeService) -> None:
-    kc(asim, "create", "namespace", "doomed")
-    kc(asim, "create", "configmap", "x", "-n", "doomed", "--from-literal=a=b")
+async def test_deleting_a_namespace_makes_the_user_type_its_name(module_sim: SimProcess, svc: KubeService) -> None:
+    kc(module_sim, "create", "namespace", "doomed")
+    kc(module_sim, "create", "configmap", "x", "-n", "doomed", "--from-literal=a=b")
     port = Port()
     r = await run(svc, "delete namespace/doomed", port)
     typed = ("Delete namespace doomed and everything in it? Type doomed to confirm.", "doomed")
     assert r.ok and port.questions == [typed]  # asked once: the name typed, no generic question before it
-    assert wait(lambda: "NotFound" in kc(asim, "get", "namespace", "doomed", check=False))
-    kc(asim, "create", "namespace", "kept")
+    assert wait(lambda: "NotFound" in kc(module_sim, "get", "namespace", "doomed", check=False))
+    kc(module_sim, "create", "namespace", "kept")
     no = Port(answer=False)
     assert not (await run(svc, "delete namespace/kept", no)).ok
-    assert kc(asim, "get", "namespace", "kept", "-o", "jsonpath={.status.phase}") == "Active"
+    assert kc(module_sim, "get", "namespace", "kept", "-o", "jsonpath={.status.phase}") == "Active"
 
 
-async def test_cordon_uncordon_and_drain_with_a_disruption_budget(asim: SimProcess, svc: KubeService) -> None:
+async def test_cordon_uncordon_and_drain_with_a_disruption_budget(module_sim: SimProcess, svc: KubeService) -> None:
     r = await run(svc, "cordon node/node-3")
     assert r.ok and r.kubectl == "kubectl cordon node-3 --context sim-admin"
-    assert jp(asim, "node/node-3", "{.spec.unschedulable}", None) == "true"
+    assert jp(module_sim, "node/node-3", "{.spec.unschedulable}", None) == "true"
     assert (await run(svc, "uncordon node/node-3")).ok
-    assert jp(asim, "node/node-3", "{.spec.unschedulable}", None) == ""
-    pods = json.loads(kc(asim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-2", "-o", "json"))["items"]
+    assert jp(module_sim, "node/node-3", "{.spec.unschedulable}", None) == ""
+    pods = json.loads(kc(module_sim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-2",
+                         "-o", "json"))["items"]
     victim = next(p for p in pods if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
                   and p["status"]["phase"] == "Running")
     app, ns = victim["metadata"]["labels"]["app"], victim["metadata"]["namespace"]
-    kc(asim, "apply", "--validate=false", "-f", "-", stdin=(
+    kc(module_sim, "apply", "--validate=false", "-f", "-", stdin=(
         f"apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: block\n  namespace: {ns}\n"
         f"spec:\n  minAvailable: '100%'\n  selector:\n    matchLabels:\n      app: {app}\n"))
     port = Port()
@@ -191,32 +189,34 @@ async def test_cordon_uncordon_and_drain_with_a_disruption_budget(asim: SimProce
     assert not r.ok and "disruption budget" in r.message and "stays cordoned" in r.message
     assert any("blocked by its disruption budget" in t and "retrying in 1 s" in t for t in port.told)
     assert any(t.startswith("skipping ") and "DaemonSet pod" in t for t in port.told)
-    assert jp(asim, "node/node-2", "{.spec.unschedulable}", None) == "true"
-    kc(asim, "delete", "pdb/block", "-n", ns)
+    assert jp(module_sim, "node/node-2", "{.spec.unschedulable}", None) == "true"
+    kc(module_sim, "delete", "pdb/block", "-n", ns)
     r = await run(svc, "drain node/node-2 --timeout 30", Port())
     assert r.ok, r.message
     assert r.kubectl == ("kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data --timeout=30s "
                          "--context sim-admin")
-    left = json.loads(kc(asim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-2", "-o", "json"))["items"]
+    left = json.loads(kc(module_sim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-2",
+                         "-o", "json"))["items"]
     assert all(p["metadata"]["ownerReferences"][0]["kind"] == "DaemonSet" for p in left
                if not p["metadata"].get("deletionTimestamp"))
-    kc(asim, "uncordon", "node-2")
+    kc(module_sim, "uncordon", "node-2")
 
 
-async def test_cronjob_suspend_resume_trigger(asim: SimProcess, svc: KubeService) -> None:
+async def test_cronjob_suspend_resume_trigger(module_sim: SimProcess, svc: KubeService) -> None:
     r = await run(svc, "suspend team-a/cj/nightly-0")
-    assert r.ok and jp(asim, "cronjob/nightly-0", "{.spec.suspend}") == "true"
+    assert r.ok and jp(module_sim, "cronjob/nightly-0", "{.spec.suspend}") == "true"
     assert (await run(svc, "resume team-a/cronjob/nightly-0")).ok
-    assert jp(asim, "cronjob/nightly-0", "{.spec.suspend}") == "false"
+    assert jp(module_sim, "cronjob/nightly-0", "{.spec.suspend}") == "false"
     r = await run(svc, "trigger team-a/cronjobs/nightly-0 manual-1")
     assert r.ok and r.kubectl == "kubectl create job manual-1 --from=cronjob/nightly-0 -n team-a --context sim-admin"
-    job = json.loads(kc(asim, "get", "job", "manual-1", "-n", "team-a", "-o", "json"))
+    job = json.loads(kc(module_sim, "get", "job", "manual-1", "-n", "team-a", "-o", "json"))
     assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
     assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
-    assert wait(lambda: jp(asim, "job/manual-1", "{.status.succeeded}") == "1")
+    assert wait(lambda: jp(module_sim, "job/manual-1", "{.status.succeeded}") == "1")
 
 
-async def test_apply_dry_run_first_conflicts_and_force(asim: SimProcess, svc: KubeService, tmp_path: Path) -> None:
+async def test_apply_dry_run_first_conflicts_and_force(module_sim: SimProcess, svc: KubeService,
+                                                       tmp_path: Path) -> None:
     f = tmp_path / "m.yaml"
     f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: team-a\ndata:\n  k: v\n"
                  "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-2\ndata:\n  k: v\n")
@@ -226,26 +226,27 @@ async def test_apply_dry_run_first_conflicts_and_force(asim: SimProcess, svc: Ku
     assert port.told[:2] == ["dry run: configmaps team-a/applied: would be created",
                              "dry run: configmaps team-a/applied-2: would be created"]
     assert port.told[2] == "configmaps team-a/applied: created"
-    assert jp(asim, "cm/applied-2", "{.data.k}") == "v"
+    assert jp(module_sim, "cm/applied-2", "{.data.k}") == "v"
     assert r.kubectl == (f"kubectl apply --server-side --field-manager=kube9-desktop -f {f} -n team-a "
                          "--context sim-admin")
     # Another manager takes the field; our apply conflicts and changes nothing until forced.
-    kc(asim, "apply", "--server-side", "--validate=false", "--field-manager=other", "--force-conflicts", "-f", "-",
+    kc(module_sim, "apply", "--server-side", "--validate=false", "--field-manager=other", "--force-conflicts",
+       "-f", "-",
        stdin="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: team-a\ndata:\n  k: theirs\n")
     f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: team-a\ndata:\n  k: ours\n")
     port = Port()
     r = await run(svc, f"apply {f}", port)
     assert not r.ok and "--force-conflicts" in r.message
     assert any('.data.k: conflict with "other"' in t for t in port.told)
-    assert jp(asim, "cm/applied", "{.data.k}") == "theirs"
+    assert jp(module_sim, "cm/applied", "{.data.k}") == "theirs"
     assert (await run(svc, f"apply {f} --force-conflicts")).ok
-    assert jp(asim, "cm/applied", "{.data.k}") == "ours"
+    assert jp(module_sim, "cm/applied", "{.data.k}") == "ours"
 
 
-async def test_apply_invalid_shows_field_causes_with_lines(asim: SimProcess, svc: KubeService,
+async def test_apply_invalid_shows_field_causes_with_lines(module_sim: SimProcess, svc: KubeService,
                                                            tmp_path: Path) -> None:
     # (A deployment no other test scaled: their Update of spec.replicas would conflict with this apply first.)
-    dep = json.loads(kc(asim, "get", "deploy", deployment(asim, "team-b"), "-n", "team-b", "-o", "json"))
+    dep = json.loads(kc(module_sim, "get", "deploy", deployment(module_sim, "team-b"), "-n", "team-b", "-o", "json"))
     f = tmp_path / "d.yaml"
     f.write_text(f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {dep['metadata']['name']}\n"
                  "  namespace: team-b\nspec:\n  replicas: -1\n")
@@ -256,9 +257,9 @@ async def test_apply_invalid_shows_field_causes_with_lines(asim: SimProcess, svc
                for t in port.told), port.told
 
 
-async def test_edit_prints_yaml_and_puts_it_back_with_its_resource_version(asim: SimProcess, svc: KubeService,
+async def test_edit_prints_yaml_and_puts_it_back_with_its_resource_version(module_sim: SimProcess, svc: KubeService,
                                                                            tmp_path: Path) -> None:
-    kc(asim, "create", "configmap", "edited", "-n", "team-a", "--from-literal=a=1")
+    kc(module_sim, "create", "configmap", "edited", "-n", "team-a", "--from-literal=a=1")
     port = Port()
     r = await run(svc, "edit team-a/cm/edited", port)
     assert r.ok and port.views == [("edit", port.views[0][1])] and "resourceVersion:" in r.message
@@ -266,18 +267,18 @@ async def test_edit_prints_yaml_and_puts_it_back_with_its_resource_version(asim:
     f = tmp_path / "e.yaml"
     f.write_text(r.message.replace("a: '1'", "a: '2'").replace('a: "1"', 'a: "2"'))
     assert (await run(svc, f"edit team-a/cm/edited --from {f}")).ok
-    assert jp(asim, "cm/edited", "{.data.a}") == "2"
+    assert jp(module_sim, "cm/edited", "{.data.a}") == "2"
     # The file still carries the old resourceVersion: a 409 that overwrites nothing and shows the change.
-    kc(asim, "patch", "cm/edited", "-n", "team-a", "--type=merge", "-p", '{"data":{"a":"3"}}')
+    kc(module_sim, "patch", "cm/edited", "-n", "team-a", "--type=merge", "-p", '{"data":{"a":"3"}}')
     r = await run(svc, f"edit team-a/cm/edited --from {f}")
     assert not r.ok and "changed on the server since you opened it" in r.message and "+  a: '3'" in r.message
-    assert jp(asim, "cm/edited", "{.data.a}") == "3"
+    assert jp(module_sim, "cm/edited", "{.data.a}") == "3"
 
 
-async def test_viewer_is_refused_every_write_with_its_reason(asim: SimProcess, svc: KubeService,
+async def test_viewer_is_refused_every_write_with_its_reason(module_sim: SimProcess, svc: KubeService,
                                                              tmp_path: Path) -> None:
-    dep = deployment(asim)
-    pod = live_pods(asim, "app")[0]["metadata"]["name"]
+    dep = deployment(module_sim)
+    pod = live_pods(module_sim, "app")[0]["metadata"]["name"]
     cases = {
         f"delete team-a/pod/{pod}": "You may not delete pods in team-a",
         f"scale team-a/deploy/{dep} 3": "You may not patch deployments/scale in team-a",
@@ -296,23 +297,23 @@ async def test_viewer_is_refused_every_write_with_its_reason(asim: SimProcess, s
     port = Port()
     r = await run(svc, f"apply {f}", port, context="sim-viewer")
     assert not r.ok and any("You cannot patch configmaps in namespace team-a" in t for t in port.told)
-    assert "NotFound" in kc(asim, "get", "cm", "nope", "-n", "team-a", check=False)
+    assert "NotFound" in kc(module_sim, "get", "cm", "nope", "-n", "team-a", check=False)
     # The answers are cached per context for 60 s: asking again sends no review.
     sent = svc.access.requests
     await run(svc, f"delete team-a/pod/{pod}", context="sim-viewer")
     assert svc.access.requests == sent
 
 
-async def test_edit_masks_secret_values_and_keeps_them_when_saved(asim: SimProcess, svc: KubeService,
+async def test_edit_masks_secret_values_and_keeps_them_when_saved(module_sim: SimProcess, svc: KubeService,
                                                                   tmp_path: Path) -> None:
-    kc(asim, "create", "secret", "generic", "creds", "-n", "team-a", "--from-literal=password=hunter2")
-    stored = jp(asim, "secret/creds", "{.data.password}")
+    kc(module_sim, "create", "secret", "generic", "creds", "-n", "team-a", "--from-literal=password=hunter2")
+    stored = jp(module_sim, "secret/creds", "{.data.password}")
     r = await run(svc, "edit team-a/secret/creds")
     assert r.ok and stored not in r.message and "password: ••••••••" in r.message
     f = tmp_path / "s.yaml"
     f.write_text(r.message.replace("  name: creds\n", "  name: creds\n  labels:\n    edited: 'yes'\n"))
     assert (await run(svc, f"edit team-a/secret/creds --from {f}")).ok
-    assert jp(asim, "secret/creds", "{.metadata.labels.edited}") == "yes"
-    assert jp(asim, "secret/creds", "{.data.password}") == stored  # the masked value was kept, not written
+    assert jp(module_sim, "secret/creds", "{.metadata.labels.edited}") == "yes"
+    assert jp(module_sim, "secret/creds", "{.data.password}") == stored  # the masked value was kept, not written
     revealed = await run(svc, "edit team-a/secret/creds --reveal")
     assert revealed.ok and stored in revealed.message

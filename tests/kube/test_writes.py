@@ -4,7 +4,7 @@ timed-out write's unknown outcome, cache invalidation, write events, the write l
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -22,20 +22,19 @@ CM = KINDS["configmaps"]
 DEPLOY = KINDS["deployments"]
 
 
-@pytest.fixture(scope="module")
-def wsim() -> Iterator[SimProcess]:
-    with SimProcess.start("--pods", "60", "--namespaces", "3", "--nodes", "2") as p:
-        yield p
+#: A sim of this module's own (``module_sim``): these tests write.
+SIM_ARGS = ("--pods", "60", "--namespaces", "3", "--nodes", "2")
 
 
 @pytest.fixture
-async def svc(wsim: SimProcess) -> AsyncIterator[KubeService]:
-    wsim.clear_faults()
-    s = KubeService(load_kubeconfig(wsim.kubeconfig), KubeOptions(read_timeout=2.0), kubeconfig_path=wsim.kubeconfig)
+async def svc(module_sim: SimProcess) -> AsyncIterator[KubeService]:
+    module_sim.clear_faults()
+    s = KubeService(load_kubeconfig(module_sim.kubeconfig), KubeOptions(read_timeout=2.0),
+                    kubeconfig_path=module_sim.kubeconfig)
     try:
         yield s
     finally:
-        wsim.clear_faults()
+        module_sim.clear_faults()
         await s.aclose()
 
 
@@ -56,36 +55,37 @@ async def test_replace_with_a_stale_resource_version_is_a_conflict(svc: KubeServ
     assert (await w.get("sim-admin", CM, "team-a", "w-409"))["data"] == {"k": "2"}
 
 
-async def test_429_with_retry_after_is_retried_other_failures_are_not(wsim: SimProcess, svc: KubeService) -> None:
+async def test_429_with_retry_after_is_retried_other_failures_are_not(module_sim: SimProcess, svc: KubeService) -> None:
     w = svc.writes
     await w.create("sim-admin", CM, "team-a", cm("w-retry", "1"))
     path = "/api/v1/namespaces/team-a/configmaps/w-retry"
-    wsim.set_faults([{"path": f"^{path}$", "status": 429, "retry_after": 0.2, "count": 1}])
-    wsim.reset_stats()
+    module_sim.set_faults([{"path": f"^{path}$", "status": 429, "retry_after": 0.2, "count": 1}])
+    module_sim.reset_stats()
     await w.patch("sim-admin", CM, "team-a", "w-retry", {"data": {"k": "2"}})
-    assert wsim.stats()["by_path"][path] == 2  # refused once before anything was done, then sent again
-    wsim.set_faults([{"path": f"^{path}$", "status": 500, "count": 1}])
-    wsim.reset_stats()
+    assert module_sim.stats()["by_path"][path] == 2  # refused once before anything was done, then sent again
+    module_sim.set_faults([{"path": f"^{path}$", "status": 500, "count": 1}])
+    module_sim.reset_stats()
     with pytest.raises(KubeError) as e:
         await w.patch("sim-admin", CM, "team-a", "w-retry", {"data": {"k": "3"}})
-    assert e.value.kind is ErrorKind.SERVER and wsim.stats()["by_path"][path] == 1  # a 500 may have acted: no retry
+    # A 500 may have acted: no retry.
+    assert e.value.kind is ErrorKind.SERVER and module_sim.stats()["by_path"][path] == 1
 
 
-async def test_a_write_that_times_out_has_an_unknown_outcome_and_is_read_again(wsim: SimProcess,
+async def test_a_write_that_times_out_has_an_unknown_outcome_and_is_read_again(module_sim: SimProcess,
                                                                              svc: KubeService) -> None:
     w = svc.writes
     await w.create("sim-admin", CM, "team-a", cm("w-slow", "1"))
     path = "/api/v1/namespaces/team-a/configmaps/w-slow"
     # The PATCH waits 3 s (longer than the 2 s read timeout) and is then applied; the re-read is not delayed.
-    wsim.set_faults([{"path": f"^{path}$", "latency_ms": 3000, "count": 1}])
-    wsim.reset_stats()
+    module_sim.set_faults([{"path": f"^{path}$", "latency_ms": 3000, "count": 1}])
+    module_sim.reset_stats()
     with pytest.raises(KubeError) as e:
         await w.patch("sim-admin", CM, "team-a", "w-slow", {"data": {"k": "2"}})
     err = e.value
     assert err.kind is ErrorKind.TIMEOUT and err.title == "Outcome unknown" and err.reason == "outcome-unknown"
     assert "may or may not have been applied" in err.message and "Read again: it exists" in err.message
     assert err.details["current"]["metadata"]["name"] == "w-slow"
-    assert wsim.stats()["by_path"][path] == 2  # the write once, the re-read once: never repeated
+    assert module_sim.stats()["by_path"][path] == 2  # the write once, the re-read once: never repeated
 
 
 async def test_connection_refused_is_retried_then_reported(svc: KubeService) -> None:
@@ -94,7 +94,7 @@ async def test_connection_refused_is_retried_then_reported(svc: KubeService) -> 
     assert e.value.kind is ErrorKind.UNREACHABLE and e.value.reason == "refused"
 
 
-async def test_a_write_drops_cached_lists_tells_listeners_and_is_logged(wsim: SimProcess, svc: KubeService,
+async def test_a_write_drops_cached_lists_tells_listeners_and_is_logged(module_sim: SimProcess, svc: KubeService,
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     pods_ref = ListRef(context="sim-admin", kind="pods", namespace="team-a")
     deps_ref = ListRef(context="sim-admin", kind="deployments", namespace="team-a")
