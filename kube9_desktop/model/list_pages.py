@@ -40,6 +40,10 @@ def partial_note(shown: int, error: KubeError, total: int | None = None) -> str:
     return f"showing {shown:,}{of} — loading the rest failed: {error.title}; Refresh to retry"
 
 
+#: A list's last page's count is announced once, with the load's end (the bench's switch).
+ANNOUNCE_ONCE = True
+
+
 class ListPages:
     """Loads a list's rows page by page and reloads a loaded list in place; mixed into ``TreeLoader``, whose state
     and changes it uses."""
@@ -111,7 +115,10 @@ class ListPages:
                 else:
                     count += len(rows)
                 node.count = count if page.last or node.match is not None else count + (page.remaining or 0)
-                self.changed(node)
+                if not page.last or not ANNOUNCE_ONCE:
+                    # (The last page's count is announced with the end of the load below: a list of one page, as
+                    # most of a namespace's count lists are, told views twice in one step.)
+                    self.changed(node)
                 pending += rows
                 if not ordered and self._rows_due(node, len(pending)):
                     rows, pending = pending, []

@@ -123,3 +123,34 @@ def test_a_long_list_keeps_its_shown_window_consistent(window_sim: Any, run: Any
     assert pods.shown >= 3 and model.index_of(pods.children[0]).isValid()
     run(model.shutdown())
     run(svc.aclose())
+
+
+def test_a_count_list_is_announced_once_and_by_its_name_alone(service_factory: Any, run: Any) -> None:
+    """A namespace's count lists (loaded while no view has them open) change views nothing but their Name cell
+    (``Deployments (3)``): their Status is empty until they are opened, and a list of one page tells its count once,
+    with the end of its load (each signal is ~50 µs of QTreeView's C++ while the namespace opens). Once a list is
+    opened and windowed, its Status ("first 10 shown") is announced with its name."""
+    from collections import Counter
+
+    model = make_model(service_factory(page_size=500))
+    model.show_step = 10
+    cells: Counter[tuple[str, int]] = Counter()
+    model.dataChanged.connect(lambda tl, br, roles=None: cells.update([(model.node(tl).label, tl.column())])
+                              if model.node(tl).type is NodeType.LIST else None)
+    open_path(model, run, "Namespaces/team-b", depth=1)
+    ns = model.find("Namespaces/team-b")
+    assert ns is not None
+    lists = [n for n in ns.branches() if n.type is NodeType.LIST and n.state is LoadState.LOADED]
+    closed = [n for n in lists if not n.revealed]
+    assert len(closed) > 10 and all(n.count is not None and n.count < 500 for n in closed)  # one page each
+    assert {col for (label, col) in cells if label in {n.label for n in closed}} == {render.COL_NAME}
+    assert all(cells[(n.label, render.COL_NAME)] == 1 for n in closed), cells
+
+    pods = model.find("Namespaces/team-b/Workloads/Pods")
+    assert pods is not None and pods.count is not None and pods.count > 10
+    model.set_expanded(pods, True)
+    run(model.wait_idle())
+    assert pods.revealed and pods.hidden_rows
+    cells.clear()
+    model.changed(pods)
+    assert set(cells) == {("Pods", render.COL_NAME), ("Pods", render.COL_STATUS)}
