@@ -419,10 +419,19 @@ def _warm(on: bool) -> None:
     MainWindow.warm_before_paint = on
 
 
+@lever("signals")
+def _signals(on: bool) -> None:
+    """Fewer change signals: a list no view opened announces its Name cell only, and a last page's count is
+    announced once with the load's end (shown_rows.STATUS_OF_REVEALED_ONLY, list_pages.ANNOUNCE_ONCE)."""
+    from kube9_desktop.model import list_pages, shown_rows
+
+    shown_rows.STATUS_OF_REVEALED_ONLY = list_pages.ANNOUNCE_ONCE = on
+
+
 @lever("eighth")
 def _eighth(on: bool) -> None:
-    """The eighth stop's levers together: metricsbatch, warm."""
-    for name in ("metricsbatch", "warm"):
+    """The eighth stop's levers together: metricsbatch, warm, signals."""
+    for name in ("metricsbatch", "warm", "signals"):
         LEVERS[name](on)
 
 
@@ -451,12 +460,13 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
                                                  if n.startswith("gc gen")), reverse=True)]
     fits = sorted(c * 1000 for n, _, _, c in PHASES if n == "column fit")
     paints = [c * 1000 for n, _, _, c in PHASES if n == "view paint"]
+    changes = sum(c * 1000 for n, _, _, c in PHASES if n == "model changed")
     layouts = [c * 1000 for n, _, _, c in PHASES if n == "view layout"]
     # The longest stall once the list's last row is in (the usage columns' read, the count lists' last results).
     after = max((lag for t, lag in mon.samples if (t - mon.started) * 1000 > r["last_row_ms"]), default=0.0)
     return {**r, "gc_ms": gcs[:3], "worst_at_ms": (t0 - mon.started) * 1000, "fits_cpu_ms": fits,
             "after_last_row_ms": after, "paint_max_cpu_ms": max(paints, default=0.0),
-            "layout_max_cpu_ms": max(layouts, default=0.0),
+            "layout_max_cpu_ms": max(layouts, default=0.0), "changes_cpu_ms": changes,
             "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
             "phases": breakdown(t0, t1),
             "busiest_cpu_ms": bcpu, "threads": mon.worst_threads,
@@ -485,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     fits: dict[str | None, list[float]] = defaultdict(list)  # every column fit's GUI cpu ms
     after: dict[str | None, list[float]] = defaultdict(list)  # the longest stall after the last row
     paints: dict[str | None, list[float]] = defaultdict(list)  # each window's longest paint, GUI cpu ms
+    changes: dict[str | None, list[float]] = defaultdict(list)  # each window's change signals, GUI cpu ms
     try:
         qt.run(one_window(sim, "default"))  # first-use costs, left out
         for p_ in spinners:
@@ -500,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 fits[v].extend(r["fits_cpu_ms"])
                 after[v].append(r["after_last_row_ms"])
                 paints[v].append(r["paint_max_cpu_ms"])
+                changes[v].append(r["changes_cpu_ms"])
                 name = f"with {v}" if v else "without"
                 print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms at {r['worst_at_ms']:.0f} ms (GUI cpu "
                       f"{r['probe_cpu_ms']:.1f}, process cpu "
@@ -508,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['after_last_row_ms']:.1f} ms); longest collections "
                       f"{r['gc_ms']} ms; {len(r['fits_cpu_ms'])} column fits, longest "
                       f"{max(r['fits_cpu_ms'], default=0):.1f} ms cpu; longest paint "
-                      f"{r['paint_max_cpu_ms']:.1f}, layout {r['layout_max_cpu_ms']:.1f} ms cpu; "
+                      f"{r['paint_max_cpu_ms']:.1f}, layout {r['layout_max_cpu_ms']:.1f} ms cpu; change signals "
+                      f"{r['changes_cpu_ms']:.1f} ms cpu; "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
                 if not args.quiet:
@@ -528,7 +541,8 @@ def main(argv: list[str] | None = None) -> int:
               f"ms cpu, worst {max(cpus[v]):.1f}; column fits {len(fits[v])}, GUI cpu median "
               f"{statistics.median(fits[v] or [0]):.1f} ms, worst {max(fits[v], default=0):.1f}; after the last row "
               f"median {statistics.median(after[v]):.1f}, worst {max(after[v]):.1f} ms; each window's longest paint "
-              f"median {statistics.median(paints[v]):.1f}, worst {max(paints[v]):.1f} ms cpu; busy {args.busy}; "
+              f"median {statistics.median(paints[v]):.1f}, worst {max(paints[v]):.1f} ms cpu; change signals "
+              f"median {statistics.median(changes[v]):.1f} ms cpu a window; busy {args.busy}; "
               f"load {os.getloadavg()[0]:.2f}")
     return 0
 
