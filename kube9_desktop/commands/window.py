@@ -52,7 +52,8 @@ def _copy_yaml_params(p: argparse.ArgumentParser) -> None:
          kubectl=lambda targets, _args: kubectl_get(targets, "yaml"))
 async def copy_yaml(inv: Invocation) -> Result:
     """Fetch the object fresh and copy (window) or print (headless) its YAML."""
-    from kube9_desktop.ui.details import is_secret_object, mask_secret, to_yaml
+    from kube9_desktop.kube.secret_mask import mask_secret
+    from kube9_desktop.ui.details import is_secret_object, to_yaml
 
     t = inv.target
     obj = await inv.service.get(t.context, t.kind.key, t.namespace, t.name)
