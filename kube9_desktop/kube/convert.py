@@ -39,7 +39,7 @@ def parse_time(value: Any) -> float | None:
 
 def human_age(seconds: float) -> str:
     """kubectl's short age format (apimachinery's ``HumanDuration``): ``45s``, ``5m30s``, ``12m``, ``5h``, ``3d4h``,
-    ``2y``."""
+    ``2y3d``, ``9y``."""
     secs = max(0, int(seconds))
     if secs < 120:
         return f"{secs}s"
@@ -58,6 +58,8 @@ def human_age(seconds: float) -> str:
         return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
     if days < 365 * 2:
         return f"{days}d"
+    if days < 365 * 8:  # kubectl keeps the days between two and eight years: "2y3d"
+        return f"{days // 365}y{days % 365}d" if days % 365 else f"{days // 365}y"
     return f"{days // 365}y"
 
 

@@ -143,3 +143,19 @@ def test_rows_of_one_list_share_what_repeats() -> None:
     assert a.cells["Status"] is b.cells["Status"] and a.cells["Node"] is b.cells["Node"]
     assert a.cells["Name"] is a.name
     assert a.owners == ("rs-uid-1",) and a.owners is b.owners  # one ReplicaSet's pods: one tuple, one uid string
+
+
+# apimachinery's own table for duration.HumanDuration (pkg/util/duration/duration_test.go), which kubectl prints.
+_HOUR = 3600
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (1, "1s"), (70, "70s"), (190, "3m10s"), (70 * 60, "70m"), (47 * _HOUR, "47h"), (49 * _HOUR, "2d1h"),
+    ((8 * 24 + 2) * _HOUR, "8d"), (367 * 24 * _HOUR, "367d"), ((365 * 2 * 24 + 25) * _HOUR, "2y1d"),
+    ((365 * 2 * 24) * _HOUR, "2y"), ((365 * 8 * 24 + 2) * _HOUR, "8y"),
+])
+def test_human_age_matches_kubectl(seconds: int, text: str) -> None:
+    from kube9_desktop.kube.convert import human_age, parse_age
+
+    assert human_age(seconds) == text
+    assert parse_age(text) is not None
