@@ -273,4 +273,5 @@ class KeepCurrent:
 def stand_in(node: TreeNode) -> bool:
     """A list shown in place of one that could not be listed (namespaces one may not list, a selector-less object):
     there is nothing to look up for it."""
-    return any(c.type is NodeType.NOTE for c in node.children)
+    note = NodeType.NOTE  # looked up once, not per row (an Enum member lookup each: see live._watchable)
+    return any(c.type is note for c in node.children)
