@@ -330,7 +330,13 @@ async def session(sim: SimProcess, backend: str) -> dict[str, Any]:
             # (sent after the session) opened.
             out["tcp_connections_sim"] = max(0, sim_stats["connections"] - 1)
             out["tcp_connections_per_context"] = {c: svc.stats(c).connections for c in contexts}
-            out["pool_size"] = svc.options.workers
+            # The pool's real size: the worker threads plus the readers beside the tree (client_auth.SIDE_READERS).
+            # A burst's requests sent from one thread (send_many) and the workers' own can be out together, so a
+            # session may hold a few more than ``workers``; more than the pool's size would mean connections
+            # discarded and reopened (a TLS handshake each).
+            from kube9_desktop.kube.client_auth import SIDE_READERS
+
+            out["pool_size"] = svc.options.workers + SIDE_READERS
         else:
             out["kubectl_processes"] = requests_of(svc, contexts)
         return out

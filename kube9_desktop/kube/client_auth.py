@@ -122,7 +122,8 @@ class AuthenticatedApi:
         # Sized to the worker threads so parallel requests never wait for (or discard) a pooled connection, plus
         # room for the readers that run beside the tree's workers (the usage poller, the overview, the details
         # pane's get): with exactly ``workers`` the demo logged "Connection pool is full, discarding connection"
-        # and paid a fresh TLS handshake for each discarded one. The tree alone still uses at most ``workers``.
+        # and paid a fresh TLS handshake for each discarded one. The tree alone uses about ``workers``: a burst
+        # sent from one thread (send_many, at most ``workers`` at once) may overlap the worker threads' requests.
         pool_size = max(1, self.options.workers) + SIDE_READERS
         transport: Transport
         try:
