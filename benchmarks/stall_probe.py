@@ -435,6 +435,19 @@ def _eighth(on: bool) -> None:
         LEVERS[name](on)
 
 
+@lever("usagegc")
+def _usagegc(on: bool) -> None:
+    """The usage read keeps fewer objects for the collector: no per-container usage in the window's samples, the
+    book's cells shared plain tuples on the sample's keys (``usage_gc.py``'s levers ``containers`` and ``book``)."""
+    import usage_gc
+
+    usage_gc.LEVERS["both"](on)
+
+
+#: Seconds each window stays open after the last row (``--settle``).
+SETTLE_S = 0.2
+
+
 async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     """``in_process.open_namespace_in_window`` with the stall monitor and the phases of its worst sample."""
     from kube9_desktop.model.lag import LoopLagMonitor
@@ -450,7 +463,7 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
 
     LoopLagMonitor.reset = both  # type: ignore[method-assign]
     try:
-        r = await in_process.open_namespace_in_window(sim, ns)
+        r = await in_process.open_namespace_in_window(sim, ns, settle=SETTLE_S)
     finally:
         mon.task.cancel()
         LoopLagMonitor.reset = reset  # type: ignore[method-assign]
@@ -464,8 +477,11 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     layouts = [c * 1000 for n, _, _, c in PHASES if n == "view layout"]
     # The longest stall once the list's last row is in (the usage columns' read, the count lists' last results).
     after = max((lag for t, lag in mon.samples if (t - mon.started) * 1000 > r["last_row_ms"]), default=0.0)
+    # ... and the collections there (the usage read's objects walked: see --settle), GUI CPU ms each.
+    last_row = mon.started + r["last_row_ms"] / 1000
+    gc_after = [c * 1000 for n, a, _, c in PHASES if n.startswith("gc gen") and a > last_row]
     return {**r, "gc_ms": gcs[:3], "worst_at_ms": (t0 - mon.started) * 1000, "fits_cpu_ms": fits,
-            "after_last_row_ms": after, "paint_max_cpu_ms": max(paints, default=0.0),
+            "after_last_row_ms": after, "gc_after_cpu_ms": gc_after, "paint_max_cpu_ms": max(paints, default=0.0),
             "layout_max_cpu_ms": max(layouts, default=0.0), "changes_cpu_ms": changes,
             "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
             "phases": breakdown(t0, t1),
@@ -485,7 +501,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ab", default=None, help=f"a lever to alternate with none: {', '.join(LEVERS)}")
     p.add_argument("--busy", type=int, default=0, choices=(0, 1, 2))
     p.add_argument("--quiet", action="store_true", help="no phase breakdown")
+    p.add_argument("--settle", type=float, default=0.2,
+                   help="seconds each window stays open after the last row (2.5: the usage read's collections too)")
     args = p.parse_args(argv)
+    global SETTLE_S
+    SETTLE_S = args.settle
     install_probes()
     sim = SimProcess.start("--pods", str(args.pods + 7), "--namespaces", "2", "--nodes", "5", timeout=300)
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
@@ -496,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     after: dict[str | None, list[float]] = defaultdict(list)  # the longest stall after the last row
     paints: dict[str | None, list[float]] = defaultdict(list)  # each window's longest paint, GUI cpu ms
     changes: dict[str | None, list[float]] = defaultdict(list)  # each window's change signals, GUI cpu ms
+    gcs_after: dict[str | None, list[float]] = defaultdict(list)  # every collection after the last row, GUI cpu ms
+    gcs_after_sum: dict[str | None, list[float]] = defaultdict(list)  # their sum, a window
     try:
         qt.run(one_window(sim, "default"))  # first-use costs, left out
         for p_ in spinners:
@@ -512,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
                 after[v].append(r["after_last_row_ms"])
                 paints[v].append(r["paint_max_cpu_ms"])
                 changes[v].append(r["changes_cpu_ms"])
+                gcs_after[v].extend(r["gc_after_cpu_ms"])
+                gcs_after_sum[v].append(sum(r["gc_after_cpu_ms"]))
                 name = f"with {v}" if v else "without"
                 print(f"{name:>14}: stall {r['max_loop_lag_ms']:6.1f} ms at {r['worst_at_ms']:.0f} ms (GUI cpu "
                       f"{r['probe_cpu_ms']:.1f}, process cpu "
@@ -521,7 +545,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['gc_ms']} ms; {len(r['fits_cpu_ms'])} column fits, longest "
                       f"{max(r['fits_cpu_ms'], default=0):.1f} ms cpu; longest paint "
                       f"{r['paint_max_cpu_ms']:.1f}, layout {r['layout_max_cpu_ms']:.1f} ms cpu; change signals "
-                      f"{r['changes_cpu_ms']:.1f} ms cpu; "
+                      f"{r['changes_cpu_ms']:.1f} ms cpu; collections after the last row "
+                      f"{len(r['gc_after_cpu_ms'])}, {sum(r['gc_after_cpu_ms']):.1f} ms cpu (longest "
+                      f"{max(r['gc_after_cpu_ms'], default=0):.1f}); "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
                 if not args.quiet:
@@ -542,7 +568,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(fits[v] or [0]):.1f} ms, worst {max(fits[v], default=0):.1f}; after the last row "
               f"median {statistics.median(after[v]):.1f}, worst {max(after[v]):.1f} ms; each window's longest paint "
               f"median {statistics.median(paints[v]):.1f}, worst {max(paints[v]):.1f} ms cpu; change signals "
-              f"median {statistics.median(changes[v]):.1f} ms cpu a window; busy {args.busy}; "
+              f"median {statistics.median(changes[v]):.1f} ms cpu a window; collections after the last row "
+              f"{len(gcs_after[v])}, a window's median {statistics.median(gcs_after_sum[v]):.1f} ms cpu, each "
+              f"median {statistics.median(gcs_after[v] or [0]):.1f}, worst {max(gcs_after[v], default=0):.1f}; "
+              f"busy {args.busy}; "
               f"load {os.getloadavg()[0]:.2f}")
     return 0
 

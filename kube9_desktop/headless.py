@@ -215,7 +215,7 @@ async def usage_columns(service: KubeService, context: str, root: TreeNode) -> C
         if node.kind is None or node.row is None:
             return ""
         c = book.cells(node.kind.key, node.row.namespace, node.row.name)
-        return f"cpu {c.cpu}\tmem {c.memory}" if c is not None and c.cpu else ""
+        return f"cpu {c[0]}\tmem {c[1]}" if c is not None and c[0] else ""
 
     return cells
 

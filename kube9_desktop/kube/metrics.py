@@ -314,11 +314,17 @@ def parse_pod_metrics_body(body: bytes, containers: bool = True) -> tuple[
                 checkpoint()
             i += 1
             key = (intern(item.metadata.namespace), item.metadata.name)
-            per = {c.name: Usage(cpu_millicores(c.usage.cpu or 0), memory_bytes(c.usage.memory or 0))
-                   for c in item.containers}
             if containers:
+                per = {c.name: Usage(cpu_millicores(c.usage.cpu or 0), memory_bytes(c.usage.memory or 0))
+                       for c in item.containers}
                 conts[key] = per
-            pods[key] = sum(per.values(), ZERO)
+                pods[key] = sum(per.values(), ZERO)
+            else:  # the pod's sum only: a Usage a container would be one more object alive while the read runs
+                cpu = mem = 0.0
+                for c in item.containers:
+                    cpu += cpu_millicores(c.usage.cpu or 0)
+                    mem += memory_bytes(c.usage.memory or 0)
+                pods[key] = Usage(cpu, mem)
     return pods, conts
 
 
@@ -365,11 +371,19 @@ class MetricsTracker:
 
     Not thread-safe: call :meth:`poll` from one worker at a time and read from the owner (the window's refresh
     timer awaits each poll before the next).
+
+    Args:
+        client: The context's client.
+        history_s: Seconds of history kept per object.
+        containers: Keep each pod's per-container usage in the samples (``Sample.containers``). The window's usage
+            columns do not read it, and it was a dict and a ``Usage`` per pod kept until the next poll: half of the
+            ~37,000 objects the cyclic collector walked after a 10,000-pod namespace's usage read.
     """
 
-    def __init__(self, client: ContextClient, history_s: float = HISTORY_S) -> None:
+    def __init__(self, client: ContextClient, history_s: float = HISTORY_S, containers: bool = True) -> None:
         self.client = client
         self.history_s = history_s
+        self.containers = containers
         self.latest: Sample | None = None
         self.unavailable: Unavailable | None = None
         self._unavailable_at = 0.0
@@ -399,7 +413,7 @@ class MetricsTracker:
         if not force and not self.due() and (covered or self.unavailable is not None):
             return self.unavailable or self.latest or Sample(time.time())
         try:
-            sample = read_sample(self.client, namespaces=namespaces)
+            sample = read_sample(self.client, namespaces=namespaces, containers=self.containers)
         except KubeError as err:
             self.unavailable = explain_unavailable(self.client, err)
             self._unavailable_at = time.time()

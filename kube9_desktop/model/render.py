@@ -211,7 +211,8 @@ def usage_value(book: UsageBook | None, node: TreeNode, column: int, role: str) 
     cells = book.cells(node.kind.key, node.row.namespace, node.row.name)
     if cells is None:
         return None
-    text, lvl = (cells.cpu, cells.cpu_level) if column == COL_CPU else (cells.memory, cells.memory_level)
+    cpu, memory, cpu_level, memory_level = cells
+    text, lvl = (cpu, cpu_level) if column == COL_CPU else (memory, memory_level)
     if role == "text":
         return text
     if role == "colour":

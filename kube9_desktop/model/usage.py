@@ -32,20 +32,20 @@ _ORDINAL = re.compile(r"^(.+)-\d+$")
 WORKLOAD_KINDS = frozenset({"deployments", "statefulsets", "daemonsets", "replicasets"})
 
 
-@dataclass(frozen=True, slots=True)
-class Cells:
-    """The CPU and Memory texts of a row and their levels (0 normal, 1 past 80 %, 2 past 95 %)."""
-
-    cpu: str
-    memory: str
-    cpu_level: int = 0
-    memory_level: int = 0
+#: The CPU and Memory texts of a row and their levels (0 normal, 1 past 80 %, 2 past 95 %):
+#: ``(cpu, memory, cpu_level, memory_level)``. A plain tuple of strings and ints, which the cyclic collector stops
+#: tracking the first time it sees one; as a (slotted) class each of a 10,000-pod book's cells was an object every
+#: later collection walked until the next poll replaced it.
+Cells = tuple[str, str, int, int]
 
 
-def _cells(cpu: str, memory: str, cpu_pct: float | None, memory_pct: float | None) -> Cells:
-    """A row's cells, its texts shared with every other row showing the same (``12m 5%`` repeats down a column):
-    a 50,000-pod book kept 100,000 strings of ~55 bytes, most of them copies."""
-    return Cells(intern(cpu), intern(memory), level(cpu_pct), level(memory_pct))
+def _cells(cpu: str, memory: str, cpu_pct: float | None, memory_pct: float | None,
+           seen: dict[Cells, Cells]) -> Cells:
+    """A row's cells; the same texts and levels are one tuple of ``seen`` for every row showing them, and one
+    string each (``12m 5%`` repeats down a column): a 50,000-pod book kept 100,000 strings of ~55 bytes, most of
+    them copies."""
+    cells = (intern(cpu), intern(memory), level(cpu_pct), level(memory_pct))
+    return seen.setdefault(cells, cells)
 
 
 def owners(pod_name: str) -> list[str]:
@@ -81,20 +81,23 @@ class UsageBook:
         if isinstance(got, Unavailable):
             return cls(context, unavailable=got)
         book = cls(context, at=got.at)
+        seen: dict[Cells, Cells] = {}
         for name, u in got.nodes.items():
             a = allocatable.get(name, ZERO)
-            book.nodes[name] = _cells(*usage_cells(u, a.cpu, a.memory))
+            book.nodes[name] = _cells(*usage_cells(u, a.cpu, a.memory), seen)
         sums: dict[tuple[str, str], Usage] = {}
         # A workload's pods' summed requests, None once one of its pods' requests is unknown (a percentage of
         # part of the pods would mislead).
         asked: dict[tuple[str, str], Usage | None] = {}
         every = metrics.STEP_EVERY  # a worker builds the book: it steps aside for the window's paints
-        for i, ((ns, name), u) in enumerate(got.pods.items()):
+        for i, (pod, u) in enumerate(got.pods.items()):
             if i % every == 0:
                 checkpoint()
-            res = resources.get((ns, name))
+            ns, name = pod
+            res = resources.get(pod)
             cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
-            book.pods[(ns, name)] = _cells(*usage_cells(u, cpu_of, mem_of))
+            # The sample's key, not a new tuple: one object fewer a pod for the collector to walk.
+            book.pods[pod] = _cells(*usage_cells(u, cpu_of, mem_of), seen)
             for owner in owners(name):
                 key = (ns, owner)
                 sums[key] = sums.get(key, ZERO) + u
@@ -103,7 +106,7 @@ class UsageBook:
                               if before is not None and res is not None else None)
         for key, u in sums.items():
             base = asked.get(key)
-            book.workloads[key] = _cells(*usage_cells(u, base.cpu if base else 0, base.memory if base else 0))
+            book.workloads[key] = _cells(*usage_cells(u, base.cpu if base else 0, base.memory if base else 0), seen)
         return book
 
     def cells(self, kind: str, namespace: str | None, name: str) -> Cells | None:

@@ -40,6 +40,8 @@ SPEC_TTL_S = 300.0
 #: Whole pods a request when their requests and limits are read: a page of them is ~40 objects a pod, alive while it
 #: is read, and a young collection on the GUI thread meanwhile walked them all (500 pods: 14-19 ms).
 SPEC_PAGE = 100
+#: The window's samples keep each pod's per-container usage (nothing here reads it; True: the bench's A/B).
+CONTAINERS = False
 _USAGE_KINDS = frozenset({"nodes", "pods"}) | WORKLOAD_KINDS
 
 
@@ -226,7 +228,7 @@ class UsagePanel(QObject):
 
         tracker = self.trackers.get(ctx)
         if tracker is None:
-            tracker = self.trackers[ctx] = MetricsTracker(api_client(service, ctx))
+            tracker = self.trackers[ctx] = MetricsTracker(api_client(service, ctx), containers=CONTAINERS)
         got = tracker.poll(namespaces=scope)
         if isinstance(got, Unavailable):
             return UsageBook.build(ctx, got, {}, {})

@@ -103,6 +103,9 @@ def test_present_gives_a_sample_and_history(hsim: SimProcess) -> None:
         assert ("scenarios", "not-ready") in got.pods
         assert tracker.series("nodes", None, "node-1")[-1][1] == got.nodes["node-1"]
         assert tracker.poll() is got  # not due again within the 15 s window: no request
+        assert got.containers[("scenarios", "not-ready")]  # kept by default
+        lean = MetricsTracker(c, containers=False).poll()  # the window's: no container's usage kept
+        assert isinstance(lean, Sample) and lean.containers == {} and set(lean.pods) == set(got.pods)
     finally:
         c.close()
 

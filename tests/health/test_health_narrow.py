@@ -88,6 +88,8 @@ def test_pod_metrics_read_narrowly_equal_the_full_objects(hclient: ContextClient
     assert len(full[0]) > 10 and narrowed == full
     namespaces = {ns for ns, _ in narrowed[0]}
     assert all(ns is sys.intern(ns) for ns, _ in narrowed[0]) and len(namespaces) > 1  # one string a namespace
+    # Without the containers' usage (the window's samples): the same sums, no per-container dicts.
+    assert parse_pod_metrics_body(body, containers=False) == (full[0], {})
 
 
 def test_malformed_pod_metrics_are_a_protocol_error() -> None:
