@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from kube9_desktop.sim.process import SimProcess
 
 #: Phase records: (name, start, end, GUI thread CPU seconds) in perf_counter seconds.
 PHASES: list[tuple[str, float, float, float]] = []
+#: The usage columns' reads (a worker thread's): (start, end) in perf_counter seconds.
+USAGE_READS: list[tuple[float, float]] = []
 
 
 def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,6 +64,18 @@ def install_probes() -> None:
     ShownRowsModel.show_more = _timed("model show_more", ShownRowsModel.show_more)  # type: ignore[method-assign]
     ShownRowsModel._changed = _timed("model changed", ShownRowsModel._changed)  # type: ignore[method-assign]
     ColumnFitter.fit = _timed("column fit", ColumnFitter.fit)  # type: ignore[method-assign]
+    from kube9_desktop.ui.usage_panel import UsagePanel
+
+    read = UsagePanel._read
+
+    def usage_read(self: Any, *args: Any) -> Any:  # a worker thread's: its wall time only
+        t0 = time.perf_counter()
+        try:
+            return read(self, *args)
+        finally:
+            USAGE_READS.append((t0, time.perf_counter()))
+
+    UsagePanel._read = usage_read  # type: ignore[method-assign]
     from kube9_desktop.ui.main_window import MainWindow
 
     MainWindow._warm_rows = _timed("warm texts", MainWindow._warm_rows)  # type: ignore[method-assign]
@@ -84,6 +99,20 @@ def install_probes() -> None:
     ClusterTreeView.paintEvent = paint  # type: ignore[method-assign]
     orig_lay_out_now = ClusterTreeView.lay_out_now
     ClusterTreeView.lay_out_now = _timed("lay_out_now", orig_lay_out_now)  # type: ignore[method-assign]
+
+    start = threading.Thread.start
+
+    def thread_start(self: threading.Thread) -> None:  # the GUI thread waits until the new thread has run
+        if threading.current_thread() is not threading.main_thread():
+            return start(self)
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return start(self)
+        finally:
+            name = self.name.rstrip("0123456789_-")
+            PHASES.append((f"thread start {name[:18]}", t0, time.perf_counter(), time.thread_time() - c0))
+
+    threading.Thread.start = thread_start  # type: ignore[method-assign]
 
     gc_start: list[tuple[float, float]] = []
 
@@ -116,20 +145,30 @@ def install_probes() -> None:
     asyncio.events.Handle._run = handle_run  # type: ignore[method-assign]
 
 
-def _schedstat() -> dict[int, tuple[int, int]]:
-    """Per thread of this process: nanoseconds on a CPU and waiting for one (``/proc/self/task/*/schedstat``)."""
+#: Open ``schedstat`` files by (pid, thread id): read again with ``pread`` (a sample reads every thread's twice a
+#: 5 ms sample; opening them each time cost the GUI thread ~0.4 ms a reading, ~12% of its CPU in a window).
+_STAT_FDS: dict[tuple[str, int], int] = {}
+
+
+def _schedstat(pid: str = "self") -> dict[int, tuple[int, int]]:
+    """Per thread of a process (this one by default): nanoseconds on a CPU and waiting for one
+    (``/proc/PID/task/*/schedstat``)."""
     out: dict[int, tuple[int, int]] = {}
     try:
-        tids = os.listdir("/proc/self/task")
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
         return out
+    for key in [k for k in _STAT_FDS if k[0] == pid and k[1] not in tids]:
+        os.close(_STAT_FDS.pop(key))
     for tid in tids:
+        fd = _STAT_FDS.get((pid, tid))
         try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                run, wait, _ = f.read().split()
+            if fd is None:
+                fd = _STAT_FDS[(pid, tid)] = os.open(f"/proc/{pid}/task/{tid}/schedstat", os.O_RDONLY)
+            run, wait, _ = os.pread(fd, 100, 0).split()
         except (OSError, ValueError):
             continue
-        out[int(tid)] = (int(run), int(wait))
+        out[tid] = (int(run), int(wait))
     return out
 
 
@@ -166,12 +205,16 @@ class StallMonitor:
         self.busiest = (0.0, 0.0, 0.0, 0.0, 0.0)
         #: The worst sample's threads: CPU + run-queue wait (ms) each.
         self.worst_threads = ""
+        #: The worst sample's GUI thread: (CPU, queued for a core, neither: blocked — the GIL, or its own sleep)
+        #: ms, the sample's wall time split by the thread's schedstat.
+        self.worst_split = (0.0, 0.0, 0.0)
         #: Every sample: (start, lag ms).
         self.samples: list[tuple[float, float]] = []
 
     async def _run(self) -> None:
+        s1 = _schedstat()
         while True:
-            s0 = _schedstat()
+            s0 = s1  # the last sample's end reading is this one's start
             t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
             await asyncio.sleep(self.interval)
             t1 = time.perf_counter()
@@ -182,6 +225,10 @@ class StallMonitor:
             if lag > self.worst[0]:
                 self.worst = (lag, cpu, proc, t0, t1)
                 self.worst_threads = _threads_in(s0, s1)
+                main = threading.main_thread().native_id
+                (r0, w0), (r1, w1) = s0.get(main, (0, 0)), s1.get(main, (0, 0))
+                run, wait = (r1 - r0) / 1e6, (w1 - w0) / 1e6
+                self.worst_split = (run, wait, max(0.0, (t1 - t0) * 1000 - run - wait))
             if cpu > self.busiest[1]:
                 self.busiest = (lag, cpu, proc, t0, t1)
 
@@ -446,6 +493,51 @@ def _usagegc(on: bool) -> None:
 
 #: Seconds each window stays open after the last row (``--settle``).
 SETTLE_S = 0.2
+def _steal_ms() -> float:
+    """The machine's CPU time stolen by the host so far (``/proc/stat``), ms over all CPUs."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = f.readline().split()
+        return int(ticks[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _proc_cpu_ms(pid: int) -> float:
+    """A process's CPU time so far (user + system, its ended threads included), ms."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _thread_kind(name: str) -> str:
+    """A thread's name without its number: the list workers (``kube9-sim-admin_3``) count as one."""
+    return "workers" if name.startswith("kube9-sim-admin_") else name.rstrip("0123456789_-")[:18] or "?"
+
+
+def window_threads(a: dict[int, tuple[int, int]], b: dict[int, tuple[int, int]],
+                   names: dict[int, str]) -> dict[str, tuple[float, float]]:
+    """CPU and run-queue wait (ms) between two readings, by kind of thread (threads that ended are not in it)."""
+    main = threading.main_thread().native_id
+    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for tid, (r1, w1) in b.items():
+        r0, w0 = a.get(tid, (0, 0))
+        kind = "GUI" if tid == main else _thread_kind(names.get(tid, "Qt thread 0"))
+        out[kind][0] += (r1 - r0) / 1e6
+        out[kind][1] += (w1 - w0) / 1e6
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+@lever("startoff")
+def _startoff(on: bool) -> None:
+    """A watch's reader thread started by a list worker, not by the GUI thread, which waited for the new thread to
+    get a core (kube.watches.START_OFF_LOOP)."""
+    from kube9_desktop.kube import watches
+
+    watches.START_OFF_LOOP = on
 
 
 async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
@@ -453,6 +545,20 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     from kube9_desktop.model.lag import LoopLagMonitor
 
     PHASES.clear()
+    USAGE_READS.clear()
+    names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    s0, steal0, simcpu0, cpu0 = _schedstat(), _steal_ms(), _proc_cpu_ms(sim.pid), time.process_time()
+    ends: list[Any] = []  # the readings when the bench's monitor stops: before the window and its threads go
+    stop = LoopLagMonitor.stop
+
+    async def stopped(self: LoopLagMonitor) -> None:
+        if mon.task is not None:
+            mon.task.cancel()  # the probe's samples end with the bench's: not the window's shutdown
+        ends.extend((_schedstat(), _steal_ms(), _proc_cpu_ms(sim.pid), time.process_time(), time.perf_counter()))
+        names.update({t.native_id: t.name for t in threading.enumerate() if t.native_id is not None})
+        await stop(self)
+
+    LoopLagMonitor.stop = stopped  # type: ignore[method-assign]
     mon = StallMonitor()
     mon.task = asyncio.get_event_loop().create_task(mon._run())
     reset = LoopLagMonitor.reset
@@ -467,6 +573,15 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     finally:
         mon.task.cancel()
         LoopLagMonitor.reset = reset  # type: ignore[method-assign]
+        LoopLagMonitor.stop = stop  # type: ignore[method-assign]
+    s1, steal1, simcpu1, cpu1, stopped_at = ends
+    reads = ", ".join(f"{(a - mon.started) * 1000:.0f}-{(b - mon.started) * 1000:.0f}" for a, b in USAGE_READS)
+    by_phase: dict[str, float] = defaultdict(float)  # GUI cpu ms by phase over the window (nested ones overlap)
+    for n, _, _, c in PHASES:
+        by_phase[n] += c * 1000
+    totals = window_threads(s0, s1, names)
+    totals["sim (cpu only)"] = (simcpu1 - simcpu0, 0.0)
+    totals["process (cpu only)"] = ((cpu1 - cpu0) * 1000, 0.0)
     lag, cpu, proc, t0, t1 = mon.worst
     blag, bcpu, bproc, b0, b1 = mon.busiest
     gcs = [f"{ms}{n[-4:]}" for ms, n in sorted(((round((b - a) * 1000), n) for n, a, b, _ in PHASES
@@ -474,6 +589,7 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     fits = sorted(c * 1000 for n, _, _, c in PHASES if n == "column fit")
     paints = [c * 1000 for n, _, _, c in PHASES if n == "view paint"]
     changes = sum(c * 1000 for n, _, _, c in PHASES if n == "model changed")
+    starts = [(n[13:], (b - a) * 1000) for n, a, b, _ in PHASES if n.startswith("thread start ")]
     layouts = [c * 1000 for n, _, _, c in PHASES if n == "view layout"]
     # The longest stall once the list's last row is in (the usage columns' read, the count lists' last results).
     after = max((lag for t, lag in mon.samples if (t - mon.started) * 1000 > r["last_row_ms"]), default=0.0)
@@ -485,7 +601,10 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
             "layout_max_cpu_ms": max(layouts, default=0.0), "changes_cpu_ms": changes,
             "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
             "phases": breakdown(t0, t1),
-            "busiest_cpu_ms": bcpu, "threads": mon.worst_threads,
+            "busiest_cpu_ms": bcpu, "threads": mon.worst_threads, "worst_split": mon.worst_split,
+            "thread_starts": starts, "totals": totals, "steal_ms": steal1 - steal0, "usage_reads": reads or "none",
+            "monitor_ms": (stopped_at - mon.started) * 1000,
+            "by_phase": ", ".join(f"{n} {c:.0f}" for n, c in sorted(by_phase.items(), key=lambda kv: -kv[1])[:12]),
             "busiest": f"lag {blag:.1f}, GUI cpu {bcpu:.1f}, process cpu {bproc:.1f} ms: {breakdown(b0, b1)}"}
 
 
@@ -518,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     changes: dict[str | None, list[float]] = defaultdict(list)  # each window's change signals, GUI cpu ms
     gcs_after: dict[str | None, list[float]] = defaultdict(list)  # every collection after the last row, GUI cpu ms
     gcs_after_sum: dict[str | None, list[float]] = defaultdict(list)  # their sum, a window
+    splits: dict[str | None, list[tuple[float, float, float]]] = defaultdict(list)  # worst sample's GUI split
     try:
         qt.run(one_window(sim, "default"))  # first-use costs, left out
         for p_ in spinners:
@@ -554,6 +674,19 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{'':>16}worst sample: {r['phases']}", flush=True)
                     print(f"{'':>16}its threads (cpu+queued ms): {r['threads']}", flush=True)
                     print(f"{'':>16}busiest GUI sample: {r['busiest']}", flush=True)
+                    tot = ", ".join(f"{k} {c:.0f}+{q:.0f}q" for k, (c, q) in
+                                    sorted(r["totals"].items(), key=lambda kv: -kv[1][0]) if c + q >= 1)
+                    print(f"{'':>16}whole window (cpu+queued ms): {tot}; host steal {r['steal_ms']:.0f} ms",
+                          flush=True)
+                    print(f"{'':>16}monitored 0-{r['monitor_ms']:.0f} ms; all lists in at {r['all_lists_ms']:.0f} ms; "
+                          f"usage reads (ms from the open): {r['usage_reads']}", flush=True)
+                    print(f"{'':>16}threads the GUI thread started (wall ms each): "
+                          f"{', '.join(f'{n} {ms:.1f}' for n, ms in r['thread_starts']) or 'none'}", flush=True)
+                    print(f"{'':>16}GUI cpu by phase (ms, nested overlap): {r['by_phase']}", flush=True)
+                gui_run, gui_q, gui_blocked = r["worst_split"]
+                splits[v].append(r["worst_split"])
+                print(f"{'':>16}worst sample's GUI thread: cpu {gui_run:.1f}, queued {gui_q:.1f}, blocked (GIL or "
+                      f"its sleep) {gui_blocked:.1f} ms", flush=True)
     finally:
         for p_ in spinners:
             p_.kill()
@@ -573,6 +706,11 @@ def main(argv: list[str] | None = None) -> int:
               f"median {statistics.median(gcs_after[v] or [0]):.1f}, worst {max(gcs_after[v], default=0):.1f}; "
               f"busy {args.busy}; "
               f"load {os.getloadavg()[0]:.2f}")
+        sp = splits[v]
+        print(f"{'':>16}worst samples' GUI thread, median: cpu {statistics.median(x[0] for x in sp):.1f}, queued "
+              f"{statistics.median(x[1] for x in sp):.1f}, blocked (GIL or its 5 ms sleep) "
+              f"{statistics.median(x[2] for x in sp):.1f} ms; summed over windows: cpu {sum(x[0] for x in sp):.0f}, "
+              f"queued {sum(x[1] for x in sp):.0f}, blocked {sum(x[2] for x in sp):.0f} ms")
     return 0
 
 
