@@ -491,6 +491,22 @@ def _usagegc(on: bool) -> None:
     usage_gc.LEVERS["both"](on)
 
 
+@lever("usagegc3")
+def _usagegc3(on: bool) -> None:
+    """usagegc and keys: every lever of the usage read's collections."""
+    import usage_gc
+
+    usage_gc.LEVERS["all"](on)
+
+
+@lever("keys")
+def _keys(on: bool) -> None:
+    """A usage poll reuses the last sample's pod keys (metrics.REUSE_KEYS): no new key object a pod a poll."""
+    from kube9_desktop.kube import metrics
+
+    metrics.REUSE_KEYS = on
+
+
 #: Seconds each window stays open after the last row (``--settle``).
 SETTLE_S = 0.2
 def _steal_ms() -> float:

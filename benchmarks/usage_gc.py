@@ -5,17 +5,16 @@ pods' requests and limits through ``pod_specs``, the book through ``UsageBook.bu
 list has loaded; the GUI thread's collector then walks what it created and what it keeps. This runs the same read
 against a sim, without Qt's window, and for each round prints:
 
-- ``kept``: the tracked objects the read left alive (``gc.get_objects()`` after it, everything before frozen), and
-  how many are still tracked after a young collection (tuples of atoms are untracked there) and after a full one
-  (dicts of atoms too);
-- ``collections``: the collections the read made at the app's thresholds (``gc_policy.GC_THRESHOLDS``, automatic,
-  in the reading thread: the same counts the GUI thread's driver sees), per generation with their total and longest
-  wall time (``gc.callbacks``);
-- ``after``: a young and then a middle collection right after the read, timed (what the GUI thread's driver runs
-  next: its walk of the read's young survivors).
+- ``tracked after it``: the objects the collector still tracks after all that (everything before the read frozen),
+  and how many the policy froze meanwhile;
+- ``collections``: the collections made while it ran and 0.5 s after (the read in a worker thread, the app's
+  collector policy, ``gc_policy.LoopGcDriver``, on this thread's loop), then one young collection (the next one,
+  whatever makes it due, walks what the read left young), per generation with their wall and CPU time
+  (``gc.callbacks``) and the objects they walked.
 
-Round 1 is a first read (the pods' specs read too); later rounds are the poll repeating every 15 s (specs cached).
-``--ab LEVER`` alternates rounds without and with one of :data:`LEVERS`. Usage::
+Each round is a first read (a new tracker; the pods' specs read too) and the poll repeating it 15 s later (the
+sample before kept, the specs cached). The process's first read is left out. ``--ab LEVER`` alternates rounds
+without and with one of :data:`LEVERS`. Usage::
 
     python benchmarks/usage_gc.py --pods 10000 --rounds 6 [--ab LEVER]
 """
@@ -138,6 +137,21 @@ def _both(on: bool) -> None:
     _book(on)
 
 
+@lever("all")
+def _all(on: bool) -> None:
+    """containers, book and keys."""
+    _both(on)
+    _keys(on)
+
+
+@lever("keys")
+def _keys(on: bool) -> None:
+    """A poll reuses the last sample's pod keys (metrics.REUSE_KEYS)."""
+    from kube9_desktop.kube import metrics
+
+    metrics.REUSE_KEYS = on
+
+
 class Collections:
     """Each collection's generation and wall time, from ``gc.callbacks``."""
 
@@ -180,15 +194,16 @@ def one_read(panel: Any, service: Any, ns: str, first: bool) -> dict[str, Any]:
     """One read as the window's usage panel makes it (in a worker, the app's collector policy on this thread's
     loop); what it kept tracked and the collections it made."""
     from kube9_desktop.gc_policy import LoopGcDriver
+    from kube9_desktop.ui import usage_panel
     from kube9_desktop.ui.usage_panel import UsagePanel
 
     if first:
         panel._res.clear()
         panel._alloc.clear()
-    from kube9_desktop.ui import usage_panel
-
+        panel.trackers.clear()  # a new tracker: no sample before
     for t in panel.trackers.values():
-        t.latest = None  # due again
+        if t.latest is not None:
+            t.latest.at = 0.0  # due again; the last sample is the one before, as every 15 s in the app
         t.containers = usage_panel.CONTAINERS
     panel.book = None  # the last round's book goes first (in the app the new one replaces it)
     gc.collect()
@@ -203,6 +218,9 @@ def one_read(panel: Any, service: Any, ns: str, first: bool) -> dict[str, Any]:
             book = await asyncio.to_thread(UsagePanel._read, panel, service, "sim-admin", [ns], frozenset({ns}))
             wall = (time.perf_counter() - t0) * 1000
             await asyncio.sleep(AFTER_S)  # the collections the driver makes next
+            # What the read left in the young generation is walked by the next young collection, whatever makes
+            # it due (a poll whose new objects replace as many freed ones makes none itself): that one, now.
+            gc.collect(0)
         finally:
             gc.callbacks.remove(counts)
             driver._stopped = True  # stop ticking without the driver's own full collection

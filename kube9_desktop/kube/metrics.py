@@ -28,6 +28,8 @@ GROUP_VERSION = "metrics.k8s.io/v1beta1"
 STEP_EVERY = 256
 #: The pods' metrics decoded a batch at a time (``narrow.pod_metrics_batches``); False: in one call (the bench's A/B).
 BATCHED = True
+#: A poll reuses the last sample's pod keys (``MetricsTracker.poll``); False: a new tuple a pod (the bench's A/B).
+REUSE_KEYS = True
 #: Seconds between samples (metrics-server's scrape period; the window's refresh while visible).
 REFRESH_S = 15.0
 #: History kept per object while the app runs.
@@ -296,9 +298,17 @@ def parse_pod_metrics(doc: dict[str, Any], containers: bool = True) -> tuple[
     return pods, conts
 
 
-def parse_pod_metrics_body(body: bytes, containers: bool = True) -> tuple[
+def parse_pod_metrics_body(body: bytes, containers: bool = True, keys: dict[PodKey, PodKey] | None = None) -> tuple[
         dict[PodKey, Usage], dict[PodKey, dict[str, Usage]]]:
-    """:func:`parse_pod_metrics` straight from the response's bytes, narrowly decoded (raises KubeError)."""
+    """:func:`parse_pod_metrics` straight from the response's bytes, narrowly decoded (raises KubeError).
+
+    Args:
+        body: The PodMetricsList's JSON.
+        containers: Keep each pod's per-container usage too.
+        keys: The keys of a previous sample (key -> itself): a pod found there keeps that key object, and the tuple
+            made to look it up goes at once. A poll repeating every 15 s made a new key per pod, each one more
+            object for the cyclic collector to walk (10,000 per poll of a 10,000-pod namespace).
+    """
     from kube9_desktop.kube import narrow  # msgspec: not before the window is first shown
     from kube9_desktop.kube.gui_gate import checkpoint
 
@@ -314,6 +324,8 @@ def parse_pod_metrics_body(body: bytes, containers: bool = True) -> tuple[
                 checkpoint()
             i += 1
             key = (intern(item.metadata.namespace), item.metadata.name)
+            if keys is not None:
+                key = keys.get(key, key)
             if containers:
                 per = {c.name: Usage(cpu_millicores(c.usage.cpu or 0), memory_bytes(c.usage.memory or 0))
                        for c in item.containers}
@@ -330,7 +342,7 @@ def parse_pod_metrics_body(body: bytes, containers: bool = True) -> tuple[
 
 def read_sample(client: ContextClient, namespace: str | None = None, timeout: float = 10.0,
                 nodes: bool = True, pods: bool = True, namespaces: frozenset[str] | None = None,
-                containers: bool = True) -> Sample:
+                containers: bool = True, keys: dict[PodKey, PodKey] | None = None) -> Sample:
     """Read node and pod metrics once (blocking: call in a worker); raises KubeError.
 
     One request per resource, never retried (a 503 repeated would be the error storm the caller avoids).
@@ -344,6 +356,7 @@ def read_sample(client: ContextClient, namespace: str | None = None, timeout: fl
         namespaces: Pods of these namespaces only, one request each (overrides ``namespace``). A window showing one
             namespace of a 150,000-pod cluster reads its pods, not 150,000.
         containers: Keep each pod's per-container usage too (``Sample.containers``).
+        keys: A previous sample's pod keys to reuse (see :func:`parse_pod_metrics_body`).
     """
     sample = Sample(time.time())
     if nodes:
@@ -354,7 +367,7 @@ def read_sample(client: ContextClient, namespace: str | None = None, timeout: fl
         for ns in scopes:
             path = f"/apis/{GROUP_VERSION}" + (f"/namespaces/{ns}" if ns else "") + "/pods"
             resp = client.send("GET", path, timeout=timeout)
-            got, conts = parse_pod_metrics_body(resp.body, containers)
+            got, conts = parse_pod_metrics_body(resp.body, containers, keys)
             del resp  # the body (MBs for a big namespace) goes before the next namespace's is read
             sample.pods.update(got)
             sample.containers.update(conts)
@@ -391,8 +404,9 @@ class MetricsTracker:
         #: no object the collector tracks (an ``array`` is). As a deque of (time, Usage) pairs, a poll of a
         #: 10,000-pod namespace added ~30,000 tracked objects (the GUI thread's young collections walked them while
         #: the window opened) and 15 minutes of history ~1,200,000. A sample appended copies the object's ring
-        #: (at most 60 samples, 1.4 KB).
-        self.history: dict[tuple[str, str, str], bytes] = {}
+        #: (at most 60 samples, 1.4 KB). Keyed by kind (``nodes``, ``pods``), then by the sample's own
+        #: ``(namespace, name)`` key: a key of three made for it was one more object per pod to walk.
+        self.history: dict[str, dict[PodKey, bytes]] = {}
 
     def due(self, now: float | None = None) -> bool:
         """Whether a poll would ask the server (not while the API was recently found missing)."""
@@ -413,7 +427,9 @@ class MetricsTracker:
         if not force and not self.due() and (covered or self.unavailable is not None):
             return self.unavailable or self.latest or Sample(time.time())
         try:
-            sample = read_sample(self.client, namespaces=namespaces, containers=self.containers)
+            # The last sample's pod keys are reused (REUSE_KEYS): a pod still there costs no new key object.
+            keys = {k: k for k in self.latest.pods} if self.latest is not None and REUSE_KEYS else None
+            sample = read_sample(self.client, namespaces=namespaces, containers=self.containers, keys=keys)
         except KubeError as err:
             self.unavailable = explain_unavailable(self.client, err)
             self._unavailable_at = time.time()
@@ -430,25 +446,26 @@ class MetricsTracker:
         horizon = sample.at - self.history_s
         every = STEP_EVERY
         for kind, items in (("nodes", {("", n): u for n, u in sample.nodes.items()}), ("pods", sample.pods)):
-            for i, ((ns, name), u) in enumerate(items.items()):
+            rings = self.history.setdefault(kind, {})
+            for i, (key, u) in enumerate(items.items()):
                 if i % every == 0:
                     checkpoint()
-                key = (kind, ns, name)
-                ring = self.history.get(key, b"") + _SAMPLE.pack(sample.at, u.cpu, u.memory)
+                ring = rings.get(key, b"") + _SAMPLE.pack(sample.at, u.cpu, u.memory)
                 if _SAMPLE.unpack_from(ring)[0] < horizon:
                     old = 0
                     while _SAMPLE.unpack_from(ring, old)[0] < horizon:  # the sample just added never is
                         old += _SAMPLE.size
                     ring = ring[old:]
-                self.history[key] = ring
+                rings[key] = ring
         # Objects gone from the samples for the whole horizon are forgotten.
         last = -_SAMPLE.size
-        for key in [k for k, ring in self.history.items() if not ring or _SAMPLE.unpack_from(ring, last)[0] < horizon]:
-            del self.history[key]
+        for rings in self.history.values():
+            for key in [k for k, ring in rings.items() if not ring or _SAMPLE.unpack_from(ring, last)[0] < horizon]:
+                del rings[key]
 
     def series(self, kind: str, namespace: str | None, name: str) -> list[tuple[float, Usage]]:
         """The history of one node (``kind="nodes"``) or pod, oldest first."""
-        ring = self.history.get((kind, namespace or "", name), b"")
+        ring = self.history.get(kind, {}).get((namespace or "", name), b"")
         return [(at, Usage(cpu, memory)) for at, cpu, memory in _SAMPLE.iter_unpack(ring)]
 
 
@@ -494,9 +511,10 @@ def iter_pages(client: ContextClient, path: str, group: str, resource: str, page
             return
 
 
-def pod_specs(client: ContextClient, namespace: str, page_size: int = 100) -> dict[tuple[str, str], Resources]:
+def pod_specs(client: ContextClient, namespace: str, page_size: int = 100,
+              keys: dict[PodKey, PodKey] | None = None) -> dict[tuple[str, str], Resources]:
     """The requests and limits of ``namespace``'s pods, keyed (namespace, name), read a page at a time (blocking;
-    raises KubeError).
+    raises KubeError). A key found in ``keys`` (key -> itself: a sample's) is that object, not one more per pod.
 
     Each page is decoded straight into :mod:`.narrow`'s structs, in the workers' lane (see ``kube.gui_gate``):
     as dicts (``orjson``), a page of 100 whole pods was ~20,000 objects tracked by the collector, and the GUI
@@ -521,7 +539,8 @@ def pod_specs(client: ContextClient, namespace: str, page_size: int = 100) -> di
             items, cont = narrow.pod_page(body)
         checkpoint()
         for p in items:
-            out[(namespace, p.metadata.name)] = pod_resources(p)
+            key = (namespace, p.metadata.name)
+            out[keys.get(key, key) if keys is not None else key] = pod_resources(p)
         if not cont:
             return out
 

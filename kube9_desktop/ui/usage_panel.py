@@ -224,6 +224,7 @@ class UsagePanel(QObject):
     def _read(self, service: Any, ctx: str, namespaces: list[str], scope: frozenset[str] | None) -> UsageBook:
         """Worker thread: the figures from a sample (or the reason), the nodes' allocatable, the shown pods'
         requests/limits; pods' usage of the namespaces in ``scope`` only (``None``: every namespace)."""
+        from kube9_desktop.kube import metrics
         from kube9_desktop.kube.metrics import api_client, iter_pages, pod_specs
 
         tracker = self.trackers.get(ctx)
@@ -240,10 +241,13 @@ class UsagePanel(QObject):
                      for page in iter_pages(tracker.client, "/api/v1/nodes", "", "nodes") for n in page}
             cached = self._alloc[ctx] = (now, alloc)
         res: dict[tuple[str, str], Resources] = {}
+        keys = None
         for ns in namespaces:
             entry = self._res.get((ctx, ns))
             if entry is None or now - entry[0] > SPEC_TTL_S:
-                entry = self._res[(ctx, ns)] = (now, pod_specs(tracker.client, ns, SPEC_PAGE))
+                if keys is None:  # the specs keyed by the sample's own keys: no second key object per pod
+                    keys = {k: k for k in got.pods} if metrics.REUSE_KEYS else {}
+                entry = self._res[(ctx, ns)] = (now, pod_specs(tracker.client, ns, SPEC_PAGE, keys))
             res.update(entry[1])
         return UsageBook.build(ctx, got, cached[1], res)
 

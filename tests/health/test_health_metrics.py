@@ -89,8 +89,8 @@ def test_history_keeps_the_horizon_untracked_and_forgets_objects_gone() -> None:
                      (120.0, {("a", "x"): Usage(3.0, 30.0)})):
         tracker._record(Sample(at, pods=pods))
     assert tracker.series("pods", "a", "x") == [(50.0, Usage(2.0, 20.0)), (120.0, Usage(3.0, 30.0))]
-    assert tracker.series("pods", "a", "y") == [] and ("pods", "a", "y") not in tracker.history
-    assert not any(gc.is_tracked(ring) for ring in tracker.history.values())
+    assert tracker.series("pods", "a", "y") == [] and ("a", "y") not in tracker.history["pods"]
+    assert not any(gc.is_tracked(ring) for rings in tracker.history.values() for ring in rings.values())
 
 
 def test_present_gives_a_sample_and_history(hsim: SimProcess) -> None:
@@ -106,6 +106,25 @@ def test_present_gives_a_sample_and_history(hsim: SimProcess) -> None:
         assert got.containers[("scenarios", "not-ready")]  # kept by default
         lean = MetricsTracker(c, containers=False).poll()  # the window's: no container's usage kept
         assert isinstance(lean, Sample) and lean.containers == {} and set(lean.pods) == set(got.pods)
+    finally:
+        c.close()
+
+
+def test_a_poll_keeps_the_last_samples_pod_keys(hsim: SimProcess) -> None:
+    """A poll repeating every 15 s made a new key per pod, one more object each for the cyclic collector (10,000 a
+    poll of a 10,000-pod namespace); a pod read again keeps its key object from the sample before."""
+    c = _client(hsim)
+    try:
+        tracker = MetricsTracker(c, containers=False)
+        first = tracker.poll()
+        assert isinstance(first, Sample) and len(first.pods) > 10
+        keys = {k: k for k in first.pods}
+        again = tracker.poll(force=True)
+        assert isinstance(again, Sample) and again is not first and set(again.pods) == set(keys)
+        assert all(k is keys[k] for k in again.pods)
+        assert all(k is keys[k] for k in tracker.history["pods"])  # the history's keys are the samples' too
+        specs = pod_specs(c, "scenarios", keys=keys)  # the window's pods' requests/limits: on the same keys
+        assert specs and all(k is keys[k] for k in specs if k in keys) and any(k in keys for k in specs)
     finally:
         c.close()
 
