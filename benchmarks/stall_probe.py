@@ -208,17 +208,20 @@ class StallMonitor:
         #: The worst sample's GUI thread: (CPU, queued for a core, neither: blocked — the GIL, or its own sleep)
         #: ms, the sample's wall time split by the thread's schedstat.
         self.worst_split = (0.0, 0.0, 0.0)
+        #: The host's steal over both CPUs in the worst sample (ms; /proc/stat's ticks, 10 ms each): a vCPU the
+        #: host took away shows its threads as queued.
+        self.worst_steal = 0.0
         #: Every sample: (start, lag ms).
         self.samples: list[tuple[float, float]] = []
 
     async def _run(self) -> None:
-        s1 = _schedstat()
+        s1, st1 = _schedstat(), _steal_ms()
         while True:
-            s0 = s1  # the last sample's end reading is this one's start
+            s0, st0 = s1, st1  # the last sample's end reading is this one's start
             t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
             await asyncio.sleep(self.interval)
             t1 = time.perf_counter()
-            s1 = _schedstat()
+            s1, st1 = _schedstat(), _steal_ms()
             lag = (t1 - t0 - self.interval) * 1000
             self.samples.append((t0, lag))
             cpu, proc = (time.thread_time() - c0) * 1000, (time.process_time() - p0) * 1000
@@ -229,6 +232,7 @@ class StallMonitor:
                 (r0, w0), (r1, w1) = s0.get(main, (0, 0)), s1.get(main, (0, 0))
                 run, wait = (r1 - r0) / 1e6, (w1 - w0) / 1e6
                 self.worst_split = (run, wait, max(0.0, (t1 - t0) * 1000 - run - wait))
+                self.worst_steal = st1 - st0
             if cpu > self.busiest[1]:
                 self.busiest = (lag, cpu, proc, t0, t1)
 
@@ -618,6 +622,7 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
             "probe_lag_ms": lag, "probe_cpu_ms": cpu, "probe_proc_ms": proc,
             "phases": breakdown(t0, t1),
             "busiest_cpu_ms": bcpu, "threads": mon.worst_threads, "worst_split": mon.worst_split,
+            "worst_steal": mon.worst_steal,
             "thread_starts": starts, "totals": totals, "steal_ms": steal1 - steal0, "usage_reads": reads or "none",
             "monitor_ms": (stopped_at - mon.started) * 1000,
             "by_phase": ", ".join(f"{n} {c:.0f}" for n, c in sorted(by_phase.items(), key=lambda kv: -kv[1])[:12]),
@@ -702,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
                 gui_run, gui_q, gui_blocked = r["worst_split"]
                 splits[v].append(r["worst_split"])
                 print(f"{'':>16}worst sample's GUI thread: cpu {gui_run:.1f}, queued {gui_q:.1f}, blocked (GIL or "
-                      f"its sleep) {gui_blocked:.1f} ms", flush=True)
+                      f"its sleep) {gui_blocked:.1f} ms; host steal in it {r['worst_steal']:.0f} ms", flush=True)
     finally:
         for p_ in spinners:
             p_.kill()
