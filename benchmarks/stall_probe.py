@@ -35,6 +35,8 @@ import in_process  # the bench's own helpers
 
 from kube9_desktop.sim.process import SimProcess
 
+#: With ``--gc-sizes``: each collection's start, generation and the objects it walks.
+GC_SIZES: list[tuple[float, int, int]] | None = None
 #: Phase records: (name, start, end, GUI thread CPU seconds) in perf_counter seconds.
 PHASES: list[tuple[str, float, float, float]] = []
 #: The usage columns' reads (a worker thread's): (start, end) in perf_counter seconds.
@@ -118,6 +120,9 @@ def install_probes() -> None:
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
+            if GC_SIZES is not None:  # listing them is outside the collection's time
+                GC_SIZES.append((time.perf_counter(), info["generation"],
+                                 sum(map(len, map(gc.get_objects, range(info["generation"] + 1))))))
             gc_start.append((time.perf_counter(), time.thread_time()))
         elif gc_start:
             t0, c0 = gc_start.pop()
@@ -616,6 +621,10 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     # ... and the collections there (the usage read's objects walked: see --settle), GUI CPU ms each.
     last_row = mon.started + r["last_row_ms"] / 1000
     gc_after = [c * 1000 for n, a, _, c in PHASES if n.startswith("gc gen") and a > last_row]
+    if GC_SIZES is not None:
+        print(f"{'':>16}collections after the last row (ms after it, gen, objects): "
+              f"{[(round((t - last_row) * 1000), g, n) for t, g, n in GC_SIZES if t > last_row]}", flush=True)
+        GC_SIZES.clear()
     return {**r, "gc_ms": gcs[:3], "worst_at_ms": (t0 - mon.started) * 1000, "fits_cpu_ms": fits,
             "after_last_row_ms": after, "gc_after_cpu_ms": gc_after, "paint_max_cpu_ms": max(paints, default=0.0),
             "layout_max_cpu_ms": max(layouts, default=0.0), "changes_cpu_ms": changes,
@@ -643,9 +652,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no phase breakdown")
     p.add_argument("--settle", type=float, default=0.2,
                    help="seconds each window stays open after the last row (2.5: the usage read's collections too)")
+    p.add_argument("--gc-sizes", action="store_true", help="print the objects of each collection "
+                   "after the last row (listing them takes a little time of its own)")
     args = p.parse_args(argv)
-    global SETTLE_S
+    global SETTLE_S, GC_SIZES
     SETTLE_S = args.settle
+    GC_SIZES = [] if args.gc_sizes else None
     install_probes()
     sim = SimProcess.start("--pods", str(args.pods + 7), "--namespaces", "2", "--nodes", "5", timeout=300)
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
