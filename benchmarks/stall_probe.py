@@ -155,10 +155,10 @@ def install_probes() -> None:
 _STAT_FDS: dict[tuple[str, int], int] = {}
 
 
-def _schedstat(pid: str = "self") -> dict[int, tuple[int, int]]:
+def _schedstat(pid: str = "self") -> dict[int, tuple[int, int, int]]:
     """Per thread of a process (this one by default): nanoseconds on a CPU and waiting for one
-    (``/proc/PID/task/*/schedstat``)."""
-    out: dict[int, tuple[int, int]] = {}
+    (``/proc/PID/task/*/schedstat``), and how many times it was put on one (its wake-ups and preemptions)."""
+    out: dict[int, tuple[int, int, int]] = {}
     try:
         tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
@@ -170,22 +170,22 @@ def _schedstat(pid: str = "self") -> dict[int, tuple[int, int]]:
         try:
             if fd is None:
                 fd = _STAT_FDS[(pid, tid)] = os.open(f"/proc/{pid}/task/{tid}/schedstat", os.O_RDONLY)
-            run, wait, _ = os.pread(fd, 100, 0).split()
+            run, wait, runs = os.pread(fd, 100, 0).split()
         except (OSError, ValueError):
             continue
-        out[tid] = (int(run), int(wait))
+        out[tid] = (int(run), int(wait), int(runs))
     return out
 
 
-def _threads_in(a: dict[int, tuple[int, int]], b: dict[int, tuple[int, int]]) -> str:
+def _threads_in(a: dict[int, tuple[int, int, int]], b: dict[int, tuple[int, int, int]]) -> str:
     """Each thread's CPU and run-queue wait (ms) between two :func:`_schedstat` readings, busiest first."""
     import threading
 
     names = {t.native_id: t.name for t in threading.enumerate()}
     main = threading.main_thread().native_id
     rows = []
-    for tid, (r1, w1) in b.items():
-        r0, w0 = a.get(tid, (0, 0))
+    for tid, (r1, w1, _) in b.items():
+        r0, w0, _ = a.get(tid, (0, 0, 0))
         run, wait = (r1 - r0) / 1e6, (w1 - w0) / 1e6
         if run + wait >= 0.5:
             rows.append((run, wait, "GUI" if tid == main else names.get(tid, str(tid))[:18]))
@@ -234,7 +234,7 @@ class StallMonitor:
                 self.worst = (lag, cpu, proc, t0, t1)
                 self.worst_threads = _threads_in(s0, s1)
                 main = threading.main_thread().native_id
-                (r0, w0), (r1, w1) = s0.get(main, (0, 0)), s1.get(main, (0, 0))
+                (r0, w0, _), (r1, w1, _) = s0.get(main, (0, 0, 0)), s1.get(main, (0, 0, 0))
                 run, wait = (r1 - r0) / 1e6, (w1 - w0) / 1e6
                 self.worst_split = (run, wait, max(0.0, (t1 - t0) * 1000 - run - wait))
                 self.worst_steal = st1 - st0
@@ -543,17 +543,19 @@ def _thread_kind(name: str) -> str:
     return "workers" if name.startswith("kube9-sim-admin_") else name.rstrip("0123456789_-")[:18] or "?"
 
 
-def window_threads(a: dict[int, tuple[int, int]], b: dict[int, tuple[int, int]],
-                   names: dict[int, str]) -> dict[str, tuple[float, float]]:
-    """CPU and run-queue wait (ms) between two readings, by kind of thread (threads that ended are not in it)."""
+def window_threads(a: dict[int, tuple[int, int, int]], b: dict[int, tuple[int, int, int]],
+                   names: dict[int, str]) -> dict[str, tuple[float, float, int]]:
+    """CPU and run-queue wait (ms) between two readings, and times put on a CPU, by kind of thread (threads that
+    ended are not in it)."""
     main = threading.main_thread().native_id
-    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for tid, (r1, w1) in b.items():
-        r0, w0 = a.get(tid, (0, 0))
+    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for tid, (r1, w1, n1) in b.items():
+        r0, w0, n0 = a.get(tid, (0, 0, 0))
         kind = "GUI" if tid == main else _thread_kind(names.get(tid, "Qt thread 0"))
         out[kind][0] += (r1 - r0) / 1e6
         out[kind][1] += (w1 - w0) / 1e6
-    return {k: (v[0], v[1]) for k, v in out.items()}
+        out[kind][2] += n1 - n0
+    return {k: (v[0], v[1], int(v[2])) for k, v in out.items()}
 
 
 @lever("startoff")
@@ -605,8 +607,8 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     for n, _, _, c in PHASES:
         by_phase[n] += c * 1000
     totals = window_threads(s0, s1, names)
-    totals["sim (cpu only)"] = (simcpu1 - simcpu0, 0.0)
-    totals["process (cpu only)"] = ((cpu1 - cpu0) * 1000, 0.0)
+    totals["sim (cpu only)"] = (simcpu1 - simcpu0, 0.0, 0)
+    totals["process (cpu only)"] = ((cpu1 - cpu0) * 1000, 0.0, 0)
     lag, cpu, proc, t0, t1 = mon.worst
     blag, bcpu, bproc, b0, b1 = mon.busiest
     gcs = [f"{ms}{n[-4:]}" for ms, n in sorted(((round((b - a) * 1000), n) for n, a, b, _ in PHASES
@@ -707,9 +709,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{'':>16}worst sample: {r['phases']}", flush=True)
                     print(f"{'':>16}its threads (cpu+queued ms): {r['threads']}", flush=True)
                     print(f"{'':>16}busiest GUI sample: {r['busiest']}", flush=True)
-                    tot = ", ".join(f"{k} {c:.0f}+{q:.0f}q" for k, (c, q) in
+                    tot = ", ".join(f"{k} {c:.0f}+{q:.0f}q" + (f" {n}x" if n else "") for k, (c, q, n) in
                                     sorted(r["totals"].items(), key=lambda kv: -kv[1][0]) if c + q >= 1)
-                    print(f"{'':>16}whole window (cpu+queued ms): {tot}; host steal {r['steal_ms']:.0f} ms",
+                    print(f"{'':>16}whole window (cpu+queued ms, times on a CPU): {tot}; host steal "
+                          f"{r['steal_ms']:.0f} ms",
                           flush=True)
                     print(f"{'':>16}monitored 0-{r['monitor_ms']:.0f} ms; all lists in at {r['all_lists_ms']:.0f} ms; "
                           f"usage reads (ms from the open): {r['usage_reads']}", flush=True)
