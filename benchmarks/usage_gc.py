@@ -104,6 +104,7 @@ def _build_before(cls: Any, context: str, got: Any, allocatable: Any, resources:
     for i, ((ns, name), u) in enumerate(got.pods.items()):
         if i % every == 0:
             checkpoint()
+        u = Usage(u.real, u.imag)  # a sample's pod usage is a number now (Sample.pods)
         res = resources.get((ns, name))
         cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
         book.pods[(ns, name)] = cells(*usage_cells(u, cpu_of, mem_of))

@@ -23,6 +23,7 @@ from kube9_desktop.kube.metrics import (
     Usage,
     level,
     pod_percent_bases,
+    pod_usage,
     usage_cells,
 )
 
@@ -82,10 +83,10 @@ class UsageBook:
             return cls(context, unavailable=got)
         book = cls(context, at=got.at)
         seen: dict[Cells, Cells] = {}
-        for name, u in got.nodes.items():
+        for name, node in got.nodes.items():
             a = allocatable.get(name, ZERO)
-            book.nodes[name] = _cells(*usage_cells(u, a.cpu, a.memory), seen)
-        sums: dict[tuple[str, str], Usage] = {}
+            book.nodes[name] = _cells(*usage_cells(node, a.cpu, a.memory), seen)
+        sums: dict[tuple[str, str], complex] = {}
         # A workload's pods' summed requests, None once one of its pods' requests is unknown (a percentage of
         # part of the pods would mislead).
         asked: dict[tuple[str, str], Usage | None] = {}
@@ -97,16 +98,17 @@ class UsageBook:
             res = resources.get(pod)
             cpu_of, mem_of = pod_percent_bases(res) if res is not None else (0.0, 0.0)
             # The sample's key, not a new tuple: one object fewer a pod for the collector to walk.
-            book.pods[pod] = _cells(*usage_cells(u, cpu_of, mem_of), seen)
+            book.pods[pod] = _cells(*usage_cells(pod_usage(u), cpu_of, mem_of), seen)
             for owner in owners(name):
                 key = (ns, owner)
-                sums[key] = sums.get(key, ZERO) + u
+                sums[key] = sums.get(key, 0j) + u
                 before = asked.get(key, ZERO)
                 asked[key] = (before + Usage(res.cpu_request, res.memory_request)
                               if before is not None and res is not None else None)
-        for key, u in sums.items():
+        for key, total in sums.items():
             base = asked.get(key)
-            book.workloads[key] = _cells(*usage_cells(u, base.cpu if base else 0, base.memory if base else 0), seen)
+            book.workloads[key] = _cells(*usage_cells(pod_usage(total), base.cpu if base else 0,
+                                                      base.memory if base else 0), seen)
         return book
 
     def cells(self, kind: str, namespace: str | None, name: str) -> Cells | None:

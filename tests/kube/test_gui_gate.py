@@ -118,10 +118,10 @@ def test_the_gui_thread_waits_a_short_switch_interval_for_the_gil() -> None:
 def test_the_usage_columns_book_steps_aside_while_the_gui_thread_paints(gate: GuiGate) -> None:
     """The usage read builds its book of a namespace's pods in a worker (~150 ms of Python for 10,000): it stops
     at a checkpoint while the gate is held, and finishes once it opens."""
-    from kube9_desktop.kube.metrics import Resources, Sample, Usage
+    from kube9_desktop.kube.metrics import Resources, Sample
     from kube9_desktop.model.usage import UsageBook
 
-    sample = Sample(1.0, pods={("a", f"web-{i}"): Usage(10.0, 2.0**20) for i in range(600)})
+    sample = Sample(1.0, pods={("a", f"web-{i}"): complex(10.0, 2.0**20) for i in range(600)})
     specs = {key: Resources(cpu_request=100.0, memory_request=2.0**21) for key in sample.pods}
     books: list[UsageBook] = []
     with gate.held():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from kube9_desktop.kube.metrics import Resources, Sample, Usage
+from kube9_desktop.kube.metrics import Resources, Sample
 from kube9_desktop.model.usage import UsageBook
 
 
 def test_rows_with_the_same_figures_share_their_texts() -> None:
     # Figures computed at run time (as parsed from a response): equal texts, built separately.
     cpu, mem = float(int("12")), float(int("64") * 2**20)
-    sample = Sample(1.0, pods={("team-a", f"web-{i}"): Usage(cpu, mem) for i in range(3)})
+    sample = Sample(1.0, pods={("team-a", f"web-{i}"): complex(cpu, mem) for i in range(3)})
     requests = {("team-a", f"web-{i}"): Resources(cpu_request=120.0, memory_request=128 * 2**20) for i in range(3)}
     book = UsageBook.build("ctx", sample, {}, requests)
     a, b = book.cells("pods", "team-a", "web-0"), book.cells("pods", "team-a", "web-2")
@@ -25,7 +25,7 @@ def test_the_book_leaves_the_collector_nothing_to_walk_per_pod() -> None:
     the collector stops tracking when it first sees them, and its keys are the sample's own."""
     import gc
 
-    sample = Sample(1.0, pods={("team-a", f"web-{i}"): Usage(float(i % 3), 64.0 * 2**20) for i in range(30)})
+    sample = Sample(1.0, pods={("team-a", f"web-{i}"): complex(i % 3, 64.0 * 2**20) for i in range(30)})
     book = UsageBook.build("ctx", sample, {}, {})
     assert len(book.pods) == 30 and len({id(c) for c in book.pods.values()}) == 3  # three distinct rows' figures
     assert all(a is b for a, b in zip(book.pods, sample.pods, strict=True))  # the sample's keys, not copies
