@@ -38,7 +38,10 @@ WATCH_POOL_SIZE = 64
 #: ``Thread.start`` returns once the new thread has run, and on a busy machine it first waits for a core: the
 #: window, starting the watch of a list that had just loaded, waited 1-35 ms (once ~200 ms) beside two busy
 #: neighbours (``benchmarks/stall_probe.py``, docs/performance.md, goal 3's ninth stop). Off: the loop starts it.
-START_OFF_LOOP = True
+#: Off by default: a write's result then reached the tree 2-3x later (``benchmarks/actions.py``, scale command to
+#: tree 27-34 -> 49-79 ms, delete 22-27 -> 61-71 ms): the list's new watch waited for a worker busy with the
+#: targeted reload; and at goal 3's level it was within the spread. ``stall_probe.py``'s ``startoff`` turns it on.
+START_OFF_LOOP = False
 
 #: Runs a reader thread's start away from the loop: (context, start, not_started), where ``not_started`` is
 #: called instead if ``start`` will never run (the context's workers went away first).

@@ -95,7 +95,7 @@ async def test_watches_have_a_client_of_their_own_that_shares_nothing_with_the_l
         await backend.aclose()
 
 
-async def test_a_watch_reader_is_started_by_a_list_worker_not_by_the_event_loop(
+async def test_with_start_off_loop_a_watch_reader_is_started_by_a_list_worker(
         kubeconfig: Kubeconfig, monkeypatch: pytest.MonkeyPatch) -> None:
     """``Thread.start`` returns once the new thread has run: on a busy machine the window waited for the reader to
     get a core (watches.START_OFF_LOOP). One of the context's list workers starts it, and the watch streams."""
@@ -107,6 +107,7 @@ async def test_a_watch_reader_is_started_by_a_list_worker_not_by_the_event_loop(
         real_start(self)
 
     monkeypatch.setattr(threading.Thread, "start", start)
+    monkeypatch.setattr(watches, "START_OFF_LOOP", True)  # off by default: see its comment
     backend = ApiBackend(kubeconfig, KubeOptions())
     ref = ListRef(ADMIN, "pods")
     try:
