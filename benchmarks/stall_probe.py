@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import in_process  # the bench's own helpers
+from levers import Levers
 
 from kube9_desktop.sim.process import SimProcess
 
@@ -258,15 +259,8 @@ def breakdown(t0: float, t1: float) -> str:
 
 
 #: Levers alternated by --ab: name -> function switching it on (True) or off (False).
-LEVERS: dict[str, Callable[[bool], None]] = {}
-
-
-def lever(name: str) -> Callable[[Callable[[bool], None]], Callable[[bool], None]]:
-    def deco(fn: Callable[[bool], None]) -> Callable[[bool], None]:
-        LEVERS[name] = fn
-        return fn
-
-    return deco
+LEVERS = Levers()
+lever = LEVERS.register
 
 
 @lever("turn")

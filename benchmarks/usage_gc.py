@@ -29,7 +29,6 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,19 +37,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import in_process  # the bench's own helpers
+from levers import Levers
 
 from kube9_desktop.sim.process import SimProcess
 
 #: Levers alternated by --ab: name -> function switching it on (True) or off (False).
-LEVERS: dict[str, Callable[[bool], None]] = {}
-
-
-def lever(name: str) -> Callable[[Callable[[bool], None]], Callable[[bool], None]]:
-    def deco(fn: Callable[[bool], None]) -> Callable[[bool], None]:
-        LEVERS[name] = fn
-        return fn
-
-    return deco
+LEVERS = Levers()
+lever = LEVERS.register
 
 
 @lever("containers")
