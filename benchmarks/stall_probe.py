@@ -552,15 +552,6 @@ def window_threads(a: dict[int, tuple[int, int, int]], b: dict[int, tuple[int, i
     return {k: (v[0], v[1], int(v[2])) for k, v in out.items()}
 
 
-@lever("startoff")
-def _startoff(on: bool) -> None:
-    """A watch's reader thread started by a list worker, not by the GUI thread, which waited for the new thread to
-    get a core (kube.watches.START_OFF_LOOP)."""
-    from kube9_desktop.kube import watches
-
-    watches.START_OFF_LOOP = on
-
-
 async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
     """``in_process.open_namespace_in_window`` with the stall monitor and the phases of its worst sample."""
     from kube9_desktop.model.lag import LoopLagMonitor

@@ -148,8 +148,7 @@ class ApiBackend:
         # The exec credential plugins this backend runs: killed (process groups and all) when it closes, and none
         # started after, so quitting never waits for a hung plugin's timeout, nor runs one.
         self._plugins = PluginProcesses()
-        self._watches = WatchStreams(kubeconfig, options, self._plugins, self.client, self._server_of,
-                                     self._start_on_worker)
+        self._watches = WatchStreams(kubeconfig, options, self._plugins, self.client, self._server_of)
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -173,22 +172,6 @@ class ApiBackend:
             )
             self._executors[context] = ex
         return ex
-
-    def _start_on_worker(self, context: str, start: Callable[[], None], not_started: Callable[[], None]) -> None:
-        """Run ``start`` (a watch reader thread's start) on one of the context's list workers, so the event loop
-        does not wait for the new thread to get a core (see :data:`.watches.START_OFF_LOOP`); on the caller's
-        thread when the context has no workers. ``not_started`` if the workers are shut down before it runs."""
-        with self._lock:
-            ex = self._executors.get(context)
-        if ex is None:
-            start()
-            return
-        try:
-            job = ex.submit(start)
-        except RuntimeError:  # shut down: the context is being dropped
-            not_started()
-            return
-        job.add_done_callback(lambda f: not_started() if f.cancelled() else None)
 
     def client(self, context: str) -> ContextClient:
         """The context's client, created on first use (blocking: may run an exec plugin); raises KubeError."""

@@ -34,18 +34,6 @@ log = logging.getLogger(__name__)
 
 #: Connection pool size of the per-context watch client (one connection per concurrent watch).
 WATCH_POOL_SIZE = 64
-#: A watch's reader thread is started by one of its context's list workers, not by the event loop's thread.
-#: ``Thread.start`` returns once the new thread has run, and on a busy machine it first waits for a core: the
-#: window, starting the watch of a list that had just loaded, waited 1-35 ms (once ~200 ms) beside two busy
-#: neighbours (``benchmarks/stall_probe.py``, docs/performance.md, goal 3's ninth stop). Off: the loop starts it.
-#: Off by default: a write's result then reached the tree 2-3x later (``benchmarks/actions.py``, scale command to
-#: tree 27-34 -> 49-79 ms, delete 22-27 -> 61-71 ms): the list's new watch waited for a worker busy with the
-#: targeted reload; and at goal 3's level it was within the spread. ``stall_probe.py``'s ``startoff`` turns it on.
-START_OFF_LOOP = False
-
-#: Runs a reader thread's start away from the loop: (context, start, not_started), where ``not_started`` is
-#: called instead if ``start`` will never run (the context's workers went away first).
-Starter = Callable[[str, Callable[[], None], Callable[[], None]], None]
 
 
 def watch_silent_error(ref: ListRef, kind: Kind, timeout_s: int, silence: float) -> KubeError:
@@ -72,19 +60,15 @@ class WatchStreams:
         plugins: The backend's running exec plugins.
         list_client: The context's list client (blocking on first use); its exec credential is shared.
         server_of: The server address of a context whose list client exists ("" otherwise), for error wording.
-        starter: Starts a reader thread away from the event loop (see :data:`START_OFF_LOOP`); without one, the
-            loop starts it.
     """
 
     def __init__(self, kubeconfig: Kubeconfig, options: KubeOptions, plugins: PluginProcesses,
-                 list_client: Callable[[str], ContextClient], server_of: Callable[[str], str],
-                 starter: Starter | None = None) -> None:
+                 list_client: Callable[[str], ContextClient], server_of: Callable[[str], str]) -> None:
         self.kubeconfig = kubeconfig
         self.options = options
         self._plugins = plugins
         self._list_client = list_client
         self._server_of = server_of
-        self._starter = starter
         self._lock = threading.Lock()
         self._clients: dict[str, ContextClient] = {}
         self._threads: set[threading.Thread] = set()
@@ -121,9 +105,6 @@ class WatchStreams:
         streaming = threading.Event()
 
         def reader() -> None:
-            if stop.is_set():  # the consumer left before this thread was started (see START_OFF_LOOP)
-                put(("end", None))
-                return
             try:
                 client = self.client(ref.context)
                 q = list_query(ref, None, None)
@@ -210,24 +191,9 @@ class WatchStreams:
                     self._threads.discard(threading.current_thread())
 
         thread = threading.Thread(target=run_reader, name=f"kube9-watch-{ref.kind}", daemon=True)
-
-        def not_started() -> None:
-            with self._lock:
-                self._threads.discard(thread)
-            put(("end", None))
-
-        def start() -> None:
-            try:
-                thread.start()
-            except RuntimeError:  # no new threads at interpreter shutdown: the stream ends here
-                not_started()
-
         with self._lock:
             self._threads.add(thread)
-        if START_OFF_LOOP and self._starter is not None:
-            self._starter(ref.context, start, not_started)
-        else:
-            start()
+        thread.start()
         columns: list[str] = []
         shown: tuple[Column, ...] = ()
         try:
@@ -303,10 +269,9 @@ class WatchStreams:
         return other
 
     def threads(self) -> int:
-        """How many watch reader threads are still running (they end shortly after their watch is closed), or
-        about to: handed to a worker to start (see :data:`START_OFF_LOOP`)."""
+        """How many watch reader threads are still running (they end shortly after their watch is closed)."""
         with self._lock:
-            return sum(1 for t in self._threads if t.is_alive() or t.ident is None)
+            return sum(1 for t in self._threads if t.is_alive())
 
     def existing(self, context: str) -> ContextClient | None:
         """The context's watch client if one was made (no I/O)."""

@@ -93,30 +93,3 @@ async def test_watches_have_a_client_of_their_own_that_shares_nothing_with_the_l
         assert await backend.run(ADMIN, lambda: backend.watch_client(ADMIN)) is not watch_client
     finally:
         await backend.aclose()
-
-
-async def test_with_start_off_loop_a_watch_reader_is_started_by_a_list_worker(
-        kubeconfig: Kubeconfig, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``Thread.start`` returns once the new thread has run: on a busy machine the window waited for the reader to
-    get a core (watches.START_OFF_LOOP). One of the context's list workers starts it, and the watch streams."""
-    starters: dict[str, str] = {}
-    real_start = threading.Thread.start
-
-    def start(self: threading.Thread) -> None:
-        starters[self.name] = threading.current_thread().name
-        real_start(self)
-
-    monkeypatch.setattr(threading.Thread, "start", start)
-    monkeypatch.setattr(watches, "START_OFF_LOOP", True)  # off by default: see its comment
-    backend = ApiBackend(kubeconfig, KubeOptions())
-    ref = ListRef(ADMIN, "pods")
-    try:
-        await backend.run(ADMIN, lambda: backend.client(ADMIN))  # the context's workers, as after its first list
-        async with asyncio.timeout(10), contextlib.aclosing(backend.watch(ref, KINDS["pods"], "0")) as events:
-            async for ev in events:
-                if ev.row is not None:
-                    break
-    finally:
-        await backend.aclose()
-    by = starters.get("kube9-watch-pods", "")
-    assert by.startswith(f"kube9-{ADMIN}") and by != threading.current_thread().name, starters
