@@ -378,6 +378,12 @@ class LiveUpdates:
                     # unless it ended at once without a word, which is a failure in disguise (backoff).
                     if not got and time.monotonic() - started < 1.0:
                         await self._failed(w, svc, None)
+                    elif not got:
+                        # Ending the stream when its timeoutSeconds asked is the server delivering: a silent watch
+                        # never ends. It may be all a quiet list gets: kube-apiserver sends no bookmark in a
+                        # watch's last 2 s, so a short watch over a list nobody changes carries no event at all.
+                        w.silent = False
+                        self._healthy(w, svc)
                 except KubeError as err:
                     if err.kind is ErrorKind.GONE:
                         self._flush(w)

@@ -115,6 +115,25 @@ def test_bookmarks(clean_msim: SimProcess, mhttp: Any) -> None:
     assert int(ev["object"]["metadata"]["resourceVersion"]) >= int(rv)
 
 
+def test_bookmarks_stop_two_seconds_before_the_deadline(clean_msim: SimProcess, mhttp: Any) -> None:
+    """kube-apiserver's schedule (``cacheWatcher.nextBookmarkTime``): a watch's last bookmark comes 2 s before its
+    ``timeoutSeconds`` ends it, so a 1 s watch over a list nobody changes delivers nothing but its end."""
+    rv, _ = list_rv(mhttp, "/api/v1/nodes")
+    t0 = time.monotonic()
+    with watch(clean_msim, f"/api/v1/nodes?watch=1&resourceVersion={rv}&allowWatchBookmarks=true"
+                           "&timeoutSeconds=1") as resp:
+        assert resp.read() == b""
+    assert 0.8 < time.monotonic() - t0 < 4
+    t0 = time.monotonic()
+    arrivals = []
+    with watch(clean_msim, f"/api/v1/nodes?watch=1&resourceVersion={rv}&allowWatchBookmarks=true"
+                           "&timeoutSeconds=4", timeout=10) as resp:
+        for line in iter(resp.readline, b""):
+            assert json.loads(line)["type"] == "BOOKMARK"
+            arrivals.append(time.monotonic() - t0)
+    assert arrivals and max(arrivals) < 2.9, arrivals  # due at 1 s and 2 s (checked every 0.5 s), none after
+
+
 def test_bookmark_never_overtakes_an_unsent_event(clean_msim: SimProcess, mhttp: Any) -> None:
     """A bookmark says "every event up to here has been sent": a client resuming from it must lose nothing."""
     rv, _ = list_rv(mhttp, "/api/v1/pods")
@@ -122,7 +141,7 @@ def test_bookmark_never_overtakes_an_unsent_event(clean_msim: SimProcess, mhttp:
     try:
         events: list[tuple[str, int]] = []
         with watch(clean_msim, f"/api/v1/pods?watch=1&resourceVersion={rv}&allowWatchBookmarks=true"
-                               "&timeoutSeconds=4", timeout=10) as resp:
+                               "&timeoutSeconds=6", timeout=10) as resp:
             for line in iter(resp.readline, b""):
                 ev = json.loads(line)
                 events.append((ev["type"], int(ev["object"]["metadata"]["resourceVersion"])))

@@ -21,6 +21,18 @@ from kube9_desktop.sim.selectors import (
 from kube9_desktop.sim.store import Event, Obj, TooOld
 
 BOOKMARK_INTERVAL = 1.0
+#: kube-apiserver's cacher sends a watch with a deadline its last bookmark this long before the deadline, and none
+#: after that point (``cacheWatcher.nextBookmarkTime``): a watch asked to end within 2 s gets no bookmark at all.
+PRE_TIMEOUT_BOOKMARK = 2.0
+
+
+def next_bookmark(now: float, deadline: float | None) -> float | None:
+    """When the next bookmark is due, as kube-apiserver schedules it; ``None``: no more bookmarks on this watch."""
+    due = now + BOOKMARK_INTERVAL
+    if deadline is None:
+        return due
+    due = min(due, deadline - PRE_TIMEOUT_BOOKMARK)
+    return None if due < now else due
 
 
 def watch(req: ResourceRequest) -> None:
@@ -72,7 +84,8 @@ def stream_watch(req: ResourceRequest, rtype: ResourceType, match: Predicate | N
                  deadline: float | None, encode: Callable[[str, Obj], bytes], *, bookmarks: bool = False) -> None:
     """Answers with a chunked stream of the events of ``rtype`` objects that ``match`` from ``since``, each
     line made by ``encode(type, object)``, until ``deadline``, the client leaves or the sim stops (bookmarks every
-    :data:`BOOKMARK_INTERVAL` with ``bookmarks``); 410 as an ERROR event when ``since`` is too old."""
+    :data:`BOOKMARK_INTERVAL` with ``bookmarks``, scheduled by :func:`next_bookmark`); 410 as an ERROR event when
+    ``since`` is too old."""
     h, store = req.conn, req.sim.store
     h.start_response(200, extra={"Transfer-Encoding": "chunked"})
     try:
@@ -86,7 +99,7 @@ def stream_watch(req: ResourceRequest, rtype: ResourceType, match: Predicate | N
         try:
             for ev in initial:
                 h.send_chunk(encode(ev.type, ev.obj))
-            last_bookmark = time.monotonic()
+            bookmark_at = next_bookmark(time.monotonic(), deadline) if bookmarks else None
             while not req.sim.stopping.is_set():
                 wait = 0.5
                 if deadline is not None:
@@ -108,7 +121,7 @@ def stream_watch(req: ResourceRequest, rtype: ResourceType, match: Predicate | N
                     break
                 if isinstance(item, Event):
                     h.send_chunk(encode(item.type, item.obj))
-                if bookmarks and time.monotonic() - last_bookmark >= BOOKMARK_INTERVAL:
+                if bookmark_at is not None and time.monotonic() >= bookmark_at:
                     # A bookmark promises "every event up to this resourceVersion has been sent", so it may
                     # only carry the store's revision while nothing is queued for this watcher; read both
                     # under the store lock (events are published under it). Otherwise a client resuming
@@ -116,7 +129,7 @@ def stream_watch(req: ResourceRequest, rtype: ResourceType, match: Predicate | N
                     with store.lock:
                         caught_up_rv = store.rv if w.queue.empty() else None
                     if caught_up_rv is not None:
-                        last_bookmark = time.monotonic()
+                        bookmark_at = next_bookmark(time.monotonic(), deadline)
                         bm = {
                             "kind": rtype.kind,
                             "apiVersion": rtype.api_version,
