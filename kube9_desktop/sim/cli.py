@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -40,9 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how long a running new pod takes to pass its readiness probe (default %(default)s)")
     p.add_argument("--pod-stop-seconds", type=float, default=pace.stop, metavar="S",
                    help="how long a deleted pod stays Terminating, capped by its grace period (default %(default)s)")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop when standard input ends (the process that started the sim has gone, however it ended)")
     p.add_argument("--scenarios", action="store_true",
                    help="add namespace 'scenarios': pods and workloads failing in every way diagnose explains")
     return p
+
+
+def _stop_at_end_of_input(done: threading.Event) -> None:
+    """Set ``done`` when standard input ends: the parent holds the pipe's other end, and the kernel closes it when
+    the parent exits, also when it was killed (SIGKILL, a test run's timeout) and could not stop the sim itself."""
+    # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside a buffered reader at interpreter
+    # shutdown makes Python abort ("could not acquire lock for <stdin>").
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    done.set()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    if args.exit_with_parent:
+        threading.Thread(target=_stop_at_end_of_input, args=(done,), name="sim-parent-watch", daemon=True).start()
     sim = SimServer(
         nodes=args.nodes,
         namespaces=args.namespaces,
