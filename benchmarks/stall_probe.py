@@ -371,6 +371,15 @@ def _hold(on: bool) -> None:
     gc_policy.POURING_HOLD_S = 0.5 if on else 0.0
 
 
+@lever("pourfreeze")
+def _pourfreeze(on: bool) -> None:
+    """A young collection due while a list's rows pour in is a freeze alone, no walk
+    (gc_policy.FREEZE_YOUNG_WHILE_POURING)."""
+    from kube9_desktop import gc_policy
+
+    gc_policy.FREEZE_YOUNG_WHILE_POURING = on
+
+
 @lever("switch")
 def _switch(on: bool) -> None:
     """The interpreter's thread switch interval 0.5 ms instead of the app's: the GUI thread waits less for the GIL."""

@@ -63,6 +63,12 @@ POURING_MIN = 2_000
 #: Seconds a load still counts as pouring after the last check that saw it so: its last pages come more slowly (the
 #: sim's, the GUI thread's inserts), and a middle collection right after them walked their rows (10-45 ms).
 POURING_HOLD_S = 0.5
+#: Whether any collection due while objects pour in is a freeze alone, the young one included (no walk at all).
+#: Off: the young collections of a 10,000-pod load in the window found no cyclic garbage (none in ~250) and the
+#: switch removed ~20 ms of the GUI thread's CPU a window, but not the young collections in the worst loop turns
+#: (the pour's first, made before the policy counts it as pouring): docs/performance.md, "Goal 3, tenth stop".
+#: Read at every check (``stall_probe.py``'s lever ``pourfreeze``).
+FREEZE_YOUNG_WHILE_POURING = False
 #: A middle or full collection due within this long after a paint or layout (see ``kube.gui_gate``) waits ...
 AFTER_PAINT_S = 0.004
 #: ... this many milliseconds, so the loop takes a turn between the two ...
@@ -184,9 +190,15 @@ class GcPolicy:
         now = time.perf_counter()
         if c0 >= POURING_MIN and c0 >= POURING_RATE * (now - self._young_since):
             self._pouring_until = now + POURING_HOLD_S
+        pouring = self._freeze_at is not None and now < self._pouring_until
+        if pouring and FREEZE_YOUNG_WHILE_POURING:
+            # Whatever generation is due: the young generation is frozen with the rest, unwalked. A middle
+            # collection stays due (a freeze leaves its count) and runs once the load is over.
+            self._freeze()
+            return 0
         if c1 <= t1:
             return self._collect(0)
-        if self._freeze_at is not None and now < self._pouring_until:
+        if pouring:
             found = self._collect(0)  # the garbage among the young goes; the survivors are the load's rows
             self._freeze()
             return found
@@ -205,8 +217,10 @@ class GcPolicy:
         return found
 
     def _freeze(self) -> None:
-        """Move the middle and oldest generations out of every later collection's sight."""
-        self.frozen += sum(map(len, map(gc.get_objects, (1, 2))))  # one C call: see oldest_generation_size
+        """Move every generation out of every later collection's sight (the young one is empty after a young
+        collection; not so with :data:`FREEZE_YOUNG_WHILE_POURING`)."""
+        # One C call (see oldest_generation_size); the young generation by its count (listing it would be a walk).
+        self.frozen += sum(map(len, map(gc.get_objects, (1, 2)))) + gc.get_count()[0]
         gc.freeze()
         self._young_since = time.perf_counter()
         self._long_lived = 0
