@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lever", choices=("on", "off"), default="off", help="pourfreeze (default off)")
     p.add_argument("--reload", action="store_true", help="one window: the namespace opened, then the context "
                    "reloaded (its tree cleared), --windows times (as the app lives: one window)")
+    p.add_argument("--rate", type=int, default=None, help="gc_policy.POURING_RATE meanwhile (objects a second)")
     p.add_argument("--busy", type=int, default=0, choices=(0, 1, 2), help="spinning processes meanwhile")
     p.add_argument("--census", action="store_true", help="the types of what the pour's young collections found")
     args = p.parse_args(argv)
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         qt.run(in_process.open_namespace_in_window(sim, "default"))  # first-use costs, left out
         qt.run(asyncio.sleep(1.0))
         gc_policy.FREEZE_YOUNG_WHILE_POURING = args.lever == "on"
+        if args.rate is not None:
+            gc_policy.POURING_RATE = args.rate
         gc.callbacks.append(counts)
         gc.collect()
         frozen0, rss0, blocks0 = gc.get_freeze_count(), rss_mb(), sys.getallocatedblocks()

@@ -66,8 +66,9 @@ POURING_HOLD_S = 0.5
 #: Whether any collection due while objects pour in is a freeze alone, the young one included (no walk at all).
 #: Off: the young collections of a 10,000-pod load in the window found no cyclic garbage (none in ~250) and the
 #: switch removed ~20 ms of the GUI thread's CPU a window, but not the young collections in the worst loop turns
-#: (the pour's first, made before the policy counts it as pouring): docs/performance.md, "Goal 3, tenth stop".
-#: Read at every check (``stall_probe.py``'s lever ``pourfreeze``).
+#: (the pour's first, made before the policy counts it as pouring); with :data:`POURING_RATE` at 30,000 those went
+#: too (lever ``pourfreeze30``), not turned on yet: docs/performance.md, "Goal 3, tenth stop". Read at every check
+#: (``stall_probe.py``'s lever ``pourfreeze``).
 FREEZE_YOUNG_WHILE_POURING = False
 #: A middle or full collection due within this long after a paint or layout (see ``kube.gui_gate``) waits ...
 AFTER_PAINT_S = 0.004
