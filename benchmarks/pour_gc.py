@@ -95,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pods", type=int, default=10_000)
     p.add_argument("--windows", type=int, default=7, help="windows measured (default 7; one more is left out)")
-    p.add_argument("--lever", choices=("on", "off"), default="off", help="pourfreeze (default off)")
+    p.add_argument("--lever", choices=("on", "off"), default="off", help="gc_policy.FREEZE_YOUNG_WHILE_POURING "
+                   "after the first window (default off; the app's is on since 3 Dec)")
     p.add_argument("--reload", action="store_true", help="one window: the namespace opened, then the context "
                    "reloaded (its tree cleared), --windows times (as the app lives: one window)")
-    p.add_argument("--rate", type=int, default=None, help="gc_policy.POURING_RATE meanwhile (objects a second)")
+    p.add_argument("--rate", type=int, default=None, help="gc_policy.POURING_RATE after the first window "
+                   "(objects a second; default the app's: 30,000 since 3 Dec, 100,000 before)")
     p.add_argument("--busy", type=int, default=0, choices=(0, 1, 2), help="spinning processes meanwhile")
     p.add_argument("--census", action="store_true", help="the types of what the pour's young collections found")
     args = p.parse_args(argv)
