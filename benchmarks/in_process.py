@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import sys
 import time
@@ -24,6 +25,36 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kube9_desktop.sim.process import SimProcess  # noqa: E402
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+class Spinners:
+    """``n`` busy neighbour processes, each keeping a core busy while started (the window's stall "with busy
+    neighbours": a user's machine runs a browser, an IDE, a build)."""
+
+    def __init__(self, n: int) -> None:
+        self._procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(n)]
+
+    def start(self) -> None:
+        for p in self._procs:
+            p.start()
+
+    def stop(self) -> None:
+        """Kill and reap the started ones (safe to call whether or not :meth:`start` ran)."""
+        for p in self._procs:
+            if p.pid is not None:
+                p.kill()
+                p.join()
+
+
+def rss_mb() -> float:
+    """This process's resident set size, MiB (``/proc/self/statm``)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 class Qt:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import multiprocessing
 import os
 import sys
 import time
@@ -38,17 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import in_process  # the bench's own helpers
 
 from kube9_desktop.sim.process import SimProcess
-
-
-def _spin() -> None:
-    while True:
-        pass
-
-
-def rss_mb() -> float:
-    """The process's resident set size, MB (``/proc/self/statm``)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 class Collections:
@@ -125,10 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     n_done = 0
     policy._freeze = counted_freeze  # type: ignore[method-assign]
     policy.check = counted_check  # type: ignore[method-assign]
-    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
+    spinners = in_process.Spinners(args.busy)
     try:
-        for sp in spinners:
-            sp.start()
+        spinners.start()
         qt.run(in_process.open_namespace_in_window(sim, "default"))  # first-use costs, left out
         qt.run(asyncio.sleep(1.0))
         gc_policy.FREEZE_YOUNG_WHILE_POURING = args.lever == "on"
@@ -136,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             gc_policy.POURING_RATE = args.rate
         gc.callbacks.append(counts)
         gc.collect()
-        frozen0, rss0, blocks0 = gc.get_freeze_count(), rss_mb(), sys.getallocatedblocks()
+        frozen0, rss0, blocks0 = gc.get_freeze_count(), in_process.rss_mb(), sys.getallocatedblocks()
         print(f"pourfreeze {args.lever}: after the first window frozen {frozen0}, RSS {rss0:.1f} MB; "
               f"load {os.getloadavg()[0]:.2f}", flush=True)
 
@@ -164,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{counts.summary(0, True)}; young otherwise {counts.summary(0, False)}; middle "
                   f"{counts.summary(1)}; full {counts.summary(2)}; freezes {len(freezes)} ({young} young "
                   f"ones, {sum(n for y, n in freezes if y)} objects in them); then frozen "
-                  f"{gc.get_freeze_count()} (+{gc.get_freeze_count() - frozen0}), RSS {rss_mb():.1f} MB, "
+                  f"{gc.get_freeze_count()} (+{gc.get_freeze_count() - frozen0}), RSS {in_process.rss_mb():.1f} MB, "
                   f"blocks {sys.getallocatedblocks() - blocks0:+}; load {os.getloadavg()[0]:.2f}", flush=True)
             print(f"    young ones outside the pour (ms from the open, objects, objects/s): "
                   f"{[(round((t - t0) * 1000), n, round(r)) for t, n, r in counts.others]}", flush=True)
@@ -213,14 +200,12 @@ def main(argv: list[str] | None = None) -> int:
             gc.garbage.clear()
         print(f"pourfreeze {args.lever}: {args.windows} {'reloads' if args.reload else 'windows'}: frozen "
               f"{frozen0} -> {frozen1} "
-              f"(+{frozen1 - frozen0}); RSS {rss0:.1f} -> {rss_mb():.1f} MB; memory blocks "
+              f"(+{frozen1 - frozen0}); RSS {rss0:.1f} -> {in_process.rss_mb():.1f} MB; memory blocks "
               f"{blocks1 - blocks0:+}; unfrozen and collected once: {found} objects found (cyclic garbage kept "
               f"frozen), {blocks1 - sys.getallocatedblocks()} memory blocks freed; load {os.getloadavg()[0]:.2f}",
               flush=True)
     finally:
-        for sp in spinners:
-            sp.kill()
-            sp.join()
+        spinners.stop()
         qt.close()
         sim.stop()
     return 0

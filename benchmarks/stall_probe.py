@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import multiprocessing
 import os
 import statistics
 import sys
@@ -649,11 +648,6 @@ async def one_window(sim: SimProcess, ns: str) -> dict[str, Any]:
             "busiest": f"lag {blag:.1f}, GUI cpu {bcpu:.1f}, process cpu {bproc:.1f} ms: {breakdown(b0, b1)}"}
 
 
-def _spin() -> None:
-    while True:
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pods", type=int, default=10_000)
@@ -671,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     GC_SIZES = [] if args.gc_sizes else None
     install_probes()
     sim = SimProcess.start("--pods", str(args.pods + 7), "--namespaces", "2", "--nodes", "5", timeout=300)
-    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
+    spinners = in_process.Spinners(args.busy)
     qt = in_process.Qt()
     out: dict[str | None, list[float]] = defaultdict(list)
     cpus: dict[str | None, list[float]] = defaultdict(list)
@@ -684,8 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     splits: dict[str | None, list[tuple[float, float, float]]] = defaultdict(list)  # worst sample's GUI split
     try:
         qt.run(one_window(sim, "default"))  # first-use costs, left out
-        for p_ in spinners:
-            p_.start()
+        spinners.start()
         variants: list[str | None] = [None, args.ab] if args.ab else [None]
         for i in range(args.windows):
             for v in variants if i % 2 == 0 else variants[::-1]:
@@ -733,9 +726,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{'':>16}worst sample's GUI thread: cpu {gui_run:.1f}, queued {gui_q:.1f}, blocked (GIL or "
                       f"its sleep) {gui_blocked:.1f} ms; host steal in it {r['worst_steal']:.0f} ms", flush=True)
     finally:
-        for p_ in spinners:
-            p_.kill()
-            p_.join()
+        spinners.stop()
         qt.close()
         sim.stop()
     for v, lags in out.items():

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing
 import os
 import statistics
 import sys
@@ -32,11 +31,6 @@ from kube9_desktop.sim.process import SimProcess
 
 #: Goal 3 of issue 15: the worst window's longest stall, by busy neighbours (0, 1 or 2 spinning processes).
 WORST_MS_MAX = {0: 25.0, 1: 33.0, 2: 50.0}
-
-
-def _spin() -> None:
-    while True:
-        pass
 
 
 #: The machine counts as quiet when its CPUs were busy at most this share of a second (all CPUs together) ...
@@ -87,9 +81,8 @@ def measure(qt: in_process.Qt, sim: SimProcess, windows: int, busy: int = 0,
     machine is quiet (:func:`wait_until_quiet`, at most ``quiet_wait`` seconds)."""
     cpu_busy, waited = wait_until_quiet(timeout=quiet_wait)
     load = os.getloadavg()[0]  # before the spinners: the machine's own load
-    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
-    for p in spinners:
-        p.start()
+    spinners = in_process.Spinners(busy)
+    spinners.start()
     try:
         lags, firsts, lasts = [], [], []
         for i in range(windows + 1):
@@ -100,9 +93,7 @@ def measure(qt: in_process.Qt, sim: SimProcess, windows: int, busy: int = 0,
             firsts.append(r["first_row_ms"])
             lasts.append(r["last_row_ms"])
     finally:
-        for p in spinners:
-            p.kill()
-            p.join()
+        spinners.stop()
     return {"busy": busy, "loadavg_before": round(load, 2), "cpu_busy_before": round(cpu_busy, 3),
             "quiet_wait_s": round(waited, 1), "windows": len(lags),
             "stall_ms": sorted(round(x, 1) for x in lags),
@@ -118,14 +109,13 @@ def alternated(pods: int, windows: int, lever: str, busy: int = 0, quiet_wait: f
     switch = stall_probe.LEVERS[lever]
     sim = SimProcess.start("--pods", str(pods + 7), "--namespaces", "2", "--nodes", "5", timeout=180)
     qt = in_process.Qt()
-    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
+    spinners = in_process.Spinners(busy)
     out: dict[bool, list[float]] = {False: [], True: []}
     try:
         cpu_busy, waited = wait_until_quiet(timeout=quiet_wait)
         print(f"load average {os.getloadavg()[0]:.2f}, CPUs {100 * cpu_busy:.0f}% busy in the second before "
               f"(after {waited:.0f} s waiting for a quiet machine)", flush=True)
-        for p in spinners:
-            p.start()
+        spinners.start()
         qt.run(in_process.open_namespace_in_window(sim, "default"))  # first-use costs, left out
         for i in range(windows):
             for on in (False, True) if i % 2 == 0 else (True, False):
@@ -136,9 +126,7 @@ def alternated(pods: int, windows: int, lever: str, busy: int = 0, quiet_wait: f
                       f"first row {r['first_row_ms']:.0f}, last row {r['last_row_ms']:.0f} ms; "
                       f"load {os.getloadavg()[0]:.2f}", flush=True)
     finally:
-        for p in spinners:
-            p.kill()
-            p.join()
+        spinners.stop()
         qt.close()
         sim.stop()
     for on, lags in out.items():
