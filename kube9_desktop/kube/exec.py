@@ -191,8 +191,7 @@ def refine_open_error(err: KubeError, spec: ExecSpec) -> KubeError:
             "Permission denied",
             f"You may not run commands in pods in {spec.namespace} (create pods/"
             f"{'attach' if spec.attach else 'exec'}).",
-            hint=f"Check with: kubectl auth can-i create pods/{'attach' if spec.attach else 'exec'} -n "
-            f"{spec.namespace}",
+            hint=err.hint,  # the 403's own: the can-i command with --context (and --kubeconfig when needed)
             status=403,
             reason="Forbidden",
             context=spec.context,

@@ -342,6 +342,7 @@ def open_channel(
             server=client.server,
             info=info,
             exec_command=client.exec_command,
+            kubeconfig=client.kubectl_kubeconfig,  # the can-i hint runs as printed
         ) from None
     except ssl.SSLError as exc:
         raise KubeError(

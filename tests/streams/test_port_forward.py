@@ -209,3 +209,23 @@ def test_stop_all_leaves_nothing_listening(
     conn.settimeout(5)
     assert conn.recv(10) == b""
     conn.close()
+
+
+def test_a_forbidden_forward_hints_the_can_i_command_as_kubectl_runs_it(service: Any, ssim: SimProcess,
+                                                                          running_pods: Any) -> None:
+    """Issue 14 item 18: the ``kubectl auth can-i`` hint of a refused stream names the context and, when kubectl
+    would not find it by default, the kubeconfig (the stream's 403 went without ``--kubeconfig``)."""
+    from kube9_desktop.kube.errors import ErrorKind, KubeError
+    from kube9_desktop.kube.exec import stream_client
+    from kube9_desktop.kube.status_errors import RequestInfo
+    from kube9_desktop.kube.wschannel import open_channel
+
+    pod = running_pods(ssim)[0]["metadata"]["name"]
+    viewer = stream_client(service, "sim-viewer")
+    info = RequestInfo(verb="create", resource="pods/portforward", namespace="team-a", name=pod)
+    with pytest.raises(KubeError) as ei:
+        open_channel(viewer, f"/api/v1/namespaces/team-a/pods/{pod}/portforward", [("ports", "80")],
+                     ["v4.channel.k8s.io"], info=info)
+    assert ei.value.kind is ErrorKind.FORBIDDEN
+    assert ei.value.hint == ("Check with: kubectl auth can-i create pods/portforward -n team-a --context sim-viewer "
+                             f"--kubeconfig {ssim.kubeconfig}"), ei.value.hint
