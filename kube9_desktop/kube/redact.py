@@ -25,6 +25,10 @@ _JWT_RE = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
 _PEM_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 _LONG_B64_RE = re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}")
 
+#: A value of at most this many digits after a secret's key name is shown: a status code or a count, never a
+#: credential worth hiding (golang.org/x/oauth2 writes "cannot fetch token: 400 Bad Request").
+_NO_SECRET_DIGITS = 3
+
 #: Characters of outside text (a plugin's stderr, a server's message) kept before it is redacted and shown.
 TEXT_LIMIT = 2000
 
@@ -44,6 +48,9 @@ def redact(text: str) -> str:
     def sub(m: re.Match[str]) -> str:
         if m.group(1):
             return f"{m.group(1)}{m.group(2)}<redacted>"
+        value = m.group(0)[len(m.group(3)):]
+        if len(value) <= _NO_SECRET_DIGITS and value.isdigit():
+            return m.group(0)  # an HTTP status or a count ("cannot fetch token: 400 Bad Request"), no credential
         return f"{m.group(3)}<redacted>"
 
     text = _PEM_RE.sub("<redacted private key>", text)

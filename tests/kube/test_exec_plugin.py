@@ -128,7 +128,9 @@ async def test_plugin_stderr_secrets_are_redacted_everywhere_they_are_shown(
         await svc.list_all(ListRef("test", "nodes"))
     err = ei.value
     assert err.kind is ErrorKind.EXEC_PLUGIN and "exit status 1" in err.message
-    assert "cannot fetch token" in err.message, "the plugin's own words are still shown"
+    # The plugin's own words are still shown, its HTTP status too (golang.org/x/oauth2 writes "cannot fetch token:
+    # 400 Bad Request"; the 400 was redacted as if it were the token's value).
+    assert "oauth2: cannot fetch token: 400 Bad Request" in err.message, err.message
     shown = " ".join([err.message, err.hint, orjson.dumps(err.details).decode(), str(err)])
     for secret in SECRETS:
         assert secret not in shown, f"{secret[:12]}... shown"
@@ -176,6 +178,16 @@ def test_no_stray_plugin_processes(tmp_path: Path) -> None:
             if b"kube9-login" in cmd and b"pytest" not in cmd:
                 leftovers.append(cmd)
     assert not leftovers
+
+
+def test_redaction_keeps_numbers_that_are_no_credential() -> None:
+    """A status code or a count after a secret's key name is no credential; a value of a few letters still is."""
+    from kube9_desktop.kube.redact import redact
+
+    assert redact("oauth2: cannot fetch token: 400 Bad Request") == "oauth2: cannot fetch token: 400 Bad Request"
+    assert redact("secrets: 3 of 4 mounted, tokens=12") == "secrets: 3 of 4 mounted, tokens=12"
+    assert redact("token: 4000123 password=1234567 token=abc") == \
+        "token: <redacted> password=<redacted> token=<redacted>"
 
 
 def test_redaction_leaves_ordinary_server_text_alone() -> None:
