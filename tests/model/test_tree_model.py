@@ -266,6 +266,24 @@ def test_refresh_ten_times_is_one_reload(service_factory: Any, run: Any, sim: An
     assert 0 < made <= 6
 
 
+def test_a_refresh_is_misses_for_the_lists_open_and_prefetches_for_the_rest(service_factory: Any, run: Any) -> None:
+    """Issue 14 item 29, the strict count behind the session hit-rate goal: Refresh re-lists every list the user
+    has open, and each is a miss (a request the user waited for), never a hit; the lists it keeps current without
+    being open (folder counts) are prefetches, neither."""
+    svc = service_factory()
+    model = make_model(svc)
+    open_path(model, run, "Namespaces/team-a/Workloads/Pods", "Namespaces/team-a/Workloads/Deployments")
+    open_lists = [n.label for n in model.context_node().walk()  # type: ignore[union-attr]
+                  if n.type is NodeType.LIST and n.expanded]
+    assert open_lists == ["Namespaces", "Pods", "Deployments"]
+    before = svc.cache_stats()
+    assert model.refresh()
+    run(model.wait_idle())
+    after = svc.cache_stats()
+    assert (after.hits, after.joins, after.misses) == (before.hits, before.joins, before.misses + len(open_lists))
+    assert after.prefetches > before.prefetches  # the folder counts of team-a, re-listed too
+
+
 def test_switching_context_keeps_trees_and_drops_late_results(service_factory: Any, run: Any, sim: Any) -> None:
     svc = service_factory()
     model = make_model(svc)
