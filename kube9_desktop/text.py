@@ -35,6 +35,21 @@ def show_bidi(text: str) -> str:
     return _BIDI.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
+_LINE_BREAKS = frozenset("\t\n\v\f\r\u2028\u2029")
+
+
+def show_one_line(text: str) -> str:
+    """``text`` for one line of the window (a row's cell, a title, a field): line breaks and tabs as spaces (a
+    newline in a name drew a second, forged line), every other control character and each bidi control as a
+    visible ``⟨U+001B⟩`` (an ESC or a U+202E must neither hide nor reorder what is shown)."""
+    return _TERMINAL_UNSAFE.sub(_show_code, text)
+
+
+def _show_code(match: re.Match[str]) -> str:
+    ch = match.group()
+    return " " if ch in _LINE_BREAKS else f"⟨U+{ord(ch):04X}⟩"
+
+
 # SGR (colour and style) sequences: the only control sequences a headless command passes through, as kubectl logs
 # does, so a coloured log line prints the same as kubectl's.
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")

@@ -170,6 +170,9 @@ def test_window_shows_bidi_overrides_visibly(hostile_kubeconfig: str, run: Any, 
         index = model.index_of(hostile)
         shown = model.data(index, Qt.ItemDataRole.DisplayRole)
         assert "\u202e" not in shown and shown.endswith("⟨U+202E⟩gpj.exe"), repr(shown)
+        # One line, as it reads: the newline drew a second line starting "! forged error row" under node-1's, and
+        # the ESC and BEL went to the font as boxes or nothing.
+        assert shown == "node-1   ! forged error row⟨U+001B⟩[31m⟨U+001B⟩]0;owned⟨U+0007⟩⟨U+202E⟩gpj.exe", repr(shown)
         assert "\u202e" not in model.data(index, Qt.ItemDataRole.ToolTipRole)
     finally:
         run(model.shutdown())

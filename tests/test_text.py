@@ -29,3 +29,12 @@ def test_headless_port_prints_what_it_tells_escaped() -> None:
     assert out.getvalue() == "pod \\x1b]0;owned\\x07 deleted\n"
     assert asyncio.run(port.confirm("Delete pod \x1b[2Jx?")) is False
     assert "\\x1b[2J" in err.getvalue() and "--yes" in err.getvalue()
+
+
+def test_one_line_for_the_window_shows_controls_and_keeps_text() -> None:
+    from kube9_desktop.text import show_one_line
+
+    assert show_one_line("web-7d9f8-x2x1q") == "web-7d9f8-x2x1q"
+    assert show_one_line("café 数据 — 3/4 ready") == "café 数据 — 3/4 ready"  # text of any script is text
+    assert show_one_line("a\nb\tc\r\u2028d") == "a b c  d"
+    assert show_one_line("\x1b[2J\x07\x9b\u202egpj.exe\u2066") == "⟨U+001B⟩[2J⟨U+0007⟩⟨U+009B⟩⟨U+202E⟩gpj.exe⟨U+2066⟩"

@@ -19,7 +19,7 @@ from kube9_desktop.kube.rows import Column, Row, Severity
 from kube9_desktop.model.children import is_pinned_group
 from kube9_desktop.model.nodes import NodeType, TreeNode
 from kube9_desktop.model.usage import UsageBook
-from kube9_desktop.text import show_bidi
+from kube9_desktop.text import show_bidi, show_one_line
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -81,10 +81,10 @@ def format_age(created: float | None, now: float | None = None) -> str:
 def cell_text(node: TreeNode, column: int) -> str:
     """The text of ``column`` for ``node``."""
     if column == COL_NAME:
-        text = show_bidi(node.display_label)  # a U+202E in a name must not reorder what the row shows
+        text = show_one_line(node.display_label)  # a U+202E must not reorder the row, a newline not add one
         if node.row is not None and node.row.namespace and _spans_namespaces(node.parent):
             # The pods on a node, a namespaced CRD's objects: rows from many namespaces, and names repeat.
-            text += f"  · {show_bidi(node.row.namespace)}"
+            text += f"  · {show_one_line(node.row.namespace)}"
         if node.note:
             text += f"  — {node.note}"
         return text
@@ -121,7 +121,7 @@ def kind_cell(row: Row, column: int) -> str:
     """
     col = kind_column(row, column)
     if col is not None:
-        return show_bidi(row.cells.get(col.name, ""))
+        return show_one_line(row.cells.get(col.name, ""))
     if not row.columns:
         if column == COL_READY:
             return row.ready
@@ -132,7 +132,7 @@ def kind_cell(row: Row, column: int) -> str:
 
 #: The text of the generic columns after Name for an object row (the kind columns are :func:`kind_cell`).
 ROW_CELLS: dict[int, Callable[[Row], str]] = {
-    COL_STATUS: lambda row: show_bidi(row.status),
+    COL_STATUS: lambda row: show_one_line(row.status),
     COL_AGE: lambda row: format_age(row.created),
 }
 

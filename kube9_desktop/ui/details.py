@@ -7,6 +7,7 @@ import base64
 import binascii
 import copy
 import functools
+import html
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from kube9_desktop.kube.rows import Row
 from kube9_desktop.kube.secret_mask import mask_secret
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.text import show_one_line
 from kube9_desktop.ui.events_view import EventsTable
 
 if TYPE_CHECKING:
@@ -157,6 +159,7 @@ class DetailsPane(QWidget):
         layout.setContentsMargins(8, 4, 4, 4)
         self.title = QLabel("Select a resource to see its details.")
         self.title.setObjectName("detailsTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a name from the server is text, never markup
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.title.font()
@@ -211,7 +214,7 @@ class DetailsPane(QWidget):
         self._obj = None
         self._kind = None
         self._yaml_note = ""
-        self.title.setText("Select a resource to see its details.")
+        self._set_title("Select a resource to see its details.")
         self._set_fields([])
         self.yaml_view.setPlainText("")
         for i in range(self.tabs.count()):
@@ -226,10 +229,10 @@ class DetailsPane(QWidget):
         self.clear()
         if node.type is NodeType.ERROR and node.error is not None:
             e = node.error
-            self.title.setText(e.title)
+            self._set_title(e.title)
             self._set_fields([("Message", e.message), ("What to do", e.hint), ("Context", e.context)])
         elif node.type is NodeType.CONTEXT:
-            self.title.setText(f"Context {node.context}")
+            self._set_title(f"Context {node.context}")
             fields = [("Server version", node.status or "—")]
             if self.service is not None:
                 try:
@@ -243,7 +246,7 @@ class DetailsPane(QWidget):
             # A pod's container: its state as the pod reported it; double-click opens its log.
             r = node.row
             role = r.cells.get("Role", "container")
-            self.title.setText(f"{'Container' if role == 'container' else role.title() + ' container'} {r.name}")
+            self._set_title(f"{'Container' if role == 'container' else role.title() + ' container'} {r.name}")
             fields = [("Pod", r.cells.get("Pod", "")), ("Namespace", r.namespace or "—"), ("State", r.status),
                       ("Ready", "yes" if r.ready == "1/1" else "no"), ("Restarts", r.restarts),
                       ("Image", r.cells.get("Image", ""))]
@@ -257,18 +260,18 @@ class DetailsPane(QWidget):
                 self.yaml_view.setPlainText("Loading…")
                 self._task = asyncio.ensure_future(self._fetch_container(node.context, r))
         elif node.type is NodeType.FLEET:
-            self.title.setText(node.label)
+            self._set_title(node.label)
             names = self.service.kubeconfig.names() if self.service is not None else []
             self._set_fields([("Contexts", str(len(names))),
                               ("Shown", "in the All clusters tab below: each context probed on its own; "
                                         "click a context's name there to open it")])
             self._show_fleet_summary()
         elif node.type is NodeType.NOTE:
-            self.title.setText("Note")
+            self._set_title("Note")
             why = [("Why", node.error.one_line())] if node.error is not None else []
             self._set_fields([("Message", node.label), *why, ("Context", node.context)])
         elif node.type is NodeType.LIST:
-            self.title.setText(node.display_label)
+            self._set_title(node.display_label)
             self._set_fields([("Namespace", node.namespace or "all")])
             if node.kind is not None and node.kind.key == "events" and self.service is not None:
                 # An Events row: the namespace's (or every namespace's) events, live, newest first.
@@ -334,7 +337,7 @@ class DetailsPane(QWidget):
         """Fetch and show one object."""
         self.clear()
         self._kind = kind
-        self.title.setText(f"{kind.kind} {row.name}")
+        self._set_title(f"{kind.kind} {row.name}")
         self._set_fields(self._row_fields(kind, row))
         self.yaml_view.setPlainText("Loading…")
         if self.service is None:
@@ -374,7 +377,7 @@ class DetailsPane(QWidget):
                                                                 object_name=row.name, object_uid=uid))
         if is_secret_object(obj) and not (self._kind is not None and self._kind.kind == "Secret"):
             log.warning("asked for %s %s, the server answered with a Secret", kind.kind, row.name)
-            self.title.setText(f"Secret (the server's answer for {kind.kind} {row.name})")
+            self._set_title(f"Secret (the server's answer for {kind.kind} {row.name})")
         self.revealed = False
         self.copy_button.setEnabled(True)
         self._render_yaml()
@@ -454,16 +457,22 @@ class DetailsPane(QWidget):
 
         self._copy_task = asyncio.ensure_future(run())
 
+    def _set_title(self, text: str) -> None:
+        """The pane's title, on one line as the server's names read (no forged line, no reordering)."""
+        self.title.setText(show_one_line(text))
+
     def _set_fields(self, fields: list[tuple[str, str]]) -> None:
         while self.form.rowCount():
             self.form.removeRow(0)
         for name, value in fields:
             if not value:
                 continue
-            val = QLabel(_elide(str(value)))
+            # Names, values and a kind's column names come from the server: shown as plain text, in their order.
+            val = QLabel(show_one_line(_elide(str(value))))
+            val.setTextFormat(Qt.TextFormat.PlainText)
             val.setWordWrap(True)
             val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.form.addRow(QLabel(f"<b>{name}</b>"), val)
+            self.form.addRow(QLabel(f"<b>{html.escape(show_one_line(name))}</b>"), val)
 
     def _cancel(self) -> None:
         if self._task is not None and not self._task.done():

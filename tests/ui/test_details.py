@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from hostile_proxy import HostileProxy
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from kube9_desktop.kube.kinds import KINDS
@@ -147,3 +148,25 @@ def test_decoded_values_text_binary_and_multiline() -> None:
     big = decode_value(base64.b64encode(b"\xff" * 5000).decode())
     assert "<binary, 5000 bytes>" in big and "(3976 more bytes)" in big and len(big) < 3200
     assert decode_value("not base64!") == "<not base64> not base64!"
+
+
+def test_a_name_with_controls_reads_in_its_order_on_one_line(
+        sim: Any, proxy: HostileProxy, hostile_service: KubeService, pane: DetailsPane, run: Any) -> None:
+    """Issue 14 item 11 in the window: the details pane's title and fields showed a U+202E as itself ("gpj.exe" read
+    "exe.jpg"), and a newline broke the title into a forged second line; both now show what they are."""
+    from PySide6.QtWidgets import QLabel
+
+    victim = sim.request("GET", "/api/v1/namespaces/team-a/pods")["items"][0]["metadata"]["name"]
+    evil = "web-1\n  ! forged\x1b[31m\u202egpj.exe"
+    proxy.renames[victim] = evil
+    row = next(r for r in _pods(hostile_service, run, "hostile") if r.name == evil)
+    pane.service = hostile_service
+    pane.show_object("hostile", KINDS["pods"], row)
+    run(pane.wait())
+    labels = [pane.title] + [w for w in pane.form_host.findChildren(QLabel)]
+    shown = [label.text() for label in labels]
+    assert pane.title.text() == "Pod web-1   ! forged⟨U+001B⟩[31m⟨U+202E⟩gpj.exe", pane.title.text()
+    for text in shown:
+        assert not any(ch in text for ch in "\n\x1b\u202e"), text
+    assert all(label.textFormat() is Qt.TextFormat.PlainText for label in labels if label is pane.title or
+               not label.text().startswith("<b>"))
