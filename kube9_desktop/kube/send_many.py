@@ -118,6 +118,10 @@ def request_many(
                         again.append(i)
                         top_up()
                         continue
+                    if deadline.fired:  # the deadline shut the socket: what arrived so far is not the answer
+                        put_back(conn, True)
+                        again.append(i)
+                        continue
                     with client._stats.lock:
                         client._stats.bytes_received += len(data)
                     # Read to its end: the connection takes the next request (one the server closed has no

@@ -21,7 +21,7 @@ from reliability_helpers import error_rows, make_model, object_names, sim_config
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.rows import ListRef
-from kube9_desktop.model.nodes import LoadState
+from kube9_desktop.model.nodes import LoadState, NodeType
 from kube9_desktop.sim.certs import generate_pki
 from kube9_desktop.sim.process import SimProcess
 
@@ -180,6 +180,32 @@ def test_a_trickling_server_hits_the_request_deadline(make_handler: Callable[...
         assert err.kind is ErrorKind.TIMEOUT, err
         assert "1.5 s" in err.message and "deadline" in err.message, err.message
         assert 1.4 < took < 4.0, took
+
+
+def test_a_trickling_server_is_cut_off_by_the_deadline_in_the_tree_too(socket_server: Callable[..., SocketServer],
+                                                                       kubeconfig_for: Callable[..., str],
+                                                                       services: Callable[..., Any], run: Any) -> None:
+    """The top level's requests go out together (one thread reading several connections): when the deadline cut
+    them off, what had trickled in so far was parsed as the whole answer, and the tree said "not valid JSON" and
+    "version unknown" instead of naming the deadline."""
+    holder: list[SocketServer] = []
+    srv = socket_server(_trickle_body(holder))
+    holder.append(srv)
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), read_timeout=5.0, request_deadline=1.5,
+                   retries=0)
+    t0 = time.monotonic()
+    svc.prepare("x")  # as the window and --print-tree do: the top level's requests then go out together
+    model = make_model(svc, "x")
+    run(model.wait_idle(), 30)
+    assert time.monotonic() - t0 < 10
+    root = model.context_node()
+    assert root is not None
+    shown = [n for n in root.walk() if n.type is NodeType.ERROR and n.error is not None]
+    assert shown, [n.label for n in root.walk()]
+    for row in shown:
+        assert row.error is not None and row.error.kind is ErrorKind.TIMEOUT, row.error
+        assert "1.5 s (the request deadline)" in row.error.message, row.error.message
+    assert root.status != "version unknown"
 
 
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
