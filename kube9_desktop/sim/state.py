@@ -48,6 +48,8 @@ class SimState:
         self.offer_continue_token = True
         #: POST /simz/kubelet {"reachable": false}: exec/attach/port-forward answer "error dialing backend".
         self.kubelet_down = False
+        #: POST /simz/kubelet {"v5": false}: exec/attach offer no v5.channel.k8s.io (a server before 1.30).
+        self.exec_v5 = True
         self.fault_lock = threading.Lock()
         self.stats_lock = threading.Lock()
         self.requests = 0

@@ -76,6 +76,7 @@ def tty(client: ContextClient, pod: str) -> Iterator[Tty]:
 
 def test_an_interactive_shell_echoes_typing_runs_commands_and_ends_with_the_exit_code(tty: Tty, pod: str) -> None:
     tty.expect(b"/ # ")
+    assert tty.session.sock is not None and tty.session.sock.protocol == "v5.channel.k8s.io"
     tty.type("echo hello\r")
     assert tty.expect(b"/ # ").replace(b"\r\n", b"\n") == b"echo hello\nhello\n/ # "
     tty.type("hostnamx\x7fe\r")  # a typo corrected with backspace
@@ -84,6 +85,23 @@ def test_an_interactive_shell_echoes_typing_runs_commands_and_ends_with_the_exit
     result = tty.session.wait(5)
     assert result is not None and result.exit_code == 7
     assert result.message == "exited with code 7"
+
+
+def test_a_server_without_v5_is_spoken_to_in_v4(client: ContextClient, ssim: SimProcess, pod: str) -> None:
+    # API servers before 1.30 know no v5.channel.k8s.io: the session falls back to v4 (status and resize as v5).
+    ssim.request("POST", "/simz/kubelet", {"v5": False})
+    try:
+        t = Tty(client, ExecSpec("sim-admin", "team-a", pod, "main", ("sh",), tty=True, stdin=True))
+        t.expect(b"/ # ")
+        assert t.session.sock is not None and t.session.sock.protocol == "v4.channel.k8s.io"
+        t.session.resize(100, 33)
+        t.type("stty size\r")
+        assert b"33 100" in t.expect(b"/ # ")
+        t.type("exit 9\r")
+        result = t.session.wait(5)
+    finally:
+        ssim.request("POST", "/simz/kubelet", {"v5": True})
+    assert result is not None and result.exit_code == 9 and result.message == "exited with code 9"
 
 
 def test_resize_reaches_the_shell(tty: Tty) -> None:

@@ -148,11 +148,11 @@ def exec_(req: ResourceRequest) -> None:
         _refuse_spdy(req)
         return
     offered = offered_protocols(req.conn)
-    protocol = _pick(offered, EXEC_PROTOCOLS)
+    # A server before Kubernetes 1.30 knows no v5 (``POST /simz/kubelet {"v5": false}``): clients fall back to v4.
+    supported = EXEC_PROTOCOLS if req.sim.exec_v5 else EXEC_PROTOCOLS[1:]
+    protocol = _pick(offered, supported)
     if offered and protocol is None:
-        req.conn.send_status(
-            400, f"requested protocol(s) are not supported: {offered}; supports {list(EXEC_PROTOCOLS)}"
-        )
+        req.conn.send_status(400, f"requested protocol(s) are not supported: {offered}; supports {list(supported)}")
         return
     WebSocket.accept(req.conn, protocol)
     sock, rfile, wfile = req.take_over()
@@ -331,14 +331,23 @@ def _spdy_tunnel(req: ResourceRequest, pod: dict[str, Any]) -> None:
 
 
 def kubelet_reachability(req: Request) -> None:
-    """``GET/POST /simz/kubelet {"reachable": bool}``: makes every kubelet unreachable (or back)."""
+    """``GET/POST /simz/kubelet {"reachable": bool, "v5": bool}``: makes every kubelet unreachable (or back);
+    ``"v5": false`` answers exec/attach as a server before Kubernetes 1.30 (no ``v5.channel.k8s.io``).
+
+    A POST changes only the keys it names."""
     if req.method == "POST":
         try:
-            req.sim.kubelet_down = not bool(orjson.loads(req.body or b"{}").get("reachable", True))
-        except (orjson.JSONDecodeError, AttributeError):
-            req.conn.send_status(400, 'expected {"reachable": true|false}')
+            body = orjson.loads(req.body or b"{}")
+            if "reachable" in body:
+                req.sim.kubelet_down = not bool(body["reachable"])
+            if "v5" in body:
+                req.sim.exec_v5 = bool(body["v5"])
+        except (orjson.JSONDecodeError, AttributeError, TypeError):
+            req.conn.send_status(400, 'expected {"reachable": true|false, "v5": true|false}')
             return
-    req.conn.send_json(200, {"reachable": not getattr(req.sim, "kubelet_down", False)})
+    req.conn.send_json(
+        200, {"reachable": not getattr(req.sim, "kubelet_down", False), "v5": req.sim.exec_v5}
+    )
 
 
 _STREAM_METHODS = frozenset({"GET", "POST"})
