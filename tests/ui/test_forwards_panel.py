@@ -6,8 +6,8 @@ import socket
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from kube9_desktop.commands import load_all
@@ -16,7 +16,7 @@ from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.portforward import FORWARDS, ForwardState
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.ui.bottom_dock import BottomDock
-from kube9_desktop.ui.forwards_panel import ForwardsPanel
+from kube9_desktop.ui.forwards_panel import ForwardsPanel, human_bytes
 from kube9_desktop.ui.terminal_view import TerminalView
 from kube9_desktop.ui.window_port import WindowPort
 
@@ -63,6 +63,18 @@ def running_pod(sim: Any) -> str:
     )
 
 
+class Browser(QObject):
+    """Stands in for the desktop's browser: records the URLs it is asked to open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
 def test_port_forward_opens_the_panel_which_shows_copies_and_stops_it(
     host: Host, run: Any, qtbot: Any, qtmodeltester: Any, sim: Any
 ) -> None:
@@ -83,8 +95,17 @@ def test_port_forward_opens_the_panel_which_shows_copies_and_stops_it(
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(100).startswith(b"HTTP/1.1 200")
     qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, 3)) == "0 open / 1", timeout=3000)
+    qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, 5)) == human_bytes(fwd.bytes_in), timeout=3000)
+    assert panel.model.data(panel.model.index(0, 4)) == "27 B" and fwd.bytes_in > 100  # bytes each way
     panel.copy_button.click()
     assert QGuiApplication.clipboard().text() == fwd.address
+    opened = Browser()
+    QDesktopServices.setUrlHandler("http", opened, "open")  # the system's browser stays closed
+    try:
+        panel.open_button.click()
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    assert opened.urls == [f"http://127.0.0.1:{fwd.local_port}/"]
     panel.stop_button.click()
     assert fwd.state is ForwardState.STOPPED
     with pytest.raises(OSError):
@@ -127,6 +148,37 @@ def test_exec_opens_a_shell_tab(host: Host, run: Any, qtbot: Any, sim: Any) -> N
     host.bottom_dock.close_tab(host.bottom_dock.tab_widget.indexOf(view))
     session = view.session
     assert session is None  # closing the tab closed the stream
+
+
+def test_the_shell_tab_offers_the_pods_containers_and_runs_a_changed_command(
+    host: Host, run: Any, qtbot: Any, sim: Any
+) -> None:
+    load_all()
+    pod = next(
+        p["metadata"]["name"]
+        for p in sim.request("GET", "/api/v1/pods")["items"]
+        if p["metadata"]["namespace"] == "team-a"
+        and [c["name"] for c in p["spec"]["containers"]] == ["main", "metrics"]
+        and all("running" in (cs.get("state") or {}) for cs in p["status"].get("containerStatuses") or [{}])
+    )
+    result = run(run_line(f"exec team-a/pod/{pod}", service=host.service, context="sim-admin", ui=WindowPort(host)))
+    assert result.ok, result.message
+    view = next(w for w in host.bottom_dock.tabs() if isinstance(w, TerminalView))
+    box = view.container_box
+    assert [box.itemText(i) for i in range(box.count())] == ["main", "metrics"] and box.currentText() == "main"
+    qtbot.waitUntil(lambda: "/ #" in view.terminal.text(), timeout=5000)
+    box.setCurrentIndex(1)
+    box.activated.emit(1)  # what choosing an item does: reconnect to that container
+    qtbot.waitUntil(lambda: view.spec.container == "metrics" and view.status.text().startswith("Connected"),
+                    timeout=5000)
+    qtbot.keyClicks(view.terminal, "cat /app/README")
+    qtbot.keyClick(view.terminal, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: f"Simulated container metrics of pod {pod}" in view.terminal.text(), timeout=5000)
+    view.command_edit.setText("sh -c 'echo changed command; exit 3'")
+    qtbot.keyClick(view.command_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=5000)
+    assert "\nchanged command" in view.terminal.text() and view.spec.container == "metrics"
+    assert view.status.text() == "exited with code 3"
 
 
 def test_the_window_offers_the_declared_ports_and_a_local_port(host: Host, run: Any, sim: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from kube9_desktop.commands import load_all
 from kube9_desktop.config.store import SettingsStore
@@ -63,7 +63,27 @@ def test_s_on_a_pod_opens_a_shell_tab_and_the_menu_offers_shell_and_port_forward
     titles = [a.text().split("\t") for a in menu.actions() if not a.isSeparator()]
     assert ["Shell…", "S"] in titles
     assert any(t[0] == "Port forward…" for t in titles)
-    window.commands.shortcut_actions["exec"].trigger()
+    window.tree.setFocus()
+    qtbot.keyClick(window.tree, Qt.Key.Key_S)  # the key itself, as a user presses it
+    qtbot.waitUntil(lambda: any(isinstance(t, TerminalView) for t in window.bottom_dock.tabs()), timeout=10000)
+    view = next(t for t in window.bottom_dock.tabs() if isinstance(t, TerminalView))
+    assert view.spec.pod == node.label
+    qtbot.waitUntil(lambda: "/ #" in view.terminal.text(), timeout=10000)
+
+
+def test_the_palette_offers_shell_and_port_forward_on_a_pod_and_opens_the_shell(
+    window: MainWindow, run: Any, qtbot: Any, sim: Any
+) -> None:
+    node = running_pod_node(window, run, sim)
+    window.commands.open_palette()
+    qtbot.waitUntil(lambda: window.commands.palette is not None and window.commands.palette.isVisible(), timeout=3000)
+    palette = window.commands.palette
+    assert palette is not None
+    assert {"exec", "port-forward"} <= {e.command.id for e in palette.model.entries if e.command}
+    qtbot.keyClicks(palette.edit, "shell")
+    first = palette.model.entries[0]
+    assert first.command is not None and first.command.id == "exec" and first.shortcut == "S"
+    qtbot.keyClick(palette.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: any(isinstance(t, TerminalView) for t in window.bottom_dock.tabs()), timeout=10000)
     view = next(t for t in window.bottom_dock.tabs() if isinstance(t, TerminalView))
     assert view.spec.pod == node.label

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontDatabase, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from kube9_desktop.kube.exec import ExecSpec, stream_client
-from kube9_desktop.ui.terminal import TerminalWidget, key_bytes
+from kube9_desktop.ui.terminal import DEFAULT_BG, PALETTE, SELECTION_BG, TerminalWidget, key_bytes
 from kube9_desktop.ui.terminal_view import TerminalView
 
 
@@ -35,8 +35,21 @@ def test_colours_bold_and_reverse_land_on_the_cells(term: Any) -> None:
     assert line[21].fg == "ff8700"
     w.resize(800, 400)
     img = w.grab().toImage()
-    red = img.pixelColor(w.cw // 2, w.ch // 2)
-    assert red.isValid()
+
+    def cell_colours(col: int) -> set[str]:
+        return {img.pixelColor(x, y).name() for x in range(col * w.cw, (col + 1) * w.cw) for y in range(w.ch)}
+
+    assert PALETTE["red"] in set().union(*(cell_colours(c) for c in range(3)))  # the glyphs of "red" are red
+    assert cell_colours(4) >= {PALETTE["blue"]}  # the background behind "bold-on-blue" is blue
+    assert DEFAULT_BG.name() not in cell_colours(17)  # reverse video: the cell's background is the foreground
+    assert PALETTE["red"] not in cell_colours(5)
+
+
+def test_the_font_is_the_systems_fixed_font(term: Any) -> None:
+    w, _ = term
+    fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    assert w.font().family() == fixed.family() and w.font().fixedPitch() == fixed.fixedPitch()
+    assert w.cw == QFontMetrics(w.font()).horizontalAdvance("M")
 
 
 def test_the_alternate_screen_is_drawn_on_and_left_as_it_was(term: Any) -> None:
@@ -138,10 +151,35 @@ def test_selection_copies_with_ctrl_shift_c(term: Any, qtbot: Any) -> None:
     assert QGuiApplication.clipboard().text() == "first line\nsecond"
 
 
-def test_scrollback_shows_lines_that_left_the_screen(term: Any) -> None:
-    w, _ = term
+def test_a_mouse_drag_selects_and_ctrl_shift_c_copies_it(term: Any, qtbot: Any) -> None:
+    w, sent = term
+    w.show()
+    w.feed(b"$ echo picked words\r\npicked words\r\n$ ")
+    y = w.ch + w.ch // 2  # the second row
+    qtbot.mousePress(w, Qt.MouseButton.LeftButton, pos=QPoint(w.cw * 0 + 1, y))
+    qtbot.mouseMove(w, QPoint(w.cw * 6 + 1, y))
+    qtbot.mouseMove(w, QPoint(w.cw * 11 + 1, y))
+    qtbot.mouseRelease(w, Qt.MouseButton.LeftButton, pos=QPoint(w.cw * 11 + 1, y))
+    assert w.selected_text() == "picked words"
+    QGuiApplication.clipboard().setText("before")
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == "picked words"
+    assert sent == []  # copying types nothing into the shell
+    img = w.grab().toImage()
+    assert img.pixelColor(w.cw * 3, w.ch + 1).name() == SELECTION_BG.name()  # the selection is drawn
+    qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=QPoint(1, 1))  # a click without a drag clears it
+    assert w.selected_text() == ""
+
+
+def test_scrollback_shows_lines_that_left_the_screen(term: Any, qtbot: Any) -> None:
+    w, sent = term
     w.feed(b"".join(f"line {i}\r\n".encode() for i in range(100)))
     assert "line 0" not in w.text()
+    qtbot.keyClick(w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ShiftModifier)  # the keyboard's way back
+    top_row = "".join(w._lines()[0][x].data for x in range(10)).rstrip()
+    assert w.back == w.vt.lines // 2 and sent == [] and top_row == "line 65"  # 77 lines left: 12 back from there
+    qtbot.keyClick(w, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ShiftModifier)
+    assert w.back == 0
     w.scroll_by(1000)
     assert w.back == len(w.vt.history.top) > 0
     assert w._lines()[0][0].data + w._lines()[0][1].data == "li"
@@ -231,12 +269,65 @@ def test_top_in_the_shell_tab_uses_the_alternate_screen(shell: TerminalView, qtb
     assert "marker" in t.text()
 
 
-def test_errors_show_in_the_tab(qtbot: Any, sim: Any, service_factory: Any) -> None:
+def test_sequences_from_the_shell_that_a_terminal_must_ignore_are_ignored(shell: TerminalView, qtbot: Any) -> None:
+    # The sim's `sequences` writes an OSC 52 clipboard write, a title with control characters and terminal queries.
+    t = shell.terminal
+    sent: list[bytes] = []
+    send = t.send
+    t.send = lambda data: (sent.append(data), send(data))  # type: ignore[method-assign]
+    QGuiApplication.clipboard().setText("untouched")
+    wait_screen(qtbot, shell, "/ #")
+    type_line(qtbot, t, "sequences")
+    wait_screen(qtbot, shell, "\nsequences done")
+    assert QGuiApplication.clipboard().text() == "untouched"
+    assert t.vt.title == "" and "title" in t.vt.ignored and "query" in t.vt.ignored
+    assert b"".join(sent) == b"sequences\r"  # what was typed, and no reply to the queries
+    type_line(qtbot, t, "echo still here")
+    wait_screen(qtbot, shell, "\nstill here")
+
+
+def _pod_where(sim: Any, pred: Any) -> tuple[str, str]:
+    for ns in ("team-a", "team-b", "default", "kube-system"):
+        for p in sim.request("GET", f"/api/v1/namespaces/{ns}/pods")["items"]:
+            if p["spec"].get("nodeName") and pred(p):
+                return ns, p["metadata"]["name"]
+    raise AssertionError("no such pod in the sim")
+
+
+def _running(p: dict[str, Any]) -> bool:
+    return "running" in (p["status"].get("containerStatuses") or [{}])[0].get("state", {})
+
+
+@pytest.mark.parametrize("case", ["forbidden", "not running", "no shell", "kubelet down"])
+def test_errors_show_in_the_tab(case: str, qtbot: Any, sim: Any, service_factory: Any) -> None:
+    context = "sim-viewer" if case == "forbidden" else "sim-admin"
+    if case == "not running":
+        ns, pod = _pod_where(sim, lambda p: p["status"]["phase"] != "Succeeded" and not _running(p))
+    elif case == "no shell":
+        ns, pod = _pod_where(sim, lambda p: _running(p) and p["spec"]["containers"][0]["image"].startswith("k8s.gcr"))
+    else:
+        ns, pod = _pod_where(sim, _running)
+    want = {
+        "forbidden": f"Permission denied: You may not run commands in pods in {ns} (create pods/exec).  Check with: "
+        f"kubectl auth can-i create pods/exec -n {ns}",
+        "not running": f"Container not running: The container main of pod {pod} in {ns} is not running",
+        "no shell": f"No shell found: Container main of pod {pod} has no shell",
+        "kubelet down": f"Kubelet unreachable: The API server could not reach the kubelet of the node running pod "
+        f"{pod}.  The node may be down",
+    }[case]
     svc = service_factory()
-    view = TerminalView(stream_client(svc, "sim-viewer"), ExecSpec("sim-viewer", "team-a", "whatever", "main"))
-    qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.result is not None, timeout=5000)
-    assert view.status.text().startswith("Permission denied: You may not run commands in pods in team-a")
+    if case == "kubelet down":
+        sim.request("POST", "/simz/kubelet", {"reachable": False})
+    try:
+        view = TerminalView(stream_client(svc, context), ExecSpec(context, ns, pod, "main"))
+        qtbot.addWidget(view)
+        qtbot.waitUntil(lambda: view.result is not None, timeout=5000)
+    finally:
+        sim.request("POST", "/simz/kubelet", {"reachable": True})
+    assert view.status.text().startswith(want), view.status.text()
+    assert view.status.property("failed") is True and view.terminal.readonly
+    # Said where the eye is, too (compared without blanks: the line wraps at the terminal's width); the tab stays.
+    assert f"[{want}".replace(" ", "") in view.terminal.text().replace("\n", "").replace(" ", "")
     view.shutdown()
 
 
