@@ -226,6 +226,7 @@ class ExecSession:
         self.result: ExecResult | None = None
         self._lock = threading.Lock()
         self._pending: list[bytes] = []
+        self._stdin_closed = False  # asked before the stream opened: sent once it has
         self._closing = False
         self.size = (spec.cols, spec.rows)
         self.done = threading.Event()
@@ -259,10 +260,17 @@ class ExecSession:
             sock.send(RESIZE, orjson.dumps({"Width": cols, "Height": rows}))
 
     def close_stdin(self) -> None:
-        """EOF on stdin (v5 only; with v4 the server learns it when the stream closes)."""
+        """EOF on stdin (v5 only; with v4 the server learns it when the stream closes).
+
+        Before the stream is open it is remembered and sent after the stdin written so far: a small file piped to
+        a headless ``exec -i`` is read whole before the WebSocket opens, and its end must still reach the command.
+        """
         with self._lock:
             sock = self.sock
-        if sock is not None and sock.protocol == PROTOCOLS[0]:
+            if sock is None:
+                self._stdin_closed = True
+                return
+        if sock.protocol == PROTOCOLS[0]:
             sock.send(CLOSE, bytes([STDIN]))
 
     def close(self) -> None:
@@ -305,17 +313,19 @@ class ExecSession:
             err = refine_open_error(exc, s)
             self._finish(ExecResult(None, err.one_line(), error=err))
             return
+        # What was asked before the stream opened goes out under the lock, so a write or close_stdin arriving
+        # meanwhile (they send as soon as they see the socket) comes after it, in the order it was asked.
         with self._lock:
             self.sock = sock
             pending, self._pending = self._pending, []
-            closing = self._closing
-            cols, rows = self.size
-        if closing:
-            sock.close()
-        if s.tty:
-            sock.send(RESIZE, orjson.dumps({"Width": cols, "Height": rows}))
-        for raw in pending:
-            sock.send_raw(raw)
+            if self._closing:
+                sock.close()
+            if s.tty:
+                sock.send(RESIZE, orjson.dumps({"Width": self.size[0], "Height": self.size[1]}))
+            for raw in pending:
+                sock.send_raw(raw)
+            if self._stdin_closed and sock.protocol == PROTOCOLS[0]:
+                sock.send(CLOSE, bytes([STDIN]))
         if self.on_open is not None:
             self.on_open()
         status: dict[str, Any] | None = None

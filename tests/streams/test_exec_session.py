@@ -104,6 +104,21 @@ def test_a_server_without_v5_is_spoken_to_in_v4(client: ContextClient, ssim: Sim
     assert result is not None and result.exit_code == 9 and result.message == "exited with code 9"
 
 
+def test_stdin_written_and_closed_before_the_stream_opens_reaches_the_command(client: ContextClient, pod: str) -> None:
+    # Headless `exec -i -- cat < file` reads all of a small file before the WebSocket is open: its end must still
+    # reach the command (v5's close signal), or cat waits for ever.
+    out: list[bytes] = []
+    s = ExecSession(client, ExecSpec("sim-admin", "team-a", pod, "main", ("cat",), tty=False, stdin=True),
+                    lambda c, d: out.append(d), lambda r: None)
+    s.write(b"abc\n")
+    s.close_stdin()
+    s.start()
+    result = s.wait(10)
+    s.close()
+    assert result is not None and result.exit_code == 0, result
+    assert b"".join(out) == b"abc\n"
+
+
 def test_resize_reaches_the_shell(tty: Tty) -> None:
     tty.expect(b"/ # ")
     tty.session.resize(132, 41)
@@ -120,6 +135,27 @@ def test_ctrl_c_interrupts_a_running_command_and_the_shell_goes_on(tty: Tty) -> 
     tty.expect(b"^C")
     tty.expect(b"/ # ")
     assert time.monotonic() - start < 3
+    tty.type("echo $?\r")
+    assert b"130" in tty.expect(b"/ # ")
+
+
+def test_the_simulated_commands_env_flood_and_colors(tty: Tty, pod: str) -> None:
+    tty.expect(b"/ # ")
+    tty.type("env\r")
+    env = tty.expect(b"/ # ")
+    assert f"HOSTNAME={pod}\r\n".encode() in env and b"TERM=xterm\r\n" in env
+    tty.type("flood 500\r")
+    flood = tty.expect(b"/ # ")
+    assert flood.count(b"the quick brown fox") == 500
+    assert f"    500 the quick brown fox jumps over the lazy dog {pod}".encode() in flood
+    tty.type("colors\r")
+    colours = tty.expect(b"/ # ")
+    assert b"\x1b[31m 1 \x1b[0m" in colours and b"\x1b[48;5;16m" in colours and b"\x1b[1mbold" in colours
+    tty.type("flood 100000000\r")  # a flood Ctrl-C stops, as it would a real one
+    tty.expect(b"the quick brown fox")
+    tty.type("\x03")
+    tty.expect(b"^C", timeout=10)
+    tty.expect(b"/ # ")
     tty.type("echo $?\r")
     assert b"130" in tty.expect(b"/ # ")
 

@@ -50,6 +50,9 @@ def test_exec_dash_i_passes_stdin(ssim: SimProcess, pod: str) -> None:
     r = app(ssim, f"exec team-a/pod/{pod} -i -- sh", stdin="echo one; hostname\nexit 5\n")
     assert r.returncode == 5, r.stderr
     assert r.stdout.splitlines() == ["one", pod]
+    # cat ends when its input does (the end of stdin reaches the command, even before the stream is open)
+    r = app(ssim, f"exec team-a/pod/{pod} -i -- cat", stdin="abc\ndef\n", timeout=30)
+    assert (r.returncode, r.stdout) == (0, "abc\ndef\n"), r.stderr
 
 
 def test_port_forward_prints_the_address_forwards_for_its_seconds_then_closes(ssim: SimProcess) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -81,6 +83,44 @@ def test_a_service_forward_resolves_a_ready_pod_and_the_target_port(
     assert all(pod["metadata"]["labels"].get(k) == v for k, v in svc["spec"]["selector"].items())
     assert f.pod_port == svc["spec"]["ports"][0]["targetPort"]
     assert f.pod.encode() in http_get(f.local_port)
+    assert f.pod == kubectls_pod(ssim, "svc/api", "0:80")  # the pod kubectl picks for the same Service
+
+
+def kubectls_pod(sim: SimProcess, target: str, ports: str) -> str:
+    """The pod ``kubectl port-forward`` forwards to (read from its request log once a connection went through)."""
+    proc = subprocess.Popen(
+        ["kubectl", "--kubeconfig", sim.kubeconfig, "--context", "sim-admin", "-n", "team-a", "port-forward", "-v=6",
+         target, ports],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "Forwarding from 127.0.0.1:" in line, line
+        http_get(int(line.split("127.0.0.1:")[1].split()[0]))
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    found = re.search(r"/pods/([^/\s]+)/portforward", err)
+    assert found, err[-2000:]
+    return found.group(1)
+
+
+def test_a_service_port_by_name_and_a_named_target_port_resolve_as_kubectl_resolves_them(
+    client: ContextClient, ssim: SimProcess, forwards: list[PortForward]
+) -> None:
+    # targetPort "http" is the pods' container port of that name (8080), as kubectl looks it up.
+    ssim.request("POST", "/api/v1/namespaces/team-a/services", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "api-named", "namespace": "team-a"},
+        "spec": {"selector": {"app": "api"}, "ports": [{"name": "web", "port": 81, "targetPort": "http"}]},
+    })
+    try:
+        for port in ("81", "web"):
+            f = start(client, forwards, "services", "api-named", port)
+            assert f.pod_port == 8080 and f.http and f.pod.startswith("api-")
+            assert f.pod.encode() in http_get(f.local_port)
+    finally:
+        ssim.request("DELETE", "/api/v1/namespaces/team-a/services/api-named")
 
 
 def test_fifty_concurrent_connections_each_get_their_answer(
