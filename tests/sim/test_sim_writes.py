@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import http.client as httpclient
+import json
 import shutil
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -302,3 +305,55 @@ def test_kubectl_apply_server_side_and_auth_can_i(wsim: SimProcess) -> None:
     assert kc(wsim, "auth", "can-i", "list", "pods", "-n", "team-a", context="sim-viewer").stdout.strip() == "yes"
     r = kc(wsim, "scale", "-n", "team-a", "deploy/api", "--replicas=1", context="sim-viewer", check=False)
     assert r.returncode != 0 and "forbidden" in r.stderr
+
+
+def watched(wsim: SimProcess, path: str, rv: str) -> list[tuple[str, str]]:
+    """``(type, name)`` of every event a watch from ``rv`` replays (the server ends the stream after 1 s)."""
+    ctx = ssl.create_default_context(cadata=wsim.ca_pem.decode())
+    conn = httpclient.HTTPSConnection("127.0.0.1", wsim.port, context=ctx, timeout=10)
+    try:
+        conn.request("GET", f"{path}?watch=1&resourceVersion={rv}&timeoutSeconds=1",
+                     headers={"Authorization": f"Bearer {wsim.admin_token()}"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    finally:
+        conn.close()
+    return [(e["type"], e["object"]["metadata"]["name"]) for e in events if e["type"] != "BOOKMARK"]
+
+
+def test_every_write_emits_its_watch_event_and_a_dry_run_none(wsim: SimProcess, h: Any) -> None:
+    cms = "/api/v1/namespaces/team-b/configmaps"
+    rv = h(cms).json()["metadata"]["resourceVersion"]
+    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ev"}, "data": {"a": "1"}}
+    r = h(cms, method="POST", body=doc)
+    assert r.status == 201, r.body
+    made = r.json()
+    r = h(f"{cms}/ev", method="PUT", body=dict(made, data={"a": "2"}))
+    assert r.status == 200, r.body
+    put = r.json()
+    assert h(f"{cms}/ev?dryRun=All", method="PUT", body=dict(put, data={"a": "dry"})).status == 200
+    assert h(f"{cms}/ev", method="PATCH", body={"data": {"b": "3"}}, headers=MERGE).status == 200
+    assert h(f"{cms}/ev", method="PATCH", body=[{"op": "remove", "path": "/data/b"}], headers=JSONPATCH).status == 200
+    assert h(f"{cms}/ev?fieldManager=m", method="PATCH", headers=APPLY,
+             body=b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ev\ndata:\n  c: '4'\n").status == 200
+    assert h(f"{cms}/ev?dryRun=All", method="DELETE").status == 200
+    assert h(f"{cms}/ev", method="DELETE").status == 200
+    got = [e for e in watched(wsim, cms, rv) if e[1] == "ev"]
+    # One event a write, in order; the dry runs changed nothing and said nothing.
+    assert got == [("ADDED", "ev"), *[("MODIFIED", "ev")] * 4, ("DELETED", "ev")], got
+    # The scale subresource and an eviction are writes to their objects too.
+    dep = first_deployment(h, "team-b")
+    name, replicas = dep["metadata"]["name"], dep["spec"]["replicas"]
+    deps = "/apis/apps/v1/namespaces/team-b/deployments"
+    rv = h(deps).json()["metadata"]["resourceVersion"]
+    assert h(f"{deps}/{name}/scale", method="PATCH", headers=MERGE,
+             body={"spec": {"replicas": replicas + 1}}).status == 200
+    assert ("MODIFIED", name) in watched(wsim, deps, rv)
+    pods = "/api/v1/namespaces/team-b/pods"
+    rv = h(pods).json()["metadata"]["resourceVersion"]
+    pod = live_pods(h, "team-b", f"app%3D{name}")[0]["metadata"]["name"]
+    assert h(f"{pods}/{pod}/eviction", method="POST", body={
+        "apiVersion": "policy/v1beta1", "kind": "Eviction", "metadata": {"name": pod, "namespace": "team-b"}},
+    ).status == 201
+    assert ("MODIFIED", pod) in watched(wsim, pods, rv)  # Terminating
