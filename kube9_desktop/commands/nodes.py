@@ -64,7 +64,7 @@ def _drain_params(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="also evict pods no controller manages (they are not recreated anywhere)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                   help="give up on pods still not evicted after this long (default 120)")
+                   help="give up on pods not evicted and gone after this long (default 120)")
     p.add_argument("--grace-period", type=int, default=None, metavar="N", help="seconds each pod gets to stop")
 
 
@@ -136,7 +136,13 @@ async def drain(inv: Invocation) -> Result:
     if blocked:
         return Result.failure(f"Drain of {t.name} incomplete: {len(blocked)} of {len(results)} pods not evicted "
                               "(the node stays cordoned):\n" + "\n".join(blocked), kubectl=line)
-    await _wait_gone(inv, plan.evict, deadline)
+    left = await _wait_gone(inv, plan.evict, deadline)
+    if left:
+        # kubectl drain fails here too ("error when waiting for pod ... to terminate"): the pods are still on the
+        # node, so it is not drained yet, whatever the evictions said.
+        return Result.failure(f"Drain of {t.name} incomplete: {len(left)} of {len(results)} evicted pods still "
+                              f"terminating after {inv.args.timeout:g} s (the node stays cordoned):\n"
+                              + "\n".join(left), kubectl=line)
     return Result.success(f"Drained {t.name}: {len(results)} pods evicted, {len(plan.skipped)} left in place.",
                           kubectl=line)
 
@@ -170,8 +176,9 @@ async def _evict_one(inv: Invocation, pod: dict[str, Any], deadline: float) -> s
             backoff = min(backoff * 2, MAX_BACKOFF)
 
 
-async def _wait_gone(inv: Invocation, pods: list[dict[str, Any]], deadline: float) -> None:
-    """Wait (bounded by the deadline) until the evicted pods are gone, as kubectl drain does."""
+async def _wait_gone(inv: Invocation, pods: list[dict[str, Any]], deadline: float) -> list[str]:
+    """Wait (bounded by the deadline) until the evicted pods are gone, as kubectl drain does; returns the pods
+    (``namespace/name``) still there at the deadline."""
     waiting = {(p["metadata"]["namespace"], p["metadata"]["name"]): p["metadata"].get("uid") for p in pods}
     kind = KINDS["pods"]
     while waiting and time.monotonic() < deadline:
@@ -185,8 +192,7 @@ async def _wait_gone(inv: Invocation, pods: list[dict[str, Any]], deadline: floa
                     del waiting[(ns, name)]
         if waiting:
             await asyncio.sleep(0.5)
-    if waiting:
-        inv.ui.tell(f"{len(waiting)} evicted pods are still terminating")
+    return [f"{ns}/{name}" for ns, name in waiting]
 
 
 

@@ -113,6 +113,7 @@ async def test_scale_through_the_subresource(module_sim: SimProcess, svc: KubeSe
     port = Port(interactive=True, number=2)
     assert (await run(svc, f"scale team-a/deploy/{dep}", port)).ok
     assert port.questions[0][0].endswith("[4]") and jp(module_sim, f"deploy/{dep}", "{.spec.replicas}") == "2"
+    assert wait(lambda: len(live_pods(module_sim, f"app={dep}")) == 2)  # the controllers remove pods too
     r = await run(svc, f"scale team-a/deploy/{dep}")
     assert not r.ok and r.exit_code == 2 and "number of replicas (now 2)" in r.message
     r = await run(svc, f"scale team-a/deploy/{dep} -- -1")
@@ -200,6 +201,24 @@ async def test_cordon_uncordon_and_drain_with_a_disruption_budget(module_sim: Si
     assert all(p["metadata"]["ownerReferences"][0]["kind"] == "DaemonSet" for p in left
                if not p["metadata"].get("deletionTimestamp"))
     kc(module_sim, "uncordon", "node-2")
+
+
+async def test_drain_fails_while_evicted_pods_are_still_terminating_at_its_timeout(module_sim: SimProcess,
+                                                                                     svc: KubeService) -> None:
+    """As kubectl drain: a pod evicted but still on the node at the deadline means the node is not drained."""
+    pods = json.loads(kc(module_sim, "get", "pods", "-A", "--field-selector=spec.nodeName=node-3",
+                         "-o", "json"))["items"]
+    stuck = next(p for p in pods if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
+                 and not p["metadata"].get("deletionTimestamp"))
+    ns, name = stuck["metadata"]["namespace"], stuck["metadata"]["name"]
+    kc(module_sim, "annotate", "-n", ns, f"pod/{name}", "sim.kube9.io/stuck-terminating=true")
+    r = await run(svc, "drain node/node-3 --timeout 3", Port())
+    assert not r.ok, r.message
+    assert r.message.startswith("Drain of node-3 incomplete: 1 of ") and f"\n{ns}/{name}" in r.message
+    assert "still terminating after 3 s (the node stays cordoned)" in r.message
+    assert jp(module_sim, f"pod/{name}", "{.metadata.deletionTimestamp}", ns)  # the referee: still Terminating
+    kc(module_sim, "delete", "-n", ns, f"pod/{name}", "--grace-period=0", "--force")
+    kc(module_sim, "uncordon", "node-3")
 
 
 async def test_cronjob_suspend_resume_trigger(module_sim: SimProcess, svc: KubeService) -> None:
