@@ -228,15 +228,30 @@ _CURSOR_SEQ = {k.value: v for k, v in _CURSOR.items()}
 _K = Qt.Key
 
 
+def _with_modifiers(seq: str, param: int) -> str:
+    """xterm's form of a cursor or function key with Shift/Alt/Ctrl: ``ESC [ 1 ; m A``, ``ESC [ 15 ; m ~``."""
+    if seq.endswith("~"):
+        return f"{seq[:-1]};{param}~"
+    return f"\x1b[1;{param}{seq[-1]}"  # ESC O P / ESC [ A and the like: the final letter keeps its meaning
+
+
 def key_bytes(key: int, mods: Qt.KeyboardModifier, text: str, app_cursor: bool = False) -> bytes:
     """What an xterm sends for this key press ("" when nothing)."""
     ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
     alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+    shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+    # xterm's modifier parameter (1 + Shift + 2 Alt + 4 Ctrl): Ctrl+Left moves a word back in bash and readline.
+    param = 1 + shift + 2 * alt + 4 * ctrl
     key = int(getattr(key, "value", key))
     if key in _CURSOR_SEQ:
+        if param > 1:
+            return _with_modifiers("A" + _CURSOR_SEQ[key], param).encode()
         return (("\x1bO" if app_cursor else "\x1b[") + _CURSOR_SEQ[key]).encode()
     if key in _KEY_SEQ:
-        return (("\x1b" if alt else "") + _KEY_SEQ[key]).encode()
+        seq = _KEY_SEQ[key]
+        if param > 1 and (seq.endswith("~") or seq.startswith("\x1bO")):
+            return _with_modifiers(seq, param).encode()
+        return (("\x1b" if alt else "") + seq).encode()
     if ctrl and _K.Key_A.value <= key <= _K.Key_Z.value:
         return (("\x1b" if alt else "") + chr(key - _K.Key_A.value + 1)).encode()
     if ctrl and key in (_K.Key_BracketLeft.value, _K.Key_Backslash.value, _K.Key_BracketRight.value):

@@ -93,3 +93,9 @@ def test_port_forward_to_a_chosen_local_port(ssim: SimProcess, pod: str) -> None
     r = app(ssim, f"port-forward team-a/pod/{pod} {local}:8080 --seconds 0.5")
     assert r.returncode == 0, r.stderr
     assert f"Forwarding from 127.0.0.1:{local} -> pod/{pod}:8080" in r.stdout + r.stderr
+
+
+def test_port_forward_on_another_address_needs_yes(ssim: SimProcess) -> None:
+    r = app(ssim, "port-forward team-a/svc/api 0:80 --address 0.0.0.0 --seconds 0.5", stdin="")
+    assert r.returncode == 1 and "not listening on 0.0.0.0: not confirmed" in r.stderr
+    assert "Anyone who can reach this machine" in r.stderr and "Forwarding" not in r.stdout

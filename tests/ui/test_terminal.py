@@ -97,6 +97,14 @@ def test_clipboard_writes_control_char_titles_and_queries_are_ignored(term: Any,
         (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier, "\x08", False, b"\x7f"),
         (Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier, "b", False, b"\x1bb"),
         (Qt.Key.Key_Eacute, Qt.KeyboardModifier.NoModifier, "é", False, "é".encode()),
+        (Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier, "", False, b"\x1b[1;5D"),  # a word back in bash
+        (Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier, "", True, b"\x1b[1;3C"),
+        (Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier, "", False, b"\x1b[1;2A"),
+        (Qt.Key.Key_F1, Qt.KeyboardModifier.ShiftModifier, "", False, b"\x1b[1;2P"),
+        (Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier, "", False, b"\x1b[15;5~"),
+        (Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier, "", False, b"\x1b[3;5~"),
+        (Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier, "", False, b"\x1b[Z"),
+        (Qt.Key.Key_Up, Qt.KeyboardModifier.KeypadModifier, "", False, b"\x1b[A"),  # the keypad's arrow is an arrow
     ],
 )
 def test_keys_are_sent_as_an_xterm_sends_them(key: Any, mods: Any, text: str, app: bool, want: bytes) -> None:
