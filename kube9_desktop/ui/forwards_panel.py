@@ -75,6 +75,11 @@ class ForwardsModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
+            # Why connections failed (refused inside the pod, 403, kubelet unreachable): the row only counts them.
+            f = self.rows[index.row()]
+            text = self.cells[index.row()][3]
+            return f"{text}\nlast failure: {f.last_error}" if f.failed and f.last_error else text
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cells[index.row()][index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2:

@@ -115,6 +115,26 @@ def test_port_forward_opens_the_panel_which_shows_copies_and_stops_it(
     assert panel.model.rowCount() == 0
 
 
+def test_a_failed_connection_is_counted_and_its_reason_shown(host: Host, run: Any, qtbot: Any, sim: Any) -> None:
+    load_all()
+    pod = running_pod(sim)
+    result = run(run_line(f"port-forward team-a/pod/{pod} 0:9999", service=host.service, context="sim-admin",
+                          ui=WindowPort(host)))  # nothing listens on 9999 inside the pod
+    assert result.ok, result.message
+    panel = host.bottom_dock.tab_for("port-forwards")
+    assert isinstance(panel, ForwardsPanel)
+    fwd = panel.selected()
+    assert fwd is not None
+    with socket.create_connection(("127.0.0.1", fwd.local_port), timeout=5) as s:
+        s.sendall(b"x")
+        assert s.recv(10) == b""
+    cell = panel.model.index(0, 3)
+    qtbot.waitUntil(lambda: panel.model.data(cell) == "0 open / 1 (1 failed)", timeout=3000)
+    tip = panel.model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    assert "last failure: error forwarding port 9999" in tip and "connection refused" in tip
+    assert panel.model.data(panel.model.index(0, 2)) == "forwarding"  # the forward itself goes on
+
+
 def test_a_second_address_must_be_confirmed(host: Host, run: Any, sim: Any) -> None:
     load_all()
 
