@@ -6,13 +6,16 @@ renames node ``node-1`` in every response the app receives, as a compromised ser
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -177,3 +180,53 @@ def test_window_shows_bidi_overrides_visibly(hostile_kubeconfig: str, run: Any, 
     finally:
         run(model.shutdown())
         run(service.aclose())
+
+
+def test_print_tree_exits_as_soon_as_it_has_printed_when_the_server_is_silent(tmp_path: Path) -> None:
+    """A server that accepts and never answers: --print-tree reports the read timeout, then exits. A request of the
+    top level sent just as the context failed waited out one more read timeout after the tree was printed (25 s
+    of them before requests stopped being made again after the close)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "x",
+           "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{listener.getsockname()[1]}"}}],
+           "users": [{"name": "u", "user": {"token": "t"}}],
+           "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}]}
+    (tmp_path / "k.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "s.ini").write_text("[network]\nread_timeout=3\n")
+    try:
+        t0 = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "kube9_desktop", "--kubeconfig", str(tmp_path / "k.yaml"),
+                                 "--settings-file", str(tmp_path / "s.ini"), "--print-tree", "--depth", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        assert proc.stdout is not None
+        out = ""
+        for line in proc.stdout:  # the tree, up to its footer: printed (the pipe ends only with the process)
+            out += line
+            if line.startswith("# rows="):
+                break
+        printed = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        exited = time.monotonic()
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert proc.returncode == EXIT_CONTEXT_FAILED, err
+    assert "did not answer within 3 s (the read timeout)" in out, out
+    assert printed - t0 < 15, printed - t0
+    assert exited - printed < 1.5, f"the process lived on {exited - printed:.1f} s after printing"

@@ -26,6 +26,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -38,7 +39,14 @@ from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.gui_gate import GATE, checkpoint
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import connect_spare, request_deadline, shutdown_connection, speaks_tls, take_spares
+from kube9_desktop.kube.pool import (
+    Deadline,
+    connect_spare,
+    request_deadline,
+    shutdown_connection,
+    speaks_tls,
+    take_spares,
+)
 from kube9_desktop.kube.responses import ERROR_BODY_LIMIT, Response, Stream
 from kube9_desktop.kube.server_url import looks_like_tls_port, note_assumed_scheme, wrong_scheme_error
 from kube9_desktop.kube.status_errors import (
@@ -184,7 +192,7 @@ class ContextClient(AuthenticatedApi):
         response size is refused unread.
         """
         opts = self.options
-        with request_deadline(opts.request_deadline) as deadline:
+        with self.deadline() as deadline:
             try:
                 raw = self.open(path, query, accept, read_timeout, method=method, body=body, headers=headers)
                 try:
@@ -277,6 +285,10 @@ class ContextClient(AuthenticatedApi):
         attempt = 0
         reauthed = False
         while True:
+            if self._closed:  # the app is closing: a new request would only keep its exit waiting
+                raise KubeError(ErrorKind.UNKNOWN, "Closing",
+                                f"The request for {path} (context {self.context}) was not sent: kube9 is closing.",
+                                context=self.context)
             self._sync_exec()
             seen = self._cred
             result = self._attempt("GET", path, query, accept, info, read_timeout)
@@ -455,10 +467,32 @@ class ContextClient(AuthenticatedApi):
         """New timeouts/retries apply to the next request (pool size applies to new clients)."""
         self.options = options
 
+    @contextmanager
+    def deadline(self) -> Iterator[Deadline]:
+        """The request deadline (see :func:`.pool.request_deadline`) of the requests the block makes, ended at once
+        when the client closes: a request sent just as the app closed waited out its read timeout, and the app's
+        exit with it."""
+        with request_deadline(self.options.request_deadline) as d:
+            with self._deadlines_lock:
+                self._deadlines.add(d)
+                closed = self._closed
+            try:
+                if closed:
+                    d.expire()
+                yield d
+            finally:
+                with self._deadlines_lock:
+                    self._deadlines.discard(d)
+
     def close(self) -> None:
-        """Close the pooled connections of this client (and of clients retired by re-authentication)."""
-        with self._lock:
+        """Close the pooled connections of this client (and of clients retired by re-authentication), and end its
+        requests in flight."""
+        with self._deadlines_lock:
             self._closed = True
+            running = list(self._deadlines)
+        for d in running:
+            d.expire()
+        with self._lock:
             for transport in [*self._retired, self._transport]:
                 try:
                     transport.close()

@@ -27,7 +27,7 @@ from kube9_desktop.kube.credentials import user_credentials, with_exec_credentia
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import EXPIRY_MARGIN, ExecAuth, ExecCredential, PluginProcesses
 from kube9_desktop.kube.kubeconfig import Kubeconfig
-from kube9_desktop.kube.pool import PoolStats, make_pool_manager
+from kube9_desktop.kube.pool import Deadline, PoolStats, make_pool_manager
 from kube9_desktop.kube.server_url import with_scheme
 from kube9_desktop.kube.status_errors import kubectl_kubeconfig, transform_exception
 from kube9_desktop.kube.transport import Transport, direct_settings, needs_library
@@ -104,6 +104,9 @@ class AuthenticatedApi:
         self._cred: ExecCredential | None = None  # the exec credential this client's transport is using
         self._retired: list[Transport] = []
         self._closed = False
+        # The deadlines of this client's requests in flight: closing the client ends those requests at once.
+        self._deadlines: set[Deadline] = set()
+        self._deadlines_lock = threading.Lock()
         self._transport = self._build()
 
     # -- construction ----------------------------------------------------------------------------------------

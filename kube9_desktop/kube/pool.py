@@ -315,6 +315,15 @@ class Deadline:
         for conn in conns:
             shutdown_connection(conn)
 
+    def expire(self) -> None:
+        """End the request now (its client is closing): the watchdog fires this deadline at once, and again while
+        the request runs (a connection it opens meanwhile has no socket to shut down yet)."""
+        with self._lock:
+            if self._done:
+                return
+            self.at = time.monotonic()
+        _WATCHDOG.add(self)
+
     def finish(self) -> None:
         """The request is over (answered or failed); the deadline no longer applies."""
         with self._lock:

@@ -15,7 +15,7 @@ from typing import Any
 
 from kube9_desktop.kube.client import USER_AGENT, ContextClient, url_query
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.pool import has_idle, request_deadline
+from kube9_desktop.kube.pool import has_idle
 from kube9_desktop.kube.responses import Response
 from kube9_desktop.kube.status_errors import RequestInfo, deadline_error, error_from_status
 
@@ -62,12 +62,13 @@ def request_many(
     def top_up() -> None:
         """Send waiting requests on connections from the pool: the first one whatever it takes (nothing is in
         flight to read meanwhile), more while an idle connection is at hand, up to ``width`` at once."""
-        while waiting and len(sel.get_map()) < width and (not sel.get_map() or has_idle(pool)):
+        while waiting and not client._closed and len(sel.get_map()) < width and (not sel.get_map() or has_idle(pool)):
             send(None)
 
     def send(conn: Any | None) -> None:
-        """Send the next waiting request (on ``conn``, else on a connection from the pool)."""
-        while waiting:
+        """Send the next waiting request (on ``conn``, else on a connection from the pool); none once the client is
+        closed (the app is closing: what waits is left to request(), which sends nothing then)."""
+        while waiting and not client._closed:
             i = waiting.pop()
             path, query, accept, _ = requests[i]
             headers = {"Accept": accept, "User-Agent": USER_AGENT}
@@ -93,7 +94,7 @@ def request_many(
             put_back(conn, False)
 
     try:
-        with request_deadline(client.options.request_deadline) as deadline:
+        with client.deadline() as deadline:
             top_up()
             quiet_until = time.monotonic() + read
             while sel.get_map():

@@ -6,6 +6,7 @@ through the same KubeService the window uses.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import tempfile
@@ -286,6 +287,41 @@ def test_a_full_listen_backlog_is_reported_as_a_tcp_connect_timeout(kubeconfig_f
     assert "no connection within the connect timeout (1 s)" in err.message, err.message
     assert "30 s" not in err.message and "read timeout" not in err.message + err.hint
     assert took < 5
+
+
+def _context_threads(context: str) -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith((f"kube9-{context}_", f"kube9-burst-{context}"))]
+
+
+def test_closing_the_service_ends_its_requests_to_a_silent_server_at_once(
+        socket_server: Callable[..., SocketServer], kubeconfig_for: Callable[..., str],
+        services: Callable[..., Any], run: Any) -> None:
+    """A server that accepts and never answers: closing the window (the service) while the top level waits must
+    end its requests then, and make no new ones. The requests sent together were each made again after the close,
+    one after another, every one waiting out the read timeout: the app's exit hung 25 s at a 5 s read timeout."""
+    srv = socket_server(None)  # accepts, reads nothing, answers nothing
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), read_timeout=2.0, retries=0)
+    svc.prepare("x")
+    model = make_model(svc, "x")
+
+    async def settle() -> None:
+        end = time.monotonic() + 10
+        while srv.accepted < 6 and time.monotonic() < end:  # the version and the top level's lists
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+
+    run(settle())
+    accepted = srv.accepted
+    assert accepted >= 6 and _context_threads("x"), (accepted, _context_threads("x"))
+    t0 = time.monotonic()
+    run(model.shutdown())
+    run(svc.aclose())
+    while _context_threads("x") and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    took = time.monotonic() - t0
+    assert not _context_threads("x"), _context_threads("x")
+    assert took < 1.5, f"the requests outlived the close by {took:.1f} s"
+    assert srv.accepted == accepted, "new requests were made after the close"
 
 
 def test_a_server_that_never_answers_names_the_read_timeout(socket_server: Callable[..., SocketServer],
