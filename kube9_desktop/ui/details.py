@@ -122,10 +122,11 @@ class YamlHighlighter(QSyntaxHighlighter):
 
         self.rules = [
             (QRegularExpression(r"^\s*(- )?[\w./-]+(?=:)"), fmt("#1f5fbf", True)),
-            (QRegularExpression(r":\s+(true|false|null|[-+]?\d+(\.\d+)?)\s*$"), fmt("#a0522d")),
+            # The value alone (the colon stays the key's punctuation).
+            (QRegularExpression(r"(?<=:)\s+(true|false|null|[-+]?\d+(\.\d+)?)\s*$"), fmt("#a0522d")),
             (QRegularExpression(r"(['\"]).*\1"), fmt("#2e7d32")),
-            (QRegularExpression(r"#.*$"), fmt("#8a8f98")),
         ]
+        self.comment = fmt("#8a8f98")
 
     def highlightBlock(self, text: str) -> None:
         for rx, f in self.rules:
@@ -133,6 +134,26 @@ class YamlHighlighter(QSyntaxHighlighter):
             while it.hasNext():
                 m = it.next()
                 self.setFormat(m.capturedStart(), m.capturedLength(), f)
+        start = comment_start(text)
+        if start >= 0:
+            self.setFormat(start, len(text) - start, self.comment)
+
+
+def comment_start(line: str) -> int:
+    """Where a YAML comment starts in ``line`` (-1: none): a ``#`` at the start or after a blank, outside quotes.
+
+    A ``#`` inside a value (``colour: '#fff'``, ``url: http://x/#top``) starts no comment, as YAML reads it.
+    """
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"" and (i == 0 or line[i - 1] in " \t:-[{,"):
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return i
+    return -1
 
 
 class DetailsPane(QWidget):

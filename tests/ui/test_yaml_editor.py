@@ -13,6 +13,7 @@ from kube9_desktop.commands.registry import Target
 from kube9_desktop.kube import manifests
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.ui.apply_yaml import ApplyYaml
+from kube9_desktop.ui.details import comment_start
 from kube9_desktop.ui.yaml_editor import YamlEditor
 
 NS = "team-d"
@@ -198,3 +199,34 @@ def test_apply_refuses_unreadable_input(pane: ApplyYaml, run: Any, tmp_path: Any
     pane.open_file(str(tmp_path / "missing.yaml"))
     assert "Cannot read" in pane.status.text()
     assert "name: [x" in pane.edit.toPlainText()  # the text shown is kept
+
+
+def test_yaml_is_highlighted_keys_values_strings_and_comments(editor_for: Any, sim: Any, run: Any) -> None:
+    make_configmap(sim, "ed-colours", {"colour": "#fff", "count": "3"})
+    ed = editor_for("configmaps", "ed-colours")
+    ed.edit.appendPlainText("# a comment the user typed\nreplicas: 3  # trailing\nlimit: 5")
+    ed.highlighter.rehighlight()
+
+    def colours(line_text: str) -> dict[str, str]:
+        """Each coloured run of the line that starts with ``line_text``: its text -> its colour."""
+        block = ed.edit.document().firstBlock()
+        while block.isValid() and not block.text().startswith(line_text):
+            block = block.next()
+        assert block.isValid(), line_text
+        return {block.text()[f.start:f.start + f.length]: f.format.foreground().color().name()
+                for f in block.layout().formats()}
+
+    key, number, string, comment = "#1f5fbf", "#a0522d", "#2e7d32", "#8a8f98"
+    assert colours("  colour:") == {"  colour": key, "'#fff'": string}  # a '#' in a value starts no comment
+    assert colours("kind:")["kind"] == key
+    assert colours("# a comment") == {"# a comment the user typed": comment}
+    trailing = colours("replicas: 3")
+    assert trailing["replicas"] == key and trailing["# trailing"] == comment
+    assert colours("limit:") == {"limit": key, " 5": number}
+
+
+@pytest.mark.parametrize("line,where", [
+    ("# top", 0), ("a: b  # why", 6), ("url: http://x/#top", -1), ("c: '#fff'", -1), ('c: "a #b" # real', 10),
+    ("k: it's # note", 8), ("- '#' # x", 6), ("k: a#b", -1)])
+def test_a_comment_starts_at_a_hash_after_a_blank_outside_quotes(line: str, where: int) -> None:
+    assert comment_start(line) == where
