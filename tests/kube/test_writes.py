@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from kube9_desktop.commands.registry import Access
+from kube9_desktop.kube import access
 from kube9_desktop.kube.backend import KubeOptions
 from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.kinds import KINDS
@@ -122,7 +123,7 @@ async def test_dry_run_changes_nothing(svc: KubeService) -> None:
     assert e.value.kind is ErrorKind.NOT_FOUND
 
 
-async def test_access_reviews_are_cached_per_context(svc: KubeService) -> None:
+async def test_access_reviews_are_cached_per_context(svc: KubeService, monkeypatch: pytest.MonkeyPatch) -> None:
     acc = svc.access
     assert await acc.denied("sim-viewer", Access("delete", "pods"), "team-a") == "You may not delete pods in team-a"
     assert await acc.denied("sim-viewer", Access("list", "pods"), "team-a") is None
@@ -135,5 +136,10 @@ async def test_access_reviews_are_cached_per_context(svc: KubeService) -> None:
     acc.forget("sim-viewer")
     assert await acc.denied("sim-viewer", Access("delete", "pods"), "team-a") is not None
     assert acc.requests == sent + 1
+    # Kept for 60 s, not for ever: an answer older than the TTL is asked again.
+    assert access.TTL == 60.0
+    monkeypatch.setattr(access, "TTL", 0.0)
+    assert await acc.denied("sim-viewer", Access("delete", "pods"), "team-a") is not None
+    assert acc.requests == sent + 2
     # A review that cannot be made does not block: the write itself will say what the server thinks.
     assert await acc.denied("sim-down", Access("delete", "pods"), "team-a") is None
