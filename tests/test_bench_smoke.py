@@ -41,6 +41,13 @@ def test_bench_smoke_writes_valid_json(tmp_path: Path) -> None:
         act = data["actions"][case]
         assert act["api_ms"]["n"] == 1 and act["kubectl_ms"]["n"] == 1, act["errors"]
         assert isinstance(act["ratio_api_over_kubectl"], float)
+    shell = data["exec"]  # keystroke to echo in a shell tab, port-forward against kubectl (benchmarks/exec_bench.py)
+    assert shell["keystroke_echo"]["keys"] == 50 and {"p50_ms", "p95_ms"} <= set(shell["keystroke_echo"])
+    for how in ("port_forward", "port_forward_apart"):
+        assert isinstance(shell[how]["throughput_ratio"], float), shell[how]["kubectl"]
+    assert isinstance(shell["port_forward"]["first_byte_ratio"], float)
+    assert {"shell: keystroke to echo p95 ms", "port-forward first byte, api/kubectl"} <= {
+        t["target"] for t in data["targets"]}
     assert data["targets"] and all({"target", "value", "goal", "met"} <= set(t) for t in data["targets"])
 
 
