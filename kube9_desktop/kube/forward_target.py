@@ -78,6 +78,20 @@ def is_loopback(address: str) -> bool:
     return address in ("127.0.0.1", "localhost", "::1") or address.startswith("127.")
 
 
+def web_scheme(pod: dict[str, Any], port: int) -> str:
+    """``https`` or ``http`` when the pod's port looks like a web server's (for Open in browser), else "".
+
+    By its container port's name (``https``, ``http``, ``http-metrics`` ...) first, then by the usual numbers
+    (443/8443 TLS, 80/8080 plain): an ``https`` port opened as ``http://`` only shows the browser's error.
+    """
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        for p in c.get("ports") or []:
+            name = str(p.get("name", ""))
+            if p.get("containerPort") == port and name.startswith("http"):
+                return "https" if name.startswith("https") else "http"
+    return {443: "https", 8443: "https", 80: "http", 8080: "http"}.get(port, "")
+
+
 def _ready(pod: dict[str, Any]) -> bool:
     st = pod.get("status") or {}
     if st.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.kube.errors import ErrorKind, KubeError
-from kube9_desktop.kube.forward_target import ForwardSpec, Target
+from kube9_desktop.kube.forward_target import ForwardSpec, Target, web_scheme
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
 from kube9_desktop.kube.wschannel import ChannelSocket, open_channel
@@ -79,6 +79,7 @@ class PortForward:
         bytes_in: Bytes from the pod to local clients.
         bytes_out: Bytes from local clients to the pod.
         http: Whether the target port looks like HTTP (named ``http``/``https`` or 80/8080/443/8443).
+        scheme: ``http`` or ``https`` for such a port (the URL Open in browser opens), else "".
     """
 
     _ids = itertools.count(1)
@@ -102,6 +103,7 @@ class PortForward:
         self.bytes_in = self.bytes_out = 0
         self._told = time.monotonic()  # when the views were last told of bytes written (see _wrote)
         self.http = False
+        self.scheme = ""  # "http" or "https" when http
         self.last_error = ""
         self._target = Target(client, spec)
         self._lock = threading.Lock()
@@ -121,9 +123,9 @@ class PortForward:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT/`` (for Open in browser)."""
+        """``http://127.0.0.1:PORT/`` (``https://`` for a TLS port; for Open in browser)."""
         host = "127.0.0.1" if self.spec.address in ("0.0.0.0", "::") else self.address.rsplit(":", 1)[0]
-        return f"http://{host}:{self.local_port}/"
+        return f"{self.scheme or 'http'}://{host}:{self.local_port}/"
 
     def describe(self) -> str:
         """``127.0.0.1:5000 -> pod/api-1:8080`` (service: ``svc/api:80 -> pod/api-1:8080``)."""
@@ -242,13 +244,8 @@ class PortForward:
             self._spawn(self._serve, conn)
 
     def _looks_http(self, pod: dict[str, Any]) -> bool:
-        if self.pod_port in (80, 8080, 443, 8443):
-            return True
-        for c in (pod.get("spec") or {}).get("containers") or []:
-            for p in c.get("ports") or []:
-                if p.get("containerPort") == self.pod_port and str(p.get("name", "")).startswith("http"):
-                    return True
-        return False
+        self.scheme = web_scheme(pod, self.pod_port)
+        return bool(self.scheme)
 
     def _watch(self) -> None:
         """Notices a deleted pod even when no connection is open."""
