@@ -250,6 +250,8 @@ class ContextClient(AuthenticatedApi):
         and completes a TLS handshake is a kubeconfig problem, said on the first request instead of after a
         tree's worth of "connection closed"; a server address written without a scheme is named as such.
         """
+        if self._closed:  # closing: a probe (a TLS handshake) would only keep the exit waiting
+            return err
         if looks_like_tls_port(self.server, err):
             if self._speaks_tls is None:
                 parts = urlsplit(self.server)

@@ -316,12 +316,14 @@ class Deadline:
             shutdown_connection(conn)
 
     def expire(self) -> None:
-        """End the request now (its client is closing): the watchdog fires this deadline at once, and again while
-        the request runs (a connection it opens meanwhile has no socket to shut down yet)."""
+        """End the request now (its client is closing): fired here, so the request's failure reads as this
+        deadline's and not as the connection the close cut, then again by the watchdog while the request runs (a
+        connection it opens meanwhile has no socket to shut down yet)."""
         with self._lock:
             if self._done:
                 return
             self.at = time.monotonic()
+        self.fire()
         _WATCHDOG.add(self)
 
     def finish(self) -> None:

@@ -7,6 +7,7 @@ through the same KubeService the window uses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import tempfile
@@ -322,6 +323,39 @@ def test_closing_the_service_ends_its_requests_to_a_silent_server_at_once(
     assert not _context_threads("x"), _context_threads("x")
     assert took < 1.5, f"the requests outlived the close by {took:.1f} s"
     assert srv.accepted == accepted, "new requests were made after the close"
+
+
+KINDS_AT_ONCE = ("nodes", "namespaces", "persistentvolumes", "storageclasses")
+
+
+def test_closing_the_service_during_lists_from_a_silent_server_ends_them_at_once(
+        socket_server: Callable[..., SocketServer], kubeconfig_for: Callable[..., str],
+        services: Callable[..., Any], run: Any) -> None:
+    """One list in flight (a worker's request, not sent together with others) when the service closes: the close
+    cut its connection, and the cut read as a plain-HTTP request to a TLS port, whose probe (a TLS handshake with
+    the silent server) kept the worker, and the app's exit, waiting the connect timeout."""
+    srv = socket_server(None)
+    svc = services(kubeconfig_for(f"http://127.0.0.1:{srv.port}"), read_timeout=30.0, connect_timeout=5.0,
+                   retries=0)
+
+    async def list_then_close() -> float:
+        task = asyncio.gather(*(svc.list_all(ListRef("x", kind)) for kind in KINDS_AT_ONCE), return_exceptions=True)
+        end = time.monotonic() + 10
+        while srv.accepted < len(KINDS_AT_ONCE) and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the request is sent and waits for its answer
+        t0 = time.monotonic()
+        await svc.aclose()
+        with contextlib.suppress(KubeError, asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        return t0
+
+    t0 = run(list_then_close(), 20)
+    while _context_threads("x") and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    took = time.monotonic() - t0
+    assert not _context_threads("x") and took < 1.5, f"the worker outlived the close by {took:.1f} s"
+    assert srv.accepted == len(KINDS_AT_ONCE), "a TLS probe or a new request after the close"
 
 
 def test_a_server_that_never_answers_names_the_read_timeout(socket_server: Callable[..., SocketServer],
