@@ -8,16 +8,19 @@ Payloads:
 - ``refresh``: ``list[Target]`` or ``None`` - reload the lists holding those objects (``None``: the whole context).
 - ``palette``: ``str`` - the palette's initial text (``":"`` opens it as a command line).
 - ``edit``: ``Target`` - the YAML editor of that object (``ui/yaml_editor.py``).
-- ``apply``: ``{"text"|"path": str, "namespace": str}`` or ``None`` - Create / Apply from YAML (``ui/apply_yaml.py``).
+- ``apply``: ``{"text"|"path": str, "namespace": str}`` or ``None`` - Create / Apply from YAML (``ui/apply_yaml.py``);
+  documents without a namespace go to ``namespace``, else to the context's (as ``kubectl apply -f``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from kube9_desktop.kube.errors import KubeError
 from kube9_desktop.ui.views import ViewHost, register_view
 
 
@@ -82,6 +85,14 @@ def edit_view(host: ViewHost, payload: Any) -> QWidget | None:
     return editor
 
 
+def context_namespace(service: Any, context: str) -> str | None:
+    """The kubeconfig context's namespace: where ``kubectl apply -f`` puts documents that name none."""
+    try:
+        return service.kubeconfig.context(context).namespace or None
+    except KubeError:
+        return None
+
+
 @register_view("apply")
 def apply_view(host: ViewHost, payload: Any) -> QWidget | None:
     """Create / Apply from YAML (payload: ``{"text": str}`` or ``{"path": str}`` or ``None``; optional
@@ -91,9 +102,16 @@ def apply_view(host: ViewHost, payload: Any) -> QWidget | None:
     if host.service is None:
         return None
     spec = payload if isinstance(payload, dict) else {}
-    pane = ApplyYaml(host.service, host.current_context() or "", namespace=spec.get("namespace"))
+    context = host.current_context() or ""
+    pane = ApplyYaml(host.service, context,
+                     namespace=spec.get("namespace") or context_namespace(host.service, context))
     if spec.get("path"):
-        pane.open_file(str(spec["path"]))
+        path = str(spec["path"])
+        pane.open_file(path)
+        # A tab of its own per file: with the pasted-text tab's key, the dock would bring that tab forward and drop
+        # this one, and `apply FILE` would show the old text instead of the file.
+        pane.setProperty("dock_key", ("apply", context, path))
+        pane.setWindowTitle(f"Apply {Path(path).name} to {context}")
     elif spec.get("text"):
         pane.edit.setPlainText(str(spec["text"]))
     return pane

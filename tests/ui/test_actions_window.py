@@ -1,13 +1,17 @@
 """The action commands through the window, end to end against kube9-sim (kubectl referees): scale from the
 spin box to the tree, delete from the context menu (Terminating at once, gone when the cluster says so), Edit YAML
-from the registry's command, a 403 at run time read well."""
+from the registry's command, a 403 at run time read well, Create / Apply from YAML in the context's namespace."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.ui.apply_yaml import ApplyYaml
 from kube9_desktop.ui.ask_dialogs import IntDialog
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.yaml_editor import YamlEditor
@@ -124,3 +128,35 @@ def test_deleting_a_namespace_makes_the_user_type_its_name(window: MainWindow, r
     assert result.ok, result.message
     phase = sim.kubectl("get", "namespace", "doomed-ns", "--ignore-not-found", "-o", "jsonpath={.status.phase}")
     assert phase in ("", "Terminating")
+
+
+def test_apply_from_yaml_in_the_window_uses_the_contexts_namespace(make_window: Any, service_factory: Any,
+                                                                    run: Any, qtbot: Any, sim: Any,
+                                                                    tmp_path: Any) -> None:
+    """As ``kubectl apply -f`` (the command's kubectl equivalent): documents that name no namespace go to the
+    context's namespace, not to ``default``."""
+    config = yaml.safe_load(Path(sim.kubeconfig).read_text())
+    for c in config["contexts"]:
+        if c["name"] == "sim-admin":
+            c["context"]["namespace"] = NS
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    window = make_window(service=service_factory(kubeconfig=str(path)))
+    run(window.commands.trigger("apply-yaml"))
+    pane = next(t for t in window.bottom_dock.tabs() if isinstance(t, ApplyYaml))
+    assert pane.namespace == NS
+    pane.edit.setPlainText("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-here\ndata:\n  k: v\n")
+    run(pane.dry_run())
+    assert [(o.what, o.outcome) for o in pane.outcomes] == [(f"configmaps {NS}/applied-here", "would be created")]
+    run(pane.apply())
+    assert pane.state == "applied", pane.status.text()
+    assert sim.kubectl("get", "cm", "applied-here", "-n", NS, "-o", "jsonpath={.data.k}") == "v"
+    # `apply FILE` from the command line opens the same pane on the file, with the same namespace.
+    f = tmp_path / "more.yaml"
+    f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-there\n")
+    result = run(window.commands.run_line(f"apply {f}"))
+    assert result.ok, result.message
+    panes = [t for t in window.bottom_dock.tabs() if isinstance(t, ApplyYaml)]
+    assert len(panes) == 2 and panes[0] is pane  # the file in a tab of its own; the pasted text is kept
+    assert panes[1].windowTitle() == "Apply more.yaml to sim-admin"
+    assert panes[1].namespace == NS and "name: applied-there" in panes[1].edit.toPlainText()
