@@ -120,6 +120,27 @@ async def test_scale_through_the_subresource(module_sim: SimProcess, svc: KubeSe
     assert not r.ok
 
 
+async def test_a_write_whose_answer_never_comes_says_the_outcome_is_unknown(module_sim: SimProcess) -> None:
+    """The user is told the write may or may not have been made and how the object is now; it is not sent twice."""
+    path = "/api/v1/nodes/node-1"
+    slow = KubeService(load_kubeconfig(module_sim.kubeconfig), KubeOptions(read_timeout=1.0),
+                       kubeconfig_path=module_sim.kubeconfig)
+    try:
+        module_sim.reset_stats()
+        # The PATCH waits 2 s, past the 1 s read timeout, and is then applied; the re-read after it is not delayed.
+        module_sim.set_faults([{"path": f"^{path}$", "latency_ms": 2000, "count": 1}])
+        r = await run(slow, "cordon node/node-1")
+    finally:
+        module_sim.clear_faults()
+        await slow.aclose()
+    assert not r.ok
+    assert r.message.startswith("Could not cordon:\nnode node-1: The server did not answer the patch of node node-1 "
+                                "in time: it may or may not have been applied. Read again: it exists"), r.message
+    assert module_sim.stats()["by_path"][path] == 2  # the PATCH once, the re-read once: never repeated
+    assert wait(lambda: jp(module_sim, "node/node-1", "{.spec.unschedulable}", None) == "true")  # it was applied
+    kc(module_sim, "uncordon", "node-1")
+
+
 async def test_restart_is_kubectl_rollout_restart(module_sim: SimProcess, svc: KubeService) -> None:
     dep = deployment(module_sim)
     before = {p["metadata"]["name"] for p in live_pods(module_sim, f"app={dep}")}
