@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from kube9_desktop.commands.address import parse_address
 from kube9_desktop.commands.registry import (
     REGISTRY,
+    Access,
     AccessChecker,
     Command,
     CommandError,
@@ -104,20 +105,25 @@ def summarize(cmd: Command, targets: Sequence[Target]) -> str:
     return f"{verb} {len(targets)} {what}{where}"
 
 
+def access_questions(cmd: Command, targets: Sequence[Target]) -> list[tuple[Access, str | None]]:
+    """The distinct ``(access, namespace)`` questions running ``cmd`` on ``targets`` asks (none without ``needs``)."""
+    if cmd.needs is None:
+        return []
+    out: list[tuple[Access, str | None]] = []
+    one: list[Target | None] = list(targets) or [None]
+    for t in one:
+        q = (cmd.needs.for_kind(t.kind if t else None), t.namespace if t else None)
+        if q not in out:
+            out.append(q)
+    return out
+
+
 async def denied_reason(cmd: Command, targets: Sequence[Target], context: str,
                         checker: AccessChecker | None) -> str | None:
     """Why the user may not run ``cmd`` on ``targets`` (``None`` when allowed or nothing to check)."""
-    if cmd.needs is None or checker is None:
+    if checker is None:
         return None
-    seen: set[tuple[str, str, str | None]] = set()
-    one: list[Target | None] = list(targets) or [None]
-    for t in one:
-        access = cmd.needs.for_kind(t.kind if t else None)
-        ns = t.namespace if t else None
-        key = (access.resource, access.group, ns)
-        if key in seen:
-            continue
-        seen.add(key)
+    for access, ns in access_questions(cmd, targets):
         reason = await checker.denied(context, access, ns)
         if reason:
             return reason

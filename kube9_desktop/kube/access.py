@@ -60,6 +60,8 @@ class AccessReviews:
         self.service = service
         self._answers: dict[Key, tuple[bool, str, float]] = {}
         self._pending: dict[Key, asyncio.Future[tuple[bool, str]]] = {}
+        # Reviews that could not be made (when), answered "allowed" until the TTL passes (see denied()).
+        self._failed: dict[Key, float] = {}
         #: Reviews sent (tests and the status bar read it).
         self.requests = 0
 
@@ -118,8 +120,24 @@ class AccessReviews:
                                        namespace)
         except KubeError as err:
             log.debug("access review in %s failed: %s", context, err.one_line())
+            # Not asked again for the TTL either: a menu opened on a context whose server cannot answer would
+            # otherwise send its reviews (and wait out their failures) on every opening.
+            self._failed[_key(context, access, namespace)] = time.monotonic()
             return None
         return None if ok else reason_text(access.verb, access.resource, access.subresource, namespace)
+
+    def known(self, context: str, access: AccessLike, namespace: str | None) -> tuple[bool, str | None]:
+        """What :meth:`denied` would answer from the answers at hand, without asking: ``(known, reason)``, with
+        ``known`` False when there is no answer younger than :data:`TTL` (menus show "checking" and ask)."""
+        key = _key(context, access, namespace)
+        now = time.monotonic()
+        hit = self._answers.get(key)
+        if hit is not None and now - hit[2] < TTL:
+            return True, None if hit[0] else reason_text(access.verb, access.resource, access.subresource, namespace)
+        failed = self._failed.get(key)
+        if failed is not None and now - failed < TTL:
+            return True, None
+        return False, None
 
     def close(self) -> None:
         """Cancel reviews still in flight (the service is closing)."""
@@ -131,5 +149,12 @@ class AccessReviews:
         """Drop cached answers (all, or one context's), e.g. after the kubeconfig's credentials changed."""
         if context is None:
             self._answers.clear()
+            self._failed.clear()
         else:
             self._answers = {k: v for k, v in self._answers.items() if k[0] != context}
+            self._failed = {k: v for k, v in self._failed.items() if k[0] != context}
+
+
+def _key(context: str, access: AccessLike, namespace: str | None) -> Key:
+    """The cache key :meth:`AccessReviews.denied` asks under (the whole resource: no object name)."""
+    return (context, access.verb, access.group, access.resource, access.subresource, namespace or "", "")

@@ -517,8 +517,11 @@ class KubeService:
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     def drop_context(self, context: str) -> None:
-        """Forget a context: its cached lists, custom kinds, clients and worker threads."""
+        """Forget a context: its cached lists, custom kinds, access answers, clients and worker threads."""
         self._cache.invalidate(context=context)
+        forget = getattr(self.access, "forget", None)  # (tests may put another checker in its place)
+        if forget is not None:
+            forget(context)  # the answers were the old credentials'
         self._custom.pop(context, None)
         self._known.forget(context)
         self._versions.pop(context, None)

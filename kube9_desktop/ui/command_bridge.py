@@ -4,7 +4,7 @@
 Nothing here knows a command by name: what a menu shows is ``REGISTRY.applicable(targets)`` grouped by
 ``Command.menu``; a shortcut is ``Command.shortcut``; a click runs ``runner.run_command`` with the window's
 :class:`~kube9_desktop.ui.window_port.WindowPort`. Commands the user may not run are shown disabled with the reason
-(asked of ``service.access`` when the menu opens; the answers are kept for :data:`ACCESS_TTL` seconds), never hidden.
+(asked of ``service.access`` when the menu opens, whose answers are kept per context for 60 s), never hidden.
 
 After a write succeeds, :class:`~kube9_desktop.ui.write_follower.WriteFollower` brings the rows it touched up to
 date at once (Terminating rows, reloads of lists no watch keeps current).
@@ -38,7 +38,14 @@ from kube9_desktop.commands.registry import (
     Selection,
     Target,
 )
-from kube9_desktop.commands.runner import USAGE_ERROR, denied_reason, parse_line, run_command, summarize
+from kube9_desktop.commands.runner import (
+    USAGE_ERROR,
+    access_questions,
+    denied_reason,
+    parse_line,
+    run_command,
+    summarize,
+)
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
 from kube9_desktop.ui.write_follower import READ_VERBS, WriteFollower
@@ -51,7 +58,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds an access answer is reused for menus (the checker itself caches per context for 60 s).
+#: Seconds an access answer is reused for menus, for a checker that keeps none itself (``service.access`` keeps its
+#: own, which the menus read: see :meth:`CommandBridge.known_reason`).
 ACCESS_TTL = 60.0
 CHECKING = "Checking whether you may…"
 #: A result longer than this many lines (help, a drain report) also opens in a tab of the bottom dock.
@@ -185,7 +193,18 @@ class CommandBridge(QObject):
 
     def known_reason(self, cmd: Command, targets: Sequence[Target]) -> tuple[bool, str | None]:
         """``(known, reason)``: whether the answer is at hand, and the reason the user may not (``None``: may)."""
-        if cmd.needs is None or self.checker() is None:
+        checker = self.checker()
+        if cmd.needs is None or checker is None:
+            return True, None
+        known = getattr(checker, "known", None)
+        ctx = self.context(targets)
+        if callable(known) and ctx is not None:
+            # The checker's own answers (60 s per context, dropped when the context's credentials change): a second
+            # copy kept here would outlive them, by up to another 60 s.
+            for access, ns in access_questions(cmd, targets):
+                have, reason = known(ctx, access, ns)
+                if not have or reason:
+                    return have, reason
             return True, None
         hit = self._answers.get(self._answer_key(cmd, targets))
         if hit is not None and time.monotonic() - hit[1] < ACCESS_TTL:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+import yaml
 
 from kube9_desktop.commands.registry import Access
 from kube9_desktop.kube import access
@@ -143,3 +145,20 @@ async def test_access_reviews_are_cached_per_context(svc: KubeService, monkeypat
     assert acc.requests == sent + 2
     # A review that cannot be made does not block: the write itself will say what the server thinks.
     assert await acc.denied("sim-down", Access("delete", "pods"), "team-a") is None
+
+
+async def test_access_answers_go_with_the_credentials_they_were_given_for(module_sim: SimProcess, svc: KubeService,
+                                                                          tmp_path: Path) -> None:
+    """A reloaded kubeconfig that gives a context other credentials drops that context's answers at once."""
+    acc = svc.access
+    assert await acc.denied("sim-viewer", Access("delete", "pods"), "team-a") == "You may not delete pods in team-a"
+    assert acc.known("sim-viewer", Access("delete", "pods"), "team-a") == (True, "You may not delete pods in team-a")
+    config = yaml.safe_load(Path(module_sim.kubeconfig).read_text())
+    for c in config["contexts"]:
+        if c["name"] == "sim-viewer":
+            c["context"]["user"] = "sim-admin"
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    svc.set_kubeconfig(load_kubeconfig(str(path)))
+    assert acc.known("sim-viewer", Access("delete", "pods"), "team-a") == (False, None)
+    assert await acc.denied("sim-viewer", Access("delete", "pods"), "team-a") is None

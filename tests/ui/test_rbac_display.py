@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from PySide6.QtCore import QSettings
 
 from kube9_desktop.commands.registry import REGISTRY
 from kube9_desktop.config.store import SettingsStore
 from kube9_desktop.headless import load_tree
+from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.ui.command_bridge import READ_VERBS
 from kube9_desktop.ui.main_window import MainWindow
 
@@ -86,3 +88,40 @@ def test_viewer_sees_every_write_disabled_with_the_reason(viewer: MainWindow, ru
     result = run(viewer.commands.run_line(f"delete {targets[0].address}"))
     assert not result.ok and result.message == f"You may not delete {node.kind.plural} in team-a"  # type: ignore
     assert viewer.port.dialog is None
+
+
+def test_new_credentials_for_the_context_are_asked_about_at_once(viewer: MainWindow, run: Any, qtbot: Any, sim: Any,
+                                                                 tmp_path: Path) -> None:
+    """The kubeconfig reloaded with another user for the context: its menus ask again instead of showing the old
+    user's answers until they expire."""
+    path = "Namespaces/team-a/Workloads/Pods"
+    run(load_tree(viewer.model, 0, [path], expand_view=viewer.expand_node))
+    folder = viewer.model.find(path)
+    assert folder is not None and folder.children
+    index = viewer.model.index_of(folder.children[0])
+    viewer.tree.setCurrentIndex(index)
+
+    def delete_action() -> Any:
+        menu = viewer.menu_for(index)
+        assert menu is not None
+        return next(a for a in menu.actions() if a.data() == "delete")
+
+    first = delete_action()
+    qtbot.waitUntil(lambda: first.property("denied") is not None, timeout=5000)
+    assert not first.isEnabled() and first.toolTip() == "You may not delete pods in team-a"
+    config = yaml.safe_load(Path(sim.kubeconfig).read_text())
+    for c in config["contexts"]:
+        if c["name"] == "sim-viewer":
+            c["context"]["user"] = "sim-admin"
+    (tmp_path / "admin-now").write_text(yaml.safe_dump(config))
+    assert viewer.service is not None
+    viewer.service.set_kubeconfig(load_kubeconfig(str(tmp_path / "admin-now")))
+    assert can_i_as(str(tmp_path / "admin-now"), "delete", "pods", "team-a")  # the referee: now allowed
+    again = delete_action()
+    qtbot.waitUntil(again.isEnabled, timeout=5000)
+
+
+def can_i_as(kubeconfig: str, verb: str, resource: str, ns: str) -> bool:
+    out = subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "--context", "sim-viewer", "auth", "can-i",
+                          verb, resource, "-n", ns], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip() == "yes"
