@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,6 +98,29 @@ async def delete(inv: Invocation) -> Result:
         return Result.failure("\n".join([head, *problems]), kubectl=line)
     message = done[0] if len(done) == 1 else f"Deleted {len(done)} objects."
     return Result.success(message, kubectl=line)
+
+
+def _forced() -> argparse.Namespace:
+    """``delete``'s arguments for ``--force`` (grace period 0)."""
+    return argparse.Namespace(grace_period=0, force=True)
+
+
+def force_delete_question(targets: Sequence[Target]) -> tuple[str, str | None]:
+    """Says what forcing means: the API forgets the pod at once, its containers may still run on the node."""
+    them = "it is" if len(targets) == 1 else "they are"
+    return (f"{summarize(REGISTRY.get('force-delete'), targets)}? {them.capitalize()} removed at once, without "
+            "waiting for the containers to stop (they may keep running on the node for a while).", None)
+
+
+# The window's Delete asks no options: this is how a pod stuck Terminating is removed from the menus and the palette
+# (``delete --force`` on the command line is the same).
+@command("force-delete", "Force delete…", kinds=frozenset({"pods"}), selection=Selection.MULTI, destructive=True,
+         shortcut="Shift+Del", icon="delete", needs=Access("delete"), menu="Change", question=force_delete_question,
+         kubectl=lambda ts, _a: delete_line(ts, _forced()),
+         help="Remove pods at once, without waiting for them to stop (a pod stuck Terminating): delete --force.")
+async def force_delete(inv: Invocation) -> Result:
+    """``delete`` with grace period 0 and ``--force``."""
+    return await delete(dataclasses.replace(inv, args=_forced()))
 
 
 # -- edit ------------------------------------------------------------------------------------------------------------

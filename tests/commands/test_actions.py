@@ -176,6 +176,18 @@ async def test_force_delete_of_a_pod_stuck_terminating(module_sim: SimProcess, s
     r = await run(svc, f"delete team-a/pod/{pod} --force")
     assert r.ok and r.kubectl == f"kubectl delete pods/{pod} --grace-period=0 --force -n team-a --context sim-admin"
     assert "NotFound" in kc(module_sim, "get", f"pod/{pod}", "-n", "team-a", check=False)
+    # The same as a command of its own (the window's menus and palette, where Delete asks no options).
+    pod = live_pods(module_sim, "app")[0]["metadata"]["name"]
+    kc(module_sim, "annotate", "-n", "team-a", f"pod/{pod}", "sim.kube9.io/stuck-terminating=true")
+    assert (await run(svc, f"delete team-a/pod/{pod}")).ok
+    port = Port()
+    r = await run(svc, f"force-delete team-a/pod/{pod}", port)
+    assert r.ok and r.kubectl == f"kubectl delete pods/{pod} --grace-period=0 --force -n team-a --context sim-admin"
+    assert port.questions == [(f"Force delete pod {pod} in team-a? It is removed at once, without waiting for the "
+                               "containers to stop (they may keep running on the node for a while).", None)]
+    assert "NotFound" in kc(module_sim, "get", f"pod/{pod}", "-n", "team-a", check=False)
+    assert not (await run(svc, f"force-delete team-a/pod/{live_pods(module_sim, 'app')[0]['metadata']['name']}",
+                          Port(answer=False))).ok
 
 
 async def test_deleting_a_namespace_makes_the_user_type_its_name(module_sim: SimProcess, svc: KubeService) -> None:
@@ -321,6 +333,7 @@ async def test_viewer_is_refused_every_write_with_its_reason(module_sim: SimProc
     pod = live_pods(module_sim, "app")[0]["metadata"]["name"]
     cases = {
         f"delete team-a/pod/{pod}": "You may not delete pods in team-a",
+        f"force-delete team-a/pod/{pod}": "You may not delete pods in team-a",
         f"scale team-a/deploy/{dep} 3": "You may not patch deployments/scale in team-a",
         f"restart team-a/deploy/{dep}": "You may not patch deployments in team-a",
         f"edit team-a/deploy/{dep}": "You may not update deployments in team-a",
