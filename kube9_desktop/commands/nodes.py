@@ -168,11 +168,13 @@ async def _evict_one(inv: Invocation, pod: dict[str, Any], deadline: float) -> s
                 inv.ui.tell(f"pod/{name} ({ns}) not evicted: {err.one_line()}")
                 return f"{key}: {err.one_line()}"
             why = "; ".join(c.get("message", "") for c in status_causes(err)) or err.message
-            if time.monotonic() + backoff > deadline:
+            # The server's Retry-After (newer servers suggest 10 s) is a floor: asking sooner is only refused again.
+            pause = max(backoff, err.retry_after or 0.0)
+            if time.monotonic() + pause > deadline:
                 inv.ui.tell(f"pod/{name} ({ns}) still blocked by its disruption budget; giving up")
                 return f"{key}: blocked by its disruption budget ({why})"
-            inv.ui.tell(f"pod/{name} ({ns}) blocked by its disruption budget ({why}); retrying in {backoff:g} s")
-            await asyncio.sleep(backoff)
+            inv.ui.tell(f"pod/{name} ({ns}) blocked by its disruption budget ({why}); retrying in {pause:g} s")
+            await asyncio.sleep(pause)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
 

@@ -108,15 +108,19 @@ class Writes:
 
     def _send_blocking(self, context: str, method: str, path: str, *, info: RequestInfo,
                        query: Sequence[tuple[str, Any]] = (), body: Any = None,
-                       content_type: str | None = None) -> Response:
-        """One write with the only safe retries (worker thread); raises KubeError."""
+                       content_type: str | None = None, retry_throttled: bool = True) -> Response:
+        """One write with the only safe retries (worker thread); raises KubeError.
+
+        Args:
+            retry_throttled: Send again after a 429 with ``Retry-After`` (False: the caller shows and paces it).
+        """
         client = self.backend.client(context)
         attempt = 0
         while True:
             try:
                 return client.send(method, path, query=query, body=body, content_type=content_type, info=info)
             except KubeError as err:
-                safe = (err.kind is ErrorKind.THROTTLED and err.retry_after is not None
+                safe = (retry_throttled and err.kind is ErrorKind.THROTTLED and err.retry_after is not None
                         and err.retry_after <= MAX_RETRY_AFTER) or (
                     err.kind is ErrorKind.UNREACHABLE and err.reason == "refused")
                 if not safe or attempt >= WRITE_RETRIES:
@@ -129,7 +133,7 @@ class Writes:
     async def _write(self, context: str, kind: Kind, verb: str, method: str, namespace: str | None, name: str,
                      *, subresource: str = "", query: Sequence[tuple[str, Any]] = (), body: Any = None,
                      content_type: str | None = None, dry_run: bool = False, path: str | None = None,
-                     reread: bool = True) -> Any:
+                     reread: bool = True, retry_throttled: bool = True) -> Any:
         """Send one write, log it, drop the affected cache entries; returns the parsed answer."""
         kind = await self._kind(context, kind)
         ns = namespace if kind.namespaced else None
@@ -149,7 +153,7 @@ class Writes:
             resp = await self.backend.run(
                 context,
                 lambda: self._send_blocking(context, method, path, info=info, query=q, body=body,
-                                            content_type=content_type),
+                                            content_type=content_type, retry_throttled=retry_throttled),
             )
         except KubeError as err:
             log.info("write context=%s verb=%s object=%s%s result=%s %s", context, verb, what, mode,
@@ -318,7 +322,11 @@ class Writes:
 
     async def evict(self, context: str, namespace: str, name: str, *, grace_period: int | None = None,
                     dry_run: bool = False) -> dict[str, Any]:
-        """POST an Eviction for a pod: the server refuses it with 429 while a PodDisruptionBudget forbids it."""
+        """POST an Eviction for a pod: the server refuses it with 429 while a PodDisruptionBudget forbids it.
+
+        That 429 is raised at once, ``Retry-After`` or not (newer servers suggest 10 s): the drain retries it where
+        the user sees it, per pod, and can cancel; retried here it would wait unseen in a worker thread.
+        """
         group, version = await self._eviction_api(context)
         body: dict[str, Any] = {"apiVersion": f"{group}/{version}", "kind": "Eviction",
                                 "metadata": {"name": name, "namespace": namespace}}
@@ -332,7 +340,7 @@ class Writes:
         pods = KINDS["pods"]
         path = pods.object_path(name, namespace) + "/eviction"
         return dict(await self._write(context, pods, "create", "POST", namespace, name, subresource="eviction",
-                                      body=body, path=path))
+                                      body=body, path=path, retry_throttled=False))
 
 
 def evict_blocked(err: KubeError) -> bool:

@@ -254,6 +254,32 @@ async def test_drain_fails_while_evicted_pods_are_still_terminating_at_its_timeo
     kc(module_sim, "uncordon", "node-3")
 
 
+async def test_an_eviction_refused_with_retry_after_is_retried_in_view_after_that_pause(module_sim: SimProcess,
+                                                                                        svc: KubeService) -> None:
+    """Newer servers answer a budget's 429 with Retry-After: 10. The drain shows the wait and honours it; the data
+    layer does not retry the eviction unseen in a worker thread (where Cancel cannot reach it)."""
+    pods = json.loads(kc(module_sim, "get", "pods", "-A", "-o", "json"))["items"]
+    # (Earlier tests drained nodes: their pods run elsewhere now. Any node with such a pod will do.)
+    pod = next(p for p in pods if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
+               and not p["metadata"].get("deletionTimestamp") and p["spec"].get("nodeName"))
+    ns, name, node = pod["metadata"]["namespace"], pod["metadata"]["name"], pod["spec"]["nodeName"]
+    path = f"/api/v1/namespaces/{ns}/pods/{name}/eviction"
+    module_sim.set_faults([{"path": f"^{path}$", "status": 429, "retry_after": 2, "count": 1}])
+    module_sim.reset_stats()
+    port = Port()
+    try:
+        r = await run(svc, f"drain node/{node} --timeout 30", port)
+    finally:
+        module_sim.clear_faults()
+        kc(module_sim, "uncordon", node)
+    assert r.ok, r.message
+    mine = [t for t in port.told if t.startswith(f"pod/{name} ")]
+    assert mine[0].startswith(f"pod/{name} ({ns}) blocked by its disruption budget (") and mine[0].endswith(
+        "; retrying in 2 s"), mine  # the server's 2 s, not the first 1 s pause
+    assert mine[1] == f"pod/{name} evicted ({ns})"
+    assert module_sim.stats()["by_path"][path] == 2  # refused once, then evicted: no unseen retry in between
+
+
 async def test_cronjob_suspend_resume_trigger(module_sim: SimProcess, svc: KubeService) -> None:
     r = await run(svc, "suspend team-a/cj/nightly-0")
     assert r.ok and jp(module_sim, "cronjob/nightly-0", "{.spec.suspend}") == "true"
