@@ -182,9 +182,14 @@ class ClusterTreeModel(ShownRowsModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._headers):
+        # The tooltip repeats the title: a column with short cells is fitted narrower than its title, which elides
+        # (ui/column_fit.py).
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._headers):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return self._headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._headers[section] or None
         return None
 
     def follow_kind(self, node: TreeNode) -> bool:

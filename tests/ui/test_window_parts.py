@@ -20,6 +20,7 @@ from kube9_desktop.kube.kubeconfig import load_kubeconfig
 from kube9_desktop.kube.service import KubeService
 from kube9_desktop.model import render
 from kube9_desktop.model.nodes import NodeType, TreeNode
+from kube9_desktop.ui.column_fit import MIN_SECTION
 from kube9_desktop.ui.main_window import MainWindow
 
 
@@ -176,6 +177,77 @@ def test_deployment_names_stay_whole_beside_the_kind_and_usage_columns(sim: Any,
     assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle
 
 
+def _rows_on_screen(window: MainWindow, parent: TreeNode) -> list[tuple[int, str, int]]:
+    """``(left, label, whole)`` of ``parent``'s child rows on screen: ``left`` their indentation, ``whole`` the
+    Name width that shows the label unelided by Qt's own measure (icon, margins and text)."""
+    tree = window.tree
+    rows = []
+    index = tree.indexAt(tree.viewport().rect().topLeft())
+    while index.isValid() and tree.visualRect(index).top() < tree.viewport().height():
+        node = window.model.node(window.source_index(index))
+        if node.parent is parent:
+            left = tree.visualRect(index).left()
+            rows.append((left, node.label, left + tree.sizeHintForIndex(index).width()))
+        index = tree.indexBelow(index)
+    return rows
+
+
+def test_pod_names_stay_whole_with_deployments_open_too(sim: Any, make_window: Any, run: Any,
+                                                        qtbot: Any) -> None:
+    """At 800 px with Pods and then Deployments open, the header names the Deployments' columns: "Up-to-date" and
+    "Available" have one-digit or no cells on the pod rows, and kept their titles' 170 px while the pod names
+    showed as "sche…j8mk" (Name at 200 px). Now the titles elide to the cells (the tooltip has them) first."""
+    window = make_window([sim.kubeconfig], width=800)
+    pods = expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    deps = expand(window, run, "Namespaces/team-a/Workloads/Deployments")
+    tree, header = window.tree, window.tree.header()
+    tree.setCurrentIndex(window._view_index(window.model.index_of(deps)))  # the user opened it: its columns
+    assert window.model.headerData(render.COL_KIND + 2, Qt.Orientation.Horizontal) == "Available"
+    fits = window.column_fit.fits
+    tree.viewport().update()
+    qtbot.waitUntil(lambda: window.column_fit.fits > fits and not window.column_fit.pending, timeout=5000)
+    window.column_fit.fit()  # the rows on screen now (a fit's repaint may have scrolled nothing, but be sure)
+    rows = _rows_on_screen(window, pods)
+    assert len(rows) >= 10, rows
+    fm = tree.fontMetrics()
+    name = header.sectionSize(render.COL_NAME)
+    need = max(left + 16 + 8 + fm.horizontalAdvance(label) for left, label, _whole in rows)
+    assert need <= name, (need, name)
+    # The kind columns are as wide as their cells, narrower than their titles, which the tooltips say whole.
+    cells = window.column_fit.widths(render.KIND_COLUMNS[:3])
+    for col in render.KIND_COLUMNS[:3]:
+        assert header.sectionSize(col) == cells[col] < header.sectionSizeHint(col), col
+        title = window.model.headerData(col, Qt.Orientation.Horizontal)
+        assert window.tree.model().headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == title
+    assert header.textElideMode() == Qt.TextElideMode.ElideRight  # "Avail…", not a clipped "Av"
+    shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+    others = [c for c in shown if c != render.COL_NAME]
+    assert sum(header.sectionSize(c) for c in shown) <= tree.viewport().width() + 1
+    # By Qt's own measure (8 px more than the fonts' width above) a name still elided is one for which no column
+    # has anything left to give: every other one is as narrow as its cells and Name has the rest. (Here the two
+    # longest "scheduler-…" names lack 5 px: Status holds "CrashLoopBackOff".)
+    fitted = window.column_fit.widths(tuple(others))
+    if any(whole > name for _left, _label, whole in rows):
+        assert all(header.sectionSize(c) == max(fitted[c], MIN_SECTION) for c in others)
+        assert name == tree.viewport().width() - sum(header.sectionSize(c) for c in others)
+
+
+def test_usage_columns_come_in_fitted(sim: Any, make_window: Any, run: Any, qtbot: Any) -> None:
+    """The CPU and Memory columns appear when the first figures arrive: they came back at the header's default
+    width and Name stretched into what was left (~150 px at 800 px) until the next fit, up to 1 s later."""
+    window = make_window([sim.kubeconfig])
+    tree, header = window.tree, window.tree.header()
+    assert header.isSectionHidden(render.COL_CPU)
+    expand(window, run, "Namespaces/team-a/Workloads/Pods")
+    # Checked as soon as the columns are shown (the fit must come with them, not after a timer).
+    qtbot.waitUntil(lambda: not header.isSectionHidden(render.COL_CPU), timeout=30000)
+    shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+    widths = {c: header.sectionSize(c) for c in shown}
+    window.column_fit.fit()  # a fit now changes nothing: it was made
+    assert {c: header.sectionSize(c) for c in shown} == widths
+    assert sum(widths.values()) <= tree.viewport().width() + 1
+
+
 def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
     from kube9_desktop.ui.column_fit import MIN_COLUMN, name_floor, name_width, share
 
@@ -186,6 +258,16 @@ def test_share_gives_narrow_columns_their_width_and_splits_the_rest() -> None:
     assert share({1: 400, 2: 100}, 300, keep=(1,)) == {1: 150, 2: 100}  # ... up to half the room
     assert name_width(100, 760) == 100 and name_width(500, 760) == 304 and name_width(500, 450) == 200
     assert name_floor(100, 760) == 100 and name_floor(500, 760) == 253 and name_floor(500, 450) == 200
+
+
+def test_fit_widths_elides_titles_before_names() -> None:
+    from kube9_desktop.ui.column_fit import fit_widths
+
+    cells, titles = {1: 144, 2: 30, 3: 18}, {1: 61, 2: 59, 3: 79}
+    assert fit_widths(cells, titles, 300, 600) == (300, {1: 144, 2: 59, 3: 79})  # room for every title
+    assert fit_widths(cells, titles, 300, 520) == (300, {1: 144, 2: 44, 3: 32})  # the titles share what is left
+    assert fit_widths(cells, titles, 311, 500) == (200, {1: 144, 2: 30, 3: 18})  # none: Name takes the rest
+    assert fit_widths(cells, titles, 311, 300) == (200, {1: 52, 2: 30, 3: 18})  # then the widest cells give way
 
 
 def test_a_narrow_window_overflows_the_toolbar_and_keeps_the_filter(sim: Any, make_window: Any, run: Any,
@@ -311,3 +393,4 @@ def test_menu_bar_file_view_help(sim: Any, make_window: Any, qtbot: Any) -> None
     window.closed.connect(lambda: closed.append(True))
     file_items["Quit"].trigger()
     assert closed == [True]
+
