@@ -197,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kube9-desktop: {problem}", file=sys.stderr)
             return 2
     _setup_logging(args.log_level, to_file=not headless)
+    if args.run:
+        # --run may change the cluster: its writes go to the app log as the window's do (opened on the first one).
+        from kube9_desktop.logs import log_writes_to_file
+
+        log_writes_to_file(args.log_level)
     from kube9_desktop.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before Qt and our workers start threads

@@ -29,9 +29,12 @@ __all__ = [
     "LOG_FORMAT",
     "MAX_BYTES",
     "REDACTED",
+    "WRITES_LOGGER",
+    "FirstWriteFileHandler",
     "RedactingFilter",
     "config_dir",
     "log_dir",
+    "log_writes_to_file",
     "redact",
     "setup_logging",
 ]
@@ -249,3 +252,58 @@ def _own(handler: logging.Handler, formatter: logging.Formatter, redactor: loggi
     handler.setFormatter(formatter)
     handler.addFilter(redactor)
     setattr(handler, _OWNED, True)
+
+
+#: The logger every write to a cluster is recorded on (``kube/writes.py``).
+WRITES_LOGGER = "kube9_desktop.kube.writes"
+
+
+class FirstWriteFileHandler(logging.Handler):
+    """The app's log file, opened when the first record arrives: a headless ``--run`` keeps its writes in the same
+    file as the window while the runs that write nothing (most: ``help``, ``logs``, ``overview``) import neither
+    the rotating handler (with pickle) nor platformdirs, and create no file.
+
+    Args:
+        level: The lowest level recorded.
+        directory: Where the log file goes (default: :func:`log_dir`).
+    """
+
+    def __init__(self, level: int, directory: Path | None = None) -> None:
+        super().__init__(level)
+        self.directory = directory
+        self.target: logging.Handler | None = None
+        self.failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.target is None and not self.failed:
+            directory = self.directory if self.directory is not None else _platform_log_dir()
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                from logging.handlers import RotatingFileHandler
+
+                self.target = RotatingFileHandler(directory / LOG_FILE_NAME, maxBytes=MAX_BYTES,
+                                                  backupCount=BACKUP_COUNT, encoding="utf-8")
+            except OSError:
+                self.failed = True  # the run goes on: a log that cannot be written must not stop a write
+                return
+            self.target.setFormatter(self.formatter)
+        if self.target is not None:
+            self.target.emit(record)
+
+    def close(self) -> None:
+        if self.target is not None:
+            self.target.close()
+        super().close()
+
+
+def log_writes_to_file(level: str = "INFO", directory: Path | None = None) -> FirstWriteFileHandler:
+    """Record the writes to clusters (:data:`WRITES_LOGGER`) in the app's log file, opened on the first one (the
+    headless modes, whose :func:`setup_logging` writes no file)."""
+    handler = FirstWriteFileHandler(_level_number(level), directory)
+    _own(handler, logging.Formatter(LOG_FORMAT, DATE_FORMAT), RedactingFilter())
+    writes = logging.getLogger(WRITES_LOGGER)
+    for old in [h for h in writes.handlers if getattr(h, _OWNED, False)]:
+        writes.removeHandler(old)
+        old.close()
+    writes.addHandler(handler)
+    return handler

@@ -198,3 +198,23 @@ def test_redact_pem_certificate() -> None:
     out = logs.redact(f"ca: {cert} tail")
     assert "MIIBszCCAVmgAwIBAgIU" not in out
     assert out.endswith(" tail")
+
+
+def test_writes_file_is_opened_by_the_first_write_and_redacted(tmp_path: Path, clean_root: None) -> None:
+    """Headless --run: no file until a write is logged; then the write is in it, its credentials redacted."""
+    logs.setup_logging("INFO", to_file=False)
+    handler = logs.log_writes_to_file("INFO", directory=tmp_path / "log")
+    writes = logging.getLogger(logs.WRITES_LOGGER)
+    try:
+        logging.getLogger("kube9_desktop.kube.client").info("a read, not a write")
+        assert not (tmp_path / "log").exists()
+        writes.info("write context=c verb=delete object=pods a/b result=200 Authorization: Bearer %s", JWT)
+        handler.flush()
+        text = (tmp_path / "log" / logs.LOG_FILE_NAME).read_text()
+        assert "verb=delete object=pods a/b result=200" in text and JWT not in text and "a read" not in text
+        assert logs.log_writes_to_file("INFO", directory=tmp_path / "log") is not handler
+        assert len([h for h in writes.handlers if isinstance(h, logs.FirstWriteFileHandler)]) == 1  # replaced
+    finally:
+        for h in list(writes.handlers):
+            writes.removeHandler(h)
+            h.close()

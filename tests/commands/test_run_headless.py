@@ -5,8 +5,10 @@ with its exit status, a refused write says why; kubectl referees the cluster."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from kube9_desktop.sim.process import SimProcess
 
@@ -14,13 +16,15 @@ from kube9_desktop.sim.process import SimProcess
 SIM_ARGS = ("--pods", "40", "--namespaces", "3", "--nodes", "2")
 
 
-def app(sim: SimProcess, *runs: str, yes: bool = False, context: str = "sim-admin") -> subprocess.CompletedProcess[str]:
+def app(sim: SimProcess, *runs: str, yes: bool = False, context: str = "sim-admin",
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     args = [sys.executable, "-m", "kube9_desktop", "--kubeconfig", sim.kubeconfig, "--context", context]
     for line in runs:
         args += ["--run", line]
     if yes:
         args.append("--yes")
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False,
+                          env=dict(os.environ, **(env or {})))
 
 
 def pods(sim: SimProcess) -> list[str]:
@@ -62,3 +66,14 @@ def test_a_refused_write_says_why_and_exits_non_zero(module_sim: SimProcess) -> 
     r = app(module_sim, f"delete team-a/pod/{victim}", yes=True, context="sim-viewer")
     assert r.returncode == 1 and r.stderr == "kube9-desktop: You may not delete pods in team-a\n"
     assert victim in pods(module_sim)
+
+
+def test_writes_of_a_run_go_to_the_app_log_without_bodies_or_credentials(module_sim: SimProcess,
+                                                                          tmp_path: Path) -> None:
+    """A script's writes are in the same log as the window's (platformdirs: $XDG_STATE_HOME/kube9-desktop/log)."""
+    r = app(module_sim, "cordon node/node-1", "uncordon node/node-1", env={"XDG_STATE_HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "kube9-desktop" / "log" / "kube9-desktop.log").read_text()
+    writes = [ln.split(" write ", 1)[1] for ln in text.splitlines() if " write context=" in ln]
+    assert writes == ["context=sim-admin verb=patch object=nodes node-1 result=200"] * 2, text
+    assert module_sim.admin_token() not in text and "unschedulable" not in text
