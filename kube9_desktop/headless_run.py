@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kube9_desktop.commands import load_all
-from kube9_desktop.commands.registry import AccessChecker
+from kube9_desktop.commands.registry import AccessChecker, Option
 from kube9_desktop.commands.runner import run_line
 from kube9_desktop.text import escape_output
 
@@ -40,8 +41,10 @@ class HeadlessPort:
         self.err = err
         self.settings = settings
 
-    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
-        """``--yes`` answers; without it a destructive question is refused with a note on stderr."""
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                      options: Sequence[Option] = (), args: argparse.Namespace | None = None) -> bool:
+        """``--yes`` answers; without it a destructive question is refused with a note on stderr (the options
+        are the command line's)."""
         if self.yes:
             return True
         if destructive:

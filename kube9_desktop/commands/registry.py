@@ -93,6 +93,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One of a command's own options that a confirmation can offer (taken from its argparse ``params``).
+
+    Attributes:
+        dest: The attribute it sets on the command's arguments (``grace_period``).
+        flag: Its command-line spelling (``--grace-period``).
+        label: What the dialog shows (its help text).
+        number: True for a number (``type=int``; ``None`` means "the default"), False for a switch.
+    """
+
+    dest: str
+    flag: str
+    label: str
+    number: bool
+
+
+@dataclass(frozen=True)
 class Result:
     """What a command tells the user when it ends.
 
@@ -127,8 +144,14 @@ class UserPort(Protocol):
 
     interactive: bool  # True in the window (views can be opened), False headless
 
-    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
-        """Ask yes/no (headless: ``--yes`` answers; without it a destructive question is refused)."""
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                      options: Sequence[Option] = (), args: argparse.Namespace | None = None) -> bool:
+        """Ask yes/no (headless: ``--yes`` answers; without it a destructive question is refused).
+
+        ``options`` (the command's own, with their current values in ``args``) may be offered beside the question;
+        what the user chooses is written back into ``args`` when they confirm (the window does; headless takes
+        them from its command line).
+        """
         ...
 
     async def ask_int(self, question: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
@@ -245,6 +268,21 @@ class Command:
         if self.params is not None:
             self.params(p)
         return p
+
+    def options(self) -> list[Option]:
+        """The command's optional numbers and switches, as a confirmation offers them (``delete``: grace period,
+        force); positionals and text options are left to the command line."""
+        found: list[Option] = []
+        for action in self.parser()._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            flag = max(action.option_strings, key=len)
+            label = (action.help or flag.lstrip("-").replace("-", " ")).split(" (")[0]
+            if action.nargs == 0 and action.const is True:  # store_true
+                found.append(Option(action.dest, flag, label, number=False))
+            elif action.type is int:
+                found.append(Option(action.dest, flag, label, number=True))
+        return found
 
     def usage(self) -> str:
         """``scale ADDRESS replicas`` (for help and error messages)."""

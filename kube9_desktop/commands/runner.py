@@ -144,7 +144,8 @@ async def run_command(cmd: Command, targets: list[Target], args: argparse.Namesp
     if cmd.destructive and not confirmed:
         question, typed = (cmd.question(targets) if cmd.question is not None
                            else (summarize(cmd, targets) + "?", None))
-        if not await ui.confirm(question, destructive=True, type_to_confirm=typed):
+        if not await ui.confirm(question, destructive=True, type_to_confirm=typed, options=cmd.options(),
+                                args=args):
             return Result.failure(f"{summarize(cmd, targets)}: not confirmed, nothing done", exit_code=1)
     inv = Invocation(command=cmd, service=service, context=context, targets=targets, args=args, ui=ui)
     try:

@@ -6,11 +6,17 @@ Every dialog is shown with ``open()`` (window-modal, returns at once) and awaite
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -18,6 +24,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from kube9_desktop.commands.registry import Option
 
 #: The OK button of a destructive question.
 DESTRUCTIVE_STYLE = "QPushButton { background-color: #c62828; color: white; font-weight: bold; padding: 4px 14px; }" \
@@ -53,9 +62,13 @@ class ConfirmDialog(QDialog):
         question: The question ("Delete 12 pods in team-a?").
         destructive: Red OK button, Cancel is the default.
         type_to_confirm: A name the user must type before OK is enabled (deleting a namespace).
+        options: The command's own options to offer under the question (delete: grace period, force): a number
+            is a check box ("use the default" while unchecked) with a spin box, a switch a check box.
+        args: The command's arguments: the options start from their values and are written back on OK.
     """
 
     def __init__(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                 options: Sequence[Option] = (), args: argparse.Namespace | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("confirmDialog")
@@ -74,6 +87,11 @@ class ConfirmDialog(QDialog):
             self.name_edit.setPlaceholderText(type_to_confirm)
             self.name_edit.textChanged.connect(self._typed)
             layout.addWidget(self.name_edit)
+        self.args = args
+        #: Per option dest: its check box and, for a number, its spin box.
+        self.option_fields: dict[str, tuple[QCheckBox, QSpinBox | None]] = {}
+        if options and args is not None:
+            layout.addWidget(self._options_box(options, args))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
                                         self)
         self.ok_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -90,6 +108,41 @@ class ConfirmDialog(QDialog):
             self.ok_button.setEnabled(False)
             self.name_edit.setFocus()
 
+    def _options_box(self, options: Sequence[Option], args: argparse.Namespace) -> QGroupBox:
+        box = QGroupBox("Options", self)
+        box.setObjectName("confirmOptions")
+        form = QFormLayout(box)
+        for opt in options:
+            value = getattr(args, opt.dest, None)
+            check = QCheckBox(opt.label[:1].upper() + opt.label[1:], box)
+            check.setObjectName(f"option-{opt.dest}")
+            check.setToolTip(opt.flag)
+            spin: QSpinBox | None = None
+            if opt.number:
+                spin = QSpinBox(box)
+                spin.setObjectName(f"value-{opt.dest}")
+                spin.setRange(0, 1_000_000)
+                check.setChecked(value is not None)
+                spin.setValue(int(value) if value is not None else 0)
+                spin.setEnabled(value is not None)
+                check.toggled.connect(spin.setEnabled)
+                form.addRow(check, spin)
+            else:
+                check.setChecked(bool(value))
+                form.addRow(check)
+            self.option_fields[opt.dest] = (check, spin)
+        return box
+
+    def _write_options(self) -> None:
+        """The options chosen into the command's arguments (a number left unchecked stays the default)."""
+        if self.args is None:
+            return
+        for dest, (check, spin) in self.option_fields.items():
+            if spin is not None:
+                setattr(self.args, dest, spin.value() if check.isChecked() else None)
+            else:
+                setattr(self.args, dest, check.isChecked())
+
     def _typed(self, text: str) -> None:
         self.ok_button.setEnabled(text.strip() == self.expected)
 
@@ -97,6 +150,7 @@ class ConfirmDialog(QDialog):
         """Accept only when the typed name matches (Enter in the line edit must not bypass it)."""
         if self.name_edit is not None and self.name_edit.text().strip() != self.expected:
             return
+        self._write_options()
         super().accept()
 
 

@@ -11,9 +11,10 @@ Dialogs are awaited (``open()`` + a future), never ``exec()``: the GUI thread ke
 
 from __future__ import annotations
 
+import argparse
 import collections
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -21,6 +22,9 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from kube9_desktop.ui.ask_dialogs import ConfirmDialog, IntDialog, await_dialog
 from kube9_desktop.ui.views import VIEW_FACTORIES, load_views
+
+if TYPE_CHECKING:
+    from kube9_desktop.commands.registry import Option
 
 if TYPE_CHECKING:
     from kube9_desktop.ui.views import ViewHost
@@ -86,10 +90,12 @@ class WindowPort:
     def _parent(self) -> QWidget | None:
         return self.host if isinstance(self.host, QWidget) else None
 
-    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
-        """Ask yes/no in a window-modal dialog."""
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                      options: Sequence[Option] = (), args: argparse.Namespace | None = None) -> bool:
+        """Ask yes/no in a window-modal dialog; the command's options (delete's grace period, force) are offered
+        under the question and written into ``args`` when confirmed."""
         dialog = ConfirmDialog(question, destructive=destructive, type_to_confirm=type_to_confirm,
-                               parent=self._parent())
+                               options=options if args is not None else (), args=args, parent=self._parent())
         self.dialog = dialog
         try:
             return await await_dialog(dialog)

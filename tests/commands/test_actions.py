@@ -48,7 +48,8 @@ class Port:
         self.told: list[str] = []
         self.views: list[tuple[str, Any]] = []
 
-    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                      **_options: Any) -> bool:
         self.questions.append((question, type_to_confirm))
         return self.answer
 

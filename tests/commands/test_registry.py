@@ -51,7 +51,8 @@ class Port:
         self.questions: list[str] = []
         self.told: list[str] = []
 
-    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+    async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                      **_options: Any) -> bool:
         self.questions.append(question)
         return self.answer
 

@@ -160,3 +160,31 @@ def test_apply_from_yaml_in_the_window_uses_the_contexts_namespace(make_window: 
     assert len(panes) == 2 and panes[0] is pane  # the file in a tab of its own; the pasted text is kept
     assert panes[1].windowTitle() == "Apply more.yaml to sim-admin"
     assert panes[1].namespace == NS and "name: applied-there" in panes[1].edit.toPlainText()
+
+
+def test_delete_offers_a_grace_period_and_force_beside_the_question(open_in_window: Any,
+                                                                    window: MainWindow, qtbot: Any,
+                                                                    sim: Any) -> None:
+    """The window's Delete offers the command's own options (grace period, force) under the question, as the
+    command line does; the chosen grace period is what the server gets, and Copy as kubectl says it."""
+    pods = open_in_window(f"Namespaces/{NS}/Workloads/Pods")
+    victim = pods_of(pods)[-1]
+    name = victim.row.name  # type: ignore[union-attr]
+    window.tree.setCurrentIndex(window.model.index_of(victim))
+    task = window.commands.trigger("delete")
+    dialog = wait_dialog(window, qtbot)
+    check, spin = dialog.option_fields["grace_period"]
+    force, _ = dialog.option_fields["force"]
+    assert not check.isChecked() and not spin.isEnabled()  # the pod's own grace period unless asked
+    assert not force.isChecked()
+    check.setChecked(True)
+    assert spin.isEnabled()
+    spin.setValue(7)
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: task is not None and task.done(), timeout=10000)
+    assert task.result().ok, task.result().message  # type: ignore[union-attr]
+    got = sim.kubectl("get", "pod", name, "-n", NS, "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}",
+                      "--ignore-not-found")
+    assert got == "7"  # the referee sees the grace period chosen in the dialog
+    assert window.commands.last_kubectl == f"kubectl delete pods/{name} --grace-period=7 -n {NS} --context sim-admin"
+    sim.kubectl("delete", "pod", name, "-n", NS, "--grace-period=0", "--force", "--ignore-not-found")

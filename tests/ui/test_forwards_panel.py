@@ -139,7 +139,8 @@ def test_a_second_address_must_be_confirmed(host: Host, run: Any, sim: Any) -> N
     load_all()
 
     class Refuse(WindowPort):
-        async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None) -> bool:
+        async def confirm(self, question: str, *, destructive: bool = True, type_to_confirm: str | None = None,
+                          **_options: Any) -> bool:
             self.asked = question
             return False
 
