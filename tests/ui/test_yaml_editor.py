@@ -8,12 +8,16 @@ import subprocess
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QWidget
 
-from kube9_desktop.commands.registry import Target
+from kube9_desktop.commands import load_all
+from kube9_desktop.commands.registry import REGISTRY, Target
 from kube9_desktop.kube import manifests
 from kube9_desktop.kube.kinds import KINDS
 from kube9_desktop.ui.apply_yaml import ApplyYaml
+from kube9_desktop.ui.ask_dialogs import ConfirmDialog
 from kube9_desktop.ui.details import comment_start
+from kube9_desktop.ui.forwards_panel import ForwardsPanel
 from kube9_desktop.ui.yaml_editor import YamlEditor
 
 NS = "team-d"
@@ -230,3 +234,49 @@ def test_yaml_is_highlighted_keys_values_strings_and_comments(editor_for: Any, s
     ("k: it's # note", 8), ("- '#' # x", 6), ("k: a#b", -1)])
 def test_a_comment_starts_at_a_hash_after_a_blank_outside_quotes(line: str, where: int) -> None:
     assert comment_start(line) == where
+
+
+def clipped(widget: QWidget) -> list[str]:
+    """The shown buttons, check boxes and one-line labels in ``widget`` narrower than their text needs.
+
+    A button needs its size hint and at least its text's advance plus an average character either side (the
+    frame and margin Qt's styles draw around the text); a check box or a label that does not wrap, its size hint.
+    """
+    found = []
+    for child in widget.findChildren(QWidget):
+        if not child.isVisible():
+            continue
+        need = 0
+        if isinstance(child, QPushButton):
+            metrics = child.fontMetrics()
+            need = max(child.sizeHint().width(),
+                       metrics.horizontalAdvance(child.text()) + 2 * metrics.averageCharWidth())
+        elif isinstance(child, QCheckBox) or (isinstance(child, QLabel) and not child.wordWrap()):
+            need = child.sizeHint().width()
+        if child.width() < need:
+            found.append(f"{type(child).__name__} {child.text()!r}: {child.width()} px < {need} px")
+    return found
+
+
+def test_no_button_or_label_is_clipped_at_the_default_size(editor_for: Any, pane: ApplyYaml, qtbot: Any,
+                                                           sim: Any) -> None:
+    """The editor, the Apply pane, the Port forwards panel and Delete's confirmation (with its options) show
+    every button, check box and one-line label whole at the size they open at (an audit reported "Copy as
+    kubectl" cut off in an offscreen render)."""
+    make_configmap(sim, "ed-clip", {"k": "v"})
+    ed = editor_for("configmaps", "ed-clip")
+    ed.resize(ed.minimumSizeHint())  # the narrowest the dock can make it
+    forwards = ForwardsPanel()
+    qtbot.addWidget(forwards)
+    forwards.show()
+    load_all()
+    delete = REGISTRY.get("delete")
+    confirm = ConfirmDialog(f"Delete pod {'x' * 40} in {NS}?", options=delete.options(),
+                            args=delete.parser().parse_args([]))
+    qtbot.addWidget(confirm)
+    confirm.show()
+    try:
+        for widget in (ed, pane, forwards, confirm):
+            assert clipped(widget) == [], widget.objectName() or type(widget).__name__
+    finally:
+        forwards.shutdown()
