@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QDialog, QToolButton
+from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QToolButton, QTreeView
 
 from kube9_desktop import __version__, logs
 from kube9_desktop.config.store import SettingsStore
@@ -145,14 +145,10 @@ def test_name_takes_the_spare_width_and_other_columns_fit(sim: Any, make_window:
         fit = max(tree.sizeHintForColumn(col), header.sectionSizeHint(col))
         assert header.sectionSize(col) == fit, (col, header.sectionSize(col), fit)
     # At 800 px every pod name on screen is shown whole (the columns used to keep 370 px and leave Name 90).
-    fm = tree.fontMetrics()
     pods = window.model.find("Namespaces/team-a/Workloads/Pods")
     assert pods is not None
-    first = window.model.index_of(pods.children[0])
-    name_left = tree.visualRect(first).left()
-    widest = max(fm.horizontalAdvance(c.label) for c in pods.children[:10])
-    assert name_left + 16 + 8 + widest <= header.sectionSize(render.COL_NAME), (name_left, widest,
-                                                                               header.sectionSize(0))
+    need = max(_whole_width(tree, window._view_index(window.model.index_of(c))) for c in pods.children[:10])
+    assert need <= header.sectionSize(render.COL_NAME), (need, header.sectionSize(render.COL_NAME))
 
 
 def test_deployment_names_stay_whole_beside_the_kind_and_usage_columns(sim: Any, make_window: Any, run: Any,
@@ -167,14 +163,18 @@ def test_deployment_names_stay_whole_beside_the_kind_and_usage_columns(sim: Any,
     window.tree.setCurrentIndex(window.model.index_of(deps.children[0]))
     qtbot.wait(300)  # painted with the sums
     window.column_fit.fit()
-    fm = tree.fontMetrics()
-    first = window.model.index_of(deps.children[0])
-    widest = max(fm.horizontalAdvance(c.label) for c in deps.children[:10])
-    assert tree.visualRect(first).left() + 16 + 8 + widest <= header.sectionSize(render.COL_NAME)
+    need = max(_whole_width(tree, window._view_index(window.model.index_of(c))) for c in deps.children[:10])
+    assert need <= header.sectionSize(render.COL_NAME), (need, header.sectionSize(render.COL_NAME))
     shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
     assert sum(header.sectionSize(c) for c in shown) <= tree.viewport().width() + 1  # no column pushed out
     # A name too long for its column keeps its distinguishing tail (generated names differ at the end).
     assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle
+
+
+def _whole_width(tree: QTreeView, index: QModelIndex) -> int:
+    """The Name width that shows the row at ``index`` unelided by Qt's own measure: its indentation and the view's
+    size hint for the cell (icon, margins and text), which is 8 px more than the fonts' width + 16 + 8."""
+    return tree.visualRect(index).left() + tree.sizeHintForIndex(index).width()
 
 
 def _rows_on_screen(window: MainWindow, parent: TreeNode) -> list[tuple[int, str, int]]:
@@ -187,7 +187,7 @@ def _rows_on_screen(window: MainWindow, parent: TreeNode) -> list[tuple[int, str
         node = window.model.node(window.source_index(index))
         if node.parent is parent:
             left = tree.visualRect(index).left()
-            rows.append((left, node.label, left + tree.sizeHintForIndex(index).width()))
+            rows.append((left, node.label, _whole_width(tree, index)))
         index = tree.indexBelow(index)
     return rows
 
