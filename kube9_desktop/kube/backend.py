@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
 from kube9_desktop.kube.kinds import DEFAULT_TTLS, Kind, TtlClass
 from kube9_desktop.kube.rows import ListRef, Page, WatchEvent
 
@@ -87,6 +87,46 @@ def watch_silence_limit(watch_timeout: float) -> float:
     The server ends a healthy watch at its ``timeoutSeconds``; the margin (a quarter, 2-15 s) absorbs a slow end.
     """
     return watch_timeout + max(2.0, min(15.0, watch_timeout / 4))
+
+
+@dataclass(frozen=True)
+class WatchDeadline:
+    """What every watch asks of the server and how long it may then stay silent (issue 14 item 4).
+
+    The list watches (:mod:`.watches`) and the events feed (:mod:`.events`) both ask for bookmarks and a short
+    ``timeoutSeconds`` and read with :attr:`silence` as their read timeout: a read timing out once the stream is
+    open is a watch that stopped delivering with its connection still open (:meth:`silent_error`).
+
+    Attributes:
+        timeout_s: The ``timeoutSeconds`` asked for (whole seconds, at least 1).
+        silence: Seconds the stream may send nothing before it counts as dropped (:func:`watch_silence_limit`).
+    """
+
+    timeout_s: int
+    silence: float
+
+    @classmethod
+    def of(cls, options: KubeOptions) -> WatchDeadline:
+        """The deadline of a watch made with ``options`` (its ``watch_timeout``)."""
+        timeout_s = max(1, round(options.watch_timeout))
+        return cls(timeout_s, watch_silence_limit(timeout_s))
+
+    def query(self) -> list[tuple[str, str]]:
+        """The watch request's ``allowWatchBookmarks`` and ``timeoutSeconds`` parameters."""
+        return [("allowWatchBookmarks", "true"), ("timeoutSeconds", str(self.timeout_s))]
+
+    def silent_error(self, what: str, context: str) -> KubeError:
+        """The error for a watch of ``what`` (``pods in namespace a``) that went silent (``WATCH_SILENT``)."""
+        return KubeError(
+            ErrorKind.TIMEOUT,
+            "Watch went silent",
+            f"The watch of {what} sent nothing for {self.silence:.0f} s although the server was asked to end "
+            f"it within {self.timeout_s} s: the connection is open, but no updates arrive.",
+            "kube9 lists it again and re-opens the watch; a proxy or load balancer between you and the API server "
+            "may be holding the stream.",
+            reason=WATCH_SILENT,
+            context=context,
+        )
 
 
 def _median(values: list[float]) -> float:

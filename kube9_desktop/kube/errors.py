@@ -39,6 +39,9 @@ class ErrorKind(StrEnum):
 #: bookmark, not the end its ``timeoutSeconds`` asked for) arrived in time. The watch is dropped and re-listed.
 WATCH_SILENT = "WatchSilent"
 
+#: What a live view (a tree list, an events table) says while its watch keeps failing or went silent.
+PAUSED_NOTE = "live updates paused — retrying"
+
 
 @dataclass(eq=False)
 class KubeError(Exception):

@@ -3,6 +3,8 @@
 ``events.k8s.io/v1`` is asked first and core ``v1`` events are the fallback for servers without it (what kubectl
 does); both are read into one :class:`EventRow` shape. An :class:`EventFeed` lists, then watches from the list's
 ``resourceVersion`` in a thread of its own, re-listing after a 410, and hands the consumer upserts and deletions.
+Its watches are the list watches' (:class:`~kube9_desktop.kube.backend.WatchDeadline`: bookmarks, a short
+``timeoutSeconds``, silence past it is a dropped watch): a silent one is reported paused and re-listed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from kube9_desktop.kube.errors import ErrorKind, KubeError
+from kube9_desktop.kube.backend import WatchDeadline
+from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
 from kube9_desktop.kube.names import segment
 from kube9_desktop.kube.status_errors import RequestInfo
 from kube9_desktop.kube.stream_reader import StreamReader
@@ -25,7 +28,6 @@ if TYPE_CHECKING:
 
 #: (group/version path prefix, field prefix for the involved object) in the order tried.
 _APIS = (("/apis/events.k8s.io/v1", "regarding"), ("/api/v1", "involvedObject"))
-WATCH_TIMEOUT_S = 240
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,9 @@ def _list(client: ContextClient, query: EventQuery) -> tuple[list[dict[str, Any]
 
 class EventFeed(StreamReader):
     """Lists and then watches events in a thread; ``on_reset(rows)`` after each (re)list, ``on_change(kind, row)``
-    for each watch event (``ADDED``/``MODIFIED``/``DELETED``), ``on_error(text)`` when it gives up.
+    for each watch event (``ADDED``/``MODIFIED``/``DELETED``), ``on_error(text)`` when it gives up, and
+    ``on_paused(paused)`` when its watch went silent (True: it re-lists and watches again) and when a watch after
+    that delivers again (False).
 
     Callbacks run in the feed's thread: a Qt consumer re-posts them to the GUI thread.
     """
@@ -224,13 +228,18 @@ class EventFeed(StreamReader):
     def __init__(self, client: ContextClient, query: EventQuery,
                  on_reset: Callable[[list[EventRow]], None],
                  on_change: Callable[[str, EventRow], None],
-                 on_error: Callable[[str], None]) -> None:
+                 on_error: Callable[[str], None],
+                 on_paused: Callable[[bool], None] | None = None) -> None:
         super().__init__("kube9-events")
         self.client = client
         self.query = query
         self._on_reset = on_reset
         self._on_change = on_change
         self._on_error = on_error
+        self._on_paused = on_paused
+        self.paused = False
+        #: Watches that went silent (connection open, nothing arriving) and were dropped.
+        self.silences = 0
 
     def _run(self) -> None:
         failures = 0
@@ -247,10 +256,22 @@ class EventFeed(StreamReader):
                 self._watch(api, rv)
                 failures = 0
             except KubeError as err:
+                if err.reason == WATCH_SILENT:
+                    # Not a failure to back off from: the silence took its deadline already. Re-list now; the
+                    # note stays until a new watch delivers something.
+                    self.silences += 1
+                    self._pause(True)
+                    continue
                 if err.kind is not ErrorKind.GONE:
                     failures += 1
                     if not self._backed_off(err, failures):
                         return
+
+    def _pause(self, paused: bool) -> None:
+        if paused != self.paused:
+            self.paused = paused
+            if self._on_paused is not None and not self._closed.is_set():
+                self._on_paused(paused)
 
     def _backed_off(self, err: KubeError, failures: int) -> bool:
         """After ``err``, the ``failures``-th failure in a row: waits before another try and returns True, or gives
@@ -263,29 +284,54 @@ class EventFeed(StreamReader):
         return True
 
     def _watch(self, api: str, rv: str) -> None:
-        """Watch until the server ends the stream (then re-list), raising KubeError on failure."""
+        """Watch until the server ends the stream (then re-list), raising KubeError on failure.
+
+        Raises:
+            KubeError: ``GONE`` for a lost position (re-list), ``WATCH_SILENT`` for a stream that stopped
+                delivering with its connection open (re-list), any other request failure.
+        """
         prefix = dict(_APIS)[api]
-        q = [("watch", "true"), ("resourceVersion", rv), ("timeoutSeconds", str(WATCH_TIMEOUT_S))]
+        deadline = WatchDeadline.of(self.client.options)
+        q = [("watch", "true"), ("resourceVersion", rv), *deadline.query()]
         sel = self.query.field_selector(prefix)
         if sel:
             q.append(("fieldSelector", sel))
         while not self._closed.is_set():
-            stream = self.client.stream(_path(api, self.query.namespace), q, timeout=WATCH_TIMEOUT_S + 30)
+            started = time.monotonic()
+            stream = self.client.stream(_path(api, self.query.namespace), q, timeout=deadline.silence)
             with self._reading(stream):
                 if self._closed.is_set():
                     return
-                for raw in stream.iter_lines():
-                    if self._closed.is_set():
-                        return
-                    if not raw.strip():
-                        continue
-                    ev = orjson.loads(raw)
-                    typ, obj = ev.get("type"), ev.get("object") or {}
-                    if typ == "ERROR":
-                        code = int(obj.get("code") or 0)
-                        raise KubeError(ErrorKind.GONE if code == 410 else ErrorKind.SERVER, "Watch ended",
-                                        str(obj.get("message", "")), status=code)
-                    if typ in ("ADDED", "MODIFIED", "DELETED"):
-                        rv = str((obj.get("metadata") or {}).get("resourceVersion", rv))
-                        self._on_change(typ, event_row(obj))
+                try:
+                    for raw in stream.iter_lines():
+                        if self._closed.is_set():
+                            return
+                        if not raw.strip():
+                            continue
+                        self._pause(False)  # anything at all, a bookmark too: this watch delivers
+                        rv = self._event(raw, rv)
+                except KubeError as err:
+                    # The stream was open: a read timing out now is the server sending nothing past its deadline.
+                    if err.kind is ErrorKind.TIMEOUT and not self._closed.is_set():
+                        where = f" in namespace {self.query.namespace}" if self.query.namespace else ""
+                        raise deadline.silent_error(f"events{where}", self.client.context) from None
+                    raise
+            # Ending the stream when its timeoutSeconds asked is delivering too (a silent watch never ends; a short
+            # watch gets no bookmark in its last 2 s) - not ending it at once without a word.
+            if time.monotonic() - started >= 1.0:
+                self._pause(False)
             q = [(k, rv if k == "resourceVersion" else v) for k, v in q]
+
+    def _event(self, raw: bytes, rv: str) -> str:
+        """Hand one watch line to the consumer; returns the position after it."""
+        ev = orjson.loads(raw)
+        typ, obj = ev.get("type"), ev.get("object") or {}
+        if typ == "ERROR":
+            code = int(obj.get("code") or 0)
+            raise KubeError(ErrorKind.GONE if code == 410 else ErrorKind.SERVER, "Watch ended",
+                            str(obj.get("message", "")), status=code)
+        if typ in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK"):
+            rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
+        if typ in ("ADDED", "MODIFIED", "DELETED"):
+            self._on_change(typ, event_row(obj))
+        return rv

@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from kube9_desktop.kube.backend import KubeOptions, watch_silence_limit
+from kube9_desktop.kube.backend import KubeOptions, WatchDeadline
 from kube9_desktop.kube.client import TABLE_ACCEPT, ContextClient, make_client, transform_exception
 from kube9_desktop.kube.convert import row_from_object, row_from_table, tree_columns
-from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
+from kube9_desktop.kube.errors import ErrorKind, KubeError
 from kube9_desktop.kube.exec_plugin import PluginProcesses
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.kubeconfig import Kubeconfig
@@ -36,19 +36,10 @@ log = logging.getLogger(__name__)
 WATCH_POOL_SIZE = 64
 
 
-def watch_silent_error(ref: ListRef, kind: Kind, timeout_s: int, silence: float) -> KubeError:
+def watch_silent_error(ref: ListRef, kind: Kind, deadline: WatchDeadline) -> KubeError:
     """The error for a watch that went silent (see :data:`~kube9_desktop.kube.errors.WATCH_SILENT`)."""
     where = f" in namespace {ref.namespace}" if ref.namespace and kind.namespaced else ""
-    return KubeError(
-        ErrorKind.TIMEOUT,
-        "Watch went silent",
-        f"The watch of {kind.plural}{where} sent nothing for {silence:.0f} s although the server was asked to end "
-        f"it within {timeout_s} s: the connection is open, but no updates arrive.",
-        "kube9 lists it again and re-opens the watch; a proxy or load balancer between you and the API server "
-        "may be holding the stream.",
-        reason=WATCH_SILENT,
-        context=ref.context,
-    )
+    return deadline.silent_error(f"{kind.plural}{where}", ref.context)
 
 
 class WatchStreams:
@@ -100,25 +91,19 @@ class WatchStreams:
 
         # A short timeoutSeconds with bookmarks: a healthy server ends the stream by then, so silence past it
         # (plus a margin) is a watch that stopped delivering with its connection still open.
-        timeout_s = max(1, round(self.options.watch_timeout))
-        silence = watch_silence_limit(timeout_s)
+        deadline = WatchDeadline.of(self.options)
         streaming = threading.Event()
 
         def reader() -> None:
             try:
                 client = self.client(ref.context)
                 q = list_query(ref, None, None)
-                q += [
-                    ("watch", "true"),
-                    ("resourceVersion", resource_version),
-                    ("allowWatchBookmarks", "true"),
-                    ("timeoutSeconds", timeout_s),
-                ]
+                q += [("watch", "true"), ("resourceVersion", resource_version), *deadline.query()]
                 raw = client.open(
                     kind.list_path(ref.namespace),
                     q,
                     TABLE_ACCEPT,
-                    read_timeout=silence,
+                    read_timeout=deadline.silence,
                 )
                 holder["raw"] = raw
                 if stop.is_set():  # the consumer left while the request was starting
@@ -180,7 +165,7 @@ class WatchStreams:
                 server = self._server_of(ref.context)
                 err = transform_exception(exc, context=ref.context, server=server, options=self.options)
                 if streaming.is_set() and err.kind is ErrorKind.TIMEOUT:
-                    err = watch_silent_error(ref, kind, timeout_s, silence)
+                    err = watch_silent_error(ref, kind, deadline)
                 put(("error", err))
 
         def run_reader() -> None:

@@ -35,7 +35,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING
 
-from kube9_desktop.kube.errors import WATCH_SILENT, ErrorKind, KubeError
+from kube9_desktop.kube.errors import PAUSED_NOTE, WATCH_SILENT, ErrorKind, KubeError
 from kube9_desktop.kube.kinds import Kind
 from kube9_desktop.kube.rows import ListRef, Row, WatchEvent
 from kube9_desktop.model.nodes import LoadState, NodeType, TreeNode
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The note a node shows while its watch keeps failing.
-PAUSED_NOTE = "live updates paused — retrying"
 
 #: Failures that retrying cannot fix: the list simply stays on TTL refresh.
 PERMANENT = frozenset({ErrorKind.FORBIDDEN, ErrorKind.KUBECTL, ErrorKind.NOT_FOUND, ErrorKind.KUBECONFIG})

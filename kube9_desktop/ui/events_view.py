@@ -3,7 +3,9 @@
 :class:`EventsTable` owns an :class:`~kube9_desktop.kube.events.EventFeed` (list + watch in a thread, never cached)
 and shows it through :class:`EventsModel`. It is the details pane's Events tab (one object's events, by uid; a
 namespace's events when its Events row is selected) and the ``events`` view of the bottom dock. Activating a row
-asks for its object to be selected in the tree (:attr:`EventsTable.reveal_requested`, a tree path).
+asks for its object to be selected in the tree (:attr:`EventsTable.reveal_requested`, a tree path). While the
+feed's watch is silent (it re-lists and watches again) the table says ``live updates paused — retrying``, as the
+tree's lists do, until a watch delivers again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from kube9_desktop.kube.errors import KubeError
+from kube9_desktop.kube.errors import PAUSED_NOTE, KubeError
 from kube9_desktop.kube.kinds import BUILTIN_KINDS, Category
 from kube9_desktop.ui.views import ViewHost, register_view
 
@@ -146,6 +148,7 @@ class EventsTable(QWidget):
     _reset = Signal(object, object)
     _change = Signal(object, str, object)
     _error = Signal(object, str)
+    _paused = Signal(object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -176,6 +179,8 @@ class EventsTable(QWidget):
         self._reset.connect(self._on_reset)
         self._change.connect(self._on_change)
         self._error.connect(self._on_error)
+        self._paused.connect(self._on_paused)
+        self.paused = False  # the feed's watch went silent and no watch delivered since: the note says so
         self.table.activated.connect(self._activated)
         self.table.clicked.connect(self._activated)
         self._ages = QTimer(self)
@@ -187,6 +192,8 @@ class EventsTable(QWidget):
         self.close_streams()
         self.query = query
         self.model.set_rows([])
+        self.paused = False
+        self.note.setStyleSheet("")
         self.note.setText("Loading events…")
         self.note.show()
 
@@ -211,7 +218,8 @@ class EventsTable(QWidget):
 
             feed = EventFeed(client, query, lambda rows: post(self._reset, feed, rows),
                              lambda kind, row: post(self._change, feed, kind, row),
-                             lambda text: post(self._error, feed, text))
+                             lambda text: post(self._error, feed, text),
+                             lambda paused: post(self._paused, feed, paused))
             if feed_box[0] is None:
                 return
             feed_box[0] = feed
@@ -247,6 +255,11 @@ class EventsTable(QWidget):
         if not self._current(feed):
             return
         self.model.set_rows(rows)
+        if not self.paused:  # a re-list after a silence: still paused until a watch delivers
+            self._rows_note()
+
+    def _rows_note(self) -> None:
+        rows = self.model.rows
         self.note.setText("No events." if not rows else "")
         self.note.setVisible(not rows)
 
@@ -254,7 +267,19 @@ class EventsTable(QWidget):
         if not self._current(feed):
             return
         self.model.apply(kind, row)
-        self.note.hide()
+        if not self.paused:
+            self.note.hide()
+
+    def _on_paused(self, feed: Any, paused: bool) -> None:
+        if not self._current(feed):
+            return
+        self.paused = paused
+        if paused:
+            self.note.setStyleSheet("")
+            self.note.setText(PAUSED_NOTE)
+            self.note.show()
+        else:
+            self._rows_note()
 
     def _on_error(self, feed: Any, text: str) -> None:
         if not self._current(feed):

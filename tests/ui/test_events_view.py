@@ -3,6 +3,7 @@ Events rows, and a click that selects the event's object."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtCore import Qt
 from kube9_desktop.headless import load_tree
 from kube9_desktop.kube.events import EventQuery, EventRow
 from kube9_desktop.kube.service import KubeService
+from kube9_desktop.model.live import PAUSED_NOTE
 from kube9_desktop.sim.process import SimProcess
 from kube9_desktop.ui.events_view import EventsModel, EventsTable, tree_path
 
@@ -70,6 +72,52 @@ def test_events_table_is_live(qtbot: Any, service: KubeService, esim: SimProcess
     assert sig.args == [f"Namespaces/team-a/Workloads/Pods/{pod}"]
     t.close_streams()
     qtbot.waitUntil(lambda: esim.stats()["open_connections"] < base, timeout=5000)
+
+
+def _event(reason: str) -> dict[str, Any]:
+    """A core v1 Event about no real object, made by the test (a write that emits an Event, as a controller's)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"evwatch.{reason.lower()}", "namespace": "team-a"},
+            "involvedObject": {"kind": "Pod", "name": "evwatch", "namespace": "team-a"},
+            "reason": reason, "message": f"made by the test: {reason}", "type": "Normal",
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1}
+
+
+def test_a_silent_events_watch_says_paused_then_relists(qtbot: Any, service_factory: Any, esim: SimProcess) -> None:
+    """Issue 14 item 4 for the events feed (the bottom dock's and the details pane's Events tables): a watch whose
+    connection stays open while nothing arrives says ``live updates paused — retrying`` (the tree's words) once its
+    short ``timeoutSeconds`` and margin pass, is re-listed (what happened meanwhile shows) and stays paused until a
+    watch delivers again; then events come in live."""
+    svc = service_factory(kubeconfig=esim.kubeconfig, watch_timeout=3)  # silence past 3 s + a 2 s margin: dropped
+    t = EventsTable()
+    qtbot.addWidget(t, before_close_func=lambda w: w.close_streams())
+
+    def reasons() -> set[str]:
+        return {r.reason for r in t.model.rows}
+
+    def note() -> str:
+        return "" if t.note.isHidden() else t.note.text()
+
+    esim.set_faults([{"path": "/namespaces/team-a/events$", "mode": "silent"}])  # watches only; lists are served
+    try:
+        t.start(svc, "sim-admin", EventQuery(namespace="team-a"))
+        want = len(esim.request("GET", "/api/v1/namespaces/team-a/events")["items"])
+        qtbot.waitUntil(lambda: len(t.model.rows) >= want, timeout=10000)
+        qtbot.waitUntil(lambda: note() == PAUSED_NOTE, timeout=30000)
+        esim.request("POST", "/api/v1/namespaces/team-a/events", _event("WhileSilent"))
+        qtbot.waitUntil(lambda: "WhileSilent" in reasons(), timeout=30000)  # by a re-list: no watch delivers
+        assert t.feed is not None and t.feed.silences >= 1
+        assert note() == PAUSED_NOTE  # re-listed, but the new watch is silent too: still paused
+    finally:
+        esim.clear_faults()
+    # the watch held open is noticed first (3 s + margin), then a new one delivers (bookmarks) and the note goes
+    qtbot.waitUntil(lambda: note() == "", timeout=60000)
+    silences = t.feed.silences
+    esim.request("POST", "/api/v1/namespaces/team-a/events", _event("AfterSilence"))
+    qtbot.waitUntil(lambda: "AfterSilence" in reasons(), timeout=30000)
+    assert note() == "" and t.feed.silences == silences  # it came live, by the watch
+    t.close_streams()
 
 
 def test_window_events_row_tab_and_click(qtbot: Any, service: KubeService, esim: SimProcess, make_window: Any,
