@@ -366,6 +366,10 @@ class _Watchdog:
 
     def add(self, d: Deadline) -> None:
         with self._cond:
+            if d.done:
+                # Finished already: Deadline.expire fires before adding, and the request it ends may finish (and
+                # discard) in between; added now it would never be discarded and keep the thread up for good.
+                return
             self._active.add(d)
             self._start_locked()
             self._cond.notify()
